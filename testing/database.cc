@@ -1,0 +1,132 @@
+#include "testing/database.h"
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "duo/base/status_macros.h"
+#include "testing/internal/postgres_server.h"
+
+namespace duo::testing {
+namespace {
+
+using ::duo::testing_internal::PostgresServer;
+
+bool EnvIsTrue(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) return false;
+  const std::string_view text = value;
+  return text == "1" || text == "true" || text == "TRUE" || text == "yes";
+}
+
+// Creates a fresh database, or records why the test cannot have one: a skip
+// when PostgreSQL is merely missing on a developer's machine, a failure
+// otherwise.
+void CreateOrSkip(Backend backend, std::unique_ptr<TestDatabase>& database) {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> created = TestDatabase::New(backend);
+  if (created.ok()) {
+    database = *std::move(created);
+    return;
+  }
+  if (absl::IsUnavailable(created.status()) && !PostgresMustRun()) {
+    GTEST_SKIP() << "PostgreSQL tests skipped: " << created.status().message()
+                 << " (CI=true or DUO_REQUIRE_POSTGRES=1 turns this into a failure)";
+  }
+  FAIL() << "cannot create a " << BackendName(backend)
+         << " test database: " << created.status();
+}
+
+}  // namespace
+
+std::string_view BackendName(Backend backend) {
+  switch (backend) {
+    case Backend::kSqlite:
+      return "sqlite";
+    case Backend::kPostgres:
+      return "postgres";
+  }
+  return "unknown";
+}
+
+std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info) {
+  return std::string(BackendName(info.param));
+}
+
+bool PostgresMustRun() { return EnvIsTrue("CI") || EnvIsTrue("DUO_REQUIRE_POSTGRES"); }
+
+TestDatabase::TestDatabase(Backend backend, std::string url, std::string native_target,
+                           std::string file_to_remove, std::string postgres_database)
+    : backend_(backend),
+      url_(std::move(url)),
+      native_target_(std::move(native_target)),
+      file_to_remove_(std::move(file_to_remove)),
+      postgres_database_(std::move(postgres_database)) {}
+
+TestDatabase::~TestDatabase() {
+  if (!file_to_remove_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(file_to_remove_, ignored);
+  }
+  if (!postgres_database_.empty()) {
+    absl::StatusOr<PostgresServer*> server = PostgresServer::Shared();
+    if (server.ok()) {
+      absl::Status dropped = (*server)->DropDatabase(postgres_database_);
+      if (!dropped.ok()) ADD_FAILURE() << "dropping the test database: " << dropped;
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewSqliteFile() {
+  const char* test_tmpdir = std::getenv("TEST_TMPDIR");
+  std::string directory = absl::StrCat(test_tmpdir != nullptr ? test_tmpdir : "/tmp",
+                                       "/duo-sqlite-XXXXXX");
+  if (mkdtemp(directory.data()) == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("mkdtemp ", directory, ": ", std::strerror(errno)));
+  }
+  // The directory, not just the file, goes at the end: SQLite keeps -wal and
+  // -shm files beside the database.
+  std::string path = directory + "/test.db";
+  return std::unique_ptr<TestDatabase>(new TestDatabase(
+      Backend::kSqlite, "sqlite:///" + path, path, directory, /*postgres_database=*/""));
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewSqliteInMemory() {
+  return std::unique_ptr<TestDatabase>(new TestDatabase(
+      Backend::kSqlite, "sqlite:///:memory:", ":memory:", /*file_to_remove=*/"",
+      /*postgres_database=*/""));
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgres() {
+  DUO_ASSIGN_OR_RETURN(PostgresServer * server, PostgresServer::Shared());
+  DUO_ASSIGN_OR_RETURN(std::string name, server->CreateDatabase());
+  return std::unique_ptr<TestDatabase>(new TestDatabase(
+      Backend::kPostgres, server->Url(name), server->ConnInfo(name),
+      /*file_to_remove=*/"", name));
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::New(Backend backend) {
+  switch (backend) {
+    case Backend::kSqlite:
+      return NewSqliteFile();
+    case Backend::kPostgres:
+      return NewPostgres();
+  }
+  return absl::InvalidArgumentError("unknown backend");
+}
+
+void BackendTest::SetUp() { CreateOrSkip(GetParam(), database_); }
+
+void BackendTest::TearDown() { database_.reset(); }
+
+void SqliteTest::SetUp() { CreateOrSkip(Backend::kSqlite, database_); }
+
+void PostgresTest::SetUp() { CreateOrSkip(Backend::kPostgres, database_); }
+
+}  // namespace duo::testing

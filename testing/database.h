@@ -1,0 +1,144 @@
+// Test fixtures that give a test a fresh, real database.
+//
+// Every test that touches a database asks for one here and gets one nobody
+// else can see:
+//
+//   * SQLite: a temporary file (several connections can share it) or a
+//     private in-memory database.
+//   * PostgreSQL: a new empty database on a throwaway server that this test
+//     binary starts on first use (initdb into a temporary directory, listening
+//     only on a unix socket inside it) and that stops when the binary exits,
+//     however it exits.
+//
+// The same test body runs against both backends with BackendTest:
+//
+//   class OrdersTest : public duo::testing::BackendTest {};
+//
+//   TEST_P(OrdersTest, StartsEmpty) {
+//     absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
+//     ...
+//   }
+//
+//   DUO_INSTANTIATE_BACKEND_TEST(OrdersTest);
+//
+// When the PostgreSQL server binaries are missing, PostgreSQL tests are
+// skipped with a message saying how to install them, except when the
+// environment has CI=true or DUO_REQUIRE_POSTGRES=1: there they fail, so that
+// a CI run can never pass by not testing PostgreSQL. Tests using PostgreSQL
+// must be declared with duo_cc_test(..., postgres = True) (//bazel:cc.bzl).
+
+#ifndef DUO_TESTING_DATABASE_H_
+#define DUO_TESTING_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+
+namespace duo::testing {
+
+enum class Backend { kSqlite, kPostgres };
+
+// "sqlite" or "postgres"; also the suffix of parameterised test names.
+std::string_view BackendName(Backend backend);
+
+// A database that exists for the lifetime of this object and is dropped (or
+// deleted) with it. Not copyable: it owns the database. Not thread-safe, but
+// the database it names may be used from any number of threads.
+class TestDatabase {
+ public:
+  // A new SQLite database in a temporary file.
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> NewSqliteFile();
+  // A private SQLite in-memory database: a single connection sees it.
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> NewSqliteInMemory();
+  // A new, empty PostgreSQL database on this binary's throwaway server,
+  // starting the server on first use. Returns Unavailable when the server
+  // binaries are missing; see PostgresMustRun().
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> NewPostgres();
+  // One of the above: a file for SQLite, a fresh database for PostgreSQL.
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> New(Backend backend);
+
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  ~TestDatabase();
+
+  Backend backend() const { return backend_; }
+
+  // The database as a DuoORM URL, for example "sqlite:////tmp/x/test.db" or
+  // "postgresql://duo@/duo_test_3?host=/tmp/duo-pg-Ab12cd".
+  const std::string& url() const { return url_; }
+
+  // What the backend's C API opens: the filename for sqlite3_open_v2, or the
+  // conninfo string for libpq's PQconnectdb.
+  const std::string& native_target() const { return native_target_; }
+
+  // The database name on the PostgreSQL server; empty for SQLite.
+  const std::string& postgres_database() const { return postgres_database_; }
+
+ private:
+  TestDatabase(Backend backend, std::string url, std::string native_target,
+               std::string file_to_remove, std::string postgres_database);
+
+  Backend backend_;
+  std::string url_;
+  std::string native_target_;
+  std::string file_to_remove_;
+  std::string postgres_database_;
+};
+
+// True when a missing PostgreSQL must fail the test rather than skip it:
+// CI=true (or 1) or DUO_REQUIRE_POSTGRES=1 in the environment.
+bool PostgresMustRun();
+
+// Base fixture for a test body shared by both backends. SetUp() creates a
+// fresh database for the parameter's backend; a missing PostgreSQL skips or
+// fails the test as PostgresMustRun() decides.
+class BackendTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  Backend backend() const { return GetParam(); }
+  const TestDatabase& database() const { return *database_; }
+
+ private:
+  std::unique_ptr<TestDatabase> database_;
+};
+
+// The same, for tests that only make sense on one backend.
+class SqliteTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override { database_.reset(); }
+  const TestDatabase& database() const { return *database_; }
+
+ private:
+  std::unique_ptr<TestDatabase> database_;
+};
+
+class PostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override { database_.reset(); }
+  const TestDatabase& database() const { return *database_; }
+
+ private:
+  std::unique_ptr<TestDatabase> database_;
+};
+
+// gtest's name generator for Backend parameters ("sqlite", "postgres").
+std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info);
+
+}  // namespace duo::testing
+
+// Runs every TEST_P of `suite` once per backend.
+#define DUO_INSTANTIATE_BACKEND_TEST(suite)                              \
+  INSTANTIATE_TEST_SUITE_P(                                              \
+      Backends, suite,                                                   \
+      ::testing::Values(::duo::testing::Backend::kSqlite,                \
+                        ::duo::testing::Backend::kPostgres),             \
+      ::duo::testing::BackendParamName)
+
+#endif  // DUO_TESTING_DATABASE_H_

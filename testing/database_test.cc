@@ -1,0 +1,198 @@
+#include "testing/database.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libpq-fe.h"
+#include "sqlite3.h"
+
+namespace duo::testing {
+namespace {
+
+// The fixture's own tests talk to the databases through the C APIs, so that
+// they prove the fixture without depending on the engine it serves.
+class NativeConnection {
+ public:
+  explicit NativeConnection(const TestDatabase& database) : backend_(database.backend()) {
+    if (backend_ == Backend::kSqlite) {
+      EXPECT_EQ(sqlite3_open_v2(database.native_target().c_str(), &sqlite_,
+                                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+                SQLITE_OK);
+    } else {
+      pg_ = PQconnectdb(database.native_target().c_str());
+      EXPECT_EQ(PQstatus(pg_), CONNECTION_OK) << PQerrorMessage(pg_);
+    }
+  }
+  ~NativeConnection() {
+    sqlite3_close_v2(sqlite_);
+    if (pg_ != nullptr) PQfinish(pg_);
+  }
+
+  void Execute(const std::string& sql) {
+    if (backend_ == Backend::kSqlite) {
+      char* error = nullptr;
+      EXPECT_EQ(sqlite3_exec(sqlite_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+          << sql << ": " << (error ? error : "");
+      sqlite3_free(error);
+    } else {
+      PGresult* result = PQexec(pg_, sql.c_str());
+      EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(pg_);
+      PQclear(result);
+    }
+  }
+
+  // Tables the user created (catalogs excluded).
+  int CountTables() {
+    if (backend_ == Backend::kSqlite) {
+      return QueryInt(
+          "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    }
+    return QueryInt(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')");
+  }
+
+  int QueryInt(const std::string& sql) {
+    if (backend_ == Backend::kSqlite) {
+      sqlite3_stmt* statement = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(sqlite_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK);
+      EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW);
+      const int value = sqlite3_column_int(statement, 0);
+      sqlite3_finalize(statement);
+      return value;
+    }
+    PGresult* result = PQexec(pg_, sql.c_str());
+    EXPECT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQerrorMessage(pg_);
+    const int value = PQntuples(result) == 1 ? std::atoi(PQgetvalue(result, 0, 0)) : -1;
+    PQclear(result);
+    return value;
+  }
+
+ private:
+  Backend backend_;
+  sqlite3* sqlite_ = nullptr;
+  PGconn* pg_ = nullptr;
+};
+
+class FixtureTest : public BackendTest {};
+
+TEST_P(FixtureTest, FreshDatabaseIsEmptyAndUsable) {
+  NativeConnection connection(database());
+  EXPECT_EQ(connection.CountTables(), 0);
+  connection.Execute("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT)");
+  connection.Execute("INSERT INTO widgets (id, name) VALUES (1, 'bolt'), (2, 'nut')");
+  EXPECT_EQ(connection.QueryInt("SELECT count(*) FROM widgets"), 2);
+  EXPECT_EQ(connection.CountTables(), 1);
+}
+
+// These two run in this order; the second must not see what the first left.
+TEST_P(FixtureTest, FirstTestLeavesATableBehind) {
+  NativeConnection connection(database());
+  connection.Execute("CREATE TABLE leftover (id INTEGER)");
+  EXPECT_EQ(connection.CountTables(), 1);
+}
+
+TEST_P(FixtureTest, SecondTestDoesNotSeeIt) {
+  NativeConnection connection(database());
+  EXPECT_EQ(connection.CountTables(), 0);
+}
+
+TEST_P(FixtureTest, DatabasesAreIndependentOfEachOther) {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> other = TestDatabase::New(backend());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE((*other)->url(), database().url());
+
+  NativeConnection mine(database());
+  NativeConnection theirs(**other);
+  mine.Execute("CREATE TABLE mine_only (id INTEGER)");
+  EXPECT_EQ(mine.CountTables(), 1);
+  EXPECT_EQ(theirs.CountTables(), 0);
+}
+
+TEST_P(FixtureTest, UrlNamesTheBackend) {
+  const std::string& url = database().url();
+  if (backend() == Backend::kSqlite) {
+    EXPECT_EQ(url.rfind("sqlite:///", 0), 0u) << url;
+  } else {
+    EXPECT_EQ(url.rfind("postgresql://duo@/duo_test_", 0), 0u) << url;
+    EXPECT_NE(url.find("?host=/tmp/duo-pg-"), std::string::npos) << url;
+  }
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(FixtureTest);
+
+TEST(SqliteFixtureTest, FileDatabaseIsSharedAcrossConnectionsAndRemovedAfterwards) {
+  std::string path;
+  {
+    absl::StatusOr<std::unique_ptr<TestDatabase>> database = TestDatabase::NewSqliteFile();
+    ASSERT_TRUE(database.ok()) << database.status();
+    path = (*database)->native_target();
+    NativeConnection writer(**database);
+    NativeConnection reader(**database);
+    writer.Execute("CREATE TABLE shared (id INTEGER)");
+    writer.Execute("INSERT INTO shared VALUES (1)");
+    EXPECT_EQ(reader.QueryInt("SELECT count(*) FROM shared"), 1);
+    EXPECT_TRUE(std::filesystem::exists(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path()));
+}
+
+TEST(SqliteFixtureTest, InMemoryDatabaseIsPrivateToItsConnection) {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> database = TestDatabase::NewSqliteInMemory();
+  ASSERT_TRUE(database.ok()) << database.status();
+  EXPECT_EQ((*database)->url(), "sqlite:///:memory:");
+  NativeConnection first(**database);
+  NativeConnection second(**database);
+  first.Execute("CREATE TABLE private_table (id INTEGER)");
+  EXPECT_EQ(first.CountTables(), 1);
+  EXPECT_EQ(second.CountTables(), 0);
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(PostgresPolicyTest, MissingPostgresFailsInCiAndWhenRequired) {
+  {
+    ScopedEnv ci("CI", nullptr);
+    ScopedEnv require("DUO_REQUIRE_POSTGRES", nullptr);
+    EXPECT_FALSE(PostgresMustRun());
+  }
+  {
+    ScopedEnv ci("CI", "true");
+    ScopedEnv require("DUO_REQUIRE_POSTGRES", nullptr);
+    EXPECT_TRUE(PostgresMustRun());
+  }
+  {
+    ScopedEnv ci("CI", "false");
+    ScopedEnv require("DUO_REQUIRE_POSTGRES", "1");
+    EXPECT_TRUE(PostgresMustRun());
+  }
+}
+
+}  // namespace
+}  // namespace duo::testing

@@ -1,0 +1,346 @@
+#include "testing/internal/postgres_server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "duo/base/status_macros.h"
+#include "libpq-fe.h"
+
+namespace duo::testing_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Stops the server the moment the test process is gone: the test process
+// holds the write end of the pipe on the supervisor's stdin, and the kernel
+// closes it however that process ends. Ignoring HUP/INT/TERM keeps a Ctrl-C
+// or a harness timeout aimed at the test from skipping the cleanup.
+constexpr char kSupervisorScript[] = R"sh(
+directory=$1
+shift
+"$@" </dev/null &
+postmaster=$!
+trap '' HUP INT TERM
+cat >/dev/null
+kill -QUIT "$postmaster" 2>/dev/null
+wait "$postmaster"
+rm -rf "$directory"
+)sh";
+
+constexpr absl::Duration kStartupTimeout = absl::Seconds(60);
+
+struct Identity {
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// PostgreSQL refuses to run as root; as root, pick an unprivileged account.
+absl::StatusOr<Identity> ServerIdentity() {
+  Identity identity;
+  if (geteuid() != 0) return identity;
+  for (const char* name : {"postgres", "nobody"}) {
+    struct passwd entry;
+    struct passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (getpwnam_r(name, &entry, buffer.data(), buffer.size(), &found) == 0 &&
+        found != nullptr) {
+      identity.switch_user = true;
+      identity.uid = found->pw_uid;
+      identity.gid = found->pw_gid;
+      return identity;
+    }
+  }
+  return absl::FailedPreconditionError(
+      "running as root, and neither a 'postgres' nor a 'nobody' user exists "
+      "to run the PostgreSQL test server as");
+}
+
+struct SpawnOptions {
+  Identity identity;
+  int stdin_fd = -1;  // -1: /dev/null
+  std::string log_path;
+  bool new_session = false;
+};
+
+// Starts argv[0] with `options`. Everything the child needs is prepared
+// before fork(): between fork and exec only async-signal-safe calls are made,
+// because the test process may have other threads.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
+                            const SpawnOptions& options) {
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+
+  int log_fd = open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", options.log_path, ": ", std::strerror(errno)));
+  }
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int stdin_fd = options.stdin_fd >= 0 ? options.stdin_fd : null_fd;
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (options.new_session) setsid();
+    dup2(stdin_fd, STDIN_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    if (options.identity.switch_user) {
+      if (setgroups(0, nullptr) != 0 || setgid(options.identity.gid) != 0 ||
+          setuid(options.identity.uid) != 0) {
+        _exit(126);
+      }
+    }
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  const int fork_errno = errno;
+  close(log_fd);
+  close(null_fd);
+  if (pid < 0) {
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(fork_errno)));
+  }
+  return pid;
+}
+
+std::string Tail(const std::string& path, size_t max_bytes = 2000) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string text = content.str();
+  if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
+  return text;
+}
+
+absl::Status RunToCompletion(const std::vector<std::string>& argv,
+                             const SpawnOptions& options) {
+  DUO_ASSIGN_OR_RETURN(pid_t pid, Spawn(argv, options));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(
+      argv[0], " failed (wait status ", status, "); its output:\n", Tail(options.log_path)));
+}
+
+bool IsExecutable(const fs::path& path) { return access(path.c_str(), X_OK) == 0; }
+
+bool HasServerBinaries(const fs::path& dir) {
+  return IsExecutable(dir / "initdb") && IsExecutable(dir / "postgres");
+}
+
+std::string PgError(PGconn* conn) {
+  std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
+  absl::StripTrailingAsciiWhitespace(&message);
+  return message;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindPostgresBinDir() {
+  std::vector<std::string> searched;
+  if (const char* configured = std::getenv("DUO_POSTGRES_BIN"); configured != nullptr) {
+    if (HasServerBinaries(configured)) return std::string(configured);
+    return absl::NotFoundError(absl::StrCat(
+        "DUO_POSTGRES_BIN=", configured, " does not hold executable initdb and postgres"));
+  }
+
+  std::optional<std::pair<int, fs::path>> newest;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", error)) {
+    int version = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &version)) continue;
+    const fs::path bin = entry.path() / "bin";
+    if (HasServerBinaries(bin) && (!newest || version > newest->first)) {
+      newest.emplace(version, bin);
+    }
+  }
+  if (newest) return newest->second.string();
+  searched.push_back("/usr/lib/postgresql/<version>/bin");
+
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      if (HasServerBinaries(fs::path(std::string(dir)))) return std::string(dir);
+    }
+    searched.push_back("$PATH");
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "PostgreSQL server binaries (initdb, postgres) not found in ",
+      absl::StrJoin(searched, ", "),
+      "; install them with tools/setup.sh --postgres, or point DUO_POSTGRES_BIN at them"));
+}
+
+absl::StatusOr<PostgresServer*> PostgresServer::Shared() {
+  // Started once per process; never destroyed, because the supervisor, not a
+  // destructor, guarantees the cleanup (a crashing test runs no destructors).
+  static absl::StatusOr<PostgresServer*>* const shared = [] {
+    auto* server = new PostgresServer();
+    absl::Status started = server->Start();
+    if (!started.ok()) {
+      server->Stop();
+      delete server;
+      return new absl::StatusOr<PostgresServer*>(started);
+    }
+    std::atexit([] { (**shared)->Stop(); });
+    return new absl::StatusOr<PostgresServer*>(server);
+  }();
+  return *shared;
+}
+
+absl::Status PostgresServer::Start() {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> bin_dir = FindPostgresBinDir();
+  if (!bin_dir.ok()) return absl::UnavailableError(bin_dir.status().message());
+  bin_dir_ = *bin_dir;
+  DUO_ASSIGN_OR_RETURN(Identity identity, ServerIdentity());
+
+  // /tmp rather than the test's TMPDIR: the server's user must reach it, and
+  // a unix socket path is limited to about 100 bytes.
+  std::string directory_template = "/tmp/duo-pg-XXXXXX";
+  if (mkdtemp(directory_template.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
+  }
+  directory_ = directory_template;
+  if (identity.switch_user && chown(directory_.c_str(), identity.uid, identity.gid) != 0) {
+    return absl::InternalError(absl::StrCat("chown ", directory_, ": ", std::strerror(errno)));
+  }
+  const std::string data_dir = directory_ + "/data";
+  const std::string log_path = directory_ + "/server.log";
+
+  SpawnOptions initdb_options{.identity = identity, .log_path = directory_ + "/initdb.log"};
+  DUO_RETURN_IF_ERROR(RunToCompletion(
+      {bin_dir_ + "/initdb", "--pgdata=" + data_dir, "--username=" + std::string(kUser),
+       "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"},
+      initdb_options));
+  const absl::Time initialized = absl::Now();
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  SpawnOptions supervisor_options{.identity = identity,
+                                  .stdin_fd = pipe_fds[0],
+                                  .log_path = log_path,
+                                  .new_session = true};
+  absl::StatusOr<pid_t> supervisor = Spawn(
+      {"/bin/sh", "-c", kSupervisorScript, "duo-pg-supervisor", directory_,
+       bin_dir_ + "/postgres", "-D", data_dir, "-k", directory_, "-c", "listen_addresses=",
+       // Durability is worthless for a database thrown away after the test.
+       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+       "-c", "max_connections=200"},
+      supervisor_options);
+  close(pipe_fds[0]);
+  if (!supervisor.ok()) {
+    close(pipe_fds[1]);
+    return supervisor.status();
+  }
+  supervisor_pid_ = *supervisor;
+  supervisor_pipe_ = pipe_fds[1];
+
+  const std::string conninfo = ConnInfo("postgres");
+  while (PQping(conninfo.c_str()) != PQPING_OK) {
+    if (absl::Now() - initialized > kStartupTimeout) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "PostgreSQL test server in ", directory_, " did not accept connections within ",
+          absl::FormatDuration(kStartupTimeout), "; its log:\n", Tail(log_path)));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+
+  std::ifstream pid_file(data_dir + "/postmaster.pid");
+  std::string first_line;
+  std::getline(pid_file, first_line);
+  if (!absl::SimpleAtoi(first_line, &postmaster_pid_)) {
+    return absl::InternalError(absl::StrCat("cannot read ", data_dir, "/postmaster.pid"));
+  }
+
+  absl::MutexLock lock(&mu_);
+  admin_ = PQconnectdb(conninfo.c_str());
+  if (PQstatus(admin_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("connecting to the PostgreSQL test server: ", PgError(admin_)));
+  }
+  std::fprintf(stderr,
+               "duo/testing: PostgreSQL test server (%s) in %s ready after %lld ms "
+               "(initdb %lld ms)\n",
+               bin_dir_.c_str(), directory_.c_str(),
+               static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)),
+               static_cast<long long>(absl::ToInt64Milliseconds(initialized - start)));
+  return absl::OkStatus();
+}
+
+void PostgresServer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (admin_ != nullptr) PQfinish(admin_);
+    admin_ = nullptr;
+  }
+  if (supervisor_pipe_ >= 0) {
+    close(supervisor_pipe_);
+    supervisor_pipe_ = -1;
+    while (waitpid(supervisor_pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  } else if (!directory_.empty()) {
+    // Start() failed before the supervisor took ownership of the directory.
+    std::error_code ignored;
+    fs::remove_all(directory_, ignored);
+  }
+}
+
+absl::Status PostgresServer::Execute(const std::string& sql) {
+  PGresult* result = PQexec(admin_, sql.c_str());
+  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+  absl::Status status =
+      ok ? absl::OkStatus()
+         : absl::InternalError(absl::StrCat(sql, ": ", PgError(admin_)));
+  PQclear(result);
+  return status;
+}
+
+absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
+  absl::MutexLock lock(&mu_);
+  std::string name = absl::StrCat("duo_test_", ++databases_created_);
+  // template0 rather than template1: a test that connects to template1 by
+  // mistake must not be able to leak objects into later databases.
+  DUO_RETURN_IF_ERROR(Execute(absl::StrCat("CREATE DATABASE ", name, " TEMPLATE template0")));
+  return name;
+}
+
+absl::Status PostgresServer::DropDatabase(absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  return Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", name, "\" WITH (FORCE)"));
+}
+
+std::string PostgresServer::ConnInfo(absl::string_view dbname) const {
+  return absl::StrCat("host=", directory_, " user=", kUser, " dbname=", dbname);
+}
+
+std::string PostgresServer::Url(absl::string_view dbname) const {
+  return absl::StrCat("postgresql://", kUser, "@/", dbname, "?host=", directory_);
+}
+
+}  // namespace duo::testing_internal

@@ -1,0 +1,85 @@
+// A throwaway PostgreSQL server private to one test process.
+//
+// The server lives in a temporary directory under /tmp: its data directory,
+// its log, and the unix socket it listens on (no TCP port, so parallel test
+// binaries never collide). A supervisor process, started in its own session,
+// owns the postmaster; it stops the server and removes the directory as soon
+// as the test process goes away, which it notices when the pipe from the test
+// process closes. That happens on a normal exit, on a crash, and on SIGKILL
+// alike, so no server outlives its test binary.
+//
+// PostgreSQL refuses to run as root. When the test runs as root, the server
+// and the supervisor run as the "postgres" user (or "nobody").
+
+#ifndef DUO_TESTING_INTERNAL_POSTGRES_SERVER_H_
+#define DUO_TESTING_INTERNAL_POSTGRES_SERVER_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+typedef struct pg_conn PGconn;
+
+namespace duo::testing_internal {
+
+// Thread-safe.
+class PostgresServer {
+ public:
+  // The superuser every connection to the server uses; trust authentication.
+  static constexpr char kUser[] = "duo";
+
+  // The server of this process, started on the first call (about a second:
+  // initdb dominates). Unavailable when the server binaries are missing.
+  static absl::StatusOr<PostgresServer*> Shared();
+
+  // Creates a new empty database and returns its name.
+  absl::StatusOr<std::string> CreateDatabase() ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops `name`, disconnecting whoever is still connected to it.
+  absl::Status DropDatabase(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // libpq conninfo and DuoORM URL for database `dbname` on this server.
+  std::string ConnInfo(absl::string_view dbname) const;
+  std::string Url(absl::string_view dbname) const;
+
+  // The temporary directory holding the data directory and the socket.
+  const std::string& directory() const { return directory_; }
+  pid_t postmaster_pid() const { return postmaster_pid_; }
+
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+ private:
+  PostgresServer() = default;
+
+  absl::Status Start();
+  // Closes the pipe to the supervisor and waits until the server is gone and
+  // its directory removed. Runs at exit.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Execute(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::string bin_dir_;
+  std::string directory_;
+  pid_t supervisor_pid_ = -1;
+  int supervisor_pipe_ = -1;
+  pid_t postmaster_pid_ = -1;
+
+  absl::Mutex mu_;
+  PGconn* admin_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int64_t databases_created_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The directory holding initdb and postgres: $DUO_POSTGRES_BIN, else the
+// newest /usr/lib/postgresql/<version>/bin, else the directory on PATH that
+// holds initdb. NotFound names every place it looked.
+absl::StatusOr<std::string> FindPostgresBinDir();
+
+}  // namespace duo::testing_internal
+
+#endif  // DUO_TESTING_INTERNAL_POSTGRES_SERVER_H_

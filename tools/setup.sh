@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages DuoORM builds and tests with, and only
+# those that are missing: when everything is present it does nothing and
+# takes a fraction of a second. Safe to run any number of times.
+#
+#   tools/setup.sh              what building and the SQLite demo need
+#   tools/setup.sh --postgres   also the PostgreSQL server the tests start
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap bazel-rules-java bazel-platforms  # Bazel 4.2.3 and its rules, offline
+  g++
+  libabsl-dev libre2-dev libsqlite3-dev libpq-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+want_postgres=false
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) want_postgres=true ;;
+    *) echo "usage: $0 [--postgres]" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null \
+  | awk '$NF == "installed" { print $1 }' || true)
+for package in "${packages[@]}"; do
+  grep -qx "$package" <<<"$installed" || missing+=("$package")
+done
+# Any PostgreSQL server version will do; the fixtures find the newest.
+if $want_postgres && ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+  missing+=(postgresql)
+fi
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "tools/setup.sh: installing ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) != 0 ]]; then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
