@@ -1,0 +1,894 @@
+#include "duo/dialect/compiler.h"
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "duo/sql/functions.h"
+#include "duo/sql/shape.h"
+
+namespace duo::dialect {
+namespace {
+
+using sql::Expr;
+using sql::ExprKind;
+using sql::ExprNode;
+using sql::ExprOp;
+
+int PrecedenceOf(const ExprNode& node) {
+  switch (node.kind) {
+    case ExprKind::kOr:
+      return SqlWriter::kOr;
+    case ExprKind::kAnd:
+      return SqlWriter::kAnd;
+    case ExprKind::kUnary:
+      return node.op == ExprOp::kNot ? SqlWriter::kNot : SqlWriter::kUnary;
+    case ExprKind::kBinary:
+      switch (node.op) {
+        case ExprOp::kAdd:
+        case ExprOp::kSub:
+          return SqlWriter::kAdditive;
+        case ExprOp::kMul:
+        case ExprOp::kDiv:
+        case ExprOp::kMod:
+          return SqlWriter::kMultiplicative;
+        case ExprOp::kConcat:
+          return SqlWriter::kConcat;
+        default:
+          return SqlWriter::kComparison;
+      }
+    case ExprKind::kIsNull:
+    case ExprKind::kIn:
+    case ExprKind::kInSubquery:
+    case ExprKind::kBetween:
+    case ExprKind::kLike:
+    case ExprKind::kRegex:
+      return SqlWriter::kComparison;
+    case ExprKind::kExists:
+      return node.has(sql::kNegated) ? SqlWriter::kNot : SqlWriter::kAtom;
+    case ExprKind::kText:
+      // Raw SQL may hold any operator: always parenthesized inside others.
+      return SqlWriter::kLowest;
+    default:
+      return SqlWriter::kAtom;
+  }
+}
+
+absl::string_view BinaryOperator(ExprOp op) {
+  switch (op) {
+    case ExprOp::kEq: return " = ";
+    case ExprOp::kNe: return " <> ";
+    case ExprOp::kLt: return " < ";
+    case ExprOp::kLe: return " <= ";
+    case ExprOp::kGt: return " > ";
+    case ExprOp::kGe: return " >= ";
+    case ExprOp::kAdd: return " + ";
+    case ExprOp::kSub: return " - ";
+    case ExprOp::kMul: return " * ";
+    case ExprOp::kDiv: return " / ";
+    case ExprOp::kMod: return " % ";
+    case ExprOp::kConcat: return " || ";
+    default: return " ? ";
+  }
+}
+
+// Function names are emitted as written, so they must look like names.
+bool IsValidFunctionName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+absl::string_view JoinKeyword(sql::JoinKind kind) {
+  switch (kind) {
+    case sql::JoinKind::kInner: return " JOIN ";
+    case sql::JoinKind::kLeft: return " LEFT JOIN ";
+    case sql::JoinKind::kRight: return " RIGHT JOIN ";
+    case sql::JoinKind::kFull: return " FULL JOIN ";
+    case sql::JoinKind::kCross: return " CROSS JOIN ";
+  }
+  return " JOIN ";
+}
+
+absl::string_view SetOpKeyword(sql::SetOp op) {
+  switch (op) {
+    case sql::SetOp::kUnion: return " UNION ";
+    case sql::SetOp::kUnionAll: return " UNION ALL ";
+    case sql::SetOp::kIntersect: return " INTERSECT ";
+    case sql::SetOp::kExcept: return " EXCEPT ";
+  }
+  return " UNION ";
+}
+
+void AppendFrameBound(const sql::FrameBound& bound, std::string* out) {
+  using Kind = sql::FrameBound::Kind;
+  switch (bound.kind) {
+    case Kind::kUnboundedPreceding:
+      out->append("UNBOUNDED PRECEDING");
+      return;
+    case Kind::kPreceding:
+      absl::StrAppend(out, bound.offset, " PRECEDING");
+      return;
+    case Kind::kCurrentRow:
+      out->append("CURRENT ROW");
+      return;
+    case Kind::kFollowing:
+      absl::StrAppend(out, bound.offset, " FOLLOWING");
+      return;
+    case Kind::kUnboundedFollowing:
+      out->append("UNBOUNDED FOLLOWING");
+      return;
+  }
+}
+
+}  // namespace
+
+SqlWriter::SqlWriter(const Dialect& dialect,
+                     const absl::flat_hash_map<const sql::ExprNode*, int>& params)
+    : dialect_(dialect), params_(params) {
+  sql_.reserve(256);
+}
+
+void SqlWriter::Fail(absl::Status status) {
+  if (status_.ok()) status_ = std::move(status);
+}
+
+void SqlWriter::Unsupported(absl::string_view construct) {
+  Fail(absl::UnimplementedError(
+      absl::StrCat(dialect_.name(), " does not support ", construct)));
+}
+
+absl::StatusOr<CompiledTemplate> SqlWriter::Finish() && {
+  if (!status_.ok()) return status_;
+  return CompiledTemplate{std::move(sql_), std::move(slots_)};
+}
+
+void SqlWriter::WriteIdentifier(absl::string_view name) {
+  sql_.push_back('"');
+  for (char c : name) {
+    if (c == '"') sql_.push_back('"');
+    sql_.push_back(c);
+  }
+  sql_.push_back('"');
+}
+
+void SqlWriter::WriteExprList(const std::vector<Expr>& exprs) {
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    if (i > 0) Write(", ");
+    WriteExpr(exprs[i]);
+  }
+}
+
+void SqlWriter::WriteExpr(const Expr& expr, int context) {
+  if (expr.empty()) {
+    Fail(absl::InvalidArgumentError("an empty expression was used in a statement"));
+    return;
+  }
+  const ExprNode& node = expr.node();
+  const bool parenthesize = PrecedenceOf(node) < context ||
+                            (context > kLowest && PrecedenceOf(node) == context &&
+                             context == kComparison);
+  if (parenthesize) Write("(");
+  WriteNode(node, context);
+  if (parenthesize) Write(")");
+}
+
+void SqlWriter::WriteParam(const ExprNode& node) {
+  auto it = params_.find(&node);
+  if (it == params_.end()) {
+    Fail(absl::InternalError("a parameter was not found in the canonical walk"));
+    return;
+  }
+  slots_.push_back(it->second);
+  dialect_.WritePlaceholder(*this, static_cast<int>(slots_.size()));
+}
+
+void SqlWriter::WriteNode(const ExprNode& node, int context) {
+  const bool negated = node.has(sql::kNegated);
+  switch (node.kind) {
+    case ExprKind::kColumn:
+      if (!node.qualifier.empty() && !unqualified_columns_) {
+        WriteIdentifier(node.qualifier);
+        Write(".");
+      }
+      WriteIdentifier(node.name);
+      return;
+    case ExprKind::kStar:
+      if (!node.qualifier.empty()) {
+        WriteIdentifier(node.qualifier);
+        Write(".");
+      }
+      Write("*");
+      return;
+    case ExprKind::kParam:
+      WriteParam(node);
+      return;
+    case ExprKind::kNull:
+      Write("NULL");
+      return;
+    case ExprKind::kUnary:
+      if (node.op == ExprOp::kNot) {
+        Write("NOT ");
+        // Always parenthesized: NOT's precedence differs between databases.
+        const bool atom = PrecedenceOf(node.args[0].node()) == kAtom;
+        if (!atom) Write("(");
+        WriteExpr(node.args[0]);
+        if (!atom) Write(")");
+      } else {
+        Write("-");
+        WriteExpr(node.args[0], kAtom);
+      }
+      return;
+    case ExprKind::kBinary: {
+      const int precedence = PrecedenceOf(node);
+      // || binds differently on SQLite and PostgreSQL: parenthesize operands.
+      const int operand_context = node.op == ExprOp::kConcat ? kAtom : precedence;
+      WriteExpr(node.args[0], operand_context);
+      Write(BinaryOperator(node.op));
+      // The right operand of -, / and % must keep its grouping.
+      const bool non_associative = node.op == ExprOp::kSub || node.op == ExprOp::kDiv ||
+                                   node.op == ExprOp::kMod;
+      WriteExpr(node.args[1], non_associative ? precedence + 1 : operand_context);
+      return;
+    }
+    case ExprKind::kAnd:
+    case ExprKind::kOr: {
+      const int precedence = PrecedenceOf(node);
+      for (size_t i = 0; i < node.args.size(); ++i) {
+        if (i > 0) Write(node.kind == ExprKind::kAnd ? " AND " : " OR ");
+        WriteExpr(node.args[i], precedence + 1);
+      }
+      return;
+    }
+    case ExprKind::kIsNull:
+      WriteExpr(node.args[0], kConcat);
+      Write(negated ? " IS NOT NULL" : " IS NULL");
+      return;
+    case ExprKind::kIn:
+      if (node.args.size() == 1) {
+        // `x IN ()` is not SQL; an empty list matches nothing.
+        Write(negated ? "1 = 1" : "1 = 0");
+        return;
+      }
+      WriteExpr(node.args[0], kConcat);
+      Write(negated ? " NOT IN (" : " IN (");
+      for (size_t i = 1; i < node.args.size(); ++i) {
+        if (i > 1) Write(", ");
+        WriteExpr(node.args[i]);
+      }
+      Write(")");
+      return;
+    case ExprKind::kInSubquery:
+      WriteExpr(node.args[0], kConcat);
+      Write(negated ? " NOT IN (" : " IN (");
+      WriteSelect(*node.subquery);
+      Write(")");
+      return;
+    case ExprKind::kBetween:
+      WriteExpr(node.args[0], kConcat);
+      Write(negated ? " NOT BETWEEN " : " BETWEEN ");
+      WriteExpr(node.args[1], kConcat);
+      Write(" AND ");
+      WriteExpr(node.args[2], kConcat);
+      return;
+    case ExprKind::kLike:
+      dialect_.WriteLike(*this, node);
+      return;
+    case ExprKind::kRegex:
+      dialect_.WriteRegex(*this, node);
+      return;
+    case ExprKind::kCase: {
+      Write("CASE");
+      size_t i = 0;
+      if (node.has(sql::kCaseOperand)) {
+        Write(" ");
+        WriteExpr(node.args[i++]);
+      }
+      const size_t end = node.args.size() - (node.has(sql::kCaseElse) ? 1 : 0);
+      if (i == end) Fail(absl::InvalidArgumentError("CASE needs at least one WHEN"));
+      for (; i + 1 < end; i += 2) {
+        Write(" WHEN ");
+        WriteExpr(node.args[i]);
+        Write(" THEN ");
+        WriteExpr(node.args[i + 1]);
+      }
+      if (node.has(sql::kCaseElse)) {
+        Write(" ELSE ");
+        WriteExpr(node.args.back());
+      }
+      Write(" END");
+      return;
+    }
+    case ExprKind::kCast:
+      Write("CAST(");
+      WriteExpr(node.args[0]);
+      Write(" AS ");
+      Write(dialect_.TypeName(node.type));
+      Write(")");
+      return;
+    case ExprKind::kFunction:
+      WriteFunction(node);
+      return;
+    case ExprKind::kWindow:
+      WriteExpr(node.args[0], kAtom);
+      Write(" OVER (");
+      WriteWindow(*node.window);
+      Write(")");
+      return;
+    case ExprKind::kExists:
+      Write(negated ? "NOT EXISTS (" : "EXISTS (");
+      WriteSelect(*node.subquery);
+      Write(")");
+      return;
+    case ExprKind::kSubquery:
+      Write("(");
+      WriteSelect(*node.subquery);
+      Write(")");
+      return;
+    case ExprKind::kLabel:
+      if (labels_by_name_) {
+        WriteIdentifier(node.name);
+      } else {
+        WriteExpr(node.args[0], context);
+      }
+      return;
+    case ExprKind::kText:
+      WriteText(node);
+      return;
+    case ExprKind::kExcluded:
+      Write("excluded.");
+      WriteIdentifier(node.name);
+      return;
+    case ExprKind::kCurrentTimestamp:
+      dialect_.WriteCurrentTimestamp(*this);
+      return;
+  }
+}
+
+void SqlWriter::WriteText(const ExprNode& node) {
+  const sql::TextParts& text = *node.text;
+  if (!text.unknown_bindings.empty()) {
+    Fail(absl::InvalidArgumentError(absl::StrCat(
+        "Text binds :", text.unknown_bindings.front(), ", which the SQL does not contain")));
+  }
+  Write(text.pieces[0]);
+  for (size_t i = 0; i < text.names.size(); ++i) {
+    if (node.args[i].empty()) {
+      Fail(absl::InvalidArgumentError(
+          absl::StrCat("Text parameter :", text.names[i], " has no bound value")));
+    } else {
+      WriteExpr(node.args[i]);
+    }
+    Write(text.pieces[i + 1]);
+  }
+}
+
+void SqlWriter::WriteFunction(const ExprNode& node) {
+  if (!IsValidFunctionName(node.name)) {
+    Fail(absl::InvalidArgumentError(
+        absl::StrCat("\"", node.name, "\" is not a valid SQL function name")));
+    return;
+  }
+  Write(node.name);
+  Write("(");
+  if (node.has(sql::kDistinct)) Write("DISTINCT ");
+  const size_t argc = node.args.size() - (node.has(sql::kFilter) ? 1 : 0);
+  if (node.has(sql::kFunctionStar)) Write("*");
+  for (size_t i = 0; i < argc; ++i) {
+    if (i > 0) Write(", ");
+    WriteExpr(node.args[i]);
+  }
+  Write(")");
+  if (node.has(sql::kFilter)) {
+    Write(" FILTER (WHERE ");
+    WriteExpr(node.args.back());
+    Write(")");
+  }
+}
+
+void SqlWriter::WriteWindow(const sql::WindowSpec& window) {
+  const char* separator = "";
+  if (!window.partition_by.empty()) {
+    Write("PARTITION BY ");
+    WriteExprList(window.partition_by);
+    separator = " ";
+  }
+  if (!window.order_by.empty()) {
+    Write(separator);
+    WriteOrderBy(window.order_by);
+    separator = " ";
+  }
+  if (window.frame) {
+    Write(separator);
+    Write(window.frame->mode == sql::WindowFrame::Mode::kRows ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+    AppendFrameBound(window.frame->start, &sql_);
+    Write(" AND ");
+    AppendFrameBound(window.frame->end, &sql_);
+  }
+}
+
+void SqlWriter::WriteOrderBy(const std::vector<sql::OrderTerm>& terms) {
+  Write("ORDER BY ");
+  const bool saved = labels_by_name_;
+  labels_by_name_ = true;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) Write(", ");
+    WriteExpr(terms[i].expr);
+    if (terms[i].descending) Write(" DESC");
+    if (terms[i].nulls == sql::OrderTerm::Nulls::kFirst) Write(" NULLS FIRST");
+    if (terms[i].nulls == sql::OrderTerm::Nulls::kLast) Write(" NULLS LAST");
+  }
+  labels_by_name_ = saved;
+}
+
+void SqlWriter::WriteFromItem(const sql::FromItem& item, const sql::SelectData* hints_from) {
+  switch (item.kind()) {
+    case sql::FromItem::Kind::kTable:
+      if (!item.schema().empty()) {
+        WriteIdentifier(item.schema());
+        Write(".");
+      }
+      WriteIdentifier(item.name());
+      if (!item.alias().empty()) {
+        Write(" AS ");
+        WriteIdentifier(item.alias());
+      }
+      break;
+    case sql::FromItem::Kind::kSubquery:
+      Write("(");
+      WriteSelect(*item.subquery());
+      Write(") AS ");
+      WriteIdentifier(item.alias());
+      break;
+    case sql::FromItem::Kind::kJoin: {
+      const sql::JoinData& join = item.join();
+      WriteFromItem(join.left, hints_from);
+      Write(JoinKeyword(join.kind));
+      const bool nested = join.right.kind() == sql::FromItem::Kind::kJoin;
+      if (nested) Write("(");
+      WriteFromItem(join.right, hints_from);
+      if (nested) Write(")");
+      if (join.kind != sql::JoinKind::kCross) {
+        Write(" ON ");
+        WriteExpr(join.on);
+      }
+      return;
+    }
+  }
+  if (hints_from != nullptr) {
+    for (const sql::Hint& hint : hints_from->hints) {
+      if (!hint.table.empty() && hint.table == item.ref_name() &&
+          hint.dialect == dialect_.name()) {
+        Write(" ");
+        Write(hint.text);
+      }
+    }
+  }
+}
+
+void SqlWriter::WriteTable(const sql::Table& table) {
+  if (!table.schema().empty()) {
+    WriteIdentifier(table.schema());
+    Write(".");
+  }
+  WriteIdentifier(table.name());
+  if (!table.alias().empty()) {
+    Write(" AS ");
+    WriteIdentifier(table.alias());
+  }
+}
+
+void SqlWriter::WriteCtes(const std::vector<sql::CteData>& ctes) {
+  if (ctes.empty()) return;
+  bool recursive = false;
+  for (const sql::CteData& cte : ctes) recursive |= cte.recursive;
+  Write(recursive ? "WITH RECURSIVE " : "WITH ");
+  for (size_t i = 0; i < ctes.size(); ++i) {
+    const sql::CteData& cte = ctes[i];
+    if (i > 0) Write(", ");
+    WriteIdentifier(cte.name);
+    if (!cte.columns.empty()) {
+      Write(" (");
+      for (size_t c = 0; c < cte.columns.size(); ++c) {
+        if (c > 0) Write(", ");
+        WriteIdentifier(cte.columns[c]);
+      }
+      Write(")");
+    }
+    Write(" AS (");
+    if (cte.query == nullptr) {
+      Fail(absl::InvalidArgumentError(
+          absl::StrCat("CTE \"", cte.name, "\" has no query (call Cte::As)")));
+    } else {
+      WriteSelect(*cte.query);
+    }
+    Write(")");
+  }
+  Write(" ");
+}
+
+void SqlWriter::WriteLimit(const sql::SelectData& select) {
+  if (!select.limit.empty() || !select.offset.empty()) {
+    dialect_.WriteLimitOffset(*this, select.limit, select.offset);
+  }
+}
+
+void SqlWriter::WriteSelect(const sql::SelectData& select) {
+  WriteCtes(select.ctes);
+  if (select.is_compound()) {
+    WriteCompound(select);
+  } else {
+    WriteSimpleSelect(select);
+  }
+}
+
+void SqlWriter::WriteSimpleSelect(const sql::SelectData& select) {
+  Write("SELECT ");
+  for (const sql::Hint& hint : select.hints) {
+    if (hint.table.empty() && hint.dialect == dialect_.name()) {
+      Write(hint.text);
+      Write(" ");
+    }
+  }
+  if (!select.distinct_on.empty()) {
+    dialect_.WriteDistinctOn(*this, select.distinct_on);
+  } else if (select.distinct) {
+    Write("DISTINCT ");
+  }
+  if (select.columns.empty()) {
+    Write("*");
+  } else {
+    for (size_t i = 0; i < select.columns.size(); ++i) {
+      if (i > 0) Write(", ");
+      const Expr& column = select.columns[i];
+      if (!column.empty() && column.node().kind == ExprKind::kLabel) {
+        WriteExpr(column.node().args[0]);
+        Write(" AS ");
+        WriteIdentifier(column.node().name);
+      } else {
+        WriteExpr(column);
+      }
+    }
+  }
+  if (!select.from.empty()) {
+    Write(" FROM ");
+    for (size_t i = 0; i < select.from.size(); ++i) {
+      if (i > 0) Write(", ");
+      WriteFromItem(select.from[i], &select);
+    }
+  }
+  if (!select.where.empty()) {
+    Write(" WHERE ");
+    WriteExpr(select.where);
+  }
+  if (!select.group_by.empty()) {
+    Write(" GROUP BY ");
+    WriteExprList(select.group_by);
+  }
+  if (!select.having.empty()) {
+    Write(" HAVING ");
+    WriteExpr(select.having);
+  }
+  if (!select.order_by.empty()) {
+    Write(" ");
+    WriteOrderBy(select.order_by);
+  }
+  WriteLimit(select);
+  if (select.lock.strength != sql::LockClause::Strength::kNone) {
+    dialect_.WriteLock(*this, select.lock);
+  }
+}
+
+void SqlWriter::WriteCompound(const sql::SelectData& select) {
+  for (size_t i = 0; i < select.set_members.size(); ++i) {
+    if (i > 0) Write(SetOpKeyword(select.set_op));
+    const sql::SelectData& member = *select.set_members[i];
+    const bool complex = member.is_compound() || !member.order_by.empty() ||
+                         !member.limit.empty() || !member.offset.empty() ||
+                         !member.ctes.empty();
+    if (dialect_.ParenthesizesSetMembers()) {
+      Write("(");
+      WriteSelect(member);
+      Write(")");
+    } else if (complex) {
+      // SQLite forbids parenthesized members: a subquery keeps the member's
+      // own ORDER BY / LIMIT / grouping.
+      Write("SELECT * FROM (");
+      WriteSelect(member);
+      Write(")");
+    } else {
+      WriteSelect(member);
+    }
+  }
+  if (!select.order_by.empty()) {
+    Write(" ");
+    const bool saved = unqualified_columns_;
+    unqualified_columns_ = true;
+    WriteOrderBy(select.order_by);
+    unqualified_columns_ = saved;
+  }
+  WriteLimit(select);
+  if (select.lock.strength != sql::LockClause::Strength::kNone) {
+    Fail(absl::InvalidArgumentError("row locking does not apply to a UNION/INTERSECT/EXCEPT"));
+  }
+}
+
+void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
+  if (exprs.empty()) return;
+  Write(" RETURNING ");
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    if (i > 0) Write(", ");
+    const Expr& e = exprs[i];
+    if (!e.empty() && e.node().kind == ExprKind::kLabel) {
+      WriteExpr(e.node().args[0]);
+      Write(" AS ");
+      WriteIdentifier(e.node().name);
+    } else {
+      WriteExpr(e);
+    }
+  }
+}
+
+void SqlWriter::WriteInsert(const sql::InsertData& insert) {
+  Write("INSERT INTO ");
+  WriteTable(insert.table);
+  if (insert.rows.empty() && insert.select == nullptr) {
+    Write(" DEFAULT VALUES");
+  } else {
+    Write(" (");
+    for (size_t i = 0; i < insert.columns.size(); ++i) {
+      if (i > 0) Write(", ");
+      WriteIdentifier(insert.columns[i]);
+    }
+    Write(")");
+    if (insert.select != nullptr) {
+      Write(" ");
+      if (insert.on_conflict && dialect_.UpsertSelectNeedsWhere() &&
+          insert.select->where.empty() && !insert.select->is_compound()) {
+        auto with_where = std::make_shared<sql::SelectData>(*insert.select);
+        with_where->where = sql::Text("true");
+        WriteSelect(*with_where);
+      } else {
+        WriteSelect(*insert.select);
+      }
+    } else {
+      Write(" VALUES ");
+      for (size_t r = 0; r < insert.rows.size(); ++r) {
+        const std::vector<Expr>& row = insert.rows[r];
+        if (row.size() != insert.columns.size()) {
+          Fail(absl::InvalidArgumentError(absl::StrCat(
+              "INSERT INTO ", insert.table.name(), ": row ", r, " has ", row.size(),
+              " values for ", insert.columns.size(), " columns")));
+          return;
+        }
+        if (r > 0) Write(", ");
+        Write("(");
+        for (size_t c = 0; c < row.size(); ++c) {
+          if (c > 0) Write(", ");
+          if (row[c].empty()) {
+            Fail(absl::InvalidArgumentError(absl::StrCat("INSERT INTO ", insert.table.name(),
+                                                         ": row ", r, " has no value for column ",
+                                                         insert.columns[c])));
+            return;
+          }
+          WriteExpr(row[c]);
+        }
+        Write(")");
+      }
+    }
+  }
+  if (insert.on_conflict) {
+    const sql::OnConflictData& conflict = *insert.on_conflict;
+    Write(" ON CONFLICT");
+    if (!conflict.target.empty()) {
+      Write(" (");
+      for (size_t i = 0; i < conflict.target.size(); ++i) {
+        if (i > 0) Write(", ");
+        WriteIdentifier(conflict.target[i]);
+      }
+      Write(")");
+    }
+    if (conflict.do_nothing) {
+      Write(" DO NOTHING");
+    } else {
+      if (conflict.target.empty()) {
+        Fail(absl::InvalidArgumentError(absl::StrCat(
+            "INSERT INTO ", insert.table.name(), ": ON CONFLICT DO UPDATE needs conflict columns")));
+      }
+      Write(" DO UPDATE SET ");
+      for (size_t i = 0; i < conflict.updates.size(); ++i) {
+        if (i > 0) Write(", ");
+        WriteIdentifier(conflict.updates[i].column);
+        Write(" = ");
+        WriteExpr(conflict.updates[i].value);
+      }
+      if (!conflict.where.empty()) {
+        Write(" WHERE ");
+        WriteExpr(conflict.where);
+      }
+    }
+  }
+  WriteReturning(insert.returning);
+}
+
+void SqlWriter::WriteUpdate(const sql::UpdateData& update) {
+  if (update.sets.empty()) {
+    Fail(absl::InvalidArgumentError(
+        absl::StrCat("UPDATE ", update.table.name(), " sets no column")));
+    return;
+  }
+  Write("UPDATE ");
+  WriteTable(update.table);
+  Write(" SET ");
+  for (size_t i = 0; i < update.sets.size(); ++i) {
+    if (i > 0) Write(", ");
+    WriteIdentifier(update.sets[i].column);
+    Write(" = ");
+    WriteExpr(update.sets[i].value);
+  }
+  if (!update.from.empty()) {
+    Write(" FROM ");
+    for (size_t i = 0; i < update.from.size(); ++i) {
+      if (i > 0) Write(", ");
+      WriteFromItem(update.from[i], nullptr);
+    }
+  }
+  if (!update.where.empty()) {
+    Write(" WHERE ");
+    WriteExpr(update.where);
+  }
+  WriteReturning(update.returning);
+}
+
+void SqlWriter::WriteDelete(const sql::DeleteData& del) {
+  Write("DELETE FROM ");
+  WriteTable(del.table);
+  if (!del.where.empty()) {
+    Write(" WHERE ");
+    WriteExpr(del.where);
+  }
+  WriteReturning(del.returning);
+}
+
+void SqlWriter::WriteStatement(const sql::Statement& statement) {
+  std::visit(
+      [this](const auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, sql::Select>) {
+          WriteSelect(s.data());
+        } else if constexpr (std::is_same_v<T, sql::Insert>) {
+          WriteInsert(s.data());
+        } else if constexpr (std::is_same_v<T, sql::Update>) {
+          WriteUpdate(s.data());
+        } else if constexpr (std::is_same_v<T, sql::Delete>) {
+          WriteDelete(s.data());
+        } else {
+          WriteText(s.expr().node());
+        }
+      },
+      statement);
+}
+
+// ---- Dialect --------------------------------------------------------------
+
+absl::StatusOr<CompiledTemplate> Dialect::CompileTemplate(const sql::Statement& statement) const {
+  absl::flat_hash_map<const ExprNode*, int> params;
+  int next = 0;
+  sql::ForEachParam(statement, [&](const ExprNode& param) { params.try_emplace(&param, next++); });
+  SqlWriter writer(*this, params);
+  writer.WriteStatement(statement);
+  return std::move(writer).Finish();
+}
+
+absl::StatusOr<CompiledStatement> Dialect::Compile(const sql::Statement& statement) const {
+  absl::StatusOr<CompiledTemplate> compiled = CompileTemplate(statement);
+  if (!compiled.ok()) return compiled.status();
+  std::vector<const sql::Value*> values;
+  sql::ForEachParam(statement, [&](const ExprNode& param) { values.push_back(&param.value); });
+  CompiledStatement result{std::move(compiled->sql), {}};
+  result.params.reserve(compiled->slots.size());
+  for (int slot : compiled->slots) result.params.push_back(*values[slot]);
+  return result;
+}
+
+std::string Dialect::DebugSql(const CompiledStatement& compiled) const {
+  // Placeholders are ? or $n outside quotes; quoted text is copied as is.
+  std::string out;
+  const std::string& sql = compiled.sql;
+  size_t next_param = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      const size_t end = sql.find(c, i + 1);
+      const size_t stop = end == std::string::npos ? sql.size() : end + 1;
+      out.append(sql, i, stop - i);
+      i = stop - 1;
+      continue;
+    }
+    const bool question = c == '?';
+    const bool dollar = c == '$' && i + 1 < sql.size() &&
+                        absl::ascii_isdigit(static_cast<unsigned char>(sql[i + 1]));
+    if (!question && !dollar) {
+      out.push_back(c);
+      continue;
+    }
+    size_t index = next_param++;
+    if (dollar) {
+      size_t end = i + 1;
+      index = 0;
+      while (end < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[end]))) {
+        index = index * 10 + static_cast<size_t>(sql[end] - '0');
+        ++end;
+      }
+      index -= 1;
+      i = end - 1;
+    }
+    out.append(index < compiled.params.size() ? compiled.params[index].DebugString() : "?");
+  }
+  return out;
+}
+
+void Dialect::WriteLike(SqlWriter& writer, const ExprNode& like) const {
+  writer.WriteExpr(like.args[0], SqlWriter::kConcat);
+  const bool negated = like.has(sql::kNegated);
+  if (like.has(sql::kCaseInsensitive)) {
+    writer.Write(negated ? " NOT ILIKE " : " ILIKE ");
+  } else {
+    writer.Write(negated ? " NOT LIKE " : " LIKE ");
+  }
+  writer.WriteExpr(like.args[1], SqlWriter::kConcat);
+  writer.Write(" ESCAPE '\\'");
+}
+
+void Dialect::WriteDistinctOn(SqlWriter& writer, const std::vector<Expr>& exprs) const {
+  writer.Write("DISTINCT ON (");
+  writer.WriteExprList(exprs);
+  writer.Write(") ");
+}
+
+void Dialect::WriteLock(SqlWriter& writer, const sql::LockClause& lock) const {
+  using Strength = sql::LockClause::Strength;
+  switch (lock.strength) {
+    case Strength::kNone:
+      return;
+    case Strength::kUpdate:
+      writer.Write(" FOR UPDATE");
+      break;
+    case Strength::kNoKeyUpdate:
+      writer.Write(" FOR NO KEY UPDATE");
+      break;
+    case Strength::kShare:
+      writer.Write(" FOR SHARE");
+      break;
+    case Strength::kKeyShare:
+      writer.Write(" FOR KEY SHARE");
+      break;
+  }
+  if (!lock.of.empty()) {
+    writer.Write(" OF ");
+    for (size_t i = 0; i < lock.of.size(); ++i) {
+      if (i > 0) writer.Write(", ");
+      writer.WriteIdentifier(lock.of[i]);
+    }
+  }
+  if (lock.wait == sql::LockClause::Wait::kNowait) writer.Write(" NOWAIT");
+  if (lock.wait == sql::LockClause::Wait::kSkipLocked) writer.Write(" SKIP LOCKED");
+}
+
+void Dialect::WriteLimitOffset(SqlWriter& writer, const Expr& limit, const Expr& offset) const {
+  if (!limit.empty()) {
+    writer.Write(" LIMIT ");
+    writer.WriteExpr(limit);
+  }
+  if (!offset.empty()) {
+    writer.Write(" OFFSET ");
+    writer.WriteExpr(offset);
+  }
+}
+
+}  // namespace duo::dialect

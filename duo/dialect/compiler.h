@@ -1,0 +1,147 @@
+// Compiles IR statements to the SQL of one database.
+//
+// A Dialect renders every construct of duo/sql the standard way and lets
+// each database override only what differs (placeholders, type names,
+// case-insensitive matching, row locking, ...). A construct the database
+// lacks is a compile error naming the dialect and the construct, never
+// silently different SQL.
+//
+// Compiling yields SQL text plus the bound values in placeholder order.
+// Identifiers are always quoted; values are never part of the text.
+//
+//   const duo::dialect::Dialect& pg = duo::dialect::PostgresDialect();
+//   absl::StatusOr<CompiledStatement> compiled = pg.Compile(select);
+//   // compiled->sql: SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = $1
+//   // compiled->params: {"completed"}
+
+#ifndef DUO_DIALECT_COMPILER_H_
+#define DUO_DIALECT_COMPILER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "duo/sql/statement.h"
+#include "duo/sql/value.h"
+
+namespace duo::dialect {
+
+struct CompiledStatement {
+  std::string sql;
+  std::vector<sql::Value> params;
+};
+
+// The value-independent part of a compilation: what the statement cache
+// keeps. `slots[i]` is the canonical index (see sql::ForEachParam) of the
+// value bound to the i-th placeholder.
+struct CompiledTemplate {
+  std::string sql;
+  std::vector<int> slots;
+};
+
+class Dialect;
+
+// Renders one statement; handed to a dialect's overrides so that they can
+// render sub-expressions. Not thread-safe; one per compilation.
+class SqlWriter {
+ public:
+  // Operator precedence, loosest first; a child looser than its context is
+  // parenthesized.
+  enum Precedence : int {
+    kLowest = 0,
+    kOr = 1,
+    kAnd = 2,
+    kNot = 3,
+    kComparison = 4,
+    kConcat = 5,
+    kAdditive = 6,
+    kMultiplicative = 7,
+    kUnary = 8,
+    kAtom = 10,
+  };
+
+  SqlWriter(const Dialect& dialect, const absl::flat_hash_map<const sql::ExprNode*, int>& params);
+
+  void Write(absl::string_view text) { sql_.append(text.data(), text.size()); }
+  void WriteIdentifier(absl::string_view name);
+  // `expr`, parenthesized when it binds looser than `context`.
+  void WriteExpr(const sql::Expr& expr, int context = kLowest);
+  void WriteExprList(const std::vector<sql::Expr>& exprs);
+  void WriteSelect(const sql::SelectData& select);
+  void WriteStatement(const sql::Statement& statement);
+  // Records the first error; rendering continues but the result is dropped.
+  void Fail(absl::Status status);
+  // Fails with Unimplemented: "<dialect> does not support <construct>".
+  void Unsupported(absl::string_view construct);
+
+  absl::StatusOr<CompiledTemplate> Finish() &&;
+
+ private:
+  void WriteNode(const sql::ExprNode& node, int context);
+  void WriteParam(const sql::ExprNode& node);
+  void WriteFunction(const sql::ExprNode& node);
+  void WriteWindow(const sql::WindowSpec& window);
+  void WriteOrderBy(const std::vector<sql::OrderTerm>& terms);
+  void WriteFromItem(const sql::FromItem& item, const sql::SelectData* hints_from);
+  void WriteTable(const sql::Table& table);
+  void WriteSimpleSelect(const sql::SelectData& select);
+  void WriteCompound(const sql::SelectData& select);
+  void WriteCtes(const std::vector<sql::CteData>& ctes);
+  void WriteLimit(const sql::SelectData& select);
+  void WriteReturning(const std::vector<sql::Expr>& exprs);
+  void WriteInsert(const sql::InsertData& insert);
+  void WriteUpdate(const sql::UpdateData& update);
+  void WriteDelete(const sql::DeleteData& del);
+  void WriteText(const sql::ExprNode& node);
+
+  const Dialect& dialect_;
+  const absl::flat_hash_map<const sql::ExprNode*, int>& params_;
+  std::string sql_;
+  std::vector<int> slots_;
+  absl::Status status_;
+  // ORDER BY of a compound select names result columns, not table columns.
+  bool unqualified_columns_ = false;
+  // Inside ORDER BY, a labelled expression is referred to by its label.
+  bool labels_by_name_ = false;
+};
+
+// Thread-safe: dialects hold no mutable state.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  // The name hints are scoped to: "sqlite" or "postgresql".
+  virtual absl::string_view name() const = 0;
+
+  absl::StatusOr<CompiledStatement> Compile(const sql::Statement& statement) const;
+  absl::StatusOr<CompiledTemplate> CompileTemplate(const sql::Statement& statement) const;
+
+  // The SQL with every value inlined as a literal, for logs and error
+  // messages only: never executed.
+  std::string DebugSql(const CompiledStatement& compiled) const;
+
+  // Hooks for the differences between databases.
+  virtual void WritePlaceholder(SqlWriter& writer, int position) const = 0;
+  virtual std::string TypeName(const sql::SqlType& type) const = 0;
+  virtual void WriteLike(SqlWriter& writer, const sql::ExprNode& like) const;
+  virtual void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const = 0;
+  virtual void WriteCurrentTimestamp(SqlWriter& writer) const = 0;
+  virtual void WriteDistinctOn(SqlWriter& writer, const std::vector<sql::Expr>& exprs) const;
+  virtual void WriteLock(SqlWriter& writer, const sql::LockClause& lock) const;
+  // LIMIT/OFFSET; `limit` or `offset` may be empty.
+  virtual void WriteLimitOffset(SqlWriter& writer, const sql::Expr& limit,
+                                const sql::Expr& offset) const;
+  // Whether members of a UNION may be parenthesized (else members with
+  // their own ORDER BY or LIMIT are wrapped in a subquery).
+  virtual bool ParenthesizesSetMembers() const = 0;
+  // Whether INSERT ... SELECT ... ON CONFLICT needs a WHERE in the SELECT
+  // to parse (SQLite's documented ambiguity).
+  virtual bool UpsertSelectNeedsWhere() const { return false; }
+};
+
+}  // namespace duo::dialect
+
+#endif  // DUO_DIALECT_COMPILER_H_

@@ -1,0 +1,61 @@
+#include "duo/dialect/postgres/dialect.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace duo::dialect {
+namespace {
+
+class PostgresDialectImpl final : public Dialect {
+ public:
+  absl::string_view name() const override { return "postgresql"; }
+
+  void WritePlaceholder(SqlWriter& writer, int position) const override {
+    writer.Write(absl::StrCat("$", position));
+  }
+
+  std::string TypeName(const sql::SqlType& type) const override {
+    using Kind = sql::SqlType::Kind;
+    switch (type.kind) {
+      case Kind::kUnspecified: return "";
+      case Kind::kBoolean: return "boolean";
+      case Kind::kSmallInt: return "smallint";
+      case Kind::kInteger: return "integer";
+      case Kind::kBigInt: return "bigint";
+      case Kind::kReal: return "real";
+      case Kind::kDouble: return "double precision";
+      case Kind::kNumeric: return absl::StrCat("numeric(", type.precision, ", ", type.scale, ")");
+      case Kind::kText: return "text";
+      case Kind::kVarchar: return absl::StrCat("varchar(", type.length, ")");
+      case Kind::kBlob: return "bytea";
+      case Kind::kTimestamp: return "timestamp with time zone";
+      case Kind::kDate: return "date";
+      case Kind::kJson: return "jsonb";
+      case Kind::kCustom: return type.custom;
+    }
+    return "";
+  }
+
+  void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const override {
+    writer.WriteExpr(regex.args[0], SqlWriter::kConcat);
+    writer.Write(regex.has(sql::kNegated) ? " !~" : " ~");
+    writer.Write(regex.has(sql::kCaseInsensitive) ? "* " : " ");
+    writer.WriteExpr(regex.args[1], SqlWriter::kConcat);
+  }
+
+  void WriteCurrentTimestamp(SqlWriter& writer) const override {
+    writer.Write("CURRENT_TIMESTAMP");
+  }
+
+  bool ParenthesizesSetMembers() const override { return true; }
+};
+
+}  // namespace
+
+const Dialect& PostgresDialect() {
+  static const PostgresDialectImpl* const dialect = new PostgresDialectImpl();
+  return *dialect;
+}
+
+}  // namespace duo::dialect

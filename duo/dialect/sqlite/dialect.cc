@@ -1,0 +1,106 @@
+#include "duo/dialect/sqlite/dialect.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace duo::dialect {
+namespace {
+
+class SqliteDialectImpl final : public Dialect {
+ public:
+  absl::string_view name() const override { return "sqlite"; }
+
+  void WritePlaceholder(SqlWriter& writer, int) const override { writer.Write("?"); }
+
+  std::string TypeName(const sql::SqlType& type) const override {
+    using Kind = sql::SqlType::Kind;
+    switch (type.kind) {
+      case Kind::kUnspecified: return "";
+      case Kind::kBoolean: return "BOOLEAN";
+      case Kind::kSmallInt: return "SMALLINT";
+      case Kind::kInteger: return "INTEGER";
+      case Kind::kBigInt: return "BIGINT";
+      case Kind::kReal: return "REAL";
+      case Kind::kDouble: return "DOUBLE";
+      case Kind::kNumeric: return absl::StrCat("NUMERIC(", type.precision, ", ", type.scale, ")");
+      case Kind::kText: return "TEXT";
+      case Kind::kVarchar: return absl::StrCat("VARCHAR(", type.length, ")");
+      case Kind::kBlob: return "BLOB";
+      case Kind::kTimestamp: return "TIMESTAMP";
+      case Kind::kDate: return "DATE";
+      case Kind::kJson: return "JSON";
+      case Kind::kCustom: return type.custom;
+    }
+    return "";
+  }
+
+  void WriteLike(SqlWriter& writer, const sql::ExprNode& like) const override {
+    if (!like.has(sql::kCaseInsensitive)) {
+      Dialect::WriteLike(writer, like);
+      return;
+    }
+    writer.Write("lower(");
+    writer.WriteExpr(like.args[0]);
+    writer.Write(like.has(sql::kNegated) ? ") NOT LIKE lower(" : ") LIKE lower(");
+    writer.WriteExpr(like.args[1]);
+    writer.Write(") ESCAPE '\\'");
+  }
+
+  void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const override {
+    if (regex.has(sql::kNegated)) writer.Write("NOT (");
+    writer.WriteExpr(regex.args[0], SqlWriter::kConcat);
+    writer.Write(" REGEXP ");
+    if (regex.has(sql::kCaseInsensitive)) {
+      // RE2's inline flag; the pattern stays a bound value.
+      writer.Write("('(?i)' || ");
+      writer.WriteExpr(regex.args[1], SqlWriter::kAtom);
+      writer.Write(")");
+    } else {
+      writer.WriteExpr(regex.args[1], SqlWriter::kConcat);
+    }
+    if (regex.has(sql::kNegated)) writer.Write(")");
+  }
+
+  void WriteCurrentTimestamp(SqlWriter& writer) const override {
+    // %f is seconds with milliseconds; padding to microseconds keeps the
+    // text comparable with the driver's six-digit timestamps.
+    writer.Write("strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')");
+  }
+
+  void WriteDistinctOn(SqlWriter& writer, const std::vector<sql::Expr>&) const override {
+    writer.Unsupported("DISTINCT ON");
+  }
+
+  void WriteLock(SqlWriter& writer, const sql::LockClause&) const override {
+    writer.Unsupported("row locking (FOR UPDATE / FOR SHARE)");
+  }
+
+  void WriteLimitOffset(SqlWriter& writer, const sql::Expr& limit,
+                        const sql::Expr& offset) const override {
+    // SQLite has no OFFSET without LIMIT; -1 means no limit.
+    writer.Write(" LIMIT ");
+    if (limit.empty()) {
+      writer.Write("-1");
+    } else {
+      writer.WriteExpr(limit);
+    }
+    if (!offset.empty()) {
+      writer.Write(" OFFSET ");
+      writer.WriteExpr(offset);
+    }
+  }
+
+  bool ParenthesizesSetMembers() const override { return false; }
+  bool UpsertSelectNeedsWhere() const override { return true; }
+};
+
+}  // namespace
+
+const Dialect& SqliteDialect() {
+  static const SqliteDialectImpl* const dialect = new SqliteDialectImpl();
+  return *dialect;
+}
+
+}  // namespace duo::dialect

@@ -1,0 +1,46 @@
+// Raw SQL with named bound parameters: the last resort of the IR.
+//
+//   Text("SELECT id FROM orders WHERE total_amount > :min AND status = :status")
+//       .Bind("min", 100)
+//       .Bind("status", "completed");
+//
+// `:name` is a parameter (letters, digits, underscore); `::` (a PostgreSQL
+// cast) and anything inside '...' or "..." are left alone. Each parameter
+// becomes a placeholder of the target dialect, and its value is bound, never
+// spliced. A Text is usable as a whole statement or, converted to Expr, as
+// part of one. Compiling a Text with an unbound parameter fails, naming it.
+
+#ifndef DUO_SQL_TEXT_H_
+#define DUO_SQL_TEXT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "duo/sql/expr.h"
+#include "duo/sql/value.h"
+
+namespace duo::sql {
+
+class Text {
+ public:
+  explicit Text(absl::string_view sql);
+
+  // Binds every occurrence of :name. Binding a name the text does not
+  // contain is recorded and makes compiling fail, naming it: a typo must not
+  // leave a parameter silently unbound.
+  [[nodiscard]] Text Bind(absl::string_view name, Value value) const;
+
+  // The fragment as an expression (for example a condition in Where).
+  Expr AsExpr() const { return expr_; }
+  operator Expr() const { return expr_; }  // NOLINT: usable wherever an Expr is
+
+  const Expr& expr() const { return expr_; }
+
+ private:
+  explicit Text(Expr expr) : expr_(std::move(expr)) {}
+  Expr expr_;
+};
+
+}  // namespace duo::sql
+
+#endif  // DUO_SQL_TEXT_H_

@@ -1,0 +1,172 @@
+// SQL column types, and the map from C++ value types to them.
+//
+// SqlType is dialect-neutral; each dialect's compiler spells it (BIGINT vs
+// INTEGER, bytea vs BLOB). ValueTraits<T> says which C++ types can appear in
+// expressions, as what kind of SQL value, so that comparing an integer column
+// with a string fails to compile.
+
+#ifndef DUO_SQL_TYPES_H_
+#define DUO_SQL_TYPES_H_
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "absl/strings/string_view.h"
+#include "duo/sql/value.h"
+
+namespace duo::sql {
+
+struct SqlType {
+  enum class Kind : uint8_t {
+    kUnspecified,
+    kBoolean,
+    kSmallInt,
+    kInteger,
+    kBigInt,
+    kReal,
+    kDouble,
+    kNumeric,  // exact decimal: precision, scale
+    kText,
+    kVarchar,  // length
+    kBlob,
+    kTimestamp,  // with time zone
+    kDate,
+    kJson,
+    kCustom,  // `custom` spelled verbatim by every dialect
+  };
+
+  Kind kind = Kind::kUnspecified;
+  int length = 0;
+  int precision = 0;
+  int scale = 0;
+  std::string custom;
+
+  static SqlType Boolean() { return {Kind::kBoolean}; }
+  static SqlType SmallInt() { return {Kind::kSmallInt}; }
+  static SqlType Integer() { return {Kind::kInteger}; }
+  static SqlType BigInt() { return {Kind::kBigInt}; }
+  static SqlType Real() { return {Kind::kReal}; }
+  static SqlType Double() { return {Kind::kDouble}; }
+  static SqlType Numeric(int precision, int scale) {
+    return {Kind::kNumeric, 0, precision, scale};
+  }
+  static SqlType Text() { return {Kind::kText}; }
+  static SqlType Varchar(int length) { return {Kind::kVarchar, length}; }
+  static SqlType Blob() { return {Kind::kBlob}; }
+  static SqlType Timestamp() { return {Kind::kTimestamp}; }
+  static SqlType Date() { return {Kind::kDate}; }
+  static SqlType Json() { return {Kind::kJson}; }
+  static SqlType Custom(std::string spelling) {
+    return {Kind::kCustom, 0, 0, 0, std::move(spelling)};
+  }
+
+  friend bool operator==(const SqlType&, const SqlType&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const SqlType& type) {
+    return H::combine(std::move(h), type.kind, type.length, type.precision, type.scale,
+                      type.custom);
+  }
+};
+
+// What kind of value an expression produces, as far as C++ knows. kAny is an
+// expression whose type C++ does not know (raw text, a function by name).
+enum class TypeCategory : uint8_t { kAny, kNull, kBool, kNumeric, kText, kBytes };
+
+// Two categories may meet in a comparison when they are equal or either is
+// unknown or NULL.
+constexpr bool Compatible(TypeCategory a, TypeCategory b) {
+  return a == b || a == TypeCategory::kAny || b == TypeCategory::kAny ||
+         a == TypeCategory::kNull || b == TypeCategory::kNull;
+}
+
+template <typename T>
+struct ValueTraits {
+  static constexpr bool kSupported = false;
+};
+
+template <>
+struct ValueTraits<bool> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kBool;
+  static SqlType DefaultType() { return SqlType::Boolean(); }
+};
+
+template <std::integral I>
+  requires(!std::same_as<I, bool> && !std::same_as<I, char>)
+struct ValueTraits<I> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kNumeric;
+  static SqlType DefaultType() {
+    if constexpr (sizeof(I) <= 2) return SqlType::SmallInt();
+    if constexpr (sizeof(I) <= 4) return SqlType::Integer();
+    return SqlType::BigInt();
+  }
+};
+
+template <std::floating_point F>
+struct ValueTraits<F> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kNumeric;
+  static SqlType DefaultType() {
+    return sizeof(F) <= 4 ? SqlType::Real() : SqlType::Double();
+  }
+};
+
+struct TextTraits {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kText;
+  static SqlType DefaultType() { return SqlType::Text(); }
+};
+template <>
+struct ValueTraits<std::string> : TextTraits {};
+template <>
+struct ValueTraits<const char*> : TextTraits {};
+template <>
+struct ValueTraits<char*> : TextTraits {};
+template <>
+struct ValueTraits<absl::string_view> : TextTraits {};
+template <>
+struct ValueTraits<std::string_view> : TextTraits {};
+
+template <>
+struct ValueTraits<Blob> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kBytes;
+  static SqlType DefaultType() { return SqlType::Blob(); }
+};
+
+template <>
+struct ValueTraits<std::nullopt_t> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kNull;
+};
+
+// A Value decided at run time (for example from a string filter): its
+// category is checked by the database, not the compiler.
+template <>
+struct ValueTraits<Value> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kAny;
+};
+
+// std::optional<T> is T that may be NULL.
+template <typename T>
+struct ValueTraits<std::optional<T>> : ValueTraits<T> {};
+
+// The C++ type a value of T is carried as, without optional.
+template <typename T>
+struct StripOptional {
+  using type = T;
+};
+template <typename T>
+struct StripOptional<std::optional<T>> {
+  using type = T;
+};
+
+}  // namespace duo::sql
+
+#endif  // DUO_SQL_TYPES_H_
