@@ -129,10 +129,12 @@ void AppendFrameBound(const sql::FrameBound& bound, std::string* out) {
 }  // namespace
 
 SqlWriter::SqlWriter(const Dialect& dialect,
-                     const absl::flat_hash_map<const sql::ExprNode*, int>& params)
+                     const absl::flat_hash_map<const sql::ExprNode*, int>* params)
     : dialect_(dialect), params_(params) {
   sql_.reserve(256);
 }
+
+SqlWriter::SqlWriter(const Dialect& dialect) : dialect_(dialect) { sql_.reserve(256); }
 
 void SqlWriter::Fail(absl::Status status) {
   if (status_.ok()) status_ = std::move(status);
@@ -148,6 +150,11 @@ absl::StatusOr<CompiledTemplate> SqlWriter::Finish() && {
   return CompiledTemplate{std::move(sql_), std::move(slots_)};
 }
 
+absl::StatusOr<CompiledStatement> SqlWriter::FinishWithValues() && {
+  if (!status_.ok()) return status_;
+  return CompiledStatement{std::move(sql_), std::move(values_)};
+}
+
 void SqlWriter::WriteIdentifier(absl::string_view name) {
   sql_.push_back('"');
   for (char c : name) {
@@ -155,6 +162,17 @@ void SqlWriter::WriteIdentifier(absl::string_view name) {
     sql_.push_back(c);
   }
   sql_.push_back('"');
+}
+
+void SqlWriter::WriteConditions(absl::string_view keyword, const std::vector<Expr>& conditions) {
+  if (conditions.empty()) return;
+  Write(keyword);
+  // Several conditions are AND-ed: each must then bind at least as tightly.
+  const int context = conditions.size() > 1 ? kAnd + 1 : kLowest;
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    if (i > 0) Write(" AND ");
+    WriteExpr(conditions[i], context);
+  }
 }
 
 void SqlWriter::WriteExprList(const std::vector<Expr>& exprs) {
@@ -179,13 +197,17 @@ void SqlWriter::WriteExpr(const Expr& expr, int context) {
 }
 
 void SqlWriter::WriteParam(const ExprNode& node) {
-  auto it = params_.find(&node);
-  if (it == params_.end()) {
-    Fail(absl::InternalError("a parameter was not found in the canonical walk"));
-    return;
+  if (params_ == nullptr) {
+    values_.push_back(node.value);
+  } else {
+    auto it = params_->find(&node);
+    if (it == params_->end()) {
+      Fail(absl::InternalError("a parameter was not found in the canonical walk"));
+      return;
+    }
+    slots_.push_back(it->second);
   }
-  slots_.push_back(it->second);
-  dialect_.WritePlaceholder(*this, static_cast<int>(slots_.size()));
+  dialect_.WritePlaceholder(*this, ++placeholders_);
 }
 
 void SqlWriter::WriteNode(const ExprNode& node, int context) {
@@ -562,18 +584,12 @@ void SqlWriter::WriteSimpleSelect(const sql::SelectData& select) {
       WriteFromItem(select.from[i], &select);
     }
   }
-  if (!select.where.empty()) {
-    Write(" WHERE ");
-    WriteExpr(select.where);
-  }
+  WriteConditions(" WHERE ", select.where);
   if (!select.group_by.empty()) {
     Write(" GROUP BY ");
     WriteExprList(select.group_by);
   }
-  if (!select.having.empty()) {
-    Write(" HAVING ");
-    WriteExpr(select.having);
-  }
+  WriteConditions(" HAVING ", select.having);
   if (!select.order_by.empty()) {
     Write(" ");
     WriteOrderBy(select.order_by);
@@ -651,7 +667,7 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
       if (insert.on_conflict && dialect_.UpsertSelectNeedsWhere() &&
           insert.select->where.empty() && !insert.select->is_compound()) {
         auto with_where = std::make_shared<sql::SelectData>(*insert.select);
-        with_where->where = sql::Text("true");
+        with_where->where.push_back(sql::Text("true"));
         WriteSelect(*with_where);
       } else {
         WriteSelect(*insert.select);
@@ -738,20 +754,14 @@ void SqlWriter::WriteUpdate(const sql::UpdateData& update) {
       WriteFromItem(update.from[i], nullptr);
     }
   }
-  if (!update.where.empty()) {
-    Write(" WHERE ");
-    WriteExpr(update.where);
-  }
+  WriteConditions(" WHERE ", update.where);
   WriteReturning(update.returning);
 }
 
 void SqlWriter::WriteDelete(const sql::DeleteData& del) {
   Write("DELETE FROM ");
   WriteTable(del.table);
-  if (!del.where.empty()) {
-    Write(" WHERE ");
-    WriteExpr(del.where);
-  }
+  WriteConditions(" WHERE ", del.where);
   WriteReturning(del.returning);
 }
 
@@ -780,20 +790,15 @@ absl::StatusOr<CompiledTemplate> Dialect::CompileTemplate(const sql::Statement& 
   absl::flat_hash_map<const ExprNode*, int> params;
   int next = 0;
   sql::ForEachParam(statement, [&](const ExprNode& param) { params.try_emplace(&param, next++); });
-  SqlWriter writer(*this, params);
+  SqlWriter writer(*this, &params);
   writer.WriteStatement(statement);
   return std::move(writer).Finish();
 }
 
 absl::StatusOr<CompiledStatement> Dialect::Compile(const sql::Statement& statement) const {
-  absl::StatusOr<CompiledTemplate> compiled = CompileTemplate(statement);
-  if (!compiled.ok()) return compiled.status();
-  std::vector<const sql::Value*> values;
-  sql::ForEachParam(statement, [&](const ExprNode& param) { values.push_back(&param.value); });
-  CompiledStatement result{std::move(compiled->sql), {}};
-  result.params.reserve(compiled->slots.size());
-  for (int slot : compiled->slots) result.params.push_back(*values[slot]);
-  return result;
+  SqlWriter writer(*this);
+  writer.WriteStatement(statement);
+  return std::move(writer).FinishWithValues();
 }
 
 std::string Dialect::DebugSql(const CompiledStatement& compiled) const {

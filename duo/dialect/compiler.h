@@ -63,13 +63,19 @@ class SqlWriter {
     kAtom = 10,
   };
 
-  SqlWriter(const Dialect& dialect, const absl::flat_hash_map<const sql::ExprNode*, int>& params);
+  // Records, for each placeholder, the canonical index of its value in
+  // `params` (for a CompiledTemplate).
+  SqlWriter(const Dialect& dialect, const absl::flat_hash_map<const sql::ExprNode*, int>* params);
+  // Collects the values themselves, in placeholder order.
+  explicit SqlWriter(const Dialect& dialect);
 
   void Write(absl::string_view text) { sql_.append(text.data(), text.size()); }
   void WriteIdentifier(absl::string_view name);
   // `expr`, parenthesized when it binds looser than `context`.
   void WriteExpr(const sql::Expr& expr, int context = kLowest);
   void WriteExprList(const std::vector<sql::Expr>& exprs);
+  // `keyword` and the conditions AND-ed; nothing when there are none.
+  void WriteConditions(absl::string_view keyword, const std::vector<sql::Expr>& conditions);
   void WriteSelect(const sql::SelectData& select);
   void WriteStatement(const sql::Statement& statement);
   // Records the first error; rendering continues but the result is dropped.
@@ -78,6 +84,7 @@ class SqlWriter {
   void Unsupported(absl::string_view construct);
 
   absl::StatusOr<CompiledTemplate> Finish() &&;
+  absl::StatusOr<CompiledStatement> FinishWithValues() &&;
 
  private:
   void WriteNode(const sql::ExprNode& node, int context);
@@ -98,9 +105,11 @@ class SqlWriter {
   void WriteText(const sql::ExprNode& node);
 
   const Dialect& dialect_;
-  const absl::flat_hash_map<const sql::ExprNode*, int>& params_;
+  const absl::flat_hash_map<const sql::ExprNode*, int>* params_ = nullptr;
   std::string sql_;
-  std::vector<int> slots_;
+  std::vector<int> slots_;     // with params_
+  std::vector<sql::Value> values_;  // without
+  int placeholders_ = 0;
   absl::Status status_;
   // ORDER BY of a compound select names result columns, not table columns.
   bool unqualified_columns_ = false;

@@ -112,7 +112,9 @@ Update Update::From(const FromItem& item) const {
 }
 
 Update Update::Where(const Expr& condition) const {
-  return Modify([&](UpdateData& d) { d.where = And({d.where, condition}); });
+  return Modify([&](UpdateData& d) {
+    if (!condition.empty()) d.where.push_back(condition);
+  });
 }
 
 Update Update::Returning(std::vector<Expr> exprs) const {
@@ -132,7 +134,9 @@ Delete Delete::Modify(F&& change) const {
 }
 
 Delete Delete::Where(const Expr& condition) const {
-  return Modify([&](DeleteData& d) { d.where = And({d.where, condition}); });
+  return Modify([&](DeleteData& d) {
+    if (!condition.empty()) d.where.push_back(condition);
+  });
 }
 
 Delete Delete::Returning(std::vector<Expr> exprs) const {

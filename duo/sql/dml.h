@@ -99,7 +99,7 @@ struct UpdateData {
   Table table;
   std::vector<Assignment> sets;
   std::vector<FromItem> from;  // UPDATE ... FROM (both databases)
-  Expr where;
+  std::vector<Expr> where;     // AND-ed
   std::vector<Expr> returning;
   LazyHash shape_hash;
 };
@@ -132,7 +132,7 @@ class Update {
 
 struct DeleteData {
   Table table;
-  Expr where;
+  std::vector<Expr> where;  // AND-ed
   std::vector<Expr> returning;
   LazyHash shape_hash;
 };

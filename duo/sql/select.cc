@@ -32,119 +32,181 @@ Select::Select(std::vector<Expr> columns) {
 }
 
 template <typename F>
-Select Select::Modify(F&& change) const {
+Select Select::Modify(F&& change) && {
+  if (data_.use_count() == 1) {
+    // Nobody else can see this data: it was created non-const by this
+    // class, so changing it in place is safe and saves a copy.
+    auto* data = const_cast<SelectData*>(data_.get());
+    change(*data);
+    data->shape_hash.Reset();
+    return Select(std::move(data_));
+  }
   auto data = std::make_shared<SelectData>(*data_);
   change(*data);
   return Select(std::shared_ptr<const SelectData>(std::move(data)));
 }
 
-Select Select::Columns(std::vector<Expr> columns) const {
-  return Modify([&](SelectData& d) {
-    d.columns.insert(d.columns.end(), columns.begin(), columns.end());
-  });
-}
-
-Select Select::From(const FromItem& item) const {
-  return Modify([&](SelectData& d) { d.from.push_back(item); });
-}
-
 namespace {
 
-Select JoinOnto(const Select& select, const FromItem& right, JoinKind kind, const Expr& on) {
-  auto data = std::make_shared<SelectData>(select.data());
-  if (data->from.empty()) {
+void JoinOnto(SelectData& data, const FromItem& right, JoinKind kind, const Expr& on) {
+  if (data.from.empty()) {
     // Nothing to join onto yet: the right side becomes the first item.
-    data->from.push_back(right);
+    data.from.push_back(right);
   } else {
-    data->from.back() = FromItem::MakeJoin(data->from.back(), right, kind, on);
+    data.from.back() = FromItem::MakeJoin(std::move(data.from.back()), right, kind, on);
   }
-  return Select(std::shared_ptr<const SelectData>(std::move(data)));
 }
 
 }  // namespace
 
-Select Select::Join(const FromItem& right, const Expr& on) const {
-  return JoinOnto(*this, right, JoinKind::kInner, on);
+// Each lvalue form copies the handle (sharing the data) and takes the
+// rvalue path, which then copies the data because it is shared.
+
+Select Select::Columns(std::vector<Expr> columns) const& {
+  return Select(*this).Columns(std::move(columns));
 }
-Select Select::LeftJoin(const FromItem& right, const Expr& on) const {
-  return JoinOnto(*this, right, JoinKind::kLeft, on);
-}
-Select Select::RightJoin(const FromItem& right, const Expr& on) const {
-  return JoinOnto(*this, right, JoinKind::kRight, on);
-}
-Select Select::FullJoin(const FromItem& right, const Expr& on) const {
-  return JoinOnto(*this, right, JoinKind::kFull, on);
-}
-Select Select::CrossJoin(const FromItem& right) const {
-  return JoinOnto(*this, right, JoinKind::kCross, Expr());
+Select Select::Columns(std::vector<Expr> columns) && {
+  return std::move(*this).Modify([&](SelectData& d) {
+    d.columns.insert(d.columns.end(), columns.begin(), columns.end());
+  });
 }
 
-Select Select::Where(const Expr& condition) const {
-  return Modify([&](SelectData& d) { d.where = And({d.where, condition}); });
+Select Select::From(const FromItem& item) const& { return Select(*this).From(item); }
+Select Select::From(const FromItem& item) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.from.push_back(item); });
 }
 
-Select Select::GroupBy(std::vector<Expr> exprs) const {
-  return Modify([&](SelectData& d) {
+Select Select::Join(const FromItem& right, const Expr& on) const& {
+  return Select(*this).Join(right, on);
+}
+Select Select::Join(const FromItem& right, const Expr& on) && {
+  return std::move(*this).Modify(
+      [&](SelectData& d) { JoinOnto(d, right, JoinKind::kInner, on); });
+}
+Select Select::LeftJoin(const FromItem& right, const Expr& on) const& {
+  return Select(*this).LeftJoin(right, on);
+}
+Select Select::LeftJoin(const FromItem& right, const Expr& on) && {
+  return std::move(*this).Modify([&](SelectData& d) { JoinOnto(d, right, JoinKind::kLeft, on); });
+}
+Select Select::RightJoin(const FromItem& right, const Expr& on) const& {
+  return Select(*this).RightJoin(right, on);
+}
+Select Select::RightJoin(const FromItem& right, const Expr& on) && {
+  return std::move(*this).Modify(
+      [&](SelectData& d) { JoinOnto(d, right, JoinKind::kRight, on); });
+}
+Select Select::FullJoin(const FromItem& right, const Expr& on) const& {
+  return Select(*this).FullJoin(right, on);
+}
+Select Select::FullJoin(const FromItem& right, const Expr& on) && {
+  return std::move(*this).Modify([&](SelectData& d) { JoinOnto(d, right, JoinKind::kFull, on); });
+}
+Select Select::CrossJoin(const FromItem& right) const& { return Select(*this).CrossJoin(right); }
+Select Select::CrossJoin(const FromItem& right) && {
+  return std::move(*this).Modify(
+      [&](SelectData& d) { JoinOnto(d, right, JoinKind::kCross, Expr()); });
+}
+
+Select Select::Where(const Expr& condition) const& { return Select(*this).Where(condition); }
+Select Select::Where(const Expr& condition) && {
+  return std::move(*this).Modify([&](SelectData& d) {
+    if (!condition.empty()) d.where.push_back(condition);
+  });
+}
+
+Select Select::GroupBy(std::vector<Expr> exprs) const& {
+  return Select(*this).GroupBy(std::move(exprs));
+}
+Select Select::GroupBy(std::vector<Expr> exprs) && {
+  return std::move(*this).Modify([&](SelectData& d) {
     d.group_by.insert(d.group_by.end(), exprs.begin(), exprs.end());
   });
 }
 
-Select Select::Having(const Expr& condition) const {
-  return Modify([&](SelectData& d) { d.having = And({d.having, condition}); });
+Select Select::Having(const Expr& condition) const& { return Select(*this).Having(condition); }
+Select Select::Having(const Expr& condition) && {
+  return std::move(*this).Modify([&](SelectData& d) {
+    if (!condition.empty()) d.having.push_back(condition);
+  });
 }
 
-Select Select::OrderBy(std::vector<OrderTerm> terms) const {
-  return Modify([&](SelectData& d) {
+Select Select::OrderBy(std::vector<OrderTerm> terms) const& {
+  return Select(*this).OrderBy(std::move(terms));
+}
+Select Select::OrderBy(std::vector<OrderTerm> terms) && {
+  return std::move(*this).Modify([&](SelectData& d) {
     d.order_by.insert(d.order_by.end(), terms.begin(), terms.end());
   });
 }
 
-Select Select::ClearOrderBy() const {
-  return Modify([](SelectData& d) { d.order_by.clear(); });
+Select Select::ClearOrderBy() const& { return Select(*this).ClearOrderBy(); }
+Select Select::ClearOrderBy() && {
+  return std::move(*this).Modify([](SelectData& d) { d.order_by.clear(); });
 }
 
-Select Select::Limit(int64_t count) const {
-  return Modify([&](SelectData& d) { d.limit = Param(count); });
+Select Select::Limit(int64_t count) const& { return Select(*this).Limit(count); }
+Select Select::Limit(int64_t count) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.limit = Param(count); });
 }
 
-Select Select::Offset(int64_t count) const {
-  return Modify([&](SelectData& d) { d.offset = Param(count); });
+Select Select::Offset(int64_t count) const& { return Select(*this).Offset(count); }
+Select Select::Offset(int64_t count) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.offset = Param(count); });
 }
 
-Select Select::Distinct() const {
-  return Modify([](SelectData& d) { d.distinct = true; });
+Select Select::Distinct() const& { return Select(*this).Distinct(); }
+Select Select::Distinct() && {
+  return std::move(*this).Modify([](SelectData& d) { d.distinct = true; });
 }
 
-Select Select::DistinctOn(std::vector<Expr> exprs) const {
-  return Modify([&](SelectData& d) {
+Select Select::DistinctOn(std::vector<Expr> exprs) const& {
+  return Select(*this).DistinctOn(std::move(exprs));
+}
+Select Select::DistinctOn(std::vector<Expr> exprs) && {
+  return std::move(*this).Modify([&](SelectData& d) {
     d.distinct_on.insert(d.distinct_on.end(), exprs.begin(), exprs.end());
   });
 }
 
-Select Select::With(const Cte& cte) const {
-  return Modify([&](SelectData& d) { d.ctes.push_back(cte.data()); });
+Select Select::With(const Cte& cte) const& { return Select(*this).With(cte); }
+Select Select::With(const Cte& cte) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.ctes.push_back(cte.data()); });
 }
 
-Select Select::ForUpdate(LockClause::Wait wait, std::vector<std::string> of) const {
-  return WithLock({LockClause::Strength::kUpdate, wait, std::move(of)});
+Select Select::ForUpdate(LockClause::Wait wait, std::vector<std::string> of) const& {
+  return Select(*this).ForUpdate(wait, std::move(of));
+}
+Select Select::ForUpdate(LockClause::Wait wait, std::vector<std::string> of) && {
+  return std::move(*this).WithLock({LockClause::Strength::kUpdate, wait, std::move(of)});
 }
 
-Select Select::ForShare(LockClause::Wait wait, std::vector<std::string> of) const {
-  return WithLock({LockClause::Strength::kShare, wait, std::move(of)});
+Select Select::ForShare(LockClause::Wait wait, std::vector<std::string> of) const& {
+  return Select(*this).ForShare(wait, std::move(of));
+}
+Select Select::ForShare(LockClause::Wait wait, std::vector<std::string> of) && {
+  return std::move(*this).WithLock({LockClause::Strength::kShare, wait, std::move(of)});
 }
 
-Select Select::WithLock(LockClause lock) const {
-  return Modify([&](SelectData& d) { d.lock = std::move(lock); });
+Select Select::WithLock(LockClause lock) const& { return Select(*this).WithLock(std::move(lock)); }
+Select Select::WithLock(LockClause lock) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.lock = std::move(lock); });
 }
 
-Select Select::WithHint(const Table& table, std::string text, std::string dialect) const {
-  return Modify([&](SelectData& d) {
+Select Select::WithHint(const Table& table, std::string text, std::string dialect) const& {
+  return Select(*this).WithHint(table, std::move(text), std::move(dialect));
+}
+Select Select::WithHint(const Table& table, std::string text, std::string dialect) && {
+  return std::move(*this).Modify([&](SelectData& d) {
     d.hints.push_back({std::move(dialect), std::move(text), table.ref_name()});
   });
 }
 
-Select Select::WithStatementHint(std::string text, std::string dialect) const {
-  return Modify([&](SelectData& d) {
+Select Select::WithStatementHint(std::string text, std::string dialect) const& {
+  return Select(*this).WithStatementHint(std::move(text), std::move(dialect));
+}
+Select Select::WithStatementHint(std::string text, std::string dialect) && {
+  return std::move(*this).Modify([&](SelectData& d) {
     d.hints.push_back({std::move(dialect), std::move(text), /*table=*/""});
   });
 }

@@ -109,6 +109,7 @@ class LazyHash {
   LazyHash(const LazyHash&) {}
   LazyHash& operator=(const LazyHash&) { return *this; }
   std::atomic<size_t>& value() const { return value_; }
+  void Reset() { value_.store(0, std::memory_order_relaxed); }
 
  private:
   mutable std::atomic<size_t> value_{0};
@@ -120,9 +121,9 @@ struct SelectData {
   std::vector<Expr> distinct_on;
   std::vector<Expr> columns;  // empty: *
   std::vector<FromItem> from;
-  Expr where;
+  std::vector<Expr> where;  // AND-ed
   std::vector<Expr> group_by;
-  Expr having;
+  std::vector<Expr> having;  // AND-ed
   std::vector<OrderTerm> order_by;
   Expr limit;
   Expr offset;
@@ -138,6 +139,9 @@ struct SelectData {
   bool is_compound() const { return !set_members.empty(); }
 };
 
+// Each builder method has two forms: on an lvalue it copies (sharing
+// structure), on a temporary it may reuse the temporary's storage, which
+// makes chained building as cheap as mutation.
 class Select {
  public:
   // SELECT * (add FROM items with From).
@@ -147,50 +151,83 @@ class Select {
   explicit Select(std::shared_ptr<const SelectData> data) : data_(std::move(data)) {}
 
   // Adds result columns.
-  [[nodiscard]] Select Columns(std::vector<Expr> columns) const;
+  [[nodiscard]] Select Columns(std::vector<Expr> columns) const&;
+  [[nodiscard]] Select Columns(std::vector<Expr> columns) &&;
   // Adds a FROM item; several are a cross product (use joins for ON).
-  [[nodiscard]] Select From(const FromItem& item) const;
+  [[nodiscard]] Select From(const FromItem& item) const&;
+  [[nodiscard]] Select From(const FromItem& item) &&;
   // Joins `right` onto the last FROM item.
-  [[nodiscard]] Select Join(const FromItem& right, const Expr& on) const;
-  [[nodiscard]] Select LeftJoin(const FromItem& right, const Expr& on) const;
-  [[nodiscard]] Select RightJoin(const FromItem& right, const Expr& on) const;
-  [[nodiscard]] Select FullJoin(const FromItem& right, const Expr& on) const;
-  [[nodiscard]] Select CrossJoin(const FromItem& right) const;
+  [[nodiscard]] Select Join(const FromItem& right, const Expr& on) const&;
+  [[nodiscard]] Select Join(const FromItem& right, const Expr& on) &&;
+  [[nodiscard]] Select LeftJoin(const FromItem& right, const Expr& on) const&;
+  [[nodiscard]] Select LeftJoin(const FromItem& right, const Expr& on) &&;
+  [[nodiscard]] Select RightJoin(const FromItem& right, const Expr& on) const&;
+  [[nodiscard]] Select RightJoin(const FromItem& right, const Expr& on) &&;
+  [[nodiscard]] Select FullJoin(const FromItem& right, const Expr& on) const&;
+  [[nodiscard]] Select FullJoin(const FromItem& right, const Expr& on) &&;
+  [[nodiscard]] Select CrossJoin(const FromItem& right) const&;
+  [[nodiscard]] Select CrossJoin(const FromItem& right) &&;
   // Adds a WHERE condition, AND-ed with those already present.
-  [[nodiscard]] Select Where(const Expr& condition) const;
-  [[nodiscard]] Select GroupBy(std::vector<Expr> exprs) const;
+  [[nodiscard]] Select Where(const Expr& condition) const&;
+  [[nodiscard]] Select Where(const Expr& condition) &&;
+  [[nodiscard]] Select GroupBy(std::vector<Expr> exprs) const&;
+  [[nodiscard]] Select GroupBy(std::vector<Expr> exprs) &&;
   template <typename... E>
-  [[nodiscard]] Select GroupBy(const Expr& first, const E&... rest) const {
+  [[nodiscard]] Select GroupBy(const Expr& first, const E&... rest) const& {
     return GroupBy(std::vector<Expr>{first, rest...});
   }
+  template <typename... E>
+  [[nodiscard]] Select GroupBy(const Expr& first, const E&... rest) && {
+    return std::move(*this).GroupBy(std::vector<Expr>{first, rest...});
+  }
   // Adds a HAVING condition, AND-ed with those already present.
-  [[nodiscard]] Select Having(const Expr& condition) const;
+  [[nodiscard]] Select Having(const Expr& condition) const&;
+  [[nodiscard]] Select Having(const Expr& condition) &&;
   // Appends ORDER BY terms (expressions order ascending).
-  [[nodiscard]] Select OrderBy(std::vector<OrderTerm> terms) const;
+  [[nodiscard]] Select OrderBy(std::vector<OrderTerm> terms) const&;
+  [[nodiscard]] Select OrderBy(std::vector<OrderTerm> terms) &&;
   template <typename... T>
-  [[nodiscard]] Select OrderBy(const OrderTerm& first, const T&... rest) const {
+  [[nodiscard]] Select OrderBy(const OrderTerm& first, const T&... rest) const& {
     return OrderBy(std::vector<OrderTerm>{first, OrderTerm(rest)...});
   }
+  template <typename... T>
+  [[nodiscard]] Select OrderBy(const OrderTerm& first, const T&... rest) && {
+    return std::move(*this).OrderBy(std::vector<OrderTerm>{first, OrderTerm(rest)...});
+  }
   // Replaces any ORDER BY.
-  [[nodiscard]] Select ClearOrderBy() const;
-  [[nodiscard]] Select Limit(int64_t count) const;
-  [[nodiscard]] Select Offset(int64_t count) const;
-  [[nodiscard]] Select Distinct() const;
+  [[nodiscard]] Select ClearOrderBy() const&;
+  [[nodiscard]] Select ClearOrderBy() &&;
+  [[nodiscard]] Select Limit(int64_t count) const&;
+  [[nodiscard]] Select Limit(int64_t count) &&;
+  [[nodiscard]] Select Offset(int64_t count) const&;
+  [[nodiscard]] Select Offset(int64_t count) &&;
+  [[nodiscard]] Select Distinct() const&;
+  [[nodiscard]] Select Distinct() &&;
   // DISTINCT ON (exprs): PostgreSQL only.
-  [[nodiscard]] Select DistinctOn(std::vector<Expr> exprs) const;
+  [[nodiscard]] Select DistinctOn(std::vector<Expr> exprs) const&;
+  [[nodiscard]] Select DistinctOn(std::vector<Expr> exprs) &&;
   // WITH [RECURSIVE] cte: makes `cte` available to FROM items and subqueries.
-  [[nodiscard]] Select With(const Cte& cte) const;
+  [[nodiscard]] Select With(const Cte& cte) const&;
+  [[nodiscard]] Select With(const Cte& cte) &&;
   // FOR UPDATE / FOR SHARE: PostgreSQL only.
   [[nodiscard]] Select ForUpdate(LockClause::Wait wait = LockClause::Wait::kWait,
-                                 std::vector<std::string> of = {}) const;
+                                 std::vector<std::string> of = {}) const&;
+  [[nodiscard]] Select ForUpdate(LockClause::Wait wait = LockClause::Wait::kWait,
+                                 std::vector<std::string> of = {}) &&;
   [[nodiscard]] Select ForShare(LockClause::Wait wait = LockClause::Wait::kWait,
-                                std::vector<std::string> of = {}) const;
-  [[nodiscard]] Select WithLock(LockClause lock) const;
+                                std::vector<std::string> of = {}) const&;
+  [[nodiscard]] Select ForShare(LockClause::Wait wait = LockClause::Wait::kWait,
+                                std::vector<std::string> of = {}) &&;
+  [[nodiscard]] Select WithLock(LockClause lock) const&;
+  [[nodiscard]] Select WithLock(LockClause lock) &&;
   // A hint placed after `table` in FROM, for `dialect` only.
   [[nodiscard]] Select WithHint(const Table& table, std::string text,
-                                std::string dialect) const;
+                                std::string dialect) const&;
+  [[nodiscard]] Select WithHint(const Table& table, std::string text,
+                                std::string dialect) &&;
   // A statement hint, placed right after SELECT, for `dialect` only.
-  [[nodiscard]] Select WithStatementHint(std::string text, std::string dialect) const;
+  [[nodiscard]] Select WithStatementHint(std::string text, std::string dialect) const&;
+  [[nodiscard]] Select WithStatementHint(std::string text, std::string dialect) &&;
 
   // Set operations. Chaining the same operation extends one compound;
   // mixing operations groups left to right.
@@ -212,8 +249,10 @@ class Select {
   const std::shared_ptr<const SelectData>& data_ptr() const { return data_; }
 
  private:
+  // Applies `change` to this statement's data: in place when this is the
+  // only reference, else to a copy.
   template <typename F>
-  Select Modify(F&& change) const;
+  Select Modify(F&& change) &&;
   Select Compound(SetOp op, const Select& other) const;
 
   std::shared_ptr<const SelectData> data_;

@@ -47,8 +47,8 @@ size_t TableHash(const Table& table) {
 
 size_t ComputeSelectHash(const SelectData& s) {
   size_t hash = absl::HashOf(s.ctes.size(), s.distinct, ShapeHash(s.distinct_on),
-                             ShapeHash(s.columns), FromHash(s.from), ExprHash(s.where),
-                             ShapeHash(s.group_by), ExprHash(s.having), ShapeHash(s.order_by),
+                             ShapeHash(s.columns), FromHash(s.from), ShapeHash(s.where),
+                             ShapeHash(s.group_by), ShapeHash(s.having), ShapeHash(s.order_by),
                              ExprHash(s.limit), ExprHash(s.offset));
   for (const CteData& cte : s.ctes) {
     hash = absl::HashOf(hash, cte.name, cte.columns, cte.recursive,
@@ -88,11 +88,11 @@ size_t InsertHash(const InsertData& d) {
 
 size_t UpdateHash(const UpdateData& d) {
   return absl::HashOf(2, TableHash(d.table), AssignmentsHash(d.sets), FromHash(d.from),
-                      ExprHash(d.where), ShapeHash(d.returning));
+                      ShapeHash(d.where), ShapeHash(d.returning));
 }
 
 size_t DeleteHash(const DeleteData& d) {
-  return absl::HashOf(3, TableHash(d.table), ExprHash(d.where), ShapeHash(d.returning));
+  return absl::HashOf(3, TableHash(d.table), ShapeHash(d.where), ShapeHash(d.returning));
 }
 
 // ---- Equality ------------------------------------------------------------
@@ -204,8 +204,8 @@ bool SameSelect(const SelectData& a, const SelectData& b) {
          a.lock.strength == b.lock.strength && a.lock.wait == b.lock.wait &&
          a.lock.of == b.lock.of && SameExprs(a.distinct_on, b.distinct_on) &&
          SameExprs(a.columns, b.columns) && SameFroms(a.from, b.from) &&
-         SameExpr(a.where, b.where) && SameExprs(a.group_by, b.group_by) &&
-         SameExpr(a.having, b.having) && SameOrder(a.order_by, b.order_by) &&
+         SameExprs(a.where, b.where) && SameExprs(a.group_by, b.group_by) &&
+         SameExprs(a.having, b.having) && SameOrder(a.order_by, b.order_by) &&
          SameExpr(a.limit, b.limit) && SameExpr(a.offset, b.offset);
 }
 
@@ -286,9 +286,9 @@ void VisitSelect(const SelectData& s, Visitor visit) {
   VisitExprs(s.distinct_on, visit);
   VisitExprs(s.columns, visit);
   for (const FromItem& item : s.from) VisitFrom(item, visit);
-  VisitExpr(s.where, visit);
+  VisitExprs(s.where, visit);
   VisitExprs(s.group_by, visit);
-  VisitExpr(s.having, visit);
+  VisitExprs(s.having, visit);
   for (const auto& member : s.set_members) VisitSelect(*member, visit);
   for (const OrderTerm& t : s.order_by) VisitExpr(t.expr, visit);
   VisitExpr(s.limit, visit);
@@ -331,13 +331,13 @@ bool SameShape(const Statement& a, const Statement& b) {
     const UpdateData& x = update->data();
     const UpdateData& y = std::get<Update>(b).data();
     return &x == &y || (SameTable(x.table, y.table) && SameAssignments(x.sets, y.sets) &&
-                        SameFroms(x.from, y.from) && SameExpr(x.where, y.where) &&
+                        SameFroms(x.from, y.from) && SameExprs(x.where, y.where) &&
                         SameExprs(x.returning, y.returning));
   }
   if (const auto* del = std::get_if<Delete>(&a)) {
     const DeleteData& x = del->data();
     const DeleteData& y = std::get<Delete>(b).data();
-    return &x == &y || (SameTable(x.table, y.table) && SameExpr(x.where, y.where) &&
+    return &x == &y || (SameTable(x.table, y.table) && SameExprs(x.where, y.where) &&
                         SameExprs(x.returning, y.returning));
   }
   return SameExpr(std::get<Text>(a).expr(), std::get<Text>(b).expr());
@@ -359,10 +359,10 @@ void ForEachParam(const Statement& statement, Visitor visit) {
     const UpdateData& d = update->data();
     for (const Assignment& a : d.sets) VisitExpr(a.value, visit);
     for (const FromItem& item : d.from) VisitFrom(item, visit);
-    VisitExpr(d.where, visit);
+    VisitExprs(d.where, visit);
     VisitExprs(d.returning, visit);
   } else if (const auto* del = std::get_if<Delete>(&statement)) {
-    VisitExpr(del->data().where, visit);
+    VisitExprs(del->data().where, visit);
     VisitExprs(del->data().returning, visit);
   } else {
     VisitExpr(std::get<Text>(statement).expr(), visit);
