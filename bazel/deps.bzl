@@ -97,7 +97,7 @@ _ABSL_TARGETS = {
     },
     "absl/flags": {"flag": _ABSL_FLAGS_LIBS, "parse": _ABSL_FLAGS_LIBS, "usage": _ABSL_FLAGS_LIBS},
     "absl/functional": {"any_invocable": [], "bind_front": [], "function_ref": []},
-    "absl/hash": {"hash": _ABSL_HASH_LIBS},
+    "absl/hash": {"hash": _ABSL_HASH_LIBS, "hash_testing": _ABSL_HASH_LIBS + ["bad_variant_access"]},
     "absl/memory": {"memory": []},
     "absl/meta": {"type_traits": []},
     "absl/numeric": {"bits": [], "int128": ["int128"]},

@@ -74,7 +74,18 @@ struct SqlType {
 
 // What kind of value an expression produces, as far as C++ knows. kAny is an
 // expression whose type C++ does not know (raw text, a function by name).
-enum class TypeCategory : uint8_t { kAny, kNull, kBool, kNumeric, kText, kBytes };
+enum class TypeCategory : uint8_t {
+  kAny,
+  kNull,
+  kBool,
+  kNumeric,
+  kText,
+  kBytes,
+  kTime,
+  kDate,
+  kJson,
+  kArray,
+};
 
 // Two categories may meet in a comparison when they are equal or either is
 // unknown or NULL.
@@ -137,6 +148,35 @@ struct ValueTraits<Blob> {
   static constexpr bool kSupported = true;
   static constexpr TypeCategory kCategory = TypeCategory::kBytes;
   static SqlType DefaultType() { return SqlType::Blob(); }
+};
+
+template <>
+struct ValueTraits<absl::Time> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kTime;
+  static SqlType DefaultType() { return SqlType::Timestamp(); }
+};
+
+template <>
+struct ValueTraits<absl::CivilDay> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kDate;
+  static SqlType DefaultType() { return SqlType::Date(); }
+};
+
+// Exact decimals compare with any number.
+template <>
+struct ValueTraits<Decimal> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kNumeric;
+  static SqlType DefaultType() { return SqlType::Numeric(38, 10); }
+};
+
+template <>
+struct ValueTraits<JsonText> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kJson;
+  static SqlType DefaultType() { return SqlType::Json(); }
 };
 
 template <>

@@ -4,9 +4,38 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 
 namespace duo::sql {
+
+absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
+  size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  const size_t integer_start = i;
+  while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  bool ok = i > integer_start;
+  if (ok && i < text.size() && text[i] == '.') {
+    const size_t fraction_start = ++i;
+    while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    ok = i > fraction_start;
+  }
+  if (!ok || i != text.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a decimal number ([+-]digits[.digits])"));
+  }
+  std::string digits(text.substr(text[0] == '+' ? 1 : 0));
+  return Decimal(std::move(digits));
+}
+
+bool operator==(const Array& a, const Array& b) { return a.elements == b.elements; }
+
+bool operator==(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  if (a.kind() == Value::Kind::kArray) return a.as_array() == b.as_array();
+  return a.storage_ == b.storage_;
+}
 
 std::string Value::DebugString() const {
   switch (kind()) {
@@ -22,6 +51,23 @@ std::string Value::DebugString() const {
       return absl::StrCat("'", absl::StrReplaceAll(as_text(), {{"'", "''"}}), "'");
     case Kind::kBlob:
       return absl::StrCat("X'", absl::BytesToHexString(as_blob().bytes), "'");
+    case Kind::kTimestamp:
+      return absl::StrCat("'", absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", as_timestamp(),
+                                                absl::UTCTimeZone()),
+                          "'");
+    case Kind::kDate:
+      return absl::StrCat("'", absl::FormatCivilTime(as_date()), "'");
+    case Kind::kDecimal:
+      return as_decimal().digits();
+    case Kind::kJson:
+      return Value(as_json().text).DebugString();
+    case Kind::kArray:
+      return absl::StrCat("ARRAY[",
+                          absl::StrJoin(as_array().elements, ", ",
+                                        [](std::string* out, const Value& element) {
+                                          out->append(element.DebugString());
+                                        }),
+                          "]");
   }
   return "?";
 }

@@ -2,7 +2,8 @@
 //
 // Every literal in a DuoORM statement becomes a Value carried beside the SQL
 // text, never spliced into it. A Value is a small tagged union over the
-// representations both drivers bind natively.
+// representations the drivers bind: each driver maps every kind to its
+// database's closest type (see the engine's type mapping).
 
 #ifndef DUO_SQL_VALUE_H_
 #define DUO_SQL_VALUE_H_
@@ -16,7 +17,13 @@
 #include <utility>
 #include <variant>
 
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace duo::sql {
 
@@ -26,10 +33,50 @@ struct Blob {
   friend bool operator==(const Blob&, const Blob&) = default;
 };
 
+// An exact decimal number carried as its digits, so that no binary floating
+// point ever rounds it: "-1234.5600". Construct with Parse.
+class Decimal {
+ public:
+  // Accepts [+-]digits[.digits]; InvalidArgument otherwise.
+  static absl::StatusOr<Decimal> Parse(absl::string_view text);
+  const std::string& digits() const { return digits_; }
+  friend bool operator==(const Decimal&, const Decimal&) = default;
+
+ private:
+  explicit Decimal(std::string digits) : digits_(std::move(digits)) {}
+  std::string digits_;
+};
+
+// A JSON document in its serialized form. The IR does not parse JSON; the
+// engine converts to and from nlohmann::json.
+struct JsonText {
+  std::string text;
+  friend bool operator==(const JsonText&, const JsonText&) = default;
+};
+
+class Value;
+// A PostgreSQL array (stored as a JSON array on SQLite) of scalar values.
+struct Array {
+  std::vector<Value> elements;
+  friend bool operator==(const Array&, const Array&);
+};
+
 // Copyable, cheap to move. Equality compares kind and content.
 class Value {
  public:
-  enum class Kind : uint8_t { kNull, kBool, kInt, kDouble, kText, kBlob };
+  enum class Kind : uint8_t {
+    kNull,
+    kBool,
+    kInt,
+    kDouble,
+    kText,
+    kBlob,
+    kTimestamp,
+    kDate,
+    kDecimal,
+    kJson,
+    kArray,
+  };
 
   Value() = default;  // NULL
   Value(std::nullopt_t) {}
@@ -44,6 +91,11 @@ class Value {
   Value(absl::string_view value) : storage_(std::string(value)) {}
   Value(std::string_view value) : storage_(std::string(value)) {}
   Value(Blob value) : storage_(std::move(value)) {}
+  Value(absl::Time value) : storage_(value) {}
+  Value(absl::CivilDay value) : storage_(value) {}
+  Value(Decimal value) : storage_(std::move(value)) {}
+  Value(JsonText value) : storage_(std::move(value)) {}
+  Value(Array value) : storage_(std::make_shared<const Array>(std::move(value))) {}
   template <typename T>
   Value(const std::optional<T>& value) {
     if (value.has_value()) *this = Value(*value);
@@ -58,13 +110,21 @@ class Value {
   double as_double() const { return std::get<double>(storage_); }
   const std::string& as_text() const { return std::get<std::string>(storage_); }
   const Blob& as_blob() const { return std::get<Blob>(storage_); }
+  absl::Time as_timestamp() const { return std::get<absl::Time>(storage_); }
+  absl::CivilDay as_date() const { return std::get<absl::CivilDay>(storage_); }
+  const Decimal& as_decimal() const { return std::get<Decimal>(storage_); }
+  const JsonText& as_json() const { return std::get<JsonText>(storage_); }
+  const Array& as_array() const { return *std::get<std::shared_ptr<const Array>>(storage_); }
 
   // A SQL-literal-like rendering for logs and debugging ('it''s', 42, NULL,
-  // X'00ff'). Never executed: statements always bind values.
+  // X'00ff', '2026-11-25T02:30:00Z'). Never executed: statements always
+  // bind values.
   std::string DebugString() const;
 
-  friend bool operator==(const Value&, const Value&) = default;
+  friend bool operator==(const Value& a, const Value& b);
 
+  // The kind goes last, so that no value's hash expansion is a suffix of
+  // another's (abseil's requirement).
   template <typename H>
   friend H AbslHashValue(H h, const Value& value) {
     return std::visit(
@@ -73,16 +133,24 @@ class Value {
           if constexpr (std::is_same_v<T, std::monostate>) {
             return H::combine(std::move(h), value.storage_.index());
           } else if constexpr (std::is_same_v<T, Blob>) {
-            return H::combine(std::move(h), value.storage_.index(), stored.bytes);
+            return H::combine(std::move(h), stored.bytes, value.storage_.index());
+          } else if constexpr (std::is_same_v<T, Decimal>) {
+            return H::combine(std::move(h), stored.digits(), value.storage_.index());
+          } else if constexpr (std::is_same_v<T, JsonText>) {
+            return H::combine(std::move(h), stored.text, value.storage_.index());
+          } else if constexpr (std::is_same_v<T, std::shared_ptr<const Array>>) {
+            return H::combine(std::move(h), stored->elements, value.storage_.index());
           } else {
-            return H::combine(std::move(h), value.storage_.index(), stored);
+            return H::combine(std::move(h), stored, value.storage_.index());
           }
         },
         value.storage_);
   }
 
  private:
-  std::variant<std::monostate, bool, int64_t, double, std::string, Blob> storage_;
+  std::variant<std::monostate, bool, int64_t, double, std::string, Blob, absl::Time,
+               absl::CivilDay, Decimal, JsonText, std::shared_ptr<const Array>>
+      storage_;
 };
 
 }  // namespace duo::sql

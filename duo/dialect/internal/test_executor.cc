@@ -115,6 +115,9 @@ class SqliteExecutor final : public TestExecutor {
           sqlite3_bind_blob(statement, index, value.as_blob().bytes.data(),
                             static_cast<int>(value.as_blob().bytes.size()), SQLITE_STATIC);
           break;
+        default:
+          return absl::UnimplementedError(
+              absl::StrCat("the test executor does not bind ", value.DebugString()));
       }
     }
     Rows rows;
@@ -206,6 +209,9 @@ class PostgresExecutor final : public TestExecutor {
           types[i] = 17;  // bytea
           formats[i] = 1;
           break;
+        default:
+          return absl::UnimplementedError(
+              absl::StrCat("the test executor does not bind ", value.DebugString()));
       }
       values[i] = texts[i].data();
       lengths[i] = static_cast<int>(texts[i].size());

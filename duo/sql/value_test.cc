@@ -1,0 +1,69 @@
+#include "duo/sql/value.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/hash/hash_testing.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace duo::sql {
+namespace {
+
+TEST(ValueTest, KindsFollowTheCppType) {
+  EXPECT_EQ(Value().kind(), Value::Kind::kNull);
+  EXPECT_EQ(Value(std::nullopt).kind(), Value::Kind::kNull);
+  EXPECT_EQ(Value(std::optional<int>()).kind(), Value::Kind::kNull);
+  EXPECT_EQ(Value(std::optional<int>(3)).kind(), Value::Kind::kInt);
+  EXPECT_EQ(Value(true).kind(), Value::Kind::kBool);
+  EXPECT_EQ(Value(uint16_t{7}).kind(), Value::Kind::kInt);
+  EXPECT_EQ(Value(1.5f).kind(), Value::Kind::kDouble);
+  EXPECT_EQ(Value("text").kind(), Value::Kind::kText);
+  EXPECT_EQ(Value(Blob{"\x01"}).kind(), Value::Kind::kBlob);
+  EXPECT_EQ(Value(absl::UnixEpoch()).kind(), Value::Kind::kTimestamp);
+  EXPECT_EQ(Value(absl::CivilDay(2026, 11, 25)).kind(), Value::Kind::kDate);
+  EXPECT_EQ(Value(JsonText{"{}"}).kind(), Value::Kind::kJson);
+  EXPECT_EQ(Value(Array{{1, 2}}).kind(), Value::Kind::kArray);
+}
+
+TEST(ValueTest, EqualityComparesKindAndContent) {
+  EXPECT_EQ(Value(1), Value(int64_t{1}));
+  EXPECT_NE(Value(1), Value(1.0));
+  EXPECT_NE(Value("1"), Value(1));
+  EXPECT_EQ(Value(Array{{1, "a"}}), Value(Array{{1, "a"}}));
+  EXPECT_NE(Value(Array{{1, "a"}}), Value(Array{{1, "b"}}));
+  EXPECT_NE(Value("x"), Value(JsonText{"x"}));
+}
+
+TEST(ValueTest, HashIsConsistentWithEquality) {
+  EXPECT_TRUE(absl::VerifyTypeImplementsAbslHashCorrectly({
+      Value(), Value(true), Value(1), Value(2.5), Value("a"), Value(Blob{"a"}),
+      Value(absl::FromUnixSeconds(5)), Value(absl::CivilDay(2020, 1, 1)),
+      Value(*Decimal::Parse("1.10")), Value(JsonText{"[1]"}), Value(Array{{1, 2}}),
+  }));
+}
+
+TEST(ValueTest, DebugStringLooksLikeALiteral) {
+  EXPECT_EQ(Value().DebugString(), "NULL");
+  EXPECT_EQ(Value("it's").DebugString(), "'it''s'");
+  EXPECT_EQ(Value(Blob{std::string("\x00\xff", 2)}).DebugString(), "X'00ff'");
+  EXPECT_EQ(Value(absl::FromUnixMicros(1'764'037'800'123'456)).DebugString(),
+            "'2025-11-25T02:30:00.123456Z'");
+  EXPECT_EQ(Value(absl::CivilDay(2026, 11, 25)).DebugString(), "'2026-11-25'");
+  EXPECT_EQ(Value(*Decimal::Parse("-12.50")).DebugString(), "-12.50");
+  EXPECT_EQ(Value(Array{{1, "a"}}).DebugString(), "ARRAY[1, 'a']");
+}
+
+TEST(DecimalTest, ParseKeepsDigitsExactly) {
+  EXPECT_EQ(Decimal::Parse("123456789012345678901234.5678")->digits(),
+            "123456789012345678901234.5678");
+  EXPECT_EQ(Decimal::Parse("+0.10")->digits(), "0.10");
+  EXPECT_EQ(Decimal::Parse("-7")->digits(), "-7");
+  for (const char* bad : {"", "-", "1.", ".5", "1e5", "1,5", "12a", " 1"}) {
+    EXPECT_EQ(Decimal::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace duo::sql
