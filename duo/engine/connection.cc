@@ -1,0 +1,14 @@
+#include "duo/engine/connection.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace duo::engine {
+
+absl::StatusOr<int> Cursor::ColumnIndex(absl::string_view name) const {
+  for (int i = 0; i < column_count(); ++i) {
+    if (column_name(i) == name) return i;
+  }
+  return absl::NotFoundError(absl::StrCat("the result has no column \"", name, "\""));
+}
+
+}  // namespace duo::engine

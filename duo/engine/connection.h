@@ -1,0 +1,108 @@
+// The driver interface: one open connection to one database, and the rows
+// a statement returns.
+//
+// Drivers (//duo/engine/sqlite:driver, //duo/engine/postgres:driver)
+// implement these; the pool, sessions and the ORM use only this interface.
+// Values reach the database as bound parameters of a CompiledStatement;
+// results are read in place from the driver's buffers, typed, one row at a
+// time, so that a large result never needs to be materialised.
+//
+// Type mapping (identical on both databases as far as they allow):
+//
+//   C++ / sql::Value      PostgreSQL                 SQLite
+//   bool                  boolean                    INTEGER 0/1
+//   int32_t / int64_t     integer / bigint           INTEGER
+//   double                double precision           REAL
+//   std::string           text / varchar             TEXT
+//   sql::Blob             bytea                      BLOB
+//   absl::Time            timestamp with time zone   TEXT 2026-11-25T02:30:00.123456Z
+//   absl::CivilDay        date                       TEXT 2026-11-25
+//   sql::Decimal          numeric (exact)            TEXT (exact digits)
+//   sql::JsonText         jsonb                      TEXT
+//   sql::Array            array of the element type  TEXT (a JSON array)
+//   std::nullopt          NULL                       NULL
+
+#ifndef DUO_ENGINE_CONNECTION_H_
+#define DUO_ENGINE_CONNECTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/dialect/compiler.h"
+#include "duo/sql/value.h"
+
+namespace duo::engine {
+
+// The rows of one statement, read forward once. Getters read the current
+// row; a getter for a type the column's value cannot be (a NULL, text that
+// is not a number, a number out of the type's range) returns an error naming
+// the column. Views (GetText, GetBytes) stay valid until the next Next().
+// Not thread-safe.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+
+  // Moves to the next row: true if there is one.
+  virtual absl::StatusOr<bool> Next() = 0;
+
+  virtual int column_count() const = 0;
+  virtual absl::string_view column_name(int column) const = 0;
+  // The column's index, or NotFound naming it.
+  absl::StatusOr<int> ColumnIndex(absl::string_view name) const;
+
+  virtual bool IsNull(int column) const = 0;
+  virtual absl::StatusOr<bool> GetBool(int column) const = 0;
+  virtual absl::StatusOr<int64_t> GetInt(int column) const = 0;
+  virtual absl::StatusOr<double> GetDouble(int column) const = 0;
+  virtual absl::StatusOr<absl::string_view> GetText(int column) const = 0;
+  virtual absl::StatusOr<absl::string_view> GetBytes(int column) const = 0;
+  virtual absl::StatusOr<absl::Time> GetTimestamp(int column) const = 0;
+  virtual absl::StatusOr<absl::CivilDay> GetDate(int column) const = 0;
+  virtual absl::StatusOr<sql::Decimal> GetDecimal(int column) const = 0;
+  virtual absl::StatusOr<sql::Array> GetArray(int column) const = 0;
+  // The value in the kind the database reports for it (NULL as kNull).
+  virtual absl::StatusOr<sql::Value> GetValue(int column) const = 0;
+
+  // Rows inserted, updated or deleted by the statement; valid once Next()
+  // has returned false.
+  virtual int64_t rows_affected() const = 0;
+};
+
+// How a statement's rows arrive. kBuffered reads them all in one go (the
+// fastest path for ordinary results); kStreaming keeps memory flat for
+// results of any size (Iterate). SQLite always streams.
+enum class RunMode : uint8_t { kBuffered, kStreaming };
+
+// One connection. Not thread-safe: the pool hands it to one user at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  virtual const dialect::Dialect& dialect() const = 0;
+
+  // Runs `statement` and returns its rows. The cursor borrows the
+  // connection: destroy it before the next call.
+  virtual absl::StatusOr<std::unique_ptr<Cursor>> Run(
+      const dialect::CompiledStatement& statement, RunMode mode = RunMode::kBuffered) = 0;
+
+  // Runs SQL without parameters or result rows: transaction control
+  // (BEGIN, SAVEPOINT, ...), DDL, or several statements separated by ';'.
+  virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
+
+  // True when the connection still works, checking with the server if
+  // needed. The pool asks before handing a connection out.
+  virtual bool Ping() = 0;
+
+  // True inside a transaction the caller began.
+  virtual bool InTransaction() const = 0;
+};
+
+}  // namespace duo::engine
+
+#endif  // DUO_ENGINE_CONNECTION_H_
