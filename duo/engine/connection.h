@@ -96,8 +96,13 @@ class Connection {
   virtual absl::Status ExecuteScript(absl::string_view sql) = 0;
 
   // True when the connection still works, checking with the server if
-  // needed. The pool asks before handing a connection out.
+  // needed (a round trip).
   virtual bool Ping() = 0;
+
+  // A check without a round trip, cheap enough for every checkout: false
+  // when the driver can already tell the connection is gone (for example
+  // the server closed the socket of an idle connection).
+  virtual bool LooksAlive() { return true; }
 
   // True inside a transaction the caller began.
   virtual bool InTransaction() const = 0;

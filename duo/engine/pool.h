@@ -1,0 +1,122 @@
+// A pool of database connections.
+//
+// Keeps up to `size` idle connections open and opens up to `max_overflow`
+// more under load, closing those again when they come back. A caller that
+// finds every connection in use waits up to `acquire_timeout`, then gets
+// DeadlineExceeded saying so. A connection that died while idle (server
+// restart, pg_terminate_backend) is noticed at checkout and replaced, so
+// callers never receive a broken connection; one that breaks while in use is
+// discarded when returned.
+//
+// ConnectionPool is safe for concurrent use from multiple threads without
+// external synchronization. A PooledConnection is used by one thread at a
+// time and returns its connection to the pool when destroyed; it must not
+// outlive the pool.
+
+#ifndef DUO_ENGINE_POOL_H_
+#define DUO_ENGINE_POOL_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "duo/engine/connection.h"
+
+namespace duo::engine {
+
+struct PoolOptions {
+  int size = 5;
+  int max_overflow = 10;
+  absl::Duration acquire_timeout = absl::Seconds(30);
+  // An idle connection unused for longer than this is pinged (a round trip)
+  // before it is handed out; younger ones only get Connection::LooksAlive.
+  absl::Duration ping_when_idle_for = absl::Seconds(1);
+};
+
+class ConnectionPool;
+
+// A connection checked out of a pool. Movable, not copyable.
+class PooledConnection {
+ public:
+  PooledConnection() = default;
+  PooledConnection(PooledConnection&& other) noexcept;
+  PooledConnection& operator=(PooledConnection&& other) noexcept;
+  PooledConnection(const PooledConnection&) = delete;
+  PooledConnection& operator=(const PooledConnection&) = delete;
+  ~PooledConnection();
+
+  Connection* get() const { return connection_.get(); }
+  Connection* operator->() const { return connection_.get(); }
+  Connection& operator*() const { return *connection_; }
+  explicit operator bool() const { return connection_ != nullptr; }
+
+  // Closes the connection instead of returning it (it is known broken, or
+  // its session state must not leak to the next user).
+  void Discard();
+
+ private:
+  friend class ConnectionPool;
+  PooledConnection(ConnectionPool* pool, std::unique_ptr<Connection> connection)
+      : pool_(pool), connection_(std::move(connection)) {}
+  void Release();
+
+  ConnectionPool* pool_ = nullptr;
+  std::unique_ptr<Connection> connection_;
+};
+
+class ConnectionPool {
+ public:
+  using Factory = absl::AnyInvocable<absl::StatusOr<std::unique_ptr<Connection>>()>;
+
+  ConnectionPool(Factory factory, PoolOptions options);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  // Every PooledConnection must have been destroyed first.
+  ~ConnectionPool();
+
+  // A working connection: an idle one, a new one, or, when all are in use,
+  // the first one returned within the acquire timeout.
+  absl::StatusOr<PooledConnection> Acquire() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Closes every idle connection (Database::Disconnect); connections in
+  // use come back as usual. The pool stays usable and opens connections
+  // again on demand.
+  void CloseIdle() ABSL_LOCKS_EXCLUDED(mu_);
+
+  struct Stats {
+    int open = 0;    // idle + in use
+    int idle = 0;
+    int opened = 0;  // total ever opened
+    int discarded = 0;
+  };
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  const PoolOptions& options() const { return options_; }
+
+ private:
+  friend class PooledConnection;
+
+  struct Idle {
+    std::unique_ptr<Connection> connection;
+    absl::Time since;
+  };
+
+  void Return(std::unique_ptr<Connection> connection, bool discard) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Healthy(Connection& connection, absl::Time idle_since) const;
+
+  Factory factory_;
+  const PoolOptions options_;
+  mutable absl::Mutex mu_;
+  std::vector<Idle> idle_ ABSL_GUARDED_BY(mu_);  // most recently returned last
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  int opened_ ABSL_GUARDED_BY(mu_) = 0;
+  int discarded_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace duo::engine
+
+#endif  // DUO_ENGINE_POOL_H_
