@@ -1,0 +1,182 @@
+// Typed reads of result columns into C++ values.
+//
+//   DUO_ASSIGN_OR_RETURN(int32_t quantity, ReadColumn<int32_t>(cursor, 2));
+//   DUO_ASSIGN_OR_RETURN(std::optional<std::string> note,
+//                        ReadColumn<std::optional<std::string>>(cursor, 3));
+//
+// Supported types: bool, the integer types (range-checked: a value that does
+// not fit is OutOfRange naming the column, never truncated), float, double,
+// std::string, sql::Blob, absl::Time, absl::CivilDay, sql::Decimal,
+// nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
+// (NULL as nullopt; NULL into any other type is an error naming the column).
+
+#ifndef DUO_ENGINE_READ_H_
+#define DUO_ENGINE_READ_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "duo/engine/connection.h"
+#include "duo/sql/value.h"
+#include "nlohmann/json.hpp"
+
+namespace duo::engine {
+
+// Reads a value of kind T out of a sql::Value (an array element, a
+// materialised row). `column` names the source in errors.
+template <typename T>
+absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column);
+
+template <typename T>
+absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column);
+
+namespace read_internal {
+
+template <typename T>
+struct IsOptional : std::false_type {};
+template <typename T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+template <typename T>
+struct IsVector : std::false_type {};
+template <typename T>
+struct IsVector<std::vector<T>> : std::true_type {};
+template <>
+struct IsVector<std::vector<char>> : std::false_type {};
+
+absl::Status NullError(absl::string_view column);
+absl::Status RangeError(absl::string_view column, int64_t value, absl::string_view type);
+absl::Status KindError(absl::string_view column, const sql::Value& value,
+                       absl::string_view wanted);
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
+
+template <typename I>
+absl::StatusOr<I> NarrowInt(int64_t value, absl::string_view column) {
+  if (!std::in_range<I>(value)) {
+    return RangeError(column, value,
+                      absl::StrCat(std::is_signed_v<I> ? "int" : "uint", 8 * sizeof(I), "_t"));
+  }
+  return static_cast<I>(value);
+}
+
+}  // namespace read_internal
+
+template <typename T>
+absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
+  using Kind = sql::Value::Kind;
+  if constexpr (read_internal::IsOptional<T>::value) {
+    if (value.is_null()) return T();
+    absl::StatusOr<typename T::value_type> inner = FromValue<typename T::value_type>(value, column);
+    if (!inner.ok()) return inner.status();
+    return T(*std::move(inner));
+  } else {
+    if (value.is_null()) return read_internal::NullError(column);
+    if constexpr (std::is_same_v<T, bool>) {
+      if (value.kind() == Kind::kBool) return value.as_bool();
+      if (value.kind() == Kind::kInt && (value.as_int() == 0 || value.as_int() == 1)) {
+        return value.as_int() == 1;
+      }
+      return read_internal::KindError(column, value, "a boolean");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (value.kind() != Kind::kInt) return read_internal::KindError(column, value, "an integer");
+      return read_internal::NarrowInt<T>(value.as_int(), column);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (value.kind() == Kind::kDouble) return static_cast<T>(value.as_double());
+      if (value.kind() == Kind::kInt) return static_cast<T>(value.as_int());
+      return read_internal::KindError(column, value, "a number");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (value.kind() == Kind::kText) return value.as_text();
+      if (value.kind() == Kind::kJson) return value.as_json().text;
+      return read_internal::KindError(column, value, "text");
+    } else if constexpr (std::is_same_v<T, sql::Blob>) {
+      if (value.kind() == Kind::kBlob) return value.as_blob();
+      return read_internal::KindError(column, value, "bytes");
+    } else if constexpr (std::is_same_v<T, absl::Time>) {
+      if (value.kind() == Kind::kTimestamp) return value.as_timestamp();
+      return read_internal::KindError(column, value, "a timestamp");
+    } else if constexpr (std::is_same_v<T, absl::CivilDay>) {
+      if (value.kind() == Kind::kDate) return value.as_date();
+      return read_internal::KindError(column, value, "a date");
+    } else if constexpr (std::is_same_v<T, sql::Decimal>) {
+      if (value.kind() == Kind::kDecimal) return value.as_decimal();
+      if (value.kind() == Kind::kInt) return *sql::Decimal::Parse(absl::StrCat(value.as_int()));
+      if (value.kind() == Kind::kText) return sql::Decimal::Parse(value.as_text());
+      return read_internal::KindError(column, value, "a decimal");
+    } else if constexpr (std::is_same_v<T, nlohmann::json>) {
+      if (value.kind() == Kind::kJson) return read_internal::ParseJson(value.as_json().text, column);
+      if (value.kind() == Kind::kText) return read_internal::ParseJson(value.as_text(), column);
+      return read_internal::KindError(column, value, "JSON");
+    } else if constexpr (read_internal::IsVector<T>::value) {
+      if (value.kind() != Kind::kArray) return read_internal::KindError(column, value, "an array");
+      T result;
+      result.reserve(value.as_array().elements.size());
+      for (const sql::Value& element : value.as_array().elements) {
+        absl::StatusOr<typename T::value_type> item =
+            FromValue<typename T::value_type>(element, column);
+        if (!item.ok()) return item.status();
+        result.push_back(*std::move(item));
+      }
+      return result;
+    } else {
+      static_assert(sizeof(T) == 0, "DuoORM cannot read this C++ type from a column");
+    }
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
+  if constexpr (read_internal::IsOptional<T>::value) {
+    if (cursor.IsNull(column)) return T();
+    absl::StatusOr<typename T::value_type> inner = ReadColumn<typename T::value_type>(cursor, column);
+    if (!inner.ok()) return inner.status();
+    return T(*std::move(inner));
+  } else {
+    if (cursor.IsNull(column)) return read_internal::NullError(cursor.column_name(column));
+    if constexpr (std::is_same_v<T, bool>) {
+      return cursor.GetBool(column);
+    } else if constexpr (std::is_integral_v<T>) {
+      absl::StatusOr<int64_t> value = cursor.GetInt(column);
+      if (!value.ok()) return value.status();
+      return read_internal::NarrowInt<T>(*value, cursor.column_name(column));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      absl::StatusOr<double> value = cursor.GetDouble(column);
+      if (!value.ok()) return value.status();
+      return static_cast<T>(*value);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      absl::StatusOr<absl::string_view> text = cursor.GetText(column);
+      if (!text.ok()) return text.status();
+      return std::string(*text);
+    } else if constexpr (std::is_same_v<T, sql::Blob>) {
+      absl::StatusOr<absl::string_view> bytes = cursor.GetBytes(column);
+      if (!bytes.ok()) return bytes.status();
+      return sql::Blob{std::string(*bytes)};
+    } else if constexpr (std::is_same_v<T, absl::Time>) {
+      return cursor.GetTimestamp(column);
+    } else if constexpr (std::is_same_v<T, absl::CivilDay>) {
+      return cursor.GetDate(column);
+    } else if constexpr (std::is_same_v<T, sql::Decimal>) {
+      return cursor.GetDecimal(column);
+    } else if constexpr (std::is_same_v<T, nlohmann::json>) {
+      absl::StatusOr<absl::string_view> text = cursor.GetText(column);
+      if (!text.ok()) return text.status();
+      return read_internal::ParseJson(*text, cursor.column_name(column));
+    } else if constexpr (read_internal::IsVector<T>::value) {
+      absl::StatusOr<sql::Array> array = cursor.GetArray(column);
+      if (!array.ok()) return array.status();
+      return FromValue<T>(sql::Value(*std::move(array)), cursor.column_name(column));
+    } else {
+      static_assert(sizeof(T) == 0, "DuoORM cannot read this C++ type from a column");
+    }
+  }
+}
+
+}  // namespace duo::engine
+
+#endif  // DUO_ENGINE_READ_H_
