@@ -39,4 +39,27 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
   return parsed;
 }
 
+absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column) {
+  std::string normalized(text);
+  if (normalized.size() > 10 && normalized[10] == ' ') normalized[10] = 'T';
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, normalized, &time, &error)) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" holds \"", text,
+                                      "\", not an RFC 3339 timestamp: ", error),
+                         {.kind = ErrorKind::kDataError});
+  }
+  return time;
+}
+
+absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(text, &day)) {
+    return DatabaseError(
+        absl::StrCat("column \"", column, "\" holds \"", text, "\", not a date (YYYY-MM-DD)"),
+        {.kind = ErrorKind::kDataError});
+  }
+  return day;
+}
+
 }  // namespace duo::engine::read_internal

@@ -56,6 +56,9 @@ absl::Status RangeError(absl::string_view column, int64_t value, absl::string_vi
 absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted);
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
+// RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
+absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
+absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
 
 template <typename I>
 absl::StatusOr<I> NarrowInt(int64_t value, absl::string_view column) {
@@ -100,9 +103,12 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       return read_internal::KindError(column, value, "bytes");
     } else if constexpr (std::is_same_v<T, absl::Time>) {
       if (value.kind() == Kind::kTimestamp) return value.as_timestamp();
+      // SQLite hands back timestamps (in arrays, in plain SELECTs) as text.
+      if (value.kind() == Kind::kText) return read_internal::ParseTimestamp(value.as_text(), column);
       return read_internal::KindError(column, value, "a timestamp");
     } else if constexpr (std::is_same_v<T, absl::CivilDay>) {
       if (value.kind() == Kind::kDate) return value.as_date();
+      if (value.kind() == Kind::kText) return read_internal::ParseDate(value.as_text(), column);
       return read_internal::KindError(column, value, "a date");
     } else if constexpr (std::is_same_v<T, sql::Decimal>) {
       if (value.kind() == Kind::kDecimal) return value.as_decimal();

@@ -49,5 +49,15 @@ TEST(FromValueTest, ArraysJsonAndDecimals) {
   EXPECT_EQ(FromValue<sql::Decimal>(Value(7), "d")->digits(), "7");
 }
 
+TEST(FromValueTest, TimestampsAndDatesFromText) {
+  EXPECT_EQ(*FromValue<absl::Time>(Value("2026-11-25T02:30:00.123456Z"), "t"),
+            absl::FromUnixMicros(1'795'573'800'123'456));
+  EXPECT_EQ(*FromValue<absl::Time>(Value("2026-11-25 02:30:00Z"), "t"),
+            absl::FromUnixSeconds(1'795'573'800));
+  EXPECT_EQ(*FromValue<absl::CivilDay>(Value("1999-12-31"), "d"), absl::CivilDay(1999, 12, 31));
+  EXPECT_EQ(GetErrorKind(FromValue<absl::Time>(Value("yesterday"), "t").status()),
+            ErrorKind::kDataError);
+}
+
 }  // namespace
 }  // namespace duo::engine

@@ -24,13 +24,18 @@ class SqliteDialectImpl final : public Dialect {
       case Kind::kBigInt: return "BIGINT";
       case Kind::kReal: return "REAL";
       case Kind::kDouble: return "DOUBLE";
-      case Kind::kNumeric: return absl::StrCat("NUMERIC(", type.precision, ", ", type.scale, ")");
+      // SQLite picks a column's storage from words in its declared type: a
+      // NUMERIC column would turn "12.50" into the double 12.5 and a JSON one
+      // '42' into an integer. These spellings keep TEXT affinity, so values
+      // stay exactly as written, and still say what the column holds.
+      case Kind::kNumeric:
+        return absl::StrCat("DECIMAL_TEXT(", type.precision, ", ", type.scale, ")");
       case Kind::kText: return "TEXT";
       case Kind::kVarchar: return absl::StrCat("VARCHAR(", type.length, ")");
       case Kind::kBlob: return "BLOB";
       case Kind::kTimestamp: return "TIMESTAMP";
       case Kind::kDate: return "DATE";
-      case Kind::kJson: return "JSON";
+      case Kind::kJson: return "JSON_TEXT";
       case Kind::kCustom: return type.custom;
     }
     return "";

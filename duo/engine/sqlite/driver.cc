@@ -1,0 +1,835 @@
+#include "duo/engine/sqlite/driver.h"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/base/status_macros.h"
+#include "duo/dialect/sqlite/dialect.h"
+#include "duo/engine/error.h"
+#include "duo/engine/sqlite/functions.h"
+#include "duo/engine/sqlite/statement_cache.h"
+#include "nlohmann/json.hpp"
+#include "sqlite3.h"
+
+namespace duo::engine {
+namespace {
+
+using sqlite_internal::StatementCache;
+
+// ---- Errors ------------------------------------------------------------------
+
+// Where an error arose: the same SQLite code means different things when
+// preparing a statement (a mistake in the SQL) and when running it.
+enum class Phase { kOpen, kPrepare, kStep, kScript };
+
+ErrorKind ConstraintKind(int code) {
+  switch (code) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return ErrorKind::kUniqueViolation;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return ErrorKind::kForeignKeyViolation;
+    case SQLITE_CONSTRAINT_NOTNULL:
+      return ErrorKind::kNotNullViolation;
+    case SQLITE_CONSTRAINT_CHECK:
+      return ErrorKind::kCheckViolation;
+    case SQLITE_CONSTRAINT_DATATYPE:  // a STRICT table's column type
+      return ErrorKind::kDataError;
+    default:
+      return ErrorKind::kOther;
+  }
+}
+
+ErrorKind KindFor(int code, Phase phase) {
+  switch (code & 0xFF) {
+    case SQLITE_CONSTRAINT:
+      return ConstraintKind(code);
+    case SQLITE_BUSY:
+      // A WAL read transaction that tries to write after another connection
+      // committed can never succeed by waiting: the transaction must be
+      // retried.
+      return code == SQLITE_BUSY_SNAPSHOT ? ErrorKind::kSerializationFailure : ErrorKind::kTimeout;
+    case SQLITE_LOCKED:
+    case SQLITE_INTERRUPT:
+      return ErrorKind::kTimeout;
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return ErrorKind::kDataError;
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+    case SQLITE_IOERR:
+      return ErrorKind::kConnectionLost;
+    case SQLITE_MISUSE:
+    case SQLITE_READONLY:  // writing through a read-only connection
+      return ErrorKind::kProgramming;
+    case SQLITE_ERROR:
+      // Preparing fails with SQLITE_ERROR for syntax errors and unknown
+      // names. Scripts hold DDL and transaction control, where it means the
+      // same or misuse ("cannot commit - no transaction is active").
+      return phase == Phase::kPrepare || phase == Phase::kScript ? ErrorKind::kProgramming
+                                                                 : ErrorKind::kOther;
+    default:
+      return ErrorKind::kOther;
+  }
+}
+
+// SQLite names the constraint after "failed: ": "UNIQUE constraint failed:
+// users.email", "CHECK constraint failed: positive_total". Foreign key
+// errors name none.
+std::string ConstraintName(absl::string_view message) {
+  constexpr absl::string_view kMarker = "failed: ";
+  const size_t at = message.find(kMarker);
+  if (at == absl::string_view::npos) return "";
+  return std::string(message.substr(at + kMarker.size()));
+}
+
+absl::Status SqliteError(int code, absl::string_view message, absl::string_view what,
+                         absl::string_view sql, Phase phase) {
+  ErrorDetails details{.kind = KindFor(code, phase), .sqlite_code = code, .sql = std::string(sql)};
+  if ((code & 0xFF) == SQLITE_CONSTRAINT) details.constraint = ConstraintName(message);
+  std::string text = what.empty() ? std::string(message) : absl::StrCat(what, ": ", message);
+  return DatabaseError(std::move(text), std::move(details));
+}
+
+// The error `code` that `db` just reported, with its message.
+absl::Status SqliteError(sqlite3* db, int code, absl::string_view what, absl::string_view sql,
+                         Phase phase) {
+  const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  return SqliteError(code, message != nullptr ? message : "", what, sql, phase);
+}
+
+absl::Status ProgrammingError(std::string message, absl::string_view sql) {
+  return DatabaseError(std::move(message),
+                       {.kind = ErrorKind::kProgramming, .sql = std::string(sql)});
+}
+
+absl::Status DataError(std::string message, absl::string_view sql = "") {
+  return DatabaseError(std::move(message),
+                       {.kind = ErrorKind::kDataError, .sql = std::string(sql)});
+}
+
+// ---- Text forms of values ----------------------------------------------------
+
+// Years with four digits keep the text forms sortable.
+bool StorableYear(absl::civil_year_t year) { return year >= 0 && year <= 9999; }
+
+absl::StatusOr<std::string> FormatTimestamp(absl::Time time) {
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("an infinite absl::Time cannot be stored");
+  }
+  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  if (!StorableYear(civil.year())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the timestamp's year ", civil.year(), " is outside 0000-9999"));
+  }
+  // Always six digits (truncating finer ones), so that text order is time
+  // order.
+  const int64_t micros =
+      absl::ToInt64Microseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
+  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", civil.year(), civil.month(),
+                         civil.day(), civil.hour(), civil.minute(), civil.second(), micros);
+}
+
+absl::StatusOr<std::string> FormatDate(absl::CivilDay day) {
+  if (!StorableYear(day.year())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the date's year ", day.year(), " is outside 0000-9999"));
+  }
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+// Reads `count` decimal digits at the start of `*text`, consuming them.
+bool ConsumeDigits(absl::string_view* text, int count, int* value) {
+  if (text->size() < static_cast<size_t>(count)) return false;
+  int result = 0;
+  for (int i = 0; i < count; ++i) {
+    const char c = (*text)[i];
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    result = result * 10 + (c - '0');
+  }
+  text->remove_prefix(count);
+  *value = result;
+  return true;
+}
+
+bool ConsumeChar(absl::string_view* text, char c) {
+  if (text->empty() || text->front() != c) return false;
+  text->remove_prefix(1);
+  return true;
+}
+
+// "YYYY-MM-DD", consumed from the start of `*text`.
+std::optional<absl::CivilDay> ConsumeDate(absl::string_view* text) {
+  int year, month, day;
+  if (!ConsumeDigits(text, 4, &year) || !ConsumeChar(text, '-') ||
+      !ConsumeDigits(text, 2, &month) || !ConsumeChar(text, '-') || !ConsumeDigits(text, 2, &day)) {
+    return std::nullopt;
+  }
+  const absl::CivilDay civil(year, month, day);
+  // CivilDay normalizes February 30th to March 2nd; such text is invalid.
+  if (civil.month() != month || civil.day() != day) return std::nullopt;
+  return civil;
+}
+
+std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
+  std::optional<absl::CivilDay> day = ConsumeDate(&text);
+  if (!text.empty()) return std::nullopt;
+  return day;
+}
+
+// The driver's "YYYY-MM-DDTHH:MM:SS.ffffffZ", and SQLite's CURRENT_TIMESTAMP
+// "YYYY-MM-DD HH:MM:SS": either separator, 0 to 9 fraction digits, an
+// optional Z. All UTC.
+std::optional<absl::Time> ParseTimestamp(absl::string_view text) {
+  const std::optional<absl::CivilDay> day = ConsumeDate(&text);
+  int hour, minute, second;
+  if (!day || !(ConsumeChar(&text, 'T') || ConsumeChar(&text, ' ')) ||
+      !ConsumeDigits(&text, 2, &hour) || !ConsumeChar(&text, ':') ||
+      !ConsumeDigits(&text, 2, &minute) || !ConsumeChar(&text, ':') ||
+      !ConsumeDigits(&text, 2, &second) || hour > 23 || minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  int64_t nanos = 0;
+  if (ConsumeChar(&text, '.')) {
+    int digits = 0;
+    for (; digits < 9 && !text.empty() && absl::ascii_isdigit(text.front()); ++digits) {
+      nanos = nanos * 10 + (text.front() - '0');
+      text.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+  }
+  ConsumeChar(&text, 'Z');
+  if (!text.empty()) return std::nullopt;
+  const absl::CivilSecond civil(day->year(), day->month(), day->day(), hour, minute, second);
+  return absl::FromCivil(civil, absl::UTCTimeZone()) + absl::Nanoseconds(nanos);
+}
+
+// The decimal digits of `value` when its shortest round-trip form (what
+// printing it shows: 2.5, 1234.56) is exactly its binary value. That holds
+// for integers below 2^53 and binary fractions such as 0.375, and fails for
+// most decimals: the double nearest 0.1 is 0.1000000000000000055511151...
+std::optional<std::string> ExactDecimal(double value) {
+  if (!std::isfinite(value)) return std::nullopt;
+  if (value == 0) return "0";
+  // value = significand * 2^exponent with an odd integer significand:
+  // exactly -exponent fraction digits when the exponent is negative.
+  int exponent;
+  const double fraction = std::frexp(std::fabs(value), &exponent);
+  int64_t significand = static_cast<int64_t>(std::ldexp(fraction, 53));
+  exponent -= 53;
+  while (significand % 2 == 0) {
+    significand /= 2;
+    ++exponent;
+  }
+  const int fraction_digits = exponent < 0 ? -exponent : 0;
+  // glibc's printf renders every digit exactly.
+  std::string exact(static_cast<size_t>(std::snprintf(nullptr, 0, "%.*f", fraction_digits, value)),
+                    '\0');
+  std::snprintf(exact.data(), exact.size() + 1, "%.*f", fraction_digits, value);
+  char shortest[1100];
+  const std::to_chars_result result =
+      std::to_chars(shortest, shortest + sizeof(shortest), value, std::chars_format::fixed);
+  if (result.ec != std::errc() || absl::string_view(shortest, result.ptr - shortest) != exact) {
+    return std::nullopt;
+  }
+  return exact;
+}
+
+// ---- Arrays as JSON ----------------------------------------------------------
+
+absl::StatusOr<nlohmann::json> ElementToJson(const sql::Value& element) {
+  using Kind = sql::Value::Kind;
+  switch (element.kind()) {
+    case Kind::kNull:
+      return nlohmann::json(nullptr);
+    case Kind::kBool:
+      return nlohmann::json(element.as_bool());
+    case Kind::kInt:
+      return nlohmann::json(element.as_int());
+    case Kind::kDouble:
+      if (!std::isfinite(element.as_double())) {
+        return absl::InvalidArgumentError("JSON arrays cannot hold NaN or infinity");
+      }
+      return nlohmann::json(element.as_double());
+    case Kind::kText:
+      return nlohmann::json(element.as_text());
+    case Kind::kTimestamp: {
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(element.as_timestamp()));
+      return nlohmann::json(std::move(text));
+    }
+    case Kind::kDate: {
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(element.as_date()));
+      return nlohmann::json(std::move(text));
+    }
+    case Kind::kDecimal:
+      // A string: a JSON number would be read back as a double.
+      return nlohmann::json(element.as_decimal().digits());
+    case Kind::kBlob:
+    case Kind::kJson:
+    case Kind::kArray:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "arrays hold scalars (no bytes, JSON or nested arrays), not ", element.DebugString()));
+}
+
+absl::StatusOr<std::string> ArrayToJson(const sql::Array& array) {
+  nlohmann::json json = nlohmann::json::array();
+  for (const sql::Value& element : array.elements) {
+    DUO_ASSIGN_OR_RETURN(nlohmann::json item, ElementToJson(element));
+    json.push_back(std::move(item));
+  }
+  try {
+    return json.dump();
+  } catch (const nlohmann::json::type_error&) {
+    return absl::InvalidArgumentError("an array element is not valid UTF-8 text");
+  }
+}
+
+std::optional<sql::Value> ElementFromJson(const nlohmann::json& json) {
+  switch (json.type()) {
+    case nlohmann::json::value_t::null:
+      return sql::Value();
+    case nlohmann::json::value_t::boolean:
+      return sql::Value(json.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return sql::Value(json.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      if (json.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+      return sql::Value(static_cast<int64_t>(json.get<uint64_t>()));
+    case nlohmann::json::value_t::number_float:
+      return sql::Value(json.get<double>());
+    case nlohmann::json::value_t::string:
+      return sql::Value(json.get<std::string>());
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<sql::Array> ArrayFromJson(absl::string_view text) {
+  const nlohmann::json json = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr,
+                                                    /*allow_exceptions=*/false);
+  if (!json.is_array()) return std::nullopt;
+  sql::Array array;
+  array.elements.reserve(json.size());
+  for (const nlohmann::json& item : json) {
+    std::optional<sql::Value> element = ElementFromJson(item);
+    if (!element) return std::nullopt;
+    array.elements.push_back(*std::move(element));
+  }
+  return array;
+}
+
+// ---- Binding -----------------------------------------------------------------
+
+// SQLITE_TRANSIENT copies: the cursor steps later, when the caller's
+// values may be gone.
+int BindText(sqlite3_stmt* statement, int index, absl::string_view text) {
+  return sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                             SQLITE_UTF8);
+}
+
+int BindBlob(sqlite3_stmt* statement, int index, absl::string_view bytes) {
+  // A null pointer would bind NULL; an empty std::string's is never null,
+  // but say so rather than rely on it.
+  if (bytes.empty()) return sqlite3_bind_zeroblob(statement, index, 0);
+  return sqlite3_bind_blob64(statement, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+}
+
+// Binds `value` at `index` per the type mapping in connection.h. An
+// SQLite result code, or InvalidArgument for a value with no SQLite form.
+absl::StatusOr<int> BindValue(sqlite3_stmt* statement, int index, const sql::Value& value) {
+  using Kind = sql::Value::Kind;
+  switch (value.kind()) {
+    case Kind::kNull:
+      return sqlite3_bind_null(statement, index);
+    case Kind::kBool:
+      return sqlite3_bind_int(statement, index, value.as_bool() ? 1 : 0);
+    case Kind::kInt:
+      return sqlite3_bind_int64(statement, index, value.as_int());
+    case Kind::kDouble:
+      return sqlite3_bind_double(statement, index, value.as_double());
+    case Kind::kText:
+      return BindText(statement, index, value.as_text());
+    case Kind::kBlob:
+      return BindBlob(statement, index, value.as_blob().bytes);
+    case Kind::kTimestamp: {
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(value.as_timestamp()));
+      return BindText(statement, index, text);
+    }
+    case Kind::kDate: {
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(value.as_date()));
+      return BindText(statement, index, text);
+    }
+    case Kind::kDecimal:
+      return BindText(statement, index, value.as_decimal().digits());
+    case Kind::kJson:
+      return BindText(statement, index, value.as_json().text);
+    case Kind::kArray: {
+      DUO_ASSIGN_OR_RETURN(std::string text, ArrayToJson(value.as_array()));
+      return BindText(statement, index, text);
+    }
+  }
+  return absl::InvalidArgumentError("unknown value kind");
+}
+
+absl::Status BindParams(sqlite3* db, sqlite3_stmt* statement,
+                        const dialect::CompiledStatement& compiled) {
+  const int expected = sqlite3_bind_parameter_count(statement);
+  if (static_cast<size_t>(expected) != compiled.params.size()) {
+    return ProgrammingError(absl::StrCat("the statement takes ", expected, " parameters, but ",
+                                         compiled.params.size(), " values were given"),
+                            compiled.sql);
+  }
+  for (int i = 0; i < expected; ++i) {
+    absl::StatusOr<int> code = BindValue(statement, i + 1, compiled.params[i]);
+    if (!code.ok()) {
+      return DataError(absl::StrCat("cannot bind parameter ", i + 1, ": ", code.status().message()),
+                       compiled.sql);
+    }
+    if (*code != SQLITE_OK) {
+      return SqliteError(db, *code, absl::StrCat("cannot bind parameter ", i + 1), compiled.sql,
+                         Phase::kStep);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- Cursor ------------------------------------------------------------------
+
+absl::string_view StorageClassName(int type) {
+  switch (type) {
+    case SQLITE_INTEGER:
+      return "INTEGER";
+    case SQLITE_FLOAT:
+      return "REAL";
+    case SQLITE_TEXT:
+      return "TEXT";
+    case SQLITE_BLOB:
+      return "BLOB";
+    default:
+      return "NULL";
+  }
+}
+
+class SqliteCursor final : public Cursor {
+ public:
+  SqliteCursor(sqlite3* db, StatementCache::Lease lease)
+      : db_(db), lease_(std::move(lease)), statement_(lease_.get()) {}
+
+  absl::StatusOr<bool> Next() override;
+
+  int column_count() const override { return sqlite3_column_count(statement_); }
+  absl::string_view column_name(int column) const override;
+
+  bool IsNull(int column) const override {
+    return !CheckColumn(column).ok() || Type(column) == SQLITE_NULL;
+  }
+  absl::StatusOr<bool> GetBool(int column) const override;
+  absl::StatusOr<int64_t> GetInt(int column) const override;
+  absl::StatusOr<double> GetDouble(int column) const override;
+  absl::StatusOr<absl::string_view> GetText(int column) const override;
+  absl::StatusOr<absl::string_view> GetBytes(int column) const override;
+  absl::StatusOr<absl::Time> GetTimestamp(int column) const override;
+  absl::StatusOr<absl::CivilDay> GetDate(int column) const override;
+  absl::StatusOr<sql::Decimal> GetDecimal(int column) const override;
+  absl::StatusOr<sql::Array> GetArray(int column) const override;
+  absl::StatusOr<sql::Value> GetValue(int column) const override;
+
+  int64_t rows_affected() const override { return rows_affected_; }
+
+ private:
+  enum class State { kBeforeFirst, kOnRow, kDone, kFailed };
+
+  absl::string_view sql() const;
+  absl::Status CheckColumn(int column) const;
+  // Checks the column and that its value has storage class `type`.
+  absl::Status Expect(int column, int type, absl::string_view wanted) const;
+  absl::Status ValueError(int column, absl::string_view what) const;
+  int Type(int column) const { return sqlite3_column_type(statement_, column); }
+  absl::string_view Text(int column) const;
+  absl::string_view Bytes(int column) const;
+
+  sqlite3* const db_;
+  StatementCache::Lease lease_;
+  sqlite3_stmt* const statement_;
+  State state_ = State::kBeforeFirst;
+  absl::Status error_;
+  int64_t total_changes_before_ = 0;
+  int64_t rows_affected_ = 0;
+};
+
+absl::StatusOr<bool> SqliteCursor::Next() {
+  switch (state_) {
+    case State::kDone:
+      return false;
+    case State::kFailed:
+      return error_;
+    case State::kBeforeFirst:
+      total_changes_before_ = sqlite3_total_changes64(db_);
+      break;
+    case State::kOnRow:
+      break;
+  }
+  const int code = sqlite3_step(statement_);
+  if (code == SQLITE_ROW) {
+    state_ = State::kOnRow;
+    return true;
+  }
+  if (code == SQLITE_DONE) {
+    state_ = State::kDone;
+    // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or
+    // DELETE, so a SELECT or DDL would report that one's; only a statement
+    // that changed rows reports its own.
+    rows_affected_ =
+        sqlite3_total_changes64(db_) != total_changes_before_ ? sqlite3_changes64(db_) : 0;
+  } else {
+    state_ = State::kFailed;
+    error_ = SqliteError(db_, code, "", sql(), Phase::kStep);
+  }
+  // Ends the statement's implicit transaction now rather than when the
+  // cursor is destroyed, so that a finished cursor holds no lock.
+  sqlite3_reset(statement_);
+  if (state_ == State::kFailed) return error_;
+  return false;
+}
+
+absl::string_view SqliteCursor::sql() const {
+  const char* text = sqlite3_sql(statement_);
+  return text != nullptr ? text : "";
+}
+
+absl::string_view SqliteCursor::column_name(int column) const {
+  const char* name = sqlite3_column_name(statement_, column);
+  return name != nullptr ? name : "";
+}
+
+absl::Status SqliteCursor::CheckColumn(int column) const {
+  if (state_ != State::kOnRow) {
+    return ProgrammingError("no current row: call Next() until it returns true before reading",
+                            sql());
+  }
+  if (column < 0 || column >= column_count()) {
+    return ProgrammingError(absl::StrCat("column ", column, " does not exist (the result has ",
+                                         column_count(), " columns)"),
+                            sql());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteCursor::ValueError(int column, absl::string_view what) const {
+  return DataError(absl::StrCat("column \"", column_name(column), "\" ", what), sql());
+}
+
+absl::Status SqliteCursor::Expect(int column, int type, absl::string_view wanted) const {
+  DUO_RETURN_IF_ERROR(CheckColumn(column));
+  const int actual = Type(column);
+  if (actual == type) return absl::OkStatus();
+  return ValueError(column, absl::StrCat("holds ", StorageClassName(actual), ", not ", wanted));
+}
+
+// Text before size: sqlite3_column_bytes reports the length of the form the
+// last call converted to.
+absl::string_view SqliteCursor::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(statement_, column);
+  if (text == nullptr) return absl::string_view();
+  return absl::string_view(reinterpret_cast<const char*>(text),
+                           static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+absl::string_view SqliteCursor::Bytes(int column) const {
+  const void* bytes = sqlite3_column_blob(statement_, column);
+  if (bytes == nullptr) return absl::string_view();  // also the empty blob
+  return absl::string_view(static_cast<const char*>(bytes),
+                           static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+absl::StatusOr<bool> SqliteCursor::GetBool(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_INTEGER, "a boolean"));
+  const int64_t value = sqlite3_column_int64(statement_, column);
+  if (value != 0 && value != 1) {
+    return ValueError(column, absl::StrCat("holds ", value, ", not a boolean (0 or 1)"));
+  }
+  return value == 1;
+}
+
+absl::StatusOr<int64_t> SqliteCursor::GetInt(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_INTEGER, "an integer"));
+  return sqlite3_column_int64(statement_, column);
+}
+
+absl::StatusOr<double> SqliteCursor::GetDouble(int column) const {
+  DUO_RETURN_IF_ERROR(CheckColumn(column));
+  // An INTEGER is a number too (sum() of integers is one), as long as no
+  // digit is lost: every integer up to 2^53 is a double.
+  constexpr int64_t kExactLimit = int64_t{1} << 53;
+  if (Type(column) == SQLITE_INTEGER) {
+    const int64_t value = sqlite3_column_int64(statement_, column);
+    if (value < -kExactLimit || value > kExactLimit) {
+      return ValueError(column, absl::StrCat("holds ", value, ", which a double cannot hold"));
+    }
+    return static_cast<double>(value);
+  }
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_FLOAT, "a number"));
+  return sqlite3_column_double(statement_, column);
+}
+
+absl::StatusOr<absl::string_view> SqliteCursor::GetText(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "text"));
+  return Text(column);
+}
+
+absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_BLOB, "bytes"));
+  return Bytes(column);
+}
+
+absl::StatusOr<absl::Time> SqliteCursor::GetTimestamp(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "a timestamp"));
+  std::optional<absl::Time> time = ParseTimestamp(Text(column));
+  if (!time) {
+    return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)");
+  }
+  return *time;
+}
+
+absl::StatusOr<absl::CivilDay> SqliteCursor::GetDate(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "a date"));
+  std::optional<absl::CivilDay> day = ParseDate(Text(column));
+  if (!day) return ValueError(column, "holds TEXT that is not a date (YYYY-MM-DD)");
+  return *day;
+}
+
+absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
+  DUO_RETURN_IF_ERROR(CheckColumn(column));
+  switch (Type(column)) {
+    case SQLITE_INTEGER:
+      return sql::Decimal::Parse(absl::StrCat(sqlite3_column_int64(statement_, column)));
+    case SQLITE_TEXT: {
+      absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(Text(column));
+      if (!decimal.ok()) return ValueError(column, "holds TEXT that is not a decimal number");
+      return decimal;
+    }
+    case SQLITE_FLOAT: {
+      const double value = sqlite3_column_double(statement_, column);
+      std::optional<std::string> digits = ExactDecimal(value);
+      if (!digits) {
+        return ValueError(column,
+                          absl::StrCat("holds the REAL ", value,
+                                       ", which is not exactly a decimal number; store exact "
+                                       "decimals in a TEXT column"));
+      }
+      return sql::Decimal::Parse(*digits);
+    }
+    default:
+      return Expect(column, SQLITE_TEXT, "a decimal");
+  }
+}
+
+absl::StatusOr<sql::Array> SqliteCursor::GetArray(int column) const {
+  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "an array"));
+  std::optional<sql::Array> array = ArrayFromJson(Text(column));
+  if (!array) return ValueError(column, "holds TEXT that is not a JSON array of scalars");
+  return *std::move(array);
+}
+
+absl::StatusOr<sql::Value> SqliteCursor::GetValue(int column) const {
+  DUO_RETURN_IF_ERROR(CheckColumn(column));
+  switch (Type(column)) {
+    case SQLITE_INTEGER:
+      return sql::Value(sqlite3_column_int64(statement_, column));
+    case SQLITE_FLOAT:
+      return sql::Value(sqlite3_column_double(statement_, column));
+    case SQLITE_TEXT:
+      return sql::Value(Text(column));
+    case SQLITE_BLOB:
+      return sql::Value(sql::Blob{std::string(Bytes(column))});
+    default:
+      return sql::Value();
+  }
+}
+
+// ---- Connection --------------------------------------------------------------
+
+struct CloseDatabase {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DatabasePtr = std::unique_ptr<sqlite3, CloseDatabase>;
+
+bool HasStatement(absl::string_view sql) { return !absl::StripAsciiWhitespace(sql).empty(); }
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(DatabasePtr db, size_t statement_cache_size)
+      : db_(std::move(db)), cache_(statement_cache_size) {}
+
+  const dialect::Dialect& dialect() const override { return dialect::SqliteDialect(); }
+
+  absl::StatusOr<std::unique_ptr<Cursor>> Run(const dialect::CompiledStatement& statement,
+                                              RunMode mode) override;
+  absl::Status ExecuteScript(absl::string_view sql) override;
+  bool Ping() override;
+  bool InTransaction() const override { return sqlite3_get_autocommit(db_.get()) == 0; }
+
+ private:
+  absl::StatusOr<StatementCache::Lease> Prepare(const std::string& sql);
+  absl::Status CheckSingleStatement(const char* tail, absl::string_view sql);
+
+  DatabasePtr db_;
+  StatementCache cache_;  // after db_: finalizes its statements before the close
+};
+
+absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
+    const dialect::CompiledStatement& statement, RunMode /*mode: SQLite always streams*/) {
+  DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
+  DUO_RETURN_IF_ERROR(BindParams(db_.get(), lease.get(), statement));
+  return std::make_unique<SqliteCursor>(db_.get(), std::move(lease));
+}
+
+absl::StatusOr<StatementCache::Lease> SqliteConnection::Prepare(const std::string& sql) {
+  StatementCache::Lease lease = cache_.Take(sql);
+  if (lease) return lease;
+  // PERSISTENT tells SQLite the statement lives long, so that it does not
+  // take memory from the small-allocation pool meant for short-lived ones.
+  const unsigned flags = cache_.capacity() > 0 ? SQLITE_PREPARE_PERSISTENT : 0;
+  sqlite3_stmt* statement = nullptr;
+  const char* tail = nullptr;
+  // With the terminating NUL included, SQLite need not copy the text.
+  const int code = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1),
+                                      flags, &statement, &tail);
+  if (code != SQLITE_OK) {
+    return SqliteError(db_.get(), code, "cannot prepare the statement", sql, Phase::kPrepare);
+  }
+  if (statement == nullptr) return ProgrammingError("the SQL holds no statement", sql);
+  // Checked before caching: a cache hit skips the check.
+  if (absl::Status single = CheckSingleStatement(tail, sql); !single.ok()) {
+    sqlite3_finalize(statement);
+    return single;
+  }
+  return cache_.Adopt(sql, statement);
+}
+
+// Run() executes one statement: anything after it would be silently
+// ignored, so it is an error unless it is only whitespace or comments.
+absl::Status SqliteConnection::CheckSingleStatement(const char* tail, absl::string_view sql) {
+  if (tail == nullptr || !HasStatement(tail)) return absl::OkStatus();
+  sqlite3_stmt* next = nullptr;
+  const int code = sqlite3_prepare_v3(db_.get(), tail, -1, 0, &next, nullptr);
+  sqlite3_finalize(next);
+  if (code == SQLITE_OK && next == nullptr) return absl::OkStatus();
+  return ProgrammingError("Run() takes one statement; use ExecuteScript() for several", sql);
+}
+
+absl::Status SqliteConnection::ExecuteScript(absl::string_view sql) {
+  const std::string text(sql);  // sqlite3_exec wants a NUL-terminated string
+  char* message = nullptr;
+  const int code = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (code == SQLITE_OK) return absl::OkStatus();
+  const std::string reason = message != nullptr ? message : sqlite3_errstr(code);
+  sqlite3_free(message);
+  return SqliteError(code, reason, "", text, Phase::kScript);
+}
+
+// Nothing can drop an SQLite connection from the outside; this only proves
+// the handle still runs statements.
+bool SqliteConnection::Ping() {
+  return sqlite3_exec(db_.get(), "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+// ---- Opening -----------------------------------------------------------------
+
+// The first column of the first row of `sql`.
+absl::StatusOr<std::string> QueryText(sqlite3* db, const char* sql, absl::string_view what) {
+  sqlite3_stmt* raw = nullptr;
+  int code = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, &sqlite3_finalize);
+  if (code == SQLITE_OK) code = sqlite3_step(raw);
+  if (code != SQLITE_ROW) return SqliteError(db, code, what, sql, Phase::kOpen);
+  const unsigned char* text = sqlite3_column_text(raw, 0);
+  return std::string(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+}
+
+// In-memory and temporary databases have no file name.
+bool IsFileDatabase(sqlite3* db) {
+  const char* filename = sqlite3_db_filename(db, "main");
+  return filename != nullptr && filename[0] != '\0';
+}
+
+absl::Status EnableWal(sqlite3* db, absl::string_view what) {
+  DUO_ASSIGN_OR_RETURN(std::string mode, QueryText(db, "PRAGMA journal_mode = WAL", what));
+  if (absl::AsciiStrToLower(mode) == "wal") return absl::OkStatus();
+  // SQLite silently keeps the old mode where WAL cannot work (some network
+  // file systems, for example); readers would then block the writer.
+  return DatabaseError(
+      absl::StrCat(what, ": the database refused WAL mode (it stays in ", mode, " mode)"),
+      {.kind = ErrorKind::kOther});
+}
+
+absl::Status Configure(sqlite3* db, const SqliteOptions& options, absl::string_view what) {
+  sqlite3_extended_result_codes(db, 1);
+  const int64_t timeout_ms = absl::ToInt64Milliseconds(options.busy_timeout);
+  sqlite3_busy_timeout(db, static_cast<int>(std::clamp<int64_t>(timeout_ms, 0, INT_MAX)));
+  const int code = sqlite_internal::RegisterFunctions(db);
+  if (code != SQLITE_OK) return SqliteError(db, code, what, "", Phase::kOpen);
+  // The first statements to read the file: a file that is not a database
+  // fails here (SQLITE_NOTADB), not at sqlite3_open_v2.
+  constexpr char kPragmas[] = "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON";
+  char* message = nullptr;
+  const int pragma_code = sqlite3_exec(db, kPragmas, nullptr, nullptr, &message);
+  if (pragma_code != SQLITE_OK) {
+    const std::string reason = message != nullptr ? message : sqlite3_errstr(pragma_code);
+    sqlite3_free(message);
+    return SqliteError(pragma_code, reason, what, kPragmas, Phase::kOpen);
+  }
+  // A read-only connection cannot change the journal mode, which is a
+  // property of the file that read-write connections set.
+  if (!options.read_only && IsFileDatabase(db)) DUO_RETURN_IF_ERROR(EnableWal(db, what));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Connection>> OpenSqlite(const SqliteOptions& options) {
+  const std::string what = absl::StrCat("cannot open SQLite database \"", options.filename, "\"");
+  if (options.filename.empty()) {
+    // SQLite would open a private temporary database: rarely what was meant.
+    return DatabaseError(absl::StrCat(what, ": no file name given"),
+                         {.kind = ErrorKind::kProgramming});
+  }
+  if (sqlite3_libversion_number() < 3039000) {
+    return DatabaseError(
+        absl::StrCat(what, ": DuoORM needs SQLite 3.39 or newer, not ", sqlite3_libversion()),
+        {.kind = ErrorKind::kOther});
+  }
+  // NOMUTEX: a connection serves one thread at a time, so SQLite's
+  // per-connection mutex would only cost time.
+  const int flags =
+      SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* raw = nullptr;
+  const int code = sqlite3_open_v2(options.filename.c_str(), &raw, flags, nullptr);
+  DatabasePtr db(raw);
+  if (code != SQLITE_OK) return SqliteError(raw, code, what, "", Phase::kOpen);
+  DUO_RETURN_IF_ERROR(Configure(db.get(), options, what));
+  return std::make_unique<SqliteConnection>(std::move(db), options.statement_cache_size);
+}
+
+}  // namespace duo::engine

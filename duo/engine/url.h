@@ -1,0 +1,105 @@
+// Database URLs: how a DuoORM application names the database it opens.
+//
+// One string says which backend to use and where the database is, so that it
+// can live in configuration or in the environment ($DUO_DATABASE_URL)
+// instead of in code:
+//
+//   sqlite:///relative/path.db         relative to the working directory
+//   sqlite:////absolute/path.db
+//   sqlite:///:memory:                 a private in-memory database
+//   sqlite:///app.db?busy_timeout_ms=5000&mode=ro
+//   postgresql://user:password@host:5432/dbname?sslmode=require
+//   postgres://host                    every PostgreSQL part is optional
+//   postgresql:///dbname?host=/run/postgresql    a Unix-socket directory
+//   postgresql://[::1]:5433/dbname
+//
+// PostgreSQL URLs follow libpq's connection URIs: missing parts keep libpq's
+// defaults (environment variables, then built-ins), and the query may carry
+// any libpq keyword. A query parameter naming a part of the URL (host, port,
+// user, password, dbname) overrides that part, as in libpq, and lands in the
+// corresponding field rather than in `options`.
+//
+// Percent-escapes (%40 for '@', %2F for '/') are decoded in every part; '+'
+// is a plus sign, not a space. A password containing '/' or '?' must be
+// percent-encoded, or the URL splits in the wrong place.
+//
+// Parsing is strict where leniency would hide a mistake: scheme names are
+// lowercase, a SQLite URL needs its third slash (no "sqlite://" for memory),
+// options are unique name=value pairs, and control characters (a stray
+// newline from a file) and %00 are refused. libpq's lists of several hosts
+// are not supported.
+//
+//   absl::StatusOr<duo::engine::DatabaseUrl> url =
+//       duo::engine::DatabaseUrl::Parse("postgresql://app@db.internal/orders");
+//   if (!url.ok()) return url.status();  // InvalidArgument naming the part at fault
+//   std::cerr << "opening " << url->ToString();  // the password reads "***"
+//
+// Errors never contain the password nor any option value, so a status can be
+// logged as it is. ToString() masks the password as well; LibpqConnInfo()
+// does not, and must never be logged.
+//
+// DatabaseUrl is a plain value that owns its strings (Parse keeps no view of
+// its argument) and has no hidden state: copies are independent, and const
+// methods are safe to call from several threads at once.
+
+#ifndef DUO_ENGINE_URL_H_
+#define DUO_ENGINE_URL_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace duo::engine {
+
+struct DatabaseUrl {
+  enum class Backend { kSqlite, kPostgres };
+
+  Backend backend = Backend::kSqlite;
+  // PostgreSQL only, decoded; empty when the URL leaves them to libpq. `host`
+  // may be a Unix-socket directory (it starts with '/').
+  std::string user;
+  std::string password;
+  std::string host;
+  std::optional<int> port;
+  // SQLite: the file path as written, relative paths unresolved (the caller
+  // decides what they are relative to), or ":memory:". PostgreSQL: the
+  // database name, empty for libpq's default.
+  std::string database;
+  // The query parameters, decoded, in URL order. Names are unique; for
+  // PostgreSQL they are libpq keywords other than the five that have fields.
+  std::vector<std::pair<std::string, std::string>> options;
+
+  // The value of option `key`, if the URL gave it.
+  std::optional<std::string> Option(absl::string_view key) const;
+
+  // Parses `url`. A malformed URL is InvalidArgument; the message names the
+  // part at fault and never contains the password or an option value.
+  static absl::StatusOr<DatabaseUrl> Parse(absl::string_view url);
+
+  // Parse($DUO_DATABASE_URL); NotFound when the variable is unset or empty.
+  // Reads the environment, so it must not race with setenv().
+  static absl::StatusOr<DatabaseUrl> FromEnvironment();
+
+  // The URL, safe for logs: the password, and options named "password" or
+  // "sslpassword", read "***". Characters that would change the URL's structure are
+  // percent-encoded, so Parse(ToString()) yields this URL again, except for
+  // the password.
+  std::string ToString() const;
+
+  // PostgreSQL: the libpq conninfo string ("host='db' port='5432'
+  // dbname='orders' user='app' password='...'"), then the options as
+  // keywords. Parts left empty are omitted so that libpq's defaults apply.
+  // It contains the password in clear: never log it.
+  std::string LibpqConnInfo() const;
+
+  // Whether this is SQLite's private in-memory database.
+  bool in_memory() const;
+};
+
+}  // namespace duo::engine
+
+#endif  // DUO_ENGINE_URL_H_
