@@ -18,10 +18,10 @@ Insert Insert::Modify(F&& change) const {
 }
 
 Insert Insert::Values(std::vector<Assignment> row) const {
-  return Values(std::vector<std::vector<Assignment>>{std::move(row)});
+  return BulkValues(std::vector<std::vector<Assignment>>{std::move(row)});
 }
 
-Insert Insert::Values(std::vector<std::vector<Assignment>> rows) const {
+Insert Insert::BulkValues(std::vector<std::vector<Assignment>> rows) const {
   return Modify([&](InsertData& d) {
     for (std::vector<Assignment>& row : rows) {
       if (d.columns.empty() && d.rows.empty()) {

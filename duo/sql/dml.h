@@ -63,7 +63,7 @@ class Insert {
   // fails naming the column.
   [[nodiscard]] Insert Values(std::vector<Assignment> row) const;
   // Several rows at once, each as column/value pairs.
-  [[nodiscard]] Insert Values(std::vector<std::vector<Assignment>> rows) const;
+  [[nodiscard]] Insert BulkValues(std::vector<std::vector<Assignment>> rows) const;
   // Names the columns of rows added with Row().
   [[nodiscard]] Insert Columns(std::vector<std::string> columns) const;
   // One row, positionally matching Columns().

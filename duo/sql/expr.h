@@ -166,6 +166,25 @@ class Expr {
   std::shared_ptr<const ExprNode> node_;
 };
 
+template <typename T>
+class TypedExpr;
+
+// Whether a value or expression V may meet an expression of C++ type T.
+template <typename T, typename V>
+concept MatchesCategoryOf =
+    (std::is_base_of_v<Expr, std::remove_cvref_t<V>> ||
+     ValueTraits<std::decay_t<V>>::kSupported) &&
+    Compatible(ValueTraits<T>::kCategory, [] {
+      if constexpr (std::is_base_of_v<Expr, std::remove_cvref_t<V>>) {
+        return std::remove_cvref_t<V>::kCategory;
+      } else {
+        return ValueTraits<std::decay_t<V>>::kCategory;
+      }
+    }());
+
+template <typename T>
+concept IsTextType = ValueTraits<T>::kCategory == TypeCategory::kText;
+
 // An expression whose values are of C++ type T (std::optional<T> if NULL is
 // possible). Converts to Expr; operators check operand categories.
 template <typename T>
@@ -185,26 +204,36 @@ class TypedExpr : public Expr {
   // Member spellings of the free functions below (In, Between, Like, ...),
   // with the same category checks.
   template <typename V>
+    requires MatchesCategoryOf<T, V>
   TypedExpr<bool> In(std::initializer_list<V> values) const;
   template <typename V>
+    requires MatchesCategoryOf<T, V>
   TypedExpr<bool> In(const std::vector<V>& values) const;
   template <typename V>
+    requires MatchesCategoryOf<T, V>
   TypedExpr<bool> NotIn(std::initializer_list<V> values) const;
   template <typename V>
+    requires MatchesCategoryOf<T, V>
   TypedExpr<bool> NotIn(const std::vector<V>& values) const;
   TypedExpr<bool> In(const Select& query) const;
   TypedExpr<bool> NotIn(const Select& query) const;
   template <typename L, typename H>
+    requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H>
   TypedExpr<bool> Between(L&& low, H&& high) const;
   template <typename P>
+    requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> Like(P&& pattern) const;
   template <typename P>
+    requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> NotLike(P&& pattern) const;
   template <typename P>
+    requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> ILike(P&& pattern) const;
   template <typename P>
+    requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> NotILike(P&& pattern) const;
   template <typename P>
+    requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> Matches(P&& pattern, bool case_insensitive = false) const;
 };
 
@@ -494,10 +523,11 @@ class CaseBuilder {
   // CASE operand WHEN value THEN ...
   explicit CaseBuilder(Expr operand) : operand_(std::move(operand)) {}
 
-  template <Operand V>
-  CaseBuilder When(const Expr& condition, V&& result) const {
+  // A condition, or with an operand, a value compared with it.
+  template <Operand C, Operand V>
+  CaseBuilder When(C&& condition, V&& result) const {
     CaseBuilder next = *this;
-    next.whens_.push_back(condition);
+    next.whens_.push_back(AsExpr(std::forward<C>(condition)));
     next.whens_.push_back(AsExpr(std::forward<V>(result)));
     return next;
   }
@@ -566,21 +596,25 @@ struct OrderTerm {
 
 template <typename T>
 template <typename V>
+  requires MatchesCategoryOf<T, V>
 TypedExpr<bool> TypedExpr<T>::In(std::initializer_list<V> values) const {
   return ::duo::sql::In(*this, values);
 }
 template <typename T>
 template <typename V>
+  requires MatchesCategoryOf<T, V>
 TypedExpr<bool> TypedExpr<T>::In(const std::vector<V>& values) const {
   return ::duo::sql::In(*this, values);
 }
 template <typename T>
 template <typename V>
+  requires MatchesCategoryOf<T, V>
 TypedExpr<bool> TypedExpr<T>::NotIn(std::initializer_list<V> values) const {
   return ::duo::sql::NotIn(*this, values);
 }
 template <typename T>
 template <typename V>
+  requires MatchesCategoryOf<T, V>
 TypedExpr<bool> TypedExpr<T>::NotIn(const std::vector<V>& values) const {
   return ::duo::sql::NotIn(*this, values);
 }
@@ -594,31 +628,37 @@ TypedExpr<bool> TypedExpr<T>::NotIn(const Select& query) const {
 }
 template <typename T>
 template <typename L, typename H>
+  requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H>
 TypedExpr<bool> TypedExpr<T>::Between(L&& low, H&& high) const {
   return ::duo::sql::Between(*this, std::forward<L>(low), std::forward<H>(high));
 }
 template <typename T>
 template <typename P>
+  requires IsTextType<T> && MatchesCategoryOf<T, P>
 TypedExpr<bool> TypedExpr<T>::Like(P&& pattern) const {
   return ::duo::sql::Like(*this, std::forward<P>(pattern));
 }
 template <typename T>
 template <typename P>
+  requires IsTextType<T> && MatchesCategoryOf<T, P>
 TypedExpr<bool> TypedExpr<T>::NotLike(P&& pattern) const {
   return ::duo::sql::NotLike(*this, std::forward<P>(pattern));
 }
 template <typename T>
 template <typename P>
+  requires IsTextType<T> && MatchesCategoryOf<T, P>
 TypedExpr<bool> TypedExpr<T>::ILike(P&& pattern) const {
   return ::duo::sql::ILike(*this, std::forward<P>(pattern));
 }
 template <typename T>
 template <typename P>
+  requires IsTextType<T> && MatchesCategoryOf<T, P>
 TypedExpr<bool> TypedExpr<T>::NotILike(P&& pattern) const {
   return ::duo::sql::NotILike(*this, std::forward<P>(pattern));
 }
 template <typename T>
 template <typename P>
+  requires IsTextType<T> && MatchesCategoryOf<T, P>
 TypedExpr<bool> TypedExpr<T>::Matches(P&& pattern, bool case_insensitive) const {
   return ::duo::sql::Matches(*this, std::forward<P>(pattern), case_insensitive);
 }

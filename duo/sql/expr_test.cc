@@ -140,7 +140,7 @@ TEST(TextTest, BindingIsPerOccurrenceAndRecordsUnknownNames) {
 
 TEST(InsertTest, ValuesAlignColumnsByName) {
   const Table t("t");
-  const Insert insert = Insert(t).Values({{{"a", 1}, {"b", 2}}, {{"b", 3}, {"a", 4}}});
+  const Insert insert = Insert(t).BulkValues({{{"a", 1}, {"b", 2}}, {{"b", 3}, {"a", 4}}});
   ASSERT_EQ(insert.data().columns, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(insert.data().rows[1][0].node().value, Value(4));
   EXPECT_EQ(insert.data().rows[1][1].node().value, Value(3));

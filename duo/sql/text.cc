@@ -65,11 +65,12 @@ Text::Text(absl::string_view sql) {
   auto parts = std::make_shared<TextParts>(Parse(sql));
   // Every occurrence starts unbound (an empty Expr).
   std::vector<Expr> args(parts->names.size());
-  expr_ = Expr(MakeNode({.kind = ExprKind::kText, .args = std::move(args), .text = std::move(parts)}));
+  static_cast<Expr&>(*this) =
+      Expr(MakeNode({.kind = ExprKind::kText, .args = std::move(args), .text = std::move(parts)}));
 }
 
 Text Text::Bind(absl::string_view name, Value value) const {
-  ExprNode node = expr_.node();
+  ExprNode node = this->node();
   const Expr bound = Param(std::move(value));
   bool found = false;
   for (size_t i = 0; i < node.text->names.size(); ++i) {

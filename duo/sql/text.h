@@ -21,7 +21,7 @@
 
 namespace duo::sql {
 
-class Text {
+class Text : public Expr {
  public:
   explicit Text(absl::string_view sql);
 
@@ -30,15 +30,12 @@ class Text {
   // leave a parameter silently unbound.
   [[nodiscard]] Text Bind(absl::string_view name, Value value) const;
 
-  // The fragment as an expression (for example a condition in Where).
-  Expr AsExpr() const { return expr_; }
-  operator Expr() const { return expr_; }  // NOLINT: usable wherever an Expr is
-
-  const Expr& expr() const { return expr_; }
+  // The fragment as an expression (Text is one: usable in Where, in a
+  // select list, with && and ||).
+  const Expr& expr() const { return *this; }
 
  private:
-  explicit Text(Expr expr) : expr_(std::move(expr)) {}
-  Expr expr_;
+  explicit Text(Expr expr) : Expr(std::move(expr)) {}
 };
 
 }  // namespace duo::sql
