@@ -26,7 +26,7 @@ absl::StatusOr<CompiledStatement> StatementCache::Compile(const Dialect& dialect
   const Key key(&dialect, sql::ShapeHash(statement));
   std::shared_ptr<const Entry> found;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       for (const auto& entry : it->second) {
@@ -46,7 +46,7 @@ absl::StatusOr<CompiledStatement> StatementCache::Compile(const Dialect& dialect
   if (!compiled.ok()) return compiled.status();
   auto entry = std::make_shared<const Entry>(Entry{statement, *std::move(compiled)});
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     misses_.fetch_add(1, std::memory_order_relaxed);
     if (size_ >= capacity_ && !entries_.empty()) {
       auto victim = entries_.begin();
@@ -60,7 +60,7 @@ absl::StatusOr<CompiledStatement> StatementCache::Compile(const Dialect& dialect
 }
 
 StatementCache::Stats StatementCache::stats() const {
-  absl::MutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return Stats{hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
                size_};
 }

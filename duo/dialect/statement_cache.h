@@ -15,10 +15,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
+#include <shared_mutex>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "duo/dialect/compiler.h"
 #include "duo/sql/statement.h"
 
@@ -36,15 +36,14 @@ class StatementCache {
   // Compiles `statement` for `dialect`, or reuses the compilation of a
   // statement of the same shape. Errors are not cached.
   absl::StatusOr<CompiledStatement> Compile(const Dialect& dialect,
-                                            const sql::Statement& statement)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                                            const sql::Statement& statement);
 
   struct Stats {
     int64_t hits = 0;
     int64_t misses = 0;
     size_t entries = 0;
   };
-  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  Stats stats() const;
 
  private:
   struct Entry {
@@ -54,9 +53,12 @@ class StatementCache {
   using Key = std::pair<const Dialect*, size_t>;
 
   const size_t capacity_;
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<Key, std::vector<std::shared_ptr<const Entry>>> entries_ ABSL_GUARDED_BY(mu_);
-  size_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  // A standard mutex so that ThreadSanitizer sees it (Debian's abseil has
+  // no TSan annotations).
+  mutable std::shared_mutex mu_;
+  // Guarded by mu_:
+  absl::flat_hash_map<Key, std::vector<std::shared_ptr<const Entry>>> entries_;
+  size_t size_ = 0;
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
 };

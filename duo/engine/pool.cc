@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -41,7 +43,7 @@ ConnectionPool::ConnectionPool(Factory factory, PoolOptions options)
     : factory_(std::move(factory)), options_(options) {}
 
 ConnectionPool::~ConnectionPool() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   idle_.clear();
 }
 
@@ -52,16 +54,15 @@ bool ConnectionPool::Healthy(Connection& connection, absl::Time idle_since) cons
 }
 
 absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
-  const absl::Time deadline = absl::Now() + options_.acquire_timeout;
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.acquire_timeout);
   const int limit = options_.size + options_.max_overflow;
   while (true) {
     Idle candidate;
     {
-      absl::MutexLock lock(&mu_);
-      auto available = [this, limit]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !idle_.empty() || open_ < limit;
-      };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!returned_.wait_until(lock, deadline,
+                                [&] { return !idle_.empty() || open_ < limit; })) {
         return absl::DeadlineExceededError(absl::StrCat(
             "no database connection became free within ",
             absl::FormatDuration(options_.acquire_timeout), ": all ", open_,
@@ -83,7 +84,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
         return PooledConnection(this, std::move(candidate.connection));
       }
       candidate.connection.reset();
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       --open_;
       ++discarded_;
       continue;  // try the next idle one, or open a replacement
@@ -91,9 +92,12 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
 
     absl::StatusOr<std::unique_ptr<Connection>> opened = factory_();
     if (!opened.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_;
-      --opened_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --open_;
+        --opened_;
+      }
+      returned_.notify_one();  // the reserved slot is free again
       return opened.status();
     }
     return PooledConnection(this, *std::move(opened));
@@ -106,29 +110,32 @@ void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard
   const bool reusable = !discard && !connection->InTransaction() && connection->LooksAlive();
   std::unique_ptr<Connection> to_close;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (reusable && static_cast<int>(idle_.size()) < options_.size) {
       idle_.push_back({std::move(connection), absl::Now()});
-      return;
+    } else {
+      --open_;
+      if (!reusable) ++discarded_;
+      to_close = std::move(connection);
     }
-    --open_;
-    if (!reusable) ++discarded_;
-    to_close = std::move(connection);
   }
-  // Closed outside the lock: closing may talk to the server.
+  returned_.notify_one();
+  // to_close is closed here, outside the lock: closing may talk to the
+  // server.
 }
 
 void ConnectionPool::CloseIdle() {
   std::vector<Idle> closing;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closing.swap(idle_);
     open_ -= static_cast<int>(closing.size());
   }
+  returned_.notify_all();
 }
 
 ConnectionPool::Stats ConnectionPool::stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return Stats{open_, static_cast<int>(idle_.size()), opened_, discarded_};
 }
 

@@ -20,10 +20,11 @@
 #include <memory>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
+#include <condition_variable>
+#include <mutex>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "duo/engine/connection.h"
 
@@ -81,12 +82,12 @@ class ConnectionPool {
 
   // A working connection: an idle one, a new one, or, when all are in use,
   // the first one returned within the acquire timeout.
-  absl::StatusOr<PooledConnection> Acquire() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<PooledConnection> Acquire();
 
   // Closes every idle connection (Database::Disconnect); connections in
   // use come back as usual. The pool stays usable and opens connections
   // again on demand.
-  void CloseIdle() ABSL_LOCKS_EXCLUDED(mu_);
+  void CloseIdle();
 
   struct Stats {
     int open = 0;    // idle + in use
@@ -94,7 +95,7 @@ class ConnectionPool {
     int opened = 0;  // total ever opened
     int discarded = 0;
   };
-  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  Stats stats() const;
   const PoolOptions& options() const { return options_; }
 
  private:
@@ -105,16 +106,21 @@ class ConnectionPool {
     absl::Time since;
   };
 
-  void Return(std::unique_ptr<Connection> connection, bool discard) ABSL_LOCKS_EXCLUDED(mu_);
+  void Return(std::unique_ptr<Connection> connection, bool discard);
   bool Healthy(Connection& connection, absl::Time idle_since) const;
 
   Factory factory_;
   const PoolOptions options_;
-  mutable absl::Mutex mu_;
-  std::vector<Idle> idle_ ABSL_GUARDED_BY(mu_);  // most recently returned last
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
-  int opened_ ABSL_GUARDED_BY(mu_) = 0;
-  int discarded_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex rather than absl::Mutex: Debian's abseil is built without
+  // ThreadSanitizer annotations, so TSan could not see absl::Mutex
+  // synchronize, while it intercepts pthreads.
+  mutable std::mutex mu_;
+  std::condition_variable returned_;
+  // Guarded by mu_:
+  std::vector<Idle> idle_;  // most recently returned last
+  int open_ = 0;
+  int opened_ = 0;
+  int discarded_ = 0;
 };
 
 }  // namespace duo::engine
