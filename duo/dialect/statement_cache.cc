@@ -1,6 +1,8 @@
 #include "duo/dialect/statement_cache.h"
 
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 #include <vector>
 
