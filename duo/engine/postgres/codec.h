@@ -1,0 +1,117 @@
+// How sql::Value travels to and from PostgreSQL: parameters in text format
+// (bytea in binary), result fields in binary format. Internal to the
+// PostgreSQL driver; no I/O.
+//
+// Decoders read one non-NULL field. Their errors are InvalidArgument with a
+// message that completes "column \"x\" ..." (for example "holds text, not an
+// integer"), which the cursor turns into a DatabaseError naming the column.
+
+#ifndef DUO_ENGINE_POSTGRES_CODEC_H_
+#define DUO_ENGINE_POSTGRES_CODEC_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/sql/value.h"
+#include "libpq-fe.h"
+
+namespace duo::engine::postgres_internal {
+
+// Type OIDs from PostgreSQL's pg_type.dat: libpq ships no constants for
+// them, and built-in OIDs never change.
+namespace oid {
+inline constexpr Oid kUnknownParam = 0;  // a parameter whose type the server infers
+inline constexpr Oid kBool = 16;
+inline constexpr Oid kBytea = 17;
+inline constexpr Oid kChar = 18;  // "char", one byte
+inline constexpr Oid kName = 19;
+inline constexpr Oid kInt8 = 20;
+inline constexpr Oid kInt2 = 21;
+inline constexpr Oid kInt4 = 23;
+inline constexpr Oid kText = 25;
+inline constexpr Oid kOid = 26;
+inline constexpr Oid kJson = 114;
+inline constexpr Oid kFloat4 = 700;
+inline constexpr Oid kFloat8 = 701;
+inline constexpr Oid kUnknown = 705;  // an untyped literal in a select list
+inline constexpr Oid kBpchar = 1042;
+inline constexpr Oid kVarchar = 1043;
+inline constexpr Oid kDate = 1082;
+inline constexpr Oid kTimestamp = 1114;
+inline constexpr Oid kTimestamptz = 1184;
+inline constexpr Oid kNumeric = 1700;
+inline constexpr Oid kJsonb = 3802;
+
+inline constexpr Oid kBoolArray = 1000;
+inline constexpr Oid kNameArray = 1003;
+inline constexpr Oid kInt2Array = 1005;
+inline constexpr Oid kInt4Array = 1007;
+inline constexpr Oid kTextArray = 1009;
+inline constexpr Oid kBpcharArray = 1014;
+inline constexpr Oid kVarcharArray = 1015;
+inline constexpr Oid kInt8Array = 1016;
+inline constexpr Oid kFloat4Array = 1021;
+inline constexpr Oid kFloat8Array = 1022;
+inline constexpr Oid kTimestampArray = 1115;
+inline constexpr Oid kDateArray = 1182;
+inline constexpr Oid kTimestamptzArray = 1185;
+inline constexpr Oid kNumericArray = 1231;
+}  // namespace oid
+
+// "int8", "timestamptz", ... or "type <oid>" for types the driver does not
+// know, for error messages.
+std::string TypeName(Oid type);
+
+// ---- Parameters -------------------------------------------------------------
+
+// The arguments of PQprepare / PQexecPrepared for a statement's values.
+// Points into the values it was encoded from (text and bytes are not
+// copied): they must outlive it. Move-only, so that `values` keeps pointing
+// into `storage`.
+struct EncodedParams {
+  EncodedParams() = default;
+  EncodedParams(EncodedParams&&) = default;
+  EncodedParams& operator=(EncodedParams&&) = default;
+
+  int count() const { return static_cast<int>(types.size()); }
+
+  std::vector<Oid> types;
+  std::vector<const char*> values;  // nullptr for NULL
+  std::vector<int> lengths;
+  std::vector<int> formats;          // 0 text, 1 binary
+  std::vector<std::string> storage;  // text forms `values` point into
+};
+
+// InvalidArgument naming the parameter ("$2: ...") for a value PostgreSQL
+// cannot take: text with a NUL byte, an array of mixed kinds or of
+// non-scalars.
+absl::StatusOr<EncodedParams> EncodeParams(const std::vector<sql::Value>& values);
+
+// Text forms PostgreSQL reads whatever its DateStyle and TimeZone:
+// "2026-11-25 02:30:00.123456+00", "0044-03-15 BC", "infinity".
+std::string FormatTimestamp(absl::Time time);
+std::string FormatDate(absl::CivilDay day);
+
+// ---- Result fields (binary format) ------------------------------------------
+
+absl::StatusOr<bool> DecodeBool(Oid type, absl::string_view bytes);
+absl::StatusOr<int64_t> DecodeInt(Oid type, absl::string_view bytes);
+absl::StatusOr<double> DecodeDouble(Oid type, absl::string_view bytes);
+// A view into `bytes`.
+absl::StatusOr<absl::string_view> DecodeText(Oid type, absl::string_view bytes);
+absl::StatusOr<absl::string_view> DecodeBytes(Oid type, absl::string_view bytes);
+absl::StatusOr<absl::Time> DecodeTimestamp(Oid type, absl::string_view bytes);
+absl::StatusOr<absl::CivilDay> DecodeDate(Oid type, absl::string_view bytes);
+absl::StatusOr<sql::Decimal> DecodeDecimal(Oid type, absl::string_view bytes);
+absl::StatusOr<sql::Array> DecodeArray(Oid type, absl::string_view bytes);
+absl::StatusOr<sql::Value> DecodeValue(Oid type, absl::string_view bytes);
+
+}  // namespace duo::engine::postgres_internal
+
+#endif  // DUO_ENGINE_POSTGRES_CODEC_H_

@@ -1,0 +1,182 @@
+// duo::Database and duo::Session: how statements reach a database.
+//
+// A Database is opened from a URL and owns a connection pool and a
+// compiled-statement cache. It offers DuoORM's two modes of work:
+//
+//   * Statement-driven (the default): db.Execute(stmt) outside any
+//     transaction runs as its own short transaction on a pooled connection.
+//
+//   * Managed: db.Transaction(fn) runs fn with one session that everything
+//     inside shares, including code that does not receive it (db.Execute,
+//     model calls): commit when fn returns OK, roll back when it returns an
+//     error or throws. A Transaction inside a Transaction is a SAVEPOINT: its
+//     failure rolls back only its own part.
+//
+//   * Unmanaged: db.StandaloneSession() hands the caller a session whose
+//     BEGIN / COMMIT / ROLLBACK it owns. Destroying a session with an open
+//     transaction rolls it back.
+//
+//   DUO_ASSIGN_OR_RETURN(duo::Database db, duo::Database::Open("sqlite:///app.db"));
+//   absl::Status status = db.Transaction([&](duo::Session& s) -> absl::Status {
+//     DUO_RETURN_IF_ERROR(s.Execute(insert).status());
+//     return db.Execute(update).status();  // joins the same transaction
+//   });
+//
+// URLs: sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:,
+// postgresql://user:password@host:port/dbname?options (see
+// duo/engine/url.h). An in-memory SQLite database lives as long as its
+// Database and is shared by everything using it, one connection at a time.
+//
+// Database is a cheap, copyable handle, safe to use from many threads.
+// A Session is used by one thread at a time.
+
+#ifndef DUO_SESSION_DATABASE_H_
+#define DUO_SESSION_DATABASE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "duo/dialect/compiler.h"
+#include "duo/engine/connection.h"
+#include "duo/engine/pool.h"
+#include "duo/session/result.h"
+#include "duo/sql/statement.h"
+
+namespace duo {
+
+// One executed statement, for logging and slow-statement hooks.
+struct StatementEvent {
+  std::string sql;
+  // Inlined only with DatabaseOptions::echo_values; otherwise "?" stands in
+  // for every value, so that logs never hold user data.
+  std::string sql_with_values;
+  absl::Duration duration;
+  absl::Status status;
+};
+
+struct DatabaseOptions {
+  engine::PoolOptions pool;
+  // Log every statement to stderr (SQL and duration; values masked unless
+  // echo_values).
+  bool echo = false;
+  bool echo_values = false;
+  // Called, from the executing thread, for every statement that took at
+  // least `slow_statement_threshold`.
+  absl::Duration slow_statement_threshold = absl::InfiniteDuration();
+  std::function<void(const StatementEvent&)> on_slow_statement;
+  // PostgreSQL: reported to the server; a per-statement time limit (zero:
+  // none).
+  std::string application_name = "duo";
+  absl::Duration statement_timeout = absl::ZeroDuration();
+  // SQLite: how long a writer waits for another one.
+  absl::Duration sqlite_busy_timeout = absl::Seconds(5);
+};
+
+enum class IsolationLevel : uint8_t {
+  kDefault,  // the database's own (READ COMMITTED on PostgreSQL)
+  kReadCommitted,
+  kRepeatableRead,
+  kSerializable,
+};
+
+// SQLite runs every transaction serializable; its isolation level is
+// accepted and needs no statement. read_only holds on both databases.
+struct TransactionOptions {
+  IsolationLevel isolation = IsolationLevel::kDefault;
+  bool read_only = false;
+};
+
+class Session;
+
+namespace session_internal {
+class DatabaseState;
+}  // namespace session_internal
+
+class Database {
+ public:
+  // Opens the database `url` names. Connections open on first use (see
+  // Connect); a malformed URL is InvalidArgument naming the part at fault.
+  static absl::StatusOr<Database> Open(absl::string_view url, DatabaseOptions options = {});
+  // Open($DUO_DATABASE_URL).
+  static absl::StatusOr<Database> FromEnvironment(DatabaseOptions options = {});
+
+  // Opens a connection now, so that a misconfiguration (wrong host,
+  // password, missing file directory) surfaces at start-up.
+  absl::Status Connect() const;
+  // Closes idle connections; the database reopens them on demand.
+  void Disconnect() const;
+
+  const dialect::Dialect& dialect() const;
+  // The URL with its password masked.
+  const std::string& url() const;
+
+  // Runs `statement` in the current session of this database, if any (inside
+  // Transaction), else on its own.
+  absl::StatusOr<Result> Execute(const sql::Statement& statement) const;
+
+  absl::Status Transaction(absl::FunctionRef<absl::Status(Session&)> body,
+                           TransactionOptions options = {}) const;
+
+  absl::StatusOr<Session> StandaloneSession() const;
+
+  // The session Transaction made current for this database, or nullptr.
+  Session* CurrentSession() const;
+
+  engine::ConnectionPool::Stats pool_stats() const;
+
+ private:
+  explicit Database(std::shared_ptr<session_internal::DatabaseState> state)
+      : state_(std::move(state)) {}
+
+  std::shared_ptr<session_internal::DatabaseState> state_;
+};
+
+// A connection checked out of a Database's pool, with its transaction
+// state. Movable, not copyable.
+class Session {
+ public:
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  // Runs `statement` and reads its rows.
+  absl::StatusOr<Result> Execute(const sql::Statement& statement);
+  // Runs `statement` and streams its rows in constant memory. Destroy the
+  // cursor before the session's next call.
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Stream(const sql::Statement& statement);
+
+  absl::Status Begin(TransactionOptions options = {});
+  absl::Status Commit();
+  absl::Status Rollback();
+  bool in_transaction() const;
+
+  const dialect::Dialect& dialect() const;
+
+ private:
+  friend class Database;
+  Session(std::shared_ptr<session_internal::DatabaseState> database,
+          engine::PooledConnection connection);
+
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const sql::Statement& statement,
+                                                      engine::RunMode mode);
+  absl::Status Script(absl::string_view sql);
+  absl::Status RunNested(absl::FunctionRef<absl::Status(Session&)> body);
+  void Close();
+
+  std::shared_ptr<session_internal::DatabaseState> database_;
+  engine::PooledConnection connection_;
+  int savepoints_created_ = 0;
+  bool read_only_ = false;
+};
+
+}  // namespace duo
+
+#endif  // DUO_SESSION_DATABASE_H_

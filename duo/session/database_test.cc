@@ -1,0 +1,406 @@
+// duo::Database and duo::Session on real databases: the same test body on
+// SQLite and PostgreSQL.
+
+#include "duo/session/database.h"
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
+#include "duo/sql/dml.h"
+#include "duo/sql/functions.h"
+#include "duo/sql/select.h"
+#include "duo/sql/text.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "testing/database.h"
+
+namespace duo {
+namespace {
+
+using sql::Insert;
+using sql::Select;
+using sql::Table;
+using sql::Text;
+using ::testing::HasSubstr;
+
+class DatabaseTest : public testing::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    absl::StatusOr<Database> db = Database::Open(database().url(), Options());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_.emplace(*std::move(db));
+    ASSERT_TRUE(Script("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL "
+                       "UNIQUE, balance INTEGER NOT NULL CHECK (balance >= 0))"));
+  }
+
+  virtual DatabaseOptions Options() { return {}; }
+
+  bool Script(const std::string& sql) {
+    absl::StatusOr<Result> result = db_->Execute(Text(sql));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok();
+  }
+
+  int64_t Count(const std::string& table) {
+    absl::StatusOr<Result> result =
+        db_->Execute(Select({func::Count()}).From(Table(table)));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result->Scalar<int64_t>() : -1;
+  }
+
+  sql::Insert Deposit(int id, const std::string& owner, int64_t balance) {
+    return Insert(accounts_).Values({{"id", id}, {"owner", owner}, {"balance", balance}});
+  }
+
+  bool is_postgres() const { return backend() == testing::Backend::kPostgres; }
+
+  Table accounts_{"accounts"};
+  std::optional<Database> db_;
+};
+
+TEST_P(DatabaseTest, StatementsRunOnTheirOwn) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  absl::StatusOr<Result> rows = db_->Execute(
+      Select({accounts_.C("owner"), accounts_.C("balance")}).From(accounts_));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->columns(), (std::vector<std::string>{"owner", "balance"}));
+  EXPECT_EQ(*rows->Get<std::string>(0, "owner"), "ada");
+  EXPECT_EQ(*rows->Get<int64_t>(0, "balance"), 100);
+}
+
+TEST_P(DatabaseTest, ReturningAndRowsAffected) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  ASSERT_TRUE(db_->Execute(Deposit(2, "bob", 50)).ok());
+  absl::StatusOr<Result> updated = db_->Execute(sql::Update(accounts_)
+                                                     .Set("balance", accounts_.C("balance") + 1)
+                                                     .Where(accounts_.C("balance") > 10));
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->rows_affected(), 2);
+  absl::StatusOr<Result> deleted = db_->Execute(
+      sql::Delete(accounts_).Where(accounts_.C("id") == 2).Returning({accounts_.C("owner")}));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted->Get<std::string>(0, 0), "bob");
+}
+
+TEST_P(DatabaseTest, EveryTypeRoundTrips) {
+  ASSERT_TRUE(Script(is_postgres()
+                         ? "CREATE TABLE everything (i BIGINT, i32 INTEGER, d DOUBLE PRECISION, "
+                           "b BOOLEAN, t TEXT, bytes BYTEA, ts TIMESTAMPTZ, day DATE, "
+                           "dec NUMERIC(40, 10), j JSONB)"
+                         : "CREATE TABLE everything (i BIGINT, i32 INTEGER, d DOUBLE PRECISION, "
+                           "b BOOLEAN, t TEXT, bytes BLOB, ts TIMESTAMP, day DATE, "
+                           "dec DECIMAL_TEXT(40, 10), j JSON_TEXT)"));
+  Table everything("everything");
+  const absl::Time ts = absl::FromUnixMicros(-1'234'567'890'123'456);  // 1930, microseconds
+  const sql::Decimal dec = *sql::Decimal::Parse("123456789012345678901234567890.1234567890");
+  const std::string bytes("\0\x01\xff binary", 10);
+  const std::string text = "Chloé — 東京 \"quoted\" 'single'";
+  ASSERT_TRUE(db_->Execute(Insert(everything).Values({{"i", std::numeric_limits<int64_t>::min()},
+                                                      {"i32", 2147483647},
+                                                      {"d", -0.1},
+                                                      {"b", true},
+                                                      {"t", text},
+                                                      {"bytes", sql::Blob{bytes}},
+                                                      {"ts", ts},
+                                                      {"day", absl::CivilDay(1999, 12, 31)},
+                                                      {"dec", dec},
+                                                      {"j", sql::JsonText{"{\"k\": [1, 2]}"}}}))
+                  .ok());
+  ASSERT_TRUE(db_->Execute(Insert(everything).Values({{"i", 0}, {"t", ""}})).ok());
+
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor;
+  absl::StatusOr<Session> session = db_->StandaloneSession();
+  ASSERT_TRUE(session.ok()) << session.status();
+  cursor = session->Stream(Select().From(everything).OrderBy(everything.C("i")));
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  engine::Cursor& c = **cursor;
+  ASSERT_TRUE(*c.Next());
+  EXPECT_EQ(*engine::ReadColumn<int64_t>(c, 0), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(*engine::ReadColumn<int32_t>(c, 1), 2147483647);
+  EXPECT_EQ(*engine::ReadColumn<double>(c, 2), -0.1);
+  EXPECT_EQ(*engine::ReadColumn<bool>(c, 3), true);
+  EXPECT_EQ(*engine::ReadColumn<std::string>(c, 4), text);
+  EXPECT_EQ(engine::ReadColumn<sql::Blob>(c, 5)->bytes, bytes);
+  EXPECT_EQ(*engine::ReadColumn<absl::Time>(c, 6), ts);
+  EXPECT_EQ(*engine::ReadColumn<absl::CivilDay>(c, 7), absl::CivilDay(1999, 12, 31));
+  EXPECT_EQ(engine::ReadColumn<sql::Decimal>(c, 8)->digits(), dec.digits());
+  EXPECT_EQ((*engine::ReadColumn<nlohmann::json>(c, 9))["k"][1], 2);
+  ASSERT_TRUE(*c.Next());
+  EXPECT_EQ(*engine::ReadColumn<int64_t>(c, 0), 0);
+  EXPECT_EQ(*engine::ReadColumn<std::optional<double>>(c, 2), std::nullopt);
+  EXPECT_EQ(*engine::ReadColumn<std::string>(c, 4), "");
+  absl::StatusOr<int32_t> null_into_int = engine::ReadColumn<int32_t>(c, 1);
+  EXPECT_THAT(null_into_int.status().message(), HasSubstr("\"i32\" is NULL"));
+  EXPECT_FALSE(*c.Next());
+}
+
+TEST_P(DatabaseTest, IntegrityErrorsNameTheConstraint) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  absl::StatusOr<Result> duplicate = db_->Execute(Deposit(2, "ada", 5));
+  EXPECT_EQ(GetErrorKind(duplicate.status()), ErrorKind::kUniqueViolation);
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
+  std::optional<ErrorDetails> details = GetErrorDetails(duplicate.status());
+  ASSERT_TRUE(details.has_value());
+  EXPECT_THAT(details->constraint, is_postgres() ? "accounts_owner_key" : "accounts.owner");
+  EXPECT_THAT(details->sql, HasSubstr("INSERT INTO \"accounts\""));
+  EXPECT_THAT(std::string(duplicate.status().message()), ::testing::Not(HasSubstr("ada")));
+
+  absl::StatusOr<Result> negative = db_->Execute(Deposit(3, "cy", -1));
+  EXPECT_EQ(GetErrorKind(negative.status()), ErrorKind::kCheckViolation);
+}
+
+TEST_P(DatabaseTest, TransactionCommitsOnOkAndRollsBackOnError) {
+  EXPECT_TRUE(db_->Transaction([&](Session& s) -> absl::Status {
+                   return s.Execute(Deposit(1, "ada", 100)).status();
+                 }).ok());
+  const absl::Status failed = db_->Transaction([&](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Deposit(2, "bob", 1)).status());
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Count("accounts"), 1);
+}
+
+TEST_P(DatabaseTest, TransactionRollsBackWhenTheBodyThrows) {
+  EXPECT_THROW((void)db_->Transaction([&](Session& s) -> absl::Status {
+    (void)s.Execute(Deposit(1, "ada", 100));
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(Count("accounts"), 0);
+  EXPECT_EQ(db_->CurrentSession(), nullptr);
+}
+
+TEST_P(DatabaseTest, CodeInsideATransactionJoinsItImplicitly) {
+  const absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {
+    EXPECT_EQ(db_->CurrentSession(), &s);
+    DUO_RETURN_IF_ERROR(db_->Execute(Deposit(1, "ada", 100)).status());  // no session passed
+    return absl::InternalError("roll back");
+  });
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(Count("accounts"), 0);
+}
+
+TEST_P(DatabaseTest, NestedTransactionRollsBackOnlyItsPart) {
+  const absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Deposit(1, "outer", 1)).status());
+    const absl::Status inner = db_->Transaction([&](Session& nested) -> absl::Status {
+      EXPECT_EQ(&nested, &s);
+      DUO_RETURN_IF_ERROR(nested.Execute(Deposit(2, "inner", 1)).status());
+      return nested.Execute(Deposit(3, "outer", 1)).status();  // unique violation
+    });
+    EXPECT_EQ(GetErrorKind(inner), ErrorKind::kUniqueViolation);
+    return db_->Transaction([&](Session& nested) -> absl::Status {
+      return nested.Execute(Deposit(4, "kept", 1)).status();
+    });
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  absl::StatusOr<Result> owners =
+      db_->Execute(Select({accounts_.C("owner")}).From(accounts_).OrderBy(accounts_.C("id")));
+  ASSERT_TRUE(owners.ok());
+  ASSERT_EQ(owners->size(), 2u);
+  EXPECT_EQ(*owners->Get<std::string>(0, 0), "outer");
+  EXPECT_EQ(*owners->Get<std::string>(1, 0), "kept");
+}
+
+TEST_P(DatabaseTest, StandaloneSessionOwnsItsTransaction) {
+  {
+    absl::StatusOr<Session> session = db_->StandaloneSession();
+    ASSERT_TRUE(session.ok()) << session.status();
+    ASSERT_TRUE(session->Begin().ok());
+    ASSERT_TRUE(session->Execute(Deposit(1, "ada", 1)).ok());
+    ASSERT_TRUE(session->Commit().ok());
+    ASSERT_TRUE(session->Begin().ok());
+    ASSERT_TRUE(session->Execute(Deposit(2, "bob", 1)).ok());
+    EXPECT_TRUE(session->in_transaction());
+    // Destroyed with the transaction open: rolled back.
+  }
+  EXPECT_EQ(Count("accounts"), 1);
+  absl::StatusOr<Session> session = db_->StandaloneSession();
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(session->Commit().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(DatabaseTest, AFailedStatementAbortsAPostgresTransaction) {
+  absl::StatusOr<Session> session = db_->StandaloneSession();
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE(session->Begin().ok());
+  ASSERT_TRUE(session->Execute(Deposit(1, "ada", 1)).ok());
+  EXPECT_FALSE(session->Execute(Deposit(2, "ada", 1)).ok());
+  absl::StatusOr<Result> next = session->Execute(Select().From(accounts_));
+  if (is_postgres()) {
+    EXPECT_EQ(GetErrorKind(next.status()), ErrorKind::kTransactionAborted);
+    EXPECT_THAT(next.status().message(), HasSubstr("transaction is aborted"));
+  } else {
+    EXPECT_TRUE(next.ok()) << next.status();  // SQLite keeps the transaction usable
+  }
+  EXPECT_TRUE(session->Rollback().ok());
+}
+
+TEST_P(DatabaseTest, ReadOnlyTransactionsRefuseWrites) {
+  const absl::Status status = db_->Transaction(
+      [&](Session& s) { return s.Execute(Deposit(1, "ada", 1)).status(); },
+      TransactionOptions{.isolation = IsolationLevel::kSerializable, .read_only = true});
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(Count("accounts"), 0);
+  // The connection went back to the pool writable.
+  EXPECT_TRUE(db_->Execute(Deposit(1, "ada", 1)).ok());
+}
+
+TEST_P(DatabaseTest, EightThreadsShareOnePool) {
+  constexpr int kThreads = 8;
+  constexpr int kOperations = 500;
+  ASSERT_TRUE(Script("CREATE TABLE hits (thread INTEGER NOT NULL, n INTEGER NOT NULL)"));
+  Table hits("hits");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < kOperations; ++n) {
+        absl::Status status =
+            n % 10 == 0 ? db_->Transaction([&](Session& s) {
+              return s.Execute(Insert(hits).Values({{"thread", t}, {"n", n}})).status();
+            })
+                        : db_->Execute(Insert(hits).Values({{"thread", t}, {"n", n}})).status();
+        if (!status.ok()) {
+          ADD_FAILURE() << status;
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Count("hits"), kThreads * kOperations);
+  const engine::PoolOptions limits = DatabaseOptions().pool;
+  EXPECT_LE(db_->pool_stats().open, limits.size + limits.max_overflow);
+}
+
+TEST_P(DatabaseTest, DisconnectThenReconnectOnDemand) {
+  ASSERT_TRUE(db_->Connect().ok());
+  EXPECT_GE(db_->pool_stats().idle, 1);
+  db_->Disconnect();
+  EXPECT_EQ(db_->pool_stats().idle, 0);
+  EXPECT_TRUE(db_->Execute(Deposit(1, "ada", 1)).ok());
+  EXPECT_EQ(Count("accounts"), 1);
+}
+
+TEST_P(DatabaseTest, AConnectionKilledByTheServerIsReplaced) {
+  if (!is_postgres()) GTEST_SKIP() << "pg_terminate_backend is PostgreSQL's";
+  absl::StatusOr<Result> pid = db_->Execute(Text("SELECT pg_backend_pid()"));
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  const int64_t backend = *pid->Scalar<int64_t>();
+  absl::StatusOr<Database> admin = Database::Open(database().url());
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE(admin->Execute(Text("SELECT pg_terminate_backend(:pid)").Bind("pid", backend)).ok());
+  // pg_terminate_backend only signals the backend; wait until it is gone,
+  // as an idle connection that died some time ago would be. (One killed at
+  // the very moment of checkout fails its statement with kConnectionLost,
+  // which the caller may retry.)
+  for (int i = 0; i < 500; ++i) {
+    absl::StatusOr<Result> alive = admin->Execute(
+        Text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").Bind("pid", backend));
+    ASSERT_TRUE(alive.ok());
+    if (*alive->Scalar<int64_t>() == 0) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+
+  // The idle connection died under the pool: the next caller must not see it.
+  absl::StatusOr<Result> after = db_->Execute(Text("SELECT pg_backend_pid()"));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_NE(*after->Scalar<int64_t>(), backend);
+
+  // Killed while a session holds it: that call fails as connection lost,
+  // and the next checkout gets a working connection.
+  {
+    absl::StatusOr<Session> session = db_->StandaloneSession();
+    ASSERT_TRUE(session.ok());
+    absl::StatusOr<Result> mine = session->Execute(Text("SELECT pg_backend_pid()"));
+    ASSERT_TRUE(mine.ok());
+    ASSERT_TRUE(admin->Execute(Text("SELECT pg_terminate_backend(:pid)")
+                                   .Bind("pid", *mine->Scalar<int64_t>()))
+                    .ok());
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    absl::StatusOr<Result> lost;
+    do {
+      lost = session->Execute(Text("SELECT 1"));
+    } while (lost.ok() && absl::Now() < deadline);
+    EXPECT_EQ(GetErrorKind(lost.status()), ErrorKind::kConnectionLost) << lost.status();
+    EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_TRUE(db_->Execute(Text("SELECT 1")).ok());
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(DatabaseTest);
+
+class EchoTest : public DatabaseTest {
+ protected:
+  DatabaseOptions Options() override {
+    DatabaseOptions options;
+    options.slow_statement_threshold = absl::ZeroDuration();
+    options.on_slow_statement = [this](const StatementEvent& event) { events_.push_back(event); };
+    return options;
+  }
+  std::vector<StatementEvent> events_;
+};
+
+TEST_P(EchoTest, SlowStatementHookSeesSqlWithoutValues) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "secret-owner", 1)).ok());
+  ASSERT_FALSE(events_.empty());
+  const StatementEvent& last = events_.back();
+  EXPECT_THAT(last.sql, HasSubstr("INSERT INTO \"accounts\""));
+  EXPECT_THAT(last.sql_with_values, ::testing::Not(HasSubstr("secret-owner")));
+  EXPECT_TRUE(last.status.ok());
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(EchoTest);
+
+TEST(DatabaseOpenTest, RejectsBadUrlsNamingThePart) {
+  EXPECT_EQ(Database::Open("mysql://localhost/db").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Database> bad_port = Database::Open("postgresql://u:hunter2@host:99999/db");
+  EXPECT_EQ(bad_port.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_port.status().message(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(DatabaseOpenTest, ConnectSurfacesAnUnreachableServer) {
+  absl::StatusOr<Database> db =
+      Database::Open("postgresql://duo:hunter2@/nowhere?host=/nonexistent-socket-dir");
+  ASSERT_TRUE(db.ok()) << db.status();
+  const absl::Status status = db->Connect();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(db->url(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(DatabaseOpenTest, InMemorySqliteIsSharedByEverySession) {
+  absl::StatusOr<Database> db = Database::Open("sqlite:///:memory:");
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(db->Execute(Text("CREATE TABLE t (x INTEGER)")).ok());
+  ASSERT_TRUE(db->Execute(Text("INSERT INTO t VALUES (1)")).ok());
+  db->Disconnect();  // the database outlives its pooled connections
+  absl::StatusOr<Result> rows = db->Execute(Text("SELECT count(*) FROM t"));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(*rows->Scalar<int64_t>(), 1);
+
+  absl::StatusOr<Database> other = Database::Open("sqlite:///:memory:");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->Execute(Text("SELECT count(*) FROM t")).ok());  // a separate database
+}
+
+}  // namespace
+}  // namespace duo

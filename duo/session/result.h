@@ -1,0 +1,71 @@
+// A statement's result, read into memory.
+
+#ifndef DUO_SESSION_RESULT_H_
+#define DUO_SESSION_RESULT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "duo/engine/connection.h"
+#include "duo/engine/read.h"
+#include "duo/sql/value.h"
+
+namespace duo {
+
+// Rows with their column names. Copyable (rows are shared), cheap to move.
+// Typed getters convert as engine::FromValue does: range-checked, NULL only
+// into std::optional, errors naming the column.
+class Result {
+ public:
+  Result() = default;
+
+  // Reads every remaining row of `cursor`.
+  static absl::StatusOr<Result> FromCursor(engine::Cursor& cursor);
+
+  const std::vector<std::string>& columns() const { return *columns_; }
+  size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  const std::vector<sql::Value>& row(size_t index) const { return rows_[index]; }
+  // Rows inserted, updated or deleted.
+  int64_t rows_affected() const { return rows_affected_; }
+
+  // The index of `column`, or NotFound naming it.
+  absl::StatusOr<int> ColumnIndex(absl::string_view column) const;
+
+  template <typename T>
+  absl::StatusOr<T> Get(size_t row, int column) const {
+    return engine::FromValue<T>(rows_[row][column], (*columns_)[column]);
+  }
+  template <typename T>
+  absl::StatusOr<T> Get(size_t row, absl::string_view column) const {
+    absl::StatusOr<int> index = ColumnIndex(column);
+    if (!index.ok()) return index.status();
+    return Get<T>(row, *index);
+  }
+  // The single value of a one-row, one-column result (count(*), ...).
+  template <typename T>
+  absl::StatusOr<T> Scalar() const {
+    if (rows_.size() != 1 || columns_->size() != 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a scalar needs one row and one column; the result has ", rows_.size(),
+                       " rows and ", columns_->size(), " columns"));
+    }
+    return Get<T>(0, 0);
+  }
+
+ private:
+  std::shared_ptr<const std::vector<std::string>> columns_ =
+      std::make_shared<const std::vector<std::string>>();
+  std::vector<std::vector<sql::Value>> rows_;
+  int64_t rows_affected_ = 0;
+};
+
+}  // namespace duo
+
+#endif  // DUO_SESSION_RESULT_H_
