@@ -29,6 +29,12 @@ absl::Status KindError(absl::string_view column, const sql::Value& value,
                        {.kind = ErrorKind::kDataError});
 }
 
+absl::Status EnumError(absl::string_view column, const sql::Value& value) {
+  return DatabaseError(absl::StrCat("column \"", column, "\" holds ", value.DebugString(),
+                                    ", which no enumerator is declared with"),
+                       {.kind = ErrorKind::kDataError});
+}
+
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column) {
   nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr,
                                                 /*allow_exceptions=*/false);

@@ -55,6 +55,8 @@ absl::Status NullError(absl::string_view column);
 absl::Status RangeError(absl::string_view column, int64_t value, absl::string_view type);
 absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted);
+// A name or number no enumerator is declared with.
+absl::Status EnumError(absl::string_view column, const sql::Value& value);
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
 // RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
@@ -81,7 +83,13 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
     return T(*std::move(inner));
   } else {
     if (value.is_null()) return read_internal::NullError(column);
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (sql::DeclaredEnum<T>) {
+      std::optional<T> enumerator;
+      if (value.kind() == Kind::kText) enumerator = sql::EnumFromName<T>(value.as_text());
+      if (value.kind() == Kind::kInt) enumerator = sql::EnumFromInteger<T>(value.as_int());
+      if (!enumerator) return read_internal::EnumError(column, value);
+      return *enumerator;
+    } else if constexpr (std::is_same_v<T, bool>) {
       if (value.kind() == Kind::kBool) return value.as_bool();
       if (value.kind() == Kind::kInt && (value.as_int() == 0 || value.as_int() == 1)) {
         return value.as_int() == 1;
@@ -145,7 +153,11 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
     return T(*std::move(inner));
   } else {
     if (cursor.IsNull(column)) return read_internal::NullError(cursor.column_name(column));
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (sql::DeclaredEnum<T>) {
+      absl::StatusOr<sql::Value> value = cursor.GetValue(column);
+      if (!value.ok()) return value.status();
+      return FromValue<T>(*value, cursor.column_name(column));
+    } else if constexpr (std::is_same_v<T, bool>) {
       return cursor.GetBool(column);
     } else if constexpr (std::is_integral_v<T>) {
       absl::StatusOr<int64_t> value = cursor.GetInt(column);

@@ -11,6 +11,27 @@
 #include "gtest/gtest.h"
 
 namespace duo::engine {
+
+enum class Status { kPending, kShipped };
+enum class Priority { kLow = 1, kHigh = 10 };
+
+}  // namespace duo::engine
+
+template <>
+struct duo::sql::EnumTraits<duo::engine::Status> {
+  static constexpr EnumStorage kStorage = EnumStorage::kText;
+  static constexpr std::pair<duo::engine::Status, std::string_view> kNames[] = {
+      {duo::engine::Status::kPending, "pending"}, {duo::engine::Status::kShipped, "shipped"}};
+};
+
+template <>
+struct duo::sql::EnumTraits<duo::engine::Priority> {
+  static constexpr EnumStorage kStorage = EnumStorage::kInteger;
+  static constexpr std::pair<duo::engine::Priority, std::string_view> kNames[] = {
+      {duo::engine::Priority::kLow, "low"}, {duo::engine::Priority::kHigh, "high"}};
+};
+
+namespace duo::engine {
 namespace {
 
 using sql::Value;
@@ -47,6 +68,17 @@ TEST(FromValueTest, ArraysJsonAndDecimals) {
   EXPECT_FALSE(FromValue<nlohmann::json>(Value(sql::JsonText{"{"}), "j").ok());
   EXPECT_EQ(FromValue<sql::Decimal>(Value("12.50"), "d")->digits(), "12.50");
   EXPECT_EQ(FromValue<sql::Decimal>(Value(7), "d")->digits(), "7");
+}
+
+TEST(FromValueTest, DeclaredEnumsReadByNameOrNumber) {
+  EXPECT_EQ(*FromValue<Status>(Value("shipped"), "status"), Status::kShipped);
+  EXPECT_EQ(*FromValue<Priority>(Value(10), "priority"), Priority::kHigh);
+  absl::StatusOr<Status> unknown = FromValue<Status>(Value("lost"), "status");
+  EXPECT_EQ(unknown.status().message(),
+            "column \"status\" holds 'lost', which no enumerator is declared with");
+  EXPECT_FALSE(FromValue<Priority>(Value(3), "priority").ok());
+  EXPECT_EQ(Value(Status::kPending), Value("pending"));
+  EXPECT_EQ(Value(Priority::kHigh), Value(10));
 }
 
 TEST(FromValueTest, TimestampsAndDatesFromText) {

@@ -28,6 +28,29 @@
 namespace duo {
 namespace {
 
+enum class Tier { kFree, kPro };
+enum class Level { kLow = 1, kHigh = 10 };
+
+}  // namespace
+}  // namespace duo
+
+template <>
+struct duo::sql::EnumTraits<duo::Tier> {
+  static constexpr EnumStorage kStorage = EnumStorage::kText;
+  static constexpr std::pair<duo::Tier, std::string_view> kNames[] = {{duo::Tier::kFree, "free"},
+                                                                      {duo::Tier::kPro, "pro"}};
+};
+
+template <>
+struct duo::sql::EnumTraits<duo::Level> {
+  static constexpr EnumStorage kStorage = EnumStorage::kInteger;
+  static constexpr std::pair<duo::Level, std::string_view> kNames[] = {
+      {duo::Level::kLow, "low"}, {duo::Level::kHigh, "high"}};
+};
+
+namespace duo {
+namespace {
+
 using sql::Insert;
 using sql::Select;
 using sql::Table;
@@ -146,6 +169,24 @@ TEST_P(DatabaseTest, EveryTypeRoundTrips) {
   absl::StatusOr<int32_t> null_into_int = engine::ReadColumn<int32_t>(c, 1);
   EXPECT_THAT(null_into_int.status().message(), HasSubstr("\"i32\" is NULL"));
   EXPECT_FALSE(*c.Next());
+}
+
+TEST_P(DatabaseTest, DeclaredEnumsRoundTripAsTextOrInteger) {
+  ASSERT_TRUE(Script("CREATE TABLE plans (tier TEXT NOT NULL, level INTEGER NOT NULL)"));
+  Table plans("plans");
+  ASSERT_TRUE(db_->Execute(Insert(plans).Values({{"tier", Tier::kPro}, {"level", Level::kHigh}})).ok());
+  ASSERT_TRUE(Script("INSERT INTO plans VALUES ('gold', 3)"));
+  absl::StatusOr<Result> rows = db_->Execute(
+      Select({plans.C("tier"), plans.C("level")})
+          .From(plans)
+          .Where(plans.Col<Tier>("tier") == Tier::kPro || plans.C("tier") == "gold")
+          .OrderBy(plans.C("level").Desc()));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(*rows->Get<Tier>(0, "tier"), Tier::kPro);
+  EXPECT_EQ(*rows->Get<Level>(0, "level"), Level::kHigh);
+  EXPECT_EQ(GetErrorKind(rows->Get<Tier>(1, "tier").status()), ErrorKind::kDataError);
+  EXPECT_EQ(GetErrorKind(rows->Get<Level>(1, "level").status()), ErrorKind::kDataError);
 }
 
 TEST_P(DatabaseTest, IntegrityErrorsNameTheConstraint) {
@@ -307,10 +348,10 @@ TEST_P(DatabaseTest, AConnectionKilledByTheServerIsReplaced) {
   absl::StatusOr<Database> admin = Database::Open(database().url());
   ASSERT_TRUE(admin.ok());
   ASSERT_TRUE(admin->Execute(Text("SELECT pg_terminate_backend(:pid)").Bind("pid", backend)).ok());
-  // pg_terminate_backend only signals the backend; wait until it is gone,
-  // as an idle connection that died some time ago would be. (One killed at
-  // the very moment of checkout fails its statement with kConnectionLost,
-  // which the caller may retry.)
+  // pg_terminate_backend only signals the backend; wait until it has gone
+  // (having sent its FATAL), as an idle connection that died some time ago
+  // has. (One killed at the very moment of checkout fails its statement with
+  // kConnectionLost, which the caller may retry.)
   for (int i = 0; i < 500; ++i) {
     absl::StatusOr<Result> alive = admin->Execute(
         Text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").Bind("pid", backend));

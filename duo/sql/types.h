@@ -193,6 +193,17 @@ struct ValueTraits<Value> {
   static constexpr TypeCategory kCategory = TypeCategory::kAny;
 };
 
+template <DeclaredEnum E>
+struct ValueTraits<E> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = EnumTraits<E>::kStorage == EnumStorage::kText
+                                                ? TypeCategory::kText
+                                                : TypeCategory::kNumeric;
+  static SqlType DefaultType() {
+    return EnumTraits<E>::kStorage == EnumStorage::kText ? SqlType::Text() : SqlType::Integer();
+  }
+};
+
 // std::optional<T> is T that may be NULL.
 template <typename T>
 struct ValueTraits<std::optional<T>> : ValueTraits<T> {};

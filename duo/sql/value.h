@@ -54,6 +54,55 @@ struct JsonText {
   friend bool operator==(const JsonText&, const JsonText&) = default;
 };
 
+// How an enum reaches the database: its declared name as text, or its
+// underlying integer. An enum is usable as a value once declared:
+//
+//   enum class Status { kPending, kShipped };
+//   template <>
+//   struct duo::sql::EnumTraits<Status> {
+//     static constexpr EnumStorage kStorage = EnumStorage::kText;
+//     static constexpr std::pair<Status, std::string_view> kNames[] = {
+//         {Status::kPending, "pending"}, {Status::kShipped, "shipped"}};
+//   };
+//
+// Reading a name or number that is not declared is an error naming the
+// column, never a made-up enumerator.
+enum class EnumStorage : uint8_t { kText, kInteger };
+
+template <typename E>
+struct EnumTraits;  // specialize per enum, as above
+
+template <typename E>
+concept DeclaredEnum = std::is_enum_v<E> && requires {
+  { EnumTraits<E>::kStorage } -> std::convertible_to<EnumStorage>;
+  EnumTraits<E>::kNames;
+};
+
+// The declared name of `value`, or empty if it is not declared.
+template <DeclaredEnum E>
+constexpr std::string_view EnumName(E value) {
+  for (const auto& [enumerator, name] : EnumTraits<E>::kNames) {
+    if (enumerator == value) return name;
+  }
+  return {};
+}
+
+template <DeclaredEnum E>
+constexpr std::optional<E> EnumFromName(std::string_view name) {
+  for (const auto& [enumerator, declared] : EnumTraits<E>::kNames) {
+    if (declared == name) return enumerator;
+  }
+  return std::nullopt;
+}
+
+template <DeclaredEnum E>
+constexpr std::optional<E> EnumFromInteger(int64_t number) {
+  for (const auto& [enumerator, name] : EnumTraits<E>::kNames) {
+    if (static_cast<int64_t>(enumerator) == number) return enumerator;
+  }
+  return std::nullopt;
+}
+
 class Value;
 // A PostgreSQL array (stored as a JSON array on SQLite) of scalar values.
 struct Array {
@@ -96,6 +145,14 @@ class Value {
   Value(Decimal value) : storage_(std::move(value)) {}
   Value(JsonText value) : storage_(std::move(value)) {}
   Value(Array value) : storage_(std::make_shared<const Array>(std::move(value))) {}
+  template <DeclaredEnum E>
+  Value(E value) {
+    if constexpr (EnumTraits<E>::kStorage == EnumStorage::kText) {
+      storage_ = std::string(EnumName(value));
+    } else {
+      storage_ = static_cast<int64_t>(value);
+    }
+  }
   template <typename T>
   Value(const std::optional<T>& value) {
     if (value.has_value()) *this = Value(*value);

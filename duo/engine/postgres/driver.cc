@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -433,7 +434,9 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 class PostgresConnection final : public Connection {
  public:
   PostgresConnection(ConnectionPtr conn, size_t statement_cache_size)
-      : conn_(std::move(conn)), cache_(statement_cache_size) {}
+      : conn_(std::move(conn)), cache_(statement_cache_size) {
+    PQsetNoticeReceiver(conn_.get(), &PostgresConnection::OnNotice, this);
+  }
 
   const dialect::Dialect& dialect() const override { return dialect::PostgresDialect(); }
 
@@ -467,7 +470,22 @@ class PostgresConnection final : public Connection {
                                                            const EncodedParams& params);
   void DeallocateEvicted();
 
+  // Notices (NOTICE: table "x" does not exist, skipping) would otherwise go
+  // to stderr, where a library has no business writing. One kind matters:
+  // a server that terminates an idle connection (pg_terminate_backend,
+  // shutdown) first sends a FATAL error, which libpq, being idle, hands to
+  // the notice receiver. Seeing it tells LooksAlive the connection is
+  // finished before the socket is even closed.
+  static void OnNotice(void* self, const PGresult* notice) {
+    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity != nullptr &&
+        (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+      static_cast<PostgresConnection*>(self)->terminated_by_server_ = true;
+    }
+  }
+
   ConnectionPtr conn_;
+  bool terminated_by_server_ = false;
   StatementCache cache_;
   int64_t statements_prepared_ = 0;
   // Evicted statements still to DEALLOCATE: outside a transaction only, so
@@ -627,8 +645,10 @@ bool PostgresConnection::LooksAlive() {
     pollfd socket{.fd = PQsocket(conn_.get()), .events = POLLIN, .revents = 0};
     if (poll(&socket, 1, /*timeout=*/0) <= 0) break;
     if (!PQconsumeInput(conn_.get())) break;
+    // Parses what arrived, so that a FATAL reaches OnNotice.
+    PQisBusy(conn_.get());
   }
-  return PQstatus(conn_.get()) == CONNECTION_OK;
+  return PQstatus(conn_.get()) == CONNECTION_OK && !terminated_by_server_;
 }
 
 bool PostgresConnection::InTransaction() const {
@@ -645,9 +665,6 @@ bool PostgresConnection::InTransaction() const {
 
 // ---- Opening -----------------------------------------------------------------
 
-// Notices (NOTICE: table "x" does not exist, skipping) would otherwise go
-// to stderr: a library has no business writing there.
-void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
 absl::Status ConnectError(PGconn* conn) {
   return DatabaseError(
@@ -697,7 +714,6 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenPostgres(const PostgresOptions& 
                                 nullptr};
   ConnectionPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) return ConnectError(conn.get());
-  PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
   DUO_RETURN_IF_ERROR(ConfigureSession(conn.get(), options));
   return std::make_unique<PostgresConnection>(std::move(conn), options.statement_cache_size);
 }
