@@ -169,6 +169,22 @@ struct Item {
   double price;
 };
 
+// Reads every row of `cursor` into Items, as an ORM hydrating structs does.
+void Hydrate(absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor, benchmark::State& state) {
+  if (!cursor.ok()) {
+    state.SkipWithError(std::string(cursor.status().message()).c_str());
+    return;
+  }
+  engine::Cursor& c = **cursor;
+  std::vector<Item> items;
+  while (*c.Next()) {
+    items.push_back({*engine::ReadColumn<int64_t>(c, 0), *engine::ReadColumn<std::string>(c, 1),
+                     *engine::ReadColumn<double>(c, 2)});
+  }
+  if (items.size() != kRows) state.SkipWithError("wrong row count");
+  benchmark::DoNotOptimize(items);
+}
+
 void BM_SelectRaw(benchmark::State& state) {
   sqlite3* db = nullptr;
   sqlite3_open(ReadDatabase().c_str(), &db);
@@ -196,16 +212,7 @@ void BM_SelectEngine(benchmark::State& state) {
   Check(connection.ok(), state, "open");
   const dialect::CompiledStatement select{"SELECT \"id\", \"name\", \"price\" FROM \"items\"", {}};
   for (auto _ : state) {
-    std::vector<Item> items;
-    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = (*connection)->Run(select);
-    Check(cursor.ok(), state, "select");
-    engine::Cursor& c = **cursor;
-    while (*c.Next()) {
-      items.push_back({*engine::ReadColumn<int64_t>(c, 0), *engine::ReadColumn<std::string>(c, 1),
-                       *engine::ReadColumn<double>(c, 2)});
-    }
-    if (items.size() != kRows) state.SkipWithError("wrong row count");
-    benchmark::DoNotOptimize(items);
+    Hydrate((*connection)->Run(select), state);
   }
   state.SetItemsProcessed(state.iterations() * kRows);
 }
@@ -216,19 +223,12 @@ void BM_SelectSessionStream(benchmark::State& state) {
   Check(db.ok(), state, "open");
   const sql::Table items_table("items");
   for (auto _ : state) {
-    std::vector<Item> items;
     absl::StatusOr<Session> session = db->StandaloneSession();
-    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = session->Stream(
-        sql::Select({items_table.C("id"), items_table.C("name"), items_table.C("price")})
-            .From(items_table));
-    Check(cursor.ok(), state, "select");
-    engine::Cursor& c = **cursor;
-    while (*c.Next()) {
-      items.push_back({*engine::ReadColumn<int64_t>(c, 0), *engine::ReadColumn<std::string>(c, 1),
-                       *engine::ReadColumn<double>(c, 2)});
-    }
-    if (items.size() != kRows) state.SkipWithError("wrong row count");
-    benchmark::DoNotOptimize(items);
+    Check(session.ok(), state, "session");
+    Hydrate(session->Stream(sql::Select({items_table.C("id"), items_table.C("name"),
+                                         items_table.C("price")})
+                                .From(items_table)),
+            state);
   }
   state.SetItemsProcessed(state.iterations() * kRows);
 }
