@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -158,6 +159,7 @@ const std::string& ReadDatabase() {
                  "INSERT INTO items SELECT i, 'item-' || i, i * 0.5 FROM n",
                  nullptr, nullptr, nullptr);
     sqlite3_close(db);
+    std::atexit([] { RemoveDatabase(ReadDatabase()); });
     return p;
   }();
   return *path;
