@@ -128,8 +128,7 @@ void AppendFrameBound(const sql::FrameBound& bound, std::string* out) {
 
 }  // namespace
 
-SqlWriter::SqlWriter(const Dialect& dialect,
-                     const absl::flat_hash_map<const sql::ExprNode*, int>* params)
+SqlWriter::SqlWriter(const Dialect& dialect, const ParamSlots* params)
     : dialect_(dialect), params_(params) {
   sql_.reserve(256);
 }
@@ -200,12 +199,14 @@ void SqlWriter::WriteParam(const ExprNode& node) {
   if (params_ == nullptr) {
     values_.push_back(node.value);
   } else {
+    // The writer meets a node's occurrences in the canonical walk's order.
     auto it = params_->find(&node);
-    if (it == params_->end()) {
+    size_t& used = occurrences_used_[&node];
+    if (it == params_->end() || used >= it->second.size()) {
       Fail(absl::InternalError("a parameter was not found in the canonical walk"));
       return;
     }
-    slots_.push_back(it->second);
+    slots_.push_back(it->second[used++]);
   }
   dialect_.WritePlaceholder(*this, ++placeholders_);
 }
@@ -252,10 +253,10 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       const int operand_context = node.op == ExprOp::kConcat ? kAtom : precedence;
       WriteExpr(node.args[0], operand_context);
       Write(BinaryOperator(node.op));
-      // The right operand of -, / and % must keep its grouping.
-      const bool non_associative = node.op == ExprOp::kSub || node.op == ExprOp::kDiv ||
-                                   node.op == ExprOp::kMod;
-      WriteExpr(node.args[1], non_associative ? precedence + 1 : operand_context);
+      // Operators group left to right: a right operand of the same
+      // precedence keeps its parentheses (a * (b / c) differs from
+      // a * b / c in integer arithmetic; comparisons never chain).
+      WriteExpr(node.args[1], node.op == ExprOp::kConcat ? kAtom : precedence + 1);
       return;
     }
     case ExprKind::kAnd:
@@ -327,6 +328,9 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       return;
     }
     case ExprKind::kCast:
+      if (node.type.kind == sql::SqlType::Kind::kUnspecified) {
+        Fail(absl::InvalidArgumentError("CAST needs a target type"));
+      }
       Write("CAST(");
       WriteExpr(node.args[0]);
       Write(" AS ");
@@ -422,7 +426,9 @@ void SqlWriter::WriteWindow(const sql::WindowSpec& window) {
   }
   if (!window.order_by.empty()) {
     Write(separator);
-    WriteOrderBy(window.order_by);
+    // A select-list label means nothing inside OVER (...): write the
+    // expression itself.
+    WriteOrderBy(window.order_by, /*labels_by_name=*/false);
     separator = " ";
   }
   if (window.frame) {
@@ -434,10 +440,10 @@ void SqlWriter::WriteWindow(const sql::WindowSpec& window) {
   }
 }
 
-void SqlWriter::WriteOrderBy(const std::vector<sql::OrderTerm>& terms) {
+void SqlWriter::WriteOrderBy(const std::vector<sql::OrderTerm>& terms, bool labels_by_name) {
   Write("ORDER BY ");
   const bool saved = labels_by_name_;
-  labels_by_name_ = true;
+  labels_by_name_ = labels_by_name;
   for (size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) Write(", ");
     WriteExpr(terms[i].expr);
@@ -665,8 +671,14 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
     if (insert.select != nullptr) {
       Write(" ");
       if (insert.on_conflict && dialect_.UpsertSelectNeedsWhere() &&
-          insert.select->where.empty() && !insert.select->is_compound()) {
+          (insert.select->where.empty() || insert.select->is_compound())) {
+        // SQLite needs a WHERE right before ON CONFLICT to parse it; a
+        // compound select gets one as a subquery.
         auto with_where = std::make_shared<sql::SelectData>(*insert.select);
+        if (insert.select->is_compound()) {
+          with_where = std::make_shared<sql::SelectData>();
+          with_where->from.push_back(sql::Select(insert.select).Subquery("duo_rows"));
+        }
         with_where->where.push_back(sql::Text("true"));
         WriteSelect(*with_where);
       } else {
@@ -787,9 +799,12 @@ void SqlWriter::WriteStatement(const sql::Statement& statement) {
 // ---- Dialect --------------------------------------------------------------
 
 absl::StatusOr<CompiledTemplate> Dialect::CompileTemplate(const sql::Statement& statement) const {
-  absl::flat_hash_map<const ExprNode*, int> params;
+  // A node used twice (an Expr reused, a subquery repeated) has one slot per
+  // occurrence: in another statement of the same shape the two places may
+  // hold different values.
+  ParamSlots params;
   int next = 0;
-  sql::ForEachParam(statement, [&](const ExprNode& param) { params.try_emplace(&param, next++); });
+  sql::ForEachParam(statement, [&](const ExprNode& param) { params[&param].push_back(next++); });
   SqlWriter writer(*this, &params);
   writer.WriteStatement(statement);
   return std::move(writer).Finish();
@@ -815,8 +830,9 @@ std::string Dialect::DebugSql(const CompiledStatement& compiled) const {
       i = stop - 1;
       continue;
     }
-    const bool question = c == '?';
-    const bool dollar = c == '$' && i + 1 < sql.size() &&
+    // Only this dialect's placeholder: on PostgreSQL ? is a jsonb operator.
+    const bool question = c == '?' && !NumberedPlaceholders();
+    const bool dollar = NumberedPlaceholders() && c == '$' && i + 1 < sql.size() &&
                         absl::ascii_isdigit(static_cast<unsigned char>(sql[i + 1]));
     if (!question && !dollar) {
       out.push_back(c);

@@ -44,6 +44,9 @@ struct CompiledTemplate {
 
 class Dialect;
 
+// Canonical parameter indexes of each parameter node, one per occurrence.
+using ParamSlots = absl::flat_hash_map<const sql::ExprNode*, std::vector<int>>;
+
 // Renders one statement; handed to a dialect's overrides so that they can
 // render sub-expressions. Not thread-safe; one per compilation.
 class SqlWriter {
@@ -65,7 +68,7 @@ class SqlWriter {
 
   // Records, for each placeholder, the canonical index of its value in
   // `params` (for a CompiledTemplate).
-  SqlWriter(const Dialect& dialect, const absl::flat_hash_map<const sql::ExprNode*, int>* params);
+  SqlWriter(const Dialect& dialect, const ParamSlots* params);
   // Collects the values themselves, in placeholder order.
   explicit SqlWriter(const Dialect& dialect);
 
@@ -91,7 +94,7 @@ class SqlWriter {
   void WriteParam(const sql::ExprNode& node);
   void WriteFunction(const sql::ExprNode& node);
   void WriteWindow(const sql::WindowSpec& window);
-  void WriteOrderBy(const std::vector<sql::OrderTerm>& terms);
+  void WriteOrderBy(const std::vector<sql::OrderTerm>& terms, bool labels_by_name = true);
   void WriteFromItem(const sql::FromItem& item, const sql::SelectData* hints_from);
   void WriteTable(const sql::Table& table);
   void WriteSimpleSelect(const sql::SelectData& select);
@@ -105,7 +108,8 @@ class SqlWriter {
   void WriteText(const sql::ExprNode& node);
 
   const Dialect& dialect_;
-  const absl::flat_hash_map<const sql::ExprNode*, int>* params_ = nullptr;
+  const ParamSlots* params_ = nullptr;
+  absl::flat_hash_map<const sql::ExprNode*, size_t> occurrences_used_;
   std::string sql_;
   std::vector<int> slots_;     // with params_
   std::vector<sql::Value> values_;  // without
@@ -149,6 +153,8 @@ class Dialect {
   // Whether INSERT ... SELECT ... ON CONFLICT needs a WHERE in the SELECT
   // to parse (SQLite's documented ambiguity).
   virtual bool UpsertSelectNeedsWhere() const { return false; }
+  // $1, $2, ... rather than ?.
+  virtual bool NumberedPlaceholders() const = 0;
 };
 
 }  // namespace duo::dialect

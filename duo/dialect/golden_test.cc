@@ -443,6 +443,19 @@ TEST(GoldenTest, TypesAreCheckedAtCompileTime) {
   static_assert(!CanLike<Id>);
 }
 
+TEST(GoldenTest, ArithmeticOnTypedColumnsKeepsTheType) {
+  const auto quantity = kOrders.Col<int64_t>("quantity");
+  const auto price = kOrders.Col<double>("price");
+  static_assert(std::is_same_v<decltype(quantity + 1), sql::TypedExpr<int64_t>>);
+  static_assert(std::is_same_v<decltype(quantity * price), sql::TypedExpr<double>>);
+  static_assert(std::is_same_v<decltype(kOrders.C("x") + 1), Expr>);
+  ExpectWhere(quantity * (price / 2) > 10,
+              "\"orders\".\"quantity\" * (\"orders\".\"price\" / ?) > ?",
+              "\"orders\".\"quantity\" * (\"orders\".\"price\" / $1) > $2", {2, 10});
+  ExpectError(Select({sql::Cast(quantity, sql::SqlType())}), Pg(),
+              absl::StatusCode::kInvalidArgument, "CAST needs a target type");
+}
+
 TEST(GoldenTest, StatementsAreValues) {
   const Select base = Select({kOrders.C("id")}).From(kOrders);
   const Select narrowed = base.Where(kOrders.C("id") > 5).Limit(3);

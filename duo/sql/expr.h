@@ -238,8 +238,14 @@ class TypedExpr : public Expr {
 };
 
 // Expression categories and conversions used by the operators.
+// Concepts rather than plain booleans, so that constrained specializations
+// can be ordered by subsumption.
 template <typename T>
-constexpr bool kIsExpr = std::is_base_of_v<Expr, std::remove_cvref_t<T>>;
+concept ExprType = std::is_base_of_v<Expr, std::remove_cvref_t<T>>;
+template <typename T>
+concept TypedExprType = ExprType<T> && !std::is_same_v<std::remove_cvref_t<T>, Expr>;
+template <typename T>
+constexpr bool kIsExpr = ExprType<T>;
 
 template <typename T>
 concept Operand = kIsExpr<T> || ValueTraits<std::decay_t<T>>::kSupported;
@@ -332,13 +338,11 @@ template <typename T>
 struct OperandValue {
   using type = typename StripOptional<std::decay_t<T>>::type;
 };
-template <typename T>
-  requires kIsExpr<T>
+template <ExprType T>
 struct OperandValue<T> {
   using type = void;
 };
-template <typename T>
-  requires(kIsExpr<T> && !std::is_same_v<std::remove_cvref_t<T>, Expr>)
+template <TypedExprType T>
 struct OperandValue<T> {
   using type = typename StripOptional<typename std::remove_cvref_t<T>::ValueType>::type;
 };

@@ -112,6 +112,12 @@ TEST(SelectTest, TemporariesAreExtendedInPlace) {
   EXPECT_TRUE(kept.data().limit.empty());
 }
 
+TEST(SelectTest, AJoinWithoutFromKeepsItsCondition) {
+  const Select select = Select().Join(kOrders, kOrders.C("id") == 1);
+  ASSERT_EQ(select.data().from.size(), 1u);
+  EXPECT_EQ(select.data().where.size(), 1u);
+}
+
 TEST(SelectTest, SetOperationsGroupLeftToRight) {
   const Select a = Select({kOrders.C("id")}).From(kOrders);
   const Select unions = a.Union(a).Union(a);

@@ -120,7 +120,7 @@ Expr FunctionCall<T>::WithFlag(ExprFlag flag) const {
   return WithFunctionFlag(*this, flag);
 }
 
-// The transaction's current timestamp: now() on PostgreSQL, the ISO-8601
+// The transaction's current timestamp: CURRENT_TIMESTAMP on PostgreSQL, the ISO-8601
 // UTC text DuoORM stores timestamps as on SQLite.
 Expr CurrentTimestamp();
 

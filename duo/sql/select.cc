@@ -50,8 +50,10 @@ namespace {
 
 void JoinOnto(SelectData& data, const FromItem& right, JoinKind kind, const Expr& on) {
   if (data.from.empty()) {
-    // Nothing to join onto yet: the right side becomes the first item.
+    // Nothing to join onto yet: the right side becomes the first item, and
+    // the condition still applies (as WHERE) rather than being lost.
     data.from.push_back(right);
+    if (!on.empty()) data.where.push_back(on);
   } else {
     data.from.back() = FromItem::MakeJoin(std::move(data.from.back()), right, kind, on);
   }

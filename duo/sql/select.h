@@ -156,7 +156,8 @@ class Select {
   // Adds a FROM item; several are a cross product (use joins for ON).
   [[nodiscard]] Select From(const FromItem& item) const&;
   [[nodiscard]] Select From(const FromItem& item) &&;
-  // Joins `right` onto the last FROM item.
+  // Joins `right` onto the last FROM item (with no FROM item yet, `right`
+  // becomes the first and `on` a WHERE condition).
   [[nodiscard]] Select Join(const FromItem& right, const Expr& on) const&;
   [[nodiscard]] Select Join(const FromItem& right, const Expr& on) &&;
   [[nodiscard]] Select LeftJoin(const FromItem& right, const Expr& on) const&;

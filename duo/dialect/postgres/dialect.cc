@@ -38,10 +38,12 @@ class PostgresDialectImpl final : public Dialect {
   }
 
   void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const override {
-    writer.WriteExpr(regex.args[0], SqlWriter::kConcat);
+    // ~ shares its precedence with || and groups left to right: anything
+    // but an atom is parenthesized.
+    writer.WriteExpr(regex.args[0], SqlWriter::kAtom);
     writer.Write(regex.has(sql::kNegated) ? " !~" : " ~");
     writer.Write(regex.has(sql::kCaseInsensitive) ? "* " : " ");
-    writer.WriteExpr(regex.args[1], SqlWriter::kConcat);
+    writer.WriteExpr(regex.args[1], SqlWriter::kAtom);
   }
 
   void WriteCurrentTimestamp(SqlWriter& writer) const override {
@@ -49,6 +51,7 @@ class PostgresDialectImpl final : public Dialect {
   }
 
   bool ParenthesizesSetMembers() const override { return true; }
+  bool NumberedPlaceholders() const override { return true; }
 };
 
 }  // namespace

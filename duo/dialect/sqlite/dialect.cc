@@ -33,8 +33,10 @@ class SqliteDialectImpl final : public Dialect {
       case Kind::kText: return "TEXT";
       case Kind::kVarchar: return absl::StrCat("VARCHAR(", type.length, ")");
       case Kind::kBlob: return "BLOB";
-      case Kind::kTimestamp: return "TIMESTAMP";
-      case Kind::kDate: return "DATE";
+      // As for decimals: TIMESTAMP or DATE would give NUMERIC affinity, and
+      // CAST('2026-11-25T...' AS TIMESTAMP) would yield 2026.
+      case Kind::kTimestamp: return "TIMESTAMP_TEXT";
+      case Kind::kDate: return "DATE_TEXT";
       case Kind::kJson: return "JSON_TEXT";
       case Kind::kCustom: return type.custom;
     }
@@ -99,6 +101,7 @@ class SqliteDialectImpl final : public Dialect {
 
   bool ParenthesizesSetMembers() const override { return false; }
   bool UpsertSelectNeedsWhere() const override { return true; }
+  bool NumberedPlaceholders() const override { return false; }
 };
 
 }  // namespace

@@ -1,0 +1,1544 @@
+// Golden tests of the SQL compilers: the exact text and bound values of each
+// construct of duo/sql, on SQLite and on PostgreSQL.
+
+#include "duo/dialect/compiler.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/dialect/postgres/dialect.h"
+#include "duo/dialect/sqlite/dialect.h"
+#include "duo/dialect/statement_cache.h"
+#include "duo/sql/dml.h"
+#include "duo/sql/expr.h"
+#include "duo/sql/functions.h"
+#include "duo/sql/select.h"
+#include "duo/sql/statement.h"
+#include "duo/sql/table.h"
+#include "duo/sql/text.h"
+#include "duo/sql/types.h"
+#include "duo/sql/value.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace duo::dialect {
+namespace {
+
+using sql::Case;
+using sql::Cte;
+using sql::Delete;
+using sql::DerivedTable;
+using sql::Excluded;
+using sql::Expr;
+using sql::FrameBound;
+using sql::Insert;
+using sql::LockClause;
+using sql::Select;
+using sql::SqlType;
+using sql::Statement;
+using sql::Table;
+using sql::Text;
+using sql::Update;
+using sql::Value;
+using sql::Window;
+using sql::WindowSpec;
+using ::testing::AllOf;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::Matcher;
+using ::testing::Not;
+namespace func = ::duo::func;
+
+constexpr absl::string_view kSqliteNow = "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
+
+const Dialect& Lite() { return SqliteDialect(); }
+const Dialect& Pg() { return PostgresDialect(); }
+
+std::string DebugValues(const std::vector<Value>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    absl::StrAppend(&out, i > 0 ? ", " : "", values[i].DebugString());
+  }
+  return out + "}";
+}
+
+void ExpectSql(const Statement& statement, const Dialect& dialect, const std::string& sql,
+               const std::vector<Value>& params = {}) {
+  const absl::StatusOr<CompiledStatement> compiled = dialect.Compile(statement);
+  ASSERT_TRUE(compiled.ok()) << dialect.name() << ": " << compiled.status();
+  EXPECT_EQ(compiled->sql, sql) << dialect.name();
+  EXPECT_TRUE(compiled->params == params)
+      << dialect.name() << " params: got " << DebugValues(compiled->params) << ", want "
+      << DebugValues(params);
+}
+
+void ExpectBoth(const Statement& statement, const std::string& sqlite, const std::string& postgres,
+                const std::vector<Value>& params = {}) {
+  ExpectSql(statement, Lite(), sqlite, params);
+  ExpectSql(statement, Pg(), postgres, params);
+}
+
+void ExpectError(const Statement& statement, const Dialect& dialect, absl::StatusCode code,
+                 const Matcher<const std::string&>& message) {
+  const absl::StatusOr<CompiledStatement> compiled = dialect.Compile(statement);
+  ASSERT_FALSE(compiled.ok()) << dialect.name() << " compiled: " << compiled->sql;
+  EXPECT_EQ(compiled.status().code(), code) << dialect.name() << ": " << compiled.status();
+  EXPECT_THAT(std::string(compiled.status().message()), message) << dialect.name();
+}
+
+void ExpectErrorOnBoth(const Statement& statement, absl::StatusCode code,
+                       const Matcher<const std::string&>& message) {
+  ExpectError(statement, Lite(), code, message);
+  ExpectError(statement, Pg(), code, message);
+}
+
+// `where` as the condition of SELECT * FROM "t".
+void ExpectWhere(const Expr& where, const std::string& sqlite, const std::string& postgres,
+                 const std::vector<Value>& params = {}) {
+  const Select select = Select().From(Table("t")).Where(where);
+  const std::string prefix = R"sql(SELECT * FROM "t" WHERE )sql";
+  ExpectBoth(select, prefix + sqlite, prefix + postgres, params);
+}
+
+// ---- Identifiers and parameters ---------------------------------------------
+
+TEST(CompilerTest, IdentifiersAreDoubleQuotedWithQuotesDoubled) {
+  const Table items = Table("Order Items").Alias("o\"i");
+  const Select select =
+      Select({items.C("order"), items.C("group"), items.C("MixedCase"), items.C("say \"hi\"")})
+          .From(items);
+  const std::string sql =
+      R"sql(SELECT "o""i"."order", "o""i"."group", "o""i"."MixedCase", "o""i"."say ""hi""" )sql"
+      R"sql(FROM "Order Items" AS "o""i")sql";
+  ExpectBoth(select, sql, sql);
+}
+
+TEST(CompilerTest, ColumnsAreQualifiedByTableNameOrAlias) {
+  const Table orders("orders", "sales");
+  const Select select =
+      Select({orders.C("id"), sql::ColumnRef("", "total"), orders.AllColumns(), sql::Star()})
+          .From(orders);
+  const std::string sql =
+      R"sql(SELECT "orders"."id", "total", "orders".*, * FROM "sales"."orders")sql";
+  ExpectBoth(select, sql, sql);
+}
+
+TEST(CompilerTest, LiteralsBecomeParametersNumberedInOrderOfAppearance) {
+  const Table orders("orders");
+  const Select select =
+      Select({orders.C("id"), sql::Param("label")})
+          .From(orders)
+          .Where(orders.Col<std::string>("status") == "paid" && orders.Col<double>("total") > 10.5)
+          .Limit(5);
+  ExpectBoth(select,
+             R"sql(SELECT "orders"."id", ? FROM "orders" WHERE "orders"."status" = ? AND )sql"
+             R"sql("orders"."total" > ? LIMIT ?)sql",
+             R"sql(SELECT "orders"."id", $1 FROM "orders" WHERE "orders"."status" = $2 AND )sql"
+             R"sql("orders"."total" > $3 LIMIT $4)sql",
+             {"label", "paid", 10.5, 5});
+}
+
+TEST(CompilerTest, EveryKindOfValueIsBound) {
+  const std::vector<Value> values = {true,
+                                     int16_t{3},
+                                     int64_t{1} << 40,
+                                     2.5,
+                                     "text",
+                                     sql::Blob{std::string("\0\xff", 2)},
+                                     absl::FromUnixSeconds(1764037800),
+                                     absl::CivilDay(2026, 11, 25),
+                                     *sql::Decimal::Parse("12.50"),
+                                     sql::JsonText{R"({"a":1})"}};
+  std::vector<Expr> row;
+  for (const Value& value : values) row.push_back(sql::Param(value));
+  const Insert insert = Insert(Table("t"))
+                            .Columns({"b", "s", "i", "d", "x", "blob", "at", "day", "n", "j"})
+                            .AddRow(row);
+  ExpectBoth(insert,
+             R"sql(INSERT INTO "t" ("b", "s", "i", "d", "x", "blob", "at", "day", "n", "j") )sql"
+             R"sql(VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql",
+             R"sql(INSERT INTO "t" ("b", "s", "i", "d", "x", "blob", "at", "day", "n", "j") )sql"
+             R"sql(VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))sql",
+             values);
+}
+
+TEST(CompilerTest, ComparisonWithNullRendersIsNull) {
+  const auto note = Table("t").Col<std::optional<std::string>>("note");
+  ExpectWhere(note == std::nullopt, R"sql("t"."note" IS NULL)sql", R"sql("t"."note" IS NULL)sql");
+  ExpectWhere(note != std::nullopt, R"sql("t"."note" IS NOT NULL)sql",
+              R"sql("t"."note" IS NOT NULL)sql");
+  ExpectWhere(std::nullopt == note, R"sql("t"."note" IS NULL)sql", R"sql("t"."note" IS NULL)sql");
+  ExpectWhere(note == std::optional<std::string>(), R"sql("t"."note" IS NULL)sql",
+              R"sql("t"."note" IS NULL)sql");
+  ExpectWhere(note != std::optional<std::string>(), R"sql("t"."note" IS NOT NULL)sql",
+              R"sql("t"."note" IS NOT NULL)sql");
+  ExpectWhere(note == std::optional<std::string>("x"), R"sql("t"."note" = ?)sql",
+              R"sql("t"."note" = $1)sql", {"x"});
+}
+
+// ---- Operators and parentheses ----------------------------------------------
+
+TEST(CompilerTest, ArithmeticKeepsItsGrouping) {
+  const Table t("t");
+  const Expr a = t.C("a");
+  const Expr b = t.C("b");
+  const Expr c = t.C("c");
+  ExpectWhere(a - (b - c) == a - b - c,
+              R"sql("t"."a" - ("t"."b" - "t"."c") = "t"."a" - "t"."b" - "t"."c")sql",
+              R"sql("t"."a" - ("t"."b" - "t"."c") = "t"."a" - "t"."b" - "t"."c")sql");
+  ExpectWhere((a + b) * c > a + b * c,
+              R"sql(("t"."a" + "t"."b") * "t"."c" > "t"."a" + "t"."b" * "t"."c")sql",
+              R"sql(("t"."a" + "t"."b") * "t"."c" > "t"."a" + "t"."b" * "t"."c")sql");
+  ExpectWhere(a / (b * c) < a % (b % c),
+              R"sql("t"."a" / ("t"."b" * "t"."c") < "t"."a" % ("t"."b" % "t"."c"))sql",
+              R"sql("t"."a" / ("t"."b" * "t"."c") < "t"."a" % ("t"."b" % "t"."c"))sql");
+  ExpectWhere(-(a + b) <= -(-a), R"sql(-("t"."a" + "t"."b") <= -(-"t"."a"))sql",
+              R"sql(-("t"."a" + "t"."b") <= -(-"t"."a"))sql");
+  ExpectWhere(a - -b >= a * 2 + 1, R"sql("t"."a" - -"t"."b" >= "t"."a" * ? + ?)sql",
+              R"sql("t"."a" - -"t"."b" >= "t"."a" * $1 + $2)sql", {2, 1});
+}
+
+// a * (b / c) is not (a * b) / c in integer arithmetic: 2 * (3 / 2) = 2, but
+// 2 * 3 / 2 = 3; likewise 2 * (3 % 2) = 2 but 2 * 3 % 2 = 0.
+TEST(CompilerTest, MultiplicationKeepsGroupingOfDivisionAndModuloOnItsRight) {
+  const Table t("t");
+  const Expr a = t.C("a");
+  const Expr b = t.C("b");
+  const Expr c = t.C("c");
+  ExpectWhere(a * (b / c) == a * (b % c),
+              R"sql("t"."a" * ("t"."b" / "t"."c") = "t"."a" * ("t"."b" % "t"."c"))sql",
+              R"sql("t"."a" * ("t"."b" / "t"."c") = "t"."a" * ("t"."b" % "t"."c"))sql");
+}
+
+TEST(CompilerTest, EveryComparisonOperator) {
+  const Table t("t");
+  const auto a = t.Col<int64_t>("a");
+  const auto b = t.Col<int64_t>("b");
+  ExpectWhere(a == 1 && a != 2 && a < 3 && a <= 4 && b > 5 && b >= 6,
+              R"sql("t"."a" = ? AND "t"."a" <> ? AND "t"."a" < ? AND "t"."a" <= ? AND )sql"
+              R"sql("t"."b" > ? AND "t"."b" >= ?)sql",
+              R"sql("t"."a" = $1 AND "t"."a" <> $2 AND "t"."a" < $3 AND "t"."a" <= $4 AND )sql"
+              R"sql("t"."b" > $5 AND "t"."b" >= $6)sql",
+              {1, 2, 3, 4, 5, 6});
+  ExpectWhere((a == 1) == (b == 2), R"sql(("t"."a" = ?) = ("t"."b" = ?))sql",
+              R"sql(("t"."a" = $1) = ("t"."b" = $2))sql", {1, 2});
+}
+
+TEST(CompilerTest, BooleanConnectivesKeepTheirGrouping) {
+  const Table t("t");
+  const auto a = t.Col<int64_t>("a");
+  const auto b = t.Col<int64_t>("b");
+  const auto c = t.Col<int64_t>("c");
+  const auto flag = t.Col<bool>("flag");
+  ExpectWhere((a == 1 || b == 2) && c == 3, R"sql(("t"."a" = ? OR "t"."b" = ?) AND "t"."c" = ?)sql",
+              R"sql(("t"."a" = $1 OR "t"."b" = $2) AND "t"."c" = $3)sql", {1, 2, 3});
+  ExpectWhere(a == 1 || (b == 2 && c == 3), R"sql("t"."a" = ? OR "t"."b" = ? AND "t"."c" = ?)sql",
+              R"sql("t"."a" = $1 OR "t"."b" = $2 AND "t"."c" = $3)sql", {1, 2, 3});
+  ExpectWhere(!(a == 1 && b == 2) || !flag,
+              R"sql(NOT ("t"."a" = ? AND "t"."b" = ?) OR NOT "t"."flag")sql",
+              R"sql(NOT ("t"."a" = $1 AND "t"."b" = $2) OR NOT "t"."flag")sql", {1, 2});
+  ExpectWhere(sql::Not(a == 1), R"sql(NOT ("t"."a" = ?))sql", R"sql(NOT ("t"."a" = $1))sql", {1});
+}
+
+TEST(CompilerTest, ConcatenationIsParenthesizedAsAnOperand) {
+  const Table t("t");
+  const auto first = t.Col<std::string>("first");
+  const auto last = t.Col<std::string>("last");
+  ExpectWhere(sql::Concat(first, last) == "ab", R"sql("t"."first" || "t"."last" = ?)sql",
+              R"sql("t"."first" || "t"."last" = $1)sql", {"ab"});
+  ExpectWhere(sql::Concat(sql::Concat(first, sql::Param(" ")), last) == "a b",
+              R"sql(("t"."first" || ?) || "t"."last" = ?)sql",
+              R"sql(("t"."first" || $1) || "t"."last" = $2)sql", {" ", "a b"});
+  ExpectWhere(sql::Concat(first, last) == std::nullopt,
+              R"sql("t"."first" || "t"."last" IS NULL)sql",
+              R"sql("t"."first" || "t"."last" IS NULL)sql");
+}
+
+TEST(CompilerTest, AndOrSkipEmptyPiecesAndFlatten) {
+  const Table t("t");
+  const auto a = t.Col<int64_t>("a");
+  const auto b = t.Col<int64_t>("b");
+  const auto c = t.Col<int64_t>("c");
+  ExpectWhere(sql::And({a == 1, Expr(), b == 2}), R"sql("t"."a" = ? AND "t"."b" = ?)sql",
+              R"sql("t"."a" = $1 AND "t"."b" = $2)sql", {1, 2});
+  ExpectWhere(sql::Or({Expr(), a == 1}), R"sql("t"."a" = ?)sql", R"sql("t"."a" = $1)sql", {1});
+  ExpectWhere(sql::Or({sql::And({a == 1, b == 2}), c == 3}),
+              R"sql("t"."a" = ? AND "t"."b" = ? OR "t"."c" = ?)sql",
+              R"sql("t"."a" = $1 AND "t"."b" = $2 OR "t"."c" = $3)sql", {1, 2, 3});
+  ExpectWhere(sql::And({sql::Or({a == 1, b == 2}), sql::And({c == 3, a == 4})}),
+              R"sql(("t"."a" = ? OR "t"."b" = ?) AND "t"."c" = ? AND "t"."a" = ?)sql",
+              R"sql(("t"."a" = $1 OR "t"."b" = $2) AND "t"."c" = $3 AND "t"."a" = $4)sql",
+              {1, 2, 3, 4});
+  EXPECT_TRUE(sql::And({}).empty());
+  EXPECT_TRUE(sql::Or({Expr(), Expr()}).empty());
+  ExpectBoth(Select().From(t).Where(sql::And({})), R"sql(SELECT * FROM "t")sql",
+             R"sql(SELECT * FROM "t")sql");
+}
+
+TEST(CompilerTest, SeveralWhereCallsAreAnded) {
+  const Table t("t");
+  const Select select = Select()
+                            .From(t)
+                            .Where(t.C("a") == 1 || t.C("b") == 2)
+                            .Where(sql::And({}))
+                            .Where(t.C("c") == 3);
+  ExpectBoth(select,
+             R"sql(SELECT * FROM "t" WHERE ("t"."a" = ? OR "t"."b" = ?) AND "t"."c" = ?)sql",
+             R"sql(SELECT * FROM "t" WHERE ("t"."a" = $1 OR "t"."b" = $2) AND "t"."c" = $3)sql",
+             {1, 2, 3});
+}
+
+// ---- IN, BETWEEN, LIKE and regular expressions ------------------------------
+
+TEST(CompilerTest, InWithValues) {
+  const Table t("t");
+  const auto status = t.Col<std::string>("status");
+  const auto id = t.Col<int64_t>("id");
+  ExpectWhere(status.In({"a", "b"}), R"sql("t"."status" IN (?, ?))sql",
+              R"sql("t"."status" IN ($1, $2))sql", {"a", "b"});
+  ExpectWhere(status.NotIn({"a"}), R"sql("t"."status" NOT IN (?))sql",
+              R"sql("t"."status" NOT IN ($1))sql", {"a"});
+  ExpectWhere(id.In({1, 2, 3}), R"sql("t"."id" IN (?, ?, ?))sql",
+              R"sql("t"."id" IN ($1, $2, $3))sql", {1, 2, 3});
+}
+
+TEST(CompilerTest, InWithAnEmptyListIsConstant) {
+  const Table t("t");
+  const auto status = t.Col<std::string>("status");
+  ExpectWhere(status.In(std::vector<std::string>{}), "1 = 0", "1 = 0");
+  ExpectWhere(status.NotIn(std::vector<std::string>{}), "1 = 1", "1 = 1");
+  ExpectWhere(status.In(std::vector<std::string>{}) || t.C("x") == 1,
+              R"sql(1 = 0 OR "t"."x" = ?)sql", R"sql(1 = 0 OR "t"."x" = $1)sql", {1});
+}
+
+TEST(CompilerTest, InWithSubquery) {
+  const Table t("t");
+  const Table vips("vips");
+  const Select vip_ids = Select({vips.C("id")}).From(vips).Where(vips.C("level") > 2);
+  ExpectWhere(t.Col<int64_t>("customer_id").In(vip_ids) && t.C("x") == 1,
+              R"sql("t"."customer_id" IN (SELECT "vips"."id" FROM "vips" WHERE )sql"
+              R"sql("vips"."level" > ?) AND "t"."x" = ?)sql",
+              R"sql("t"."customer_id" IN (SELECT "vips"."id" FROM "vips" WHERE )sql"
+              R"sql("vips"."level" > $1) AND "t"."x" = $2)sql",
+              {2, 1});
+  ExpectWhere(t.Col<int64_t>("customer_id").NotIn(vip_ids),
+              R"sql("t"."customer_id" NOT IN (SELECT "vips"."id" FROM "vips" WHERE )sql"
+              R"sql("vips"."level" > ?))sql",
+              R"sql("t"."customer_id" NOT IN (SELECT "vips"."id" FROM "vips" WHERE )sql"
+              R"sql("vips"."level" > $1))sql",
+              {2});
+}
+
+TEST(CompilerTest, Between) {
+  const Table t("t");
+  const auto id = t.Col<int64_t>("id");
+  const Expr x = t.C("x");
+  ExpectWhere(id.Between(1, 5), R"sql("t"."id" BETWEEN ? AND ?)sql",
+              R"sql("t"."id" BETWEEN $1 AND $2)sql", {1, 5});
+  ExpectWhere(id.Between(x + 1, x * 2), R"sql("t"."id" BETWEEN "t"."x" + ? AND "t"."x" * ?)sql",
+              R"sql("t"."id" BETWEEN "t"."x" + $1 AND "t"."x" * $2)sql", {1, 2});
+  ExpectWhere(sql::MakeBetween(id, sql::Param(1), sql::Param(5), /*negated=*/true),
+              R"sql("t"."id" NOT BETWEEN ? AND ?)sql", R"sql("t"."id" NOT BETWEEN $1 AND $2)sql",
+              {1, 5});
+}
+
+TEST(CompilerTest, LikeAndNotLikeEscapeWithBackslash) {
+  const auto name = Table("t").Col<std::string>("name");
+  ExpectWhere(name.Like("a%"), R"sql("t"."name" LIKE ? ESCAPE '\')sql",
+              R"sql("t"."name" LIKE $1 ESCAPE '\')sql", {"a%"});
+  ExpectWhere(name.NotLike("a%"), R"sql("t"."name" NOT LIKE ? ESCAPE '\')sql",
+              R"sql("t"."name" NOT LIKE $1 ESCAPE '\')sql", {"a%"});
+}
+
+TEST(CompilerTest, ILikeIsNativeOnPostgresAndLoweredOnSqlite) {
+  const auto name = Table("t").Col<std::string>("name");
+  ExpectWhere(name.ILike("a%"), R"sql(lower("t"."name") LIKE lower(?) ESCAPE '\')sql",
+              R"sql("t"."name" ILIKE $1 ESCAPE '\')sql", {"a%"});
+  ExpectWhere(name.NotILike("a%"), R"sql(lower("t"."name") NOT LIKE lower(?) ESCAPE '\')sql",
+              R"sql("t"."name" NOT ILIKE $1 ESCAPE '\')sql", {"a%"});
+}
+
+TEST(CompilerTest, EscapeLikeMakesUserTextMatchLiterally) {
+  EXPECT_EQ(sql::EscapeLike(R"(50%_off\)"), R"(50\%\_off\\)");
+  EXPECT_EQ(sql::EscapeLike("plain"), "plain");
+  const auto name = Table("t").Col<std::string>("name");
+  ExpectWhere(name.Like("%" + sql::EscapeLike("50%_off") + "%"),
+              R"sql("t"."name" LIKE ? ESCAPE '\')sql", R"sql("t"."name" LIKE $1 ESCAPE '\')sql",
+              {R"(%50\%\_off%)"});
+}
+
+TEST(CompilerTest, RegularExpressionsPerDialect) {
+  const auto name = Table("t").Col<std::string>("name");
+  ExpectWhere(name.Matches("^a"), R"sql("t"."name" REGEXP ?)sql", R"sql("t"."name" ~ $1)sql",
+              {"^a"});
+  ExpectWhere(name.Matches("^a", /*case_insensitive=*/true),
+              R"sql("t"."name" REGEXP ('(?i)' || ?))sql", R"sql("t"."name" ~* $1)sql", {"^a"});
+  ExpectWhere(sql::MakeRegex(name, sql::Param("^a"), /*case_insensitive=*/false, /*negated=*/true),
+              R"sql(NOT ("t"."name" REGEXP ?))sql", R"sql("t"."name" !~ $1)sql", {"^a"});
+  ExpectWhere(sql::MakeRegex(name, sql::Param("^a"), /*case_insensitive=*/true, /*negated=*/true),
+              R"sql(NOT ("t"."name" REGEXP ('(?i)' || ?)))sql", R"sql("t"."name" !~* $1)sql",
+              {"^a"});
+}
+
+// On PostgreSQL ~ and || share one precedence level and associate left, so an
+// unparenthesized `x ~ p || '$'` is `(x ~ p) || '$'`: a text, not a match.
+TEST(CompilerTest, RegexPatternBuiltByConcatenationKeepsItsGrouping) {
+  const Table t("t");
+  const auto name = t.Col<std::string>("name");
+  ExpectWhere(name.Matches(sql::Concat(t.C("prefix"), sql::Param("$"))),
+              R"sql("t"."name" REGEXP "t"."prefix" || ?)sql",
+              R"sql("t"."name" ~ ("t"."prefix" || $1))sql", {"$"});
+}
+
+// ---- CASE, CAST, COALESCE, EXISTS, scalar subqueries ------------------------
+
+TEST(CompilerTest, CaseWithAndWithoutOperand) {
+  const Table orders("orders");
+  const auto total = orders.Col<double>("total");
+  const auto status = orders.Col<std::string>("status");
+  const Select select =
+      Select(
+          {Case().When(total > 100, "big").When(total > 10, "medium").Else("small").Label("size"),
+           Case(status).When("paid", 1).When("new", 2).End(),
+           Case(status).When("paid", true).Else(false)})
+          .From(orders);
+  ExpectBoth(
+      select,
+      R"sql(SELECT CASE WHEN "orders"."total" > ? THEN ? WHEN "orders"."total" > ? THEN ? )sql"
+      R"sql(ELSE ? END AS "size", CASE "orders"."status" WHEN ? THEN ? WHEN ? THEN ? END, )sql"
+      R"sql(CASE "orders"."status" WHEN ? THEN ? ELSE ? END FROM "orders")sql",
+      R"sql(SELECT CASE WHEN "orders"."total" > $1 THEN $2 WHEN "orders"."total" > $3 )sql"
+      R"sql(THEN $4 ELSE $5 END AS "size", CASE "orders"."status" WHEN $6 THEN $7 WHEN $8 )sql"
+      R"sql(THEN $9 END, CASE "orders"."status" WHEN $10 THEN $11 ELSE $12 END FROM )sql"
+      R"sql("orders")sql",
+      {100, "big", 10, "medium", "small", "paid", 1, "new", 2, "paid", true, false});
+}
+
+TEST(CompilerTest, CaseWithoutWhenIsAnError) {
+  const Table t("t");
+  ExpectErrorOnBoth(Select({Case().Else(1)}).From(t), absl::StatusCode::kInvalidArgument,
+                    HasSubstr("CASE needs at least one WHEN"));
+  ExpectErrorOnBoth(Select({Case(t.C("x")).End()}).From(t), absl::StatusCode::kInvalidArgument,
+                    HasSubstr("CASE needs at least one WHEN"));
+}
+
+TEST(CompilerTest, CastSpellsTypesPerDialect) {
+  struct Spelling {
+    SqlType type;
+    std::string sqlite;
+    std::string postgres;
+  };
+  const std::vector<Spelling> spellings = {
+      {SqlType::Boolean(), "BOOLEAN", "boolean"},
+      {SqlType::SmallInt(), "SMALLINT", "smallint"},
+      {SqlType::Integer(), "INTEGER", "integer"},
+      {SqlType::BigInt(), "BIGINT", "bigint"},
+      {SqlType::Real(), "REAL", "real"},
+      {SqlType::Double(), "DOUBLE", "double precision"},
+      {SqlType::Numeric(10, 2), "DECIMAL_TEXT(10, 2)", "numeric(10, 2)"},
+      {SqlType::Text(), "TEXT", "text"},
+      {SqlType::Varchar(20), "VARCHAR(20)", "varchar(20)"},
+      {SqlType::Blob(), "BLOB", "bytea"},
+      {SqlType::Json(), "JSON_TEXT", "jsonb"},
+      {SqlType::Custom("citext"), "citext", "citext"},
+  };
+  const Table t("t");
+  for (const Spelling& spelling : spellings) {
+    SCOPED_TRACE(spelling.postgres);
+    ExpectBoth(
+        Select({sql::Cast(t.C("x"), spelling.type)}).From(t),
+        absl::StrCat(R"sql(SELECT CAST("t"."x" AS )sql", spelling.sqlite, R"sql() FROM "t")sql"),
+        absl::StrCat(R"sql(SELECT CAST("t"."x" AS )sql", spelling.postgres, R"sql() FROM "t")sql"));
+  }
+  ExpectSql(
+      Select({sql::Cast<absl::Time>(t.C("x")), sql::Cast<absl::CivilDay>(t.C("x"))}).From(t), Pg(),
+      R"sql(SELECT CAST("t"."x" AS timestamp with time zone), CAST("t"."x" AS date) FROM "t")sql");
+  ExpectWhere(sql::Cast(t.C("x"), SqlType::BigInt()) / 2 > sql::Cast<int32_t>(t.C("y")),
+              R"sql(CAST("t"."x" AS BIGINT) / ? > CAST("t"."y" AS INTEGER))sql",
+              R"sql(CAST("t"."x" AS bigint) / $1 > CAST("t"."y" AS integer))sql", {2});
+}
+
+// SQLite's type affinity rules (https://www.sqlite.org/datatype3.html, 3.1).
+std::string SqliteAffinity(absl::string_view declared_type) {
+  const std::string type = absl::AsciiStrToUpper(declared_type);
+  if (absl::StrContains(type, "INT")) return "INTEGER";
+  if (absl::StrContains(type, "CHAR") || absl::StrContains(type, "CLOB") ||
+      absl::StrContains(type, "TEXT")) {
+    return "TEXT";
+  }
+  if (absl::StrContains(type, "BLOB") || type.empty()) return "BLOB";
+  if (absl::StrContains(type, "REAL") || absl::StrContains(type, "FLOA") ||
+      absl::StrContains(type, "DOUB")) {
+    return "REAL";
+  }
+  return "NUMERIC";
+}
+
+// DuoORM stores timestamps and dates on SQLite as ISO-8601 text. A CAST to a
+// type of NUMERIC affinity keeps only the leading number of that text:
+// CAST('2026-11-25T02:30:00.000000Z' AS TIMESTAMP) is the integer 2026.
+TEST(CompilerTest, SqliteCastsToTextStoredTypesKeepTextAffinity) {
+  const std::vector<SqlType> text_stored = {SqlType::Text(),         SqlType::Varchar(20),
+                                            SqlType::Numeric(10, 2), SqlType::Json(),
+                                            SqlType::Timestamp(),    SqlType::Date()};
+  for (const SqlType& type : text_stored) {
+    const std::string name = Lite().TypeName(type);
+    EXPECT_EQ(SqliteAffinity(name), "TEXT") << "CAST(x AS " << name << ")";
+  }
+}
+
+TEST(CompilerTest, Coalesce) {
+  const Table t("t");
+  const Select select = Select({sql::Coalesce(t.Col<std::optional<std::string>>("note"), "-"),
+                                sql::Coalesce(t.C("a"), t.C("b"), 0)})
+                            .From(t);
+  ExpectBoth(select,
+             R"sql(SELECT coalesce("t"."note", ?), coalesce("t"."a", "t"."b", ?) FROM "t")sql",
+             R"sql(SELECT coalesce("t"."note", $1), coalesce("t"."a", "t"."b", $2) FROM "t")sql",
+             {"-", 0});
+}
+
+TEST(CompilerTest, ExistsAndNotExists) {
+  const Table orders("orders");
+  const Table items("items");
+  const Table refunds("refunds");
+  const Select big_items = Select({items.C("id")})
+                               .From(items)
+                               .Where(items.C("order_id") == orders.C("id"))
+                               .Where(items.C("qty") > 5);
+  const Select refunded = Select().From(refunds).Where(refunds.C("order_id") == orders.C("id"));
+  ExpectBoth(
+      Select({orders.C("id")})
+          .From(orders)
+          .Where(sql::Exists(big_items) && sql::NotExists(refunded)),
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE EXISTS (SELECT "items"."id" FROM )sql"
+      R"sql("items" WHERE "items"."order_id" = "orders"."id" AND "items"."qty" > ?) AND )sql"
+      R"sql(NOT EXISTS (SELECT * FROM "refunds" WHERE "refunds"."order_id" = )sql"
+      R"sql("orders"."id"))sql",
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE EXISTS (SELECT "items"."id" FROM )sql"
+      R"sql("items" WHERE "items"."order_id" = "orders"."id" AND "items"."qty" > $1) AND )sql"
+      R"sql(NOT EXISTS (SELECT * FROM "refunds" WHERE "refunds"."order_id" = )sql"
+      R"sql("orders"."id"))sql",
+      {5});
+  ExpectBoth(Select().From(orders).Where(!sql::Exists(refunded)),
+             R"sql(SELECT * FROM "orders" WHERE NOT EXISTS (SELECT * FROM "refunds" WHERE )sql"
+             R"sql("refunds"."order_id" = "orders"."id"))sql",
+             R"sql(SELECT * FROM "orders" WHERE NOT EXISTS (SELECT * FROM "refunds" WHERE )sql"
+             R"sql("refunds"."order_id" = "orders"."id"))sql");
+}
+
+TEST(CompilerTest, ScalarSubquery) {
+  const Table orders("orders");
+  const Table items("items");
+  const Select item_count =
+      Select({func::Count()}).From(items).Where(items.C("order_id") == orders.C("id"));
+  const Select select = Select({orders.C("id"), item_count.AsScalar().Label("item_count")})
+                            .From(orders)
+                            .Where(item_count.AsScalar<int64_t>() > 2);
+  const std::string subquery =
+      R"sql((SELECT count(*) FROM "items" WHERE "items"."order_id" = "orders"."id"))sql";
+  ExpectBoth(select,
+             absl::StrCat(R"sql(SELECT "orders"."id", )sql", subquery,
+                          R"sql( AS "item_count" FROM "orders" WHERE )sql", subquery, " > ?"),
+             absl::StrCat(R"sql(SELECT "orders"."id", )sql", subquery,
+                          R"sql( AS "item_count" FROM "orders" WHERE )sql", subquery, " > $1"),
+             {2});
+}
+
+// ---- Labels, functions, aggregates and windows ------------------------------
+
+TEST(CompilerTest, LabelNamesAColumnAndOrderByUsesTheName) {
+  const Table t("t");
+  const Expr sum = (t.C("a") + t.C("b")).Label("s");
+  const Select select = Select({sum}).From(t).Where(sum > 5).OrderBy(sum.Desc());
+  ExpectBoth(select,
+             R"sql(SELECT "t"."a" + "t"."b" AS "s" FROM "t" WHERE "t"."a" + "t"."b" > ? )sql"
+             R"sql(ORDER BY "s" DESC)sql",
+             R"sql(SELECT "t"."a" + "t"."b" AS "s" FROM "t" WHERE "t"."a" + "t"."b" > $1 )sql"
+             R"sql(ORDER BY "s" DESC)sql",
+             {5});
+  ExpectBoth(Select({(t.C("a") * 2).Label("double")}).From(t),
+             R"sql(SELECT "t"."a" * ? AS "double" FROM "t")sql",
+             R"sql(SELECT "t"."a" * $1 AS "double" FROM "t")sql", {2});
+}
+
+TEST(CompilerTest, AggregatesAndFunctionsByName) {
+  const Table t("t");
+  const auto total = t.Col<double>("total");
+  const auto name = t.Col<std::string>("name");
+  const Select select =
+      Select({func::Count(), func::Count(t.C("customer_id")).Distinct(), func::Sum(total),
+              func::Avg(total), func::Min(total), func::Max(total), func::Lower(name),
+              func::Upper(name), func::Length(name), func::Call("json_extract", t.C("doc"), "$.a"),
+              func::Call("random"), func::Call("pg_catalog.lower", name)})
+          .From(t);
+  ExpectBoth(
+      select,
+      R"sql(SELECT count(*), count(DISTINCT "t"."customer_id"), sum("t"."total"), )sql"
+      R"sql(avg("t"."total"), min("t"."total"), max("t"."total"), lower("t"."name"), )sql"
+      R"sql(upper("t"."name"), length("t"."name"), json_extract("t"."doc", ?), random(), )sql"
+      R"sql(pg_catalog.lower("t"."name") FROM "t")sql",
+      R"sql(SELECT count(*), count(DISTINCT "t"."customer_id"), sum("t"."total"), )sql"
+      R"sql(avg("t"."total"), min("t"."total"), max("t"."total"), lower("t"."name"), )sql"
+      R"sql(upper("t"."name"), length("t"."name"), json_extract("t"."doc", $1), random(), )sql"
+      R"sql(pg_catalog.lower("t"."name") FROM "t")sql",
+      {"$.a"});
+}
+
+TEST(CompilerTest, InvalidFunctionNameIsAnError) {
+  for (const char* name : {"drop table x; --", "1st", "f(x)", "a b", ""}) {
+    SCOPED_TRACE(name);
+    ExpectErrorOnBoth(Select({func::Call(name, 1)}), absl::StatusCode::kInvalidArgument,
+                      HasSubstr("is not a valid SQL function name"));
+  }
+}
+
+TEST(CompilerTest, AggregateFilter) {
+  const Table t("t");
+  const auto total = t.Col<double>("total");
+  const auto status = t.Col<std::string>("status");
+  const Select select = Select({func::Count().Filter(status == "paid"),
+                                func::Sum(total).Filter(status == "paid").Filter(total > 10),
+                                func::Count(t.C("customer_id")).Distinct().Filter(total > 0)})
+                            .From(t);
+  ExpectBoth(select,
+             R"sql(SELECT count(*) FILTER (WHERE "t"."status" = ?), sum("t"."total") FILTER )sql"
+             R"sql((WHERE "t"."status" = ? AND "t"."total" > ?), count(DISTINCT )sql"
+             R"sql("t"."customer_id") FILTER (WHERE "t"."total" > ?) FROM "t")sql",
+             R"sql(SELECT count(*) FILTER (WHERE "t"."status" = $1), sum("t"."total") FILTER )sql"
+             R"sql((WHERE "t"."status" = $2 AND "t"."total" > $3), count(DISTINCT )sql"
+             R"sql("t"."customer_id") FILTER (WHERE "t"."total" > $4) FROM "t")sql",
+             {"paid", "paid", 10, 0});
+}
+
+TEST(CompilerTest, RankingAndOffsetWindowFunctions) {
+  const Table orders("orders");
+  const auto total = orders.Col<double>("total");
+  const Expr customer = orders.C("customer_id");
+  const WindowSpec by_customer =
+      Window().PartitionBy(customer).OrderBy(orders.C("created_at").Desc());
+  const Select select =
+      Select({func::RowNumber().Over(by_customer).Label("rn"),
+              func::Rank().Over(Window().OrderBy(total.Desc())),
+              func::DenseRank().Over(
+                  Window().PartitionBy(customer, orders.C("status")).OrderBy(total)),
+              func::Lag(total).Over(by_customer), func::Lead(total, 2).Over(by_customer),
+              func::FirstValue(total).Over(by_customer)})
+          .From(orders);
+  const std::string over =
+      R"sql(OVER (PARTITION BY "orders"."customer_id" ORDER BY "orders"."created_at" DESC))sql";
+  const std::string common = absl::StrCat(
+      "SELECT row_number() ", over,
+      R"sql( AS "rn", rank() OVER (ORDER BY "orders"."total" DESC), dense_rank() OVER )sql"
+      R"sql((PARTITION BY "orders"."customer_id", "orders"."status" ORDER BY )sql"
+      R"sql("orders"."total"), )sql");
+  ExpectBoth(
+      select,
+      absl::StrCat(common, R"sql(lag("orders"."total", ?) )sql", over,
+                   R"sql(, lead("orders"."total", ?) )sql", over,
+                   R"sql(, first_value("orders"."total") )sql", over, R"sql( FROM "orders")sql"),
+      absl::StrCat(common, R"sql(lag("orders"."total", $1) )sql", over,
+                   R"sql(, lead("orders"."total", $2) )sql", over,
+                   R"sql(, first_value("orders"."total") )sql", over, R"sql( FROM "orders")sql"),
+      {1, 2});
+}
+
+TEST(CompilerTest, AggregatesOverWindowFrames) {
+  const Table orders("orders");
+  const auto total = orders.Col<double>("total");
+  const Expr id = orders.C("id");
+  const Select select =
+      Select({func::Sum(total).Over(
+                  Window()
+                      .PartitionBy(orders.C("customer_id"))
+                      .OrderBy(id)
+                      .Rows(FrameBound::UnboundedPreceding(), FrameBound::CurrentRow())),
+              func::Avg(total).Over(
+                  Window().OrderBy(id).Range(FrameBound::Preceding(3), FrameBound::Following(1))),
+              func::Max(total).Over(Window().OrderBy(id).Rows(FrameBound::CurrentRow(),
+                                                              FrameBound::UnboundedFollowing())),
+              func::Count().Over(Window()),
+              func::Count().Filter(total > 5).Over(Window().PartitionBy(orders.C("customer_id")))})
+          .From(orders);
+  const std::string head =
+      R"sql(SELECT sum("orders"."total") OVER (PARTITION BY "orders"."customer_id" ORDER BY )sql"
+      R"sql("orders"."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), )sql"
+      R"sql(avg("orders"."total") OVER (ORDER BY "orders"."id" RANGE BETWEEN 3 PRECEDING AND 1 )sql"
+      R"sql(FOLLOWING), )sql"
+      R"sql(max("orders"."total") OVER (ORDER BY "orders"."id" ROWS BETWEEN CURRENT ROW AND )sql"
+      R"sql(UNBOUNDED FOLLOWING), count(*) OVER (), count(*) FILTER (WHERE "orders"."total" > )sql";
+  const std::string tail = R"sql() OVER (PARTITION BY "orders"."customer_id") FROM "orders")sql";
+  ExpectBoth(select, head + "?" + tail, head + "$1" + tail, {5});
+}
+
+// A window's ORDER BY cannot name a result column: PostgreSQL rejects
+// `OVER (ORDER BY "spent")` (column "spent" does not exist), and SQLite reads
+// the unknown "spent" as the string 'spent', so every row ranks first.
+TEST(CompilerTest, LabelInsideWindowOrderByRendersItsExpression) {
+  const Table orders("orders");
+  const Expr customer = orders.C("customer_id");
+  const auto spent = func::Sum(orders.Col<double>("total")).Label("spent");
+  const Select select =
+      Select({customer, spent, func::Rank().Over(Window().OrderBy(spent.Desc())).Label("rank")})
+          .From(orders)
+          .GroupBy(customer)
+          .OrderBy(spent.Desc());
+  const std::string sql =
+      R"sql(SELECT "orders"."customer_id", sum("orders"."total") AS "spent", rank() OVER )sql"
+      R"sql((ORDER BY sum("orders"."total") DESC) AS "rank" FROM "orders" GROUP BY )sql"
+      R"sql("orders"."customer_id" ORDER BY "spent" DESC)sql";
+  ExpectBoth(select, sql, sql);
+}
+
+TEST(CompilerTest, CurrentTimestampPerDialect) {
+  const Table orders("orders");
+  const Select select = Select({sql::CurrentTimestamp().Label("now")})
+                            .From(orders)
+                            .Where(orders.Col<absl::Time>("created_at") < func::Now());
+  ExpectBoth(
+      select,
+      absl::StrCat("SELECT ", kSqliteNow,
+                   R"sql( AS "now" FROM "orders" WHERE "orders"."created_at" < )sql", kSqliteNow),
+      R"sql(SELECT CURRENT_TIMESTAMP AS "now" FROM "orders" WHERE )sql"
+      R"sql("orders"."created_at" < CURRENT_TIMESTAMP)sql");
+}
+
+// ---- SELECT clauses ---------------------------------------------------------
+
+TEST(CompilerTest, JoinsOfEveryKind) {
+  const Table customers("customers");
+  const Table orders("orders");
+  const Table items("items");
+  const Table regions("regions");
+  const Table notes("notes");
+  const Table days("days");
+  const Select select = Select({customers.C("name"), orders.C("id")})
+                            .From(customers)
+                            .Join(orders, orders.C("customer_id") == customers.C("id") &&
+                                              orders.C("status") == "paid")
+                            .LeftJoin(items, items.C("order_id") == orders.C("id"))
+                            .RightJoin(regions, regions.C("id") == customers.C("region_id"))
+                            .FullJoin(notes, notes.C("order_id") == orders.C("id"))
+                            .CrossJoin(days);
+  const std::string head =
+      R"sql(SELECT "customers"."name", "orders"."id" FROM "customers" JOIN "orders" ON )sql"
+      R"sql("orders"."customer_id" = "customers"."id" AND "orders"."status" = )sql";
+  const std::string tail =
+      R"sql( LEFT JOIN "items" ON "items"."order_id" = "orders"."id" RIGHT JOIN "regions" ON )sql"
+      R"sql("regions"."id" = "customers"."region_id" FULL JOIN "notes" ON "notes"."order_id" = )sql"
+      R"sql("orders"."id" CROSS JOIN "days")sql";
+  ExpectBoth(select, head + "?" + tail, head + "$1" + tail, {"paid"});
+  ExpectBoth(Select().From(customers).From(orders), R"sql(SELECT * FROM "customers", "orders")sql",
+             R"sql(SELECT * FROM "customers", "orders")sql");
+}
+
+TEST(CompilerTest, SelfJoinThroughAliases) {
+  const Table employees("employees");
+  const Table manager = employees.Alias("manager");
+  const std::string sql =
+      R"sql(SELECT "employees"."name", "manager"."name" AS "manager_name" FROM "employees" )sql"
+      R"sql(LEFT JOIN "employees" AS "manager" ON "employees"."manager_id" = "manager"."id")sql";
+  ExpectBoth(Select({employees.C("name"), manager.C("name").Label("manager_name")})
+                 .From(employees)
+                 .LeftJoin(manager, employees.C("manager_id") == manager.C("id")),
+             sql, sql);
+  const Table e = employees.Alias("e");
+  const Table m = employees.Alias("m");
+  const std::string both =
+      R"sql(SELECT "m"."name" FROM "employees" AS "e" JOIN "employees" AS "m" ON )sql"
+      R"sql("e"."manager_id" = "m"."id")sql";
+  ExpectBoth(Select({m.C("name")}).From(e).Join(m, e.C("manager_id") == m.C("id")), both, both);
+}
+
+TEST(CompilerTest, GroupByHavingOrderByLimitOffset) {
+  const Table orders("orders");
+  const Expr customer = orders.C("customer_id");
+  const auto total = orders.Col<double>("total");
+  const Select select = Select({customer, func::Sum(total).Label("spent")})
+                            .From(orders)
+                            .Where(orders.C("status") == "paid")
+                            .Where(total > 0)
+                            .GroupBy(customer)
+                            .Having(func::Sum(total) > 100)
+                            .Having(func::Count() >= 2)
+                            .OrderBy(func::Sum(total).Label("spent").Desc(), customer.Asc())
+                            .Limit(10)
+                            .Offset(20);
+  const std::string head =
+      R"sql(SELECT "orders"."customer_id", sum("orders"."total") AS "spent" FROM "orders" )sql"
+      R"sql(WHERE )sql";
+  ExpectBoth(
+      select,
+      head + R"sql("orders"."status" = ? AND "orders"."total" > ? GROUP BY )sql"
+             R"sql("orders"."customer_id" HAVING sum("orders"."total") > ? AND count(*) >= ? )sql"
+             R"sql(ORDER BY "spent" DESC, "orders"."customer_id" LIMIT ? OFFSET ?)sql",
+      head + R"sql("orders"."status" = $1 AND "orders"."total" > $2 GROUP BY )sql"
+             R"sql("orders"."customer_id" HAVING sum("orders"."total") > $3 AND count(*) >= )sql"
+             R"sql($4 ORDER BY "spent" DESC, "orders"."customer_id" LIMIT $5 OFFSET $6)sql",
+      {"paid", 0, 100, 2, 10, 20});
+}
+
+TEST(CompilerTest, OrderByDirectionsAndNulls) {
+  const Table t("t");
+  const Select select = Select().From(t).OrderBy(t.C("a"), t.C("b").Asc().NullsFirst(),
+                                                 t.C("c").Desc(), t.C("d").Desc().NullsLast());
+  const std::string sql =
+      R"sql(SELECT * FROM "t" ORDER BY "t"."a", "t"."b" NULLS FIRST, "t"."c" DESC, "t"."d" )sql"
+      R"sql(DESC NULLS LAST)sql";
+  ExpectBoth(select, sql, sql);
+}
+
+TEST(CompilerTest, LimitAndOffset) {
+  const Table t("t");
+  ExpectBoth(Select().From(t).Limit(10), R"sql(SELECT * FROM "t" LIMIT ?)sql",
+             R"sql(SELECT * FROM "t" LIMIT $1)sql", {10});
+  ExpectBoth(Select().From(t).Offset(20), R"sql(SELECT * FROM "t" LIMIT -1 OFFSET ?)sql",
+             R"sql(SELECT * FROM "t" OFFSET $1)sql", {20});
+  ExpectBoth(Select().From(t).Where(t.C("a") == 1).Limit(10).Offset(20),
+             R"sql(SELECT * FROM "t" WHERE "t"."a" = ? LIMIT ? OFFSET ?)sql",
+             R"sql(SELECT * FROM "t" WHERE "t"."a" = $1 LIMIT $2 OFFSET $3)sql", {1, 10, 20});
+}
+
+TEST(CompilerTest, Distinct) {
+  const Table t("t");
+  const std::string sql = R"sql(SELECT DISTINCT "t"."status" FROM "t")sql";
+  ExpectBoth(Select({t.C("status")}).Distinct().From(t), sql, sql);
+}
+
+TEST(CompilerTest, DistinctOnIsPostgresOnly) {
+  const Table orders("orders");
+  const Select latest = Select()
+                            .DistinctOn({orders.C("customer_id")})
+                            .From(orders)
+                            .OrderBy(orders.C("customer_id"), orders.C("created_at").Desc());
+  ExpectSql(latest, Pg(),
+            R"sql(SELECT DISTINCT ON ("orders"."customer_id") * FROM "orders" ORDER BY )sql"
+            R"sql("orders"."customer_id", "orders"."created_at" DESC)sql");
+  ExpectError(latest, Lite(), absl::StatusCode::kUnimplemented,
+              AllOf(HasSubstr("sqlite"), HasSubstr("DISTINCT ON")));
+}
+
+// ---- Set operations ---------------------------------------------------------
+
+TEST(CompilerTest, SetOperations) {
+  const Table orders("orders");
+  const Table archive("archive");
+  const Select paid = Select({orders.C("id")}).From(orders).Where(orders.C("status") == "paid");
+  const Select archived = Select({archive.C("id")}).From(archive);
+  const std::string paid_sql =
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = )sql";
+  const std::string archived_sql = R"sql(SELECT "archive"."id" FROM "archive")sql";
+  const std::vector<std::pair<Select, std::string>> compounds = {
+      {paid.Union(archived), "UNION"},
+      {paid.UnionAll(archived), "UNION ALL"},
+      {paid.Intersect(archived), "INTERSECT"},
+      {paid.Except(archived), "EXCEPT"}};
+  for (const auto& [compound, keyword] : compounds) {
+    SCOPED_TRACE(keyword);
+    ExpectBoth(compound, absl::StrCat(paid_sql, "? ", keyword, " ", archived_sql),
+               absl::StrCat("(", paid_sql, "$1) ", keyword, " (", archived_sql, ")"), {"paid"});
+  }
+}
+
+TEST(CompilerTest, ChainedAndMixedSetOperations) {
+  const Table a("a");
+  const Table b("b");
+  const Table c("c");
+  const Select from_a = Select({a.C("id")}).From(a);
+  const Select from_b = Select({b.C("id")}).From(b);
+  const Select from_c = Select({c.C("id")}).From(c);
+  ExpectBoth(
+      from_a.Union(from_b).Union(from_c),
+      R"sql(SELECT "a"."id" FROM "a" UNION SELECT "b"."id" FROM "b" UNION SELECT "c"."id" )sql"
+      R"sql(FROM "c")sql",
+      R"sql((SELECT "a"."id" FROM "a") UNION (SELECT "b"."id" FROM "b") UNION (SELECT )sql"
+      R"sql("c"."id" FROM "c"))sql");
+  ExpectBoth(
+      from_a.Union(from_b).Except(from_c),
+      R"sql(SELECT * FROM (SELECT "a"."id" FROM "a" UNION SELECT "b"."id" FROM "b") EXCEPT )sql"
+      R"sql(SELECT "c"."id" FROM "c")sql",
+      R"sql(((SELECT "a"."id" FROM "a") UNION (SELECT "b"."id" FROM "b")) EXCEPT (SELECT )sql"
+      R"sql("c"."id" FROM "c"))sql");
+  ExpectBoth(from_a.Intersect(from_b.UnionAll(from_c)),
+             R"sql(SELECT "a"."id" FROM "a" INTERSECT SELECT * FROM (SELECT "b"."id" FROM "b" )sql"
+             R"sql(UNION ALL SELECT "c"."id" FROM "c"))sql",
+             R"sql((SELECT "a"."id" FROM "a") INTERSECT ((SELECT "b"."id" FROM "b") UNION ALL )sql"
+             R"sql((SELECT "c"."id" FROM "c")))sql");
+}
+
+TEST(CompilerTest, SetMembersWithTheirOwnOrderAndLimit) {
+  const Table orders("orders");
+  const Table archive("archive");
+  const Select paid = Select({orders.C("id")}).From(orders).Where(orders.C("status") == "paid");
+  const Select latest =
+      Select({archive.C("id")}).From(archive).OrderBy(archive.C("id").Desc()).Limit(5);
+  const Select select = paid.UnionAll(latest).OrderBy(orders.C("id").Desc().NullsLast()).Limit(10);
+  ExpectBoth(
+      select,
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = ? UNION ALL )sql"
+      R"sql(SELECT * FROM (SELECT "archive"."id" FROM "archive" ORDER BY "archive"."id" )sql"
+      R"sql(DESC LIMIT ?) ORDER BY "id" DESC NULLS LAST LIMIT ?)sql",
+      R"sql((SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = $1) UNION ALL )sql"
+      R"sql((SELECT "archive"."id" FROM "archive" ORDER BY "archive"."id" DESC LIMIT $2) )sql"
+      R"sql(ORDER BY "id" DESC NULLS LAST LIMIT $3)sql",
+      {"paid", 5, 10});
+  ExpectBoth(paid.Union(paid).Offset(3),
+             R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = ? UNION SELECT )sql"
+             R"sql("orders"."id" FROM "orders" WHERE "orders"."status" = ? LIMIT -1 OFFSET ?)sql",
+             R"sql((SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = $1) UNION )sql"
+             R"sql((SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = $2) OFFSET $3)sql",
+             {"paid", "paid", 3});
+}
+
+// ---- Subqueries in FROM and CTEs --------------------------------------------
+
+TEST(CompilerTest, SubqueryInFrom) {
+  const Table orders("orders");
+  const Table customers("customers");
+  const DerivedTable totals =
+      Select({orders.C("customer_id"), func::Sum(orders.C("total")).Label("spent")})
+          .From(orders)
+          .Where(orders.C("status") == "paid")
+          .GroupBy(orders.C("customer_id"))
+          .Subquery("totals");
+  const Select select = Select({customers.C("name"), totals.C("spent")})
+                            .From(customers)
+                            .Join(totals, totals.C("customer_id") == customers.C("id"))
+                            .Where(totals.C("spent") > 1000);
+  const std::string head =
+      R"sql(SELECT "customers"."name", "totals"."spent" FROM "customers" JOIN (SELECT )sql"
+      R"sql("orders"."customer_id", sum("orders"."total") AS "spent" FROM "orders" WHERE )sql"
+      R"sql("orders"."status" = )sql";
+  const std::string middle =
+      R"sql( GROUP BY "orders"."customer_id") AS "totals" ON "totals"."customer_id" = )sql"
+      R"sql("customers"."id" WHERE "totals"."spent" > )sql";
+  ExpectBoth(select, head + "?" + middle + "?", head + "$1" + middle + "$2", {"paid", 1000});
+  ExpectBoth(Select({totals.C("customer_id")}).From(totals),
+             R"sql(SELECT "totals"."customer_id" FROM (SELECT "orders"."customer_id", )sql"
+             R"sql(sum("orders"."total") AS "spent" FROM "orders" WHERE "orders"."status" = ? )sql"
+             R"sql(GROUP BY "orders"."customer_id") AS "totals")sql",
+             R"sql(SELECT "totals"."customer_id" FROM (SELECT "orders"."customer_id", )sql"
+             R"sql(sum("orders"."total") AS "spent" FROM "orders" WHERE "orders"."status" = $1 )sql"
+             R"sql(GROUP BY "orders"."customer_id") AS "totals")sql",
+             {"paid"});
+}
+
+TEST(CompilerTest, SeveralCtes) {
+  const Table orders("orders");
+  const Table customers("customers");
+  const Cte paid("paid_orders", Select({orders.C("id"), orders.C("customer_id")})
+                                    .From(orders)
+                                    .Where(orders.C("status") == "paid"));
+  const Cte gold("gold",
+                 Select({customers.C("id")}).From(customers).Where(customers.C("tier") == "gold"),
+                 {"customer_id"});
+  const Select select = Select({paid.C("id")})
+                            .With(paid)
+                            .With(gold)
+                            .From(paid)
+                            .Join(gold, gold.C("customer_id") == paid.C("customer_id"));
+  ExpectBoth(select,
+             R"sql(WITH "paid_orders" AS (SELECT "orders"."id", "orders"."customer_id" FROM )sql"
+             R"sql("orders" WHERE "orders"."status" = ?), "gold" ("customer_id") AS (SELECT )sql"
+             R"sql("customers"."id" FROM "customers" WHERE "customers"."tier" = ?) SELECT )sql"
+             R"sql("paid_orders"."id" FROM "paid_orders" JOIN "gold" ON "gold"."customer_id" = )sql"
+             R"sql("paid_orders"."customer_id")sql",
+             R"sql(WITH "paid_orders" AS (SELECT "orders"."id", "orders"."customer_id" FROM )sql"
+             R"sql("orders" WHERE "orders"."status" = $1), "gold" ("customer_id") AS (SELECT )sql"
+             R"sql("customers"."id" FROM "customers" WHERE "customers"."tier" = $2) SELECT )sql"
+             R"sql("paid_orders"."id" FROM "paid_orders" JOIN "gold" ON "gold"."customer_id" = )sql"
+             R"sql("paid_orders"."customer_id")sql",
+             {"paid", "gold"});
+}
+
+TEST(CompilerTest, RecursiveCte) {
+  const Table nodes("nodes");
+  Cte tree = Cte::Recursive("tree", {"id", "depth"});
+  tree = tree.As(Select({nodes.C("id"), sql::Param(0)})
+                     .From(nodes)
+                     .Where(nodes.C("parent_id") == std::nullopt)
+                     .UnionAll(Select({nodes.C("id"), tree.C("depth") + 1})
+                                   .From(nodes)
+                                   .Join(tree, nodes.C("parent_id") == tree.C("id"))));
+  const Select select = Select({tree.C("id")}).With(tree).From(tree).Where(tree.C("depth") < 5);
+  ExpectBoth(
+      select,
+      R"sql(WITH RECURSIVE "tree" ("id", "depth") AS (SELECT "nodes"."id", ? FROM "nodes" )sql"
+      R"sql(WHERE "nodes"."parent_id" IS NULL UNION ALL SELECT "nodes"."id", "tree"."depth" + )sql"
+      R"sql(? FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = "tree"."id") SELECT )sql"
+      R"sql("tree"."id" FROM "tree" WHERE "tree"."depth" < ?)sql",
+      R"sql(WITH RECURSIVE "tree" ("id", "depth") AS ((SELECT "nodes"."id", $1 FROM )sql"
+      R"sql("nodes" WHERE "nodes"."parent_id" IS NULL) UNION ALL (SELECT "nodes"."id", )sql"
+      R"sql("tree"."depth" + $2 FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = )sql"
+      R"sql("tree"."id")) SELECT "tree"."id" FROM "tree" WHERE "tree"."depth" < $3)sql",
+      {0, 1, 5});
+}
+
+TEST(CompilerTest, CteWithoutQueryIsAnError) {
+  ExpectErrorOnBoth(Select().With(Cte::Recursive("empty")).From(Table("empty")),
+                    absl::StatusCode::kInvalidArgument, HasSubstr("CTE \"empty\" has no query"));
+}
+
+// ---- Locking and hints ------------------------------------------------------
+
+TEST(CompilerTest, RowLockingOnPostgres) {
+  const Table orders("orders");
+  const Select select = Select().From(orders).Where(orders.C("id") == 1);
+  const std::string base = R"sql(SELECT * FROM "orders" WHERE "orders"."id" = $1)sql";
+  ExpectSql(select.ForUpdate(), Pg(), base + " FOR UPDATE", {1});
+  ExpectSql(select.ForUpdate(LockClause::Wait::kNowait), Pg(), base + " FOR UPDATE NOWAIT", {1});
+  ExpectSql(select.ForUpdate(LockClause::Wait::kSkipLocked, {"orders"}), Pg(),
+            base + R"sql( FOR UPDATE OF "orders" SKIP LOCKED)sql", {1});
+  ExpectSql(select.ForShare(), Pg(), base + " FOR SHARE", {1});
+  ExpectSql(select.ForShare(LockClause::Wait::kNowait, {"o", "c"}), Pg(),
+            base + R"sql( FOR SHARE OF "o", "c" NOWAIT)sql", {1});
+  ExpectSql(select.WithLock({LockClause::Strength::kNoKeyUpdate}), Pg(),
+            base + " FOR NO KEY UPDATE", {1});
+  ExpectSql(select.WithLock({LockClause::Strength::kKeyShare}), Pg(), base + " FOR KEY SHARE", {1});
+  ExpectSql(select.Limit(5).ForUpdate(LockClause::Wait::kSkipLocked), Pg(),
+            base + " LIMIT $2 FOR UPDATE SKIP LOCKED", {1, 5});
+}
+
+TEST(CompilerTest, RowLockingIsUnimplementedOnSqlite) {
+  const Table orders("orders");
+  const Select select = Select().From(orders);
+  for (const Select& locked : {select.ForUpdate(), select.ForShare(LockClause::Wait::kNowait),
+                               select.ForUpdate(LockClause::Wait::kSkipLocked, {"orders"})}) {
+    ExpectError(locked, Lite(), absl::StatusCode::kUnimplemented,
+                AllOf(HasSubstr("sqlite"), HasSubstr("FOR UPDATE")));
+  }
+}
+
+TEST(CompilerTest, RowLockingOfASetOperationIsAnError) {
+  const Table t("t");
+  const Select select = Select().From(t);
+  ExpectErrorOnBoth(select.Union(select).ForUpdate(), absl::StatusCode::kInvalidArgument,
+                    HasSubstr("row locking does not apply"));
+}
+
+TEST(CompilerTest, HintsAppearOnlyForTheirDialect) {
+  const Table orders("orders");
+  const Table customers("customers");
+  const Select select = Select()
+                            .From(orders)
+                            .Join(customers, customers.C("id") == orders.C("customer_id"))
+                            .WithHint(orders, "INDEXED BY orders_by_status", "sqlite")
+                            .WithHint(customers, "NOT INDEXED", "sqlite")
+                            .WithHint(customers, "USE INDEX (PRIMARY)", "mysql")
+                            .WithStatementHint("/*+ SeqScan(orders) */", "postgresql")
+                            .WithStatementHint("/*+ MAX_EXECUTION_TIME(1000) */", "mysql");
+  ExpectBoth(select,
+             R"sql(SELECT * FROM "orders" INDEXED BY orders_by_status JOIN "customers" NOT )sql"
+             R"sql(INDEXED ON "customers"."id" = "orders"."customer_id")sql",
+             R"sql(SELECT /*+ SeqScan(orders) */ * FROM "orders" JOIN "customers" ON )sql"
+             R"sql("customers"."id" = "orders"."customer_id")sql");
+  const Table o = orders.Alias("o");
+  ExpectBoth(Select().From(o).WithHint(o, "INDEXED BY orders_by_status", "sqlite"),
+             R"sql(SELECT * FROM "orders" AS "o" INDEXED BY orders_by_status)sql",
+             R"sql(SELECT * FROM "orders" AS "o")sql");
+}
+
+// ---- INSERT -----------------------------------------------------------------
+
+TEST(CompilerTest, InsertOneRow) {
+  const Table orders("orders");
+  const Insert insert = Insert(orders)
+                            .Values({{"customer_id", 7},
+                                     {"status", "new"},
+                                     {"note", std::nullopt},
+                                     {"created_at", sql::CurrentTimestamp()}})
+                            .Returning({orders.C("id")});
+  ExpectBoth(insert,
+             absl::StrCat(R"sql(INSERT INTO "orders" ("customer_id", "status", "note", )sql"
+                          R"sql("created_at") VALUES (?, ?, NULL, )sql",
+                          kSqliteNow, R"sql() RETURNING "orders"."id")sql"),
+             R"sql(INSERT INTO "orders" ("customer_id", "status", "note", "created_at") VALUES )sql"
+             R"sql(($1, $2, NULL, CURRENT_TIMESTAMP) RETURNING "orders"."id")sql",
+             {7, "new"});
+}
+
+TEST(CompilerTest, InsertManyRows) {
+  const Table t("t");
+  const std::string lite = R"sql(INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?))sql";
+  const std::string pg = R"sql(INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, $4))sql";
+  ExpectBoth(Insert(t).BulkValues({{{"a", 1}, {"b", "x"}}, {{"b", "y"}, {"a", 2}}}), lite, pg,
+             {1, "x", 2, "y"});
+  ExpectBoth(Insert(t).Values({{"a", 1}, {"b", "x"}}).Values({{"a", 2}, {"b", "y"}}), lite, pg,
+             {1, "x", 2, "y"});
+  ExpectBoth(Insert(t).Columns({"a", "b"}).Row(1, "x").Row(2, std::nullopt),
+             R"sql(INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, NULL))sql",
+             R"sql(INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, NULL))sql", {1, "x", 2});
+}
+
+TEST(CompilerTest, InsertFromSelectAndDefaultValues) {
+  const Table archive("archive");
+  const Table orders("orders");
+  ExpectBoth(
+      Insert(archive).FromSelect({"id", "total"}, Select({orders.C("id"), orders.C("total")})
+                                                      .From(orders)
+                                                      .Where(orders.C("status") == "old")),
+      R"sql(INSERT INTO "archive" ("id", "total") SELECT "orders"."id", "orders"."total" )sql"
+      R"sql(FROM "orders" WHERE "orders"."status" = ?)sql",
+      R"sql(INSERT INTO "archive" ("id", "total") SELECT "orders"."id", "orders"."total" )sql"
+      R"sql(FROM "orders" WHERE "orders"."status" = $1)sql",
+      {"old"});
+  ExpectBoth(Insert(archive), R"sql(INSERT INTO "archive" DEFAULT VALUES)sql",
+             R"sql(INSERT INTO "archive" DEFAULT VALUES)sql");
+  ExpectBoth(Insert(archive).Returning({archive.C("id")}),
+             R"sql(INSERT INTO "archive" DEFAULT VALUES RETURNING "archive"."id")sql",
+             R"sql(INSERT INTO "archive" DEFAULT VALUES RETURNING "archive"."id")sql");
+}
+
+TEST(CompilerTest, InsertRowWithoutAValueForAColumnIsAnError) {
+  const Table t("t");
+  ExpectErrorOnBoth(Insert(t).BulkValues({{{"a", 1}, {"b", 2}}, {{"a", 3}}}),
+                    absl::StatusCode::kInvalidArgument,
+                    HasSubstr("row 1 has no value for column b"));
+  ExpectErrorOnBoth(Insert(t).BulkValues({{{"a", 1}}, {{"a", 2}, {"b", 3}}}),
+                    absl::StatusCode::kInvalidArgument,
+                    HasSubstr("row 0 has no value for column b"));
+  ExpectErrorOnBoth(Insert(t).Columns({"a", "b"}).Row(1), absl::StatusCode::kInvalidArgument,
+                    HasSubstr("row 0 has 1 values for 2 columns"));
+}
+
+TEST(CompilerTest, OnConflictDoNothing) {
+  const Table t("t");
+  ExpectBoth(Insert(t).Values({{"name", "x"}}).OnConflict({"name"}),
+             R"sql(INSERT INTO "t" ("name") VALUES (?) ON CONFLICT ("name") DO NOTHING)sql",
+             R"sql(INSERT INTO "t" ("name") VALUES ($1) ON CONFLICT ("name") DO NOTHING)sql",
+             {"x"});
+  ExpectBoth(Insert(t).Values({{"name", "x"}}).OnConflict().DoNothing(),
+             R"sql(INSERT INTO "t" ("name") VALUES (?) ON CONFLICT DO NOTHING)sql",
+             R"sql(INSERT INTO "t" ("name") VALUES ($1) ON CONFLICT DO NOTHING)sql", {"x"});
+}
+
+TEST(CompilerTest, OnConflictDoUpdate) {
+  const Table counters("counters");
+  const Insert upsert = Insert(counters)
+                            .Values({{"name", "home"}, {"hits", 1}})
+                            .OnConflict({"name"})
+                            .DoUpdate({{"hits", counters.C("hits") + Excluded("hits")},
+                                       {"updated_at", sql::CurrentTimestamp()}},
+                                      counters.C("locked") == false)
+                            .Returning({counters.C("hits")});
+  ExpectBoth(
+      upsert,
+      absl::StrCat(R"sql(INSERT INTO "counters" ("name", "hits") VALUES (?, ?) ON CONFLICT )sql"
+                   R"sql(("name") DO UPDATE SET "hits" = "counters"."hits" + )sql"
+                   R"sql(excluded."hits", "updated_at" = )sql",
+                   kSqliteNow,
+                   R"sql( WHERE "counters"."locked" = ? RETURNING "counters"."hits")sql"),
+      R"sql(INSERT INTO "counters" ("name", "hits") VALUES ($1, $2) ON CONFLICT ("name") )sql"
+      R"sql(DO UPDATE SET "hits" = "counters"."hits" + excluded."hits", "updated_at" = )sql"
+      R"sql(CURRENT_TIMESTAMP WHERE "counters"."locked" = $3 RETURNING "counters"."hits")sql",
+      {"home", 1, false});
+  ExpectErrorOnBoth(Insert(counters).Values({{"name", "x"}}).OnConflict().DoUpdate({{"hits", 1}}),
+                    absl::StatusCode::kInvalidArgument, HasSubstr("needs conflict columns"));
+}
+
+TEST(CompilerTest, UpsertFromSelectGetsAWhereOnSqlite) {
+  const Table counters("counters");
+  const Table orders("orders");
+  const Select statuses = Select({orders.C("status")}).From(orders);
+  ExpectBoth(
+      Insert(counters).FromSelect({"name"}, statuses).OnConflict().DoNothing(),
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" WHERE )sql"
+      R"sql(true ON CONFLICT DO NOTHING)sql",
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" ON )sql"
+      R"sql(CONFLICT DO NOTHING)sql");
+  ExpectBoth(
+      Insert(counters)
+          .FromSelect({"name"}, statuses.GroupBy(orders.C("status")))
+          .OnConflict({"name"}),
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" WHERE )sql"
+      R"sql(true GROUP BY "orders"."status" ON CONFLICT ("name") DO NOTHING)sql",
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" GROUP )sql"
+      R"sql(BY "orders"."status" ON CONFLICT ("name") DO NOTHING)sql");
+  ExpectBoth(
+      Insert(counters)
+          .FromSelect({"name"}, statuses.Where(orders.C("total") > 0))
+          .OnConflict({"name"}),
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" WHERE )sql"
+      R"sql("orders"."total" > ? ON CONFLICT ("name") DO NOTHING)sql",
+      R"sql(INSERT INTO "counters" ("name") SELECT "orders"."status" FROM "orders" WHERE )sql"
+      R"sql("orders"."total" > $1 ON CONFLICT ("name") DO NOTHING)sql",
+      {0});
+}
+
+// SQLite cannot parse `... FROM "archive" ON CONFLICT`: it reads ON as a join
+// constraint (near "DO": syntax error). The compound needs a WHERE as well.
+TEST(CompilerTest, UpsertFromCompoundSelectParsesOnSqlite) {
+  const Table counters("counters");
+  const Table orders("orders");
+  const Table archive("archive");
+  const Select statuses =
+      Select({orders.C("status")}).From(orders).Union(Select({archive.C("status")}).From(archive));
+  ExpectBoth(
+      Insert(counters).FromSelect({"name"}, statuses).OnConflict().DoNothing(),
+      R"sql(INSERT INTO "counters" ("name") SELECT * FROM (SELECT "orders"."status" FROM )sql"
+      R"sql("orders" UNION SELECT "archive"."status" FROM "archive") AS "duo_rows" WHERE true ON )sql"
+      R"sql(CONFLICT DO NOTHING)sql",
+      R"sql(INSERT INTO "counters" ("name") (SELECT "orders"."status" FROM "orders") )sql"
+      R"sql(UNION (SELECT "archive"."status" FROM "archive") ON CONFLICT DO NOTHING)sql");
+}
+
+// ---- UPDATE and DELETE ------------------------------------------------------
+
+TEST(CompilerTest, UpdateSetWhereReturning) {
+  const Table orders("orders");
+  const Update update = Update(orders)
+                            .Set("status", "shipped")
+                            .Set("total", orders.C("total") * 2)
+                            .Where(orders.C("id") == 7)
+                            .Where(orders.C("status") != "cancelled")
+                            .Returning({orders.C("id"), orders.C("status").Label("new_status")});
+  ExpectBoth(update,
+             R"sql(UPDATE "orders" SET "status" = ?, "total" = "orders"."total" * ? WHERE )sql"
+             R"sql("orders"."id" = ? AND "orders"."status" <> ? RETURNING "orders"."id", )sql"
+             R"sql("orders"."status" AS "new_status")sql",
+             R"sql(UPDATE "orders" SET "status" = $1, "total" = "orders"."total" * $2 WHERE )sql"
+             R"sql("orders"."id" = $3 AND "orders"."status" <> $4 RETURNING "orders"."id", )sql"
+             R"sql("orders"."status" AS "new_status")sql",
+             {"shipped", 2, 7, "cancelled"});
+}
+
+TEST(CompilerTest, UpdateFrom) {
+  const Table orders("orders");
+  const Table totals("totals");
+  const Update update = Update(orders)
+                            .Set({{"total", totals.C("sum")}, {"note", std::nullopt}})
+                            .From(totals)
+                            .Where(totals.C("order_id") == orders.C("id"));
+  const std::string sql =
+      R"sql(UPDATE "orders" SET "total" = "totals"."sum", "note" = NULL FROM "totals" WHERE )sql"
+      R"sql("totals"."order_id" = "orders"."id")sql";
+  ExpectBoth(update, sql, sql);
+}
+
+TEST(CompilerTest, UpdateWithoutSetIsAnError) {
+  ExpectErrorOnBoth(Update(Table("orders")).Where(Table("orders").C("id") == 1),
+                    absl::StatusCode::kInvalidArgument, HasSubstr("UPDATE orders sets no column"));
+}
+
+TEST(CompilerTest, DeleteWhereReturning) {
+  const Table orders("orders");
+  ExpectBoth(Delete(orders)
+                 .Where(orders.C("status") == "cancelled")
+                 .Where(orders.C("total") < 1)
+                 .Returning({orders.C("id"), sql::Star()}),
+             R"sql(DELETE FROM "orders" WHERE "orders"."status" = ? AND "orders"."total" < ? )sql"
+             R"sql(RETURNING "orders"."id", *)sql",
+             R"sql(DELETE FROM "orders" WHERE "orders"."status" = $1 AND "orders"."total" < $2 )sql"
+             R"sql(RETURNING "orders"."id", *)sql",
+             {"cancelled", 1});
+  ExpectBoth(Delete(orders), R"sql(DELETE FROM "orders")sql", R"sql(DELETE FROM "orders")sql");
+}
+
+// ---- Text -------------------------------------------------------------------
+
+TEST(CompilerTest, TextBindsNamedParameters) {
+  const Text text =
+      Text(
+          "SELECT id FROM orders WHERE total > :min AND status = :status AND note <> ':min' "
+          "AND total::text <> :min AND \"a:b\" = 1")
+          .Bind("min", 100)
+          .Bind("status", "paid");
+  ExpectBoth(text,
+             "SELECT id FROM orders WHERE total > ? AND status = ? AND note <> ':min' AND "
+             "total::text <> ? AND \"a:b\" = 1",
+             "SELECT id FROM orders WHERE total > $1 AND status = $2 AND note <> ':min' AND "
+             "total::text <> $3 AND \"a:b\" = 1",
+             {100, "paid", 100});
+  ExpectBoth(Text("SELECT :n::int, 'it''s :n'").Bind("n", 5), "SELECT ?::int, 'it''s :n'",
+             "SELECT $1::int, 'it''s :n'", {5});
+  ExpectBoth(
+      Text("UPDATE t SET note = :note WHERE id = :id").Bind("note", std::nullopt).Bind("id", 3),
+      "UPDATE t SET note = NULL WHERE id = ?", "UPDATE t SET note = NULL WHERE id = $1", {3});
+}
+
+TEST(CompilerTest, TextParameterErrorsNameTheParameter) {
+  ExpectErrorOnBoth(Text("SELECT * FROM t WHERE a = :a AND b = :b").Bind("a", 1),
+                    absl::StatusCode::kInvalidArgument,
+                    HasSubstr("Text parameter :b has no bound value"));
+  ExpectErrorOnBoth(Text("SELECT * FROM t WHERE a = :a").Bind("a", 1).Bind("typo", 2),
+                    absl::StatusCode::kInvalidArgument,
+                    HasSubstr("binds :typo, which the SQL does not contain"));
+}
+
+TEST(CompilerTest, TextAsAnExpression) {
+  const Table orders("orders");
+  const Text long_note = Text("length(note) > :n").Bind("n", 3);
+  ExpectBoth(Select({orders.C("id")}).From(orders).Where(long_note),
+             R"sql(SELECT "orders"."id" FROM "orders" WHERE length(note) > ?)sql",
+             R"sql(SELECT "orders"."id" FROM "orders" WHERE length(note) > $1)sql", {3});
+  ExpectBoth(
+      Select({orders.C("id")}).From(orders).Where(long_note).Where(orders.C("status") == "paid"),
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE (length(note) > ?) AND )sql"
+      R"sql("orders"."status" = ?)sql",
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE (length(note) > $1) AND )sql"
+      R"sql("orders"."status" = $2)sql",
+      {3, "paid"});
+  ExpectWhere(long_note || !long_note, "(length(note) > ?) OR NOT (length(note) > ?)",
+              "(length(note) > $1) OR NOT (length(note) > $2)", {3, 3});
+}
+
+// ---- Values, types and injection --------------------------------------------
+
+TEST(CompilerTest, StatementsAreValues) {
+  const Table orders("orders");
+  const Select base = Select({orders.C("id")}).From(orders).Where(orders.C("status") == "paid");
+  const std::string base_lite =
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = ?)sql";
+  const std::string base_pg =
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = $1)sql";
+  ExpectBoth(base, base_lite, base_pg, {"paid"});
+  const Select derived = base.Where(orders.C("total") > 100).OrderBy(orders.C("id")).Limit(5);
+  ExpectBoth(derived,
+             base_lite + R"sql( AND "orders"."total" > ? ORDER BY "orders"."id" LIMIT ?)sql",
+             base_pg + R"sql( AND "orders"."total" > $2 ORDER BY "orders"."id" LIMIT $3)sql",
+             {"paid", 100, 5});
+  ExpectBoth(base, base_lite, base_pg, {"paid"});
+
+  const Update update = Update(orders).Set("status", "x");
+  const Update narrowed = update.Where(orders.C("id") == 1);
+  ExpectBoth(narrowed, R"sql(UPDATE "orders" SET "status" = ? WHERE "orders"."id" = ?)sql",
+             R"sql(UPDATE "orders" SET "status" = $1 WHERE "orders"."id" = $2)sql", {"x", 1});
+  ExpectBoth(update, R"sql(UPDATE "orders" SET "status" = ?)sql",
+             R"sql(UPDATE "orders" SET "status" = $1)sql", {"x"});
+
+  const Insert insert = Insert(orders).Values({{"status", "x"}});
+  const Insert returning = insert.Returning({orders.C("id")});
+  ExpectBoth(returning,
+             R"sql(INSERT INTO "orders" ("status") VALUES (?) RETURNING "orders"."id")sql",
+             R"sql(INSERT INTO "orders" ("status") VALUES ($1) RETURNING "orders"."id")sql", {"x"});
+  ExpectBoth(insert, R"sql(INSERT INTO "orders" ("status") VALUES (?))sql",
+             R"sql(INSERT INTO "orders" ("status") VALUES ($1))sql", {"x"});
+}
+
+template <typename Column>
+constexpr bool kComparesWithInteger = requires(const Column& column) {
+  column == 7;
+};
+template <typename Column>
+constexpr bool kComparesWithText = requires(const Column& column) {
+  column == "seven";
+};
+template <typename Column>
+constexpr bool kHasLike = requires(const Column& column) {
+  column.Like("a%");
+};
+
+TEST(CompilerTest, OperandTypesAreCheckedAtCompileTime) {
+  const Table orders("orders");
+  using Id = decltype(orders.Col<int64_t>("id"));
+  using Status = decltype(orders.Col<std::string>("status"));
+  static_assert(kComparesWithInteger<Id>);
+  static_assert(!kComparesWithText<Id>);
+  static_assert(kComparesWithText<Status>);
+  static_assert(!kComparesWithInteger<Status>);
+  static_assert(kHasLike<Status>);
+  static_assert(!kHasLike<Id>);
+  static_assert(kComparesWithText<Expr> && kComparesWithInteger<Expr>);
+  ExpectBoth(Select().From(orders).Where(orders.Col<int64_t>("id") == 7),
+             R"sql(SELECT * FROM "orders" WHERE "orders"."id" = ?)sql",
+             R"sql(SELECT * FROM "orders" WHERE "orders"."id" = $1)sql", {7});
+}
+
+TEST(CompilerTest, ValuesThatLookLikeSqlOnlyReachTheParameters) {
+  const std::string payload = "'; DROP TABLE orders; --";
+  const Table orders("orders");
+  const auto status = orders.Col<std::string>("status");
+  const std::vector<Statement> statements = {
+      Select().From(orders).Where(status == payload),
+      Select().From(orders).Where(status.Like("%" + sql::EscapeLike(payload) + "%")),
+      Select().From(orders).Where(status.ILike(payload) || status.Matches(payload, true)),
+      Insert(orders).Values({{"status", payload}}),
+      Update(orders).Set("status", payload).Where(orders.C("note") == payload),
+      Delete(orders).Where(status.In({payload})),
+      Text("SELECT * FROM orders WHERE status = :s").Bind("s", payload),
+  };
+  for (const Dialect* dialect : {&Lite(), &Pg()}) {
+    for (const Statement& statement : statements) {
+      const absl::StatusOr<CompiledStatement> compiled = dialect->Compile(statement);
+      ASSERT_TRUE(compiled.ok()) << compiled.status();
+      EXPECT_THAT(compiled->sql, Not(HasSubstr("DROP"))) << compiled->sql;
+      bool bound = false;
+      for (const Value& param : compiled->params) {
+        bound |= param.kind() == Value::Kind::kText &&
+                 absl::StrContains(param.as_text(), "DROP TABLE orders; --");
+      }
+      EXPECT_TRUE(bound) << dialect->name() << ": " << compiled->sql;
+    }
+  }
+}
+
+// ---- DebugSql ---------------------------------------------------------------
+
+TEST(CompilerTest, DebugSqlInlinesValues) {
+  const Table t("t");
+  const Select select = Select().From(t).Where(t.C("name") == "it's" && t.C("n") > 2 &&
+                                               t.C("x") == 2.5 && t.C("ok") == true);
+  const std::string debug =
+      R"sql(SELECT * FROM "t" WHERE "t"."name" = 'it''s' AND "t"."n" > 2 AND "t"."x" = 2.5 AND )sql"
+      R"sql("t"."ok" = TRUE)sql";
+  for (const Dialect* dialect : {&Lite(), &Pg()}) {
+    const absl::StatusOr<CompiledStatement> compiled = dialect->Compile(select);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    EXPECT_EQ(dialect->DebugSql(*compiled), debug) << dialect->name();
+  }
+  const absl::StatusOr<CompiledStatement> many = Pg().Compile(
+      Select().From(t).Where(t.Col<int64_t>("id").In({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})));
+  ASSERT_TRUE(many.ok()) << many.status();
+  EXPECT_EQ(Pg().DebugSql(*many),
+            R"sql(SELECT * FROM "t" WHERE "t"."id" IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))sql");
+}
+
+TEST(CompilerTest, DebugSqlLeavesQuotedTextAlone) {
+  const absl::StatusOr<CompiledStatement> regex = Lite().Compile(
+      Select().From(Table("t")).Where(Table("t").Col<std::string>("name").Matches("^a?", true)));
+  ASSERT_TRUE(regex.ok()) << regex.status();
+  EXPECT_EQ(Lite().DebugSql(*regex),
+            R"sql(SELECT * FROM "t" WHERE "t"."name" REGEXP ('(?i)' || '^a?'))sql");
+  EXPECT_EQ(Lite().DebugSql({R"sql(SELECT '?', "a?", ? WHERE x = ?)sql", {"it's", 2}}),
+            R"sql(SELECT '?', "a?", 'it''s' WHERE x = 2)sql");
+  EXPECT_EQ(Pg().DebugSql({"SELECT $2, $1, '$1'", {1, 2}}), "SELECT 2, 1, '$1'");
+}
+
+// `?` is a PostgreSQL operator (jsonb key exists), not a placeholder there.
+TEST(CompilerTest, PostgresDebugSqlLeavesQuestionMarkOperatorsAlone) {
+  const Text has_key = Text("SELECT id FROM docs WHERE body ? :key").Bind("key", "a");
+  ExpectSql(has_key, Pg(), "SELECT id FROM docs WHERE body ? $1", {"a"});
+  const absl::StatusOr<CompiledStatement> compiled = Pg().Compile(has_key);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_EQ(Pg().DebugSql(*compiled), "SELECT id FROM docs WHERE body ? 'a'");
+}
+
+// ---- StatementCache ---------------------------------------------------------
+
+Select OrdersAbove(double total, const std::string& status) {
+  const Table orders("orders");
+  return Select({orders.C("id")})
+      .From(orders)
+      .Where(orders.Col<double>("total") > total && orders.Col<std::string>("status") == status);
+}
+
+TEST(StatementCacheTest, SameShapeSharesTheSqlAndBindsItsOwnValues) {
+  StatementCache cache;
+  const std::string pg =
+      R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."total" > $1 AND )sql"
+      R"sql("orders"."status" = $2)sql";
+  const absl::StatusOr<CompiledStatement> first = cache.Compile(Pg(), OrdersAbove(10, "paid"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->sql, pg);
+  EXPECT_TRUE(first->params == (std::vector<Value>{10.0, "paid"})) << DebugValues(first->params);
+  EXPECT_EQ(cache.stats().misses, 1);
+  EXPECT_EQ(cache.stats().hits, 0);
+
+  const absl::StatusOr<CompiledStatement> second = cache.Compile(Pg(), OrdersAbove(20, "new"));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->sql, pg);
+  EXPECT_TRUE(second->params == (std::vector<Value>{20.0, "new"})) << DebugValues(second->params);
+  const absl::StatusOr<CompiledStatement> third = cache.Compile(Pg(), OrdersAbove(30, "old"));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(third->params == (std::vector<Value>{30.0, "old"})) << DebugValues(third->params);
+  EXPECT_EQ(cache.stats().misses, 1);
+  EXPECT_EQ(cache.stats().hits, 2);
+  EXPECT_EQ(cache.stats().entries, 1u);
+}
+
+TEST(StatementCacheTest, DifferentShapesAndDialectsAreDifferentEntries) {
+  StatementCache cache;
+  ASSERT_TRUE(cache.Compile(Pg(), OrdersAbove(10, "paid")).ok());
+  const absl::StatusOr<CompiledStatement> limited =
+      cache.Compile(Pg(), OrdersAbove(10, "paid").Limit(3));
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  EXPECT_THAT(limited->sql, EndsWith("LIMIT $3"));
+  EXPECT_EQ(cache.stats().entries, 2u);
+
+  const absl::StatusOr<CompiledStatement> lite = cache.Compile(Lite(), OrdersAbove(10, "paid"));
+  ASSERT_TRUE(lite.ok()) << lite.status();
+  EXPECT_EQ(lite->sql, R"sql(SELECT "orders"."id" FROM "orders" WHERE "orders"."total" > ? AND )sql"
+                       R"sql("orders"."status" = ?)sql");
+  EXPECT_TRUE(lite->params == (std::vector<Value>{10.0, "paid"})) << DebugValues(lite->params);
+  EXPECT_EQ(cache.stats().entries, 3u);
+  EXPECT_EQ(cache.stats().misses, 3);
+  EXPECT_EQ(cache.stats().hits, 0);
+
+  const Table orders("orders");
+  const Select latest = Select().DistinctOn({orders.C("customer_id")}).From(orders);
+  EXPECT_EQ(cache.Compile(Lite(), latest).status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(cache.stats().entries, 3u);
+}
+
+TEST(StatementCacheTest, CachedCompilationMatchesDirectCompilation) {
+  const Table orders("orders");
+  const Table archive("archive");
+  const Table counters("counters");
+  const std::vector<std::function<Statement(int)>> builders = {
+      [&](int n) {
+        return Select({orders.C("id")})
+            .From(orders)
+            .Where(orders.C("n") == n)
+            .UnionAll(Select({archive.C("id")}).From(archive).OrderBy(archive.C("id")).Limit(n + 1))
+            .Offset(n + 2);
+      },
+      [&](int n) {
+        return Insert(counters)
+            .FromSelect({"name"}, Select({orders.C("status")}).From(orders))
+            .OnConflict({"name"})
+            .DoUpdate({{"hits", counters.C("hits") + n}}, counters.C("hits") < n + 1);
+      },
+      [&](int n) { return Text("SELECT :a, :b, :a").Bind("a", n).Bind("b", n + 1); },
+      [&](int n) {
+        return Select({func::Lag(orders.C("total"), n).Over(Window().OrderBy(orders.C("id")))})
+            .From(orders)
+            .Where(orders.C("x") == n + 1);
+      },
+  };
+  for (const Dialect* dialect : {&Lite(), &Pg()}) {
+    StatementCache cache;
+    for (const auto& build : builders) {
+      ASSERT_TRUE(cache.Compile(*dialect, build(1)).ok());
+      const absl::StatusOr<CompiledStatement> cached = cache.Compile(*dialect, build(10));
+      const absl::StatusOr<CompiledStatement> direct = dialect->Compile(build(10));
+      ASSERT_TRUE(cached.ok() && direct.ok()) << cached.status() << direct.status();
+      EXPECT_EQ(cached->sql, direct->sql);
+      EXPECT_TRUE(cached->params == direct->params)
+          << dialect->name() << ": " << direct->sql << ": got " << DebugValues(cached->params)
+          << ", want " << DebugValues(direct->params);
+    }
+    EXPECT_EQ(cache.stats().hits, static_cast<int64_t>(builders.size()));
+  }
+}
+
+// One Expr used twice puts one parameter node at two places. A statement of
+// the same shape built from two distinct values must still get both values.
+TEST(StatementCacheTest, ReusedParameterDoesNotBindAnotherStatementsValuesTwice) {
+  const Table t("t");
+  const Expr shared = sql::Param(5);
+  const Select reused = Select().From(t).Where(t.C("a") == shared || t.C("b") == shared);
+  const Select distinct = Select().From(t).Where(t.C("a") == 6 || t.C("b") == 7);
+  StatementCache cache;
+  const absl::StatusOr<CompiledStatement> first = cache.Compile(Pg(), reused);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->params == (std::vector<Value>{5, 5})) << DebugValues(first->params);
+  const absl::StatusOr<CompiledStatement> second = cache.Compile(Pg(), distinct);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->sql, R"sql(SELECT * FROM "t" WHERE "t"."a" = $1 OR "t"."b" = $2)sql");
+  EXPECT_TRUE(second->params == (std::vector<Value>{6, 7})) << DebugValues(second->params);
+}
+
+}  // namespace
+}  // namespace duo::dialect
