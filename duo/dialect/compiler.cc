@@ -500,15 +500,7 @@ void SqlWriter::WriteFromItem(const sql::FromItem& item, const sql::SelectData* 
 }
 
 void SqlWriter::WriteTable(const sql::Table& table) {
-  if (!table.schema().empty()) {
-    WriteIdentifier(table.schema());
-    Write(".");
-  }
-  WriteIdentifier(table.name());
-  if (!table.alias().empty()) {
-    Write(" AS ");
-    WriteIdentifier(table.alias());
-  }
+  WriteFromItem(sql::FromItem(table), /*hints_from=*/nullptr);
 }
 
 void SqlWriter::WriteCtes(const std::vector<sql::CteData>& ctes) {
@@ -571,17 +563,7 @@ void SqlWriter::WriteSimpleSelect(const sql::SelectData& select) {
   if (select.columns.empty()) {
     Write("*");
   } else {
-    for (size_t i = 0; i < select.columns.size(); ++i) {
-      if (i > 0) Write(", ");
-      const Expr& column = select.columns[i];
-      if (!column.empty() && column.node().kind == ExprKind::kLabel) {
-        WriteExpr(column.node().args[0]);
-        Write(" AS ");
-        WriteIdentifier(column.node().name);
-      } else {
-        WriteExpr(column);
-      }
-    }
+    WriteOutputList(select.columns);
   }
   if (!select.from.empty()) {
     Write(" FROM ");
@@ -640,9 +622,7 @@ void SqlWriter::WriteCompound(const sql::SelectData& select) {
   }
 }
 
-void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
-  if (exprs.empty()) return;
-  Write(" RETURNING ");
+void SqlWriter::WriteOutputList(const std::vector<Expr>& exprs) {
   for (size_t i = 0; i < exprs.size(); ++i) {
     if (i > 0) Write(", ");
     const Expr& e = exprs[i];
@@ -654,6 +634,12 @@ void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
       WriteExpr(e);
     }
   }
+}
+
+void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
+  if (exprs.empty()) return;
+  Write(" RETURNING ");
+  WriteOutputList(exprs);
 }
 
 void SqlWriter::WriteInsert(const sql::InsertData& insert) {

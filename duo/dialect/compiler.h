@@ -101,6 +101,8 @@ class SqlWriter {
   void WriteCompound(const sql::SelectData& select);
   void WriteCtes(const std::vector<sql::CteData>& ctes);
   void WriteLimit(const sql::SelectData& select);
+  // Result columns: `expr AS "label"` for labelled expressions.
+  void WriteOutputList(const std::vector<sql::Expr>& exprs);
   void WriteReturning(const std::vector<sql::Expr>& exprs);
   void WriteInsert(const sql::InsertData& insert);
   void WriteUpdate(const sql::UpdateData& update);

@@ -153,14 +153,16 @@ std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOpt
 
 absl::StatusOr<Database> Database::Open(absl::string_view url, DatabaseOptions options) {
   DUO_ASSIGN_OR_RETURN(engine::DatabaseUrl parsed, engine::DatabaseUrl::Parse(url));
-  auto state = std::make_shared<DatabaseState>(std::move(parsed), std::move(options));
-  DUO_RETURN_IF_ERROR(state->Init());
-  return Database(std::move(state));
+  return Open(std::move(parsed), std::move(options));
 }
 
 absl::StatusOr<Database> Database::FromEnvironment(DatabaseOptions options) {
   DUO_ASSIGN_OR_RETURN(engine::DatabaseUrl parsed, engine::DatabaseUrl::FromEnvironment());
-  auto state = std::make_shared<DatabaseState>(std::move(parsed), std::move(options));
+  return Open(std::move(parsed), std::move(options));
+}
+
+absl::StatusOr<Database> Database::Open(engine::DatabaseUrl url, DatabaseOptions options) {
+  auto state = std::make_shared<DatabaseState>(std::move(url), std::move(options));
   DUO_RETURN_IF_ERROR(state->Init());
   return Database(std::move(state));
 }

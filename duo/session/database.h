@@ -47,6 +47,7 @@
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
 #include "duo/engine/pool.h"
+#include "duo/engine/url.h"
 #include "duo/session/result.h"
 #include "duo/sql/statement.h"
 
@@ -135,6 +136,7 @@ class Database {
  private:
   explicit Database(std::shared_ptr<session_internal::DatabaseState> state)
       : state_(std::move(state)) {}
+  static absl::StatusOr<Database> Open(engine::DatabaseUrl url, DatabaseOptions options);
 
   std::shared_ptr<session_internal::DatabaseState> state_;
 };
