@@ -187,6 +187,16 @@ absl::StatusOr<Result> Database::Execute(const sql::Statement& statement) const 
   return session.Execute(statement);
 }
 
+absl::Status Database::Read(const sql::Statement& statement,
+                            absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                            engine::RunMode mode) const {
+  if (Session* current = CurrentSession(); current != nullptr) {
+    return current->Read(statement, read, mode);
+  }
+  DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
+  return session.Read(statement, read, mode);
+}
+
 absl::StatusOr<Session> Database::StandaloneSession() const {
   DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection, state_->pool().Acquire());
   return Session(state_, std::move(connection));
@@ -234,6 +244,7 @@ Session& Session::operator=(Session&& other) noexcept {
     connection_ = std::move(other.connection_);
     savepoints_created_ = other.savepoints_created_;
     read_only_ = other.read_only_;
+    identity_map_ = std::move(other.identity_map_);
   }
   return *this;
 }
@@ -270,6 +281,13 @@ absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Stream(const sql::State
   return Run(statement, engine::RunMode::kStreaming);
 }
 
+absl::Status Session::Read(const sql::Statement& statement,
+                           absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                           engine::RunMode mode) {
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor, Run(statement, mode));
+  return read(*cursor);
+}
+
 absl::Status Session::Script(absl::string_view sql) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
   const absl::Time start = absl::Now();
@@ -292,6 +310,7 @@ absl::Status Session::Begin(TransactionOptions options) {
 
 absl::Status Session::Commit() {
   if (!in_transaction()) return absl::FailedPreconditionError("Commit: no transaction is open");
+  identity_map_.Clear();
   absl::Status status = Script("COMMIT");
   if (read_only_) {
     Script("PRAGMA query_only = OFF").IgnoreError();
@@ -302,6 +321,7 @@ absl::Status Session::Commit() {
 
 absl::Status Session::Rollback() {
   if (!in_transaction()) return absl::FailedPreconditionError("Rollback: no transaction is open");
+  identity_map_.Clear();
   absl::Status status = Script("ROLLBACK");
   if (read_only_) {
     Script("PRAGMA query_only = OFF").IgnoreError();
@@ -320,7 +340,9 @@ absl::Status Session::RunNested(absl::FunctionRef<absl::Status(Session&)> body) 
   // rolls everything back as the exception passes it.
   absl::Status status = body(*this);
   if (status.ok()) return Script(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
-  // Undo only the nested part; the outer transaction goes on.
+  // Undo only the nested part; the outer transaction goes on. Objects
+  // loaded or saved inside it may now differ from their rows.
+  identity_map_.Clear();
   absl::Status undone = Script(absl::StrCat("ROLLBACK TO SAVEPOINT ", savepoint));
   if (undone.ok()) undone = Script(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
   if (!undone.ok()) {

@@ -48,6 +48,7 @@
 #include "duo/engine/connection.h"
 #include "duo/engine/pool.h"
 #include "duo/engine/url.h"
+#include "duo/session/identity_map.h"
 #include "duo/session/result.h"
 #include "duo/sql/statement.h"
 
@@ -123,6 +124,13 @@ class Database {
   // Transaction), else on its own.
   absl::StatusOr<Result> Execute(const sql::Statement& statement) const;
 
+  // Runs `statement` like Execute and hands its cursor, before the first
+  // row, to `read`, which reads the rows in place (no copy into a Result).
+  // The cursor is valid only during the call.
+  absl::Status Read(const sql::Statement& statement,
+                    absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                    engine::RunMode mode = engine::RunMode::kBuffered) const;
+
   absl::Status Transaction(absl::FunctionRef<absl::Status(Session&)> body,
                            TransactionOptions options = {}) const;
 
@@ -154,6 +162,14 @@ class Session {
   // Runs `statement` and streams its rows in constant memory. Destroy the
   // cursor before the session's next call.
   absl::StatusOr<std::unique_ptr<engine::Cursor>> Stream(const sql::Statement& statement);
+  // Runs `statement` and hands its cursor to `read` (see Database::Read).
+  absl::Status Read(const sql::Statement& statement,
+                    absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                    engine::RunMode mode = engine::RunMode::kBuffered);
+
+  // Runs SQL without parameters or result rows: DDL, or several statements
+  // separated by ';'. Never build it from user input: nothing is bound.
+  absl::Status ExecuteScript(absl::string_view sql) { return Script(sql); }
 
   absl::Status Begin(TransactionOptions options = {});
   absl::Status Commit();
@@ -161,6 +177,10 @@ class Session {
   bool in_transaction() const;
 
   const dialect::Dialect& dialect() const;
+
+  // The objects the ORM loaded in this session's transaction; emptied when
+  // a transaction or savepoint ends.
+  IdentityMap& identity_map() { return identity_map_; }
 
  private:
   friend class Database;
@@ -177,6 +197,7 @@ class Session {
   engine::PooledConnection connection_;
   int savepoints_created_ = 0;
   bool read_only_ = false;
+  IdentityMap identity_map_;
 };
 
 }  // namespace duo

@@ -54,6 +54,16 @@ Insert Insert::AddRow(std::vector<Expr> values) const {
   return Modify([&](InsertData& d) { d.rows.push_back(std::move(values)); });
 }
 
+Insert Insert::AddRows(std::vector<std::vector<Expr>> rows) const {
+  return Modify([&](InsertData& d) {
+    if (d.rows.empty()) {
+      d.rows = std::move(rows);
+    } else {
+      for (std::vector<Expr>& row : rows) d.rows.push_back(std::move(row));
+    }
+  });
+}
+
 Insert Insert::FromSelect(std::vector<std::string> columns, const Select& query) const {
   return Modify([&](InsertData& d) {
     d.columns = std::move(columns);

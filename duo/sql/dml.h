@@ -72,6 +72,8 @@ class Insert {
     return AddRow({AsExpr(std::forward<V>(values))...});
   }
   [[nodiscard]] Insert AddRow(std::vector<Expr> values) const;
+  // Many rows at once, each positionally matching Columns().
+  [[nodiscard]] Insert AddRows(std::vector<std::vector<Expr>> rows) const;
   // INSERT INTO table (columns) SELECT ...
   [[nodiscard]] Insert FromSelect(std::vector<std::string> columns, const Select& query) const;
 

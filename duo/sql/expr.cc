@@ -277,6 +277,12 @@ Expr MakeRegex(Expr operand, Expr pattern, bool case_insensitive, bool negated) 
                         .args = {std::move(operand), std::move(pattern)}}));
 }
 
+Expr MakeTextMatch(const Expr& operand, absl::string_view text, bool any_before, bool any_after,
+                   bool case_insensitive) {
+  std::string pattern = absl::StrCat(any_before ? "%" : "", EscapeLike(text), any_after ? "%" : "");
+  return MakeLike(operand, Param(Value(std::move(pattern))), case_insensitive, /*negated=*/false);
+}
+
 std::string EscapeLike(absl::string_view text) {
   std::string escaped;
   escaped.reserve(text.size());

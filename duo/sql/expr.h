@@ -235,7 +235,50 @@ class TypedExpr : public Expr {
   template <typename P>
     requires IsTextType<T> && MatchesCategoryOf<T, P>
   TypedExpr<bool> Matches(P&& pattern, bool case_insensitive = false) const;
+
+  // Substring tests on literal text: `%`, `_` and `\` in `text` match
+  // themselves (the text is escaped and bound), so Contains("50%") finds
+  // "50%" and nothing else. The I-forms ignore case.
+  TypedExpr<bool> Contains(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, true, true, false);
+  }
+  TypedExpr<bool> IContains(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, true, true, true);
+  }
+  TypedExpr<bool> StartsWith(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, false, true, false);
+  }
+  TypedExpr<bool> IStartsWith(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, false, true, true);
+  }
+  TypedExpr<bool> EndsWith(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, true, false, false);
+  }
+  TypedExpr<bool> IEndsWith(absl::string_view text) const
+    requires IsTextType<T>
+  {
+    return TextMatch(text, true, false, true);
+  }
+
+ private:
+  TypedExpr<bool> TextMatch(absl::string_view text, bool any_before, bool any_after,
+                            bool case_insensitive) const;
 };
+
+// `operand LIKE pattern` where the pattern is `text` taken literally, with
+// `%` before and/or after it; what Contains, StartsWith and EndsWith build.
+Expr MakeTextMatch(const Expr& operand, absl::string_view text, bool any_before, bool any_after,
+                   bool case_insensitive);
 
 // Expression categories and conversions used by the operators.
 // Concepts rather than plain booleans, so that constrained specializations
@@ -636,6 +679,12 @@ template <typename L, typename H>
 TypedExpr<bool> TypedExpr<T>::Between(L&& low, H&& high) const {
   return ::duo::sql::Between(*this, std::forward<L>(low), std::forward<H>(high));
 }
+template <typename T>
+TypedExpr<bool> TypedExpr<T>::TextMatch(absl::string_view text, bool any_before, bool any_after,
+                                        bool case_insensitive) const {
+  return TypedExpr<bool>(MakeTextMatch(*this, text, any_before, any_after, case_insensitive));
+}
+
 template <typename T>
 template <typename P>
   requires IsTextType<T> && MatchesCategoryOf<T, P>

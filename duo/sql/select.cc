@@ -73,6 +73,13 @@ Select Select::Columns(std::vector<Expr> columns) && {
   });
 }
 
+Select Select::WithColumns(std::vector<Expr> columns) const& {
+  return Select(*this).WithColumns(std::move(columns));
+}
+Select Select::WithColumns(std::vector<Expr> columns) && {
+  return std::move(*this).Modify([&](SelectData& d) { d.columns = std::move(columns); });
+}
+
 Select Select::From(const FromItem& item) const& { return Select(*this).From(item); }
 Select Select::From(const FromItem& item) && {
   return std::move(*this).Modify([&](SelectData& d) { d.from.push_back(item); });

@@ -153,6 +153,10 @@ class Select {
   // Adds result columns.
   [[nodiscard]] Select Columns(std::vector<Expr> columns) const&;
   [[nodiscard]] Select Columns(std::vector<Expr> columns) &&;
+  // Replaces the result columns (an alchemized ORM query turned into a
+  // report, for instance).
+  [[nodiscard]] Select WithColumns(std::vector<Expr> columns) const&;
+  [[nodiscard]] Select WithColumns(std::vector<Expr> columns) &&;
   // Adds a FROM item; several are a cross product (use joins for ON).
   [[nodiscard]] Select From(const FromItem& item) const&;
   [[nodiscard]] Select From(const FromItem& item) &&;

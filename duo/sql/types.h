@@ -36,6 +36,7 @@ struct SqlType {
     kTimestamp,  // with time zone
     kDate,
     kJson,
+    kArray,   // PostgreSQL array of `element` (JSON text on SQLite)
     kCustom,  // `custom` spelled verbatim by every dialect
   };
 
@@ -44,6 +45,7 @@ struct SqlType {
   int precision = 0;
   int scale = 0;
   std::string custom;
+  Kind element = Kind::kUnspecified;  // kArray
 
   static SqlType Boolean() { return {Kind::kBoolean}; }
   static SqlType SmallInt() { return {Kind::kSmallInt}; }
@@ -63,12 +65,14 @@ struct SqlType {
   static SqlType Custom(std::string spelling) {
     return {Kind::kCustom, 0, 0, 0, std::move(spelling)};
   }
+  // An array of scalars of kind `element_kind` (not itself an array).
+  static SqlType Array(Kind element_kind) { return {Kind::kArray, 0, 0, 0, "", element_kind}; }
 
   friend bool operator==(const SqlType&, const SqlType&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const SqlType& type) {
     return H::combine(std::move(h), type.kind, type.length, type.precision, type.scale,
-                      type.custom);
+                      type.custom, type.element);
   }
 };
 

@@ -34,9 +34,10 @@ struct Blob {
 };
 
 // An exact decimal number carried as its digits, so that no binary floating
-// point ever rounds it: "-1234.5600". Construct with Parse.
+// point ever rounds it: "-1234.5600". Construct with Parse; zero by default.
 class Decimal {
  public:
+  Decimal() : digits_("0") {}
   // Accepts [+-]digits[.digits]; InvalidArgument otherwise.
   static absl::StatusOr<Decimal> Parse(absl::string_view text);
   const std::string& digits() const { return digits_; }

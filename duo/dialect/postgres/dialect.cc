@@ -32,6 +32,11 @@ class PostgresDialectImpl final : public Dialect {
       case Kind::kTimestamp: return "timestamp with time zone";
       case Kind::kDate: return "date";
       case Kind::kJson: return "jsonb";
+      case Kind::kArray: {
+        sql::SqlType element;
+        element.kind = type.element;
+        return absl::StrCat(TypeName(element), "[]");
+      }
       case Kind::kCustom: return type.custom;
     }
     return "";

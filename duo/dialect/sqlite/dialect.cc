@@ -38,6 +38,7 @@ class SqliteDialectImpl final : public Dialect {
       case Kind::kTimestamp: return "TIMESTAMP_TEXT";
       case Kind::kDate: return "DATE_TEXT";
       case Kind::kJson: return "JSON_TEXT";
+      case Kind::kArray: return "ARRAY_TEXT";  // a JSON array
       case Kind::kCustom: return type.custom;
     }
     return "";

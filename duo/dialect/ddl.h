@@ -1,0 +1,46 @@
+// DDL for table metadata: CREATE TABLE with its constraints, CREATE INDEX,
+// DROP TABLE, spelled for one dialect.
+//
+// Used by Models' CreateTables (tests, prototypes) and by duo-migrate.
+// DDL cannot bind parameters, so the expressions a TableDef carries
+// (server defaults, check constraints, partial index conditions) are
+// rendered with their values as SQL literals; they come from the program's
+// model declarations, never from user input.
+
+#ifndef DUO_DIALECT_DDL_H_
+#define DUO_DIALECT_DDL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "duo/dialect/compiler.h"
+#include "duo/sql/table.h"
+
+namespace duo::dialect {
+
+struct DdlOptions {
+  bool if_not_exists = false;
+};
+
+// CREATE TABLE, then one CREATE INDEX per index, in order.
+absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& dialect,
+                                                               const sql::TableDef& table,
+                                                               DdlOptions options = {});
+std::string DropTableStatement(const Dialect& dialect, const sql::TableDef& table,
+                               bool if_exists = false);
+absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect,
+                                                 const sql::TableDef& table,
+                                                 const sql::IndexDef& index,
+                                                 DdlOptions options = {});
+// "col" type [NOT NULL] [DEFAULT ...], as CREATE TABLE and ADD COLUMN write it.
+absl::StatusOr<std::string> ColumnDefinition(const Dialect& dialect, const sql::TableDef& table,
+                                             const sql::ColumnDef& column);
+// An expression with its values as literals (see above).
+absl::StatusOr<std::string> InlineExpr(const Dialect& dialect, const sql::Expr& expr);
+std::string QuoteIdentifier(absl::string_view name);
+std::string ReferentialActionSql(sql::ReferentialAction action);
+
+}  // namespace duo::dialect
+
+#endif  // DUO_DIALECT_DDL_H_

@@ -1,0 +1,116 @@
+#include "duo/model/json.h"
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "duo/base/status_macros.h"
+#include "duo/model/internal/column.h"
+
+namespace duo::model_internal {
+
+nlohmann::json TimeToJson(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+}
+
+nlohmann::json DayToJson(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+nlohmann::json BytesToJson(const std::string& bytes) { return absl::Base64Escape(bytes); }
+
+absl::Status JsonTypeError(absl::string_view field, const nlohmann::json& json,
+                           absl::string_view wanted) {
+  std::string shown = json.dump();
+  if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+  return absl::InvalidArgumentError(
+      absl::StrCat("field \"", field, "\" must be ", wanted, ", not ", shown));
+}
+
+absl::StatusOr<absl::Time> TimeFromJson(const nlohmann::json& json, absl::string_view field) {
+  if (!json.is_string()) return JsonTypeError(field, json, "an RFC 3339 timestamp string");
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, json.get<std::string>(), &time, &error)) {
+    return JsonTypeError(field, json, "an RFC 3339 timestamp string");
+  }
+  return time;
+}
+
+absl::StatusOr<absl::CivilDay> DayFromJson(const nlohmann::json& json, absl::string_view field) {
+  absl::CivilDay day;
+  if (!json.is_string() || !absl::ParseCivilTime(json.get<std::string>(), &day)) {
+    return JsonTypeError(field, json, "a date string YYYY-MM-DD");
+  }
+  return day;
+}
+
+absl::StatusOr<std::string> BytesFromJson(const nlohmann::json& json, absl::string_view field) {
+  std::string bytes;
+  if (!json.is_string() || !absl::Base64Unescape(json.get<std::string>(), &bytes)) {
+    return JsonTypeError(field, json, "a base64 string");
+  }
+  return bytes;
+}
+
+absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json,
+                                             absl::string_view field) {
+  if (json.is_string()) {
+    absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(json.get<std::string>());
+    if (decimal.ok()) return decimal;
+  } else if (json.is_number_integer()) {
+    return sql::Decimal::Parse(json.dump());
+  }
+  // A JSON float has already lost exactness; refuse it rather than round.
+  return JsonTypeError(field, json, "a decimal string (or an integer)");
+}
+
+nlohmann::json ObjectToJson(const ModelMeta& meta, const void* object) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const ColumnMeta& column : meta.columns()) {
+    json[column.name] = column.accessor->ToJson(object);
+  }
+  for (const RelationMeta& relation : meta.relations()) {
+    if (relation.accessor->Count(object) > 0) {
+      json[relation.name] = relation.accessor->ToJson(object);
+    }
+  }
+  return json;
+}
+
+namespace {
+
+absl::Status UnknownField(const ModelMeta& meta, absl::string_view field) {
+  return absl::InvalidArgumentError(absl::StrCat("field \"", field, "\" is not a column of ",
+                                                 meta.model_name(), "; its columns are: ",
+                                                 meta.ColumnNames()));
+}
+
+}  // namespace
+
+absl::Status ObjectFromJson(const ModelMeta& meta, void* object, const nlohmann::json& json) {
+  if (!json.is_object()) return JsonTypeError(meta.model_name(), json, "a JSON object");
+  for (const auto& [field, value] : json.items()) {
+    const ColumnMeta* column = meta.FindColumn(field);
+    if (column == nullptr) {
+      if (meta.FindRelation(field) != nullptr) continue;  // ToJson output round-trips
+      return UnknownField(meta, field);
+    }
+    DUO_RETURN_IF_ERROR(column->accessor->FromJson(object, value, field));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Payload> PayloadFromJson(const ModelMeta& meta, const nlohmann::json& json) {
+  if (!json.is_object()) return JsonTypeError(meta.model_name(), json, "a JSON object");
+  Payload payload;
+  for (const auto& [field, value] : json.items()) {
+    const ColumnMeta* column = meta.FindColumn(field);
+    if (column == nullptr) return UnknownField(meta, field);
+    DUO_ASSIGN_OR_RETURN(sql::Value converted, column->accessor->ValueFromJson(value, field));
+    payload.emplace_back(field, std::move(converted));
+  }
+  return payload;
+}
+
+}  // namespace duo::model_internal

@@ -1,0 +1,642 @@
+#include "duo/query/internal/core.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "duo/base/status_macros.h"
+#include "duo/sql/functions.h"
+#include "duo/sql/text.h"
+
+namespace duo::query_internal {
+namespace {
+
+using sql::Expr;
+using sql::Select;
+
+std::string JoinAlias(absl::string_view path) {
+  return absl::StrCat("duo_", absl::StrReplaceAll(path, {{".", "__"}}));
+}
+
+}  // namespace
+
+// A column of a model's table under `ref` (the table's name or an alias).
+Expr ColumnOf(absl::string_view ref, const ColumnMeta& column) {
+  return sql::ColumnRef(std::string(ref), column.name, column.type);
+}
+
+namespace {
+
+Expr Column(absl::string_view ref, absl::string_view name) {
+  return sql::ColumnRef(std::string(ref), std::string(name));
+}
+
+absl::Status UnknownRelation(const ModelMeta& meta, absl::string_view name,
+                             absl::string_view path) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(meta.model_name(), " has no relationship \"", name, "\" (in \"", path,
+                   "\"); its relationships are: ", meta.RelationNames()));
+}
+
+// The related rows of `relation` for the parent row `parent_ref`:
+// SELECT columns (1 when none) FROM the related table WHERE tied to the
+// parent. Many-to-many joins the association table in.
+Select RelatedSelect(const RelationMeta& relation, absl::string_view parent_ref,
+                     std::vector<Expr> columns) {
+  const ModelMeta& target = relation.target();
+  const std::string& table = target.table().name();
+  Select select = columns.empty() ? Select({sql::Param(1)}) : Select(std::move(columns));
+  switch (relation.kind) {
+    case RelationKind::kBelongsTo:
+      return std::move(select).From(target.table()).Where(
+          Column(table, relation.remote_column) == Column(parent_ref, relation.local_column));
+    case RelationKind::kHasMany:
+    case RelationKind::kHasOne:
+      return std::move(select).From(target.table()).Where(
+          Column(table, relation.remote_column) == Column(parent_ref, relation.local_column));
+    case RelationKind::kManyToMany: {
+      sql::Table through(relation.through_table);
+      return std::move(select)
+          .From(through)
+          .Join(target.table(), Column(table, relation.remote_column) ==
+                                    Column(relation.through_table, relation.through_remote))
+          .Where(Column(relation.through_table, relation.through_local) ==
+                 Column(parent_ref, relation.local_column));
+    }
+  }
+  return select;
+}
+
+// `column = value` for a path's final column, or IS NULL.
+absl::StatusOr<Expr> ColumnEquals(const ModelMeta& meta, absl::string_view ref,
+                                  absl::string_view name, const sql::Value& value) {
+  const ColumnMeta* column = meta.FindColumn(name);
+  if (column == nullptr) return meta.UnknownColumn(name);
+  if (!ValueFitsColumn(value, *column)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "FilterBy: value ", value.DebugString(), " does not suit column ", meta.model_name(),
+        ".", column->name, " (", meta.table().name(), ".", column->name, ")"));
+  }
+  if (value.is_null()) return ColumnOf(ref, *column).IsNull();
+  return Expr(ColumnOf(ref, *column) == sql::Param(value));
+}
+
+// The condition for `segments` (relations..., column) = value, starting
+// from rows of `meta` named `ref`; relationship hops become EXISTS.
+absl::StatusOr<Expr> PathCondition(const ModelMeta& meta, absl::string_view ref,
+                                   const std::vector<std::string>& segments, size_t at,
+                                   const sql::Value& value, absl::string_view path) {
+  if (at + 1 == segments.size()) return ColumnEquals(meta, ref, segments[at], value);
+  const RelationMeta* relation = meta.FindRelation(segments[at]);
+  if (relation == nullptr) return UnknownRelation(meta, segments[at], path);
+  const ModelMeta& target = relation->target();
+  DUO_ASSIGN_OR_RETURN(Expr inner, PathCondition(target, target.table().name(), segments, at + 1,
+                                                 value, path));
+  return Expr(sql::Exists(RelatedSelect(*relation, ref, {}).Where(inner)));
+}
+
+}  // namespace
+
+bool QueryState::filtered() const {
+  return !where.empty() || limit.has_value();
+}
+
+void Fail(QueryState& state, absl::Status status) {
+  if (state.error.ok()) state.error = std::move(status);
+}
+
+void AddFilterBy(QueryState& state, absl::string_view path, const sql::Value& value) {
+  if (path.empty()) return Fail(state, absl::InvalidArgumentError("FilterBy: empty column name"));
+  std::vector<std::string> segments = absl::StrSplit(path, '.');
+  for (const std::string& segment : segments) {
+    if (segment.empty()) {
+      return Fail(state, absl::InvalidArgumentError(
+                             absl::StrCat("FilterBy: malformed path \"", path, "\"")));
+    }
+  }
+  absl::StatusOr<Expr> condition =
+      PathCondition(*state.meta, state.meta->table().name(), segments, 0, value, path);
+  if (!condition.ok()) return Fail(state, condition.status());
+  state.where.push_back(*std::move(condition));
+}
+
+namespace {
+
+// Joins the to-one relationships along `relations` (a prefix of a path);
+// returns the model and alias the path ends at.
+absl::StatusOr<std::pair<const ModelMeta*, std::string>> JoinPath(
+    QueryState& state, const std::vector<std::string>& relations, absl::string_view path,
+    absl::string_view purpose) {
+  const ModelMeta* meta = state.meta;
+  std::string ref = meta->table().name();
+  std::string prefix;
+  for (const std::string& name : relations) {
+    const RelationMeta* relation = meta->FindRelation(name);
+    if (relation == nullptr) return UnknownRelation(*meta, name, path);
+    if (relation->to_many()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          purpose, " \"", path, "\": \"", name, "\" is a to-many relationship of ",
+          meta->model_name(), ", which has no single value per row; use Related(\"", name,
+          "\", {.aggregate = duo::Aggregate::kCount, ...}) to order by it"));
+    }
+    prefix = prefix.empty() ? name : absl::StrCat(prefix, ".", name);
+    if (std::find(state.joins.begin(), state.joins.end(), prefix) == state.joins.end()) {
+      state.joins.push_back(prefix);
+    }
+    meta = &relation->target();
+    ref = JoinAlias(prefix);
+  }
+  return std::make_pair(meta, ref);
+}
+
+}  // namespace
+
+void AddOrderBy(QueryState& state, absl::string_view key) {
+  bool descending = false;
+  if (!key.empty() && (key[0] == '-' || key[0] == '+')) {
+    descending = key[0] == '-';
+    key.remove_prefix(1);
+  }
+  std::vector<std::string> segments = absl::StrSplit(key, '.');
+  for (const std::string& segment : segments) {
+    if (segment.empty()) {
+      return Fail(state, absl::InvalidArgumentError(
+                             absl::StrCat("OrderBy: malformed key \"", key, "\"")));
+    }
+  }
+  const std::string column_name = segments.back();
+  segments.pop_back();
+  absl::StatusOr<std::pair<const ModelMeta*, std::string>> end =
+      JoinPath(state, segments, key, "OrderBy");
+  if (!end.ok()) return Fail(state, end.status());
+  const ColumnMeta* column = end->first->FindColumn(column_name);
+  if (column == nullptr) return Fail(state, end->first->UnknownColumn(column_name));
+  state.order.push_back(sql::OrderTerm(ColumnOf(end->second, *column), descending));
+}
+
+void AddRelated(QueryState& state, absl::string_view path, RelatedOptions options) {
+  std::vector<std::string> segments = absl::StrSplit(path, '.');
+  const ModelMeta* meta = state.meta;
+  const RelationMeta* first = nullptr;
+  for (const std::string& segment : segments) {
+    const RelationMeta* relation = meta->FindRelation(segment);
+    if (relation == nullptr) return Fail(state, UnknownRelation(*meta, segment, path));
+    if (first == nullptr) first = relation;
+    meta = &relation->target();
+  }
+  const bool filters = !options.where.empty() || options.aggregate != Aggregate::kExists ||
+                       options.count || options.order_by_count != SortOrder::kNone;
+  if (filters && segments.size() > 1) {
+    return Fail(state, absl::InvalidArgumentError(absl::StrCat(
+                           "Related(\"", path, "\"): where/aggregate apply to a direct "
+                           "relationship; filter nested rows with the IR (Alchemize)")));
+  }
+  if (options.loader == Loader::kJoined) {
+    if (segments.size() > 1 || first->to_many()) {
+      return Fail(state, absl::InvalidArgumentError(absl::StrCat(
+                             "Related(\"", path, "\"): the joined loader is for a direct "
+                             "belongs-to or has-one relationship; collections load with "
+                             "select-in, which never multiplies the parent rows")));
+    }
+    if (std::find(state.joins.begin(), state.joins.end(), segments[0]) == state.joins.end()) {
+      state.joins.push_back(segments[0]);
+    }
+  }
+  const std::string parent_ref = state.meta->table().name();
+  switch (options.aggregate) {
+    case Aggregate::kExists:
+      if (!options.where.empty()) {
+        state.where.push_back(sql::Exists(RelatedSelect(*first, parent_ref, {}).Where(options.where)));
+      }
+      break;
+    case Aggregate::kAll:
+      if (!options.where.empty()) {
+        state.where.push_back(
+            sql::NotExists(RelatedSelect(*first, parent_ref, {}).Where(sql::Not(options.where))));
+      }
+      break;
+    case Aggregate::kCount: {
+      Select counting = RelatedSelect(*first, parent_ref, {func::Count()});
+      if (!options.where.empty()) counting = std::move(counting).Where(options.where);
+      sql::TypedExpr<int64_t> count = counting.AsScalar<int64_t>();
+      if (options.count) state.where.push_back(options.count(count));
+      if (options.order_by_count != SortOrder::kNone) {
+        state.order.push_back(
+            sql::OrderTerm(count, options.order_by_count == SortOrder::kDescending));
+      }
+      break;
+    }
+  }
+  if (options.load) state.related.push_back({std::string(path), std::move(options)});
+}
+
+namespace {
+
+std::vector<Expr> ModelColumns(const ModelMeta& meta, absl::string_view ref) {
+  std::vector<Expr> columns;
+  columns.reserve(meta.columns().size());
+  for (const ColumnMeta& column : meta.columns()) columns.push_back(ColumnOf(ref, column));
+  return columns;
+}
+
+// FROM the model's table, with the to-one joins of `state`.
+Select WithJoins(const QueryState& state, Select select) {
+  select = std::move(select).From(state.meta->table());
+  for (const std::string& path : state.joins) {
+    std::vector<std::string> segments = absl::StrSplit(path, '.');
+    const ModelMeta* meta = state.meta;
+    std::string parent_ref = meta->table().name();
+    std::string prefix;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const RelationMeta* relation = meta->FindRelation(segments[i]);
+      prefix = prefix.empty() ? segments[i] : absl::StrCat(prefix, ".", segments[i]);
+      const std::string alias = JoinAlias(prefix);
+      if (i + 1 == segments.size()) {
+        const ModelMeta& target = relation->target();
+        select = std::move(select).LeftJoin(
+            target.table().Alias(alias),
+            Column(alias, relation->remote_column) == Column(parent_ref, relation->local_column));
+      }
+      meta = &relation->target();
+      parent_ref = alias;
+    }
+  }
+  return select;
+}
+
+// Related specs loaded by the joined loader, in column order.
+std::vector<const RelatedSpec*> JoinedLoads(const QueryState& state) {
+  std::vector<const RelatedSpec*> joined;
+  for (const RelatedSpec& spec : state.related) {
+    if (spec.options.loader == Loader::kJoined) joined.push_back(&spec);
+  }
+  return joined;
+}
+
+}  // namespace
+
+absl::StatusOr<sql::Select> BuildSelect(const QueryState& state) {
+  DUO_RETURN_IF_ERROR(state.meta->declaration_status());
+  DUO_RETURN_IF_ERROR(state.error);
+  const ModelMeta& meta = *state.meta;
+  std::vector<Expr> columns = ModelColumns(meta, meta.table().name());
+  for (const RelatedSpec* spec : JoinedLoads(state)) {
+    const ModelMeta& target = meta.FindRelation(spec->path)->target();
+    const std::string alias = JoinAlias(spec->path);
+    for (const ColumnMeta& column : target.columns()) {
+      columns.push_back(ColumnOf(alias, column).Label(absl::StrCat(alias, "__", column.name)));
+    }
+  }
+  Select select = WithJoins(state, Select(std::move(columns)));
+  for (const Expr& condition : state.where) select = std::move(select).Where(condition);
+  if (state.distinct) select = std::move(select).Distinct();
+  if (!state.order.empty()) select = std::move(select).OrderBy(state.order);
+  if (state.limit) select = std::move(select).Limit(*state.limit);
+  if (state.offset) select = std::move(select).Offset(*state.offset);
+  return select;
+}
+
+absl::StatusOr<sql::Select> BuildFilteredSelect(const QueryState& state,
+                                                std::vector<sql::Expr> columns) {
+  DUO_RETURN_IF_ERROR(state.meta->declaration_status());
+  DUO_RETURN_IF_ERROR(state.error);
+  Select select = Select(std::move(columns)).From(state.meta->table());
+  for (const Expr& condition : state.where) select = std::move(select).Where(condition);
+  return select;
+}
+
+absl::StatusOr<sql::Select> BuildCount(const QueryState& state) {
+  if (!state.distinct && !state.limit && !state.offset) {
+    DUO_ASSIGN_OR_RETURN(Select select, BuildFilteredSelect(state, {func::Count()}));
+    return select;
+  }
+  // DISTINCT, LIMIT and OFFSET change what is counted: count the query's
+  // own rows.
+  QueryState counted = state;
+  counted.order.clear();
+  counted.related.clear();
+  DUO_ASSIGN_OR_RETURN(Select inner, BuildSelect(counted));
+  return Select({func::Count()}).From(inner.Subquery("counted"));
+}
+
+absl::StatusOr<sql::Select> BuildExists(const QueryState& state) {
+  QueryState probe = state;
+  probe.related.clear();
+  probe.order.clear();
+  DUO_ASSIGN_OR_RETURN(Select inner, BuildSelect(probe));
+  return Select({sql::Exists(inner)});
+}
+
+absl::StatusOr<Database> DatabaseOf(const QueryState& state) {
+  if (state.database) return *state.database;
+  return DatabaseOf(*state.meta);
+}
+
+absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta) {
+  DUO_RETURN_IF_ERROR(meta.declaration_status());
+  return meta.models().database();
+}
+
+absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
+                        const engine::Cursor& cursor, void* object) {
+  const std::vector<ColumnMeta>& columns = meta.columns();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    DUO_RETURN_IF_ERROR(columns[i].accessor->Read(object, cursor, static_cast<int>(i)));
+  }
+  if (state == nullptr || state->related.empty()) return absl::OkStatus();
+  int at = static_cast<int>(columns.size());
+  for (const RelatedSpec* spec : JoinedLoads(*state)) {
+    const RelationMeta& relation = *meta.FindRelation(spec->path);
+    const ModelMeta& target = relation.target();
+    relation.accessor->Clear(object);
+    const int key_column = at + target.primary_key()[0];
+    if (!cursor.IsNull(key_column)) {
+      std::shared_ptr<void> related = target.NewObject();
+      for (size_t i = 0; i < target.columns().size(); ++i) {
+        DUO_RETURN_IF_ERROR(target.columns()[i].accessor->Read(related.get(), cursor,
+                                                               at + static_cast<int>(i)));
+      }
+      relation.accessor->Add(object, related.get());
+    }
+    at += static_cast<int>(target.columns().size());
+  }
+  return absl::OkStatus();
+}
+
+void MapIdentities(const Database& database, const ModelMeta& meta,
+                   const std::vector<void*>& objects) {
+  Session* session = database.CurrentSession();
+  if (session == nullptr) return;
+  IdentityMap& map = session->identity_map();
+  for (void* object : objects) {
+    IdentityMap::Key key{&meta, meta.KeyOf(object)};
+    if (std::shared_ptr<void> mapped = map.Find(key)) {
+      // The row was loaded before in this transaction: that state wins, as
+      // in any identity map (reload explicitly to see changes made by raw
+      // SQL). Relationships just loaded stay.
+      for (const ColumnMeta& column : meta.columns()) {
+        column.accessor->Set(object, column.accessor->Get(mapped.get()), column.name).IgnoreError();
+      }
+    } else {
+      std::shared_ptr<void> copy = meta.NewObject();
+      meta.CopyObject(copy.get(), object);
+      map.Put(std::move(key), std::move(copy));
+    }
+  }
+}
+
+std::shared_ptr<void> FindIdentity(const Database& database, const ModelMeta& meta,
+                                   const std::vector<sql::Value>& key) {
+  Session* session = database.CurrentSession();
+  if (session == nullptr) return nullptr;
+  return session->identity_map().Find({&meta, key});
+}
+
+void PutIdentity(const Database& database, const ModelMeta& meta, const void* object) {
+  Session* session = database.CurrentSession();
+  if (session == nullptr) return;
+  std::shared_ptr<void> copy = meta.NewObject();
+  meta.CopyObject(copy.get(), object);
+  session->identity_map().Put({&meta, meta.KeyOf(object)}, std::move(copy));
+}
+
+void ForgetIdentity(const Database& database, const ModelMeta& meta,
+                    const std::vector<sql::Value>& key) {
+  Session* session = database.CurrentSession();
+  if (session != nullptr) session->identity_map().Erase({&meta, key});
+}
+
+sql::Expr KeyCondition(const ModelMeta& meta, const std::vector<sql::Value>& key) {
+  std::vector<Expr> terms;
+  for (size_t i = 0; i < meta.primary_key().size(); ++i) {
+    const ColumnMeta& column = meta.columns()[meta.primary_key()[i]];
+    terms.push_back(ColumnOf(meta.table().name(), column) == sql::Param(key[i]));
+  }
+  return terms.size() == 1 ? terms[0] : sql::And(std::move(terms));
+}
+
+absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key) {
+  DUO_RETURN_IF_ERROR(meta.declaration_status());
+  if (key.size() != meta.primary_key().size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        meta.model_name(), "'s primary key has ", meta.primary_key().size(), " column(s); Get was given ",
+        key.size(), " value(s)"));
+  }
+  for (size_t i = 0; i < key.size(); ++i) {
+    const ColumnMeta& column = meta.columns()[meta.primary_key()[i]];
+    if (key[i].is_null() || !ValueFitsColumn(key[i], column)) {
+      return absl::InvalidArgumentError(absl::StrCat("key value ", key[i].DebugString(),
+                                                     " does not suit ", meta.model_name(), ".",
+                                                     column.name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int> InsertColumns(const ModelMeta& meta, const void* object) {
+  std::vector<int> columns;
+  for (size_t i = 0; i < meta.columns().size(); ++i) {
+    const ColumnMeta& column = meta.columns()[i];
+    if (column.server_generated && column.accessor->IsZero(object)) continue;
+    columns.push_back(static_cast<int>(i));
+  }
+  return columns;
+}
+
+namespace {
+
+std::vector<Expr> Returning(const ModelMeta& meta) {
+  std::vector<Expr> columns;
+  for (const ColumnMeta& column : meta.columns()) columns.push_back(sql::ColumnRef("", column.name));
+  return columns;
+}
+
+}  // namespace
+
+sql::Insert BuildInsert(const ModelMeta& meta, const std::vector<int>& columns,
+                        const std::vector<const void*>& objects, bool returning) {
+  std::vector<std::string> names;
+  names.reserve(columns.size());
+  for (int index : columns) names.push_back(meta.columns()[index].name);
+  std::vector<std::vector<Expr>> rows;
+  rows.reserve(objects.size());
+  for (const void* object : objects) {
+    std::vector<Expr>& row = rows.emplace_back();
+    row.reserve(columns.size());
+    for (int index : columns) row.push_back(sql::Param(meta.columns()[index].accessor->Get(object)));
+  }
+  sql::Insert insert = sql::Insert(meta.table()).Columns(std::move(names)).AddRows(std::move(rows));
+  if (returning) insert = insert.Returning(Returning(meta));
+  return insert;
+}
+
+sql::Update BuildUpdateByKey(const ModelMeta& meta, const std::vector<int>& columns,
+                             const void* object) {
+  std::vector<sql::Assignment> sets;
+  for (int index : columns) {
+    const ColumnMeta& column = meta.columns()[index];
+    sets.emplace_back(column.name, column.accessor->Get(object));
+  }
+  return sql::Update(meta.table())
+      .Set(std::move(sets))
+      .Where(KeyCondition(meta, meta.KeyOf(object)))
+      .Returning(Returning(meta));
+}
+
+int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requested) {
+  // SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32; PostgreSQL's
+  // protocol carries a 16-bit parameter count.
+  const int64_t limit = database.dialect().name() == "sqlite" ? 32766 : 65535;
+  const int64_t fits = std::max<int64_t>(1, limit / std::max<size_t>(columns, 1));
+  if (requested > 0) return std::min(requested, fits);
+  return std::min<int64_t>(fits, 1000);
+}
+
+void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
+  absl::Time now = absl::Now();
+  // Microseconds: what both databases store, so the object equals its row.
+  now = absl::FromUnixMicros(absl::ToUnixMicros(now));
+  for (const ColumnMeta& column : meta.columns()) {
+    if (column.timestamp == TimestampRole::kUpdatedAt) {
+      column.accessor->SetTime(object, now);
+    } else if (column.timestamp == TimestampRole::kCreatedAt && inserting &&
+               column.accessor->IsZero(object)) {
+      column.accessor->SetTime(object, now);
+    }
+  }
+}
+
+absl::Status ReadObjects(const Database& database, const QueryState* state,
+                         const ModelMeta& meta, const sql::Statement& statement,
+                         absl::FunctionRef<void*()> make, engine::RunMode mode) {
+  return database.Read(
+      statement,
+      [&](engine::Cursor& cursor) -> absl::Status {
+        while (true) {
+          DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());
+          if (!more) return absl::OkStatus();
+          DUO_RETURN_IF_ERROR(HydrateRow(state, meta, cursor, make()));
+        }
+      },
+      mode);
+}
+
+absl::Status CheckBulkFilter(const QueryState& state, absl::string_view operation,
+                             const BulkOptions& options) {
+  DUO_RETURN_IF_ERROR(state.meta->declaration_status());
+  DUO_RETURN_IF_ERROR(state.error);
+  if (options.require_filter && !state.filtered()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        operation, " on ", state.meta->model_name(), " without a filter would touch every row of \"",
+        state.meta->table().name(), "\"; add Where/FilterBy, or pass {.require_filter = false}"));
+  }
+  if (options.batch_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(operation, ": batch_size must be positive"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The rows a bulk statement touches: the filter itself, or the keys the
+// query selects when LIMIT/OFFSET decide.
+absl::StatusOr<std::vector<Expr>> BulkConditions(const QueryState& state) {
+  if (!state.limit && !state.offset) return state.where;
+  const ModelMeta& meta = *state.meta;
+  if (meta.primary_key().size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a bulk operation with Limit/Offset needs a single-column primary key; ",
+        meta.model_name(), "'s is composite"));
+  }
+  const ColumnMeta& key = meta.columns()[meta.primary_key()[0]];
+  QueryState keys = state;
+  keys.related.clear();
+  DUO_ASSIGN_OR_RETURN(Select all, BuildSelect(keys));
+  Select key_select = std::move(all).WithColumns({ColumnOf(meta.table().name(), key)});
+  return std::vector<Expr>{sql::In(ColumnOf(meta.table().name(), key), key_select)};
+}
+
+}  // namespace
+
+absl::StatusOr<sql::Update> BuildBulkUpdate(const QueryState& state, const Payload& payload) {
+  DUO_RETURN_IF_ERROR(CheckPayload(*state.meta, payload));
+  DUO_ASSIGN_OR_RETURN(std::vector<Expr> conditions, BulkConditions(state));
+  sql::Update update = sql::Update(state.meta->table()).Set(payload);
+  for (const Expr& condition : conditions) update = update.Where(condition);
+  return update;
+}
+
+absl::StatusOr<sql::Delete> BuildBulkDelete(const QueryState& state) {
+  DUO_ASSIGN_OR_RETURN(std::vector<Expr> conditions, BulkConditions(state));
+  sql::Delete del(state.meta->table());
+  for (const Expr& condition : conditions) del = del.Where(condition);
+  return del;
+}
+
+sql::Expr KeysIn(const ModelMeta& meta, const std::vector<std::vector<sql::Value>>& keys) {
+  if (meta.primary_key().size() == 1) {
+    const ColumnMeta& column = meta.columns()[meta.primary_key()[0]];
+    std::vector<sql::Value> values;
+    values.reserve(keys.size());
+    for (const std::vector<sql::Value>& key : keys) values.push_back(key[0]);
+    return sql::In(ColumnOf(meta.table().name(), column), values);
+  }
+  std::vector<Expr> alternatives;
+  for (const std::vector<sql::Value>& key : keys) alternatives.push_back(KeyCondition(meta, key));
+  return sql::Or(std::move(alternatives));
+}
+
+absl::StatusOr<sql::Select> BuildKeysetBatch(const QueryState& state,
+                                             const std::vector<sql::Value>* last_key,
+                                             int64_t batch_size) {
+  const ModelMeta& meta = *state.meta;
+  QueryState batch = state;
+  batch.order.clear();
+  batch.limit.reset();
+  batch.offset.reset();
+  if (last_key != nullptr) {
+    // (k1, k2, ...) > (v1, v2, ...), spelled out for both databases.
+    std::vector<Expr> alternatives;
+    for (size_t i = 0; i < meta.primary_key().size(); ++i) {
+      std::vector<Expr> terms;
+      for (size_t j = 0; j < i; ++j) {
+        const ColumnMeta& equal = meta.columns()[meta.primary_key()[j]];
+        terms.push_back(ColumnOf(meta.table().name(), equal) == sql::Param((*last_key)[j]));
+      }
+      const ColumnMeta& greater = meta.columns()[meta.primary_key()[i]];
+      terms.push_back(ColumnOf(meta.table().name(), greater) > sql::Param((*last_key)[i]));
+      alternatives.push_back(terms.size() == 1 ? terms[0] : sql::And(std::move(terms)));
+    }
+    batch.where.push_back(alternatives.size() == 1 ? alternatives[0]
+                                                   : sql::Or(std::move(alternatives)));
+  }
+  for (int index : meta.primary_key()) {
+    batch.order.push_back(sql::OrderTerm(ColumnOf(meta.table().name(), meta.columns()[index])));
+  }
+  batch.limit = batch_size;
+  return BuildSelect(batch);
+}
+
+absl::Status ObjectNotFound(const ModelMeta& meta, absl::string_view what) {
+  absl::Status status = absl::NotFoundError(
+      absl::StrCat("ObjectNotFound: no ", meta.model_name(), " ", what));
+  status.SetPayload("duo.ObjectNotFound", absl::Cord(meta.model_name()));
+  return status;
+}
+
+absl::Status MultipleObjectsFound(const ModelMeta& meta, int64_t found) {
+  absl::Status status = absl::FailedPreconditionError(absl::StrCat(
+      "MultipleObjectsFound: One() expected exactly one ", meta.model_name(), ", found ",
+      found >= 2 ? "more than one" : absl::StrCat(found)));
+  status.SetPayload("duo.MultipleObjectsFound", absl::Cord(meta.model_name()));
+  return status;
+}
+
+}  // namespace duo::query_internal

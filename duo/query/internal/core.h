@@ -1,0 +1,137 @@
+// The query builder's type-erased core: everything that does not need the
+// model's C++ type, compiled once. duo/query/query.h wraps it in Query<T>.
+
+#ifndef DUO_QUERY_INTERNAL_CORE_H_
+#define DUO_QUERY_INTERNAL_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "duo/engine/connection.h"
+#include "duo/model/meta.h"
+#include "duo/model/models.h"
+#include "duo/model/payload.h"
+#include "duo/query/options.h"
+#include "duo/session/database.h"
+#include "duo/sql/dml.h"
+#include "duo/sql/select.h"
+
+namespace duo::query_internal {
+
+struct RelatedSpec {
+  std::string path;  // "orders.items"
+  RelatedOptions options;
+};
+
+struct QueryState {
+  const ModelMeta* meta = nullptr;
+  std::optional<Database> database;
+  std::vector<sql::Expr> where;
+  std::vector<sql::OrderTerm> order;
+  // To-one relationship paths joined for filters and ordering ("customer",
+  // "customer.region"), in the order they were first needed.
+  std::vector<std::string> joins;
+  std::optional<int64_t> limit;
+  std::optional<int64_t> offset;
+  bool distinct = false;
+  std::vector<RelatedSpec> related;
+  // The first error of a builder call (an unknown column in a string
+  // filter, ...); terminal operations return it and run nothing.
+  absl::Status error;
+
+  // Whether anything restricts the rows (what the bulk guard checks).
+  bool filtered() const;
+};
+
+// A column of a model's table under `ref` (the table's name or an alias).
+sql::Expr ColumnOf(absl::string_view ref, const ColumnMeta& column);
+
+void Fail(QueryState& state, absl::Status status);
+void AddFilterBy(QueryState& state, absl::string_view path, const sql::Value& value);
+void AddOrderBy(QueryState& state, absl::string_view key);
+void AddRelated(QueryState& state, absl::string_view path, RelatedOptions options);
+
+// The statement All() runs (Alchemize).
+absl::StatusOr<sql::Select> BuildSelect(const QueryState& state);
+// The same without ORDER BY, LIMIT, OFFSET or joined loading; the base for
+// counting and for bulk statements.
+absl::StatusOr<sql::Select> BuildFilteredSelect(const QueryState& state,
+                                                std::vector<sql::Expr> columns);
+absl::StatusOr<sql::Select> BuildCount(const QueryState& state);
+absl::StatusOr<sql::Select> BuildExists(const QueryState& state);
+
+absl::StatusOr<Database> DatabaseOf(const QueryState& state);
+absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta);
+
+// Reads the model's columns (the first columns().size() result columns)
+// into `object`, then any joined relationships of `state`.
+absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
+                        const engine::Cursor& cursor, void* object);
+
+// Inside a managed transaction: objects already in the identity map take
+// the mapped state; new ones are put in it.
+void MapIdentities(const Database& database, const ModelMeta& meta,
+                   const std::vector<void*>& objects);
+// The mapped state of `key`, or nullptr.
+std::shared_ptr<void> FindIdentity(const Database& database, const ModelMeta& meta,
+                                   const std::vector<sql::Value>& key);
+void PutIdentity(const Database& database, const ModelMeta& meta, const void* object);
+void ForgetIdentity(const Database& database, const ModelMeta& meta,
+                    const std::vector<sql::Value>& key);
+
+// Loads the select-in relationships of `state` into `objects`.
+absl::Status LoadRelated(const QueryState& state, const Database& database,
+                         const std::vector<void*>& objects);
+
+// WHERE pk = key (columns qualified with the model's table).
+sql::Expr KeyCondition(const ModelMeta& meta, const std::vector<sql::Value>& key);
+absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key);
+
+// The statements CRUD runs.
+// Columns an insert of `object` writes: all but server-generated ones still
+// at their zero value.
+std::vector<int> InsertColumns(const ModelMeta& meta, const void* object);
+sql::Insert BuildInsert(const ModelMeta& meta, const std::vector<int>& columns,
+                        const std::vector<const void*>& objects, bool returning);
+// UPDATE ... SET columns WHERE pk RETURNING *.
+sql::Update BuildUpdateByKey(const ModelMeta& meta, const std::vector<int>& columns,
+                             const void* object);
+// How many rows one multi-row INSERT may carry.
+int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requested);
+
+// Sets CreatedAt (when unset) and UpdatedAt columns.
+void StampTimes(const ModelMeta& meta, void* object, bool inserting);
+
+// Runs `statement` and reads every row into new objects from `make`.
+absl::Status ReadObjects(const Database& database, const QueryState* state,
+                         const ModelMeta& meta, const sql::Statement& statement,
+                         absl::FunctionRef<void*()> make, engine::RunMode mode);
+
+// The guard on bulk operations.
+absl::Status CheckBulkFilter(const QueryState& state, absl::string_view operation,
+                             const BulkOptions& options);
+// UPDATE/DELETE of the rows the query selects (set-based).
+absl::StatusOr<sql::Update> BuildBulkUpdate(const QueryState& state, const Payload& payload);
+absl::StatusOr<sql::Delete> BuildBulkDelete(const QueryState& state);
+// The same restricted to rows whose key is in `keys`.
+sql::Expr KeysIn(const ModelMeta& meta, const std::vector<std::vector<sql::Value>>& keys);
+// A batch of the query's rows after `last_key`, by primary key (keyset).
+absl::StatusOr<sql::Select> BuildKeysetBatch(const QueryState& state,
+                                             const std::vector<sql::Value>* last_key,
+                                             int64_t batch_size);
+
+// ObjectNotFound / MultipleObjectsFound.
+absl::Status ObjectNotFound(const ModelMeta& meta, absl::string_view what);
+absl::Status MultipleObjectsFound(const ModelMeta& meta, int64_t found);
+
+}  // namespace duo::query_internal
+
+#endif  // DUO_QUERY_INTERNAL_CORE_H_
