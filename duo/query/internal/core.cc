@@ -113,6 +113,7 @@ void Fail(QueryState& state, absl::Status status) {
 }
 
 void AddFilterBy(QueryState& state, absl::string_view path, const sql::Value& value) {
+  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
   if (path.empty()) return Fail(state, absl::InvalidArgumentError("FilterBy: empty column name"));
   std::vector<std::string> segments = absl::StrSplit(path, '.');
   for (const std::string& segment : segments) {
@@ -159,6 +160,7 @@ absl::StatusOr<std::pair<const ModelMeta*, std::string>> JoinPath(
 }  // namespace
 
 void AddOrderBy(QueryState& state, absl::string_view key) {
+  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
   bool descending = false;
   if (!key.empty() && (key[0] == '-' || key[0] == '+')) {
     descending = key[0] == '-';
@@ -182,6 +184,7 @@ void AddOrderBy(QueryState& state, absl::string_view key) {
 }
 
 void AddRelated(QueryState& state, absl::string_view path, RelatedOptions options) {
+  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
   std::vector<std::string> segments = absl::StrSplit(path, '.');
   const ModelMeta* meta = state.meta;
   const RelationMeta* first = nullptr;
