@@ -13,7 +13,6 @@
 #include "absl/time/clock.h"
 #include "duo/base/status_macros.h"
 #include "duo/sql/functions.h"
-#include "duo/sql/text.h"
 
 namespace duo::query_internal {
 namespace {
