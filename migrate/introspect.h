@@ -1,0 +1,58 @@
+// Reads a live schema into the metadata structures models produce.
+//
+// Every table of one schema becomes a sql::TableDef: columns (type parsed
+// back into a SqlType, nullability, default, identity/rowid keys), primary
+// key, unique constraints, indexes (partial ones with their condition),
+// foreign keys with their actions, check constraints. Expressions the
+// database stores as text (defaults, checks, index conditions) come back as
+// sql::Text holding the database's own spelling, so that DDL rendered from
+// an introspected table recreates it as it was.
+//
+// SQLite: sqlite_schema, pragma table_xinfo / index_list / index_xinfo /
+// foreign_key_list, and the table's CREATE statement for constraint names
+// and checks. PostgreSQL: pg_catalog.
+
+#ifndef MIGRATE_INTROSPECT_H_
+#define MIGRATE_INTROSPECT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "duo/session/database.h"
+#include "duo/sql/table.h"
+
+namespace duo::migrate {
+
+// A trigger, kept so that a SQLite table rebuild can recreate it.
+struct TriggerDef {
+  std::string name;
+  std::string table;
+  std::string sql;  // the CREATE TRIGGER statement as stored
+};
+
+struct LiveSchema {
+  std::vector<sql::TableDef> tables;  // by name
+  std::vector<TriggerDef> triggers;
+
+  const sql::TableDef* FindTable(absl::string_view name) const;
+};
+
+struct IntrospectOptions {
+  // PostgreSQL schema to read; empty: current_schema(). Ignored on SQLite.
+  std::string schema;
+  // Tables left out (duo-migrate's own version table, for one).
+  std::vector<std::string> exclude_tables;
+};
+
+absl::StatusOr<LiveSchema> Introspect(Session& session, const IntrospectOptions& options = {});
+
+// The SqlType a column's declared type names in `dialect` ("character
+// varying(20)" → Varchar(20)); types duo does not model come back as
+// SqlType::Custom with the database's spelling.
+sql::SqlType ParseSqlType(absl::string_view dialect, absl::string_view spelling);
+
+}  // namespace duo::migrate
+
+#endif  // MIGRATE_INTROSPECT_H_

@@ -1,0 +1,87 @@
+// Applies and reverts revision files, recording them in the database.
+//
+// The version table (duo_migrations) holds one row per applied revision
+// with the checksum of its file, so that a file edited after it ran is
+// refused with the file and revision named, instead of silently diverging
+// from what the database went through.
+//
+// Each revision runs in its own transaction (unless its file says
+// `transactional: false`), together with the version-table update: a
+// failing statement rolls back the revision and leaves the version as it
+// was, and the error names the revision, the file and the statement.
+//
+// Two upgrades started at once apply each revision exactly once: on
+// PostgreSQL the runner holds an advisory lock for the whole run; on SQLite
+// each revision starts with BEGIN IMMEDIATE (the write lock) and re-reads
+// the version table before doing anything.
+
+#ifndef MIGRATE_RUNNER_H_
+#define MIGRATE_RUNNER_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "duo/session/database.h"
+#include "migrate/revision.h"
+
+namespace duo::migrate {
+
+struct AppliedRevision {
+  std::string id;
+  std::string parent;
+  std::string message;
+  std::string checksum;
+  absl::Time applied_at;
+};
+
+struct RunOptions {
+  // Revisions whose direction drops data run only with this set.
+  bool allow_destructive = false;
+  // Collect the SQL instead of running it (the CLI's --sql).
+  bool sql_only = false;
+  // Progress, one line per revision.
+  std::function<void(const std::string&)> log;
+};
+
+struct RunReport {
+  std::vector<std::string> revisions;  // ids applied or reverted, in order
+  std::vector<std::string> sql;        // sql_only: the script
+};
+
+class Migrator {
+ public:
+  // Revisions are read from `directory` on every call, so that a file
+  // changed on disk is noticed.
+  Migrator(Database database, std::string directory);
+
+  // Rows of the version table in the order applied (empty before the
+  // first upgrade).
+  absl::StatusOr<std::vector<AppliedRevision>> Applied() const;
+  // The revision files, base first.
+  absl::StatusOr<std::vector<Revision>> Revisions() const;
+  // The last applied revision; nullopt at base.
+  absl::StatusOr<std::optional<std::string>> Current() const;
+  // Revisions not applied yet, in order.
+  absl::StatusOr<std::vector<Revision>> Pending() const;
+
+  // Applies revisions up to `target` ("head", or a revision id).
+  absl::StatusOr<RunReport> Upgrade(const std::string& target, const RunOptions& options = {});
+  // Reverts down to `target`: a revision id (which stays applied), "base"
+  // (everything), or "" for one revision.
+  absl::StatusOr<RunReport> Downgrade(const std::string& target, const RunOptions& options = {});
+  // Records `target` ("base", "head" or an id) as the current revision
+  // without running anything: for a database whose schema is already there.
+  absl::Status Stamp(const std::string& target);
+
+ private:
+  Database database_;
+  std::string directory_;
+};
+
+}  // namespace duo::migrate
+
+#endif  // MIGRATE_RUNNER_H_
