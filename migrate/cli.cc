@@ -5,7 +5,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -209,9 +208,8 @@ std::string RevisionLabel(const Revision& revision) {
 
 class Cli {
  public:
-  Cli(Flags flags, std::map<std::string, std::string> config, std::ostream& out,
-      std::ostream& err)
-      : flags_(std::move(flags)), config_(std::move(config)), out_(out), err_(err) {}
+  Cli(Flags flags, std::map<std::string, std::string> config, std::ostream& out)
+      : flags_(std::move(flags)), config_(std::move(config)), out_(out) {}
 
   absl::Status Dispatch() {
     const std::string& command = flags_.command;
@@ -487,7 +485,6 @@ class Cli {
   Flags flags_;
   std::map<std::string, std::string> config_;
   std::ostream& out_;
-  std::ostream& err_;
   bool differences_ = false;
 };
 
@@ -531,7 +528,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     err << "duo-migrate: " << config.status().message() << "\n";
     return kExitUsage;
   }
-  Cli cli(*std::move(flags), *std::move(config), out, err);
+  Cli cli(*std::move(flags), *std::move(config), out);
   absl::Status status = cli.Dispatch();
   if (!status.ok()) {
     err << "duo-migrate " << command << ": " << status.message() << "\n";

@@ -45,10 +45,6 @@ bool EnclosedInParentheses(absl::string_view text) {
   return true;
 }
 
-bool SameColumns(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return a == b;
-}
-
 std::string Columns(const std::vector<std::string>& columns) {
   return absl::StrCat("(", absl::StrJoin(columns, ", ", [](std::string* out, const std::string& c) {
                         out->append(QuoteIdentifier(c));
@@ -64,10 +60,6 @@ sql::ColumnDef Normalized(sql::ColumnDef column, const sql::TableDef& table) {
   const std::vector<std::string> key = table.PrimaryKeyColumns();
   if (std::find(key.begin(), key.end(), column.name) != key.end()) column.nullable = false;
   return column;
-}
-
-const sql::ColumnDef* FindColumn(const sql::TableDef& table, absl::string_view name) {
-  return table.FindColumn(name);
 }
 
 class TableDiffer {
@@ -107,11 +99,11 @@ class TableDiffer {
     const sql::TableDef& to = change.to;
     std::vector<std::string> matched_old;
     for (const sql::ColumnDef& target : to.columns) {
-      const sql::ColumnDef* current = FindColumn(from, target.name);
+      const sql::ColumnDef* current = from.FindColumn(target.name);
       for (const auto& [key, new_name] : options_.column_renames) {
         if (key.first == to.name && new_name == target.name) {
-          const sql::ColumnDef* renamed = FindColumn(from, key.second);
-          if (renamed != nullptr && FindColumn(to, key.second) == nullptr) {
+          const sql::ColumnDef* renamed = from.FindColumn(key.second);
+          if (renamed != nullptr && to.FindColumn(key.second) == nullptr) {
             current = renamed;
             change.renamed_columns.emplace_back(key.second, target.name);
           }
@@ -165,13 +157,13 @@ class TableDiffer {
   void CompareUniques(TableChange& change) {
     for (const sql::UniqueDef& target : change.to.uniques) {
       if (std::none_of(change.from.uniques.begin(), change.from.uniques.end(),
-                       [&](const sql::UniqueDef& u) { return SameColumns(u.columns, target.columns); })) {
+                       [&](const sql::UniqueDef& u) { return u.columns == target.columns; })) {
         change.added_uniques.push_back(target);
       }
     }
     for (const sql::UniqueDef& current : change.from.uniques) {
       if (std::none_of(change.to.uniques.begin(), change.to.uniques.end(),
-                       [&](const sql::UniqueDef& u) { return SameColumns(u.columns, current.columns); })) {
+                       [&](const sql::UniqueDef& u) { return u.columns == current.columns; })) {
         change.dropped_uniques.push_back(current);
       }
     }

@@ -241,6 +241,31 @@ TEST_P(MigrateTest, EditedAppliedFileIsRefused) {
   EXPECT_EQ(Cli({"upgrade"}), kExitRefused);
 }
 
+TEST_P(MigrateTest, NonTransactionalRevisionRunsOutsideATransaction) {
+  Revision table{.id = "dddddddddddd", .message = "table", .dialect = std::string(db_.dialect().name())};
+  table.up = {"CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT)"};
+  table.down = {"DROP TABLE events"};
+  ASSERT_OK(WriteRevisionFile(dir_.string(), table).status());
+  // PostgreSQL refuses CREATE INDEX CONCURRENTLY inside a transaction.
+  const std::string concurrently = backend() == testing::Backend::kPostgres ? "CONCURRENTLY " : "";
+  Revision index{.id = "eeeeeeeeeeee", .parent = table.id, .message = "index",
+                 .dialect = std::string(db_.dialect().name()), .transactional = false};
+  index.up = {absl::StrCat("CREATE INDEX ", concurrently, "events_kind_idx ON events (kind)")};
+  index.down = {"DROP INDEX events_kind_idx"};
+  ASSERT_OK(WriteRevisionFile(dir_.string(), index).status());
+
+  Migrator migrator(db_, dir_.string());
+  ASSERT_OK_AND_ASSIGN(RunReport report, migrator.Upgrade("head"));
+  EXPECT_EQ(report.revisions, (std::vector<std::string>{"dddddddddddd", "eeeeeeeeeeee"}));
+  ASSERT_OK_AND_ASSIGN(LiveSchema live, LiveSchemaOf(db_));
+  ASSERT_EQ(live.tables.size(), 1u);
+  ASSERT_EQ(live.tables[0].indexes.size(), 1u);
+  EXPECT_EQ(live.tables[0].indexes[0].name, "events_kind_idx");
+  ASSERT_OK(migrator.Downgrade("").status());
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> current, migrator.Current());
+  EXPECT_EQ(current, "dddddddddddd");
+}
+
 TEST_P(MigrateTest, ConcurrentUpgradesApplyEachRevisionOnce) {
   std::string parent;
   for (int i = 0; i < 4; ++i) {

@@ -1,8 +1,6 @@
 #include "migrate/plan.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,7 +57,7 @@ bool IsWidening(const sql::SqlType& from, const sql::SqlType& to) {
   return false;
 }
 
-std::string ConstraintSql(const dialect::Dialect& dialect, const sql::ForeignKeyDef& fk) {
+std::string ForeignKeySql(const sql::ForeignKeyDef& fk) {
   std::string sql = absl::StrCat("FOREIGN KEY (", ColumnList(fk.columns), ") REFERENCES ",
                                  Q(fk.referenced_table), " (", ColumnList(fk.referenced_columns),
                                  ")");
@@ -69,7 +67,6 @@ std::string ConstraintSql(const dialect::Dialect& dialect, const sql::ForeignKey
   if (fk.on_update != sql::ReferentialAction::kNoAction) {
     absl::StrAppend(&sql, " ON UPDATE ", dialect::ReferentialActionSql(fk.on_update));
   }
-  (void)dialect;
   return sql;
 }
 
@@ -190,7 +187,7 @@ class Planner {
                                         Q(table.name)));
       step.up = {DropConstraintSql(table, ForeignKeyName(table, fk))};
       DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, ForeignKeyName(table, fk),
-                                                             ConstraintSql(dialect_, fk)));
+                                                             ForeignKeySql(fk)));
       step.down = {add};
     }
     for (const sql::CheckDef& check : change.dropped_checks) {
@@ -271,7 +268,7 @@ class Planner {
       const std::string name = ForeignKeyName(table, fk);
       Step& step = NewStep(absl::StrCat("add foreign key ", Q(name), " on ", Q(table.name)));
       DUO_ASSIGN_OR_RETURN(std::string add,
-                           AddConstraintSql(table, name, ConstraintSql(dialect_, fk)));
+                           AddConstraintSql(table, name, ForeignKeySql(fk)));
       step.up = {add};
       step.down = {DropConstraintSql(table, name)};
     }
