@@ -88,6 +88,10 @@ EventLoop::FdAwaiter EventLoop::WaitWritable(int fd, absl::Time deadline) {
   return FdAwaiter(this, fd, EPOLLOUT, deadline);
 }
 
+EventLoop::FdAwaiter EventLoop::WaitReadableOrWritable(int fd, absl::Time deadline) {
+  return FdAwaiter(this, fd, EPOLLIN | EPOLLOUT, deadline);
+}
+
 bool EventLoop::FdAwaiter::await_suspend(std::coroutine_handle<> handle) {
   EventLoop* const loop = loop_;
   const int fd = fd_;

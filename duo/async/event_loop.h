@@ -74,6 +74,7 @@ class EventLoop {
   };
   FdAwaiter WaitReadable(int fd, absl::Time deadline = absl::InfiniteFuture());
   FdAwaiter WaitWritable(int fd, absl::Time deadline = absl::InfiniteFuture());
+  FdAwaiter WaitReadableOrWritable(int fd, absl::Time deadline = absl::InfiniteFuture());
 
   // co_await loop.Sleep(d): resumes on the loop thread after `d`.
   class SleepAwaiter {

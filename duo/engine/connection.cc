@@ -1,5 +1,7 @@
 #include "duo/engine/connection.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 
 namespace duo::engine {
@@ -9,6 +11,11 @@ absl::StatusOr<int> Cursor::ColumnIndex(absl::string_view name) const {
     if (column_name(i) == name) return i;
   }
   return absl::NotFoundError(absl::StrCat("the result has no column \"", name, "\""));
+}
+
+async::Worker& Connection::worker() {
+  if (worker_ == nullptr) worker_ = std::make_unique<async::Worker>();
+  return *worker_;
 }
 
 }  // namespace duo::engine

@@ -28,12 +28,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "duo/async/task.h"
+#include "duo/async/worker.h"
 #include "duo/dialect/compiler.h"
 #include "duo/sql/value.h"
 
@@ -79,6 +82,27 @@ class Cursor {
 // results of any size (Iterate). SQLite always streams.
 enum class RunMode : uint8_t { kBuffered, kStreaming };
 
+// Non-blocking execution, for drivers whose client library has it
+// (PostgreSQL). Each call suspends the awaiting task on the event loop while
+// the server works, so one thread keeps many statements in flight on
+// different connections. A deadline cancels the statement on the server
+// and returns ErrorKind::kTimeout (DeadlineExceeded); the connection stays
+// usable (a transaction it was in is aborted, as any error aborts it).
+// Results are buffered. The statements must outlive the tasks.
+class AsyncConnection {
+ public:
+  virtual ~AsyncConnection() = default;
+
+  virtual Task<absl::StatusOr<std::unique_ptr<Cursor>>> RunAsync(
+      const dialect::CompiledStatement& statement, absl::Time deadline) = 0;
+  // Sends every statement before reading any result (pipelining): one
+  // round trip for the batch. The first failure fails the rest; inside a
+  // transaction it aborts it.
+  virtual Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> RunBatchAsync(
+      const std::vector<dialect::CompiledStatement>& statements, absl::Time deadline) = 0;
+  virtual Task<absl::Status> ExecuteScriptAsync(std::string sql, absl::Time deadline) = 0;
+};
+
 // One connection. Not thread-safe: the pool hands it to one user at a time.
 class Connection {
  public:
@@ -106,6 +130,21 @@ class Connection {
 
   // True inside a transaction the caller began.
   virtual bool InTransaction() const = 0;
+
+  // Non-blocking execution, or null when the driver has none (SQLite):
+  // async callers then run the blocking calls on worker().
+  virtual AsyncConnection* async() { return nullptr; }
+
+  // Asks the statement running on this connection, on another thread, to
+  // stop (a timeout); it fails with ErrorKind::kTimeout. Any thread.
+  virtual void Interrupt() {}
+
+  // A thread for this connection's blocking calls made on behalf of tasks,
+  // started on first use.
+  async::Worker& worker();
+
+ private:
+  std::unique_ptr<async::Worker> worker_;
 };
 
 }  // namespace duo::engine

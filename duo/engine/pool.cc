@@ -1,13 +1,15 @@
 #include "duo/engine/pool.h"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "duo/async/event_loop.h"
+#include "duo/async/worker.h"
 
 namespace duo::engine {
 
@@ -53,6 +55,13 @@ bool ConnectionPool::Healthy(Connection& connection, absl::Time idle_since) cons
   return true;
 }
 
+absl::Status ConnectionPool::AcquireTimeout() const {
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no database connection became free within ", absl::FormatDuration(options_.acquire_timeout),
+      ": all ", open_, " connections are in use (pool size ", options_.size, ", max overflow ",
+      options_.max_overflow, ")"));
+}
+
 absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.acquire_timeout);
@@ -63,11 +72,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
       std::unique_lock<std::mutex> lock(mu_);
       if (!returned_.wait_until(lock, deadline,
                                 [&] { return !idle_.empty() || open_ < limit; })) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "no database connection became free within ",
-            absl::FormatDuration(options_.acquire_timeout), ": all ", open_,
-            " connections are in use (pool size ", options_.size, ", max overflow ",
-            options_.max_overflow, ")"));
+        return AcquireTimeout();
       }
       if (!idle_.empty()) {
         candidate = std::move(idle_.back());
@@ -98,9 +103,117 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
         --opened_;
       }
       returned_.notify_one();  // the reserved slot is free again
+      WakeAsyncWaiter();
       return opened.status();
     }
     return PooledConnection(this, *std::move(opened));
+  }
+}
+
+// Suspends an acquiring task until a connection comes back or a slot frees
+// up (WakeAsyncWaiter), or the deadline passes; does not suspend when that
+// already happened since the task looked.
+class ConnectionPool::ReturnAwaiter {
+ public:
+  ReturnAwaiter(ConnectionPool* pool, absl::Time deadline) : pool_(pool), deadline_(deadline) {}
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> handle) {
+    ConnectionPool* const pool = pool_;
+    AsyncWaiter* const waiter = &waiter_;
+    std::lock_guard<std::mutex> lock(pool->mu_);
+    if (!pool->idle_.empty() || pool->open_ < pool->options_.size + pool->options_.max_overflow) {
+      return false;
+    }
+    waiter->handle = handle;
+    pool->async_waiters_.push_back(waiter);
+    waiter->timer = async::EventLoop::Default().AddTimer(deadline_, [pool, waiter] {
+      {
+        std::lock_guard<std::mutex> lock(pool->mu_);
+        auto found = std::find(pool->async_waiters_.begin(), pool->async_waiters_.end(), waiter);
+        // Already woken: its resumption is on its way.
+        if (found == pool->async_waiters_.end()) return;
+        pool->async_waiters_.erase(found);
+      }
+      waiter->timed_out = true;
+      waiter->handle.resume();
+    });
+    return true;
+  }
+  bool await_resume() const noexcept { return !waiter_.timed_out; }
+
+ private:
+  ConnectionPool* pool_;
+  absl::Time deadline_;
+  AsyncWaiter waiter_;
+};
+
+void ConnectionPool::WakeAsyncWaiter() {
+  AsyncWaiter* waiter = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (async_waiters_.empty()) return;
+    waiter = async_waiters_.front();
+    async_waiters_.pop_front();
+  }
+  async::EventLoop& loop = async::EventLoop::Default();
+  loop.Post([&loop, waiter] {
+    loop.CancelTimer(waiter->timer);
+    waiter->handle.resume();
+  });
+}
+
+Task<absl::StatusOr<PooledConnection>> ConnectionPool::AcquireAsync() {
+  const absl::Time deadline = absl::Now() + options_.acquire_timeout;
+  const int limit = options_.size + options_.max_overflow;
+  while (true) {
+    Idle candidate;
+    bool reserved = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        candidate = std::move(idle_.back());
+        idle_.pop_back();
+      } else if (open_ < limit) {
+        ++open_;
+        ++opened_;
+        reserved = true;
+      }
+    }
+    if (candidate.connection != nullptr) {
+      Connection* connection = candidate.connection.get();
+      const bool ping = absl::Now() - candidate.since > options_.ping_when_idle_for;
+      // A ping is a blocking round trip: the connection's worker makes it.
+      const bool healthy = ping ? co_await connection->worker().Run(
+                                      [&] { return Healthy(*connection, candidate.since); })
+                                : connection->LooksAlive();
+      if (healthy) co_return PooledConnection(this, std::move(candidate.connection));
+      candidate.connection.reset();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --open_;
+        ++discarded_;
+      }
+      continue;
+    }
+    if (reserved) {
+      absl::StatusOr<std::unique_ptr<Connection>> opened =
+          co_await async::Worker::Shared().Run([this] { return factory_(); });
+      if (!opened.ok()) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          --open_;
+          --opened_;
+        }
+        returned_.notify_one();
+        WakeAsyncWaiter();
+        co_return opened.status();
+      }
+      co_return PooledConnection(this, *std::move(opened));
+    }
+    if (!co_await ReturnAwaiter(this, deadline)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      co_return AcquireTimeout();
+    }
   }
 }
 
@@ -120,6 +233,7 @@ void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard
     }
   }
   returned_.notify_one();
+  WakeAsyncWaiter();
   // to_close is closed here, outside the lock: closing may talk to the
   // server.
 }
@@ -132,6 +246,7 @@ void ConnectionPool::CloseIdle() {
     open_ -= static_cast<int>(closing.size());
   }
   returned_.notify_all();
+  WakeAsyncWaiter();
 }
 
 ConnectionPool::Stats ConnectionPool::stats() const {

@@ -16,7 +16,9 @@
 #ifndef DUO_ENGINE_POOL_H_
 #define DUO_ENGINE_POOL_H_
 
+#include <coroutine>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "duo/async/task.h"
 #include "duo/engine/connection.h"
 
 namespace duo::engine {
@@ -83,6 +86,9 @@ class ConnectionPool {
   // A working connection: an idle one, a new one, or, when all are in use,
   // the first one returned within the acquire timeout.
   absl::StatusOr<PooledConnection> Acquire();
+  // The same for tasks, without blocking the thread: waits for a returned
+  // connection on the event loop, and opens new ones on a worker thread.
+  Task<absl::StatusOr<PooledConnection>> AcquireAsync();
 
   // Closes every idle connection (Database::Disconnect); connections in
   // use come back as usual. The pool stays usable and opens connections
@@ -106,8 +112,19 @@ class ConnectionPool {
     absl::Time since;
   };
 
+  // A task waiting in AcquireAsync.
+  struct AsyncWaiter {
+    std::coroutine_handle<> handle;
+    uint64_t timer = 0;
+    bool timed_out = false;
+  };
+  class ReturnAwaiter;
+
   void Return(std::unique_ptr<Connection> connection, bool discard);
   bool Healthy(Connection& connection, absl::Time idle_since) const;
+  absl::Status AcquireTimeout() const;
+  // Lets one waiting task (if any) try again; call without mu_ held.
+  void WakeAsyncWaiter();
 
   Factory factory_;
   const PoolOptions options_;
@@ -118,6 +135,7 @@ class ConnectionPool {
   std::condition_variable returned_;
   // Guarded by mu_:
   std::vector<Idle> idle_;  // most recently returned last
+  std::deque<AsyncWaiter*> async_waiters_;
   int open_ = 0;
   int opened_ = 0;
   int discarded_ = 0;

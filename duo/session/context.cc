@@ -3,53 +3,50 @@
 #include <memory>
 #include <utility>
 
+#include "duo/async/context.h"
+
 namespace duo {
-namespace session_internal {
+namespace {
 
 // An immutable linked stack: pushing shares the frames below, so a
 // snapshot is one pointer and never changes under its holder.
 struct Frame {
   const void* database;
   Session* session;
-  std::shared_ptr<const Frame> next;
+  std::shared_ptr<const void> next;
 };
-
-}  // namespace session_internal
-
-namespace {
-
-using session_internal::Frame;
-
-std::shared_ptr<const Frame>& Top() {
-  thread_local std::shared_ptr<const Frame> top;
-  return top;
-}
 
 }  // namespace
 
 Session* SessionContext::Current(const void* database) {
-  for (const Frame* frame = Top().get(); frame != nullptr; frame = frame->next.get()) {
+  for (const void* at = async::CurrentContext().get(); at != nullptr;) {
+    const Frame* frame = static_cast<const Frame*>(at);
     if (frame->database == database) return frame->session;
+    at = frame->next.get();
   }
   return nullptr;
 }
 
-SessionContext::Scope::Scope(const void* database, Session* session) : saved_(Top()) {
-  Top() = std::make_shared<const Frame>(Frame{database, session, saved_});
+SessionContext::Scope::Scope(const void* database, Session* session)
+    : saved_(async::CurrentContext()) {
+  async::CurrentContext() = std::make_shared<const Frame>(Frame{database, session, saved_});
 }
 
-SessionContext::Scope::~Scope() { Top() = std::move(saved_); }
+SessionContext::Scope::~Scope() { async::CurrentContext() = std::move(saved_); }
 
 SessionContext::Snapshot SessionContext::Capture() {
   Snapshot snapshot;
-  snapshot.top_ = Top();
+  snapshot.top_ = async::CurrentContext();
   return snapshot;
 }
 
-SessionContext::ScopedSnapshot::ScopedSnapshot(const Snapshot& snapshot) : saved_(Top()) {
-  Top() = snapshot.top_;
+SessionContext::ScopedSnapshot::ScopedSnapshot(const Snapshot& snapshot)
+    : saved_(async::CurrentContext()) {
+  async::CurrentContext() = snapshot.top_;
 }
 
-SessionContext::ScopedSnapshot::~ScopedSnapshot() { Top() = std::move(saved_); }
+SessionContext::ScopedSnapshot::~ScopedSnapshot() {
+  async::CurrentContext() = std::move(saved_);
+}
 
 }  // namespace duo

@@ -2,11 +2,12 @@
 //
 // Inside db.Transaction(fn), everything that runs against `db` without an
 // explicit session (Database::Execute, model calls) joins the transaction,
-// the way DuoORM uses contextvars. The context is a stack of frames kept
-// per thread. Code that moves work across threads (the async layer) takes a
-// Snapshot where the work is created and re-installs it with a
-// ScopedSnapshot where the work runs, so the current session follows the
-// work, not the thread.
+// the way DuoORM uses contextvars. The context is an immutable stack of
+// frames kept in the async context slot (duo/async/context.h): a thread's
+// own outside coroutines, and each duo::Task's own inside them, carried
+// across co_await and threads. So two concurrent tasks in two transactions
+// never see each other's session. Code that hands work to a thread of its
+// own takes a Snapshot and installs it there with a ScopedSnapshot.
 
 #ifndef DUO_SESSION_CONTEXT_H_
 #define DUO_SESSION_CONTEXT_H_
@@ -16,10 +17,6 @@
 namespace duo {
 
 class Session;
-
-namespace session_internal {
-struct Frame;
-}  // namespace session_internal
 
 class SessionContext {
  public:
@@ -37,7 +34,7 @@ class SessionContext {
     ~Scope();
 
    private:
-    std::shared_ptr<const session_internal::Frame> saved_;
+    std::shared_ptr<const void> saved_;
   };
 
   // The frames current now, immutable and cheap to copy.
@@ -47,7 +44,7 @@ class SessionContext {
 
    private:
     friend class SessionContext;
-    std::shared_ptr<const session_internal::Frame> top_;
+    std::shared_ptr<const void> top_;
   };
   static Snapshot Capture();
 
@@ -61,7 +58,7 @@ class SessionContext {
     ~ScopedSnapshot();
 
    private:
-    std::shared_ptr<const session_internal::Frame> saved_;
+    std::shared_ptr<const void> saved_;
   };
 };
 

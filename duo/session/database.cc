@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "duo/async/event_loop.h"
 #include "duo/base/status_macros.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
@@ -147,6 +148,15 @@ std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOpt
   return sql;
 }
 
+// A nested transaction's error, and the failure to undo its savepoint if
+// that failed too.
+absl::Status WithUndoFailure(absl::Status status, const absl::Status& undone) {
+  if (undone.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(),
+                                                  "; and undoing the savepoint failed: ",
+                                                  undone.message()));
+}
+
 }  // namespace
 
 // ---- Database ---------------------------------------------------------------
@@ -230,6 +240,96 @@ absl::Status Database::Transaction(absl::FunctionRef<absl::Status(Session&)> bod
   return session.Commit();
 }
 
+// The async twins copy the Database handle into the task, which may outlive
+// the object it was called on.
+
+Task<absl::StatusOr<Session>> Database::StandaloneSessionAsync() const {
+  return [](Database db) -> Task<absl::StatusOr<Session>> {
+    DUO_CO_ASSIGN_OR_RETURN(engine::PooledConnection connection,
+                            co_await db.state_->pool().AcquireAsync());
+    co_return Session(db.state_, std::move(connection));
+  }(*this);
+}
+
+Task<absl::StatusOr<Result>> Database::ExecuteAsync(sql::Statement statement,
+                                                    absl::Duration timeout) const {
+  return [](Database db, sql::Statement statement,
+            absl::Duration timeout) -> Task<absl::StatusOr<Result>> {
+    if (Session* current = db.CurrentSession(); current != nullptr) {
+      co_return co_await current->ExecuteAsync(std::move(statement), timeout);
+    }
+    DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
+    co_return co_await session.ExecuteAsync(std::move(statement), timeout);
+  }(*this, std::move(statement), timeout);
+}
+
+Task<absl::Status> Database::ReadAsync(sql::Statement statement,
+                                       absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                                       engine::RunMode mode) const {
+  return [](Database db, sql::Statement statement,
+            absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+            engine::RunMode mode) -> Task<absl::Status> {
+    if (Session* current = db.CurrentSession(); current != nullptr) {
+      co_return co_await current->ReadAsync(std::move(statement), std::move(read), mode);
+    }
+    DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
+    co_return co_await session.ReadAsync(std::move(statement), std::move(read), mode);
+  }(*this, std::move(statement), std::move(read), mode);
+}
+
+absl::StatusOr<std::vector<Result>> Database::ExecuteBatch(
+    const std::vector<sql::Statement>& statements) const {
+  std::vector<Result> results;
+  DUO_RETURN_IF_ERROR(Transaction([&](Session& session) -> absl::Status {
+    DUO_ASSIGN_OR_RETURN(results, session.ExecuteBatch(statements));
+    return absl::OkStatus();
+  }));
+  return results;
+}
+
+Task<absl::StatusOr<std::vector<Result>>> Database::ExecuteBatchAsync(
+    std::vector<sql::Statement> statements) const {
+  return [](Database db,
+            std::vector<sql::Statement> statements) -> Task<absl::StatusOr<std::vector<Result>>> {
+    std::vector<Result> results;
+    DUO_CO_RETURN_IF_ERROR(co_await db.TransactionAsync(
+        [&](Session& session) -> Task<absl::Status> {
+          DUO_CO_ASSIGN_OR_RETURN(results, co_await session.ExecuteBatchAsync(std::move(statements)));
+          co_return absl::OkStatus();
+        }));
+    co_return results;
+  }(*this, std::move(statements));
+}
+
+Task<absl::Status> Database::TransactionAsync(
+    absl::AnyInvocable<Task<absl::Status>(Session&)> body, TransactionOptions options) const {
+  return [](Database db, absl::AnyInvocable<Task<absl::Status>(Session&)> body,
+            TransactionOptions options) -> Task<absl::Status> {
+    if (Session* current = db.CurrentSession(); current != nullptr && current->in_transaction()) {
+      co_return co_await current->RunNestedAsync(body);
+    }
+    DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
+    DUO_CO_RETURN_IF_ERROR(co_await session.BeginAsync(options));
+    absl::Status status;
+    {
+      // The scope lives in this task's context: the body's tasks inherit
+      // it, other tasks never see it.
+      SessionContext::Scope scope(db.state_.get(), &session);
+      status = co_await body(session);
+    }
+    if (!status.ok()) {
+      (co_await session.RollbackAsync()).IgnoreError();
+      co_return status;
+    }
+    if (!session.in_transaction()) {
+      co_return absl::FailedPreconditionError(
+          "the transaction was ended inside Database::TransactionAsync; let it commit or roll "
+          "back, or use StandaloneSessionAsync");
+    }
+    co_return co_await session.CommitAsync();
+  }(*this, std::move(body), options);
+}
+
 // ---- Session ------------------------------------------------------------------
 
 Session::Session(std::shared_ptr<DatabaseState> database, engine::PooledConnection connection)
@@ -308,10 +408,9 @@ absl::Status Session::Begin(TransactionOptions options) {
   return absl::OkStatus();
 }
 
-absl::Status Session::Commit() {
-  if (!in_transaction()) return absl::FailedPreconditionError("Commit: no transaction is open");
+absl::Status Session::EndTransaction(const char* sql) {
   identity_map_.Clear();
-  absl::Status status = Script("COMMIT");
+  absl::Status status = Script(sql);
   if (read_only_) {
     Script("PRAGMA query_only = OFF").IgnoreError();
     read_only_ = false;
@@ -319,18 +418,162 @@ absl::Status Session::Commit() {
   return status;
 }
 
+absl::Status Session::Commit() {
+  if (!in_transaction()) return absl::FailedPreconditionError("Commit: no transaction is open");
+  return EndTransaction("COMMIT");
+}
+
 absl::Status Session::Rollback() {
   if (!in_transaction()) return absl::FailedPreconditionError("Rollback: no transaction is open");
-  identity_map_.Clear();
-  absl::Status status = Script("ROLLBACK");
-  if (read_only_) {
-    Script("PRAGMA query_only = OFF").IgnoreError();
-    read_only_ = false;
-  }
+  absl::Status status = EndTransaction("ROLLBACK");
   // A connection that cannot roll back cannot be trusted with the next
   // transaction.
   if (!status.ok()) connection_.Discard();
   return status;
+}
+
+absl::StatusOr<std::vector<Result>> Session::ExecuteBatch(
+    const std::vector<sql::Statement>& statements) {
+  std::vector<Result> results;
+  results.reserve(statements.size());
+  for (const sql::Statement& statement : statements) {
+    DUO_ASSIGN_OR_RETURN(Result result, Execute(statement));
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+// ---- Session, async ---------------------------------------------------------
+
+Task<absl::Status> Session::ReadAsync(sql::Statement statement,
+                                      absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                                      engine::RunMode mode, absl::Duration timeout) {
+  if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, database_->Compile(statement));
+  const absl::Time start = absl::Now();
+  const absl::Time deadline =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : start + timeout;
+  engine::Connection* const connection = connection_.get();
+  engine::AsyncConnection* const async = connection->async();
+  if (async != nullptr && mode == engine::RunMode::kBuffered) {
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor =
+        co_await async->RunAsync(compiled, deadline);
+    if (database_->reporting()) database_->Report(compiled, absl::Now() - start, cursor.status());
+    if (!cursor.ok()) co_return cursor.status();
+    co_return read(**cursor);
+  }
+  // Blocking calls go to the connection's worker; a timer interrupts them.
+  async::EventLoop& loop = async::EventLoop::Default();
+  const uint64_t timer = deadline == absl::InfiniteFuture()
+                             ? 0
+                             : loop.AddTimer(deadline, [connection] { connection->Interrupt(); });
+  absl::Status status = co_await connection->worker().Run([&]() -> absl::Status {
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection->Run(compiled, mode);
+    if (database_->reporting()) database_->Report(compiled, absl::Now() - start, cursor.status());
+    if (!cursor.ok()) return cursor.status();
+    return read(**cursor);
+  });
+  // Back on the loop thread, where the timer runs: it has run or never will.
+  if (timer != 0) loop.CancelTimer(timer);
+  co_return status;
+}
+
+Task<absl::StatusOr<Result>> Session::ExecuteAsync(sql::Statement statement,
+                                                   absl::Duration timeout) {
+  Result result;
+  DUO_CO_RETURN_IF_ERROR(co_await ReadAsync(
+      std::move(statement),
+      [&result](engine::Cursor& cursor) -> absl::Status {
+        DUO_ASSIGN_OR_RETURN(result, Result::FromCursor(cursor));
+        return absl::OkStatus();
+      },
+      engine::RunMode::kBuffered, timeout));
+  co_return result;
+}
+
+Task<absl::StatusOr<std::vector<Result>>> Session::ExecuteBatchAsync(
+    std::vector<sql::Statement> statements) {
+  if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  engine::Connection* const connection = connection_.get();
+  engine::AsyncConnection* const async = connection->async();
+  if (async == nullptr) {
+    co_return co_await connection->worker().Run([&] { return ExecuteBatch(statements); });
+  }
+  std::vector<dialect::CompiledStatement> compiled;
+  compiled.reserve(statements.size());
+  for (const sql::Statement& statement : statements) {
+    DUO_CO_ASSIGN_OR_RETURN(dialect::CompiledStatement one, database_->Compile(statement));
+    compiled.push_back(std::move(one));
+  }
+  DUO_CO_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<engine::Cursor>> cursors,
+                          co_await async->RunBatchAsync(compiled, absl::InfiniteFuture()));
+  std::vector<Result> results;
+  results.reserve(cursors.size());
+  for (std::unique_ptr<engine::Cursor>& cursor : cursors) {
+    DUO_CO_ASSIGN_OR_RETURN(Result result, Result::FromCursor(*cursor));
+    results.push_back(std::move(result));
+  }
+  co_return results;
+}
+
+Task<absl::Status> Session::ExecuteScriptAsync(std::string sql) {
+  if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  engine::Connection* const connection = connection_.get();
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  if (engine::AsyncConnection* async = connection->async(); async != nullptr) {
+    status = co_await async->ExecuteScriptAsync(sql, absl::InfiniteFuture());
+  } else {
+    status = co_await connection->worker().Run([&] { return connection->ExecuteScript(sql); });
+  }
+  database_->Report({sql, {}}, absl::Now() - start, status);
+  co_return status;
+}
+
+Task<absl::Status> Session::BeginAsync(TransactionOptions options) {
+  if (in_transaction()) {
+    co_return absl::FailedPreconditionError("Begin: the session is already in a transaction");
+  }
+  DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(BeginStatement(dialect(), options)));
+  if (options.read_only && dialect().name() == "sqlite") {
+    DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync("PRAGMA query_only = ON"));
+    read_only_ = true;
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::Status> Session::EndTransactionAsync(const char* sql) {
+  identity_map_.Clear();
+  absl::Status status = co_await ExecuteScriptAsync(sql);
+  if (read_only_) {
+    (co_await ExecuteScriptAsync("PRAGMA query_only = OFF")).IgnoreError();
+    read_only_ = false;
+  }
+  co_return status;
+}
+
+Task<absl::Status> Session::CommitAsync() {
+  if (!in_transaction()) co_return absl::FailedPreconditionError("Commit: no transaction is open");
+  co_return co_await EndTransactionAsync("COMMIT");
+}
+
+Task<absl::Status> Session::RollbackAsync() {
+  if (!in_transaction()) co_return absl::FailedPreconditionError("Rollback: no transaction is open");
+  absl::Status status = co_await EndTransactionAsync("ROLLBACK");
+  if (!status.ok()) connection_.Discard();
+  co_return status;
+}
+
+Task<absl::Status> Session::RunNestedAsync(
+    absl::AnyInvocable<Task<absl::Status>(Session&)>& body) {
+  const std::string savepoint = absl::StrCat("duo_savepoint_", ++savepoints_created_);
+  DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(absl::StrCat("SAVEPOINT ", savepoint)));
+  absl::Status status = co_await body(*this);
+  if (status.ok()) co_return co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
+  identity_map_.Clear();
+  absl::Status undone = co_await ExecuteScriptAsync(absl::StrCat("ROLLBACK TO SAVEPOINT ", savepoint));
+  if (undone.ok()) undone = co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
+  co_return WithUndoFailure(std::move(status), undone);
 }
 
 absl::Status Session::RunNested(absl::FunctionRef<absl::Status(Session&)> body) {
@@ -345,12 +588,7 @@ absl::Status Session::RunNested(absl::FunctionRef<absl::Status(Session&)> body) 
   identity_map_.Clear();
   absl::Status undone = Script(absl::StrCat("ROLLBACK TO SAVEPOINT ", savepoint));
   if (undone.ok()) undone = Script(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
-  if (!undone.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(status.message(), "; and undoing the savepoint failed: ",
-                                     undone.message()));
-  }
-  return status;
+  return WithUndoFailure(std::move(status), undone);
 }
 
 }  // namespace duo

@@ -27,8 +27,28 @@
 // duo/engine/url.h). An in-memory SQLite database lives as long as its
 // Database and is shared by everything using it, one connection at a time.
 //
+// Async: every operation has an ...Async twin with the same arguments and
+// results, returning a duo::Task (duo/async/task.h):
+//
+//   absl::Status status = co_await db.TransactionAsync(
+//       [&](duo::Session& s) -> duo::Task<absl::Status> {
+//         DUO_CO_RETURN_IF_ERROR((co_await s.ExecuteAsync(insert)).status());
+//         co_return (co_await db.ExecuteAsync(update)).status();  // same transaction
+//       });
+//
+// On PostgreSQL the I/O is non-blocking (libpq's asynchronous API, awaited
+// on the event loop), so many statements are in flight at once on different
+// connections; batches are pipelined. On SQLite, blocking by nature, each
+// connection's calls run on a worker thread of its own. The current session
+// follows each task across co_await and threads, so concurrent tasks in
+// different transactions never see each other's. A `timeout` cancels the
+// statement (PQcancel on PostgreSQL, sqlite3_interrupt on SQLite) and
+// returns ErrorKind::kTimeout (DeadlineExceeded); the connection stays
+// usable. Streaming reads (RunMode::kStreaming) run on the connection's
+// worker on both databases.
+//
 // Database is a cheap, copyable handle, safe to use from many threads.
-// A Session is used by one thread at a time.
+// A Session is used by one thread (or one task) at a time.
 
 #ifndef DUO_SESSION_DATABASE_H_
 #define DUO_SESSION_DATABASE_H_
@@ -39,11 +59,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "duo/async/task.h"
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
 #include "duo/engine/pool.h"
@@ -136,6 +158,23 @@ class Database {
 
   absl::StatusOr<Session> StandaloneSession() const;
 
+  // Async twins. Statements are taken by value: a task may outlive the
+  // caller's temporaries.
+  Task<absl::StatusOr<Result>> ExecuteAsync(sql::Statement statement,
+                                            absl::Duration timeout = absl::InfiniteDuration()) const;
+  Task<absl::Status> ReadAsync(sql::Statement statement,
+                               absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                               engine::RunMode mode = engine::RunMode::kBuffered) const;
+  // Runs `statements` in order in the current transaction, or in one of
+  // their own; on PostgreSQL they are sent together (pipeline mode), one
+  // round trip for all.
+  Task<absl::StatusOr<std::vector<Result>>> ExecuteBatchAsync(
+      std::vector<sql::Statement> statements) const;
+  absl::StatusOr<std::vector<Result>> ExecuteBatch(const std::vector<sql::Statement>& statements) const;
+  Task<absl::Status> TransactionAsync(absl::AnyInvocable<Task<absl::Status>(Session&)> body,
+                                      TransactionOptions options = {}) const;
+  Task<absl::StatusOr<Session>> StandaloneSessionAsync() const;
+
   // The session Transaction made current for this database, or nullptr.
   Session* CurrentSession() const;
 
@@ -176,6 +215,23 @@ class Session {
   absl::Status Rollback();
   bool in_transaction() const;
 
+  // Runs `statements` in order, stopping at the first failure.
+  absl::StatusOr<std::vector<Result>> ExecuteBatch(const std::vector<sql::Statement>& statements);
+
+  // Async twins (see Database).
+  Task<absl::StatusOr<Result>> ExecuteAsync(sql::Statement statement,
+                                            absl::Duration timeout = absl::InfiniteDuration());
+  Task<absl::Status> ReadAsync(sql::Statement statement,
+                               absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                               engine::RunMode mode = engine::RunMode::kBuffered,
+                               absl::Duration timeout = absl::InfiniteDuration());
+  Task<absl::StatusOr<std::vector<Result>>> ExecuteBatchAsync(
+      std::vector<sql::Statement> statements);
+  Task<absl::Status> ExecuteScriptAsync(std::string sql);
+  Task<absl::Status> BeginAsync(TransactionOptions options = {});
+  Task<absl::Status> CommitAsync();
+  Task<absl::Status> RollbackAsync();
+
   const dialect::Dialect& dialect() const;
 
   // The objects the ORM loaded in this session's transaction; emptied when
@@ -191,6 +247,11 @@ class Session {
                                                       engine::RunMode mode);
   absl::Status Script(absl::string_view sql);
   absl::Status RunNested(absl::FunctionRef<absl::Status(Session&)> body);
+  Task<absl::Status> RunNestedAsync(absl::AnyInvocable<Task<absl::Status>(Session&)>& body);
+  // Ends the transaction with `sql` (COMMIT or ROLLBACK), undoing
+  // Begin's SQLite read-only pragma.
+  absl::Status EndTransaction(const char* sql);
+  Task<absl::Status> EndTransactionAsync(const char* sql);
   void Close();
 
   std::shared_ptr<session_internal::DatabaseState> database_;

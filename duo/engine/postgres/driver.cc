@@ -21,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
+#include "duo/async/task.h"
 #include "duo/base/status_macros.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/engine/error.h"
@@ -431,7 +433,7 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 
 // ---- Connection --------------------------------------------------------------
 
-class PostgresConnection final : public Connection {
+class PostgresConnection final : public Connection, public AsyncConnection {
  public:
   PostgresConnection(ConnectionPtr conn, size_t statement_cache_size)
       : conn_(std::move(conn)), cache_(statement_cache_size) {
@@ -446,6 +448,13 @@ class PostgresConnection final : public Connection {
   bool Ping() override;
   bool LooksAlive() override;
   bool InTransaction() const override;
+  AsyncConnection* async() override { return this; }
+
+  Task<absl::StatusOr<std::unique_ptr<Cursor>>> RunAsync(
+      const dialect::CompiledStatement& statement, absl::Time deadline) override;
+  Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> RunBatchAsync(
+      const std::vector<dialect::CompiledStatement>& statements, absl::Time deadline) override;
+  Task<absl::Status> ExecuteScriptAsync(std::string sql, absl::Time deadline) override;
 
  private:
   struct Prepared {
@@ -469,6 +478,20 @@ class PostgresConnection final : public Connection {
                                                            const std::string& name,
                                                            const EncodedParams& params);
   void DeallocateEvicted();
+
+  // The non-blocking path. Pipeline sends prepares (for statements not yet
+  // prepared) and executions of `sql` with `params` in pipeline mode, then
+  // reads every result.
+  Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> Pipeline(
+      const std::vector<const std::string*>& sql, const std::vector<EncodedParams>& params,
+      absl::Time deadline);
+  // Sends what libpq has buffered, waiting for the socket as needed.
+  Task<absl::Status> Flush(absl::Time deadline);
+  // The next result of the command in progress (null between commands),
+  // waiting for the server without blocking; past `deadline` the statement
+  // is cancelled on the server and its results are read to the end.
+  Task<absl::StatusOr<ResultPtr>> NextResult(absl::Time deadline);
+  Task<absl::Status> Cancel();
 
   // Notices (NOTICE: table "x" does not exist, skipping) would otherwise go
   // to stderr, where a library has no business writing. One kind matters:
@@ -661,6 +684,228 @@ bool PostgresConnection::InTransaction() const {
     default:
       return false;
   }
+}
+
+// ---- Non-blocking execution --------------------------------------------------
+//
+// Every async call runs in pipeline mode, even for one statement: a
+// statement not prepared yet is prepared and executed in the same round
+// trip. The socket is awaited on the event loop; libpq is switched to
+// non-blocking sends for the call's duration.
+
+namespace {
+
+class NonBlockingScope {
+ public:
+  explicit NonBlockingScope(PGconn* conn) : conn_(conn) { PQsetnonblocking(conn_, 1); }
+  NonBlockingScope(const NonBlockingScope&) = delete;
+  NonBlockingScope& operator=(const NonBlockingScope&) = delete;
+  ~NonBlockingScope() { PQsetnonblocking(conn_, 0); }
+
+ private:
+  PGconn* conn_;
+};
+
+absl::Status ConnectionLost(PGconn* conn, absl::string_view sql) {
+  return DatabaseError(absl::StrCat("connection lost: ", FirstLine(PQerrorMessage(conn))),
+                       {.kind = ErrorKind::kConnectionLost, .sql = std::string(sql)});
+}
+
+}  // namespace
+
+Task<absl::Status> PostgresConnection::Flush(absl::Time deadline) {
+  PGconn* const conn = conn_.get();
+  while (true) {
+    const int pending = PQflush(conn);
+    if (pending == 0) co_return absl::OkStatus();
+    if (pending < 0) co_return ConnectionLost(conn, "");
+    // The server may be waiting for us to read before it reads more.
+    absl::Status ready =
+        co_await async::EventLoop::Default().WaitReadableOrWritable(PQsocket(conn), deadline);
+    if (!ready.ok()) co_return ready;
+    if (!PQconsumeInput(conn)) co_return ConnectionLost(conn, "");
+  }
+}
+
+Task<absl::Status> PostgresConnection::Cancel() {
+  PGcancel* cancel = PQgetCancel(conn_.get());
+  if (cancel == nullptr) co_return absl::UnavailableError("cannot cancel: the connection is gone");
+  // PQcancel connects to the server and waits for it: a worker's job.
+  co_return co_await worker().Run([cancel]() -> absl::Status {
+    char error[256] = {0};
+    const bool sent = PQcancel(cancel, error, sizeof(error)) == 1;
+    PQfreeCancel(cancel);
+    if (!sent) return absl::UnavailableError(absl::StrCat("cannot cancel the statement: ", error));
+    return absl::OkStatus();
+  });
+}
+
+Task<absl::StatusOr<ResultPtr>> PostgresConnection::NextResult(absl::Time deadline) {
+  PGconn* const conn = conn_.get();
+  while (PQisBusy(conn)) {
+    if (PQstatus(conn) == CONNECTION_BAD) co_return ConnectionLost(conn, "");
+    absl::Status ready = co_await async::EventLoop::Default().WaitReadable(PQsocket(conn), deadline);
+    if (absl::IsDeadlineExceeded(ready)) {
+      // The server answers a cancel with an error (57014, kTimeout) for the
+      // statement, which then arrives like any other result.
+      DUO_CO_RETURN_IF_ERROR(co_await Cancel());
+      deadline = absl::InfiniteFuture();
+      continue;
+    }
+    if (!ready.ok()) co_return ready;
+    if (!PQconsumeInput(conn)) co_return ConnectionLost(conn, "");
+  }
+  co_return ResultPtr(PQgetResult(conn));
+}
+
+Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::Pipeline(
+    const std::vector<const std::string*>& sql, const std::vector<EncodedParams>& params,
+    absl::Time deadline) {
+  PGconn* const conn = conn_.get();
+  DeallocateEvicted();
+  NonBlockingScope non_blocking(conn);
+  if (!PQenterPipelineMode(conn)) co_return ServerError(conn, nullptr, *sql[0]);
+
+  // What the server will answer, in order: a prepare (statement i) or an
+  // execution.
+  struct Expected {
+    size_t statement;
+    bool prepare;
+    std::string key;
+    std::string name;
+  };
+  std::vector<Expected> expected;
+  absl::flat_hash_map<std::string, std::string> prepared_here;
+  absl::Status error;
+  for (size_t i = 0; i < sql.size() && error.ok(); ++i) {
+    std::string key = StatementKey(*sql[i], params[i].types);
+    std::string name;
+    if (const std::string* cached = cache_.Find(key)) {
+      name = *cached;
+    } else if (const auto here = prepared_here.find(key); here != prepared_here.end()) {
+      name = here->second;
+    } else {
+      if (cache_.capacity() > 0) name = absl::StrCat("duo_", ++statements_prepared_);
+      if (!PQsendPrepare(conn, name.c_str(), sql[i]->c_str(), params[i].count(),
+                         params[i].types.data())) {
+        error = ServerError(conn, nullptr, *sql[i]);
+        break;
+      }
+      expected.push_back({i, true, key, name});
+      if (cache_.capacity() > 0) prepared_here[key] = name;
+    }
+    if (!PQsendQueryPrepared(conn, name.c_str(), params[i].count(), params[i].values.data(),
+                             params[i].lengths.data(), params[i].formats.data(), kBinaryResults)) {
+      error = ServerError(conn, nullptr, *sql[i]);
+      break;
+    }
+    expected.push_back({i, false, {}, {}});
+  }
+  if (!PQpipelineSync(conn)) co_return ConnectionLost(conn, *sql[0]);
+  if (absl::Status flushed = co_await Flush(deadline); !flushed.ok()) co_return flushed;
+
+  std::vector<std::unique_ptr<Cursor>> cursors(sql.size());
+  size_t next = 0;
+  while (true) {
+    absl::StatusOr<ResultPtr> result = co_await NextResult(deadline);
+    if (!result.ok()) co_return result.status();
+    if (*result == nullptr) {
+      // The end of one command's results; a dead connection gives nothing
+      // else, ever.
+      if (PQstatus(conn) == CONNECTION_BAD) co_return ConnectionLost(conn, *sql[0]);
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result->get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (next >= expected.size()) continue;
+    const Expected& what = expected[next++];
+    const std::string& text = *sql[what.statement];
+    if (status == PGRES_PIPELINE_ABORTED) continue;  // after the first error
+    const bool ok = status == PGRES_COMMAND_OK || (!what.prepare && status == PGRES_TUPLES_OK);
+    if (!ok) {
+      if (error.ok()) error = ServerError(conn, result->get(), text);
+      continue;
+    }
+    if (what.prepare) {
+      if (cache_.capacity() > 0) {
+        for (std::string& evicted : cache_.Insert(what.key, what.name)) {
+          to_deallocate_.push_back(std::move(evicted));
+        }
+      }
+    } else {
+      cursors[what.statement] =
+          std::make_unique<PostgresCursor>(std::move(*result), text, nullptr, nullptr);
+    }
+  }
+  PQexitPipelineMode(conn);
+  if (!error.ok()) co_return error;
+  co_return cursors;
+}
+
+Task<absl::StatusOr<std::unique_ptr<Cursor>>> PostgresConnection::RunAsync(
+    const dialect::CompiledStatement& statement, absl::Time deadline) {
+  DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
+  absl::StatusOr<EncodedParams> encoded = postgres_internal::EncodeParams(statement.params);
+  if (!encoded.ok()) {
+    co_return DataError(absl::StrCat("cannot bind parameter ", encoded.status().message()),
+                        statement.sql);
+  }
+  const std::vector<const std::string*> sql = {&statement.sql};
+  std::vector<EncodedParams> params;
+  params.push_back(*std::move(encoded));
+  const std::string key = StatementKey(statement.sql, params[0].types);
+  const std::string* cached = cache_.Find(key);
+  const std::string cached_name = cached != nullptr ? *cached : "";
+  absl::StatusOr<std::vector<std::unique_ptr<Cursor>>> cursors =
+      co_await Pipeline(sql, params, deadline);
+  if (!cursors.ok() && cached != nullptr && IsStale(cursors.status())) {
+    // As in Execute: prepare afresh, and run again only outside a
+    // transaction.
+    Forget(Prepared{.key = key, .name = cached_name, .cached = true}, cursors.status());
+    if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
+      cursors = co_await Pipeline(sql, params, deadline);
+    }
+  }
+  if (!cursors.ok()) co_return cursors.status();
+  co_return std::move((*cursors)[0]);
+}
+
+Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::RunBatchAsync(
+    const std::vector<dialect::CompiledStatement>& statements, absl::Time deadline) {
+  if (statements.empty()) co_return std::vector<std::unique_ptr<Cursor>>();
+  std::vector<const std::string*> sql;
+  std::vector<EncodedParams> params;
+  for (const dialect::CompiledStatement& statement : statements) {
+    DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
+    absl::StatusOr<EncodedParams> encoded = postgres_internal::EncodeParams(statement.params);
+    if (!encoded.ok()) {
+      co_return DataError(absl::StrCat("cannot bind parameter ", encoded.status().message()),
+                          statement.sql);
+    }
+    sql.push_back(&statement.sql);
+    params.push_back(*std::move(encoded));
+  }
+  co_return co_await Pipeline(sql, params, deadline);
+}
+
+Task<absl::Status> PostgresConnection::ExecuteScriptAsync(std::string sql, absl::Time deadline) {
+  DUO_CO_RETURN_IF_ERROR(CheckCanRun(sql));
+  PGconn* const conn = conn_.get();
+  NonBlockingScope non_blocking(conn);
+  if (!PQsendQuery(conn, sql.c_str())) co_return ServerError(conn, nullptr, sql);
+  DUO_CO_RETURN_IF_ERROR(co_await Flush(deadline));
+  absl::Status error;
+  while (true) {
+    absl::StatusOr<ResultPtr> result = co_await NextResult(deadline);
+    if (!result.ok()) co_return result.status();
+    if (*result == nullptr) break;
+    const ExecStatusType status = PQresultStatus(result->get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY &&
+        error.ok()) {
+      error = ServerError(conn, result->get(), sql);
+    }
+  }
+  co_return error;
 }
 
 // ---- Opening -----------------------------------------------------------------

@@ -688,6 +688,8 @@ class SqliteConnection final : public Connection {
   absl::Status ExecuteScript(absl::string_view sql) override;
   bool Ping() override;
   bool InTransaction() const override { return sqlite3_get_autocommit(db_.get()) == 0; }
+  // SQLite documents sqlite3_interrupt as safe from any thread.
+  void Interrupt() override { sqlite3_interrupt(db_.get()); }
 
  private:
   absl::StatusOr<StatementCache::Lease> Prepare(const std::string& sql);
