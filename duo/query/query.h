@@ -36,6 +36,9 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/functional/any_invocable.h"
+#include "duo/async/sync_wait.h"
+#include "duo/async/task.h"
 #include "duo/base/status_macros.h"
 #include "duo/model/payload.h"
 #include "duo/model/schema.h"
@@ -142,95 +145,131 @@ class Query {
     return state_.error;
   }
 
-  absl::StatusOr<std::vector<T>> All() const {
-    DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-    DUO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildSelect(state_));
-    std::vector<T> objects;
-    if (state_.limit) objects.reserve(static_cast<size_t>(std::min<int64_t>(*state_.limit, 10000)));
-    DUO_RETURN_IF_ERROR(Read(database, select, objects));
-    DUO_RETURN_IF_ERROR(Finish(database, objects));
-    return objects;
+  // Terminal operations. Each has an ...Async twin with the same arguments
+  // and results, as a duo::Task (the query is copied into the task).
+  absl::StatusOr<std::vector<T>> All() const { return SyncWait(RunAll(*this, Exec::kSync)); }
+  Task<absl::StatusOr<std::vector<T>>> AllAsync() const {
+    return Owning(*this, [](const Query& query) { return RunAll(query, Exec::kAsync); });
   }
   // The first row, or nullopt.
-  absl::StatusOr<std::optional<T>> First() const {
-    DUO_ASSIGN_OR_RETURN(std::vector<T> rows, Limit(1).All());
-    if (rows.empty()) return std::optional<T>();
-    return std::optional<T>(std::move(rows[0]));
+  absl::StatusOr<std::optional<T>> First() const { return SyncWait(RunFirst(*this, Exec::kSync)); }
+  Task<absl::StatusOr<std::optional<T>>> FirstAsync() const {
+    return Owning(*this, [](const Query& query) { return RunFirst(query, Exec::kAsync); });
   }
   // Exactly one row: ObjectNotFound when none, MultipleObjectsFound when
   // more (see IsObjectNotFound / IsMultipleObjectsFound).
-  absl::StatusOr<T> One() const {
-    DUO_ASSIGN_OR_RETURN(std::vector<T> rows, Limit(2).All());
-    if (rows.empty()) return query_internal::ObjectNotFound(*state_.meta, "matches the query");
-    if (rows.size() > 1) return query_internal::MultipleObjectsFound(*state_.meta, 2);
-    return std::move(rows[0]);
+  absl::StatusOr<T> One() const { return SyncWait(RunOne(*this, Exec::kSync)); }
+  Task<absl::StatusOr<T>> OneAsync() const {
+    return Owning(*this, [](const Query& query) { return RunOne(query, Exec::kAsync); });
   }
   // The row with primary key `key` (one value per key column), or nullopt.
   template <typename... K>
   absl::StatusOr<std::optional<T>> Get(const K&... key) const {
-    std::vector<sql::Value> values{sql::Value(key)...};
-    DUO_RETURN_IF_ERROR(query_internal::CheckKey(*state_.meta, values));
-    DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-    if (state_.related.empty() && state_.where.empty()) {
-      if (std::shared_ptr<void> mapped = query_internal::FindIdentity(database, *state_.meta, values)) {
-        return std::optional<T>(*static_cast<const T*>(mapped.get()));
-      }
-    }
-    return Where(query_internal::KeyCondition(*state_.meta, values)).First();
+    return SyncWait(RunGet(*this, {sql::Value(key)...}, Exec::kSync));
   }
-  absl::StatusOr<int64_t> Count() const {
-    DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-    DUO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildCount(state_));
-    DUO_ASSIGN_OR_RETURN(Result result, database.Execute(select));
-    return result.Scalar<int64_t>();
+  template <typename... K>
+  Task<absl::StatusOr<std::optional<T>>> GetAsync(const K&... key) const {
+    return Owning(*this, [key = std::vector<sql::Value>{sql::Value(key)...}](const Query& query) {
+      return RunGet(query, key, Exec::kAsync);
+    });
+  }
+  absl::StatusOr<int64_t> Count() const { return SyncWait(RunCount(*this, Exec::kSync)); }
+  Task<absl::StatusOr<int64_t>> CountAsync() const {
+    return Owning(*this, [](const Query& query) { return RunCount(query, Exec::kAsync); });
   }
   // Whether any row matches: SELECT EXISTS (...), which stops at the first.
-  absl::StatusOr<bool> Exists() const {
-    DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-    DUO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildExists(state_));
-    DUO_ASSIGN_OR_RETURN(Result result, database.Execute(select));
-    return result.Scalar<bool>();
+  absl::StatusOr<bool> Exists() const { return SyncWait(RunExists(*this, Exec::kSync)); }
+  Task<absl::StatusOr<bool>> ExistsAsync() const {
+    return Owning(*this, [](const Query& query) { return RunExists(query, Exec::kAsync); });
   }
   // Page `page` (1-based) of `per_page` rows, with the total.
   absl::StatusOr<duo::Page<T>> Page(int64_t page, int64_t per_page) const {
-    if (per_page <= 0) return absl::InvalidArgumentError("Page: per_page must be positive");
-    if (page < 1) return absl::InvalidArgumentError("Page: page numbers start at 1");
-    duo::Page<T> result;
-    Query unpaged = *this;
-    unpaged.state_.limit.reset();
-    unpaged.state_.offset.reset();
-    DUO_ASSIGN_OR_RETURN(result.total, unpaged.Count());
-    DUO_ASSIGN_OR_RETURN(result.items, unpaged.Paginate(per_page, (page - 1) * per_page).All());
-    result.page = page;
-    result.per_page = per_page;
-    result.pages = (result.total + per_page - 1) / per_page;
-    result.has_next = page < result.pages;
-    result.has_prev = page > 1;
-    return result;
+    return SyncWait(RunPage(*this, page, per_page, Exec::kSync));
+  }
+  Task<absl::StatusOr<duo::Page<T>>> PageAsync(int64_t page, int64_t per_page) const {
+    return Owning(*this, [page, per_page](const Query& query) {
+      return RunPage(query, page, per_page, Exec::kAsync);
+    });
   }
 
   // Calls `each` for every row, reading `batch_size` rows at a time in
   // constant memory. Without OrderBy, batches follow the primary key
   // (keyset pagination: no connection is held between batches, so `each`
   // may run other statements). With OrderBy the rows stream from one
-  // statement; `each` must then not use the same transaction.
+  // statement; `each` must then not use the same transaction, and in the
+  // async twins it runs on the connection's worker thread.
   absl::Status Iterate(int64_t batch_size, absl::FunctionRef<absl::Status(T&)> each) const {
     return IterateBatches(batch_size, [&](std::vector<T>& batch) -> absl::Status {
       for (T& object : batch) DUO_RETURN_IF_ERROR(each(object));
       return absl::OkStatus();
     });
   }
+  Task<absl::Status> IterateAsync(int64_t batch_size, absl::AnyInvocable<absl::Status(T&)> each) const {
+    return IterateBatchesAsync(batch_size, [each = std::move(each)](std::vector<T>& batch) mutable {
+      for (T& object : batch) DUO_RETURN_IF_ERROR(each(object));
+      return absl::OkStatus();
+    });
+  }
   absl::Status IterateBatches(int64_t batch_size,
-                              absl::FunctionRef<absl::Status(std::vector<T>&)> each) const;
+                              absl::FunctionRef<absl::Status(std::vector<T>&)> each) const {
+    return SyncWait(RunIterate(*this, batch_size, Exec::kSync,
+                               [&](Exec, std::vector<T>& batch) -> Task<absl::Status> {
+                                 co_return each(batch);
+                               }));
+  }
+  Task<absl::Status> IterateBatchesAsync(
+      int64_t batch_size, absl::AnyInvocable<absl::Status(std::vector<T>&)> each) const {
+    return IterateOwning(*this, batch_size, std::move(each));
+  }
 
   // Sets `changes` on every row the query selects; returns rows affected.
   // Refused without a filter unless options.require_filter is false.
-  absl::StatusOr<int64_t> UpdateBulk(Payload changes, BulkOptions options = {}) const;
-  absl::StatusOr<int64_t> DeleteBulk(BulkOptions options = {}) const;
+  absl::StatusOr<int64_t> UpdateBulk(Payload changes, BulkOptions options = {}) const {
+    return SyncWait(RunUpdateBulk(*this, changes, options, Exec::kSync));
+  }
+  Task<absl::StatusOr<int64_t>> UpdateBulkAsync(Payload changes, BulkOptions options = {}) const {
+    return Owning(*this, [changes = std::move(changes), options](const Query& query) {
+      return RunUpdateBulk(query, changes, options, Exec::kAsync);
+    });
+  }
+  absl::StatusOr<int64_t> DeleteBulk(BulkOptions options = {}) const {
+    return SyncWait(RunDeleteBulk(*this, options, Exec::kSync));
+  }
+  Task<absl::StatusOr<int64_t>> DeleteBulkAsync(BulkOptions options = {}) const {
+    return Owning(*this, [options](const Query& query) {
+      return RunDeleteBulk(query, options, Exec::kAsync);
+    });
+  }
 
   const query_internal::QueryState& state() const { return state_; }
 
  private:
+  using Exec = query_internal::Exec;
+  // A batch callback; it runs its own statements in the mode it is given.
+  using BatchFn = absl::FunctionRef<Task<absl::Status>(Exec, std::vector<T>&)>;
+
+  // Runs `op(query)` on a copy of the query that the task owns.
+  template <typename Op>
+  static std::invoke_result_t<Op&, const Query&> Owning(Query query, Op op) {
+    co_return co_await op(query);
+  }
+
+  static Task<absl::StatusOr<std::vector<T>>> RunAll(const Query& query, Exec exec);
+  static Task<absl::StatusOr<std::optional<T>>> RunFirst(const Query& query, Exec exec);
+  static Task<absl::StatusOr<T>> RunOne(const Query& query, Exec exec);
+  static Task<absl::StatusOr<std::optional<T>>> RunGet(const Query& query,
+                                                        const std::vector<sql::Value>& key, Exec exec);
+  static Task<absl::StatusOr<int64_t>> RunCount(const Query& query, Exec exec);
+  static Task<absl::StatusOr<bool>> RunExists(const Query& query, Exec exec);
+  static Task<absl::StatusOr<duo::Page<T>>> RunPage(const Query& query, int64_t page,
+                                                     int64_t per_page, Exec exec);
+  static Task<absl::Status> RunIterate(const Query& query, int64_t batch_size, Exec exec,
+                                       BatchFn each);
+  static Task<absl::StatusOr<int64_t>> RunUpdateBulk(const Query& query, const Payload& changes,
+                                                      const BulkOptions& options, Exec exec);
+  static Task<absl::StatusOr<int64_t>> RunDeleteBulk(const Query& query, const BulkOptions& options,
+                                                      Exec exec);
+
   template <typename Key>
   void AddOrder(const Key& key) {
     if constexpr (std::is_convertible_v<const Key&, std::string_view>) {
@@ -241,20 +280,28 @@ class Query {
     }
   }
 
-  absl::Status Read(const Database& database, const sql::Statement& statement,
-                    std::vector<T>& objects, engine::RunMode mode = engine::RunMode::kBuffered) const {
-    return query_internal::ReadObjects(
-        database, &state_, *state_.meta, statement,
-        [&objects]() -> void* { return &objects.emplace_back(); }, mode);
+  static Task<absl::Status> IterateOwning(Query query, int64_t batch_size,
+                                          absl::AnyInvocable<absl::Status(std::vector<T>&)> each) {
+    co_return co_await RunIterate(query, batch_size, Exec::kAsync,
+                                  [&each](Exec, std::vector<T>& batch) -> Task<absl::Status> {
+                                    co_return each(batch);
+                                  });
+  }
+
+  Task<absl::Status> ReadInto(Exec exec, const Database& database, const sql::Statement& statement,
+                              std::vector<T>& objects) const {
+    co_return co_await query_internal::ReadObjects(
+        exec, database, &state_, *state_.meta, statement,
+        [&objects]() -> void* { return &objects.emplace_back(); });
   }
   // Identity map, then eager loading.
-  absl::Status Finish(const Database& database, std::vector<T>& objects) const {
-    if (database.CurrentSession() == nullptr && state_.related.empty()) return absl::OkStatus();
+  Task<absl::Status> Finish(Exec exec, const Database& database, std::vector<T>& objects) const {
+    if (database.CurrentSession() == nullptr && state_.related.empty()) co_return absl::OkStatus();
     std::vector<void*> pointers;
     pointers.reserve(objects.size());
     for (T& object : objects) pointers.push_back(&object);
     query_internal::MapIdentities(database, *state_.meta, pointers);
-    return query_internal::LoadRelated(state_, database, pointers);
+    co_return co_await query_internal::LoadRelated(exec, state_, database, pointers);
   }
 
   query_internal::QueryState state_;
@@ -279,62 +326,107 @@ class Model {
     return Query().Related(path, std::move(options));
   }
   static absl::StatusOr<std::vector<T>> All() { return Query().All(); }
+  static Task<absl::StatusOr<std::vector<T>>> AllAsync() { return Query().AllAsync(); }
   static absl::StatusOr<int64_t> Count() { return Query().Count(); }
+  static Task<absl::StatusOr<int64_t>> CountAsync() { return Query().CountAsync(); }
   template <typename... K>
   static absl::StatusOr<std::optional<T>> Get(const K&... key) { return Query().Get(key...); }
+  template <typename... K>
+  static Task<absl::StatusOr<std::optional<T>>> GetAsync(const K&... key) {
+    return Query().GetAsync(key...);
+  }
+
+  // CRUD. Each call has an ...Async twin with the same arguments and
+  // results; an object passed by reference must outlive the task.
 
   // Inserts `object` (hooks, timestamps) and returns it as stored: with
   // its generated key and server defaults.
-  static absl::StatusOr<T> Create(T object);
+  static absl::StatusOr<T> Create(T object) {
+    return SyncWait(RunCreate(std::move(object), Exec::kSync));
+  }
+  static Task<absl::StatusOr<T>> CreateAsync(T object) {
+    return RunCreate(std::move(object), Exec::kAsync);
+  }
   // Inserts a row from column → value pairs (checked against the model):
   // Order::Create(duo::Payload{{"customer_id", 7}}).
   template <std::same_as<Payload> P>
   static absl::StatusOr<T> Create(const P& payload) {
-    T object{};
-    DUO_RETURN_IF_ERROR(MetaOf<T>().declaration_status());
-    DUO_RETURN_IF_ERROR(ApplyPayload(MetaOf<T>(), &object, payload));
+    DUO_ASSIGN_OR_RETURN(T object, FromPayload(payload));
     return Create(std::move(object));
   }
+  template <std::same_as<Payload> P>
+  static Task<absl::StatusOr<T>> CreateAsync(const P& payload) {
+    absl::StatusOr<T> object = FromPayload(payload);
+    return RunCreate(std::move(object), Exec::kAsync);
+  }
   // Multi-row INSERTs in chunks that respect the database's parameter
-  // limit. Returns the stored rows when options.return_models, else an
-  // empty vector.
+  // limit, in one transaction (on PostgreSQL the async twin pipelines the
+  // chunks: one round trip). Returns the stored rows when
+  // options.return_models, else an empty vector.
   static absl::StatusOr<std::vector<T>> CreateBulk(std::vector<T> objects,
-                                                   CreateBulkOptions options = {});
+                                                   CreateBulkOptions options = {}) {
+    return SyncWait(RunCreateBulk(std::move(objects), options, Exec::kSync));
+  }
+  static Task<absl::StatusOr<std::vector<T>>> CreateBulkAsync(std::vector<T> objects,
+                                                              CreateBulkOptions options = {}) {
+    return RunCreateBulk(std::move(objects), options, Exec::kAsync);
+  }
   // Inserts `object` when it is new (a generated key still zero, or no row
   // with its key), else updates its row (only the changed columns inside a
   // managed transaction). Refreshes `object` from the row.
-  static absl::Status Save(T& object);
+  static absl::Status Save(T& object) { return SyncWait(RunSave(object, Exec::kSync)); }
+  static Task<absl::Status> SaveAsync(T& object) { return RunSave(object, Exec::kAsync); }
   // Sets `payload` on `object` in memory (checked); Save writes it.
   static absl::Status Update(T& object, const Payload& payload) {
     DUO_RETURN_IF_ERROR(MetaOf<T>().declaration_status());
     return ApplyPayload(MetaOf<T>(), &object, payload);
   }
   // Deletes `object`'s row; ObjectNotFound when there is none.
-  static absl::Status Delete(T& object);
+  static absl::Status Delete(T& object) { return SyncWait(RunDelete(object, Exec::kSync)); }
+  static Task<absl::Status> DeleteAsync(T& object) { return RunDelete(object, Exec::kAsync); }
   // Reloads `object` from its row.
-  static absl::Status Refresh(T& object);
+  static absl::Status Refresh(T& object) { return SyncWait(RunRefresh(object, Exec::kSync)); }
+  static Task<absl::Status> RefreshAsync(T& object) { return RunRefresh(object, Exec::kAsync); }
 
   // The same as members, on a model that derives from Model<T>.
   absl::Status Save() { return Save(Self()); }
+  Task<absl::Status> SaveAsync() { return SaveAsync(Self()); }
   absl::Status Update(const Payload& payload) { return Update(Self(), payload); }
   absl::Status Delete() { return Delete(Self()); }
+  Task<absl::Status> DeleteAsync() { return DeleteAsync(Self()); }
 
   // Models compare by their columns; the base adds nothing.
   friend bool operator==(const Model&, const Model&) { return true; }
 
  private:
+  using Exec = query_internal::Exec;
+
   T& Self() { return static_cast<T&>(*this); }
+  static absl::StatusOr<T> FromPayload(const Payload& payload) {
+    T object{};
+    DUO_RETURN_IF_ERROR(MetaOf<T>().declaration_status());
+    DUO_RETURN_IF_ERROR(ApplyPayload(MetaOf<T>(), &object, payload));
+    return object;
+  }
   // Runs `body` in a transaction when T has after-hooks (so that their
   // failure undoes the operation), else directly.
-  static absl::Status Atomically(const Database& database, absl::FunctionRef<absl::Status()> body) {
+  static Task<absl::Status> Atomically(Exec exec, const Database& database,
+                                       absl::FunctionRef<Task<absl::Status>()> body) {
     if constexpr (hooks::kHasAfterHooks<T>) {
-      return database.Transaction([&](Session&) { return body(); });
+      co_return co_await query_internal::InTransaction(exec, database, body);
     } else {
-      return body();
+      co_return co_await body();
     }
   }
-  static absl::Status InsertOne(const Database& database, T& object);
-  static absl::Status UpdateOne(const Database& database, T& object, const T* loaded);
+  static Task<absl::StatusOr<T>> RunCreate(absl::StatusOr<T> object, Exec exec);
+  static Task<absl::StatusOr<std::vector<T>>> RunCreateBulk(std::vector<T> objects,
+                                                            CreateBulkOptions options, Exec exec);
+  static Task<absl::Status> RunSave(T& object, Exec exec);
+  static Task<absl::Status> RunDelete(T& object, Exec exec);
+  static Task<absl::Status> RunRefresh(T& object, Exec exec);
+  static Task<absl::Status> InsertOne(Exec exec, const Database& database, T& object);
+  static Task<absl::Status> UpdateOne(Exec exec, const Database& database, T& object,
+                                      const T* loaded);
 };
 
 // The model's table, for the IR (joins, hints): duo::TableOf<Order>().
@@ -349,195 +441,284 @@ template <typename T>
 absl::StatusOr<std::vector<T>> ResultAs(const Result& result);
 
 // ---- Implementation ------------------------------------------------------
+//
+// Written once for both modes: in Exec::kSync nothing suspends (see
+// query_internal::Exec).
 
 template <typename T>
-absl::Status Query<T>::IterateBatches(int64_t batch_size,
-                                      absl::FunctionRef<absl::Status(std::vector<T>&)> each) const {
-  if (batch_size <= 0) return absl::InvalidArgumentError("Iterate: batch_size must be positive");
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-  const ModelMeta& meta = *state_.meta;
-  if (!state_.order.empty() || state_.offset || state_.distinct) {
-    DUO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildSelect(state_));
+Task<absl::StatusOr<std::vector<T>>> Query<T>::RunAll(const Query& query, Exec exec) {
+  const query_internal::QueryState& state = query.state_;
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
+  DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildSelect(state));
+  std::vector<T> objects;
+  if (state.limit) objects.reserve(static_cast<size_t>(std::min<int64_t>(*state.limit, 10000)));
+  DUO_CO_RETURN_IF_ERROR(co_await query.ReadInto(exec, database, select, objects));
+  DUO_CO_RETURN_IF_ERROR(co_await query.Finish(exec, database, objects));
+  co_return objects;
+}
+
+template <typename T>
+Task<absl::StatusOr<std::optional<T>>> Query<T>::RunFirst(const Query& query, Exec exec) {
+  DUO_CO_ASSIGN_OR_RETURN(std::vector<T> rows, co_await RunAll(query.Limit(1), exec));
+  if (rows.empty()) co_return std::optional<T>();
+  co_return std::optional<T>(std::move(rows[0]));
+}
+
+template <typename T>
+Task<absl::StatusOr<T>> Query<T>::RunOne(const Query& query, Exec exec) {
+  DUO_CO_ASSIGN_OR_RETURN(std::vector<T> rows, co_await RunAll(query.Limit(2), exec));
+  const ModelMeta& meta = *query.state_.meta;
+  if (rows.empty()) co_return query_internal::ObjectNotFound(meta, "matches the query");
+  if (rows.size() > 1) co_return query_internal::MultipleObjectsFound(meta, 2);
+  co_return std::move(rows[0]);
+}
+
+template <typename T>
+Task<absl::StatusOr<std::optional<T>>> Query<T>::RunGet(const Query& query,
+                                                         const std::vector<sql::Value>& key,
+                                                         Exec exec) {
+  const query_internal::QueryState& state = query.state_;
+  DUO_CO_RETURN_IF_ERROR(query_internal::CheckKey(*state.meta, key));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
+  if (state.related.empty() && state.where.empty()) {
+    if (std::shared_ptr<void> mapped = query_internal::FindIdentity(database, *state.meta, key)) {
+      co_return std::optional<T>(*static_cast<const T*>(mapped.get()));
+    }
+  }
+  co_return co_await RunFirst(query.Where(query_internal::KeyCondition(*state.meta, key)), exec);
+}
+
+template <typename T>
+Task<absl::StatusOr<int64_t>> Query<T>::RunCount(const Query& query, Exec exec) {
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(query.state_));
+  DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildCount(query.state_));
+  DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, select));
+  co_return result.Scalar<int64_t>();
+}
+
+template <typename T>
+Task<absl::StatusOr<bool>> Query<T>::RunExists(const Query& query, Exec exec) {
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(query.state_));
+  DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildExists(query.state_));
+  DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, select));
+  co_return result.Scalar<bool>();
+}
+
+template <typename T>
+Task<absl::StatusOr<duo::Page<T>>> Query<T>::RunPage(const Query& query, int64_t page,
+                                                     int64_t per_page, Exec exec) {
+  if (per_page <= 0) co_return absl::InvalidArgumentError("Page: per_page must be positive");
+  if (page < 1) co_return absl::InvalidArgumentError("Page: page numbers start at 1");
+  duo::Page<T> result;
+  Query unpaged = query;
+  unpaged.state_.limit.reset();
+  unpaged.state_.offset.reset();
+  DUO_CO_ASSIGN_OR_RETURN(result.total, co_await RunCount(unpaged, exec));
+  DUO_CO_ASSIGN_OR_RETURN(result.items,
+                          co_await RunAll(unpaged.Paginate(per_page, (page - 1) * per_page), exec));
+  result.page = page;
+  result.per_page = per_page;
+  result.pages = (result.total + per_page - 1) / per_page;
+  result.has_next = page < result.pages;
+  result.has_prev = page > 1;
+  co_return result;
+}
+
+template <typename T>
+Task<absl::Status> Query<T>::RunIterate(const Query& query, int64_t batch_size, Exec exec,
+                                        BatchFn each) {
+  if (batch_size <= 0) co_return absl::InvalidArgumentError("Iterate: batch_size must be positive");
+  const query_internal::QueryState& state = query.state_;
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
+  const ModelMeta& meta = *state.meta;
+  if (!state.order.empty() || state.offset || state.distinct) {
+    DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildSelect(state));
     std::vector<T> batch;
     batch.reserve(batch_size);
-    absl::Status status = database.Read(
-        select,
+    // The rows stream from one statement, read where the cursor lives (a
+    // worker thread in async mode); what runs between rows is blocking.
+    co_return co_await query_internal::Read(
+        exec, database, select,
         [&](engine::Cursor& cursor) -> absl::Status {
           while (true) {
             DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());
             if (more) {
               DUO_RETURN_IF_ERROR(
-                  query_internal::HydrateRow(&state_, meta, cursor, &batch.emplace_back()));
+                  query_internal::HydrateRow(&state, meta, cursor, &batch.emplace_back()));
             }
             if (static_cast<int64_t>(batch.size()) == batch_size || (!more && !batch.empty())) {
-              DUO_RETURN_IF_ERROR(Finish(database, batch));
-              DUO_RETURN_IF_ERROR(each(batch));
+              DUO_RETURN_IF_ERROR(SyncWait(query.Finish(Exec::kSync, database, batch)));
+              DUO_RETURN_IF_ERROR(SyncWait(each(Exec::kSync, batch)));
               batch.clear();
             }
             if (!more) return absl::OkStatus();
           }
         },
         engine::RunMode::kStreaming);
-    return status;
   }
-  std::optional<int64_t> remaining = state_.limit;
+  std::optional<int64_t> remaining = state.limit;
   std::vector<sql::Value> last_key;
   std::vector<T> batch;
   while (!remaining || *remaining > 0) {
     const int64_t want = remaining ? std::min(*remaining, batch_size) : batch_size;
-    DUO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildKeysetBatch(
-                                                 state_, last_key.empty() ? nullptr : &last_key, want));
+    DUO_CO_ASSIGN_OR_RETURN(sql::Select select,
+                            query_internal::BuildKeysetBatch(
+                                state, last_key.empty() ? nullptr : &last_key, want));
     batch.clear();
-    DUO_RETURN_IF_ERROR(Read(database, select, batch));
+    DUO_CO_RETURN_IF_ERROR(co_await query.ReadInto(exec, database, select, batch));
     if (batch.empty()) break;
     last_key = meta.KeyOf(&batch.back());
-    DUO_RETURN_IF_ERROR(Finish(database, batch));
-    DUO_RETURN_IF_ERROR(each(batch));
+    DUO_CO_RETURN_IF_ERROR(co_await query.Finish(exec, database, batch));
+    DUO_CO_RETURN_IF_ERROR(co_await each(exec, batch));
     if (remaining) *remaining -= static_cast<int64_t>(batch.size());
     if (static_cast<int64_t>(batch.size()) < want) break;
   }
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
 template <typename T>
-absl::StatusOr<int64_t> Query<T>::UpdateBulk(Payload changes, BulkOptions options) const {
-  DUO_RETURN_IF_ERROR(query_internal::CheckBulkFilter(state_, "UpdateBulk", options));
-  DUO_RETURN_IF_ERROR(CheckPayload(*state_.meta, changes));
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-  const ModelMeta& meta = *state_.meta;
+Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const Payload& changes,
+                                                      const BulkOptions& options, Exec exec) {
+  const query_internal::QueryState& state = query.state_;
+  DUO_CO_RETURN_IF_ERROR(query_internal::CheckBulkFilter(state, "UpdateBulk", options));
+  DUO_CO_RETURN_IF_ERROR(CheckPayload(*state.meta, changes));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
+  const ModelMeta& meta = *state.meta;
   int64_t affected = 0;
-  auto run = [&](Session&) -> absl::Status {
-    if (options.with_hooks) {
-      if constexpr (hooks::HasBeforeBulkUpdate<T>) DUO_RETURN_IF_ERROR(T::BeforeBulkUpdate(*this, changes));
-    }
-    if (!options.with_hooks) {
-      DUO_ASSIGN_OR_RETURN(sql::Update update, query_internal::BuildBulkUpdate(state_, changes));
-      DUO_ASSIGN_OR_RETURN(Result result, database.Execute(update));
-      affected = result.rows_affected();
-      return absl::OkStatus();
-    }
-    // Per-row hooks: load a batch, run each row's BeforeUpdate (which may
-    // change the row or veto), write the batch, run AfterUpdate on the rows
-    // as stored.
-    Query<T> unordered = *this;
-    unordered.state_.related.clear();
-    return unordered.IterateBatches(options.batch_size, [&](std::vector<T>& batch) -> absl::Status {
-      std::vector<std::vector<sql::Value>> keys;
-      for (T& object : batch) {
-        const T before = object;
-        DUO_RETURN_IF_ERROR(ApplyPayloadValues(meta, &object, changes));
-        DUO_RETURN_IF_ERROR(hooks::Validate(object));
-        DUO_RETURN_IF_ERROR(hooks::BeforeUpdate(object));
-        keys.push_back(meta.KeyOf(&before));
-        // Columns a hook changed beyond the payload are written per row.
-        std::vector<int> extra;
-        for (size_t i = 0; i < meta.columns().size(); ++i) {
-          const ColumnMeta& column = meta.columns()[i];
-          bool in_payload = false;
-          for (const sql::Assignment& a : changes) in_payload = in_payload || a.column == column.name;
-          if (!in_payload && !column.accessor->Equal(&object, &before)) extra.push_back(static_cast<int>(i));
-        }
-        if (!extra.empty()) {
-          DUO_RETURN_IF_ERROR(database.Execute(query_internal::BuildUpdateByKey(meta, extra, &object)).status());
-        }
+  // Per-row hooks: load a batch, run each row's BeforeUpdate (which may
+  // change the row or veto), write the batch, run AfterUpdate on the rows
+  // as stored.
+  auto update_batch = [&](Exec mode, std::vector<T>& batch) -> Task<absl::Status> {
+    std::vector<std::vector<sql::Value>> keys;
+    for (T& object : batch) {
+      const T before = object;
+      DUO_CO_RETURN_IF_ERROR(ApplyPayloadValues(meta, &object, changes));
+      DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
+      DUO_CO_RETURN_IF_ERROR(hooks::BeforeUpdate(object));
+      keys.push_back(meta.KeyOf(&before));
+      // Columns a hook changed beyond the payload are written per row.
+      std::vector<int> extra;
+      for (size_t i = 0; i < meta.columns().size(); ++i) {
+        const ColumnMeta& column = meta.columns()[i];
+        bool in_payload = false;
+        for (const sql::Assignment& a : changes) in_payload = in_payload || a.column == column.name;
+        if (!in_payload && !column.accessor->Equal(&object, &before)) extra.push_back(static_cast<int>(i));
       }
-      sql::Update update = sql::Update(meta.table()).Set(changes).Where(query_internal::KeysIn(meta, keys));
-      DUO_ASSIGN_OR_RETURN(Result result, database.Execute(update));
-      affected += result.rows_affected();
-      std::vector<T> stored;
-      DUO_RETURN_IF_ERROR(query_internal::ReadObjects(
-          database, nullptr, meta,
-          sql::Select(meta.table().Columns()).From(meta.table()).Where(query_internal::KeysIn(meta, keys)),
-          [&stored]() -> void* { return &stored.emplace_back(); }, engine::RunMode::kBuffered));
-      for (T& object : stored) {
-        query_internal::PutIdentity(database, meta, &object);
-        DUO_RETURN_IF_ERROR(hooks::AfterUpdate(object));
+      if (!extra.empty()) {
+        const sql::Update by_key = query_internal::BuildUpdateByKey(meta, extra, &object);
+        absl::StatusOr<Result> written = co_await query_internal::Execute(mode, database, by_key);
+        DUO_CO_RETURN_IF_ERROR(written.status());
       }
-      return absl::OkStatus();
-    });
+    }
+    sql::Update update = sql::Update(meta.table()).Set(changes).Where(query_internal::KeysIn(meta, keys));
+    DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(mode, database, update));
+    affected += result.rows_affected();
+    std::vector<T> stored;
+    DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
+        mode, database, nullptr, meta,
+        sql::Select(meta.table().Columns()).From(meta.table()).Where(query_internal::KeysIn(meta, keys)),
+        [&stored]() -> void* { return &stored.emplace_back(); }));
+    for (T& object : stored) {
+      query_internal::PutIdentity(database, meta, &object);
+      DUO_CO_RETURN_IF_ERROR(hooks::AfterUpdate(object));
+    }
+    co_return absl::OkStatus();
   };
-  absl::Status status = database.Transaction([&](Session& session) -> absl::Status {
-    DUO_RETURN_IF_ERROR(run(session));
-    if (options.with_hooks) {
-      if constexpr (hooks::HasAfterBulkUpdate<T>) DUO_RETURN_IF_ERROR(T::AfterBulkUpdate(*this, changes, affected));
+  absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
+    if (!options.with_hooks) {
+      DUO_CO_ASSIGN_OR_RETURN(sql::Update update, query_internal::BuildBulkUpdate(state, changes));
+      DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, update));
+      affected = result.rows_affected();
+      co_return absl::OkStatus();
     }
-    return absl::OkStatus();
+    if constexpr (hooks::HasBeforeBulkUpdate<T>) DUO_CO_RETURN_IF_ERROR(T::BeforeBulkUpdate(query, changes));
+    Query<T> unordered = query;
+    unordered.state_.related.clear();
+    DUO_CO_RETURN_IF_ERROR(co_await RunIterate(unordered, options.batch_size, exec, update_batch));
+    if constexpr (hooks::HasAfterBulkUpdate<T>) {
+      DUO_CO_RETURN_IF_ERROR(T::AfterBulkUpdate(query, changes, affected));
+    }
+    co_return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  if (!status.ok()) co_return status;
   if (Session* session = database.CurrentSession()) session->identity_map().Clear();
-  return affected;
+  co_return affected;
 }
 
 template <typename T>
-absl::StatusOr<int64_t> Query<T>::DeleteBulk(BulkOptions options) const {
-  DUO_RETURN_IF_ERROR(query_internal::CheckBulkFilter(state_, "DeleteBulk", options));
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state_));
-  const ModelMeta& meta = *state_.meta;
+Task<absl::StatusOr<int64_t>> Query<T>::RunDeleteBulk(const Query& query, const BulkOptions& options,
+                                                      Exec exec) {
+  const query_internal::QueryState& state = query.state_;
+  DUO_CO_RETURN_IF_ERROR(query_internal::CheckBulkFilter(state, "DeleteBulk", options));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
+  const ModelMeta& meta = *state.meta;
   int64_t affected = 0;
-  absl::Status status = database.Transaction([&](Session&) -> absl::Status {
+  absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
     if (!options.with_hooks) {
-      DUO_ASSIGN_OR_RETURN(sql::Delete del, query_internal::BuildBulkDelete(state_));
-      DUO_ASSIGN_OR_RETURN(Result result, database.Execute(del));
+      DUO_CO_ASSIGN_OR_RETURN(sql::Delete del, query_internal::BuildBulkDelete(state));
+      DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, del));
       affected = result.rows_affected();
-      return absl::OkStatus();
+      co_return absl::OkStatus();
     }
-    if constexpr (hooks::HasBeforeBulkDelete<T>) DUO_RETURN_IF_ERROR(T::BeforeBulkDelete(*this));
+    if constexpr (hooks::HasBeforeBulkDelete<T>) DUO_CO_RETURN_IF_ERROR(T::BeforeBulkDelete(query));
     // Deleted rows leave the filter, so every batch is the query's first.
-    Query<T> first_batches = *this;
+    Query<T> first_batches = query;
     first_batches.state_.related.clear();
     while (true) {
       std::vector<T> batch;
-      DUO_ASSIGN_OR_RETURN(sql::Select select,
-                           query_internal::BuildKeysetBatch(first_batches.state_, nullptr, options.batch_size));
-      DUO_RETURN_IF_ERROR(Read(database, select, batch));
+      DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildKeysetBatch(
+                                                      first_batches.state_, nullptr, options.batch_size));
+      DUO_CO_RETURN_IF_ERROR(co_await query.ReadInto(exec, database, select, batch));
       if (batch.empty()) break;
       std::vector<std::vector<sql::Value>> keys;
       for (T& object : batch) {
-        DUO_RETURN_IF_ERROR(hooks::BeforeDelete(object));
+        DUO_CO_RETURN_IF_ERROR(hooks::BeforeDelete(object));
         keys.push_back(meta.KeyOf(&object));
       }
-      DUO_ASSIGN_OR_RETURN(Result result,
-                           database.Execute(sql::Delete(meta.table()).Where(query_internal::KeysIn(meta, keys))));
+      DUO_CO_ASSIGN_OR_RETURN(
+          Result result,
+          co_await query_internal::Execute(
+              exec, database, sql::Delete(meta.table()).Where(query_internal::KeysIn(meta, keys))));
       affected += result.rows_affected();
-      for (T& object : batch) DUO_RETURN_IF_ERROR(hooks::AfterDelete(object));
+      for (T& object : batch) DUO_CO_RETURN_IF_ERROR(hooks::AfterDelete(object));
       if (static_cast<int64_t>(batch.size()) < options.batch_size || first_batches.state_.limit) break;
     }
-    if constexpr (hooks::HasAfterBulkDelete<T>) DUO_RETURN_IF_ERROR(T::AfterBulkDelete(*this, affected));
-    return absl::OkStatus();
+    if constexpr (hooks::HasAfterBulkDelete<T>) DUO_CO_RETURN_IF_ERROR(T::AfterBulkDelete(query, affected));
+    co_return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  if (!status.ok()) co_return status;
   if (Session* session = database.CurrentSession()) session->identity_map().Clear();
-  return affected;
+  co_return affected;
 }
 
 template <typename T>
-absl::Status Model<T>::InsertOne(const Database& database, T& object) {
+Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& object) {
   const ModelMeta& meta = MetaOf<T>();
   query_internal::StampTimes(meta, &object, /*inserting=*/true);
-  DUO_RETURN_IF_ERROR(hooks::Validate(object));
-  DUO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
-  return Atomically(database, [&]() -> absl::Status {
+  DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
+  DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
+  co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     sql::Insert insert = query_internal::BuildInsert(
         meta, query_internal::InsertColumns(meta, &object), {&object}, /*returning=*/true);
     std::vector<T> stored;
-    DUO_RETURN_IF_ERROR(query_internal::ReadObjects(
-        database, nullptr, meta, insert, [&stored]() -> void* { return &stored.emplace_back(); },
-        engine::RunMode::kBuffered));
-    if (stored.size() != 1) return absl::InternalError("INSERT ... RETURNING returned no row");
+    DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
+        exec, database, nullptr, meta, insert, [&stored]() -> void* { return &stored.emplace_back(); }));
+    if (stored.size() != 1) co_return absl::InternalError("INSERT ... RETURNING returned no row");
     for (const ColumnMeta& column : meta.columns()) {
-      DUO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&stored[0]), column.name));
+      DUO_CO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&stored[0]), column.name));
     }
     query_internal::PutIdentity(database, meta, &object);
-    return hooks::AfterCreate(object);
+    co_return hooks::AfterCreate(object);
   });
 }
 
 template <typename T>
-absl::Status Model<T>::UpdateOne(const Database& database, T& object, const T* loaded) {
+Task<absl::Status> Model<T>::UpdateOne(Exec exec, const Database& database, T& object,
+                                       const T* loaded) {
   const ModelMeta& meta = MetaOf<T>();
   query_internal::StampTimes(meta, &object, /*inserting=*/false);
-  DUO_RETURN_IF_ERROR(hooks::Validate(object));
-  DUO_RETURN_IF_ERROR(hooks::BeforeUpdate(object));
+  DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
+  DUO_CO_RETURN_IF_ERROR(hooks::BeforeUpdate(object));
   std::vector<int> columns;
   for (size_t i = 0; i < meta.columns().size(); ++i) {
     const ColumnMeta& column = meta.columns()[i];
@@ -545,124 +726,153 @@ absl::Status Model<T>::UpdateOne(const Database& database, T& object, const T* l
     if (loaded != nullptr && column.accessor->Equal(&object, loaded)) continue;
     columns.push_back(static_cast<int>(i));
   }
-  if (columns.empty()) return absl::OkStatus();
-  return Atomically(database, [&]() -> absl::Status {
+  if (columns.empty()) co_return absl::OkStatus();
+  co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     std::vector<T> stored;
-    DUO_RETURN_IF_ERROR(query_internal::ReadObjects(
-        database, nullptr, meta, query_internal::BuildUpdateByKey(meta, columns, &object),
-        [&stored]() -> void* { return &stored.emplace_back(); }, engine::RunMode::kBuffered));
-    if (stored.empty()) return query_internal::ObjectNotFound(meta, "with this primary key to update");
+    DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
+        exec, database, nullptr, meta, query_internal::BuildUpdateByKey(meta, columns, &object),
+        [&stored]() -> void* { return &stored.emplace_back(); }));
+    if (stored.empty()) co_return query_internal::ObjectNotFound(meta, "with this primary key to update");
     query_internal::PutIdentity(database, meta, &object);
-    return hooks::AfterUpdate(object);
+    co_return hooks::AfterUpdate(object);
   });
 }
 
 template <typename T>
-absl::StatusOr<T> Model<T>::Create(T object) {
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(MetaOf<T>()));
-  DUO_RETURN_IF_ERROR(InsertOne(database, object));
-  return object;
+Task<absl::StatusOr<T>> Model<T>::RunCreate(absl::StatusOr<T> object, Exec exec) {
+  if (!object.ok()) co_return object.status();
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(MetaOf<T>()));
+  DUO_CO_RETURN_IF_ERROR(co_await InsertOne(exec, database, *object));
+  co_return object;
 }
 
 template <typename T>
-absl::Status Model<T>::Save(T& object) {
+Task<absl::Status> Model<T>::RunSave(T& object, Exec exec) {
   const ModelMeta& meta = MetaOf<T>();
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
   bool is_new = false;
   for (int index : meta.primary_key()) {
     const ColumnMeta& key = meta.columns()[index];
     if (key.server_generated && key.accessor->IsZero(&object)) is_new = true;
   }
-  if (is_new) return InsertOne(database, object);
+  if (is_new) co_return co_await InsertOne(exec, database, object);
   const std::vector<sql::Value> key = meta.KeyOf(&object);
   if (std::shared_ptr<void> loaded = query_internal::FindIdentity(database, meta, key)) {
-    return UpdateOne(database, object, static_cast<const T*>(loaded.get()));
+    co_return co_await UpdateOne(exec, database, object, static_cast<const T*>(loaded.get()));
   }
-  DUO_ASSIGN_OR_RETURN(bool exists,
-                       duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key)).Exists());
-  if (!exists) return InsertOne(database, object);
-  return UpdateOne(database, object, nullptr);
+  const duo::Query<T> by_key = duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key));
+  DUO_CO_ASSIGN_OR_RETURN(bool exists, exec == Exec::kSync ? by_key.Exists() : co_await by_key.ExistsAsync());
+  if (!exists) co_return co_await InsertOne(exec, database, object);
+  co_return co_await UpdateOne(exec, database, object, nullptr);
 }
 
 template <typename T>
-absl::Status Model<T>::Delete(T& object) {
+Task<absl::Status> Model<T>::RunDelete(T& object, Exec exec) {
   const ModelMeta& meta = MetaOf<T>();
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
-  DUO_RETURN_IF_ERROR(hooks::BeforeDelete(object));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
+  DUO_CO_RETURN_IF_ERROR(hooks::BeforeDelete(object));
   const std::vector<sql::Value> key = meta.KeyOf(&object);
-  return Atomically(database, [&]() -> absl::Status {
-    DUO_ASSIGN_OR_RETURN(Result result, database.Execute(sql::Delete(meta.table())
-                                                             .Where(query_internal::KeyCondition(meta, key))));
-    if (result.rows_affected() == 0) return query_internal::ObjectNotFound(meta, "with this primary key to delete");
+  co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
+    DUO_CO_ASSIGN_OR_RETURN(
+        Result result,
+        co_await query_internal::Execute(
+            exec, database, sql::Delete(meta.table()).Where(query_internal::KeyCondition(meta, key))));
+    if (result.rows_affected() == 0) {
+      co_return query_internal::ObjectNotFound(meta, "with this primary key to delete");
+    }
     query_internal::ForgetIdentity(database, meta, key);
-    return hooks::AfterDelete(object);
+    co_return hooks::AfterDelete(object);
   });
 }
 
 template <typename T>
-absl::Status Model<T>::Refresh(T& object) {
+Task<absl::Status> Model<T>::RunRefresh(T& object, Exec exec) {
   const ModelMeta& meta = MetaOf<T>();
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
   const std::vector<sql::Value> key = meta.KeyOf(&object);
   query_internal::ForgetIdentity(database, meta, key);
-  DUO_ASSIGN_OR_RETURN(std::optional<T> fresh,
-                       duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key)).First());
-  if (!fresh) return query_internal::ObjectNotFound(meta, "with this primary key to refresh");
+  const duo::Query<T> by_key = duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key));
+  DUO_CO_ASSIGN_OR_RETURN(std::optional<T> fresh,
+                          exec == Exec::kSync ? by_key.First() : co_await by_key.FirstAsync());
+  if (!fresh) co_return query_internal::ObjectNotFound(meta, "with this primary key to refresh");
   for (const ColumnMeta& column : meta.columns()) {
-    DUO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&*fresh), column.name));
+    DUO_CO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&*fresh), column.name));
   }
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
 template <typename T>
-absl::StatusOr<std::vector<T>> Model<T>::CreateBulk(std::vector<T> objects, CreateBulkOptions options) {
+Task<absl::StatusOr<std::vector<T>>> Model<T>::RunCreateBulk(std::vector<T> objects,
+                                                             CreateBulkOptions options, Exec exec) {
   const ModelMeta& meta = MetaOf<T>();
-  DUO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
-  if (objects.empty()) return std::vector<T>();
+  DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
+  if (objects.empty()) co_return std::vector<T>();
   for (T& object : objects) {
     query_internal::StampTimes(meta, &object, /*inserting=*/true);
     if (options.with_hooks) {
-      DUO_RETURN_IF_ERROR(hooks::Validate(object));
-      DUO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
+      DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
+      DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
     }
   }
-  absl::Status status = database.Transaction([&](Session&) -> absl::Status {
-    // Rows that leave out different generated columns cannot share one
-    // INSERT: consecutive rows with the same columns form a run.
-    size_t start = 0;
-    while (start < objects.size()) {
-      const std::vector<int> columns = query_internal::InsertColumns(meta, &objects[start]);
-      const int64_t per_statement = query_internal::RowsPerInsert(database, columns.size(), options.batch_size);
-      size_t end = start + 1;
-      while (end < objects.size() && static_cast<int64_t>(end - start) < per_statement &&
-             query_internal::InsertColumns(meta, &objects[end]) == columns) {
-        ++end;
-      }
-      std::vector<const void*> rows;
-      rows.reserve(end - start);
-      for (size_t i = start; i < end; ++i) rows.push_back(&objects[i]);
-      sql::Insert insert = query_internal::BuildInsert(meta, columns, rows, options.return_models);
-      if (options.return_models) {
+  // Rows that leave out different generated columns cannot share one
+  // INSERT: consecutive rows with the same columns form a run, cut into
+  // statements the parameter limit allows.
+  std::vector<sql::Statement> inserts;
+  std::vector<size_t> first_row;
+  for (size_t start = 0; start < objects.size();) {
+    const std::vector<int> columns = query_internal::InsertColumns(meta, &objects[start]);
+    const int64_t per_statement = query_internal::RowsPerInsert(database, columns.size(), options.batch_size);
+    size_t end = start + 1;
+    while (end < objects.size() && static_cast<int64_t>(end - start) < per_statement &&
+           query_internal::InsertColumns(meta, &objects[end]) == columns) {
+      ++end;
+    }
+    std::vector<const void*> rows;
+    rows.reserve(end - start);
+    for (size_t i = start; i < end; ++i) rows.push_back(&objects[i]);
+    inserts.push_back(query_internal::BuildInsert(meta, columns, rows, options.return_models));
+    first_row.push_back(start);
+    start = end;
+  }
+  first_row.push_back(objects.size());
+  absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
+    if (exec == Exec::kSync) {
+      for (size_t i = 0; i < inserts.size(); ++i) {
+        if (!options.return_models) {
+          DUO_CO_RETURN_IF_ERROR(database.Execute(inserts[i]).status());
+          continue;
+        }
         // Rows come back in VALUES order from a single multi-row INSERT.
-        size_t at = start;
-        absl::Status read = query_internal::ReadObjects(
-            database, nullptr, meta, insert, [&]() -> void* { return &objects[at++]; },
-            engine::RunMode::kBuffered);
-        DUO_RETURN_IF_ERROR(read);
-        if (at != end) return absl::InternalError("INSERT ... RETURNING returned fewer rows than inserted");
-      } else {
-        DUO_RETURN_IF_ERROR(database.Execute(insert).status());
+        size_t at = first_row[i];
+        DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
+            exec, database, nullptr, meta, inserts[i], [&]() -> void* { return &objects[at++]; }));
+        if (at != first_row[i + 1]) {
+          co_return absl::InternalError("INSERT ... RETURNING returned fewer rows than inserted");
+        }
       }
-      start = end;
+    } else {
+      // One batch: pipelined on PostgreSQL, a single worker call on SQLite.
+      DUO_CO_ASSIGN_OR_RETURN(std::vector<Result> results,
+                              co_await database.ExecuteBatchAsync(inserts));
+      for (size_t i = 0; i < results.size() && options.return_models; ++i) {
+        const size_t expected = first_row[i + 1] - first_row[i];
+        if (results[i].size() != expected) {
+          co_return absl::InternalError("INSERT ... RETURNING returned fewer rows than inserted");
+        }
+        for (size_t row = 0; row < expected; ++row) {
+          DUO_CO_RETURN_IF_ERROR(query_internal::HydrateResultRow(meta, results[i], row,
+                                                                  &objects[first_row[i] + row]));
+        }
+      }
     }
     if (options.with_hooks && hooks::HasAfterCreate<T>) {
-      for (T& object : objects) DUO_RETURN_IF_ERROR(hooks::AfterCreate(object));
+      for (T& object : objects) DUO_CO_RETURN_IF_ERROR(hooks::AfterCreate(object));
     }
-    return absl::OkStatus();
+    co_return absl::OkStatus();
   });
-  if (!status.ok()) return status;
-  if (!options.return_models) return std::vector<T>();
-  return objects;
+  if (!status.ok()) co_return status;
+  if (!options.return_models) co_return std::vector<T>();
+  co_return objects;
 }
 
 template <typename T>

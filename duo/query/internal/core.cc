@@ -1,5 +1,7 @@
 #include "duo/query/internal/core.h"
 
+#include "duo/async/sync_wait.h"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -515,11 +517,41 @@ void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
   }
 }
 
-absl::Status ReadObjects(const Database& database, const QueryState* state,
-                         const ModelMeta& meta, const sql::Statement& statement,
-                         absl::FunctionRef<void*()> make, engine::RunMode mode) {
-  return database.Read(
-      statement,
+absl::Status HydrateResultRow(const ModelMeta& meta, const Result& result, size_t row,
+                              void* object) {
+  for (size_t i = 0; i < meta.columns().size(); ++i) {
+    const ColumnMeta& column = meta.columns()[i];
+    DUO_RETURN_IF_ERROR(column.accessor->Set(object, result.row(row)[i], column.name));
+  }
+  return absl::OkStatus();
+}
+
+Task<absl::Status> Read(Exec exec, const Database& database, const sql::Statement& statement,
+                        absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                        engine::RunMode mode) {
+  if (exec == Exec::kSync) co_return database.Read(statement, read, mode);
+  co_return co_await database.ReadAsync(statement, read, mode);
+}
+
+Task<absl::StatusOr<Result>> Execute(Exec exec, const Database& database,
+                                     const sql::Statement& statement) {
+  if (exec == Exec::kSync) co_return database.Execute(statement);
+  co_return co_await database.ExecuteAsync(statement);
+}
+
+Task<absl::Status> InTransaction(Exec exec, const Database& database,
+                                 absl::FunctionRef<Task<absl::Status>()> body) {
+  if (exec == Exec::kSync) {
+    co_return database.Transaction([&](Session&) { return SyncWait(body()); });
+  }
+  co_return co_await database.TransactionAsync([&](Session&) { return body(); });
+}
+
+Task<absl::Status> ReadObjects(Exec exec, const Database& database, const QueryState* state,
+                               const ModelMeta& meta, const sql::Statement& statement,
+                               absl::FunctionRef<void*()> make, engine::RunMode mode) {
+  co_return co_await Read(
+      exec, database, statement,
       [&](engine::Cursor& cursor) -> absl::Status {
         while (true) {
           DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());

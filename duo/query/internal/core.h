@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "duo/async/task.h"
 #include "duo/engine/connection.h"
 #include "duo/model/meta.h"
 #include "duo/model/models.h"
@@ -25,6 +26,23 @@
 #include "duo/sql/select.h"
 
 namespace duo::query_internal {
+
+// How an operation runs. Each terminal operation is written once, as a
+// coroutine: kSync calls the blocking database API, so nothing suspends and
+// SyncWait returns at once (the plain API); kAsync awaits the ...Async API
+// (the ...Async twins).
+enum class Exec : uint8_t { kSync, kAsync };
+
+// The database calls every operation is made of, in either mode. The
+// callables must outlive the task (they do when it is awaited at once).
+Task<absl::Status> Read(Exec exec, const Database& database, const sql::Statement& statement,
+                        absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                        engine::RunMode mode = engine::RunMode::kBuffered);
+Task<absl::StatusOr<Result>> Execute(Exec exec, const Database& database,
+                                     const sql::Statement& statement);
+// Runs `body` in the current transaction's savepoint or a new transaction.
+Task<absl::Status> InTransaction(Exec exec, const Database& database,
+                                 absl::FunctionRef<Task<absl::Status>()> body);
 
 struct RelatedSpec {
   std::string path;  // "orders.items"
@@ -76,6 +94,11 @@ absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta);
 absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
                         const engine::Cursor& cursor, void* object);
 
+// Reads row `row` of `result`, whose columns are the model's in order
+// (INSERT ... RETURNING), into `object`.
+absl::Status HydrateResultRow(const ModelMeta& meta, const Result& result, size_t row,
+                              void* object);
+
 // Inside a managed transaction: objects already in the identity map take
 // the mapped state; new ones are put in it.
 void MapIdentities(const Database& database, const ModelMeta& meta,
@@ -88,8 +111,8 @@ void ForgetIdentity(const Database& database, const ModelMeta& meta,
                     const std::vector<sql::Value>& key);
 
 // Loads the select-in relationships of `state` into `objects`.
-absl::Status LoadRelated(const QueryState& state, const Database& database,
-                         const std::vector<void*>& objects);
+Task<absl::Status> LoadRelated(Exec exec, const QueryState& state, const Database& database,
+                               const std::vector<void*>& objects);
 
 // WHERE pk = key (columns qualified with the model's table).
 sql::Expr KeyCondition(const ModelMeta& meta, const std::vector<sql::Value>& key);
@@ -111,9 +134,10 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 void StampTimes(const ModelMeta& meta, void* object, bool inserting);
 
 // Runs `statement` and reads every row into new objects from `make`.
-absl::Status ReadObjects(const Database& database, const QueryState* state,
-                         const ModelMeta& meta, const sql::Statement& statement,
-                         absl::FunctionRef<void*()> make, engine::RunMode mode);
+Task<absl::Status> ReadObjects(Exec exec, const Database& database, const QueryState* state,
+                               const ModelMeta& meta, const sql::Statement& statement,
+                               absl::FunctionRef<void*()> make,
+                               engine::RunMode mode = engine::RunMode::kBuffered);
 
 // The guard on bulk operations.
 absl::Status CheckBulkFilter(const QueryState& state, absl::string_view operation,

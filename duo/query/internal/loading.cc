@@ -39,11 +39,11 @@ LoadNode& Child(LoadNode& node, const std::string& name) {
   return node.children.back();
 }
 
-absl::Status LoadLevel(const Database& database, const ModelMeta& meta,
-                       const std::vector<void*>& parents, const LoadNode& node);
+Task<absl::Status> LoadLevel(Exec exec, const Database& database, const ModelMeta& meta,
+                             const std::vector<void*>& parents, const LoadNode& node);
 
-absl::Status LoadRelation(const Database& database, const ModelMeta& meta,
-                          const std::vector<void*>& parents, const LoadNode& node) {
+Task<absl::Status> LoadRelation(Exec exec, const Database& database, const ModelMeta& meta,
+                                const std::vector<void*>& parents, const LoadNode& node) {
   const RelationMeta& relation = *meta.FindRelation(node.name);
   const ModelMeta& target = relation.target();
   std::vector<void*> loaded;
@@ -53,7 +53,7 @@ absl::Status LoadRelation(const Database& database, const ModelMeta& meta,
         loaded.push_back(relation.accessor->At(parent, i));
       }
     }
-    return LoadLevel(database, target, loaded, node);
+    co_return co_await LoadLevel(exec, database, target, loaded, node);
   }
 
   // The parents' values the related rows are found by.
@@ -65,7 +65,7 @@ absl::Status LoadRelation(const Database& database, const ModelMeta& meta,
     sql::Value key = parent_key.accessor->Get(parent);
     if (!key.is_null() && seen.insert(key).second) keys.push_back(std::move(key));
   }
-  if (keys.empty()) return absl::OkStatus();
+  if (keys.empty()) co_return absl::OkStatus();
 
   // Where the link value sits in each related row.
   const std::string& table = target.table().name();
@@ -101,7 +101,7 @@ absl::Status LoadRelation(const Database& database, const ModelMeta& meta,
     for (int index : target.primary_key()) order.emplace_back(ColumnOf(table, target.columns()[index]));
     select = std::move(select).OrderBy(std::move(order));
 
-    DUO_RETURN_IF_ERROR(database.Read(select, [&](engine::Cursor& cursor) -> absl::Status {
+    DUO_CO_RETURN_IF_ERROR(co_await Read(exec, database, select, [&](engine::Cursor& cursor) -> absl::Status {
       while (true) {
         DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());
         if (!more) return absl::OkStatus();
@@ -128,24 +128,24 @@ absl::Status LoadRelation(const Database& database, const ModelMeta& meta,
       loaded.push_back(relation.accessor->At(parent, i));
     }
   }
-  return LoadLevel(database, target, loaded, node);
+  co_return co_await LoadLevel(exec, database, target, loaded, node);
 }
 
-absl::Status LoadLevel(const Database& database, const ModelMeta& meta,
-                       const std::vector<void*>& parents, const LoadNode& node) {
-  if (parents.empty()) return absl::OkStatus();
+Task<absl::Status> LoadLevel(Exec exec, const Database& database, const ModelMeta& meta,
+                             const std::vector<void*>& parents, const LoadNode& node) {
+  if (parents.empty()) co_return absl::OkStatus();
   for (const LoadNode& child : node.children) {
-    DUO_RETURN_IF_ERROR(LoadRelation(database, meta, parents, child));
+    DUO_CO_RETURN_IF_ERROR(co_await LoadRelation(exec, database, meta, parents, child));
   }
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status LoadRelated(const QueryState& state, const Database& database,
-                         const std::vector<void*>& objects) {
-  if (state.related.empty() || objects.empty()) return absl::OkStatus();
-  DUO_RETURN_IF_ERROR(state.meta->relations_status());
+Task<absl::Status> LoadRelated(Exec exec, const QueryState& state, const Database& database,
+                               const std::vector<void*>& objects) {
+  if (state.related.empty() || objects.empty()) co_return absl::OkStatus();
+  DUO_CO_RETURN_IF_ERROR(state.meta->relations_status());
   LoadNode root;
   for (const RelatedSpec& spec : state.related) {
     LoadNode* node = &root;
@@ -155,7 +155,7 @@ absl::Status LoadRelated(const QueryState& state, const Database& database,
     if (!spec.options.where.empty()) node->where = spec.options.where;
     if (spec.options.loader == Loader::kJoined) node->joined = true;
   }
-  return LoadLevel(database, *state.meta, objects, root);
+  co_return co_await LoadLevel(exec, database, *state.meta, objects, root);
 }
 
 }  // namespace duo::query_internal
