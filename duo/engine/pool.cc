@@ -183,9 +183,12 @@ Task<absl::StatusOr<PooledConnection>> ConnectionPool::AcquireAsync() {
       Connection* connection = candidate.connection.get();
       const bool ping = absl::Now() - candidate.since > options_.ping_when_idle_for;
       // A ping is a blocking round trip: the connection's worker makes it.
-      const bool healthy = ping ? co_await connection->worker().Run(
-                                      [&] { return Healthy(*connection, candidate.since); })
-                                : connection->LooksAlive();
+      // (No co_await inside ?: : GCC 12 miscompiles it.)
+      bool healthy = connection->LooksAlive();
+      if (healthy && ping) {
+        healthy = co_await connection->worker().Run(
+            [&] { return Healthy(*connection, candidate.since); });
+      }
       if (healthy) co_return PooledConnection(this, std::move(candidate.connection));
       candidate.connection.reset();
       {

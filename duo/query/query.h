@@ -64,6 +64,9 @@ bool IsObjectNotFound(const absl::Status& status);
 bool IsMultipleObjectsFound(const absl::Status& status);
 
 template <typename T>
+class Model;
+
+template <typename T>
 class Query {
  public:
   // All rows of T, in T's group's database.
@@ -244,6 +247,7 @@ class Query {
   const query_internal::QueryState& state() const { return state_; }
 
  private:
+  friend class Model<T>;
   using Exec = query_internal::Exec;
   // A batch callback; it runs its own statements in the mode it is given.
   using BatchFn = absl::FunctionRef<Task<absl::Status>(Exec, std::vector<T>&)>;
@@ -466,7 +470,9 @@ Task<absl::StatusOr<std::optional<T>>> Query<T>::RunFirst(const Query& query, Ex
 
 template <typename T>
 Task<absl::StatusOr<T>> Query<T>::RunOne(const Query& query, Exec exec) {
-  DUO_CO_ASSIGN_OR_RETURN(std::vector<T> rows, co_await RunAll(query.Limit(2), exec));
+  // Two rows tell "more than one"; a smaller limit of the caller's stays.
+  const int64_t limit = std::min<int64_t>(query.state_.limit.value_or(2), 2);
+  DUO_CO_ASSIGN_OR_RETURN(std::vector<T> rows, co_await RunAll(query.Limit(limit), exec));
   const ModelMeta& meta = *query.state_.meta;
   if (rows.empty()) co_return query_internal::ObjectNotFound(meta, "matches the query");
   if (rows.size() > 1) co_return query_internal::MultipleObjectsFound(meta, 2);
@@ -761,7 +767,7 @@ Task<absl::Status> Model<T>::RunSave(T& object, Exec exec) {
     co_return co_await UpdateOne(exec, database, object, static_cast<const T*>(loaded.get()));
   }
   const duo::Query<T> by_key = duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key));
-  DUO_CO_ASSIGN_OR_RETURN(bool exists, exec == Exec::kSync ? by_key.Exists() : co_await by_key.ExistsAsync());
+  DUO_CO_ASSIGN_OR_RETURN(bool exists, co_await duo::Query<T>::RunExists(by_key, exec));
   if (!exists) co_return co_await InsertOne(exec, database, object);
   co_return co_await UpdateOne(exec, database, object, nullptr);
 }
@@ -792,8 +798,7 @@ Task<absl::Status> Model<T>::RunRefresh(T& object, Exec exec) {
   const std::vector<sql::Value> key = meta.KeyOf(&object);
   query_internal::ForgetIdentity(database, meta, key);
   const duo::Query<T> by_key = duo::Query<T>(database).Where(query_internal::KeyCondition(meta, key));
-  DUO_CO_ASSIGN_OR_RETURN(std::optional<T> fresh,
-                          exec == Exec::kSync ? by_key.First() : co_await by_key.FirstAsync());
+  DUO_CO_ASSIGN_OR_RETURN(std::optional<T> fresh, co_await duo::Query<T>::RunFirst(by_key, exec));
   if (!fresh) co_return query_internal::ObjectNotFound(meta, "with this primary key to refresh");
   for (const ColumnMeta& column : meta.columns()) {
     DUO_CO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&*fresh), column.name));
