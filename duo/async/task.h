@@ -1,7 +1,7 @@
 // duo::Task<T>: the awaitable every ...Async operation returns.
 //
 //   duo::Task<absl::StatusOr<int64_t>> CountPaid() {
-//     DUO_CO_ASSIGN_OR_RETURN(int64_t n, Order::Where(paid).CountAsync());
+//     DUO_CO_ASSIGN_OR_RETURN(int64_t n, co_await Order::Where(paid).CountAsync());
 //     co_return n;
 //   }
 //   absl::StatusOr<int64_t> n = duo::SyncWait(CountPaid());  // from sync code
