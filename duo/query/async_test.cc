@@ -2,9 +2,7 @@
 // results as the sync forms on SQLite and PostgreSQL, and concurrent
 // transactions through the ORM without cross-talk.
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/query/query.h"
 #include "duo/query/testdata/shop.h"
+#include "duo/query/testdata/shop_test_base.h"
 #include "duo/session/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -32,19 +31,11 @@ std::vector<int64_t> Ids(const std::vector<Order>& orders) {
   return ids;
 }
 
-class AsyncQueryTest : public duo::testing::BackendTest {
+class AsyncQueryTest : public ShopTestBase {
  protected:
   void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    duo::DatabaseOptions options;
-    options.slow_statement_threshold = absl::ZeroDuration();
-    options.on_slow_statement = [this](const duo::StatementEvent&) { ++statements_; };
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url(), options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    ASSERT_TRUE(duo::Models::CreateTables(*db_, AllModels()).ok());
+    ShopTestBase::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     for (const char* name : {"Ada", "Bob", "Cy"}) {
       customers_.push_back(*Customer::Create({.name = name, .region = "north"}));
     }
@@ -55,14 +46,6 @@ class AsyncQueryTest : public duo::testing::BackendTest {
                       .ok());
     }
   }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
-  std::unique_ptr<duo::Database> db_;
-  std::atomic<int64_t> statements_{0};
   std::vector<Customer> customers_;
 };
 
@@ -117,10 +100,10 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
   }
 
   // Eager loading: the same constant number of statements.
-  const int64_t before = statements_.load();
+  const int64_t before = statements();
   ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
                        SyncWait(Customer::Related("orders").OrderBy("id").AllAsync()));
-  EXPECT_EQ(statements_.load() - before, 2);
+  EXPECT_EQ(statements() - before, 2);
   ASSERT_EQ(loaded.size(), 3u);
   EXPECT_EQ(loaded[0].orders.size(), 6u);
   EXPECT_EQ(loaded[2].orders.size(), 0u);

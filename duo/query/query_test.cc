@@ -12,6 +12,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/model/json.h"
 #include "duo/query/testdata/shop.h"
+#include "duo/query/testdata/shop_test_base.h"
 #include "duo/session/database.h"
 #include "duo/sql/functions.h"
 #include "gmock/gmock.h"
@@ -26,27 +27,8 @@ using ::duo::col;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class QueryTest : public duo::testing::BackendTest {
+class QueryTest : public ShopTestBase {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    duo::DatabaseOptions options;
-    options.slow_statement_threshold = absl::ZeroDuration();
-    options.on_slow_statement = [this](const duo::StatementEvent&) { ++statements_; };
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url(), options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    ASSERT_TRUE(duo::Models::CreateTables(*db_, AllModels()).ok());
-    HookLog().clear();
-  }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
   // Ada (north) and Bob (south) with orders; Cy (no region) with none.
   void Seed() {
     ada_ = *Customer::Create({.name = "Ada", .region = "north"});
@@ -71,10 +53,6 @@ class QueryTest : public duo::testing::BackendTest {
     HookLog().clear();
   }
 
-  int64_t statements() const { return statements_.load(); }
-
-  std::unique_ptr<duo::Database> db_;
-  std::atomic<int64_t> statements_{0};
   Customer ada_, bob_, cy_;
 };
 
