@@ -52,23 +52,33 @@ Detached RunDetached(Task<T> task, std::optional<T>& result, Done done) {
 // inside async code), it keeps the loop running meanwhile.
 template <typename T>
 T SyncWait(Task<T> task) {
+  // kRunning until either the task finishes (kDone) or the caller starts
+  // waiting for it (kWaiting), whichever comes first: a task that finished
+  // before the caller looks, which is every task of the blocking API, costs
+  // no lock and no notification.
+  enum : int { kRunning, kWaiting, kDone };
   std::optional<T> result;
+  std::atomic<int> state{kRunning};
   std::mutex mu;
   std::condition_variable finished;
   std::atomic<bool> done{false};
   async_internal::RunDetached(std::move(task), result, [&] {
+    int expected = kRunning;
+    if (state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) return;
     std::lock_guard<std::mutex> lock(mu);
     done.store(true, std::memory_order_release);
     finished.notify_one();
   });
-  if (!done.load(std::memory_order_acquire)) {
-    async::EventLoop& loop = async::EventLoop::Default();
-    if (loop.InLoopThread()) {
-      loop.RunUntil(done);
-    } else {
-      std::unique_lock<std::mutex> lock(mu);
-      finished.wait(lock, [&] { return done.load(std::memory_order_acquire); });
-    }
+  int expected = kRunning;
+  if (!state.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
+    return std::move(*result);
+  }
+  async::EventLoop& loop = async::EventLoop::Default();
+  if (loop.InLoopThread()) {
+    loop.RunUntil(done);
+  } else {
+    std::unique_lock<std::mutex> lock(mu);
+    finished.wait(lock, [&] { return done.load(std::memory_order_acquire); });
   }
   // Taking the lock once more waits for done() to have released it.
   std::lock_guard<std::mutex> lock(mu);

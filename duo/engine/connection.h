@@ -42,11 +42,15 @@
 
 namespace duo::engine {
 
+// What a typed getter says of a NULL, after the column's name.
+inline constexpr absl::string_view kNullAdvice =
+    "is NULL; read it as std::optional to accept NULL";
+
 // The rows of one statement, read forward once. Getters read the current
 // row; a getter for a type the column's value cannot be (a NULL, text that
 // is not a number, a number out of the type's range) returns an error naming
-// the column. Views (GetText, GetBytes) stay valid until the next Next().
-// Not thread-safe.
+// the column (for a NULL: "column \"note\" " followed by kNullAdvice). Views
+// (GetText, GetBytes) stay valid until the next Next(). Not thread-safe.
 class Cursor {
  public:
   virtual ~Cursor() = default;

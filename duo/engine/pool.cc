@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -63,16 +64,21 @@ absl::Status ConnectionPool::AcquireTimeout() const {
 }
 
 absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.acquire_timeout);
+  // The clock is read only when the caller has to wait: most checkouts find
+  // an idle connection, and every statement outside a transaction is one.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   const int limit = options_.size + options_.max_overflow;
   while (true) {
     Idle candidate;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (!returned_.wait_until(lock, deadline,
-                                [&] { return !idle_.empty() || open_ < limit; })) {
-        return AcquireTimeout();
+      const auto available = [&] { return !idle_.empty() || open_ < limit; };
+      if (!available()) {
+        if (!deadline) {
+          deadline = std::chrono::steady_clock::now() +
+                     absl::ToChronoNanoseconds(options_.acquire_timeout);
+        }
+        if (!returned_.wait_until(lock, *deadline, available)) return AcquireTimeout();
       }
       if (!idle_.empty()) {
         candidate = std::move(idle_.back());
@@ -151,10 +157,20 @@ void ConnectionPool::WakeAsyncWaiter() {
   AsyncWaiter* waiter = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (async_waiters_.empty()) return;
-    waiter = async_waiters_.front();
-    async_waiters_.pop_front();
+    waiter = TakeAsyncWaiterLocked();
   }
+  ResumeAsyncWaiter(waiter);
+}
+
+ConnectionPool::AsyncWaiter* ConnectionPool::TakeAsyncWaiterLocked() {
+  if (async_waiters_.empty()) return nullptr;
+  AsyncWaiter* const waiter = async_waiters_.front();
+  async_waiters_.pop_front();
+  return waiter;
+}
+
+void ConnectionPool::ResumeAsyncWaiter(AsyncWaiter* waiter) {
+  if (waiter == nullptr) return;
   async::EventLoop& loop = async::EventLoop::Default();
   loop.Post([&loop, waiter] {
     loop.CancelTimer(waiter->timer);
@@ -225,18 +241,21 @@ void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard
   // not inherit; one that cannot tell is closed rather than trusted.
   const bool reusable = !discard && !connection->InTransaction() && connection->LooksAlive();
   std::unique_ptr<Connection> to_close;
+  const absl::Time now = reusable ? absl::Now() : absl::Time();
+  AsyncWaiter* waiter = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (reusable && static_cast<int>(idle_.size()) < options_.size) {
-      idle_.push_back({std::move(connection), absl::Now()});
+      idle_.push_back({std::move(connection), now});
     } else {
       --open_;
       if (!reusable) ++discarded_;
       to_close = std::move(connection);
     }
+    waiter = TakeAsyncWaiterLocked();
   }
   returned_.notify_one();
-  WakeAsyncWaiter();
+  ResumeAsyncWaiter(waiter);
   // to_close is closed here, outside the lock: closing may talk to the
   // server.
 }

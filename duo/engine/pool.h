@@ -125,6 +125,10 @@ class ConnectionPool {
   absl::Status AcquireTimeout() const;
   // Lets one waiting task (if any) try again; call without mu_ held.
   void WakeAsyncWaiter();
+  // WakeAsyncWaiter in two halves, for callers that hold mu_ anyway: the
+  // first with mu_ held, the second (which accepts null) after releasing it.
+  AsyncWaiter* TakeAsyncWaiterLocked();
+  void ResumeAsyncWaiter(AsyncWaiter* waiter);
 
   Factory factory_;
   const PoolOptions options_;

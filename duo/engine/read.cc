@@ -9,7 +9,7 @@ namespace duo::engine::read_internal {
 
 absl::Status NullError(absl::string_view column) {
   return DatabaseError(
-      absl::StrCat("column \"", column, "\" is NULL; read it as std::optional to accept NULL"),
+      absl::StrCat("column \"", column, "\" ", kNullAdvice),
       {.kind = ErrorKind::kDataError});
 }
 

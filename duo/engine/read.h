@@ -152,7 +152,8 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
     if (!inner.ok()) return inner.status();
     return T(*std::move(inner));
   } else {
-    if (cursor.IsNull(column)) return read_internal::NullError(cursor.column_name(column));
+    // A NULL needs no check of its own: every getter reports it, naming the
+    // column, and one call per column is what hydration pays for.
     if constexpr (sql::DeclaredEnum<T>) {
       absl::StatusOr<sql::Value> value = cursor.GetValue(column);
       if (!value.ok()) return value.status();
@@ -162,7 +163,12 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
     } else if constexpr (std::is_integral_v<T>) {
       absl::StatusOr<int64_t> value = cursor.GetInt(column);
       if (!value.ok()) return value.status();
-      return read_internal::NarrowInt<T>(*value, cursor.column_name(column));
+      if constexpr (std::is_same_v<T, int64_t>) {
+        return *value;
+      } else {
+        if (std::in_range<T>(*value)) return static_cast<T>(*value);
+        return read_internal::NarrowInt<T>(*value, cursor.column_name(column));
+      }
     } else if constexpr (std::is_floating_point_v<T>) {
       absl::StatusOr<double> value = cursor.GetDouble(column);
       if (!value.ok()) return value.status();

@@ -491,7 +491,23 @@ Task<absl::StatusOr<std::optional<T>>> Query<T>::RunGet(const Query& query,
       co_return std::optional<T>(*static_cast<const T*>(mapped.get()));
     }
   }
-  co_return co_await RunFirst(query.Where(query_internal::KeyCondition(*state.meta, key)), exec);
+  if (!query_internal::IsPlainLookup(state)) {
+    co_return co_await RunFirst(query.Where(query_internal::KeyCondition(*state.meta, key)), exec);
+  }
+  const ModelMeta& meta = *state.meta;
+  DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement lookup,
+                          query_internal::KeyLookup(database, meta, key));
+  std::optional<T> found;
+  DUO_CO_RETURN_IF_ERROR(co_await query_internal::Read(
+      exec, database, lookup, [&](engine::Cursor& cursor) -> absl::Status {
+        DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
+        if (!row) return absl::OkStatus();
+        return query_internal::HydrateRow(nullptr, meta, cursor, &found.emplace());
+      }));
+  if (found && database.CurrentSession() != nullptr) {
+    query_internal::MapIdentities(database, meta, {&*found});
+  }
+  co_return found;
 }
 
 template <typename T>
@@ -704,15 +720,20 @@ Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& o
   DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
   DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
-    sql::Insert insert = query_internal::BuildInsert(
-        meta, query_internal::InsertColumns(meta, &object), {&object}, /*returning=*/true);
-    std::vector<T> stored;
-    DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
-        exec, database, nullptr, meta, insert, [&stored]() -> void* { return &stored.emplace_back(); }));
-    if (stored.size() != 1) co_return absl::InternalError("INSERT ... RETURNING returned no row");
-    for (const ColumnMeta& column : meta.columns()) {
-      DUO_CO_RETURN_IF_ERROR(column.accessor->Set(&object, column.accessor->Get(&stored[0]), column.name));
-    }
+    DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement insert,
+                            query_internal::InsertReturning(database, meta, &object));
+    // The row read back is the object plus what the database filled in
+    // (generated key, server defaults): read it over the object itself.
+    int rows = 0;
+    DUO_CO_RETURN_IF_ERROR(co_await query_internal::Read(
+        exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
+          while (true) {
+            DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
+            if (!row) return absl::OkStatus();
+            if (++rows == 1) DUO_RETURN_IF_ERROR(query_internal::HydrateRow(nullptr, meta, cursor, &object));
+          }
+        }));
+    if (rows != 1) co_return absl::InternalError("INSERT ... RETURNING returned no row");
     query_internal::PutIdentity(database, meta, &object);
     co_return hooks::AfterCreate(object);
   });

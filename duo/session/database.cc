@@ -207,6 +207,21 @@ absl::Status Database::Read(const sql::Statement& statement,
   return session.Read(statement, read, mode);
 }
 
+absl::StatusOr<dialect::CompiledStatement> Database::Compile(
+    const sql::Statement& statement) const {
+  return state_->Compile(statement);
+}
+
+absl::Status Database::Read(const dialect::CompiledStatement& compiled,
+                            absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                            engine::RunMode mode) const {
+  if (Session* current = CurrentSession(); current != nullptr) {
+    return current->Read(compiled, read, mode);
+  }
+  DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
+  return session.Read(compiled, read, mode);
+}
+
 absl::StatusOr<Session> Database::StandaloneSession() const {
   DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection, state_->pool().Acquire());
   return Session(state_, std::move(connection));
@@ -275,6 +290,20 @@ Task<absl::Status> Database::ReadAsync(sql::Statement statement,
     DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
     co_return co_await session.ReadAsync(std::move(statement), std::move(read), mode);
   }(*this, std::move(statement), std::move(read), mode);
+}
+
+Task<absl::Status> Database::ReadAsync(dialect::CompiledStatement compiled,
+                                       absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                                       engine::RunMode mode) const {
+  return [](Database db, dialect::CompiledStatement compiled,
+            absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+            engine::RunMode mode) -> Task<absl::Status> {
+    if (Session* current = db.CurrentSession(); current != nullptr) {
+      co_return co_await current->ReadAsync(std::move(compiled), std::move(read), mode);
+    }
+    DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
+    co_return co_await session.ReadAsync(std::move(compiled), std::move(read), mode);
+  }(*this, std::move(compiled), std::move(read), mode);
 }
 
 absl::StatusOr<std::vector<Result>> Database::ExecuteBatch(
@@ -364,6 +393,12 @@ absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(const sql::Statemen
                                                              engine::RunMode mode) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
   DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database_->Compile(statement));
+  return Run(compiled, mode);
+}
+
+absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(
+    const dialect::CompiledStatement& compiled, engine::RunMode mode) {
+  if (!connection_) return absl::FailedPreconditionError("the session was moved from");
   if (!database_->reporting()) return connection_->Run(compiled, mode);
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection_->Run(compiled, mode);
@@ -385,6 +420,13 @@ absl::Status Session::Read(const sql::Statement& statement,
                            absl::FunctionRef<absl::Status(engine::Cursor&)> read,
                            engine::RunMode mode) {
   DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor, Run(statement, mode));
+  return read(*cursor);
+}
+
+absl::Status Session::Read(const dialect::CompiledStatement& compiled,
+                           absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                           engine::RunMode mode) {
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor, Run(compiled, mode));
   return read(*cursor);
 }
 
@@ -449,7 +491,14 @@ Task<absl::Status> Session::ReadAsync(sql::Statement statement,
                                       absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                       engine::RunMode mode, absl::Duration timeout) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
-  DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, database_->Compile(statement));
+  DUO_CO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database_->Compile(statement));
+  co_return co_await ReadAsync(std::move(compiled), std::move(read), mode, timeout);
+}
+
+Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
+                                      absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                                      engine::RunMode mode, absl::Duration timeout) {
+  if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
   const absl::Time start = absl::Now();
   const absl::Time deadline =
       timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : start + timeout;

@@ -153,6 +153,16 @@ class Database {
                     absl::FunctionRef<absl::Status(engine::Cursor&)> read,
                     engine::RunMode mode = engine::RunMode::kBuffered) const;
 
+  // Compiles `statement` for this database's dialect, through its
+  // statement cache. A statement run many times with different values can
+  // be compiled once and run with Read(compiled, ...) after replacing its
+  // params, skipping the IR on the hot path (what the ORM's Get does).
+  absl::StatusOr<dialect::CompiledStatement> Compile(const sql::Statement& statement) const;
+  // Read of a statement compiled for this database's dialect.
+  absl::Status Read(const dialect::CompiledStatement& compiled,
+                    absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                    engine::RunMode mode = engine::RunMode::kBuffered) const;
+
   absl::Status Transaction(absl::FunctionRef<absl::Status(Session&)> body,
                            TransactionOptions options = {}) const;
 
@@ -163,6 +173,9 @@ class Database {
   Task<absl::StatusOr<Result>> ExecuteAsync(sql::Statement statement,
                                             absl::Duration timeout = absl::InfiniteDuration()) const;
   Task<absl::Status> ReadAsync(sql::Statement statement,
+                               absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                               engine::RunMode mode = engine::RunMode::kBuffered) const;
+  Task<absl::Status> ReadAsync(dialect::CompiledStatement compiled,
                                absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                engine::RunMode mode = engine::RunMode::kBuffered) const;
   // Runs `statements` in order in the current transaction, or in one of
@@ -205,6 +218,11 @@ class Session {
   absl::Status Read(const sql::Statement& statement,
                     absl::FunctionRef<absl::Status(engine::Cursor&)> read,
                     engine::RunMode mode = engine::RunMode::kBuffered);
+  // Read of a statement compiled for this session's dialect (see
+  // Database::Compile).
+  absl::Status Read(const dialect::CompiledStatement& compiled,
+                    absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                    engine::RunMode mode = engine::RunMode::kBuffered);
 
   // Runs SQL without parameters or result rows: DDL, or several statements
   // separated by ';'. Never build it from user input: nothing is bound.
@@ -222,6 +240,10 @@ class Session {
   Task<absl::StatusOr<Result>> ExecuteAsync(sql::Statement statement,
                                             absl::Duration timeout = absl::InfiniteDuration());
   Task<absl::Status> ReadAsync(sql::Statement statement,
+                               absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
+                               engine::RunMode mode = engine::RunMode::kBuffered,
+                               absl::Duration timeout = absl::InfiniteDuration());
+  Task<absl::Status> ReadAsync(dialect::CompiledStatement compiled,
                                absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                engine::RunMode mode = engine::RunMode::kBuffered,
                                absl::Duration timeout = absl::InfiniteDuration());
@@ -244,6 +266,8 @@ class Session {
           engine::PooledConnection connection);
 
   absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const sql::Statement& statement,
+                                                      engine::RunMode mode);
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const dialect::CompiledStatement& compiled,
                                                       engine::RunMode mode);
   absl::Status Script(absl::string_view sql);
   absl::Status RunNested(absl::FunctionRef<absl::Status(Session&)> body);

@@ -351,7 +351,7 @@ bool PostgresCursor::IsNull(int column) const {
 
 absl::StatusOr<absl::string_view> PostgresCursor::Field(int column) const {
   DUO_RETURN_IF_ERROR(CheckColumn(column));
-  if (PQgetisnull(result_.get(), row_, column)) return ValueError(column, "is NULL");
+  if (PQgetisnull(result_.get(), row_, column)) return ValueError(column, kNullAdvice);
   return absl::string_view(PQgetvalue(result_.get(), row_, column),
                            static_cast<size_t>(PQgetlength(result_.get(), row_, column)));
 }

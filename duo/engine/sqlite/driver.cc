@@ -430,18 +430,26 @@ absl::string_view StorageClassName(int type) {
   }
 }
 
+// Values are read through sqlite3_column_value once per getter, then the
+// cheap sqlite3_value_* accessors: each sqlite3_column_* call repeats the
+// statement's bookkeeping, which hydrating many rows would pay several times
+// per column. The unprotected value is safe here because a connection serves
+// one thread at a time (see OpenSqlite).
 class SqliteCursor final : public Cursor {
  public:
   SqliteCursor(sqlite3* db, StatementCache::Lease lease)
-      : db_(db), lease_(std::move(lease)), statement_(lease_.get()) {}
+      : db_(db),
+        lease_(std::move(lease)),
+        statement_(lease_.get()),
+        column_count_(sqlite3_column_count(statement_)) {}
 
   absl::StatusOr<bool> Next() override;
 
-  int column_count() const override { return sqlite3_column_count(statement_); }
+  int column_count() const override { return column_count_; }
   absl::string_view column_name(int column) const override;
 
   bool IsNull(int column) const override {
-    return !CheckColumn(column).ok() || Type(column) == SQLITE_NULL;
+    return !OnColumn(column) || sqlite3_value_type(Value(column)) == SQLITE_NULL;
   }
   absl::StatusOr<bool> GetBool(int column) const override;
   absl::StatusOr<int64_t> GetInt(int column) const override;
@@ -460,22 +468,46 @@ class SqliteCursor final : public Cursor {
   enum class State { kBeforeFirst, kOnRow, kDone, kFailed };
 
   absl::string_view sql() const;
-  absl::Status CheckColumn(int column) const;
-  // Checks the column and that its value has storage class `type`.
-  absl::Status Expect(int column, int type, absl::string_view wanted) const;
+  bool OnColumn(int column) const {
+    return state_ == State::kOnRow && static_cast<unsigned>(column) < static_cast<unsigned>(column_count_);
+  }
+  sqlite3_value* Value(int column) const { return sqlite3_column_value(statement_, column); }
+  // The error for a column that OnColumn() refuses.
+  absl::Status ColumnError(int column) const;
+  // The current row's value in `column` (null for NULL when `type` is not
+  // SQLITE_NULL), or the error: no row, no such column, another storage class.
+  absl::StatusOr<sqlite3_value*> Expect(int column, int type, absl::string_view wanted) const;
+  absl::StatusOr<sqlite3_value*> Checked(int column) const {
+    if (!OnColumn(column)) return ColumnError(column);
+    return Value(column);
+  }
   absl::Status ValueError(int column, absl::string_view what) const;
-  int Type(int column) const { return sqlite3_column_type(statement_, column); }
-  absl::string_view Text(int column) const;
-  absl::string_view Bytes(int column) const;
 
   sqlite3* const db_;
   StatementCache::Lease lease_;
   sqlite3_stmt* const statement_;
+  const int column_count_;
   State state_ = State::kBeforeFirst;
   absl::Status error_;
   int64_t total_changes_before_ = 0;
   int64_t rows_affected_ = 0;
 };
+
+// Text before size: sqlite3_value_bytes reports the length of the form the
+// last call converted to.
+absl::string_view TextOf(sqlite3_value* value) {
+  const unsigned char* text = sqlite3_value_text(value);
+  if (text == nullptr) return absl::string_view();
+  return absl::string_view(reinterpret_cast<const char*>(text),
+                           static_cast<size_t>(sqlite3_value_bytes(value)));
+}
+
+absl::string_view BytesOf(sqlite3_value* value) {
+  const void* bytes = sqlite3_value_blob(value);
+  if (bytes == nullptr) return absl::string_view();  // also the empty blob
+  return absl::string_view(static_cast<const char*>(bytes),
+                           static_cast<size_t>(sqlite3_value_bytes(value)));
+}
 
 absl::StatusOr<bool> SqliteCursor::Next() {
   switch (state_) {
@@ -522,89 +554,77 @@ absl::string_view SqliteCursor::column_name(int column) const {
   return name != nullptr ? name : "";
 }
 
-absl::Status SqliteCursor::CheckColumn(int column) const {
+absl::Status SqliteCursor::ColumnError(int column) const {
   if (state_ != State::kOnRow) {
     return ProgrammingError("no current row: call Next() until it returns true before reading",
                             sql());
   }
-  if (column < 0 || column >= column_count()) {
-    return ProgrammingError(absl::StrCat("column ", column, " does not exist (the result has ",
-                                         column_count(), " columns)"),
-                            sql());
-  }
-  return absl::OkStatus();
+  return ProgrammingError(absl::StrCat("column ", column, " does not exist (the result has ",
+                                       column_count_, " columns)"),
+                          sql());
 }
 
 absl::Status SqliteCursor::ValueError(int column, absl::string_view what) const {
   return DataError(absl::StrCat("column \"", column_name(column), "\" ", what), sql());
 }
 
-absl::Status SqliteCursor::Expect(int column, int type, absl::string_view wanted) const {
-  DUO_RETURN_IF_ERROR(CheckColumn(column));
-  const int actual = Type(column);
-  if (actual == type) return absl::OkStatus();
+absl::StatusOr<sqlite3_value*> SqliteCursor::Expect(int column, int type,
+                                                    absl::string_view wanted) const {
+  if (!OnColumn(column)) return ColumnError(column);
+  sqlite3_value* value = Value(column);
+  const int actual = sqlite3_value_type(value);
+  if (actual == type) return value;
+  if (actual == SQLITE_NULL) return ValueError(column, kNullAdvice);
   return ValueError(column, absl::StrCat("holds ", StorageClassName(actual), ", not ", wanted));
 }
 
-// Text before size: sqlite3_column_bytes reports the length of the form the
-// last call converted to.
-absl::string_view SqliteCursor::Text(int column) const {
-  const unsigned char* text = sqlite3_column_text(statement_, column);
-  if (text == nullptr) return absl::string_view();
-  return absl::string_view(reinterpret_cast<const char*>(text),
-                           static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
-}
-
-absl::string_view SqliteCursor::Bytes(int column) const {
-  const void* bytes = sqlite3_column_blob(statement_, column);
-  if (bytes == nullptr) return absl::string_view();  // also the empty blob
-  return absl::string_view(static_cast<const char*>(bytes),
-                           static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
-}
-
 absl::StatusOr<bool> SqliteCursor::GetBool(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_INTEGER, "a boolean"));
-  const int64_t value = sqlite3_column_int64(statement_, column);
-  if (value != 0 && value != 1) {
-    return ValueError(column, absl::StrCat("holds ", value, ", not a boolean (0 or 1)"));
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_INTEGER, "a boolean"));
+  const int64_t number = sqlite3_value_int64(value);
+  if (number != 0 && number != 1) {
+    return ValueError(column, absl::StrCat("holds ", number, ", not a boolean (0 or 1)"));
   }
-  return value == 1;
+  return number == 1;
 }
 
 absl::StatusOr<int64_t> SqliteCursor::GetInt(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_INTEGER, "an integer"));
-  return sqlite3_column_int64(statement_, column);
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_INTEGER, "an integer"));
+  return sqlite3_value_int64(value);
 }
 
 absl::StatusOr<double> SqliteCursor::GetDouble(int column) const {
-  DUO_RETURN_IF_ERROR(CheckColumn(column));
-  // An INTEGER is a number too (sum() of integers is one), as long as no
-  // digit is lost: every integer up to 2^53 is a double.
-  constexpr int64_t kExactLimit = int64_t{1} << 53;
-  if (Type(column) == SQLITE_INTEGER) {
-    const int64_t value = sqlite3_column_int64(statement_, column);
-    if (value < -kExactLimit || value > kExactLimit) {
-      return ValueError(column, absl::StrCat("holds ", value, ", which a double cannot hold"));
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Checked(column));
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(value);
+    case SQLITE_INTEGER: {
+      // An INTEGER is a number too (sum() of integers is one), as long as no
+      // digit is lost: every integer up to 2^53 is a double.
+      constexpr int64_t kExactLimit = int64_t{1} << 53;
+      const int64_t number = sqlite3_value_int64(value);
+      if (number < -kExactLimit || number > kExactLimit) {
+        return ValueError(column, absl::StrCat("holds ", number, ", which a double cannot hold"));
+      }
+      return static_cast<double>(number);
     }
-    return static_cast<double>(value);
+    default:
+      return Expect(column, SQLITE_FLOAT, "a number").status();
   }
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_FLOAT, "a number"));
-  return sqlite3_column_double(statement_, column);
 }
 
 absl::StatusOr<absl::string_view> SqliteCursor::GetText(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "text"));
-  return Text(column);
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "text"));
+  return TextOf(value);
 }
 
 absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_BLOB, "bytes"));
-  return Bytes(column);
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_BLOB, "bytes"));
+  return BytesOf(value);
 }
 
 absl::StatusOr<absl::Time> SqliteCursor::GetTimestamp(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "a timestamp"));
-  std::optional<absl::Time> time = ParseTimestamp(Text(column));
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a timestamp"));
+  std::optional<absl::Time> time = ParseTimestamp(TextOf(value));
   if (!time) {
     return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)");
   }
@@ -612,56 +632,56 @@ absl::StatusOr<absl::Time> SqliteCursor::GetTimestamp(int column) const {
 }
 
 absl::StatusOr<absl::CivilDay> SqliteCursor::GetDate(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "a date"));
-  std::optional<absl::CivilDay> day = ParseDate(Text(column));
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a date"));
+  std::optional<absl::CivilDay> day = ParseDate(TextOf(value));
   if (!day) return ValueError(column, "holds TEXT that is not a date (YYYY-MM-DD)");
   return *day;
 }
 
 absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
-  DUO_RETURN_IF_ERROR(CheckColumn(column));
-  switch (Type(column)) {
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Checked(column));
+  switch (sqlite3_value_type(value)) {
     case SQLITE_INTEGER:
-      return sql::Decimal::Parse(absl::StrCat(sqlite3_column_int64(statement_, column)));
+      return sql::Decimal::Parse(absl::StrCat(sqlite3_value_int64(value)));
     case SQLITE_TEXT: {
-      absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(Text(column));
+      absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(TextOf(value));
       if (!decimal.ok()) return ValueError(column, "holds TEXT that is not a decimal number");
       return decimal;
     }
     case SQLITE_FLOAT: {
-      const double value = sqlite3_column_double(statement_, column);
-      std::optional<std::string> digits = ExactDecimal(value);
+      const double number = sqlite3_value_double(value);
+      std::optional<std::string> digits = ExactDecimal(number);
       if (!digits) {
         return ValueError(column,
-                          absl::StrCat("holds the REAL ", value,
+                          absl::StrCat("holds the REAL ", number,
                                        ", which is not exactly a decimal number; store exact "
                                        "decimals in a TEXT column"));
       }
       return sql::Decimal::Parse(*digits);
     }
     default:
-      return Expect(column, SQLITE_TEXT, "a decimal");
+      return Expect(column, SQLITE_TEXT, "a decimal").status();
   }
 }
 
 absl::StatusOr<sql::Array> SqliteCursor::GetArray(int column) const {
-  DUO_RETURN_IF_ERROR(Expect(column, SQLITE_TEXT, "an array"));
-  std::optional<sql::Array> array = ArrayFromJson(Text(column));
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "an array"));
+  std::optional<sql::Array> array = ArrayFromJson(TextOf(value));
   if (!array) return ValueError(column, "holds TEXT that is not a JSON array of scalars");
   return *std::move(array);
 }
 
 absl::StatusOr<sql::Value> SqliteCursor::GetValue(int column) const {
-  DUO_RETURN_IF_ERROR(CheckColumn(column));
-  switch (Type(column)) {
+  DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Checked(column));
+  switch (sqlite3_value_type(value)) {
     case SQLITE_INTEGER:
-      return sql::Value(sqlite3_column_int64(statement_, column));
+      return sql::Value(sqlite3_value_int64(value));
     case SQLITE_FLOAT:
-      return sql::Value(sqlite3_column_double(statement_, column));
+      return sql::Value(sqlite3_value_double(value));
     case SQLITE_TEXT:
-      return sql::Value(Text(column));
+      return sql::Value(TextOf(value));
     case SQLITE_BLOB:
-      return sql::Value(sql::Blob{std::string(Bytes(column))});
+      return sql::Value(sql::Blob{std::string(BytesOf(value))});
     default:
       return sql::Value();
   }

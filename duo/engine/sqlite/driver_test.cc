@@ -160,7 +160,7 @@ TEST_F(SqliteDriverTest, NullRoundTrips) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value()));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_EQ(*row->GetValue(0), Value());
-  EXPECT_THAT(row->GetInt(0).status().message(), HasSubstr("column \"v\" holds NULL"));
+  EXPECT_THAT(row->GetInt(0).status().message(), HasSubstr("column \"v\" is NULL"));
   EXPECT_FALSE(row->GetText(0).ok());
 }
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -444,6 +446,56 @@ absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key)
   return absl::OkStatus();
 }
 
+bool IsPlainLookup(const QueryState& state) {
+  return state.error.ok() && state.where.empty() && state.related.empty() &&
+         state.joins.empty() && state.order.empty() && !state.limit && !state.offset &&
+         !state.distinct;
+}
+
+absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database,
+                                                        const StatementShape& shape,
+                                                        std::vector<sql::Value> params,
+                                                        absl::FunctionRef<sql::Statement()> build) {
+  // Per thread, so that the hot path takes no lock. Models and dialects
+  // live as long as the program, so their addresses are stable keys.
+  using CacheKey = std::tuple<const ModelMeta*, const dialect::Dialect*, StatementShape::Kind,
+                              std::vector<int>>;
+  thread_local absl::flat_hash_map<CacheKey, std::string> sql_by_shape;
+  CacheKey key{shape.meta, &database.dialect(), shape.kind, shape.columns};
+  if (auto found = sql_by_shape.find(key); found != sql_by_shape.end()) {
+    return dialect::CompiledStatement{found->second, std::move(params)};
+  }
+  DUO_RETURN_IF_ERROR(shape.meta->declaration_status());
+  DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database.Compile(build()));
+  // A dialect that adds parameters of its own (or inlines one) keeps going
+  // through the IR: correct, only slower.
+  if (compiled.params == params) sql_by_shape.try_emplace(std::move(key), compiled.sql);
+  return compiled;
+}
+
+absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
+                                                     const ModelMeta& meta,
+                                                     std::vector<sql::Value> key) {
+  const StatementShape shape{&meta, StatementShape::Kind::kKeyLookup, {}};
+  return CompileShape(database, shape, key, [&]() -> sql::Statement {
+    return Select(ModelColumns(meta, meta.table().name()))
+        .From(meta.table())
+        .Where(KeyCondition(meta, key));
+  });
+}
+
+absl::StatusOr<dialect::CompiledStatement> InsertReturning(const Database& database,
+                                                           const ModelMeta& meta,
+                                                           const void* object) {
+  StatementShape shape{&meta, StatementShape::Kind::kInsertReturning, InsertColumns(meta, object)};
+  std::vector<sql::Value> values;
+  values.reserve(shape.columns.size());
+  for (int index : shape.columns) values.push_back(meta.columns()[index].accessor->Get(object));
+  return CompileShape(database, shape, std::move(values), [&]() -> sql::Statement {
+    return BuildInsert(meta, shape.columns, {object}, /*returning=*/true);
+  });
+}
+
 std::vector<int> InsertColumns(const ModelMeta& meta, const void* object) {
   std::vector<int> columns;
   for (size_t i = 0; i < meta.columns().size(); ++i) {
@@ -531,6 +583,13 @@ Task<absl::Status> Read(Exec exec, const Database& database, const sql::Statemen
                         engine::RunMode mode) {
   if (exec == Exec::kSync) co_return database.Read(statement, read, mode);
   co_return co_await database.ReadAsync(statement, read, mode);
+}
+
+Task<absl::Status> Read(Exec exec, const Database& database,
+                        const dialect::CompiledStatement& compiled,
+                        absl::FunctionRef<absl::Status(engine::Cursor&)> read) {
+  if (exec == Exec::kSync) co_return database.Read(compiled, read);
+  co_return co_await database.ReadAsync(compiled, read);
 }
 
 Task<absl::StatusOr<Result>> Execute(Exec exec, const Database& database,

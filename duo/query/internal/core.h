@@ -38,6 +38,9 @@ enum class Exec : uint8_t { kSync, kAsync };
 Task<absl::Status> Read(Exec exec, const Database& database, const sql::Statement& statement,
                         absl::FunctionRef<absl::Status(engine::Cursor&)> read,
                         engine::RunMode mode = engine::RunMode::kBuffered);
+Task<absl::Status> Read(Exec exec, const Database& database,
+                        const dialect::CompiledStatement& compiled,
+                        absl::FunctionRef<absl::Status(engine::Cursor&)> read);
 Task<absl::StatusOr<Result>> Execute(Exec exec, const Database& database,
                                      const sql::Statement& statement);
 // Runs `body` in the current transaction's savepoint or a new transaction.
@@ -117,6 +120,34 @@ Task<absl::Status> LoadRelated(Exec exec, const QueryState& state, const Databas
 // WHERE pk = key (columns qualified with the model's table).
 sql::Expr KeyCondition(const ModelMeta& meta, const std::vector<sql::Value>& key);
 absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key);
+// What decides the SQL text of the ORM's hot single-row statements: the
+// model, which statement, and the columns it writes.
+struct StatementShape {
+  enum class Kind : uint8_t { kKeyLookup, kInsertReturning };
+  const ModelMeta* meta;
+  Kind kind;
+  std::vector<int> columns;
+};
+// `build()` compiled for `database`, with `params` as its parameters. The
+// IR is built and compiled once per shape and dialect (per thread); later
+// calls only swap the values in, when the first compilation showed that
+// `params` are exactly the statement's parameters in order.
+absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database,
+                                                        const StatementShape& shape,
+                                                        std::vector<sql::Value> params,
+                                                        absl::FunctionRef<sql::Statement()> build);
+// SELECT <columns> FROM <table> WHERE pk = key (Get by primary key, the
+// hottest path of most programs), through CompileShape.
+absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
+                                                     const ModelMeta& meta,
+                                                     std::vector<sql::Value> key);
+// INSERT of `object`'s InsertColumns RETURNING every column, through
+// CompileShape.
+absl::StatusOr<dialect::CompiledStatement> InsertReturning(const Database& database,
+                                                           const ModelMeta& meta,
+                                                           const void* object);
+// Whether `state` selects no more than Get's plain key lookup would.
+bool IsPlainLookup(const QueryState& state);
 
 // The statements CRUD runs.
 // Columns an insert of `object` writes: all but server-generated ones still
