@@ -720,8 +720,10 @@ Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& o
   DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
   DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
-    DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement insert,
-                            query_internal::InsertReturning(database, meta, &object));
+    DUO_CO_ASSIGN_OR_RETURN(
+        const dialect::CompiledStatement insert,
+        query_internal::CompileInsert(database, meta, query_internal::InsertColumns(meta, &object),
+                                      {&object}, /*returning=*/true));
     // The row read back is the object plus what the database filled in
     // (generated key, server defaults): read it over the object itself.
     int rows = 0;
@@ -843,40 +845,64 @@ Task<absl::StatusOr<std::vector<T>>> Model<T>::RunCreateBulk(std::vector<T> obje
   // Rows that leave out different generated columns cannot share one
   // INSERT: consecutive rows with the same columns form a run, cut into
   // statements the parameter limit allows.
-  std::vector<sql::Statement> inserts;
-  std::vector<size_t> first_row;
+  // Rows that leave out different generated columns cannot share one
+  // INSERT: consecutive rows with the same columns form a run, cut into
+  // statements the parameter limit allows.
+  struct Chunk {
+    std::vector<int> columns;
+    size_t start, end;
+  };
+  std::vector<Chunk> chunks;
   for (size_t start = 0; start < objects.size();) {
-    const std::vector<int> columns = query_internal::InsertColumns(meta, &objects[start]);
+    std::vector<int> columns = query_internal::InsertColumns(meta, &objects[start]);
     const int64_t per_statement = query_internal::RowsPerInsert(database, columns.size(), options.batch_size);
     size_t end = start + 1;
     while (end < objects.size() && static_cast<int64_t>(end - start) < per_statement &&
            query_internal::InsertColumns(meta, &objects[end]) == columns) {
       ++end;
     }
-    std::vector<const void*> rows;
-    rows.reserve(end - start);
-    for (size_t i = start; i < end; ++i) rows.push_back(&objects[i]);
-    inserts.push_back(query_internal::BuildInsert(meta, columns, rows, options.return_models));
-    first_row.push_back(start);
+    chunks.push_back({std::move(columns), start, end});
     start = end;
   }
-  first_row.push_back(objects.size());
+  const auto compile = [&](const Chunk& chunk) {
+    std::vector<const void*> rows;
+    rows.reserve(chunk.end - chunk.start);
+    for (size_t i = chunk.start; i < chunk.end; ++i) rows.push_back(&objects[i]);
+    return query_internal::CompileInsert(database, meta, chunk.columns, rows, options.return_models);
+  };
   absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
     if (exec == Exec::kSync) {
-      for (size_t i = 0; i < inserts.size(); ++i) {
-        if (!options.return_models) {
-          DUO_CO_RETURN_IF_ERROR(database.Execute(inserts[i]).status());
-          continue;
-        }
+      // Each chunk is compiled as it is sent: its values are copied once,
+      // into its parameters, and the SQL of a chunk size is built once.
+      for (const Chunk& chunk : chunks) {
+        DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement insert, compile(chunk));
         // Rows come back in VALUES order from a single multi-row INSERT.
-        size_t at = first_row[i];
-        DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
-            exec, database, nullptr, meta, inserts[i], [&]() -> void* { return &objects[at++]; }));
-        if (at != first_row[i + 1]) {
+        size_t at = chunk.start;
+        DUO_CO_RETURN_IF_ERROR(co_await query_internal::Read(
+            exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
+              while (true) {
+                DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
+                if (!row) return absl::OkStatus();
+                if (at == chunk.end) {
+                  return absl::InternalError("INSERT ... RETURNING returned more rows than inserted");
+                }
+                DUO_RETURN_IF_ERROR(query_internal::HydrateRow(nullptr, meta, cursor, &objects[at++]));
+              }
+            }));
+        if (options.return_models && at != chunk.end) {
           co_return absl::InternalError("INSERT ... RETURNING returned fewer rows than inserted");
         }
       }
     } else {
+      std::vector<sql::Statement> inserts;
+      std::vector<size_t> first_row;
+      for (const Chunk& chunk : chunks) {
+        std::vector<const void*> rows;
+        for (size_t i = chunk.start; i < chunk.end; ++i) rows.push_back(&objects[i]);
+        inserts.push_back(query_internal::BuildInsert(meta, chunk.columns, rows, options.return_models));
+        first_row.push_back(chunk.start);
+      }
+      first_row.push_back(objects.size());
       // One batch: pipelined on PostgreSQL, a single worker call on SQLite.
       DUO_CO_ASSIGN_OR_RETURN(std::vector<Result> results,
                               co_await database.ExecuteBatchAsync(inserts));

@@ -456,20 +456,30 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database
                                                         const StatementShape& shape,
                                                         std::vector<sql::Value> params,
                                                         absl::FunctionRef<sql::Statement()> build) {
+  // The columns as a bit set keeps the key small and the lookup free of
+  // allocation; wider models compile their statements every time.
+  uint64_t column_set = 0;
+  bool cacheable = true;
+  for (int column : shape.columns) {
+    if (column >= 64) cacheable = false;
+    column_set |= uint64_t{1} << (column & 63);
+  }
   // Per thread, so that the hot path takes no lock. Models and dialects
   // live as long as the program, so their addresses are stable keys.
   using CacheKey = std::tuple<const ModelMeta*, const dialect::Dialect*, StatementShape::Kind,
-                              std::vector<int>>;
+                              uint64_t, int>;
   thread_local absl::flat_hash_map<CacheKey, std::string> sql_by_shape;
-  CacheKey key{shape.meta, &database.dialect(), shape.kind, shape.columns};
-  if (auto found = sql_by_shape.find(key); found != sql_by_shape.end()) {
-    return dialect::CompiledStatement{found->second, std::move(params)};
+  const CacheKey key{shape.meta, &database.dialect(), shape.kind, column_set, shape.rows};
+  if (cacheable) {
+    if (auto found = sql_by_shape.find(key); found != sql_by_shape.end()) {
+      return dialect::CompiledStatement{found->second, std::move(params)};
+    }
   }
   DUO_RETURN_IF_ERROR(shape.meta->declaration_status());
   DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database.Compile(build()));
   // A dialect that adds parameters of its own (or inlines one) keeps going
   // through the IR: correct, only slower.
-  if (compiled.params == params) sql_by_shape.try_emplace(std::move(key), compiled.sql);
+  if (cacheable && compiled.params == params) sql_by_shape.try_emplace(key, compiled.sql);
   return compiled;
 }
 
@@ -484,15 +494,22 @@ absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
   });
 }
 
-absl::StatusOr<dialect::CompiledStatement> InsertReturning(const Database& database,
-                                                           const ModelMeta& meta,
-                                                           const void* object) {
-  StatementShape shape{&meta, StatementShape::Kind::kInsertReturning, InsertColumns(meta, object)};
+absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& database,
+                                                         const ModelMeta& meta,
+                                                         const std::vector<int>& columns,
+                                                         const std::vector<const void*>& objects,
+                                                         bool returning) {
+  const StatementShape shape{
+      &meta,
+      returning ? StatementShape::Kind::kInsertReturning : StatementShape::Kind::kInsert,
+      columns, static_cast<int>(objects.size())};
   std::vector<sql::Value> values;
-  values.reserve(shape.columns.size());
-  for (int index : shape.columns) values.push_back(meta.columns()[index].accessor->Get(object));
+  values.reserve(columns.size() * objects.size());
+  for (const void* object : objects) {
+    for (int index : columns) values.push_back(meta.columns()[index].accessor->Get(object));
+  }
   return CompileShape(database, shape, std::move(values), [&]() -> sql::Statement {
-    return BuildInsert(meta, shape.columns, {object}, /*returning=*/true);
+    return BuildInsert(meta, columns, objects, returning);
   });
 }
 
@@ -556,6 +573,11 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 }
 
 void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
+  const bool stamped = std::any_of(meta.columns().begin(), meta.columns().end(),
+                                   [](const ColumnMeta& column) {
+                                     return column.timestamp != TimestampRole::kNone;
+                                   });
+  if (!stamped) return;
   absl::Time now = absl::Now();
   // Microseconds: what both databases store, so the object equals its row.
   now = absl::FromUnixMicros(absl::ToUnixMicros(now));

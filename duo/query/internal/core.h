@@ -123,10 +123,11 @@ absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key)
 // What decides the SQL text of the ORM's hot single-row statements: the
 // model, which statement, and the columns it writes.
 struct StatementShape {
-  enum class Kind : uint8_t { kKeyLookup, kInsertReturning };
+  enum class Kind : uint8_t { kKeyLookup, kInsert, kInsertReturning };
   const ModelMeta* meta;
   Kind kind;
-  std::vector<int> columns;
+  std::vector<int> columns;  // written by an INSERT, in order
+  int rows = 1;              // VALUES rows of an INSERT
 };
 // `build()` compiled for `database`, with `params` as its parameters. The
 // IR is built and compiled once per shape and dialect (per thread); later
@@ -141,11 +142,14 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database
 absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
                                                      const ModelMeta& meta,
                                                      std::vector<sql::Value> key);
-// INSERT of `object`'s InsertColumns RETURNING every column, through
+// INSERT of `objects` (which share their InsertColumns, `columns`), one
+// VALUES row each, RETURNING every column when `returning`; through
 // CompileShape.
-absl::StatusOr<dialect::CompiledStatement> InsertReturning(const Database& database,
-                                                           const ModelMeta& meta,
-                                                           const void* object);
+absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& database,
+                                                         const ModelMeta& meta,
+                                                         const std::vector<int>& columns,
+                                                         const std::vector<const void*>& objects,
+                                                         bool returning);
 // Whether `state` selects no more than Get's plain key lookup would.
 bool IsPlainLookup(const QueryState& state);
 
