@@ -85,6 +85,9 @@ class RelationAccessor {
   virtual void Clear(void* parent) const = 0;
   // Copies `related` (an object of the target model) into the member.
   virtual void Add(void* parent, const void* related) const = 0;
+  // Moves `related` into the member, leaving it valid but unspecified: for
+  // loaders whose rows each belong to one parent.
+  virtual void Take(void* parent, void* related) const = 0;
   virtual nlohmann::json ToJson(const void* parent) const = 0;
 };
 

@@ -166,6 +166,9 @@ class ToManyAccessor final : public RelationAccessor {
   void Add(void* parent, const void* related) const override {
     Of(parent).push_back(*static_cast<const U*>(related));
   }
+  void Take(void* parent, void* related) const override {
+    Of(parent).push_back(std::move(*static_cast<U*>(related)));
+  }
   nlohmann::json ToJson(const void* parent) const override;
 
  private:
@@ -184,6 +187,9 @@ class ToOneAccessor final : public RelationAccessor {
   void Clear(void* parent) const override { Of(parent).reset(); }
   void Add(void* parent, const void* related) const override {
     Of(parent).emplace(*static_cast<const U*>(related));
+  }
+  void Take(void* parent, void* related) const override {
+    Of(parent).emplace(std::move(*static_cast<U*>(related)));
   }
   nlohmann::json ToJson(const void* parent) const override;
 

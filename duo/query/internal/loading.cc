@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_split.h"
 #include "duo/base/status_macros.h"
 #include "duo/query/internal/core.h"
@@ -59,11 +58,14 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
   // The parents' values the related rows are found by.
   const ColumnMeta& parent_key = *meta.FindColumn(relation.local_column);
   std::vector<sql::Value> keys;
-  absl::flat_hash_set<sql::Value> seen;
+  // How many parents share each key: a related row of a key only one
+  // parent has is moved into it, not copied.
+  absl::flat_hash_map<sql::Value, int> parents_with;
   for (void* parent : parents) {
     relation.accessor->Clear(parent);
     sql::Value key = parent_key.accessor->Get(parent);
-    if (!key.is_null() && seen.insert(key).second) keys.push_back(std::move(key));
+    if (key.is_null()) continue;
+    if (++parents_with[key] == 1) keys.push_back(std::move(key));
   }
   if (keys.empty()) co_return absl::OkStatus();
 
@@ -118,10 +120,17 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
   MapIdentities(database, target, fetched);
 
   for (void* parent : parents) {
-    auto it = by_link.find(parent_key.accessor->Get(parent));
+    const sql::Value key = parent_key.accessor->Get(parent);
+    auto it = by_link.find(key);
     if (it == by_link.end()) continue;
+    // Many-to-many rows may be linked to several keys: always copied.
+    const bool sole = relation.kind != RelationKind::kManyToMany && parents_with[key] == 1;
     for (void* related : it->second) {
-      relation.accessor->Add(parent, related);
+      if (sole) {
+        relation.accessor->Take(parent, related);
+      } else {
+        relation.accessor->Add(parent, related);
+      }
       if (!relation.to_many()) break;
     }
     for (size_t i = 0; i < relation.accessor->Count(parent); ++i) {
