@@ -43,11 +43,14 @@ class DatabaseState {
       sqlite_options_.busy_timeout = options_.sqlite_busy_timeout;
       sqlite_options_.read_only = url_.Option("mode") == "ro";
       if (url_.in_memory()) {
-        // A private shared-cache database, kept alive by an anchor
-        // connection, served by a single pooled connection at a time.
+        // A private database of SQLite's memdb VFS (a name starting with
+        // '/' is shared by the process's connections, with ordinary file
+        // locking rather than shared-cache mode's per-call mutexes), kept
+        // alive by an anchor connection, served by a single pooled
+        // connection at a time.
         static std::atomic<int> counter{0};
-        sqlite_options_.filename = absl::StrCat("file:duo-memory-", getpid(), "-", ++counter,
-                                                "?mode=memory&cache=shared");
+        sqlite_options_.filename = absl::StrCat("file:/duo-memory-", getpid(), "-", ++counter,
+                                                "?vfs=memdb");
         DUO_ASSIGN_OR_RETURN(anchor_, engine::OpenSqlite(sqlite_options_));
         pool_options.size = 1;
         pool_options.max_overflow = 0;

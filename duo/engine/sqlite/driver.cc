@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -789,10 +790,17 @@ absl::StatusOr<std::string> QueryText(sqlite3* db, const char* sql, absl::string
   return std::string(text != nullptr ? reinterpret_cast<const char*>(text) : "");
 }
 
-// In-memory and temporary databases have no file name.
+// In-memory and temporary databases have no file name; those of the memdb
+// VFS have one, but no file.
 bool IsFileDatabase(sqlite3* db) {
   const char* filename = sqlite3_db_filename(db, "main");
-  return filename != nullptr && filename[0] != '\0';
+  if (filename == nullptr || filename[0] == '\0') return false;
+  char* vfs = nullptr;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFSNAME, &vfs);
+  // memdb names itself "memdb(<address>,<size>)".
+  const bool memdb = vfs != nullptr && absl::StartsWith(vfs, "memdb");
+  sqlite3_free(vfs);
+  return !memdb;
 }
 
 absl::Status EnableWal(sqlite3* db, absl::string_view what) {

@@ -54,7 +54,8 @@ namespace duo::engine {
 
 struct SqliteOptions {
   // A path, ":memory:" (a private in-memory database), or a "file:" URI
-  // such as "file:shared?mode=memory&cache=shared".
+  // such as "file:/shared?vfs=memdb" (an in-memory database the process's
+  // connections share).
   std::string filename;
   // Opens the database read-only: statements that write fail, and a missing
   // file is an error rather than created.
