@@ -31,6 +31,17 @@
     if (!(condition)) return absl::InternalError("doc check failed: " #condition); \
   } while (false)
 
+// EXPECT_EQ that also ends the body when it fails, for sizes that later
+// checks index by. (gtest's ASSERT_* needs a void function; the body returns
+// absl::Status so that the samples can use DUO_ASSIGN_OR_RETURN.)
+#define DOC_ASSERT_EQ(actual, expected)                                      \
+  do {                                                                       \
+    EXPECT_EQ(actual, expected);                                             \
+    if (!((actual) == (expected))) {                                         \
+      return absl::InternalError("doc check failed: " #actual " == " #expected); \
+    }                                                                        \
+  } while (false)
+
 class DocTest : public duo::testing::BackendTest {
  protected:
   void SetUp() override {
