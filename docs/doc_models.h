@@ -24,6 +24,8 @@
 #include "duo/async/async.h"
 #include "duo/base/status_macros.h"
 #include "duo/dialect/compiler.h"
+#include "duo/dialect/postgres/dialect.h"
+#include "duo/dialect/sqlite/dialect.h"
 #include "duo/engine/error.h"
 #include "duo/model/json.h"
 #include "duo/model/models.h"
