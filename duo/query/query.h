@@ -599,11 +599,12 @@ Task<absl::Status> Query<T>::RunIterate(const Query& query, int64_t batch_size, 
 }
 
 template <typename T>
-Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const Payload& changes,
+Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const Payload& requested,
                                                       const BulkOptions& options, Exec exec) {
   const query_internal::QueryState& state = query.state_;
   DUO_CO_RETURN_IF_ERROR(query_internal::CheckBulkFilter(state, "UpdateBulk", options));
-  DUO_CO_RETURN_IF_ERROR(CheckPayload(*state.meta, changes));
+  DUO_CO_RETURN_IF_ERROR(CheckPayload(*state.meta, requested));
+  Payload changes = requested;  // BeforeBulkUpdate may change it
   DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
   const ModelMeta& meta = *state.meta;
   int64_t affected = 0;
@@ -647,16 +648,21 @@ Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const 
     co_return absl::OkStatus();
   };
   absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
+    // The bulk hooks run around the operation in both modes: the set-based
+    // statement is what they exist for, as it runs no per-row hooks.
+    if constexpr (hooks::HasBeforeBulkUpdate<T>) {
+      DUO_CO_RETURN_IF_ERROR(T::BeforeBulkUpdate(query, changes));
+      DUO_CO_RETURN_IF_ERROR(CheckPayload(meta, changes));
+    }
     if (!options.with_hooks) {
       DUO_CO_ASSIGN_OR_RETURN(sql::Update update, query_internal::BuildBulkUpdate(state, changes));
       DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, update));
       affected = result.rows_affected();
-      co_return absl::OkStatus();
+    } else {
+      Query<T> unordered = query;
+      unordered.state_.related.clear();
+      DUO_CO_RETURN_IF_ERROR(co_await RunIterate(unordered, options.batch_size, exec, update_batch));
     }
-    if constexpr (hooks::HasBeforeBulkUpdate<T>) DUO_CO_RETURN_IF_ERROR(T::BeforeBulkUpdate(query, changes));
-    Query<T> unordered = query;
-    unordered.state_.related.clear();
-    DUO_CO_RETURN_IF_ERROR(co_await RunIterate(unordered, options.batch_size, exec, update_batch));
     if constexpr (hooks::HasAfterBulkUpdate<T>) {
       DUO_CO_RETURN_IF_ERROR(T::AfterBulkUpdate(query, changes, affected));
     }
@@ -676,13 +682,17 @@ Task<absl::StatusOr<int64_t>> Query<T>::RunDeleteBulk(const Query& query, const 
   const ModelMeta& meta = *state.meta;
   int64_t affected = 0;
   absl::Status status = co_await query_internal::InTransaction(exec, database, [&]() -> Task<absl::Status> {
+    // As in UpdateBulk, the bulk hooks run in both modes.
+    if constexpr (hooks::HasBeforeBulkDelete<T>) DUO_CO_RETURN_IF_ERROR(T::BeforeBulkDelete(query));
     if (!options.with_hooks) {
       DUO_CO_ASSIGN_OR_RETURN(sql::Delete del, query_internal::BuildBulkDelete(state));
       DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, del));
       affected = result.rows_affected();
+      if constexpr (hooks::HasAfterBulkDelete<T>) {
+        DUO_CO_RETURN_IF_ERROR(T::AfterBulkDelete(query, affected));
+      }
       co_return absl::OkStatus();
     }
-    if constexpr (hooks::HasBeforeBulkDelete<T>) DUO_CO_RETURN_IF_ERROR(T::BeforeBulkDelete(query));
     // Deleted rows leave the filter, so every batch is the query's first.
     Query<T> first_batches = query;
     first_batches.state_.related.clear();

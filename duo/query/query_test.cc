@@ -593,6 +593,67 @@ TEST_P(QueryTest, EveryMemberTypeRoundTripsThroughTheDatabaseAndJson) {
   EXPECT_FALSE(duo::PayloadFromJson<Everything>({{"ratio", "x"}}).ok());
 }
 
+// A model with only the bulk hooks: they run around UpdateBulk and
+// DeleteBulk in both modes, and BeforeBulkUpdate may change the payload.
+struct Ledger : duo::Model<Ledger> {
+  int64_t id = 0;
+  int64_t amount = 0;
+  std::string note;
+
+  static duo::Schema<Ledger> Table() {
+    return duo::Schema<Ledger>("ledger")
+        .Column(&Ledger::id, "id", duo::PrimaryKey())
+        .Column(&Ledger::amount, "amount")
+        .Column(&Ledger::note, "note");
+  }
+  static absl::Status BeforeBulkUpdate(const duo::Query<Ledger>&, duo::Payload& changes) {
+    HookLog().push_back("BeforeBulkUpdate");
+    changes.push_back({"note", "bulk"});
+    return absl::OkStatus();
+  }
+  static absl::Status AfterBulkUpdate(const duo::Query<Ledger>&, const duo::Payload& changes,
+                                      int64_t rows) {
+    HookLog().push_back(absl::StrCat("AfterBulkUpdate ", changes.size(), " ", rows));
+    return absl::OkStatus();
+  }
+  static absl::Status BeforeBulkDelete(const duo::Query<Ledger>& query) {
+    HookLog().push_back("BeforeBulkDelete");
+    if (!query.state().limit) return absl::OkStatus();
+    return absl::PermissionDeniedError("no limited deletes");
+  }
+  static absl::Status AfterBulkDelete(const duo::Query<Ledger>&, int64_t rows) {
+    HookLog().push_back(absl::StrCat("AfterBulkDelete ", rows));
+    return absl::OkStatus();
+  }
+};
+
+TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
+  ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Ledger>()}));
+  for (int64_t amount : {1, 2, 3}) ASSERT_OK(Ledger::Create({.amount = amount}).status());
+  HookLog().clear();
+  for (bool with_hooks : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(int64_t updated, Ledger::Where(col(&Ledger::amount) > 1)
+                                              .UpdateBulk({{"amount", col(&Ledger::amount) + 10}},
+                                                          {.with_hooks = with_hooks}));
+    EXPECT_EQ(updated, 2);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Ledger> rows, Ledger::OrderBy("id").All());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].note, "");
+  EXPECT_EQ(rows[1].amount, 22);
+  EXPECT_EQ(rows[1].note, "bulk");  // added by BeforeBulkUpdate
+  // A veto undoes nothing because nothing ran.
+  EXPECT_EQ(Ledger::OrderBy("id").Limit(1).DeleteBulk().status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, Ledger::Where(col(&Ledger::amount) < 5).DeleteBulk());
+  EXPECT_EQ(deleted, 1);
+  ASSERT_OK_AND_ASSIGN(deleted, Ledger::Where(col(&Ledger::amount) > 5).DeleteBulk({.with_hooks = true}));
+  EXPECT_EQ(deleted, 2);
+  EXPECT_THAT(HookLog(), ElementsAre("BeforeBulkUpdate", "AfterBulkUpdate 2 2", "BeforeBulkUpdate",
+                                     "AfterBulkUpdate 2 2", "BeforeBulkDelete", "BeforeBulkDelete",
+                                     "AfterBulkDelete 1", "BeforeBulkDelete", "AfterBulkDelete 2"));
+}
+
 DUO_INSTANTIATE_BACKEND_TEST(QueryTest);
 
 }  // namespace
