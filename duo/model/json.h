@@ -7,8 +7,9 @@
 //   DUO_RETURN_IF_ERROR(duo::Model<Order>::Update(order, changes));
 //
 // Timestamps are RFC 3339 strings, dates "YYYY-MM-DD", bytes base64,
-// decimals strings (exact), enums their declared names. Errors name the
-// field at fault and, for unknown fields, list the valid ones.
+// decimals strings (exact), enums as they are stored: their declared names
+// (EnumStorage::kText) or numbers (kInteger); reading accepts either. Errors
+// name the field at fault and, for unknown fields, list the valid ones.
 
 #ifndef DUO_MODEL_JSON_H_
 #define DUO_MODEL_JSON_H_

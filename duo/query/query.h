@@ -262,7 +262,7 @@ class Query {
   static Task<absl::StatusOr<std::optional<T>>> RunFirst(const Query& query, Exec exec);
   static Task<absl::StatusOr<T>> RunOne(const Query& query, Exec exec);
   static Task<absl::StatusOr<std::optional<T>>> RunGet(const Query& query,
-                                                        const std::vector<sql::Value>& key, Exec exec);
+                                                        std::vector<sql::Value> key, Exec exec);
   static Task<absl::StatusOr<int64_t>> RunCount(const Query& query, Exec exec);
   static Task<absl::StatusOr<bool>> RunExists(const Query& query, Exec exec);
   static Task<absl::StatusOr<duo::Page<T>>> RunPage(const Query& query, int64_t page,
@@ -481,8 +481,7 @@ Task<absl::StatusOr<T>> Query<T>::RunOne(const Query& query, Exec exec) {
 
 template <typename T>
 Task<absl::StatusOr<std::optional<T>>> Query<T>::RunGet(const Query& query,
-                                                         const std::vector<sql::Value>& key,
-                                                         Exec exec) {
+                                                         std::vector<sql::Value> key, Exec exec) {
   const query_internal::QueryState& state = query.state_;
   DUO_CO_RETURN_IF_ERROR(query_internal::CheckKey(*state.meta, key));
   DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(state));
@@ -496,7 +495,7 @@ Task<absl::StatusOr<std::optional<T>>> Query<T>::RunGet(const Query& query,
   }
   const ModelMeta& meta = *state.meta;
   DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement lookup,
-                          query_internal::KeyLookup(database, meta, key));
+                          query_internal::KeyLookup(database, meta, std::move(key)));
   std::optional<T> found;
   DUO_CO_RETURN_IF_ERROR(co_await query_internal::Read(
       exec, database, lookup, [&](engine::Cursor& cursor) -> absl::Status {

@@ -77,8 +77,14 @@ class DatabaseState {
     if (!connection.ok()) {
       // libpq's messages name the host, never the password; add which
       // database (masked) the caller asked for.
-      return absl::Status(connection.status().code(),
-                          absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
+      absl::Status annotated(connection.status().code(),
+                             absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
+      // The error kind and details travel as payloads: keep them.
+      connection.status().ForEachPayload(
+          [&annotated](absl::string_view type_url, const absl::Cord& payload) {
+            annotated.SetPayload(type_url, payload);
+          });
+      return annotated;
     }
     return connection;
   }

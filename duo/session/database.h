@@ -79,8 +79,9 @@ namespace duo {
 // One executed statement, for logging and slow-statement hooks.
 struct StatementEvent {
   std::string sql;
-  // Inlined only with DatabaseOptions::echo_values; otherwise "?" stands in
-  // for every value, so that logs never hold user data.
+  // Inlined only with DatabaseOptions::echo_values; otherwise the dialect's
+  // placeholders ("?" on SQLite, "$1" on PostgreSQL) stand in for every
+  // value, so that logs never hold user data.
   std::string sql_with_values;
   absl::Duration duration;
   absl::Status status;

@@ -452,10 +452,9 @@ bool IsPlainLookup(const QueryState& state) {
          !state.distinct;
 }
 
-absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database,
-                                                        const StatementShape& shape,
-                                                        std::vector<sql::Value> params,
-                                                        absl::FunctionRef<sql::Statement()> build) {
+absl::StatusOr<dialect::CompiledStatement> CompileShape(
+    const Database& database, const StatementShape& shape, std::vector<sql::Value> params,
+    absl::FunctionRef<sql::Statement(const std::vector<sql::Value>&)> build) {
   // The columns as a bit set keeps the key small and the lookup free of
   // allocation; wider models compile their statements every time.
   uint64_t column_set = 0;
@@ -476,7 +475,7 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database
     }
   }
   DUO_RETURN_IF_ERROR(shape.meta->declaration_status());
-  DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database.Compile(build()));
+  DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database.Compile(build(params)));
   // A dialect that adds parameters of its own (or inlines one) keeps going
   // through the IR: correct, only slower.
   if (cacheable && compiled.params == params) sql_by_shape.try_emplace(key, compiled.sql);
@@ -487,11 +486,12 @@ absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
                                                      const ModelMeta& meta,
                                                      std::vector<sql::Value> key) {
   const StatementShape shape{&meta, StatementShape::Kind::kKeyLookup, {}};
-  return CompileShape(database, shape, key, [&]() -> sql::Statement {
-    return Select(ModelColumns(meta, meta.table().name()))
-        .From(meta.table())
-        .Where(KeyCondition(meta, key));
-  });
+  return CompileShape(database, shape, std::move(key),
+                      [&](const std::vector<sql::Value>& values) -> sql::Statement {
+                        return Select(ModelColumns(meta, meta.table().name()))
+                            .From(meta.table())
+                            .Where(KeyCondition(meta, values));
+                      });
 }
 
 absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& database,
@@ -508,7 +508,8 @@ absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& databas
   for (const void* object : objects) {
     for (int index : columns) values.push_back(meta.columns()[index].accessor->Get(object));
   }
-  return CompileShape(database, shape, std::move(values), [&]() -> sql::Statement {
+  return CompileShape(database, shape, std::move(values),
+                      [&](const std::vector<sql::Value>&) -> sql::Statement {
     return BuildInsert(meta, columns, objects, returning);
   });
 }

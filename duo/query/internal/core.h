@@ -129,14 +129,13 @@ struct StatementShape {
   std::vector<int> columns;  // written by an INSERT, in order
   int rows = 1;              // VALUES rows of an INSERT
 };
-// `build()` compiled for `database`, with `params` as its parameters. The
-// IR is built and compiled once per shape and dialect (per thread); later
-// calls only swap the values in, when the first compilation showed that
-// `params` are exactly the statement's parameters in order.
-absl::StatusOr<dialect::CompiledStatement> CompileShape(const Database& database,
-                                                        const StatementShape& shape,
-                                                        std::vector<sql::Value> params,
-                                                        absl::FunctionRef<sql::Statement()> build);
+// `build(params)` compiled for `database`, with `params` as its
+// parameters. The IR is built and compiled once per shape and dialect (per
+// thread); later calls only swap the values in, when the first compilation
+// showed that `params` are exactly the statement's parameters in order.
+absl::StatusOr<dialect::CompiledStatement> CompileShape(
+    const Database& database, const StatementShape& shape, std::vector<sql::Value> params,
+    absl::FunctionRef<sql::Statement(const std::vector<sql::Value>&)> build);
 // SELECT <columns> FROM <table> WHERE pk = key (Get by primary key, the
 // hottest path of most programs), through CompileShape.
 absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
