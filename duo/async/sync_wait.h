@@ -29,6 +29,8 @@ namespace async_internal {
 // ends: the bridge from plain code into a Task.
 struct Detached {
   struct promise_type {
+    static void* operator new(std::size_t size) { return AllocateFrame(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept { FreeFrame(frame, size); }
     Detached get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }

@@ -25,6 +25,7 @@
 #define DUO_ASYNC_TASK_H_
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -52,10 +53,20 @@ struct IsStatus<absl::StatusOr<U>> : std::true_type {};
 // An Internal error naming the exception.
 absl::Status StatusFromException(std::exception_ptr exception);
 
+// Coroutine frames, from a small per-thread cache of recently freed ones:
+// a blocking ORM call creates and destroys several frames per statement,
+// always of the same few sizes. Plain operator new under the sanitizers,
+// so that they still see every frame's lifetime.
+void* AllocateFrame(std::size_t size);
+void FreeFrame(void* frame, std::size_t size) noexcept;
+
 // What every task's promise shares: where to go when done, and the task's
 // context while it is not running.
 class PromiseBase {
  public:
+  static void* operator new(std::size_t size) { return AllocateFrame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { FreeFrame(frame, size); }
+
   // The task is about to run on this thread: install its context.
   void Enter() { outer_ = std::exchange(async::CurrentContext(), context_); }
   // The task suspends: keep its context and give the thread back its own.

@@ -1,8 +1,5 @@
 #include "duo/session/database.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -24,6 +21,35 @@
 
 namespace duo {
 namespace session_internal {
+namespace {
+
+// A connection owned elsewhere, lent to the pool: closing it (Disconnect,
+// discarding a broken one) leaves the real connection and its data alone.
+class BorrowedConnection final : public engine::Connection {
+ public:
+  explicit BorrowedConnection(engine::Connection* owner) : owner_(owner) {}
+  // What closing a real connection would do to its transaction.
+  ~BorrowedConnection() override {
+    if (owner_->InTransaction()) owner_->ExecuteScript("ROLLBACK").IgnoreError();
+  }
+
+  const dialect::Dialect& dialect() const override { return owner_->dialect(); }
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const dialect::CompiledStatement& statement,
+                                                      engine::RunMode mode) override {
+    return owner_->Run(statement, mode);
+  }
+  absl::Status ExecuteScript(absl::string_view sql) override { return owner_->ExecuteScript(sql); }
+  bool Ping() override { return owner_->Ping(); }
+  bool LooksAlive() override { return owner_->LooksAlive(); }
+  bool InTransaction() const override { return owner_->InTransaction(); }
+  engine::AsyncConnection* async() override { return owner_->async(); }
+  void Interrupt() override { owner_->Interrupt(); }
+
+ private:
+  engine::Connection* const owner_;
+};
+
+}  // namespace
 
 class DatabaseState {
  public:
@@ -43,14 +69,11 @@ class DatabaseState {
       sqlite_options_.busy_timeout = options_.sqlite_busy_timeout;
       sqlite_options_.read_only = url_.Option("mode") == "ro";
       if (url_.in_memory()) {
-        // A private database of SQLite's memdb VFS (a name starting with
-        // '/' is shared by the process's connections, with ordinary file
-        // locking rather than shared-cache mode's per-call mutexes), kept
-        // alive by an anchor connection, served by a single pooled
-        // connection at a time.
-        static std::atomic<int> counter{0};
-        sqlite_options_.filename = absl::StrCat("file:/duo-memory-", getpid(), "-", ++counter,
-                                                "?vfs=memdb");
+        // One private in-memory connection, the anchor, which this state
+        // owns: the pool hands out stand-ins for it, one at a time, so the
+        // data outlives Disconnect() and no sharing mode (shared cache,
+        // memdb) puts a mutex on every page read.
+        sqlite_options_.filename = ":memory:";
         DUO_ASSIGN_OR_RETURN(anchor_, engine::OpenSqlite(sqlite_options_));
         pool_options.size = 1;
         pool_options.max_overflow = 0;
@@ -69,6 +92,7 @@ class DatabaseState {
   }
 
   absl::StatusOr<std::unique_ptr<engine::Connection>> Open() const {
+    if (anchor_ != nullptr) return std::make_unique<BorrowedConnection>(anchor_.get());
     if (url_.backend == engine::DatabaseUrl::Backend::kSqlite) {
       return engine::OpenSqlite(sqlite_options_);
     }
