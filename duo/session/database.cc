@@ -117,6 +117,17 @@ class DatabaseState {
     return cache_.Compile(*dialect_, statement);
   }
 
+  // Runs `compiled` on `connection`, reporting it when asked to.
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(engine::Connection& connection,
+                                                      const dialect::CompiledStatement& compiled,
+                                                      engine::RunMode mode) const {
+    if (!reporting()) return connection.Run(compiled, mode);
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection.Run(compiled, mode);
+    Report(compiled, absl::Now() - start, cursor.status());
+    return cursor;
+  }
+
   // Whether statements are timed at all: reading the clock twice per
   // statement is measurable on a hot insert loop.
   bool reporting() const { return options_.echo || options_.on_slow_statement != nullptr; }
@@ -226,8 +237,12 @@ absl::StatusOr<Result> Database::Execute(const sql::Statement& statement) const 
   if (Session* current = CurrentSession(); current != nullptr) {
     return current->Execute(statement);
   }
-  DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
-  return session.Execute(statement);
+  Result result;
+  DUO_RETURN_IF_ERROR(Read(statement, [&result](engine::Cursor& cursor) -> absl::Status {
+    DUO_ASSIGN_OR_RETURN(result, Result::FromCursor(cursor));
+    return absl::OkStatus();
+  }));
+  return result;
 }
 
 absl::Status Database::Read(const sql::Statement& statement,
@@ -236,8 +251,8 @@ absl::Status Database::Read(const sql::Statement& statement,
   if (Session* current = CurrentSession(); current != nullptr) {
     return current->Read(statement, read, mode);
   }
-  DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
-  return session.Read(statement, read, mode);
+  DUO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, Compile(statement));
+  return Read(compiled, read, mode);
 }
 
 absl::StatusOr<dialect::CompiledStatement> Database::Compile(
@@ -251,8 +266,13 @@ absl::Status Database::Read(const dialect::CompiledStatement& compiled,
   if (Session* current = CurrentSession(); current != nullptr) {
     return current->Read(compiled, read, mode);
   }
-  DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
-  return session.Read(compiled, read, mode);
+  // A statement of its own needs a connection, not a Session: no
+  // transaction to end, no identity map. A connection the statement left
+  // inside a transaction (a Text "BEGIN") is discarded by the pool.
+  DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection, state_->pool().Acquire());
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor,
+                       state_->Run(*connection, compiled, mode));
+  return read(*cursor);
 }
 
 absl::StatusOr<Session> Database::StandaloneSession() const {
@@ -432,11 +452,7 @@ absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(const sql::Statemen
 absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(
     const dialect::CompiledStatement& compiled, engine::RunMode mode) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
-  if (!database_->reporting()) return connection_->Run(compiled, mode);
-  const absl::Time start = absl::Now();
-  absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection_->Run(compiled, mode);
-  database_->Report(compiled, absl::Now() - start, cursor.status());
-  return cursor;
+  return database_->Run(*connection_, compiled, mode);
 }
 
 absl::StatusOr<Result> Session::Execute(const sql::Statement& statement) {
