@@ -1,8 +1,7 @@
 // DuoORM against the raw sqlite3 and libpq C APIs, doing the same work in the
 // same binary, on a SQLite file (WAL), SQLite in memory and a throwaway
-// PostgreSQL server (the test fixture's, or $DUO_BENCH_POSTGRES_URL is not
-// needed: the fixture starts one). Prints one table: workload, backend, duo
-// time, raw time, ratio, target, met or not.
+// PostgreSQL server (started by the test fixtures, //testing). Prints one
+// table: workload, backend, duo time, raw time, ratio, target, met or not.
 //
 //   tools/bench.sh                      (bazel run -c opt //bench:suite)
 //   bazel run -c opt //bench:suite -- --smoke   tiny sizes, results compared
@@ -1244,6 +1243,12 @@ int RunSmoke(const std::vector<Backend>& backends) {
 }  // namespace bench
 
 int main(int argc, char** argv) {
+  // Large buffers (100k-row vectors) stay on the heap once freed, instead
+  // of glibc's default of mapping and unmapping them, whose threshold moves
+  // as the run goes: otherwise whichever side runs first pays page faults
+  // the other does not.
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   bool smoke = false;
   std::vector<bench::Backend> backends = {bench::Backend::kSqliteFile, bench::Backend::kSqliteMemory,
                                           bench::Backend::kPostgres};

@@ -201,6 +201,31 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
   }
 }
 
+// ReadColumn into an existing value: what hydration calls for every column
+// of every row. The common types skip the StatusOr of the value itself
+// (and, for text, reuse `out`'s buffer); the rest go through ReadColumn.
+template <typename T>
+absl::Status ReadColumnInto(const Cursor& cursor, int column, T& out) {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    absl::StatusOr<int64_t> value = cursor.GetInt(column);
+    if (!value.ok()) return value.status();
+    out = *value;
+  } else if constexpr (std::is_same_v<T, double>) {
+    absl::StatusOr<double> value = cursor.GetDouble(column);
+    if (!value.ok()) return value.status();
+    out = *value;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    absl::StatusOr<absl::string_view> text = cursor.GetText(column);
+    if (!text.ok()) return text.status();
+    out.assign(text->data(), text->size());
+  } else {
+    absl::StatusOr<T> value = ReadColumn<T>(cursor, column);
+    if (!value.ok()) return value.status();
+    out = *std::move(value);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace duo::engine
 
 #endif  // DUO_ENGINE_READ_H_

@@ -174,10 +174,7 @@ class MemberColumn final : public ColumnAccessor {
     return absl::OkStatus();
   }
   absl::Status Read(void* object, const engine::Cursor& cursor, int index) const override {
-    absl::StatusOr<M> value = engine::ReadColumn<M>(cursor, index);
-    if (!value.ok()) return value.status();
-    Of(object) = *std::move(value);
-    return absl::OkStatus();
+    return engine::ReadColumnInto(cursor, index, Of(object));
   }
   bool Equal(const void* a, const void* b) const override { return Of(a) == Of(b); }
   bool IsZero(const void* object) const override { return Of(object) == M(); }
