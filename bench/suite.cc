@@ -511,6 +511,73 @@ uint64_t DuoInsertOneByOne(DuoSide& side) {
   return sum.value;
 }
 
+uint64_t RawScalar(RawSide& side, const std::string& sql);
+
+constexpr char kInsertOne[] = "INSERT INTO items (name, price, stock) VALUES ($1, $2, $3)";
+
+uint64_t RawInsertEngine(RawSide& side) {
+  const Sizes& sizes = CurrentSizes();
+  if (side.lite != nullptr) {
+    LiteExec(side.lite, "BEGIN");
+    sqlite3_stmt* insert = LitePrepare(side.lite, kInsertOne);
+    for (int i = 0; i < sizes.rows; ++i) {
+      const Item item = MakeItem(i);
+      sqlite3_bind_text(insert, 1, item.name.data(), static_cast<int>(item.name.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_double(insert, 2, item.price);
+      sqlite3_bind_int64(insert, 3, item.stock);
+      if (sqlite3_step(insert) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    LiteExec(side.lite, "COMMIT");
+  } else {
+    PgExec(side.pg, "BEGIN");
+    PgPrepare(side.pg, "insert_engine", kInsertOne);
+    PgParams params;
+    for (int i = 0; i < sizes.rows; ++i) {
+      const Item item = MakeItem(i);
+      params.Clear();
+      params.AddText(item.name);
+      params.AddFloat8(item.price);
+      params.AddInt8(item.stock);
+      params.Seal();
+      PGresult* result = PQexecPrepared(side.pg, "insert_engine", 3, params.values.data(),
+                                        params.lengths.data(), params.formats.data(), 1);
+      PgCheck(result, side.pg, "insert");
+      PQclear(result);
+    }
+    PgExec(side.pg, "DEALLOCATE insert_engine");
+    PgExec(side.pg, "COMMIT");
+  }
+  return static_cast<uint64_t>(RawScalar(side, "SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items"));
+}
+
+// The engine's prepared-statement path: the IR compiled once, its
+// parameters replaced for every row.
+uint64_t DuoInsertEngine(DuoSide& side) {
+  const Sizes& sizes = CurrentSizes();
+  const duo::sql::Table items("items");
+  duo::dialect::CompiledStatement insert =
+      Must(side.db->Compile(duo::sql::Insert(items).Values(
+               {{"name", std::string()}, {"price", 0.0}, {"stock", int64_t{0}}})),
+           "Compile");
+  Must(side.db->Transaction([&](duo::Session& session) -> absl::Status {
+    for (int i = 0; i < sizes.rows; ++i) {
+      Item item = MakeItem(i);
+      insert.params[0] = std::move(item.name);
+      insert.params[1] = item.price;
+      insert.params[2] = item.stock;
+      DUO_RETURN_IF_ERROR(session.Read(
+          insert, [](duo::engine::Cursor& cursor) { return cursor.Next().status(); }));
+    }
+    return absl::OkStatus();
+  }),
+       "insert");
+  const duo::Result sum =
+      Must(side.db->Execute(duo::sql::Text("SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items")), "sum");
+  return static_cast<uint64_t>(Must(sum.Scalar<int64_t>(), "sum"));
+}
+
 // The statements CreateBulk sends: multi-row INSERT ... RETURNING, 1000
 // rows each (duo's default chunk), in one transaction.
 uint64_t RawCreateBulk(RawSide& side) {
@@ -979,7 +1046,10 @@ std::vector<Workload> Workloads() {
   };
   const Sizes& s = CurrentSizes();
   return {
-      {"insert", absl::StrCat(s.rows, " rows one by one, one transaction (Create)"), 1.10, false,
+      {"insert_engine",
+       absl::StrCat(s.rows, " rows one by one, one transaction, compiled once (Session::Read)"),
+       1.10, false, none_raw, RawInsertEngine, none_duo, DuoInsertEngine},
+      {"insert", absl::StrCat(s.rows, " models one by one, one transaction (Create)"), 1.15, false,
        none_raw, RawInsertOneByOne, none_duo, DuoInsertOneByOne},
       {"create_bulk", absl::StrCat(s.rows, " rows, multi-row INSERT ... RETURNING (CreateBulk)"),
        1.15, false, none_raw, RawCreateBulk, none_duo, DuoCreateBulk},
