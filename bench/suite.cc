@@ -949,12 +949,23 @@ Checksum SumAuthors(const std::vector<Author>& authors) {
   return sum;
 }
 
-// What Related("posts") does by hand: the parents, then their children in
-// one statement keyed by the parents' ids, stitched through a hash map.
+// What Related("posts") does, by hand: the parents, then their children by
+// the parents' keys, 500 keys per statement, each parent's children in
+// primary-key order (what duo guarantees), stitched through a hash map.
+constexpr size_t kKeysPerStatement = 500;
+
+std::string ChildrenSql(size_t keys, bool numbered) {
+  std::string sql = "SELECT id, author_id, title FROM posts WHERE author_id IN (";
+  for (size_t i = 0; i < keys; ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : ", ", numbered ? absl::StrCat("$", i + 1) : "?");
+  }
+  absl::StrAppend(&sql, ") ORDER BY id");
+  return sql;
+}
+
 uint64_t RawEagerLoad(RawSide& side) {
   std::vector<Author> authors;
   absl::flat_hash_map<int64_t, size_t> index;
-  std::vector<std::string> ids;
   if (side.lite != nullptr) {
     sqlite3_stmt* parents = LitePrepare(side.lite, "SELECT id, name FROM authors");
     while (sqlite3_step(parents) == SQLITE_ROW) {
@@ -964,64 +975,57 @@ uint64_t RawEagerLoad(RawSide& side) {
       index[author.id] = authors.size() - 1;
     }
     sqlite3_finalize(parents);
-    std::string sql = "SELECT id, author_id, title FROM posts WHERE author_id IN (";
-    for (size_t i = 0; i < authors.size(); ++i) absl::StrAppend(&sql, i == 0 ? "?" : ", ?");
-    absl::StrAppend(&sql, ")");
-    sqlite3_stmt* children = LitePrepare(side.lite, sql);
-    for (size_t i = 0; i < authors.size(); ++i) {
-      sqlite3_bind_int64(children, static_cast<int>(i + 1), authors[i].id);
+    for (size_t start = 0; start < authors.size(); start += kKeysPerStatement) {
+      const size_t keys = std::min(kKeysPerStatement, authors.size() - start);
+      sqlite3_stmt* children = LitePrepare(side.lite, ChildrenSql(keys, /*numbered=*/false));
+      for (size_t i = 0; i < keys; ++i) {
+        sqlite3_bind_int64(children, static_cast<int>(i + 1), authors[start + i].id);
+      }
+      while (sqlite3_step(children) == SQLITE_ROW) {
+        Post post;
+        post.id = sqlite3_column_int64(children, 0);
+        post.author_id = sqlite3_column_int64(children, 1);
+        post.title = reinterpret_cast<const char*>(sqlite3_column_text(children, 2));
+        authors[index[post.author_id]].posts.push_back(std::move(post));
+      }
+      sqlite3_finalize(children);
     }
-    while (sqlite3_step(children) == SQLITE_ROW) {
-      Post post;
-      post.id = sqlite3_column_int64(children, 0);
-      post.author_id = sqlite3_column_int64(children, 1);
-      post.title = reinterpret_cast<const char*>(sqlite3_column_text(children, 2));
-      authors[index[post.author_id]].posts.push_back(std::move(post));
-    }
-    sqlite3_finalize(children);
   } else {
     PGresult* parents =
         PQexecParams(side.pg, "SELECT id, name FROM authors", 0, nullptr, nullptr, nullptr, nullptr, 1);
     PgCheck(parents, side.pg, "authors");
-    PgParams params;
     for (int r = 0; r < PQntuples(parents); ++r) {
       Author& author = authors.emplace_back();
       author.id = PgInt8(parents, r, 0);
       author.name = PgText(parents, r, 1);
       index[author.id] = authors.size() - 1;
-      params.AddInt8(author.id);
     }
     PQclear(parents);
-    params.Seal();
-    std::string sql = "SELECT id, author_id, title FROM posts WHERE author_id IN (";
-    for (size_t i = 0; i < authors.size(); ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", "$", i + 1);
-    absl::StrAppend(&sql, ")");
-    PGresult* children =
-        PQexecParams(side.pg, sql.c_str(), static_cast<int>(authors.size()), nullptr,
-                     params.values.data(), params.lengths.data(), params.formats.data(), 1);
-    PgCheck(children, side.pg, "posts");
-    for (int r = 0; r < PQntuples(children); ++r) {
-      Post post{.id = PgInt8(children, r, 0), .author_id = PgInt8(children, r, 1),
-                .title = PgText(children, r, 2)};
-      authors[index[post.author_id]].posts.push_back(std::move(post));
+    for (size_t start = 0; start < authors.size(); start += kKeysPerStatement) {
+      const size_t keys = std::min(kKeysPerStatement, authors.size() - start);
+      PgParams params;
+      for (size_t i = 0; i < keys; ++i) params.AddInt8(authors[start + i].id);
+      params.Seal();
+      PGresult* children = PQexecParams(side.pg, ChildrenSql(keys, /*numbered=*/true).c_str(),
+                                        static_cast<int>(keys), nullptr, params.values.data(),
+                                        params.lengths.data(), params.formats.data(), 1);
+      PgCheck(children, side.pg, "posts");
+      for (int r = 0; r < PQntuples(children); ++r) {
+        Post post{.id = PgInt8(children, r, 0), .author_id = PgInt8(children, r, 1),
+                  .title = PgText(children, r, 2)};
+        authors[index[post.author_id]].posts.push_back(std::move(post));
+      }
+      PQclear(children);
     }
-    PQclear(children);
   }
+  // Parents come in no particular order on either side.
   std::sort(authors.begin(), authors.end(), [](const Author& a, const Author& b) { return a.id < b.id; });
-  for (Author& author : authors) {
-    std::sort(author.posts.begin(), author.posts.end(),
-              [](const Post& a, const Post& b) { return a.id < b.id; });
-  }
   return SumAuthors(authors).value;
 }
 
 uint64_t DuoEagerLoad(DuoSide&) {
   std::vector<Author> authors = Must(Author::Query().Related("posts").All(), "Related");
   std::sort(authors.begin(), authors.end(), [](const Author& a, const Author& b) { return a.id < b.id; });
-  for (Author& author : authors) {
-    std::sort(author.posts.begin(), author.posts.end(),
-              [](const Post& a, const Post& b) { return a.id < b.id; });
-  }
   return SumAuthors(authors).value;
 }
 
