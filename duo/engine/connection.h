@@ -132,6 +132,12 @@ class Connection {
   // the server closed the socket of an idle connection).
   virtual bool LooksAlive() { return true; }
 
+  // What the driver already knows, without even a system call: true once
+  // the connection is certainly unusable (lost during a statement, closed
+  // by the server). The pool checks it when a connection comes back, and
+  // LooksAlive when it goes out again.
+  virtual bool Broken() const { return false; }
+
   // True inside a transaction the caller began.
   virtual bool InTransaction() const = 0;
 

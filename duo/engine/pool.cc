@@ -254,7 +254,10 @@ Task<absl::StatusOr<PooledConnection>> ConnectionPool::AcquireAsync() {
 void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard) {
   // A connection left inside a transaction carries state the next user must
   // not inherit; one that cannot tell is closed rather than trusted.
-  const bool reusable = !discard && !connection->InTransaction() && connection->LooksAlive();
+  // Broken, not LooksAlive: the connection was in use a moment ago, and
+  // the next checkout looks at it anyway (a poll per statement shows on a
+  // PostgreSQL point read).
+  const bool reusable = !discard && !connection->InTransaction() && !connection->Broken();
   std::unique_ptr<Connection> to_close;
   const absl::Time now = reusable ? IdleClock() : absl::Time();
   AsyncWaiter* waiter = nullptr;

@@ -41,6 +41,7 @@ class BorrowedConnection final : public engine::Connection {
   absl::Status ExecuteScript(absl::string_view sql) override { return owner_->ExecuteScript(sql); }
   bool Ping() override { return owner_->Ping(); }
   bool LooksAlive() override { return owner_->LooksAlive(); }
+  bool Broken() const override { return owner_->Broken(); }
   bool InTransaction() const override { return owner_->InTransaction(); }
   engine::AsyncConnection* async() override { return owner_->async(); }
   void Interrupt() override { owner_->Interrupt(); }

@@ -447,6 +447,9 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   absl::Status ExecuteScript(absl::string_view sql) override;
   bool Ping() override;
   bool LooksAlive() override;
+  bool Broken() const override {
+    return PQstatus(conn_.get()) != CONNECTION_OK || terminated_by_server_;
+  }
   bool InTransaction() const override;
   AsyncConnection* async() override { return this; }
 
