@@ -91,9 +91,17 @@ std::string PlainPassword(absl::string_view input) {
   const size_t colon = user_info.find(':');
   if (colon == absl::string_view::npos) return "";
   const absl::string_view password = user_info.substr(colon + 1);
-  // Short passwords occur in ordinary text ("database URL: ..."), so only
-  // distinctive ones can be looked for.
-  if (password.size() < 6 || absl::StrContains(password, '%')) return "";
+  // Short or wordy passwords occur in the messages' own text ("expected
+  // sqlite or postgresql"), so only distinctive ones are looked for: six or
+  // more letters, digits, '-' and '_', with a letter and a digit.
+  const auto has = [password](auto predicate) {
+    return std::any_of(password.begin(), password.end(), predicate);
+  };
+  if (password.size() < 6 || !has([](char c) { return absl::ascii_isdigit(c); }) ||
+      !has([](char c) { return absl::ascii_isalpha(c); }) ||
+      has([](char c) { return !absl::ascii_isalnum(c) && c != '-' && c != '_'; })) {
+    return "";
+  }
   // Text that also appears elsewhere (a host, an option) may be quoted as
   // that part.
   if (input.find(password) != input.rfind(password)) return "";
