@@ -146,7 +146,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // input holds twice may be an option's value too).
   if (url->password.size() >= 6 && url->password != "***" &&
       input.find(url->password) == input.rfind(url->password)) {
-    DUO_FUZZ_CHECK(!absl::StrContains(text, url->password), input, text);
+    // After the scheme, which ToString() writes itself ("gresql" is a fine
+    // password).
+    const absl::string_view after_scheme = absl::string_view(text).substr(text.find("://") + 3);
+    DUO_FUZZ_CHECK(!absl::StrContains(after_scheme, url->password), input, text);
   }
   DUO_FUZZ_CHECK(url->in_memory() == (url->backend == DatabaseUrl::Backend::kSqlite &&
                                       url->database == ":memory:"),
