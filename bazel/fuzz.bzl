@@ -18,7 +18,7 @@ declares
     (--config=fuzz) and runs real, coverage-guided libFuzzer.
 """
 
-def duo_fuzz_test(name, srcs, deps, corpus, dict = None, iterations = 20000, tags = [], **kwargs):
+def duo_fuzz_test(name, srcs, deps, corpus, dict = None, iterations = 100000, tags = [], **kwargs):
     library = name + "_target"
     native.cc_library(
         name = library,

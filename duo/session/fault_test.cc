@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -42,6 +43,12 @@ using ::testing::HasSubstr;
 absl::StatusOr<int64_t> Count(const Database& db, absl::string_view table) {
   DUO_ASSIGN_OR_RETURN(Result result, db.Execute(Text(absl::StrCat("SELECT count(*) FROM ", table))));
   return result.Scalar<int64_t>();
+}
+
+// Prints what the caller saw, so that a test log shows each fault's status.
+void Saw(absl::string_view fault, const absl::Status& status) {
+  std::cerr << "fault " << fault << ": " << status << " (" << ErrorKindName(GetErrorKind(status))
+            << ")\n";
 }
 
 // Count(), or -1 (and a test failure) when the count itself fails.
@@ -98,6 +105,7 @@ TEST_F(PostgresFaultTest, BackendKilledMidTransactionLosesOnlyTheTransaction) {
     DUO_RETURN_IF_ERROR(Terminate(*admin_, pid));
     return s.Execute(Text("INSERT INTO canary VALUES (3, 'after the kill')")).status();
   });
+  Saw("backend killed mid-transaction", status);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kConnectionLost) << status;
   // The next call gets a live connection from the same pool, and sees the
@@ -119,6 +127,7 @@ TEST_F(PostgresFaultTest, BackendKilledAtCommitLeavesNoPartialWrite) {
     DUO_ASSIGN_OR_RETURN(const int64_t pid, BackendPid(s));
     return Terminate(*admin_, pid);
   });
+  Saw("backend killed before COMMIT", status);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(Rows(*admin_, "canary"), 1);
 }
@@ -141,6 +150,7 @@ TEST_F(PostgresFaultTest, ServerRestartUnderThePoolRecovers) {
   ASSERT_OK(testing::RestartPostgresServer());
 
   const absl::Status commit = in_flight.Commit();
+  Saw("server restarted, COMMIT of the transaction in flight", commit);
   EXPECT_EQ(commit.code(), absl::StatusCode::kUnavailable) << commit;
   EXPECT_EQ(GetErrorKind(commit), ErrorKind::kConnectionLost) << commit;
 
@@ -164,6 +174,7 @@ TEST_F(PostgresFaultTest, StatementTimeoutRollsBackTheTransaction) {
     DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (7, 'slow')")).status());
     return s.Execute(Text("SELECT pg_sleep(10)")).status();
   });
+  Saw("statement timeout", status);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kTimeout) << status;
@@ -183,6 +194,7 @@ TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
   const absl::Status written = second.Execute(Text("INSERT INTO canary VALUES (101, 'second')")).status();
   ASSERT_OK(first.Commit());
   const absl::Status committed = written.ok() ? second.Commit() : written;
+  Saw("serialization failure", committed);
   EXPECT_EQ(committed.code(), absl::StatusCode::kAborted) << committed;
   EXPECT_EQ(GetErrorKind(committed), ErrorKind::kSerializationFailure) << committed;
   EXPECT_EQ(GetErrorDetails(committed)->sqlstate, "40001");
@@ -225,6 +237,7 @@ TEST_F(SqliteFaultTest, WriteLockedDatabaseTimesOutAndStaysIntact) {
   const absl::Status status = db_->Transaction([](Session& s) {
     return s.Execute(Text("INSERT INTO canary VALUES (3, 'blocked')")).status();
   });
+  Saw("sqlite write lock held elsewhere", status);
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kTimeout) << status;
   EXPECT_THAT(status.message(), HasSubstr("locked"));
@@ -253,6 +266,7 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
                               .Bind("note", std::string(4000, 'x')))
                  .status();
   }
+  Saw("sqlite max_page_count reached", status);
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.message(), HasSubstr("full")) << status;
   if (session.in_transaction()) ASSERT_OK(session.Rollback());
@@ -268,6 +282,7 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
 TEST_F(SqliteFaultTest, FileSizeLimitFailsTheWriteAndKeepsTheDatabase) {
   // The process's RLIMIT_FSIZE stands in for a full disk: a write past it
   // fails with EFBIG (SIGXFSZ, which would kill the process, is ignored).
+  // Nothing is printed while the limit is on: the test log is a file too.
   ASSERT_OK(db_->Execute(Text("PRAGMA wal_checkpoint(TRUNCATE)")).status());
   struct rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -288,6 +303,7 @@ TEST_F(SqliteFaultTest, FileSizeLimitFailsTheWriteAndKeepsTheDatabase) {
   });
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
   ASSERT_EQ(sigaction(SIGXFSZ, &previous, nullptr), 0);
+  Saw("sqlite RLIMIT_FSIZE reached", status);
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.message(), AnyOf(HasSubstr("full"), HasSubstr("I/O"))) << status;
   EXPECT_NE(GetErrorKind(status), ErrorKind::kOther) << status;
