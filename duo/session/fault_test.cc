@@ -207,6 +207,20 @@ TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
   EXPECT_EQ(Rows(*db_, "canary"), 3);
 }
 
+TEST_F(PostgresFaultTest, DiskFullIsResourceExhaustedAndRollsBack) {
+  // A full disk cannot be arranged on a shared test machine; the server's
+  // own error for it can: SQLSTATE 53100, raised mid-transaction.
+  const absl::Status status = db_->Transaction([](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (8, 'before')")).status());
+    return s.ExecuteScript(
+        "DO $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$");
+  });
+  Saw("disk_full (53100, raised)", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
+}
+
 // ---- SQLite ---------------------------------------------------------------------
 
 class SqliteFaultTest : public testing::SqliteTest {
@@ -267,7 +281,8 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
                  .status();
   }
   Saw("sqlite max_page_count reached", status);
-  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
   EXPECT_THAT(status.message(), HasSubstr("full")) << status;
   if (session.in_transaction()) ASSERT_OK(session.Rollback());
   ExpectIntact(1);

@@ -77,6 +77,8 @@ ErrorKind KindFor(int code, Phase phase) {
     case SQLITE_NOTADB:
     case SQLITE_IOERR:
       return ErrorKind::kConnectionLost;
+    case SQLITE_FULL:  // the disk, or PRAGMA max_page_count
+      return ErrorKind::kResourceExhausted;
     case SQLITE_MISUSE:
     case SQLITE_READONLY:  // writing through a read-only connection
       return ErrorKind::kProgramming;
