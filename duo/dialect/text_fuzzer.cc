@@ -118,11 +118,15 @@ void FuzzLike(absl::string_view input, uint8_t how, absl::string_view text) {
     DUO_FUZZ_CHECK(compiled->params.size() == 1, input, compiled->sql);
     DUO_FUZZ_CHECK(compiled->params[0].kind() == sql::Value::Kind::kText, input, compiled->sql);
     absl::string_view pattern = compiled->params[0].as_text();
-    DUO_FUZZ_CHECK(!before || absl::ConsumePrefix(&pattern, "%"), input, pattern);
-    // The trailing '%' of the operation is the last character, and not an
-    // escaped one: an escaped '%' ends in "\%", which UnescapeLike reads.
+    // The operation's own '%' are the first and last characters; an escaped
+    // '%' of the text ends in "\%", which UnescapeLike reads.
+    if (before) {
+      const bool leading = absl::ConsumePrefix(&pattern, "%");
+      DUO_FUZZ_CHECK(leading, input, pattern);
+    }
     if (after) {
-      DUO_FUZZ_CHECK(absl::ConsumeSuffix(&pattern, "%"), input, pattern);
+      const bool trailing = absl::ConsumeSuffix(&pattern, "%");
+      DUO_FUZZ_CHECK(trailing, input, pattern);
     }
     std::string literal;
     DUO_FUZZ_CHECK(UnescapeLike(pattern, literal), input, pattern);
