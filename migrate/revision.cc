@@ -186,6 +186,14 @@ void AppendStep(std::string& out, const std::vector<std::string>& statements) {
     const size_t last_line = text.rfind('\n');
     const bool comment_at_end =
         absl::StrContains(text.substr(last_line == absl::string_view::npos ? 0 : last_line), "--");
+    // A statement may start with a comment that reads as a marker line
+    // ("SELECT 1;-- duo:down" in a file splits into "SELECT 1" and a
+    // statement starting "-- duo:down"). At the start of a line it would
+    // become a marker; one space keeps it a comment, and trimming removes
+    // the space again when the file is read.
+    const absl::string_view first_line = text.substr(0, text.find('\n'));
+    const absl::string_view first = absl::StripTrailingAsciiWhitespace(first_line);
+    if (first == kUpMarker || first == kDownMarker) out.push_back(' ');
     absl::StrAppend(&out, text, comment_at_end ? "\n;\n\n" : ";\n\n");
   }
 }

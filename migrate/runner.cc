@@ -260,6 +260,15 @@ class RunLock {
  public:
   static absl::StatusOr<RunLock> Acquire(Session& session) {
     if (!IsPostgres(session)) return RunLock(nullptr);
+    // A duo-migrate killed mid-revision (a deploy job's timeout) must not
+    // leave its backend running the statement it was in, holding this lock
+    // and the revision's table locks, until that statement ends on its own:
+    // the next run would wait for it. PostgreSQL 14+ can check every second
+    // that the client is still there and abort the query (rolling the
+    // revision back) when it is not. Older servers lack the setting and
+    // keep their behaviour, so a failure here is ignored.
+    session.Execute(sql::Text("SELECT set_config('client_connection_check_interval', '1s', false)"))
+        .IgnoreError();
     DUO_RETURN_IF_ERROR(
         session.Execute(sql::Text("SELECT 1 FROM pg_advisory_lock(:key)").Bind("key", kAdvisoryLockKey))
             .status());
@@ -271,6 +280,8 @@ class RunLock {
     if (session_ != nullptr) {
       session_->Execute(sql::Text("SELECT pg_advisory_unlock(:key)").Bind("key", kAdvisoryLockKey))
           .IgnoreError();
+      // The session's connection returns to the application's pool.
+      session_->Execute(sql::Text("RESET client_connection_check_interval")).IgnoreError();
     }
   }
 

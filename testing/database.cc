@@ -58,6 +58,12 @@ std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info) {
   return std::string(BackendName(info.param));
 }
 
+absl::Status RestartPostgresServer() {
+  DUO_ASSIGN_OR_RETURN(testing_internal::PostgresServer * server,
+                       testing_internal::PostgresServer::Shared());
+  return server->Restart();
+}
+
 bool PostgresMustRun() { return EnvIsTrue("CI") || EnvIsTrue("DUO_REQUIRE_POSTGRES"); }
 
 TestDatabase::TestDatabase(Backend backend, std::string url, std::string native_target,

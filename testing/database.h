@@ -88,6 +88,13 @@ class TestDatabase {
   std::string postgres_database_;
 };
 
+// Restarts this binary's PostgreSQL test server, as an operator would: a
+// fast shutdown drops every connection (clients see their connections
+// lost), then the server starts again on the same data and this returns
+// once it accepts connections. Committed data and the databases survive.
+// For fault-injection tests; every PostgreSQL test of the binary sees it.
+absl::Status RestartPostgresServer();
+
 // True when a missing PostgreSQL must fail the test rather than skip it:
 // CI=true (or 1) or DUO_REQUIRE_POSTGRES=1 in the environment.
 bool PostgresMustRun();

@@ -5,6 +5,7 @@
 #
 #   tools/setup.sh              what building and the SQLite demo need
 #   tools/setup.sh --postgres   also the PostgreSQL server the tests start
+#   tools/setup.sh --fuzz       also clang 14 and its libFuzzer runtime (tools/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -17,7 +18,8 @@ want_postgres=false
 for arg in "$@"; do
   case "$arg" in
     --postgres) want_postgres=true ;;
-    *) echo "usage: $0 [--postgres]" >&2; exit 2 ;;
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    *) echo "usage: $0 [--postgres] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 

@@ -36,6 +36,8 @@ absl::StatusCode CodeFor(ErrorKind kind) {
       return absl::StatusCode::kInvalidArgument;
     case ErrorKind::kDataError:
       return absl::StatusCode::kOutOfRange;
+    case ErrorKind::kResourceExhausted:
+      return absl::StatusCode::kResourceExhausted;
     case ErrorKind::kOther:
       return absl::StatusCode::kInternal;
   }
@@ -57,6 +59,7 @@ absl::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kTimeout: return "timeout";
     case ErrorKind::kProgramming: return "programming error";
     case ErrorKind::kDataError: return "data error";
+    case ErrorKind::kResourceExhausted: return "resource exhausted";
   }
   return "other";
 }

@@ -9,6 +9,8 @@
 //   serialization failure, deadlock     kAborted             retry the transaction
 //   connection lost or refused          kUnavailable         retry the call
 //   statement timeout, cancelled        kDeadlineExceeded
+//   disk or database full, out of       kResourceExhausted   retry once space (or
+//   memory or connections (PG class 53)                      a connection) is freed
 //   syntax, undefined table or column   kInvalidArgument
 //   a value the C++ type cannot hold    kOutOfRange / kInvalidArgument
 //
@@ -42,6 +44,10 @@ enum class ErrorKind : uint8_t {
   kTimeout,
   kProgramming,  // syntax errors, unknown tables or columns, misuse
   kDataError,    // a value out of range or of the wrong type
+  // The database ran out of something: disk (SQLITE_FULL, PostgreSQL's
+  // disk_full), memory, connections. Last, so that the values above keep
+  // their numbers in status payloads.
+  kResourceExhausted,
 };
 
 absl::string_view ErrorKindName(ErrorKind kind);

@@ -20,6 +20,7 @@ TEST(ErrorTest, KindsMapToRetryableCodes) {
       {ErrorKind::kTimeout, absl::StatusCode::kDeadlineExceeded},
       {ErrorKind::kProgramming, absl::StatusCode::kInvalidArgument},
       {ErrorKind::kDataError, absl::StatusCode::kOutOfRange},
+      {ErrorKind::kResourceExhausted, absl::StatusCode::kResourceExhausted},
       {ErrorKind::kOther, absl::StatusCode::kInternal},
   };
   for (const auto& c : cases) {

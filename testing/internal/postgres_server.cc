@@ -37,14 +37,24 @@ namespace fs = std::filesystem;
 // Stops the server the moment the test process is gone: the test process
 // holds the write end of the pipe on the supervisor's stdin, and the kernel
 // closes it however that process ends. Ignoring HUP/INT/TERM keeps a Ctrl-C
-// or a harness timeout aimed at the test from skipping the cleanup.
+// or a harness timeout aimed at the test from skipping the cleanup. A
+// "restart" line on the pipe (Restart()) stops the server with a fast
+// shutdown and starts it again on the same data directory, so that a test
+// can see what clients go through when their server restarts.
 constexpr char kSupervisorScript[] = R"sh(
 directory=$1
 shift
+trap '' HUP INT TERM
 "$@" </dev/null &
 postmaster=$!
-trap '' HUP INT TERM
-cat >/dev/null
+while read -r command; do
+  if [ "$command" = restart ]; then
+    kill -INT "$postmaster" 2>/dev/null
+    wait "$postmaster"
+    "$@" </dev/null &
+    postmaster=$!
+  fi
+done
 kill -QUIT "$postmaster" 2>/dev/null
 wait "$postmaster"
 rm -rf "$directory"
@@ -151,6 +161,16 @@ bool IsExecutable(const fs::path& path) { return access(path.c_str(), X_OK) == 0
 
 bool HasServerBinaries(const fs::path& dir) {
   return IsExecutable(dir / "initdb") && IsExecutable(dir / "postgres");
+}
+
+// The postmaster's pid from the first line of its pid file; 0 while there
+// is none (the server is down or starting).
+pid_t ReadPostmasterPid(const std::string& data_dir) {
+  std::ifstream pid_file(data_dir + "/postmaster.pid");
+  std::string first_line;
+  std::getline(pid_file, first_line);
+  pid_t pid = 0;
+  return absl::SimpleAtoi(first_line, &pid) ? pid : 0;
 }
 
 std::string PgError(PGconn* conn) {
@@ -271,12 +291,11 @@ absl::Status PostgresServer::Start() {
     absl::SleepFor(absl::Milliseconds(10));
   }
 
-  std::ifstream pid_file(data_dir + "/postmaster.pid");
-  std::string first_line;
-  std::getline(pid_file, first_line);
-  if (!absl::SimpleAtoi(first_line, &postmaster_pid_)) {
+  const pid_t postmaster = ReadPostmasterPid(data_dir);
+  if (postmaster <= 0) {
     return absl::InternalError(absl::StrCat("cannot read ", data_dir, "/postmaster.pid"));
   }
+  postmaster_pid_ = postmaster;
 
   absl::MutexLock lock(&mu_);
   admin_ = PQconnectdb(conninfo.c_str());
@@ -290,6 +309,40 @@ absl::Status PostgresServer::Start() {
                bin_dir_.c_str(), directory_.c_str(),
                static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)),
                static_cast<long long>(absl::ToInt64Milliseconds(initialized - start)));
+  return absl::OkStatus();
+}
+
+absl::Status PostgresServer::Restart() {
+  absl::MutexLock lock(&mu_);
+  const pid_t old_postmaster = postmaster_pid_;
+  if (supervisor_pipe_ < 0) return absl::FailedPreconditionError("the server is not running");
+  constexpr char kRestart[] = "restart\n";
+  if (write(supervisor_pipe_, kRestart, sizeof(kRestart) - 1) != sizeof(kRestart) - 1) {
+    return absl::InternalError(absl::StrCat("writing to the supervisor: ", std::strerror(errno)));
+  }
+  const std::string data_dir = directory_ + "/data";
+  const std::string conninfo = ConnInfo("postgres");
+  const absl::Time deadline = absl::Now() + kStartupTimeout;
+  // Up again means a new postmaster that answers; the old one may still be
+  // answering for a moment after the request.
+  pid_t postmaster = 0;
+  while ((postmaster = ReadPostmasterPid(data_dir)) == old_postmaster || postmaster == 0 ||
+         PQping(conninfo.c_str()) != PQPING_OK) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("PostgreSQL test server in ", directory_, " did not come back within ",
+                       absl::FormatDuration(kStartupTimeout), "; its log:\n",
+                       Tail(directory_ + "/server.log")));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  postmaster_pid_ = postmaster;
+  if (admin_ != nullptr) PQfinish(admin_);
+  admin_ = PQconnectdb(conninfo.c_str());
+  if (PQstatus(admin_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("reconnecting to the PostgreSQL test server: ", PgError(admin_)));
+  }
   return absl::OkStatus();
 }
 

@@ -82,6 +82,8 @@ ErrorKind KindForSqlstate(absl::string_view sqlstate) {
   if (error_class == "08") return ErrorKind::kConnectionLost;
   if (error_class == "42") return ErrorKind::kProgramming;
   if (error_class == "22") return ErrorKind::kDataError;
+  // Insufficient resources: disk_full, out_of_memory, too_many_connections.
+  if (error_class == "53") return ErrorKind::kResourceExhausted;
   return ErrorKind::kOther;
 }
 

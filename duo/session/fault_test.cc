@@ -1,0 +1,331 @@
+// Fault injection through duo::Database: what a caller sees when the
+// database fails underneath it, and that it loses nothing committed, keeps
+// nothing half-written, and recovers without a new Database or process.
+//
+// PostgreSQL: a backend killed mid-transaction, the server restarted under
+// a pool, a statement timeout, a serialization failure. SQLite: a database
+// another connection keeps write-locked, and a full disk (the page limit,
+// and the process's file-size limit). The drivers' own tests check the
+// error mapping of a single connection; these check the layers above it
+// (transactions, the pool) on a real server or file.
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
+#include "duo/session/database.h"
+#include "duo/sql/text.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/database.h"
+#include "testing/status.h"
+
+namespace duo {
+namespace {
+
+using sql::Text;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+absl::StatusOr<int64_t> Count(const Database& db, absl::string_view table) {
+  DUO_ASSIGN_OR_RETURN(Result result, db.Execute(Text(absl::StrCat("SELECT count(*) FROM ", table))));
+  return result.Scalar<int64_t>();
+}
+
+// Prints what the caller saw, so that a test log shows each fault's status.
+void Saw(absl::string_view fault, const absl::Status& status) {
+  std::cerr << "fault " << fault << ": " << status << " (" << ErrorKindName(GetErrorKind(status))
+            << ")\n";
+}
+
+// Count(), or -1 (and a test failure) when the count itself fails.
+int64_t Rows(const Database& db, absl::string_view table) {
+  absl::StatusOr<int64_t> count = Count(db, table);
+  if (!count.ok()) {
+    ADD_FAILURE() << count.status();
+    return -1;
+  }
+  return *count;
+}
+
+absl::StatusOr<int64_t> BackendPid(Session& session) {
+  DUO_ASSIGN_OR_RETURN(Result result, session.Execute(Text("SELECT pg_backend_pid()")));
+  return result.Scalar<int64_t>();
+}
+
+// pg_terminate_backend only signals; waits until the backend is gone.
+absl::Status Terminate(const Database& admin, int64_t pid) {
+  DUO_ASSIGN_OR_RETURN(Result killed,
+                       admin.Execute(Text("SELECT pg_terminate_backend(:pid)").Bind("pid", pid)));
+  DUO_ASSIGN_OR_RETURN(bool signalled, killed.Scalar<bool>());
+  if (!signalled) return absl::NotFoundError(absl::StrCat("no backend ", pid));
+  for (int i = 0; i < 200; ++i) {
+    DUO_ASSIGN_OR_RETURN(
+        Result alive,
+        admin.Execute(Text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").Bind("pid", pid)));
+    DUO_ASSIGN_OR_RETURN(int64_t left, alive.Scalar<int64_t>());
+    if (left == 0) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("backend ", pid, " still alive"));
+}
+
+class PostgresFaultTest : public testing::PostgresTest {
+ protected:
+  void SetUp() override {
+    testing::PostgresTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
+    ASSERT_OK_AND_ASSIGN(admin_, Database::Open(database().url()));
+    ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
+  }
+
+  std::optional<Database> db_;
+  std::optional<Database> admin_;
+};
+
+TEST_F(PostgresFaultTest, BackendKilledMidTransactionLosesOnlyTheTransaction) {
+  const absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (2, 'uncommitted')")).status());
+    DUO_ASSIGN_OR_RETURN(const int64_t pid, BackendPid(s));
+    DUO_RETURN_IF_ERROR(Terminate(*admin_, pid));
+    return s.Execute(Text("INSERT INTO canary VALUES (3, 'after the kill')")).status();
+  });
+  Saw("backend killed mid-transaction", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kConnectionLost) << status;
+  // The next call gets a live connection from the same pool, and sees the
+  // committed row only.
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
+  ASSERT_OK(db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (2, 'retried')")).status();
+  }));
+  EXPECT_EQ(Rows(*admin_, "canary"), 2);
+}
+
+TEST_F(PostgresFaultTest, BackendKilledAtCommitLeavesNoPartialWrite) {
+  // The kill lands between the last statement and COMMIT.
+  absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {
+    for (int i = 10; i < 20; ++i) {
+      DUO_RETURN_IF_ERROR(
+          s.Execute(Text("INSERT INTO canary VALUES (:id, 'batch')").Bind("id", i)).status());
+    }
+    DUO_ASSIGN_OR_RETURN(const int64_t pid, BackendPid(s));
+    return Terminate(*admin_, pid);
+  });
+  Saw("backend killed before COMMIT", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(Rows(*admin_, "canary"), 1);
+}
+
+TEST_F(PostgresFaultTest, ServerRestartUnderThePoolRecovers) {
+  // Several pooled connections, all idle when the server goes away.
+  {
+    std::vector<Session> sessions;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+      ASSERT_OK(session.Execute(Text("SELECT 1")).status());
+      sessions.push_back(std::move(session));
+    }
+  }
+  // And one transaction in flight across the restart.
+  ASSERT_OK_AND_ASSIGN(Session in_flight, db_->StandaloneSession());
+  ASSERT_OK(in_flight.Begin());
+  ASSERT_OK(in_flight.Execute(Text("INSERT INTO canary VALUES (5, 'in flight')")).status());
+
+  ASSERT_OK(testing::RestartPostgresServer());
+
+  const absl::Status commit = in_flight.Commit();
+  Saw("server restarted, COMMIT of the transaction in flight", commit);
+  EXPECT_EQ(commit.code(), absl::StatusCode::kUnavailable) << commit;
+  EXPECT_EQ(GetErrorKind(commit), ErrorKind::kConnectionLost) << commit;
+
+  // Every call after the restart succeeds: the pool drops the dead
+  // connections instead of handing them out.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(Rows(*db_, "canary"), 1) << "call " << i;
+  }
+  ASSERT_OK(db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (6, 'after restart')")).status();
+  }));
+  EXPECT_EQ(Rows(*admin_, "canary"), 2);
+}
+
+TEST_F(PostgresFaultTest, StatementTimeoutRollsBackTheTransaction) {
+  ASSERT_OK_AND_ASSIGN(Database limited,
+                       Database::Open(database().url(),
+                                      {.statement_timeout = absl::Milliseconds(200)}));
+  const absl::Time start = absl::Now();
+  const absl::Status status = limited.Transaction([](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (7, 'slow')")).status());
+    return s.Execute(Text("SELECT pg_sleep(10)")).status();
+  });
+  Saw("statement timeout", status);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kTimeout) << status;
+  EXPECT_EQ(Rows(limited, "canary"), 1);
+}
+
+TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
+  // Write skew: each transaction reads what the other writes.
+  ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
+  ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
+  const TransactionOptions serializable{.isolation = IsolationLevel::kSerializable};
+  ASSERT_OK(first.Begin(serializable));
+  ASSERT_OK(second.Begin(serializable));
+  ASSERT_OK(first.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
+  ASSERT_OK(second.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
+  ASSERT_OK(first.Execute(Text("INSERT INTO canary VALUES (100, 'first')")).status());
+  const absl::Status written = second.Execute(Text("INSERT INTO canary VALUES (101, 'second')")).status();
+  ASSERT_OK(first.Commit());
+  const absl::Status committed = written.ok() ? second.Commit() : written;
+  Saw("serialization failure", committed);
+  EXPECT_EQ(committed.code(), absl::StatusCode::kAborted) << committed;
+  EXPECT_EQ(GetErrorKind(committed), ErrorKind::kSerializationFailure) << committed;
+  EXPECT_EQ(GetErrorDetails(committed)->sqlstate, "40001");
+  if (second.in_transaction()) ASSERT_OK(second.Rollback());
+  EXPECT_EQ(Rows(*db_, "canary"), 2);  // 1 and 100; not 101
+  // kAborted means: run the transaction again.
+  ASSERT_OK(db_->Transaction(
+      [](Session& s) { return s.Execute(Text("INSERT INTO canary VALUES (101, 'retried')")).status(); },
+      serializable));
+  EXPECT_EQ(Rows(*db_, "canary"), 3);
+}
+
+TEST_F(PostgresFaultTest, DiskFullIsResourceExhaustedAndRollsBack) {
+  // A full disk cannot be arranged on a shared test machine; the server's
+  // own error for it can: SQLSTATE 53100, raised mid-transaction.
+  const absl::Status status = db_->Transaction([](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (8, 'before')")).status());
+    return s.ExecuteScript(
+        "DO $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$");
+  });
+  Saw("disk_full (53100, raised)", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
+}
+
+// ---- SQLite ---------------------------------------------------------------------
+
+class SqliteFaultTest : public testing::SqliteTest {
+ protected:
+  void SetUp() override {
+    testing::SqliteTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url(),
+                                             {.sqlite_busy_timeout = absl::Milliseconds(100)}));
+    ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
+  }
+
+  void ExpectIntact(int64_t rows) {
+    ASSERT_OK_AND_ASSIGN(Result check, db_->Execute(Text("PRAGMA integrity_check")));
+    EXPECT_EQ(check.Scalar<std::string>().value_or("?"), "ok");
+    EXPECT_EQ(Rows(*db_, "canary"), rows);
+  }
+
+  std::optional<Database> db_;
+};
+
+TEST_F(SqliteFaultTest, WriteLockedDatabaseTimesOutAndStaysIntact) {
+  ASSERT_OK_AND_ASSIGN(Database other, Database::Open(database().url()));
+  ASSERT_OK_AND_ASSIGN(Session holder, other.StandaloneSession());
+  ASSERT_OK(holder.ExecuteScript("BEGIN IMMEDIATE"));
+  ASSERT_OK(holder.Execute(Text("INSERT INTO canary VALUES (2, 'holder')")).status());
+
+  const absl::Status status = db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (3, 'blocked')")).status();
+  });
+  Saw("sqlite write lock held elsewhere", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kTimeout) << status;
+  EXPECT_THAT(status.message(), HasSubstr("locked"));
+  // Readers are not blocked (WAL), and see only what is committed.
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
+
+  ASSERT_OK(holder.ExecuteScript("COMMIT"));
+  ASSERT_OK(db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (3, 'after')")).status();
+  }));
+  ExpectIntact(3);
+}
+
+TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
+  // max_page_count is per connection: a standalone session keeps one.
+  ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+  ASSERT_OK_AND_ASSIGN(Result pages, session.Execute(Text("PRAGMA page_count")));
+  ASSERT_OK_AND_ASSIGN(const int64_t page_count, pages.Scalar<int64_t>());
+  ASSERT_OK(session.ExecuteScript(absl::StrCat("PRAGMA max_page_count = ", page_count + 2)));
+  ASSERT_OK(session.Begin());
+  absl::Status status;
+  for (int i = 10; i < 200 && status.ok(); ++i) {
+    status = session
+                 .Execute(Text("INSERT INTO canary VALUES (:id, :note)")
+                              .Bind("id", i)
+                              .Bind("note", std::string(4000, 'x')))
+                 .status();
+  }
+  Saw("sqlite max_page_count reached", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
+  EXPECT_THAT(status.message(), HasSubstr("full")) << status;
+  if (session.in_transaction()) ASSERT_OK(session.Rollback());
+  ExpectIntact(1);
+  // Lifting the limit makes the same writes work on the same connection.
+  ASSERT_OK(session.ExecuteScript("PRAGMA max_page_count = 1073741823"));
+  ASSERT_OK(session.Execute(Text("INSERT INTO canary VALUES (2, :note)")
+                                .Bind("note", std::string(4000, 'x')))
+                .status());
+  ExpectIntact(2);
+}
+
+TEST_F(SqliteFaultTest, FileSizeLimitFailsTheWriteAndKeepsTheDatabase) {
+  // The process's RLIMIT_FSIZE stands in for a full disk: a write past it
+  // fails with EFBIG (SIGXFSZ, which would kill the process, is ignored).
+  // Nothing is printed while the limit is on: the test log is a file too.
+  ASSERT_OK(db_->Execute(Text("PRAGMA wal_checkpoint(TRUNCATE)")).status());
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct sigaction ignore = {}, previous = {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGXFSZ, &ignore, &previous), 0);
+  struct rlimit limited = saved;
+  limited.rlim_cur = 64 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  const absl::Status status = db_->Transaction([](Session& s) -> absl::Status {
+    for (int i = 10; i < 100; ++i) {
+      DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (:id, :note)")
+                                        .Bind("id", i)
+                                        .Bind("note", std::string(4000, 'y')))
+                              .status());
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  ASSERT_EQ(sigaction(SIGXFSZ, &previous, nullptr), 0);
+  Saw("sqlite RLIMIT_FSIZE reached", status);
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), AnyOf(HasSubstr("full"), HasSubstr("I/O"))) << status;
+  EXPECT_NE(GetErrorKind(status), ErrorKind::kOther) << status;
+  ExpectIntact(1);
+  ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (2, 'after')")).status());
+  ExpectIntact(2);
+}
+
+}  // namespace
+}  // namespace duo
