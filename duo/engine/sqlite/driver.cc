@@ -4,6 +4,7 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -441,6 +442,11 @@ absl::string_view StorageClassName(int type) {
 // one thread at a time (see OpenSqlite).
 class SqliteCursor final : public Cursor {
  public:
+  // A cursor lives for one statement, and a loop of statements creates
+  // one per iteration: the last one freed on a thread is kept for the next.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* memory, std::size_t size) noexcept;
+
   SqliteCursor(sqlite3* db, StatementCache::Lease lease)
       : db_(db),
         lease_(std::move(lease)),
@@ -508,6 +514,36 @@ class SqliteCursor final : public Cursor {
   int64_t rows_affected_ = 0;
 };
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kKeepSpareCursor = false;  // the sanitizers see every lifetime
+#else
+constexpr bool kKeepSpareCursor = true;
+#endif
+
+struct SpareCursor {
+  SpareCursor() = default;
+  SpareCursor(const SpareCursor&) = delete;
+  SpareCursor& operator=(const SpareCursor&) = delete;
+  ~SpareCursor() { ::operator delete(memory); }
+  void* memory = nullptr;
+};
+thread_local SpareCursor spare_cursor;
+
+void* SqliteCursor::operator new(std::size_t size) {
+  if (kKeepSpareCursor && spare_cursor.memory != nullptr) {
+    return std::exchange(spare_cursor.memory, nullptr);
+  }
+  return ::operator new(size);
+}
+
+void SqliteCursor::operator delete(void* memory, std::size_t) noexcept {
+  if (kKeepSpareCursor && spare_cursor.memory == nullptr) {
+    spare_cursor.memory = memory;
+  } else {
+    ::operator delete(memory);
+  }
+}
+
 // Text before size: sqlite3_value_bytes reports the length of the form the
 // last call converted to.
 absl::string_view TextOf(sqlite3_value* value) {
@@ -555,6 +591,7 @@ absl::StatusOr<bool> SqliteCursor::Next() {
   // Ends the statement's implicit transaction now rather than when the
   // cursor is destroyed, so that a finished cursor holds no lock.
   sqlite3_reset(statement_);
+  lease_.MarkReset();
   if (state_ == State::kFailed) return error_;
   return false;
 }

@@ -64,6 +64,9 @@ class StatementCache {
 
     sqlite3_stmt* get() const { return statement_; }
     explicit operator bool() const { return statement_ != nullptr; }
+    // The holder has reset the statement itself (its rows are done), so
+    // Release need not again.
+    void MarkReset() { reset_ = true; }
     void Release();
 
    private:
@@ -74,6 +77,7 @@ class StatementCache {
     StatementCache* cache_ = nullptr;  // null for a statement the cache does not keep
     EntryList::iterator entry_{};
     sqlite3_stmt* statement_ = nullptr;
+    bool reset_ = false;
   };
 
   // `capacity` 0 disables caching: every statement is finalized on return.
