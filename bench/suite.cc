@@ -307,6 +307,20 @@ Item LiteItem(sqlite3_stmt* statement) {
   return item;
 }
 
+// Binds an item's (name, price, stock) at parameters first..first+2.
+void LiteBindItem(sqlite3_stmt* statement, int first, const Item& item) {
+  sqlite3_bind_text(statement, first, item.name.data(), static_cast<int>(item.name.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_double(statement, first + 1, item.price);
+  sqlite3_bind_int64(statement, first + 2, item.stock);
+}
+
+void PgAddItem(PgParams& params, const Item& item) {
+  params.AddText(item.name);
+  params.AddFloat8(item.price);
+  params.AddInt8(item.stock);
+}
+
 const duo::dialect::Dialect& DialectOf(Backend backend) {
   return IsSqlite(backend) ? duo::dialect::SqliteDialect() : duo::dialect::PostgresDialect();
 }
@@ -390,9 +404,7 @@ void FillItems(RawSide& side, int rows) {
     sqlite3_stmt* insert = LitePrepare(side.lite, "INSERT INTO items (name, price, stock) VALUES (?, ?, ?)");
     for (int i = 0; i < rows; ++i) {
       const Item item = MakeItem(i);
-      sqlite3_bind_text(insert, 1, item.name.data(), static_cast<int>(item.name.size()), SQLITE_STATIC);
-      sqlite3_bind_double(insert, 2, item.price);
-      sqlite3_bind_int64(insert, 3, item.stock);
+      LiteBindItem(insert, 1, item);
       if (sqlite3_step(insert) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
       sqlite3_reset(insert);
     }
@@ -464,9 +476,7 @@ uint64_t RawInsertOneByOne(RawSide& side) {
     sqlite3_stmt* insert = LitePrepare(side.lite, sql);
     for (int i = 0; i < sizes.rows; ++i) {
       const Item item = MakeItem(i);
-      sqlite3_bind_text(insert, 1, item.name.data(), static_cast<int>(item.name.size()), SQLITE_TRANSIENT);
-      sqlite3_bind_double(insert, 2, item.price);
-      sqlite3_bind_int64(insert, 3, item.stock);
+      LiteBindItem(insert, 1, item);
       if (sqlite3_step(insert) != SQLITE_ROW) Die(sqlite3_errmsg(side.lite));
       sum.Add(LiteItem(insert));
       sqlite3_step(insert);
@@ -482,9 +492,7 @@ uint64_t RawInsertOneByOne(RawSide& side) {
   for (int i = 0; i < sizes.rows; ++i) {
     const Item item = MakeItem(i);
     params.Clear();
-    params.AddText(item.name);
-    params.AddFloat8(item.price);
-    params.AddInt8(item.stock);
+    PgAddItem(params, item);
     params.Seal();
     PGresult* result = PQexecPrepared(side.pg, "insert_one", 3, params.values.data(),
                                       params.lengths.data(), params.formats.data(), 1);
@@ -522,9 +530,7 @@ uint64_t RawInsertEngine(RawSide& side) {
     sqlite3_stmt* insert = LitePrepare(side.lite, kInsertOne);
     for (int i = 0; i < sizes.rows; ++i) {
       const Item item = MakeItem(i);
-      sqlite3_bind_text(insert, 1, item.name.data(), static_cast<int>(item.name.size()), SQLITE_TRANSIENT);
-      sqlite3_bind_double(insert, 2, item.price);
-      sqlite3_bind_int64(insert, 3, item.stock);
+      LiteBindItem(insert, 1, item);
       if (sqlite3_step(insert) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
       sqlite3_reset(insert);
     }
@@ -537,9 +543,7 @@ uint64_t RawInsertEngine(RawSide& side) {
     for (int i = 0; i < sizes.rows; ++i) {
       const Item item = MakeItem(i);
       params.Clear();
-      params.AddText(item.name);
-      params.AddFloat8(item.price);
-      params.AddInt8(item.stock);
+      PgAddItem(params, item);
       params.Seal();
       PGresult* result = PQexecPrepared(side.pg, "insert_engine", 3, params.values.data(),
                                         params.lengths.data(), params.formats.data(), 1);
@@ -609,10 +613,7 @@ uint64_t RawCreateBulk(RawSide& side) {
       }
       for (int r = 0; r < rows; ++r) {
         const Item& item = items[start + r];
-        sqlite3_bind_text(insert, 3 * r + 1, item.name.data(), static_cast<int>(item.name.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_double(insert, 3 * r + 2, item.price);
-        sqlite3_bind_int64(insert, 3 * r + 3, item.stock);
+        LiteBindItem(insert, 3 * r + 1, item);
       }
       int r = start;
       while (sqlite3_step(insert) == SQLITE_ROW) {
@@ -634,9 +635,7 @@ uint64_t RawCreateBulk(RawSide& side) {
     params.Clear();
     for (int r = 0; r < rows; ++r) {
       const Item& item = items[start + r];
-      params.AddText(item.name);
-      params.AddFloat8(item.price);
-      params.AddInt8(item.stock);
+      PgAddItem(params, item);
     }
     params.Seal();
     PGresult* result = nullptr;
