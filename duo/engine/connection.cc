@@ -13,6 +13,14 @@ absl::StatusOr<int> Cursor::ColumnIndex(absl::string_view name) const {
   return absl::NotFoundError(absl::StrCat("the result has no column \"", name, "\""));
 }
 
+absl::Status Cursor::ReadRow(std::span<const RowSlot> slots, int first, void* object) const {
+  for (const RowSlot& slot : slots) {
+    absl::Status status = slot.reader->Read(object, *this, first++);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 async::Worker& Connection::worker() {
   if (worker_ == nullptr) worker_ = std::make_unique<async::Worker>();
   return *worker_;

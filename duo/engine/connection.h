@@ -26,7 +26,9 @@
 #define DUO_ENGINE_CONNECTION_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,30 @@ namespace duo::engine {
 // What a typed getter says of a NULL, after the column's name.
 inline constexpr absl::string_view kNullAdvice =
     "is NULL; read it as std::optional to accept NULL";
+
+class Cursor;
+
+// Reads one column of the current row into a member of an object. The
+// ORM's typed column accessors implement it.
+class MemberReader {
+ public:
+  virtual absl::Status Read(void* object, const Cursor& cursor, int column) const = 0;
+
+ protected:
+  ~MemberReader() = default;
+};
+
+// One column of Cursor::ReadRow: the member it goes into. Members of the
+// types nearly every model has are named by kind and offset, so that a
+// driver can store a value that needs no conversion straight into them;
+// everything else (other types, values to convert, NULLs, errors) goes
+// through `reader`, so the outcome is always the reader's.
+struct RowSlot {
+  enum class Member : uint8_t { kOther, kInt64, kDouble, kString };
+  Member member = Member::kOther;
+  size_t offset = 0;  // of the int64_t / double / std::string within the object
+  const MemberReader* reader = nullptr;
+};
 
 // The rows of one statement, read forward once. Getters read the current
 // row; a getter for a type the column's value cannot be (a NULL, text that
@@ -75,6 +101,12 @@ class Cursor {
   virtual absl::StatusOr<sql::Array> GetArray(int column) const = 0;
   // The value in the kind the database reports for it (NULL as kNull).
   virtual absl::StatusOr<sql::Value> GetValue(int column) const = 0;
+
+  // Reads columns `first`, `first` + 1, ... of the current row into
+  // `object`, one per slot, stopping at the first error: the same as
+  // calling each slot's reader, but one virtual call per row instead of two
+  // per column, which is most of what hydrating a large result costs.
+  virtual absl::Status ReadRow(std::span<const RowSlot> slots, int first, void* object) const;
 
   // Rows inserted, updated or deleted by the statement; valid once Next()
   // has returned false.

@@ -130,6 +130,16 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
   }
   for (const std::string& key : table.primary_key) primary_key_.push_back(ColumnIndex(key));
   table_ = sql::Table(std::move(table));
+
+  // Offsets are the same in every object of the model: measure them once.
+  const std::shared_ptr<const void> probe = NewObject();
+  const auto* const start = static_cast<const char*>(probe.get());
+  for (const ColumnMeta& column : columns_) {
+    const auto* const member = static_cast<const char*>(column.accessor->MemberIn(probe.get()));
+    row_slots_.push_back({.member = column.accessor->row_slot_member(),
+                          .offset = static_cast<size_t>(member - start),
+                          .reader = column.accessor.get()});
+  }
 }
 
 const ColumnMeta* ModelMeta::FindColumn(absl::string_view name) const {

@@ -50,7 +50,7 @@ namespace model_internal {
 
 // Reads and writes one member of a model object. Objects are passed as
 // void* because the callers are type-erased; each accessor knows its type.
-class ColumnAccessor {
+class ColumnAccessor : public engine::MemberReader {
  public:
   virtual ~ColumnAccessor() = default;
 
@@ -59,8 +59,11 @@ class ColumnAccessor {
   // into optional members); errors name `column`.
   virtual absl::Status Set(void* object, const sql::Value& value,
                            absl::string_view column) const = 0;
-  // Reads the cursor's column `index` into the member.
-  virtual absl::Status Read(void* object, const engine::Cursor& cursor, int index) const = 0;
+  // Reads the cursor's column `index` into the member (MemberReader).
+  // How a driver may store into the member directly (engine::RowSlot),
+  // and the member's address in `object`, from which its offset follows.
+  virtual engine::RowSlot::Member row_slot_member() const = 0;
+  virtual const void* MemberIn(const void* object) const = 0;
   virtual bool Equal(const void* a, const void* b) const = 0;
   // True when the member still holds its type's zero value (an id of 0, an
   // empty optional, the epoch time): what "not set" means for generated
@@ -178,6 +181,8 @@ class ModelMeta {
   absl::Status relations_status() const;
   // Indexes into columns() of the primary key, in key order.
   const std::vector<int>& primary_key() const { return primary_key_; }
+  // columns() as engine::Cursor::ReadRow reads them into an object.
+  const std::vector<engine::RowSlot>& row_slots() const { return row_slots_; }
 
   // nullptr when absent.
   const ColumnMeta* FindColumn(absl::string_view name) const;
@@ -217,6 +222,7 @@ class ModelMeta {
   sql::Table table_{"unnamed"};
   std::vector<ColumnMeta> columns_;
   std::vector<int> primary_key_;
+  std::vector<engine::RowSlot> row_slots_;
   absl::Status declaration_status_;
 
  private:

@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
 #include "duo/model/json.h"
 #include "duo/query/testdata/shop.h"
 #include "duo/query/testdata/shop_test_base.h"
@@ -591,6 +593,55 @@ TEST_P(QueryTest, EveryMemberTypeRoundTripsThroughTheDatabaseAndJson) {
   ASSERT_TRUE(Everything::Update(value, patch).ok());
   EXPECT_EQ(value.ratio, 0.5);
   EXPECT_FALSE(duo::PayloadFromJson<Everything>({{"ratio", "x"}}).ok());
+}
+
+// Members over columns of other types than the ones the ORM would create:
+// reading rows stores what needs no conversion in place, converts the rest
+// exactly as reading one column would, and refuses what does not fit.
+struct Loose : duo::Model<Loose> {
+  int64_t id = 0;
+  int64_t small = 0;  // a 32-bit integer column
+  double whole = 0;   // a 64-bit integer column
+  std::string label;
+
+  static duo::Schema<Loose> Table() {
+    return duo::Schema<Loose>("loose")
+        .Column(&Loose::id, "id", duo::PrimaryKey())
+        .Column(&Loose::small, "small")
+        .Column(&Loose::whole, "whole")
+        .Column(&Loose::label, "label");
+  }
+};
+
+TEST_P(QueryTest, RowsConvertWhatTheirColumnsHoldOrNameTheColumnThatDoesNotFit) {
+  ASSERT_OK(db_->Execute(duo::sql::Text(
+      "CREATE TABLE loose (id BIGINT PRIMARY KEY, small INTEGER, whole BIGINT, label TEXT)"))
+                .status());
+  ASSERT_OK(db_->Execute(duo::sql::Text(
+      "INSERT INTO loose VALUES (1, -2147483648, 9007199254740992, 'a'), (2, 7, -3, '')"))
+                .status());
+  ASSERT_OK_AND_ASSIGN(std::vector<Loose> rows, Loose::Query().OrderBy("id").All());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].small, -2147483648);
+  EXPECT_EQ(rows[0].whole, 9007199254740992.0);
+  EXPECT_EQ(rows[0].label, "a");
+  EXPECT_EQ(rows[1].small, 7);
+  EXPECT_EQ(rows[1].whole, -3.0);
+  EXPECT_EQ(rows[1].label, "");
+
+  ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO loose VALUES (3, 0, 9007199254740993, 'b')"))
+                .status());
+  absl::StatusOr<std::vector<Loose>> inexact = Loose::Query().OrderBy("id").All();
+  EXPECT_EQ(duo::GetErrorKind(inexact.status()), duo::ErrorKind::kDataError);
+  EXPECT_THAT(inexact.status().message(), HasSubstr("column \"whole\""));
+
+  ASSERT_OK(
+      db_->Execute(duo::sql::Text("UPDATE loose SET whole = 0, label = NULL WHERE id = 3")).status());
+  absl::StatusOr<std::optional<Loose>> null = Loose::Get(3);
+  EXPECT_EQ(duo::GetErrorKind(null.status()), duo::ErrorKind::kDataError);
+  EXPECT_THAT(null.status().message(), HasSubstr("column \"label\" is NULL"));
+  ASSERT_OK_AND_ASSIGN(std::optional<Loose> first, Loose::Get(1));
+  EXPECT_EQ(first->whole, 9007199254740992.0);
 }
 
 // A model with only the bulk hooks: they run around UpdateBulk and

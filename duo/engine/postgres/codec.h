@@ -10,7 +10,9 @@
 #define DUO_ENGINE_POSTGRES_CODEC_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -111,6 +113,42 @@ absl::StatusOr<absl::CivilDay> DecodeDate(Oid type, absl::string_view bytes);
 absl::StatusOr<sql::Decimal> DecodeDecimal(Oid type, absl::string_view bytes);
 absl::StatusOr<sql::Array> DecodeArray(Oid type, absl::string_view bytes);
 absl::StatusOr<sql::Value> DecodeValue(Oid type, absl::string_view bytes);
+
+// The shapes nearly every field has (bigint, integer, double precision,
+// text, varchar), decoded inline: a cursor reads them without a call or a
+// status per field. False means "use the Decode function above", which
+// handles every other type and says what is wrong.
+template <typename T>
+T LoadBigEndian(const char* bytes) {
+  static_assert(std::is_integral_v<T>);
+  std::make_unsigned_t<T> raw;
+  std::memcpy(&raw, bytes, sizeof(raw));
+  if constexpr (sizeof(T) == 8) raw = __builtin_bswap64(raw);
+  if constexpr (sizeof(T) == 4) raw = __builtin_bswap32(raw);
+  if constexpr (sizeof(T) == 2) raw = __builtin_bswap16(raw);
+  return static_cast<T>(raw);
+}
+
+inline bool DecodeCommonInt(Oid type, absl::string_view bytes, int64_t& out) {
+  if (type == oid::kInt8 && bytes.size() == 8) {
+    out = LoadBigEndian<int64_t>(bytes.data());
+    return true;
+  }
+  if (type == oid::kInt4 && bytes.size() == 4) {
+    out = LoadBigEndian<int32_t>(bytes.data());
+    return true;
+  }
+  return false;
+}
+
+inline bool DecodeCommonDouble(Oid type, absl::string_view bytes, double& out) {
+  if (type != oid::kFloat8 || bytes.size() != 8) return false;
+  const uint64_t bits = LoadBigEndian<uint64_t>(bytes.data());
+  std::memcpy(&out, &bits, sizeof(out));
+  return true;
+}
+
+inline bool IsCommonText(Oid type) { return type == oid::kText || type == oid::kVarchar; }
 
 }  // namespace duo::engine::postgres_internal
 

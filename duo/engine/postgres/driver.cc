@@ -8,6 +8,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -200,13 +201,24 @@ class PostgresCursor final : public Cursor {
     return Get(column, postgres_internal::DecodeBool);
   }
   absl::StatusOr<int64_t> GetInt(int column) const override {
-    return Get(column, postgres_internal::DecodeInt);
+    absl::string_view bytes;
+    if (!Locate(column, bytes)) return FieldError(column);
+    int64_t value;
+    if (postgres_internal::DecodeCommonInt(types_[column], bytes, value)) return value;
+    return Decoded(column, postgres_internal::DecodeInt(types_[column], bytes));
   }
   absl::StatusOr<double> GetDouble(int column) const override {
-    return Get(column, postgres_internal::DecodeDouble);
+    absl::string_view bytes;
+    if (!Locate(column, bytes)) return FieldError(column);
+    double value;
+    if (postgres_internal::DecodeCommonDouble(types_[column], bytes, value)) return value;
+    return Decoded(column, postgres_internal::DecodeDouble(types_[column], bytes));
   }
   absl::StatusOr<absl::string_view> GetText(int column) const override {
-    return Get(column, postgres_internal::DecodeText);
+    absl::string_view bytes;
+    if (!Locate(column, bytes)) return FieldError(column);
+    if (postgres_internal::IsCommonText(types_[column])) return bytes;
+    return Decoded(column, postgres_internal::DecodeText(types_[column], bytes));
   }
   absl::StatusOr<absl::string_view> GetBytes(int column) const override {
     return Get(column, postgres_internal::DecodeBytes);
@@ -224,6 +236,7 @@ class PostgresCursor final : public Cursor {
     return Get(column, postgres_internal::DecodeArray);
   }
   absl::StatusOr<sql::Value> GetValue(int column) const override;
+  absl::Status ReadRow(std::span<const RowSlot> slots, int first, void* object) const override;
 
   int64_t rows_affected() const override { return rows_affected_; }
 
@@ -236,17 +249,35 @@ class PostgresCursor final : public Cursor {
   void Finish();
   void EndStream();
   absl::Status CheckColumn(int column) const;
-  // The current row's bytes in `column`; an error for NULL.
-  absl::StatusOr<absl::string_view> Field(int column) const;
+
+  // The current row's bytes in `column`; false when there is no current
+  // row, no such column, or the field is NULL (FieldError says which). Every
+  // getter runs this per field, so it asks libpq as little as it can.
+  bool Locate(int column, absl::string_view& bytes) const {
+    if (state_ != State::kOnRow || static_cast<size_t>(column) >= types_.size()) return false;
+    const int length = PQgetlength(result_.get(), row_, column);
+    // A NULL has length 0: only an empty field needs the second question.
+    if (length == 0 && PQgetisnull(result_.get(), row_, column)) return false;
+    bytes = absl::string_view(PQgetvalue(result_.get(), row_, column), static_cast<size_t>(length));
+    return true;
+  }
+  // Why Locate returned false.
+  absl::Status FieldError(int column) const;
   absl::Status ValueError(int column, absl::string_view what) const;
+
+  // A decoder's result, its error naming the column.
+  template <typename T>
+  absl::StatusOr<T> Decoded(int column, absl::StatusOr<T> value) const {
+    if (!value.ok()) return ValueError(column, value.status().message());
+    return value;
+  }
 
   template <typename T>
   absl::StatusOr<T> Get(int column,
                         absl::StatusOr<T> (*decode)(Oid, absl::string_view)) const {
-    DUO_ASSIGN_OR_RETURN(const absl::string_view bytes, Field(column));
-    absl::StatusOr<T> value = decode(types_[column], bytes);
-    if (!value.ok()) return ValueError(column, value.status().message());
-    return value;
+    absl::string_view bytes;
+    if (!Locate(column, bytes)) return FieldError(column);
+    return Decoded(column, decode(types_[column], bytes));
   }
 
   ResultPtr result_;
@@ -351,11 +382,45 @@ bool PostgresCursor::IsNull(int column) const {
   return !CheckColumn(column).ok() || PQgetisnull(result_.get(), row_, column) != 0;
 }
 
-absl::StatusOr<absl::string_view> PostgresCursor::Field(int column) const {
+absl::Status PostgresCursor::FieldError(int column) const {
   DUO_RETURN_IF_ERROR(CheckColumn(column));
-  if (PQgetisnull(result_.get(), row_, column)) return ValueError(column, kNullAdvice);
-  return absl::string_view(PQgetvalue(result_.get(), row_, column),
-                           static_cast<size_t>(PQgetlength(result_.get(), row_, column)));
+  return ValueError(column, kNullAdvice);
+}
+
+// The getters' fast paths, written into the members directly; any field
+// they would not take as it is goes to the slot's reader.
+absl::Status PostgresCursor::ReadRow(std::span<const RowSlot> slots, int first,
+                                     void* object) const {
+  char* const base = static_cast<char*>(object);
+  int column = first;
+  for (const RowSlot& slot : slots) {
+    absl::string_view bytes;
+    bool stored = false;
+    if (slot.member != RowSlot::Member::kOther && Locate(column, bytes)) {
+      const Oid type = types_[column];
+      switch (slot.member) {
+        case RowSlot::Member::kInt64:
+          stored = postgres_internal::DecodeCommonInt(
+              type, bytes, *reinterpret_cast<int64_t*>(base + slot.offset));
+          break;
+        case RowSlot::Member::kDouble:
+          stored = postgres_internal::DecodeCommonDouble(
+              type, bytes, *reinterpret_cast<double*>(base + slot.offset));
+          break;
+        case RowSlot::Member::kString:
+          if (postgres_internal::IsCommonText(type)) {
+            reinterpret_cast<std::string*>(base + slot.offset)->assign(bytes.data(), bytes.size());
+            stored = true;
+          }
+          break;
+        case RowSlot::Member::kOther:
+          break;
+      }
+    }
+    if (!stored) DUO_RETURN_IF_ERROR(slot.reader->Read(object, *this, column));
+    ++column;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PostgresCursor::ValueError(int column, absl::string_view what) const {

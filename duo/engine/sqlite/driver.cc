@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -471,6 +472,7 @@ class SqliteCursor final : public Cursor {
   absl::StatusOr<sql::Decimal> GetDecimal(int column) const override;
   absl::StatusOr<sql::Array> GetArray(int column) const override;
   absl::StatusOr<sql::Value> GetValue(int column) const override;
+  absl::Status ReadRow(std::span<const RowSlot> slots, int first, void* object) const override;
 
   int64_t rows_affected() const override { return rows_affected_; }
 
@@ -665,6 +667,47 @@ absl::StatusOr<absl::string_view> SqliteCursor::GetText(int column) const {
   sqlite3_value* const value = Typed(column, SQLITE_TEXT);
   if (value == nullptr) return TypeError(column, "text");
   return TextOf(value);
+}
+
+// The getters' fast paths, written into the members directly; any value
+// they would not take as it is goes to the slot's reader.
+absl::Status SqliteCursor::ReadRow(std::span<const RowSlot> slots, int first, void* object) const {
+  if (first < 0 || !OnColumn(first + static_cast<int>(slots.size()) - 1)) {
+    return Cursor::ReadRow(slots, first, object);
+  }
+  char* const base = static_cast<char*>(object);
+  int column = first;
+  for (const RowSlot& slot : slots) {
+    sqlite3_value* const value = Value(column);
+    const int type = sqlite3_value_type(value);
+    bool stored = false;
+    switch (slot.member) {
+      case RowSlot::Member::kInt64:
+        if (type == SQLITE_INTEGER) {
+          *reinterpret_cast<int64_t*>(base + slot.offset) = sqlite3_value_int64(value);
+          stored = true;
+        }
+        break;
+      case RowSlot::Member::kDouble:
+        if (type == SQLITE_FLOAT) {
+          *reinterpret_cast<double*>(base + slot.offset) = sqlite3_value_double(value);
+          stored = true;
+        }
+        break;
+      case RowSlot::Member::kString:
+        if (type == SQLITE_TEXT) {
+          const absl::string_view text = TextOf(value);
+          reinterpret_cast<std::string*>(base + slot.offset)->assign(text.data(), text.size());
+          stored = true;
+        }
+        break;
+      case RowSlot::Member::kOther:
+        break;
+    }
+    if (!stored) DUO_RETURN_IF_ERROR(slot.reader->Read(object, *this, column));
+    ++column;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {

@@ -352,12 +352,9 @@ absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta) {
 
 absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
                         const engine::Cursor& cursor, void* object) {
-  const std::vector<ColumnMeta>& columns = meta.columns();
-  for (size_t i = 0; i < columns.size(); ++i) {
-    DUO_RETURN_IF_ERROR(columns[i].accessor->Read(object, cursor, static_cast<int>(i)));
-  }
+  DUO_RETURN_IF_ERROR(cursor.ReadRow(meta.row_slots(), 0, object));
   if (state == nullptr || state->related.empty()) return absl::OkStatus();
-  int at = static_cast<int>(columns.size());
+  int at = static_cast<int>(meta.columns().size());
   for (const RelatedSpec* spec : JoinedLoads(*state)) {
     const RelationMeta& relation = *meta.FindRelation(spec->path);
     const ModelMeta& target = relation.target();
@@ -365,10 +362,7 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
     const int key_column = at + target.primary_key()[0];
     if (!cursor.IsNull(key_column)) {
       std::shared_ptr<void> related = target.NewObject();
-      for (size_t i = 0; i < target.columns().size(); ++i) {
-        DUO_RETURN_IF_ERROR(target.columns()[i].accessor->Read(related.get(), cursor,
-                                                               at + static_cast<int>(i)));
-      }
+      DUO_RETURN_IF_ERROR(cursor.ReadRow(target.row_slots(), at, related.get()));
       relation.accessor->Add(object, related.get());
     }
     at += static_cast<int>(target.columns().size());
