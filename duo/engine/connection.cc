@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace duo::engine {
@@ -19,6 +20,33 @@ absl::Status Cursor::ReadRow(std::span<const RowSlot> slots, int first, void* ob
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
+}
+
+absl::Status WithRow(int64_t row, const absl::Status& status) {
+  absl::Status annotated(status.code(), absl::StrCat("row ", row, ": ", status.message()));
+  status.ForEachPayload([&annotated](absl::string_view type_url, const absl::Cord& payload) {
+    annotated.SetPayload(type_url, payload);
+  });
+  return annotated;
+}
+
+absl::StatusOr<int64_t> Connection::RunMany(const dialect::CompiledStatement& statement,
+                                            int64_t rows, FillParams fill) {
+  dialect::CompiledStatement each = statement;
+  int64_t affected = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    absl::Status status = fill(row, each.params);
+    absl::StatusOr<std::unique_ptr<Cursor>> cursor =
+        status.ok() ? Run(each) : absl::StatusOr<std::unique_ptr<Cursor>>(status);
+    if (!cursor.ok()) return WithRow(row, cursor.status());
+    while (true) {
+      absl::StatusOr<bool> more = (*cursor)->Next();
+      if (!more.ok()) return WithRow(row, more.status());
+      if (!*more) break;
+    }
+    affected += (*cursor)->rows_affected();
+  }
+  return affected;
 }
 
 async::Worker& Connection::worker() {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -139,6 +140,10 @@ class AsyncConnection {
   virtual Task<absl::Status> ExecuteScriptAsync(std::string sql, absl::Time deadline) = 0;
 };
 
+// `status` with "row N: " before its message and its payloads (the error
+// kind and details) kept: how RunMany reports the row that failed.
+absl::Status WithRow(int64_t row, const absl::Status& status);
+
 // One connection. Not thread-safe: the pool hands it to one user at a time.
 class Connection {
  public:
@@ -150,6 +155,20 @@ class Connection {
   // connection: destroy it before the next call.
   virtual absl::StatusOr<std::unique_ptr<Cursor>> Run(
       const dialect::CompiledStatement& statement, RunMode mode = RunMode::kBuffered) = 0;
+
+  // Fills a statement's parameters for one row of RunMany: `params` holds
+  // the previous row's values (the statement's own for row 0) to replace.
+  using FillParams = absl::FunctionRef<absl::Status(int64_t row, std::vector<sql::Value>& params)>;
+
+  // Runs `statement` once per row, 0 to rows - 1, its parameters set by
+  // `fill`, in order, and returns the rows affected in total; rows the
+  // statement returns are read and dropped. The first error (from `fill`
+  // too) stops it and is returned with the row's number; the rows before
+  // it stay done, so callers run it inside a transaction. The statement is
+  // looked up once and rebound for each row, which makes a loop of small
+  // writes cost what the C API's own loop does.
+  virtual absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement,
+                                          int64_t rows, FillParams fill);
 
   // Runs SQL without parameters or result rows: transaction control
   // (BEGIN, SAVEPOINT, ...), DDL, or several statements separated by ';'.

@@ -38,6 +38,10 @@ class BorrowedConnection final : public engine::Connection {
                                                       engine::RunMode mode) override {
     return owner_->Run(statement, mode);
   }
+  absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement, int64_t rows,
+                                  FillParams fill) override {
+    return owner_->RunMany(statement, rows, fill);
+  }
   absl::Status ExecuteScript(absl::string_view sql) override { return owner_->ExecuteScript(sql); }
   bool Ping() override { return owner_->Ping(); }
   bool LooksAlive() override { return owner_->LooksAlive(); }
@@ -129,6 +133,17 @@ class DatabaseState {
     return cursor;
   }
 
+  // RunMany on `connection`, reported as one statement.
+  absl::StatusOr<int64_t> RunMany(engine::Connection& connection,
+                                  const dialect::CompiledStatement& compiled, int64_t rows,
+                                  engine::Connection::FillParams fill) const {
+    if (!reporting()) return connection.RunMany(compiled, rows, fill);
+    const absl::Time start = absl::Now();
+    absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
+    Report(compiled, absl::Now() - start, affected.status());
+    return affected;
+  }
+
   // Whether statements are timed at all: reading the clock twice per
   // statement is measurable on a hot insert loop.
   bool reporting() const { return options_.echo || options_.on_slow_statement != nullptr; }
@@ -172,6 +187,22 @@ class DatabaseState {
 namespace {
 
 using session_internal::DatabaseState;
+
+// ExecuteMany's rows of values as a FillParams, each checked against the
+// statement's parameter count. `rows` must outlive it.
+auto RowsFrom(const dialect::CompiledStatement& compiled,
+              std::span<const std::vector<sql::Value>> rows) {
+  return [&compiled, rows](int64_t row, std::vector<sql::Value>& params) -> absl::Status {
+    const std::vector<sql::Value>& values = rows[static_cast<size_t>(row)];
+    if (values.size() != compiled.params.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("has ", values.size(),
+                                                     " values; the statement takes ",
+                                                     compiled.params.size()));
+    }
+    params = values;
+    return absl::OkStatus();
+  };
+}
 
 std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOptions& options) {
   if (dialect.name() != "postgresql") return "BEGIN";
@@ -274,6 +305,26 @@ absl::Status Database::Read(const dialect::CompiledStatement& compiled,
   DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor,
                        state_->Run(*connection, compiled, mode));
   return read(*cursor);
+}
+
+absl::StatusOr<int64_t> Database::ExecuteMany(
+    const sql::Statement& statement, std::span<const std::vector<sql::Value>> rows) const {
+  DUO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, Compile(statement));
+  return ExecuteMany(compiled, static_cast<int64_t>(rows.size()), RowsFrom(compiled, rows));
+}
+
+absl::StatusOr<int64_t> Database::ExecuteMany(const dialect::CompiledStatement& compiled,
+                                              int64_t rows,
+                                              engine::Connection::FillParams fill) const {
+  if (Session* current = CurrentSession(); current != nullptr && current->in_transaction()) {
+    return current->ExecuteMany(compiled, rows, fill);
+  }
+  int64_t affected = 0;
+  DUO_RETURN_IF_ERROR(Transaction([&](Session& session) -> absl::Status {
+    DUO_ASSIGN_OR_RETURN(affected, session.ExecuteMany(compiled, rows, fill));
+    return absl::OkStatus();
+  }));
+  return affected;
 }
 
 absl::StatusOr<Session> Database::StandaloneSession() const {
@@ -522,6 +573,19 @@ absl::Status Session::Rollback() {
   // transaction.
   if (!status.ok()) connection_.Discard();
   return status;
+}
+
+absl::StatusOr<int64_t> Session::ExecuteMany(const sql::Statement& statement,
+                                             std::span<const std::vector<sql::Value>> rows) {
+  if (!connection_) return absl::FailedPreconditionError("the session was moved from");
+  DUO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, database_->Compile(statement));
+  return ExecuteMany(compiled, static_cast<int64_t>(rows.size()), RowsFrom(compiled, rows));
+}
+
+absl::StatusOr<int64_t> Session::ExecuteMany(const dialect::CompiledStatement& compiled,
+                                             int64_t rows, engine::Connection::FillParams fill) {
+  if (!connection_) return absl::FailedPreconditionError("the session was moved from");
+  return database_->RunMany(*connection_, compiled, rows, fill);
 }
 
 absl::StatusOr<std::vector<Result>> Session::ExecuteBatch(

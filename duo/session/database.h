@@ -56,6 +56,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,15 @@ class Database {
   // be compiled once and run with Read(compiled, ...) after replacing its
   // params, skipping the IR on the hot path (what the ORM's Get does).
   absl::StatusOr<dialect::CompiledStatement> Compile(const sql::Statement& statement) const;
+  // Runs one statement once per row of parameters (an INSERT, UPDATE or
+  // DELETE) and returns the rows affected in total; see
+  // Session::ExecuteMany. In the current transaction, else in one of its
+  // own: every row or none.
+  absl::StatusOr<int64_t> ExecuteMany(const sql::Statement& statement,
+                                      std::span<const std::vector<sql::Value>> rows) const;
+  absl::StatusOr<int64_t> ExecuteMany(const dialect::CompiledStatement& compiled, int64_t rows,
+                                      engine::Connection::FillParams fill) const;
+
   // Read of a statement compiled for this database's dialect.
   absl::Status Read(const dialect::CompiledStatement& compiled,
                     absl::FunctionRef<absl::Status(engine::Cursor&)> read,
@@ -224,6 +234,24 @@ class Session {
   absl::Status Read(const dialect::CompiledStatement& compiled,
                     absl::FunctionRef<absl::Status(engine::Cursor&)> read,
                     engine::RunMode mode = engine::RunMode::kBuffered);
+
+  // Runs one statement once per row: `rows` gives each row's values, in
+  // the order of the statement's parameters (an INSERT's VALUES, or the
+  // SET values then the WHERE's). Returns the rows affected in total; rows
+  // the statement returns are dropped. The first failure stops it, its
+  // message starting "row N: "; the rows before it are done, and stay when
+  // the caller commits. The statement is prepared once and rebound for
+  // each row, so that writing many small rows costs what the C API's own
+  // loop does; on PostgreSQL each row is still a round trip (for one round
+  // trip, ExecuteBatchAsync pipelines, and CreateBulk writes multi-row
+  // INSERTs).
+  absl::StatusOr<int64_t> ExecuteMany(const sql::Statement& statement,
+                                      std::span<const std::vector<sql::Value>> rows);
+  // The same without a vector per row: `fill` replaces the values in
+  // `params` (the previous row's; the compiled statement's own for row 0)
+  // for row 0, 1, ... rows - 1.
+  absl::StatusOr<int64_t> ExecuteMany(const dialect::CompiledStatement& compiled, int64_t rows,
+                                      engine::Connection::FillParams fill);
 
   // Runs SQL without parameters or result rows: DDL, or several statements
   // separated by ';'. Never build it from user input: nothing is bound.

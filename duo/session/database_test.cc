@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
+#include "testing/status.h"
 
 namespace duo {
 namespace {
@@ -117,6 +118,54 @@ TEST_P(DatabaseTest, ReturningAndRowsAffected) {
       sql::Delete(accounts_).Where(accounts_.C("id") == 2).Returning({accounts_.C("owner")}));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted->Get<std::string>(0, 0), "bob");
+}
+
+TEST_P(DatabaseTest, ExecuteManyRebindsOneStatementForEveryRow) {
+  const std::vector<std::vector<sql::Value>> rows = {
+      {1, "ada", 100}, {2, "bob", 50}, {3, std::string(100 * 1024, 'c'), 7}};
+  ASSERT_OK_AND_ASSIGN(const int64_t inserted, db_->ExecuteMany(Deposit(0, "", 0), rows));
+  EXPECT_EQ(inserted, 3);
+  EXPECT_EQ(Count("accounts"), 3);
+
+  // Compiled once, the values replaced in place: SET's value, then WHERE's.
+  ASSERT_OK_AND_ASSIGN(const dialect::CompiledStatement raise,
+                       db_->Compile(sql::Update(accounts_)
+                                        .Set("balance", accounts_.C("balance") + 0)
+                                        .Where(accounts_.C("id") == 0)));
+  ASSERT_EQ(raise.params.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(const int64_t updated,
+                       db_->ExecuteMany(raise, 4, [](int64_t row, std::vector<sql::Value>& params) {
+                         params[0] = int64_t{10};
+                         params[1] = row + 1;  // row 3 matches no account
+                         return absl::OkStatus();
+                       }));
+  EXPECT_EQ(updated, 3);
+  absl::StatusOr<Result> total = db_->Execute(Text("SELECT sum(balance) FROM accounts"));
+  ASSERT_OK(total.status());
+  EXPECT_EQ(*total->Scalar<int64_t>(), 187);
+}
+
+TEST_P(DatabaseTest, ExecuteManyStopsAtTheFailingRowAndKeepsNoneOnItsOwn) {
+  const std::vector<std::vector<sql::Value>> duplicate = {{1, "ada", 1}, {2, "ada", 2}};
+  absl::StatusOr<int64_t> failed = db_->ExecuteMany(Deposit(0, "", 0), duplicate);
+  EXPECT_EQ(GetErrorKind(failed.status()), ErrorKind::kUniqueViolation);
+  EXPECT_THAT(std::string(failed.status().message()), ::testing::StartsWith("row 1: "));
+  EXPECT_EQ(Count("accounts"), 0);
+
+  const std::vector<std::vector<sql::Value>> short_row = {{1, "ada", 1}, {2, "bob"}};
+  failed = db_->ExecuteMany(Deposit(0, "", 0), short_row);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(failed.status().message(), "row 1: has 2 values; the statement takes 3");
+  EXPECT_EQ(Count("accounts"), 0);
+
+  // Inside a transaction the rows before the failure are the caller's to
+  // keep or roll back (PostgreSQL aborts the whole transaction instead).
+  if (is_postgres()) return;
+  ASSERT_OK(db_->Transaction([&](Session& session) -> absl::Status {
+    EXPECT_FALSE(session.ExecuteMany(Deposit(0, "", 0), duplicate).ok());
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(Count("accounts"), 1);
 }
 
 TEST_P(DatabaseTest, EveryTypeRoundTrips) {

@@ -348,21 +348,32 @@ std::optional<sql::Array> ArrayFromJson(absl::string_view text) {
 
 // SQLITE_TRANSIENT copies: the cursor steps later, when the caller's
 // values may be gone.
-int BindText(sqlite3_stmt* statement, int index, absl::string_view text) {
+// A statement keeps the copies SQLite made of its text and blob values
+// (SQLITE_TRANSIENT) until the next bind replaces them, which is cheaper
+// than clearing them on every return to the cache; above this many bytes
+// they are cleared instead, so that the cache never holds much more than
+// statement_cache_size times this.
+constexpr size_t kRetainedBindingBytes = 8 * 1024;
+
+// The binders add the bytes SQLite copies to `copied`.
+int BindText(sqlite3_stmt* statement, int index, absl::string_view text, size_t& copied) {
+  copied += text.size();
   return sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_TRANSIENT,
                              SQLITE_UTF8);
 }
 
-int BindBlob(sqlite3_stmt* statement, int index, absl::string_view bytes) {
+int BindBlob(sqlite3_stmt* statement, int index, absl::string_view bytes, size_t& copied) {
   // A null pointer would bind NULL; an empty std::string's is never null,
   // but say so rather than rely on it.
   if (bytes.empty()) return sqlite3_bind_zeroblob(statement, index, 0);
+  copied += bytes.size();
   return sqlite3_bind_blob64(statement, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
 }
 
 // Binds `value` at `index` per the type mapping in connection.h. An
 // SQLite result code, or InvalidArgument for a value with no SQLite form.
-absl::StatusOr<int> BindValue(sqlite3_stmt* statement, int index, const sql::Value& value) {
+absl::StatusOr<int> BindValue(sqlite3_stmt* statement, int index, const sql::Value& value,
+                              size_t& copied) {
   using Kind = sql::Value::Kind;
   switch (value.kind()) {
     case Kind::kNull:
@@ -374,49 +385,52 @@ absl::StatusOr<int> BindValue(sqlite3_stmt* statement, int index, const sql::Val
     case Kind::kDouble:
       return sqlite3_bind_double(statement, index, value.as_double());
     case Kind::kText:
-      return BindText(statement, index, value.as_text());
+      return BindText(statement, index, value.as_text(), copied);
     case Kind::kBlob:
-      return BindBlob(statement, index, value.as_blob().bytes);
+      return BindBlob(statement, index, value.as_blob().bytes, copied);
     case Kind::kTimestamp: {
       DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(value.as_timestamp()));
-      return BindText(statement, index, text);
+      return BindText(statement, index, text, copied);
     }
     case Kind::kDate: {
       DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(value.as_date()));
-      return BindText(statement, index, text);
+      return BindText(statement, index, text, copied);
     }
     case Kind::kDecimal:
-      return BindText(statement, index, value.as_decimal().digits());
+      return BindText(statement, index, value.as_decimal().digits(), copied);
     case Kind::kJson:
-      return BindText(statement, index, value.as_json().text);
+      return BindText(statement, index, value.as_json().text, copied);
     case Kind::kArray: {
       DUO_ASSIGN_OR_RETURN(std::string text, ArrayToJson(value.as_array()));
-      return BindText(statement, index, text);
+      return BindText(statement, index, text, copied);
     }
   }
   return absl::InvalidArgumentError("unknown value kind");
 }
 
-absl::Status BindParams(sqlite3* db, sqlite3_stmt* statement,
-                        const dialect::CompiledStatement& compiled) {
+// Binds every parameter of `statement` (prepared from `sql`); the bytes
+// SQLite copied to hold them.
+absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::string_view sql,
+                                  const std::vector<sql::Value>& params) {
   const int expected = sqlite3_bind_parameter_count(statement);
-  if (static_cast<size_t>(expected) != compiled.params.size()) {
+  if (static_cast<size_t>(expected) != params.size()) {
     return ProgrammingError(absl::StrCat("the statement takes ", expected, " parameters, but ",
-                                         compiled.params.size(), " values were given"),
-                            compiled.sql);
+                                         params.size(), " values were given"),
+                            sql);
   }
+  size_t copied = 0;
   for (int i = 0; i < expected; ++i) {
-    absl::StatusOr<int> code = BindValue(statement, i + 1, compiled.params[i]);
+    absl::StatusOr<int> code = BindValue(statement, i + 1, params[i], copied);
     if (!code.ok()) {
       return DataError(absl::StrCat("cannot bind parameter ", i + 1, ": ", code.status().message()),
-                       compiled.sql);
+                       sql);
     }
     if (*code != SQLITE_OK) {
-      return SqliteError(db, *code, absl::StrCat("cannot bind parameter ", i + 1), compiled.sql,
+      return SqliteError(db, *code, absl::StrCat("cannot bind parameter ", i + 1), sql,
                          Phase::kStep);
     }
   }
-  return absl::OkStatus();
+  return copied;
 }
 
 // ---- Cursor ------------------------------------------------------------------
@@ -826,6 +840,8 @@ class SqliteConnection final : public Connection {
 
   absl::StatusOr<std::unique_ptr<Cursor>> Run(const dialect::CompiledStatement& statement,
                                               RunMode mode) override;
+  absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement, int64_t rows,
+                                  FillParams fill) override;
   absl::Status ExecuteScript(absl::string_view sql) override;
   bool Ping() override;
   bool InTransaction() const override { return sqlite3_get_autocommit(db_.get()) == 0; }
@@ -845,8 +861,43 @@ class SqliteConnection final : public Connection {
 absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
     const dialect::CompiledStatement& statement, RunMode /*mode: SQLite always streams*/) {
   DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
-  DUO_RETURN_IF_ERROR(BindParams(db_.get(), lease.get(), statement));
+  // A failed bind returns the lease as it is, clearing what was bound.
+  DUO_ASSIGN_OR_RETURN(const size_t copied,
+                       BindParams(db_.get(), lease.get(), statement.sql, statement.params));
+  if (copied <= kRetainedBindingBytes) lease.KeepBindingsOnRelease();
   return std::make_unique<SqliteCursor>(db_.get(), std::move(lease));
+}
+
+// Bind, step, reset on one statement, as a C API loop would: no cursor per
+// row. Rows affected are counted as SqliteCursor::Next counts them.
+absl::StatusOr<int64_t> SqliteConnection::RunMany(const dialect::CompiledStatement& statement,
+                                                  int64_t rows, FillParams fill) {
+  DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
+  sqlite3* const db = db_.get();
+  sqlite3_stmt* const prepared = lease.get();
+  std::vector<sql::Value> params = statement.params;
+  int64_t affected = 0;
+  size_t copied = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    if (absl::Status filled = fill(row, params); !filled.ok()) return WithRow(row, filled);
+    absl::StatusOr<size_t> bound = BindParams(db, prepared, statement.sql, params);
+    if (!bound.ok()) return WithRow(row, bound.status());
+    copied = *bound;
+    const int64_t changes_before = sqlite3_total_changes64(db);
+    int code;
+    do {
+      code = sqlite3_step(prepared);
+    } while (code == SQLITE_ROW);
+    if (code != SQLITE_DONE) {
+      absl::Status error = SqliteError(db, code, "", statement.sql, Phase::kStep);
+      return WithRow(row, error);  // the lease resets the statement
+    }
+    if (sqlite3_total_changes64(db) != changes_before) affected += sqlite3_changes64(db);
+    sqlite3_reset(prepared);
+  }
+  lease.MarkReset();
+  if (copied <= kRetainedBindingBytes) lease.KeepBindingsOnRelease();
+  return affected;
 }
 
 absl::StatusOr<StatementCache::Lease> SqliteConnection::Prepare(const std::string& sql) {

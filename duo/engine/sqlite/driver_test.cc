@@ -782,6 +782,44 @@ TEST_F(StatementCacheTest, ReturnedStatementsAreResetAndUnbound) {
   EXPECT_EQ(sqlite3_column_type(statement, 0), SQLITE_NULL);
 }
 
+TEST_F(StatementCacheTest, KeptBindingsStayUntilTheNextBind) {
+  sqlite_internal::StatementCache cache(4);
+  sqlite3_stmt* statement;
+  {
+    sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+    statement = lease.get();
+    sqlite3_bind_int(statement, 1, 7);
+    ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+    lease.KeepBindingsOnRelease();
+  }
+  EXPECT_FALSE(sqlite3_stmt_busy(statement));
+  {
+    sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+    ASSERT_EQ(lease.get(), statement);
+    ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
+  }
+  // The option lasts one lease: the next return clears again.
+  sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_type(statement, 0), SQLITE_NULL);
+}
+
+// The driver keeps small bound values with the cached statement (the next
+// bind replaces them) and releases large ones as soon as the cursor ends.
+TEST_F(SqliteDriverTest, LargeBoundValuesAreReleasedWithTheCursor) {
+  const std::string large(256 * 1024, 'x');
+  const auto length_of = [&](std::string text) {
+    return QueryInt("SELECT length($1)", {Value(std::move(text))});
+  };
+  ASSERT_OK_AND_ASSIGN(const int64_t small, length_of("small"));  // prepares and caches it
+  EXPECT_EQ(small, 5);
+  const int64_t before = sqlite3_memory_used();
+  ASSERT_OK_AND_ASSIGN(const int64_t length, length_of(large));
+  EXPECT_EQ(length, static_cast<int64_t>(large.size()));
+  EXPECT_LT(sqlite3_memory_used() - before, 16 * 1024);
+}
+
 // ---- Connections -------------------------------------------------------------
 
 TEST_F(SqliteDriverTest, AWriterWaitsForAnotherConnectionsTransaction) {

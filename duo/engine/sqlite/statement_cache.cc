@@ -8,7 +8,8 @@ StatementCache::Lease::Lease(Lease&& other) noexcept
     : cache_(std::exchange(other.cache_, nullptr)),
       entry_(other.entry_),
       statement_(std::exchange(other.statement_, nullptr)),
-      reset_(other.reset_) {}
+      reset_(other.reset_),
+      clear_bindings_(other.clear_bindings_) {}
 
 StatementCache::Lease& StatementCache::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
@@ -17,6 +18,7 @@ StatementCache::Lease& StatementCache::Lease::operator=(Lease&& other) noexcept 
     entry_ = other.entry_;
     statement_ = std::exchange(other.statement_, nullptr);
     reset_ = other.reset_;
+    clear_bindings_ = other.clear_bindings_;
   }
   return *this;
 }
@@ -26,8 +28,9 @@ void StatementCache::Lease::Release() {
   // The result of reset repeats the last step's error, which the cursor
   // has already reported.
   if (!reset_) sqlite3_reset(statement_);
+  if (clear_bindings_) sqlite3_clear_bindings(statement_);
   reset_ = false;
-  sqlite3_clear_bindings(statement_);
+  clear_bindings_ = true;
   if (cache_ != nullptr) {
     cache_->Return(entry_);
   } else {
@@ -75,8 +78,10 @@ StatementCache::Lease StatementCache::Adopt(absl::string_view sql, sqlite3_stmt*
 void StatementCache::Return(EntryList::iterator entry) {
   entry->leased = false;
   // Statements lent past capacity wait for their return to be evicted.
-  EvictIdle();
-  stats_.size = entries_.size();
+  if (entries_.size() > capacity_) {
+    EvictIdle();
+    stats_.size = entries_.size();
+  }
 }
 
 void StatementCache::EvictIdle() {

@@ -52,9 +52,10 @@ class StatementCache {
   };
 
   // One statement, lent to one user. Destroying (or Release()-ing) it
-  // resets the statement and clears its bindings, which also ends the
-  // implicit read transaction an unfinished SELECT holds, then returns it
-  // to the cache, or finalizes it if the cache did not keep it.
+  // resets the statement, which also ends the implicit read transaction an
+  // unfinished SELECT holds, clears its bindings unless told to keep them,
+  // then returns it to the cache, or finalizes it if the cache did not
+  // keep it.
   class Lease {
    public:
     Lease() = default;
@@ -67,6 +68,9 @@ class StatementCache {
     // The holder has reset the statement itself (its rows are done), so
     // Release need not again.
     void MarkReset() { reset_ = true; }
+    // Whether Release clears the bindings (the default): kept, they cost
+    // nothing until the next bind replaces them, but hold their memory.
+    void KeepBindingsOnRelease() { clear_bindings_ = false; }
     void Release();
 
    private:
@@ -78,6 +82,7 @@ class StatementCache {
     EntryList::iterator entry_{};
     sqlite3_stmt* statement_ = nullptr;
     bool reset_ = false;
+    bool clear_bindings_ = true;
   };
 
   // `capacity` 0 disables caching: every statement is finalized on return.
