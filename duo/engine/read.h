@@ -9,12 +9,20 @@
 // std::string, sql::Blob, absl::Time, absl::CivilDay, sql::Decimal,
 // nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
 // (NULL as nullopt; NULL into any other type is an error naming the column).
+//
+// Rows into plain structs, member by member in column order, one call per
+// row (the path model hydration takes):
+//
+//   const RowReader<Item> read_item(&Item::id, &Item::name, &Item::price);
+//   while (...) DUO_RETURN_IF_ERROR(read_item(cursor, items.emplace_back()));
 
 #ifndef DUO_ENGINE_READ_H_
 #define DUO_ENGINE_READ_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -225,6 +233,64 @@ absl::Status ReadColumnInto(const Cursor& cursor, int column, T& out) {
   }
   return absl::OkStatus();
 }
+
+// How Cursor::ReadRow may store into a member of type M (RowSlot): the
+// types whose ReadColumnInto is the getter alone.
+template <typename M>
+constexpr RowSlot::Member RowSlotMemberFor() {
+  if constexpr (std::is_same_v<M, int64_t>) return RowSlot::Member::kInt64;
+  if constexpr (std::is_same_v<M, double>) return RowSlot::Member::kDouble;
+  if constexpr (std::is_same_v<M, std::string>) return RowSlot::Member::kString;
+  return RowSlot::Member::kOther;
+}
+
+// Reads the columns of a row into members of a T, in the order the
+// members are given: column `first` into the first, and so on. T must be
+// default-constructible (its member offsets are measured on one). Errors
+// are ReadColumn's, naming the column. Move-only; thread-safe to share.
+template <typename T>
+class RowReader {
+ public:
+  template <typename... M>
+  explicit RowReader(M T::*... members) {
+    const T probe{};
+    (Add(probe, members), ...);
+  }
+
+  absl::Status operator()(const Cursor& cursor, T& object, int first = 0) const {
+    return cursor.ReadRow(slots_, first, &object);
+  }
+
+ private:
+  class Reader : public MemberReader {
+   public:
+    virtual ~Reader() = default;
+  };
+  template <typename M>
+  class Member final : public Reader {
+   public:
+    explicit Member(M T::*member) : member_(member) {}
+    absl::Status Read(void* object, const Cursor& cursor, int column) const override {
+      return ReadColumnInto(cursor, column, static_cast<T*>(object)->*member_);
+    }
+
+   private:
+    M T::*member_;
+  };
+
+  template <typename M>
+  void Add(const T& probe, M T::*member) {
+    readers_.push_back(std::make_unique<Member<M>>(member));
+    const auto* const start = reinterpret_cast<const char*>(&probe);
+    const auto* const at = reinterpret_cast<const char*>(&(probe.*member));
+    slots_.push_back({.member = RowSlotMemberFor<M>(),
+                      .offset = static_cast<size_t>(at - start),
+                      .reader = readers_.back().get()});
+  }
+
+  std::vector<std::unique_ptr<Reader>> readers_;  // the slots point into these
+  std::vector<RowSlot> slots_;
+};
 
 }  // namespace duo::engine
 

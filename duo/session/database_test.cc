@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
+#include "duo/engine/read.h"
 #include "duo/sql/dml.h"
 #include "duo/sql/functions.h"
 #include "duo/sql/select.h"
@@ -166,6 +167,48 @@ TEST_P(DatabaseTest, ExecuteManyStopsAtTheFailingRowAndKeepsNoneOnItsOwn) {
     return absl::OkStatus();
   }));
   EXPECT_EQ(Count("accounts"), 1);
+}
+
+struct Holding {
+  int64_t id = 0;
+  std::string owner;
+  int32_t balance = 0;
+  std::optional<std::string> note;
+};
+
+TEST_P(DatabaseTest, RowReaderFillsPlainStructsAndNamesTheColumnAtFault) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  ASSERT_TRUE(db_->Execute(Deposit(2, "bob", 50)).ok());
+  const engine::RowReader<Holding> read_holding(&Holding::id, &Holding::owner, &Holding::balance,
+                                                &Holding::note);
+  const auto read_all = [&](const std::string& sql) -> absl::StatusOr<std::vector<Holding>> {
+    std::vector<Holding> holdings;
+    DUO_RETURN_IF_ERROR(db_->Read(Text(sql), [&](engine::Cursor& cursor) -> absl::Status {
+      while (true) {
+        DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
+        if (!row) return absl::OkStatus();
+        DUO_RETURN_IF_ERROR(read_holding(cursor, holdings.emplace_back()));
+      }
+    }));
+    return holdings;
+  };
+  ASSERT_OK_AND_ASSIGN(std::vector<Holding> holdings,
+                       read_all("SELECT id, owner, balance, CASE WHEN id = 2 THEN 'vip' END "
+                                "FROM accounts ORDER BY id"));
+  ASSERT_EQ(holdings.size(), 2u);
+  EXPECT_EQ(holdings[0].owner, "ada");
+  EXPECT_EQ(holdings[0].balance, 100);
+  EXPECT_EQ(holdings[0].note, std::nullopt);
+  EXPECT_EQ(holdings[1].id, 2);
+  EXPECT_EQ(holdings[1].note, "vip");
+
+  absl::StatusOr<std::vector<Holding>> null_owner =
+      read_all("SELECT id, NULL AS owner, balance, NULL FROM accounts");
+  EXPECT_EQ(GetErrorKind(null_owner.status()), ErrorKind::kDataError);
+  EXPECT_THAT(std::string(null_owner.status().message()), HasSubstr("column \"owner\" is NULL"));
+  absl::StatusOr<std::vector<Holding>> too_big =
+      read_all("SELECT id, owner, 4294967296, NULL FROM accounts");
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kOutOfRange);
 }
 
 TEST_P(DatabaseTest, EveryTypeRoundTrips) {

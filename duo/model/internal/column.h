@@ -177,11 +177,7 @@ class MemberColumn final : public ColumnAccessor {
     return engine::ReadColumnInto(cursor, index, Of(object));
   }
   engine::RowSlot::Member row_slot_member() const override {
-    // The member types whose ReadColumnInto is the getter alone.
-    if constexpr (std::is_same_v<M, int64_t>) return engine::RowSlot::Member::kInt64;
-    if constexpr (std::is_same_v<M, double>) return engine::RowSlot::Member::kDouble;
-    if constexpr (std::is_same_v<M, std::string>) return engine::RowSlot::Member::kString;
-    return engine::RowSlot::Member::kOther;
+    return engine::RowSlotMemberFor<M>();
   }
   const void* MemberIn(const void* object) const override { return &Of(object); }
   bool Equal(const void* a, const void* b) const override { return Of(a) == Of(b); }
