@@ -420,13 +420,31 @@ absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::st
   }
   size_t copied = 0;
   for (int i = 0; i < expected; ++i) {
-    absl::StatusOr<int> code = BindValue(statement, i + 1, params[i], copied);
-    if (!code.ok()) {
-      return DataError(absl::StrCat("cannot bind parameter ", i + 1, ": ", code.status().message()),
-                       sql);
+    const sql::Value& value = params[i];
+    int code;
+    // The kinds nearly every statement binds, without a status per value;
+    // BindValue has the rest, and says why a value has no SQLite form.
+    switch (value.kind()) {
+      case sql::Value::Kind::kInt:
+        code = sqlite3_bind_int64(statement, i + 1, value.as_int());
+        break;
+      case sql::Value::Kind::kDouble:
+        code = sqlite3_bind_double(statement, i + 1, value.as_double());
+        break;
+      case sql::Value::Kind::kText:
+        code = BindText(statement, i + 1, value.as_text(), copied);
+        break;
+      default: {
+        absl::StatusOr<int> bound = BindValue(statement, i + 1, value, copied);
+        if (!bound.ok()) {
+          return DataError(
+              absl::StrCat("cannot bind parameter ", i + 1, ": ", bound.status().message()), sql);
+        }
+        code = *bound;
+      }
     }
-    if (*code != SQLITE_OK) {
-      return SqliteError(db, *code, absl::StrCat("cannot bind parameter ", i + 1), sql,
+    if (code != SQLITE_OK) {
+      return SqliteError(db, code, absl::StrCat("cannot bind parameter ", i + 1), sql,
                          Phase::kStep);
     }
   }
