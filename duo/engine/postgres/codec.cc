@@ -218,22 +218,45 @@ void Borrow(size_t i, Oid type, const std::string& text, EncodedParams& params) 
   params.lengths[i] = static_cast<int>(text.size());
 }
 
+// Parameter `i` is `value` in PostgreSQL's binary form (big-endian), which
+// the server reads without parsing text: exact for doubles, and cheaper on
+// both sides than formatting and parsing digits.
+template <typename T>
+void StoreBinary(size_t i, Oid type, T value, EncodedParams& params) {
+  static_assert(std::is_integral_v<T>);
+  char bytes[sizeof(T)];
+  auto raw = static_cast<std::make_unsigned_t<T>>(value);
+  for (size_t b = sizeof(T); b-- > 0;) {
+    bytes[b] = static_cast<char>(raw & 0xff);
+    raw >>= 8;
+  }
+  Store(i, type, std::string(bytes, sizeof(T)), params);
+  params.formats[i] = 1;
+}
+
 absl::Status EncodeParam(size_t i, const sql::Value& value, EncodedParams& params) {
   switch (value.kind()) {
     case Kind::kNull:
       return absl::OkStatus();  // nullptr, untyped
     case Kind::kBool:
-      Store(i, oid::kBool, value.as_bool() ? "t" : "f", params);
+      StoreBinary<uint8_t>(i, oid::kBool, value.as_bool() ? 1 : 0, params);
       return absl::OkStatus();
     case Kind::kInt: {
       const int64_t number = value.as_int();
-      const bool fits_int4 = number == static_cast<int32_t>(number);
-      Store(i, fits_int4 ? oid::kInt4 : oid::kInt8, absl::StrCat(number), params);
+      if (number == static_cast<int32_t>(number)) {
+        StoreBinary<int32_t>(i, oid::kInt4, static_cast<int32_t>(number), params);
+      } else {
+        StoreBinary<int64_t>(i, oid::kInt8, number, params);
+      }
       return absl::OkStatus();
     }
-    case Kind::kDouble:
-      Store(i, oid::kFloat8, FormatDouble(value.as_double()), params);
+    case Kind::kDouble: {
+      uint64_t bits;
+      const double number = value.as_double();
+      std::memcpy(&bits, &number, sizeof(bits));
+      StoreBinary<uint64_t>(i, oid::kFloat8, bits, params);
       return absl::OkStatus();
+    }
     case Kind::kText:
       DUO_RETURN_IF_ERROR(CheckNoNul(value.as_text(), "the text"));
       Borrow(i, oid::kUnknownParam, value.as_text(), params);

@@ -1,5 +1,6 @@
 // How sql::Value travels to and from PostgreSQL: parameters in text format
-// (bytea in binary), result fields in binary format. Internal to the
+// (booleans, integers, doubles and bytea in binary), result fields in binary
+// format. Internal to the
 // PostgreSQL driver; no I/O.
 //
 // Decoders read one non-NULL field. Their errors are InvalidArgument with a
