@@ -65,5 +65,28 @@ TEST(DecimalTest, ParseKeepsDigitsExactly) {
   }
 }
 
+
+TEST(ValueTest, AssigningNumbersAndTextReplacesTheKind) {
+  Value value = Value(Array{{Value(1)}});
+  value = 7;
+  EXPECT_EQ(value.kind(), Value::Kind::kInt);
+  EXPECT_EQ(value.as_int(), 7);
+  value = 2.5f;
+  EXPECT_EQ(value.kind(), Value::Kind::kDouble);
+  EXPECT_EQ(value.as_double(), 2.5);
+  value = std::string(32, 'x');
+  EXPECT_EQ(value.as_text(), std::string(32, 'x'));
+  value = "short";
+  EXPECT_EQ(value.as_text(), "short");
+  value = absl::string_view("view");
+  EXPECT_EQ(value.as_text(), "view");
+  value = uint16_t{65535};
+  EXPECT_EQ(value.as_int(), 65535);
+  value = true;  // not a number: through Value(bool)
+  EXPECT_EQ(value.kind(), Value::Kind::kBool);
+  value = std::nullopt;
+  EXPECT_TRUE(value.is_null());
+}
+
 }  // namespace
 }  // namespace duo::sql
