@@ -571,15 +571,20 @@ uint64_t SumOfStock(DuoSide& side) {
   return static_cast<uint64_t>(Must(sum.Scalar<int64_t>(), "sum"));
 }
 
+// kInsertOne as the IR compiles it, its parameters (name, price, stock)
+// to be replaced for each row.
+duo::dialect::CompiledStatement CompileItemInsert(DuoSide& side) {
+  const duo::sql::Table items("items");
+  return Must(side.db->Compile(duo::sql::Insert(items).Values(
+                  {{"name", std::string()}, {"price", 0.0}, {"stock", int64_t{0}}})),
+              "Compile");
+}
+
 // The IR compiled once; ExecuteMany rebinds its parameters for every row
 // on one prepared statement, in one transaction.
 uint64_t DuoInsertEngine(DuoSide& side) {
   const Sizes& sizes = CurrentSizes();
-  const duo::sql::Table items("items");
-  const duo::dialect::CompiledStatement insert =
-      Must(side.db->Compile(duo::sql::Insert(items).Values(
-               {{"name", std::string()}, {"price", 0.0}, {"stock", int64_t{0}}})),
-           "Compile");
+  const duo::dialect::CompiledStatement insert = CompileItemInsert(side);
   Must(side.db->ExecuteMany(insert, sizes.rows,
                             [](int64_t row, std::vector<duo::sql::Value>& params) {
                               Item item = MakeItem(static_cast<int>(row));
@@ -596,11 +601,7 @@ uint64_t DuoInsertEngine(DuoSide& side) {
 // replaced and run with Session::Read, once per row.
 uint64_t DuoInsertStatements(DuoSide& side) {
   const Sizes& sizes = CurrentSizes();
-  const duo::sql::Table items("items");
-  duo::dialect::CompiledStatement insert =
-      Must(side.db->Compile(duo::sql::Insert(items).Values(
-               {{"name", std::string()}, {"price", 0.0}, {"stock", int64_t{0}}})),
-           "Compile");
+  duo::dialect::CompiledStatement insert = CompileItemInsert(side);
   Must(side.db->Transaction([&](duo::Session& session) -> absl::Status {
     for (int i = 0; i < sizes.rows; ++i) {
       Item item = MakeItem(i);

@@ -15,11 +15,7 @@ absl::StatusOr<int> Cursor::ColumnIndex(absl::string_view name) const {
 }
 
 absl::Status Cursor::ReadRow(std::span<const RowSlot> slots, int first, void* object) const {
-  for (const RowSlot& slot : slots) {
-    absl::Status status = slot.reader->Read(object, *this, first++);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
+  return ReadSlots(slots, first, object, [](RowSlot::Member, int, void*) { return false; });
 }
 
 absl::Status WithRow(int64_t row, const absl::Status& status) {

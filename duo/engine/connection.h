@@ -112,6 +112,25 @@ class Cursor {
   // Rows inserted, updated or deleted by the statement; valid once Next()
   // has returned false.
   virtual int64_t rows_affected() const = 0;
+
+ protected:
+  // The loop of every ReadRow: `store(member, column, target)` writes the
+  // column into the slot's member at `target` when it can take the value
+  // as it is, and says whether it did; the slot's reader does the rest.
+  template <typename Store>
+  absl::Status ReadSlots(std::span<const RowSlot> slots, int first, void* object,
+                         Store store) const {
+    char* const base = static_cast<char*>(object);
+    int column = first;
+    for (const RowSlot& slot : slots) {
+      if (!store(slot.member, column, base + slot.offset)) {
+        absl::Status status = slot.reader->Read(object, *this, column);
+        if (!status.ok()) return status;
+      }
+      ++column;
+    }
+    return absl::OkStatus();
+  }
 };
 
 // How a statement's rows arrive. kBuffered reads them all in one go (the

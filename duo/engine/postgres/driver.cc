@@ -391,36 +391,24 @@ absl::Status PostgresCursor::FieldError(int column) const {
 // they would not take as it is goes to the slot's reader.
 absl::Status PostgresCursor::ReadRow(std::span<const RowSlot> slots, int first,
                                      void* object) const {
-  char* const base = static_cast<char*>(object);
-  int column = first;
-  for (const RowSlot& slot : slots) {
+  return ReadSlots(slots, first, object, [this](RowSlot::Member member, int column, void* target) {
     absl::string_view bytes;
-    bool stored = false;
-    if (slot.member != RowSlot::Member::kOther && Locate(column, bytes)) {
-      const Oid type = types_[column];
-      switch (slot.member) {
-        case RowSlot::Member::kInt64:
-          stored = postgres_internal::DecodeCommonInt(
-              type, bytes, *reinterpret_cast<int64_t*>(base + slot.offset));
-          break;
-        case RowSlot::Member::kDouble:
-          stored = postgres_internal::DecodeCommonDouble(
-              type, bytes, *reinterpret_cast<double*>(base + slot.offset));
-          break;
-        case RowSlot::Member::kString:
-          if (postgres_internal::IsCommonText(type)) {
-            reinterpret_cast<std::string*>(base + slot.offset)->assign(bytes.data(), bytes.size());
-            stored = true;
-          }
-          break;
-        case RowSlot::Member::kOther:
-          break;
-      }
+    if (member == RowSlot::Member::kOther || !Locate(column, bytes)) return false;
+    const Oid type = types_[column];
+    switch (member) {
+      case RowSlot::Member::kInt64:
+        return postgres_internal::DecodeCommonInt(type, bytes, *static_cast<int64_t*>(target));
+      case RowSlot::Member::kDouble:
+        return postgres_internal::DecodeCommonDouble(type, bytes, *static_cast<double*>(target));
+      case RowSlot::Member::kString:
+        if (!postgres_internal::IsCommonText(type)) return false;
+        static_cast<std::string*>(target)->assign(bytes.data(), bytes.size());
+        return true;
+      case RowSlot::Member::kOther:
+        break;
     }
-    if (!stored) DUO_RETURN_IF_ERROR(slot.reader->Read(object, *this, column));
-    ++column;
-  }
-  return absl::OkStatus();
+    return false;
+  });
 }
 
 absl::Status PostgresCursor::ValueError(int column, absl::string_view what) const {

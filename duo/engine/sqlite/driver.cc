@@ -370,48 +370,37 @@ int BindBlob(sqlite3_stmt* statement, int index, absl::string_view bytes, size_t
   return sqlite3_bind_blob64(statement, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
 }
 
-// Binds `value` at `index` per the type mapping in connection.h. An
+// Binds a value SQLite stores as text that must be formatted first: an
 // SQLite result code, or InvalidArgument for a value with no SQLite form.
-absl::StatusOr<int> BindValue(sqlite3_stmt* statement, int index, const sql::Value& value,
-                              size_t& copied) {
+absl::StatusOr<int> BindFormatted(sqlite3_stmt* statement, int index, const sql::Value& value,
+                                  size_t& copied) {
   using Kind = sql::Value::Kind;
+  std::string text;
   switch (value.kind()) {
-    case Kind::kNull:
-      return sqlite3_bind_null(statement, index);
-    case Kind::kBool:
-      return sqlite3_bind_int(statement, index, value.as_bool() ? 1 : 0);
-    case Kind::kInt:
-      return sqlite3_bind_int64(statement, index, value.as_int());
-    case Kind::kDouble:
-      return sqlite3_bind_double(statement, index, value.as_double());
-    case Kind::kText:
-      return BindText(statement, index, value.as_text(), copied);
-    case Kind::kBlob:
-      return BindBlob(statement, index, value.as_blob().bytes, copied);
     case Kind::kTimestamp: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(value.as_timestamp()));
-      return BindText(statement, index, text, copied);
+      DUO_ASSIGN_OR_RETURN(text, FormatTimestamp(value.as_timestamp()));
+      break;
     }
     case Kind::kDate: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(value.as_date()));
-      return BindText(statement, index, text, copied);
+      DUO_ASSIGN_OR_RETURN(text, FormatDate(value.as_date()));
+      break;
     }
-    case Kind::kDecimal:
-      return BindText(statement, index, value.as_decimal().digits(), copied);
-    case Kind::kJson:
-      return BindText(statement, index, value.as_json().text, copied);
     case Kind::kArray: {
-      DUO_ASSIGN_OR_RETURN(std::string text, ArrayToJson(value.as_array()));
-      return BindText(statement, index, text, copied);
+      DUO_ASSIGN_OR_RETURN(text, ArrayToJson(value.as_array()));
+      break;
     }
+    default:
+      return absl::InvalidArgumentError("unknown value kind");
   }
-  return absl::InvalidArgumentError("unknown value kind");
+  return BindText(statement, index, text, copied);
 }
 
-// Binds every parameter of `statement` (prepared from `sql`); the bytes
-// SQLite copied to hold them.
+// Binds every parameter of `statement` (prepared from `sql`) per the type
+// mapping in connection.h; the bytes SQLite copied to hold them. Only the
+// kinds that need formatting pay for a status per value.
 absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::string_view sql,
                                   const std::vector<sql::Value>& params) {
+  using Kind = sql::Value::Kind;
   const int expected = sqlite3_bind_parameter_count(statement);
   if (static_cast<size_t>(expected) != params.size()) {
     return ProgrammingError(absl::StrCat("the statement takes ", expected, " parameters, but ",
@@ -421,30 +410,47 @@ absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::st
   size_t copied = 0;
   for (int i = 0; i < expected; ++i) {
     const sql::Value& value = params[i];
-    int code;
-    // The kinds nearly every statement binds, without a status per value;
-    // BindValue has the rest, and says why a value has no SQLite form.
+    const int index = i + 1;
+    int code = SQLITE_OK;
     switch (value.kind()) {
-      case sql::Value::Kind::kInt:
-        code = sqlite3_bind_int64(statement, i + 1, value.as_int());
+      case Kind::kNull:
+        code = sqlite3_bind_null(statement, index);
         break;
-      case sql::Value::Kind::kDouble:
-        code = sqlite3_bind_double(statement, i + 1, value.as_double());
+      case Kind::kBool:
+        code = sqlite3_bind_int(statement, index, value.as_bool() ? 1 : 0);
         break;
-      case sql::Value::Kind::kText:
-        code = BindText(statement, i + 1, value.as_text(), copied);
+      case Kind::kInt:
+        code = sqlite3_bind_int64(statement, index, value.as_int());
         break;
-      default: {
-        absl::StatusOr<int> bound = BindValue(statement, i + 1, value, copied);
+      case Kind::kDouble:
+        code = sqlite3_bind_double(statement, index, value.as_double());
+        break;
+      case Kind::kText:
+        code = BindText(statement, index, value.as_text(), copied);
+        break;
+      case Kind::kBlob:
+        code = BindBlob(statement, index, value.as_blob().bytes, copied);
+        break;
+      case Kind::kDecimal:
+        code = BindText(statement, index, value.as_decimal().digits(), copied);
+        break;
+      case Kind::kJson:
+        code = BindText(statement, index, value.as_json().text, copied);
+        break;
+      case Kind::kTimestamp:
+      case Kind::kDate:
+      case Kind::kArray: {
+        absl::StatusOr<int> bound = BindFormatted(statement, index, value, copied);
         if (!bound.ok()) {
           return DataError(
-              absl::StrCat("cannot bind parameter ", i + 1, ": ", bound.status().message()), sql);
+              absl::StrCat("cannot bind parameter ", index, ": ", bound.status().message()), sql);
         }
         code = *bound;
+        break;
       }
     }
     if (code != SQLITE_OK) {
-      return SqliteError(db, code, absl::StrCat("cannot bind parameter ", i + 1), sql,
+      return SqliteError(db, code, absl::StrCat("cannot bind parameter ", index), sql,
                          Phase::kStep);
     }
   }
@@ -707,39 +713,30 @@ absl::Status SqliteCursor::ReadRow(std::span<const RowSlot> slots, int first, vo
   if (first < 0 || !OnColumn(first + static_cast<int>(slots.size()) - 1)) {
     return Cursor::ReadRow(slots, first, object);
   }
-  char* const base = static_cast<char*>(object);
-  int column = first;
-  for (const RowSlot& slot : slots) {
+  return ReadSlots(slots, first, object, [this](RowSlot::Member member, int column, void* target) {
+    if (member == RowSlot::Member::kOther) return false;
     sqlite3_value* const value = Value(column);
     const int type = sqlite3_value_type(value);
-    bool stored = false;
-    switch (slot.member) {
+    switch (member) {
       case RowSlot::Member::kInt64:
-        if (type == SQLITE_INTEGER) {
-          *reinterpret_cast<int64_t*>(base + slot.offset) = sqlite3_value_int64(value);
-          stored = true;
-        }
-        break;
+        if (type != SQLITE_INTEGER) return false;
+        *static_cast<int64_t*>(target) = sqlite3_value_int64(value);
+        return true;
       case RowSlot::Member::kDouble:
-        if (type == SQLITE_FLOAT) {
-          *reinterpret_cast<double*>(base + slot.offset) = sqlite3_value_double(value);
-          stored = true;
-        }
-        break;
-      case RowSlot::Member::kString:
-        if (type == SQLITE_TEXT) {
-          const absl::string_view text = TextOf(value);
-          reinterpret_cast<std::string*>(base + slot.offset)->assign(text.data(), text.size());
-          stored = true;
-        }
-        break;
+        if (type != SQLITE_FLOAT) return false;
+        *static_cast<double*>(target) = sqlite3_value_double(value);
+        return true;
+      case RowSlot::Member::kString: {
+        if (type != SQLITE_TEXT) return false;
+        const absl::string_view text = TextOf(value);
+        static_cast<std::string*>(target)->assign(text.data(), text.size());
+        return true;
+      }
       case RowSlot::Member::kOther:
         break;
     }
-    if (!stored) DUO_RETURN_IF_ERROR(slot.reader->Read(object, *this, column));
-    ++column;
-  }
-  return absl::OkStatus();
+    return false;
+  });
 }
 
 absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {
