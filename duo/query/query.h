@@ -271,6 +271,11 @@ class Query {
                                        BatchFn each);
   static Task<absl::StatusOr<int64_t>> RunUpdateBulk(const Query& query, const Payload& changes,
                                                       const BulkOptions& options, Exec exec);
+  // The rows a per-row bulk operation visits, as a query without
+  // Limit/Offset: the filter itself, or the keys Limit/Offset choose, read
+  // once, so that writing one batch cannot move the window onto other rows.
+  static Task<absl::StatusOr<Query>> RunBulkTarget(const Query& query, const Database& database,
+                                                   Exec exec);
   static Task<absl::StatusOr<int64_t>> RunDeleteBulk(const Query& query, const BulkOptions& options,
                                                       Exec exec);
 
@@ -531,12 +536,17 @@ Task<absl::StatusOr<duo::Page<T>>> Query<T>::RunPage(const Query& query, int64_t
   if (per_page <= 0) co_return absl::InvalidArgumentError("Page: per_page must be positive");
   if (page < 1) co_return absl::InvalidArgumentError("Page: page numbers start at 1");
   duo::Page<T> result;
-  Query unpaged = query;
-  unpaged.state_.limit.reset();
-  unpaged.state_.offset.reset();
-  DUO_CO_ASSIGN_OR_RETURN(result.total, co_await RunCount(unpaged, exec));
-  DUO_CO_ASSIGN_OR_RETURN(result.items,
-                          co_await RunAll(unpaged.Paginate(per_page, (page - 1) * per_page), exec));
+  // Pages divide the query's own rows, so a Limit/Offset on the query is a
+  // window the pages stay inside: Page agrees with Count and All.
+  DUO_CO_ASSIGN_OR_RETURN(result.total, co_await RunCount(query, exec));
+  const int64_t start = (page - 1) * per_page;
+  const int64_t take = std::min(per_page, std::max<int64_t>(result.total - start, 0));
+  if (take > 0) {
+    Query window = query;
+    window.state_.limit = take;
+    window.state_.offset = query.state_.offset.value_or(0) + start;
+    DUO_CO_ASSIGN_OR_RETURN(result.items, co_await RunAll(window, exec));
+  }
   result.page = page;
   result.per_page = per_page;
   result.pages = (result.total + per_page - 1) / per_page;
@@ -598,6 +608,30 @@ Task<absl::Status> Query<T>::RunIterate(const Query& query, int64_t batch_size, 
 }
 
 template <typename T>
+Task<absl::StatusOr<Query<T>>> Query<T>::RunBulkTarget(const Query& query, const Database& database,
+                                                       Exec exec) {
+  Query target = query;
+  target.state_.related.clear();
+  if (!query.state_.limit && !query.state_.offset) {
+    // Order does not change which rows match; keyset batches walk them.
+    target.state_.order.clear();
+    co_return target;
+  }
+  DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildBulkChoice(query.state_));
+  std::vector<T> chosen;
+  DUO_CO_RETURN_IF_ERROR(co_await target.ReadInto(exec, database, select, chosen));
+  std::vector<std::vector<sql::Value>> keys;
+  keys.reserve(chosen.size());
+  for (const T& object : chosen) keys.push_back(target.state_.meta->KeyOf(&object));
+  target.state_.where = {query_internal::KeysIn(*target.state_.meta, keys)};
+  target.state_.order.clear();
+  target.state_.joins.clear();
+  target.state_.limit.reset();
+  target.state_.offset.reset();
+  co_return target;
+}
+
+template <typename T>
 Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const Payload& requested,
                                                       const BulkOptions& options, Exec exec) {
   const query_internal::QueryState& state = query.state_;
@@ -653,14 +687,16 @@ Task<absl::StatusOr<int64_t>> Query<T>::RunUpdateBulk(const Query& query, const 
       DUO_CO_RETURN_IF_ERROR(T::BeforeBulkUpdate(query, changes));
       DUO_CO_RETURN_IF_ERROR(CheckPayload(meta, changes));
     }
+    // UpdatedAt columns follow the rule of every write that updates rows,
+    // unless the payload sets them itself.
+    query_internal::StampPayload(meta, changes);
     if (!options.with_hooks) {
       DUO_CO_ASSIGN_OR_RETURN(sql::Update update, query_internal::BuildBulkUpdate(state, changes));
       DUO_CO_ASSIGN_OR_RETURN(Result result, co_await query_internal::Execute(exec, database, update));
       affected = result.rows_affected();
     } else {
-      Query<T> unordered = query;
-      unordered.state_.related.clear();
-      DUO_CO_RETURN_IF_ERROR(co_await RunIterate(unordered, options.batch_size, exec, update_batch));
+      DUO_CO_ASSIGN_OR_RETURN(Query<T> target, co_await RunBulkTarget(query, database, exec));
+      DUO_CO_RETURN_IF_ERROR(co_await RunIterate(target, options.batch_size, exec, update_batch));
     }
     if constexpr (hooks::HasAfterBulkUpdate<T>) {
       DUO_CO_RETURN_IF_ERROR(T::AfterBulkUpdate(query, changes, affected));
@@ -693,8 +729,7 @@ Task<absl::StatusOr<int64_t>> Query<T>::RunDeleteBulk(const Query& query, const 
       co_return absl::OkStatus();
     }
     // Deleted rows leave the filter, so every batch is the query's first.
-    Query<T> first_batches = query;
-    first_batches.state_.related.clear();
+    DUO_CO_ASSIGN_OR_RETURN(Query<T> first_batches, co_await RunBulkTarget(query, database, exec));
     while (true) {
       std::vector<T> batch;
       DUO_CO_ASSIGN_OR_RETURN(sql::Select select, query_internal::BuildKeysetBatch(
@@ -712,7 +747,7 @@ Task<absl::StatusOr<int64_t>> Query<T>::RunDeleteBulk(const Query& query, const 
               exec, database, sql::Delete(meta.table()).Where(query_internal::KeysIn(meta, keys))));
       affected += result.rows_affected();
       for (T& object : batch) DUO_CO_RETURN_IF_ERROR(hooks::AfterDelete(object));
-      if (static_cast<int64_t>(batch.size()) < options.batch_size || first_batches.state_.limit) break;
+      if (static_cast<int64_t>(batch.size()) < options.batch_size) break;
     }
     if constexpr (hooks::HasAfterBulkDelete<T>) DUO_CO_RETURN_IF_ERROR(T::AfterBulkDelete(query, affected));
     co_return absl::OkStatus();

@@ -302,7 +302,12 @@ TEST_P(QueryTest, BulkOperationsAreGuarded) {
   ASSERT_OK_AND_ASSIGN(std::optional<Order> top, Order::OrderBy("-total_amount").First());
   EXPECT_EQ(top->total_amount, 9001);
 
-  ASSERT_OK_AND_ASSIGN(int64_t limited, Order::OrderBy("total_amount").Limit(2).DeleteBulk());
+  // A limit is not a filter: the guard still asks for one.
+  EXPECT_EQ(Order::OrderBy("total_amount").Limit(2).DeleteBulk().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(int64_t limited, Order::OrderBy("total_amount")
+                                            .Limit(2)
+                                            .DeleteBulk({.require_filter = false}));
   EXPECT_EQ(limited, 2);
   ASSERT_OK_AND_ASSIGN(int64_t all, Order::Query().DeleteBulk({.require_filter = false}));
   EXPECT_EQ(all, 3);
@@ -694,7 +699,7 @@ TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
   EXPECT_EQ(rows[1].amount, 22);
   EXPECT_EQ(rows[1].note, "bulk");  // added by BeforeBulkUpdate
   // A veto undoes nothing because nothing ran.
-  EXPECT_EQ(Ledger::OrderBy("id").Limit(1).DeleteBulk().status().code(),
+  EXPECT_EQ(Ledger::OrderBy("id").Limit(1).DeleteBulk({.require_filter = false}).status().code(),
             absl::StatusCode::kPermissionDenied);
   ASSERT_OK_AND_ASSIGN(int64_t deleted, Ledger::Where(col(&Ledger::amount) < 5).DeleteBulk());
   EXPECT_EQ(deleted, 1);

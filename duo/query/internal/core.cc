@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "duo/base/status_macros.h"
 #include "duo/sql/functions.h"
+#include "duo/sql/rewrite.h"
 
 namespace duo::query_internal {
 namespace {
@@ -48,30 +49,38 @@ absl::Status UnknownRelation(const ModelMeta& meta, absl::string_view name,
                    "\"); its relationships are: ", meta.RelationNames()));
 }
 
+// The alias of the related table in the subquery for the relationship path
+// `path`. Relationship subqueries always alias their tables: the related
+// table may be the parent's own (a self-reference) or appear twice along a
+// path, and an unaliased name would bind to the wrong row. Aliases follow
+// the path, so the subqueries nested along one path never share one.
+std::string SubqueryAlias(absl::string_view path) {
+  return absl::StrCat("duo_rel_", absl::StrReplaceAll(path, {{".", "__"}}));
+}
+
 // The related rows of `relation` for the parent row `parent_ref`:
-// SELECT columns (1 when none) FROM the related table WHERE tied to the
-// parent. Many-to-many joins the association table in.
+// SELECT columns (1 when none) FROM the related table AS `alias` WHERE tied
+// to the parent. Many-to-many joins the association table in, under
+// `alias`_link.
 Select RelatedSelect(const RelationMeta& relation, absl::string_view parent_ref,
-                     std::vector<Expr> columns) {
+                     absl::string_view alias, std::vector<Expr> columns) {
   const ModelMeta& target = relation.target();
-  const std::string& table = target.table().name();
+  const sql::Table related = target.table().Alias(std::string(alias));
   Select select = columns.empty() ? Select({sql::Param(1)}) : Select(std::move(columns));
   switch (relation.kind) {
     case RelationKind::kBelongsTo:
-      return std::move(select).From(target.table()).Where(
-          Column(table, relation.remote_column) == Column(parent_ref, relation.local_column));
     case RelationKind::kHasMany:
     case RelationKind::kHasOne:
-      return std::move(select).From(target.table()).Where(
-          Column(table, relation.remote_column) == Column(parent_ref, relation.local_column));
+      return std::move(select).From(related).Where(
+          Column(alias, relation.remote_column) == Column(parent_ref, relation.local_column));
     case RelationKind::kManyToMany: {
-      sql::Table through(relation.through_table);
+      const std::string link = absl::StrCat(alias, "_link");
+      const sql::Table through = sql::Table(relation.through_table).Alias(link);
       return std::move(select)
           .From(through)
-          .Join(target.table(), Column(table, relation.remote_column) ==
-                                    Column(relation.through_table, relation.through_remote))
-          .Where(Column(relation.through_table, relation.through_local) ==
-                 Column(parent_ref, relation.local_column));
+          .Join(related, Column(alias, relation.remote_column) ==
+                             Column(link, relation.through_remote))
+          .Where(Column(link, relation.through_local) == Column(parent_ref, relation.local_column));
     }
   }
   return select;
@@ -99,16 +108,18 @@ absl::StatusOr<Expr> PathCondition(const ModelMeta& meta, absl::string_view ref,
   if (at + 1 == segments.size()) return ColumnEquals(meta, ref, segments[at], value);
   const RelationMeta* relation = meta.FindRelation(segments[at]);
   if (relation == nullptr) return UnknownRelation(meta, segments[at], path);
-  const ModelMeta& target = relation->target();
-  DUO_ASSIGN_OR_RETURN(Expr inner, PathCondition(target, target.table().name(), segments, at + 1,
+  const std::string alias = SubqueryAlias(absl::StrJoin(segments.begin(),
+                                                        segments.begin() + at + 1, "."));
+  DUO_ASSIGN_OR_RETURN(Expr inner, PathCondition(relation->target(), alias, segments, at + 1,
                                                  value, path));
-  return Expr(sql::Exists(RelatedSelect(*relation, ref, {}).Where(inner)));
+  return Expr(sql::Exists(RelatedSelect(*relation, ref, alias, {}).Where(inner)));
 }
 
 }  // namespace
 
 bool QueryState::filtered() const {
-  return !where.empty() || limit.has_value();
+  // A limit is not a filter: Limit(1) alone still picks "any row".
+  return !where.empty();
 }
 
 void Fail(QueryState& state, absl::Status status) {
@@ -216,21 +227,37 @@ void AddRelated(QueryState& state, absl::string_view path, RelatedOptions option
     }
   }
   const std::string parent_ref = state.meta->table().name();
+  const std::string alias = SubqueryAlias(path);
+  // The condition is written against the related model's table; inside the
+  // subquery that table is `alias`.
+  Expr where;
+  if (!options.where.empty()) {
+    absl::StatusOr<Expr> requalified =
+        sql::Requalify(options.where, first->target().table().name(), alias);
+    if (!requalified.ok()) {
+      return Fail(state, absl::Status(requalified.status().code(),
+                                      absl::StrCat("Related(\"", path, "\"): ",
+                                                   requalified.status().message())));
+    }
+    where = *std::move(requalified);
+  }
   switch (options.aggregate) {
     case Aggregate::kExists:
-      if (!options.where.empty()) {
-        state.where.push_back(sql::Exists(RelatedSelect(*first, parent_ref, {}).Where(options.where)));
+      if (!where.empty()) {
+        state.where.push_back(sql::Exists(RelatedSelect(*first, parent_ref, alias, {}).Where(where)));
       }
       break;
     case Aggregate::kAll:
-      if (!options.where.empty()) {
-        state.where.push_back(
-            sql::NotExists(RelatedSelect(*first, parent_ref, {}).Where(sql::Not(options.where))));
+      if (!where.empty()) {
+        // Rows where the condition is NULL (a NULL column) do not match it:
+        // "every related row matches" must not count them as matching.
+        state.where.push_back(sql::NotExists(RelatedSelect(*first, parent_ref, alias, {})
+                                                 .Where(sql::Not(sql::Coalesce(where, false)))));
       }
       break;
     case Aggregate::kCount: {
-      Select counting = RelatedSelect(*first, parent_ref, {func::Count()});
-      if (!options.where.empty()) counting = std::move(counting).Where(options.where);
+      Select counting = RelatedSelect(*first, parent_ref, alias, {func::Count()});
+      if (!where.empty()) counting = std::move(counting).Where(where);
       sql::TypedExpr<int64_t> count = counting.AsScalar<int64_t>();
       if (options.count) state.where.push_back(options.count(count));
       if (options.order_by_count != SortOrder::kNone) {
@@ -586,6 +613,19 @@ void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
   }
 }
 
+void StampPayload(const ModelMeta& meta, Payload& payload) {
+  std::optional<absl::Time> now;
+  for (const ColumnMeta& column : meta.columns()) {
+    if (column.timestamp != TimestampRole::kUpdatedAt) continue;
+    const bool set = std::any_of(payload.begin(), payload.end(), [&](const sql::Assignment& a) {
+      return a.column == column.name;
+    });
+    if (set) continue;
+    if (!now) now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+    payload.emplace_back(column.name, *now);
+  }
+}
+
 absl::Status HydrateResultRow(const ModelMeta& meta, const Result& result, size_t row,
                               void* object) {
   for (size_t i = 0; i < meta.columns().size(); ++i) {
@@ -655,25 +695,37 @@ absl::Status CheckBulkFilter(const QueryState& state, absl::string_view operatio
 
 namespace {
 
-// The rows a bulk statement touches: the filter itself, or the keys the
-// query selects when LIMIT/OFFSET decide.
+// The rows a bulk statement touches: the filter itself, or the keys
+// BuildBulkChoice selects when Limit/Offset decide.
 absl::StatusOr<std::vector<Expr>> BulkConditions(const QueryState& state) {
   if (!state.limit && !state.offset) return state.where;
   const ModelMeta& meta = *state.meta;
+  const ColumnMeta& key = meta.columns()[meta.primary_key()[0]];
+  DUO_ASSIGN_OR_RETURN(Select chosen, BuildBulkChoice(state));
+  Select key_select = std::move(chosen).WithColumns({ColumnOf(meta.table().name(), key)});
+  return std::vector<Expr>{sql::In(ColumnOf(meta.table().name(), key), key_select)};
+}
+
+}  // namespace
+
+absl::StatusOr<sql::Select> BuildBulkChoice(const QueryState& state) {
+  const ModelMeta& meta = *state.meta;
+  if (state.order.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a bulk operation on ", meta.model_name(),
+        " with Limit/Offset needs an OrderBy: without one the database picks arbitrary rows"));
+  }
   if (meta.primary_key().size() != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a bulk operation with Limit/Offset needs a single-column primary key; ",
         meta.model_name(), "'s is composite"));
   }
-  const ColumnMeta& key = meta.columns()[meta.primary_key()[0]];
-  QueryState keys = state;
-  keys.related.clear();
-  DUO_ASSIGN_OR_RETURN(Select all, BuildSelect(keys));
-  Select key_select = std::move(all).WithColumns({ColumnOf(meta.table().name(), key)});
-  return std::vector<Expr>{sql::In(ColumnOf(meta.table().name(), key), key_select)};
+  QueryState chosen = state;
+  chosen.related.clear();
+  chosen.order.push_back(
+      sql::OrderTerm(ColumnOf(meta.table().name(), meta.columns()[meta.primary_key()[0]])));
+  return BuildSelect(chosen);
 }
-
-}  // namespace
 
 absl::StatusOr<sql::Update> BuildBulkUpdate(const QueryState& state, const Payload& payload) {
   DUO_RETURN_IF_ERROR(CheckPayload(*state.meta, payload));

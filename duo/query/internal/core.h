@@ -87,6 +87,11 @@ absl::StatusOr<sql::Select> BuildSelect(const QueryState& state);
 absl::StatusOr<sql::Select> BuildFilteredSelect(const QueryState& state,
                                                 std::vector<sql::Expr> columns);
 absl::StatusOr<sql::Select> BuildCount(const QueryState& state);
+// The rows a bulk operation with Limit/Offset touches: the query's first
+// rows in its OrderBy, ties broken by the primary key, so that every
+// database picks the same ones. InvalidArgument without an OrderBy (a bulk
+// write to "any N rows" is refused) or with a composite primary key.
+absl::StatusOr<sql::Select> BuildBulkChoice(const QueryState& state);
 absl::StatusOr<sql::Select> BuildExists(const QueryState& state);
 
 absl::StatusOr<Database> DatabaseOf(const QueryState& state);
@@ -166,6 +171,9 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 
 // Sets CreatedAt (when unset) and UpdatedAt columns.
 void StampTimes(const ModelMeta& meta, void* object, bool inserting);
+// Adds the current time for each UpdatedAt column `payload` does not set,
+// so that set-based updates stamp rows as Save does.
+void StampPayload(const ModelMeta& meta, Payload& payload);
 
 // Runs `statement` and reads every row into new objects from `make`.
 Task<absl::Status> ReadObjects(Exec exec, const Database& database, const QueryState* state,
