@@ -86,6 +86,9 @@ bool IsRelationName(absl::string_view name) {
 bool IsKnownIdentifier(absl::string_view name) {
   if (KnownNames().contains(name)) return true;
   if (!absl::ConsumePrefix(&name, "duo_")) return false;
+  // Relationship subqueries alias their tables duo_rel_<path>, and a
+  // many-to-many's association table duo_rel_<path>_link; joins duo_<path>.
+  if (absl::ConsumePrefix(&name, "rel_")) absl::ConsumeSuffix(&name, "_link");
   for (absl::string_view relation : absl::StrSplit(name, "__")) {
     if (!IsRelationName(relation)) return false;
   }

@@ -815,6 +815,8 @@ template <typename T>
 Task<absl::StatusOr<T>> Model<T>::RunCreate(absl::StatusOr<T> object, Exec exec) {
   if (!object.ok()) co_return object.status();
   DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(MetaOf<T>()));
+  DUO_CO_RETURN_IF_ERROR(
+      query_internal::CheckRelatedObjects(MetaOf<T>(), &*object, /*inserting=*/true));
   DUO_CO_RETURN_IF_ERROR(co_await InsertOne(exec, database, *object));
   co_return object;
 }
@@ -828,6 +830,7 @@ Task<absl::Status> Model<T>::RunSave(T& object, Exec exec) {
     const ColumnMeta& key = meta.columns()[index];
     if (key.server_generated && key.accessor->IsZero(&object)) is_new = true;
   }
+  DUO_CO_RETURN_IF_ERROR(query_internal::CheckRelatedObjects(meta, &object, is_new));
   if (is_new) co_return co_await InsertOne(exec, database, object);
   const std::vector<sql::Value> key = meta.KeyOf(&object);
   if (std::shared_ptr<void> loaded = query_internal::FindIdentity(database, meta, key)) {
@@ -879,6 +882,9 @@ Task<absl::StatusOr<std::vector<T>>> Model<T>::RunCreateBulk(std::vector<T> obje
   const ModelMeta& meta = MetaOf<T>();
   DUO_CO_ASSIGN_OR_RETURN(Database database, query_internal::DatabaseOf(meta));
   if (objects.empty()) co_return std::vector<T>();
+  for (const T& object : objects) {
+    DUO_CO_RETURN_IF_ERROR(query_internal::CheckRelatedObjects(meta, &object, /*inserting=*/true));
+  }
   for (T& object : objects) {
     query_internal::StampTimes(meta, &object, /*inserting=*/true);
     if (options.with_hooks) {
@@ -886,9 +892,6 @@ Task<absl::StatusOr<std::vector<T>>> Model<T>::RunCreateBulk(std::vector<T> obje
       DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
     }
   }
-  // Rows that leave out different generated columns cannot share one
-  // INSERT: consecutive rows with the same columns form a run, cut into
-  // statements the parameter limit allows.
   // Rows that leave out different generated columns cannot share one
   // INSERT: consecutive rows with the same columns form a run, cut into
   // statements the parameter limit allows.

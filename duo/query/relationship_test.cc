@@ -322,6 +322,50 @@ TEST_P(RelationshipTest, PagesStayInsideTheQuerysLimitAndOffset) {
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(first.items[i].id, all[i].id);
 }
 
+TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
+  ASSERT_OK_AND_ASSIGN(int64_t before, Employee::Count());
+  Employee lead{.name = "lead"};
+  lead.reports.push_back({.name = "new hire"});
+  absl::StatusOr<Employee> dropped = Employee::Create(lead);
+  EXPECT_EQ(dropped.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(dropped.status().message(), HasSubstr("Employee.reports"));
+  EXPECT_EQ(Employee::CreateBulk({lead}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Employee::Save(lead).code(), absl::StatusCode::kInvalidArgument);
+
+  // A stored manager whose key the foreign key column does not hold.
+  ASSERT_OK_AND_ASSIGN(std::optional<Employee> boss, Employee::Get(boss_));
+  Employee hire{.name = "hire"};
+  hire.manager = *boss;
+  absl::StatusOr<Employee> unlinked = Employee::Create(hire);
+  EXPECT_EQ(unlinked.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unlinked.status().message(), HasSubstr("manager_id"));
+  Employee unstored_manager{.name = "hire"};
+  unstored_manager.manager = Employee{.name = "nobody yet"};
+  EXPECT_EQ(Employee::Create(unstored_manager).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(int64_t after_refusals, Employee::Count());
+  EXPECT_EQ(after_refusals, before);
+
+  hire.manager_id = boss_;
+  ASSERT_OK_AND_ASSIGN(Employee created, Employee::Create(hire));
+  EXPECT_EQ(created.manager_id, boss_);
+
+  // Saving a loaded object leaves its stored related objects as they are;
+  // one that is not stored is refused, and nothing changes.
+  ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
+                       Employee::Related("reports").FilterBy({{"id", mid3_}}).All());
+  ASSERT_EQ(loaded.size(), 1u);
+  Employee mid = loaded[0];
+  ASSERT_EQ(mid.reports.size(), 2u);
+  mid.level = 4;
+  ASSERT_OK(Employee::Save(mid));
+  mid.name = "renamed";
+  mid.reports.push_back({.name = "not stored"});
+  EXPECT_EQ(Employee::Save(mid).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(std::optional<Employee> stored, Employee::Get(mid3_));
+  EXPECT_EQ(stored->level, 4);
+  EXPECT_EQ(stored->name, "mid");
+}
+
 DUO_INSTANTIATE_BACKEND_TEST(RelationshipTest);
 
 }  // namespace

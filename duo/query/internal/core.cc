@@ -613,6 +613,61 @@ void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
   }
 }
 
+namespace {
+
+// Whether `object` of `meta` is not stored yet: a generated key still zero.
+bool Unstored(const ModelMeta& meta, const void* object) {
+  for (int index : meta.primary_key()) {
+    const ColumnMeta& key = meta.columns()[index];
+    if (key.server_generated && key.accessor->IsZero(object)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status CheckRelatedObjects(const ModelMeta& meta, const void* object, bool inserting) {
+  DUO_RETURN_IF_ERROR(meta.relations_status());
+  for (const RelationMeta& relation : meta.relations()) {
+    // The accessor's read side takes a mutable parent; nothing is changed.
+    void* parent = const_cast<void*>(object);
+    const size_t count = relation.accessor->Count(parent);
+    if (count == 0) continue;
+    const ModelMeta& target = relation.target();
+    const std::string where = absl::StrCat(meta.model_name(), ".", relation.name);
+    if (relation.kind != RelationKind::kBelongsTo && inserting) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " holds ", count, " ", target.model_name(), " object(s); creating a ",
+          meta.model_name(), " writes its own row only, so they would be dropped: create the ",
+          meta.model_name(), " first, then the related rows with its key"));
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const void* related = relation.accessor->At(parent, i);
+      if (Unstored(target, related)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, " holds a ", target.model_name(),
+            " that is not stored (its generated key is 0); Create and Save write the ",
+            meta.model_name(), "'s own row only: store the ", target.model_name(), " first"));
+      }
+    }
+    if (relation.kind == RelationKind::kBelongsTo) {
+      const ColumnMeta* local = meta.FindColumn(relation.local_column);
+      const ColumnMeta* remote = target.FindColumn(relation.remote_column);
+      if (local == nullptr || remote == nullptr) continue;
+      const sql::Value held = remote->accessor->Get(relation.accessor->At(parent, 0));
+      const sql::Value column = local->accessor->Get(object);
+      if (!(held == column)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, " holds the ", target.model_name(), " with ", relation.remote_column, " ",
+            held.DebugString(), " but ", meta.model_name(), ".", relation.local_column, " is ",
+            column.DebugString(), "; set ", relation.local_column,
+            " (the related object's key is not copied)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 void StampPayload(const ModelMeta& meta, Payload& payload) {
   std::optional<absl::Time> now;
   for (const ColumnMeta& column : meta.columns()) {

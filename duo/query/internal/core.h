@@ -171,6 +171,14 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 
 // Sets CreatedAt (when unset) and UpdatedAt columns.
 void StampTimes(const ModelMeta& meta, void* object, bool inserting);
+// Create and Save write the row's own columns only. Refuses, with
+// InvalidArgument naming the relationship, an object whose related members
+// hold what that would silently drop: when `inserting`, any object in a
+// has-one, has-many or many-to-many member (nothing can link it to a row
+// not yet stored); always, a related object that is not stored itself (its
+// generated key still zero), and a belongs-to object whose key differs from
+// the foreign key column. Stored related objects are left as they are.
+absl::Status CheckRelatedObjects(const ModelMeta& meta, const void* object, bool inserting);
 // Adds the current time for each UpdatedAt column `payload` does not set,
 // so that set-based updates stamp rows as Save does.
 void StampPayload(const ModelMeta& meta, Payload& payload);
