@@ -50,6 +50,8 @@ std::string_view BackendName(Backend backend) {
       return "sqlite";
     case Backend::kPostgres:
       return "postgres";
+    case Backend::kPgBouncer:
+      return "pgbouncer";
   }
   return "unknown";
 }
@@ -69,7 +71,8 @@ bool PostgresMustRun() { return EnvIsTrue("CI") || EnvIsTrue("DUO_REQUIRE_POSTGR
 TestDatabase::TestDatabase(Backend backend, std::string url, std::string native_target,
                            std::string file_to_remove, std::string postgres_database)
     : backend_(backend),
-      url_(std::move(url)),
+      url_(url),
+      direct_url_(std::move(url)),
       native_target_(std::move(native_target)),
       file_to_remove_(std::move(file_to_remove)),
       postgres_database_(std::move(postgres_database)) {}
@@ -117,12 +120,26 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgres() {
       /*file_to_remove=*/"", name));
 }
 
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgresThroughPgBouncer(
+    PoolMode mode) {
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<TestDatabase> database, NewPostgres());
+  DUO_ASSIGN_OR_RETURN(PostgresServer * server, PostgresServer::Shared());
+  DUO_ASSIGN_OR_RETURN(database->url_,
+                       server->PgBouncerUrl(mode == PoolMode::kTransaction
+                                                ? PostgresServer::PgBouncerMode::kTransaction
+                                                : PostgresServer::PgBouncerMode::kSession,
+                                            database->postgres_database_));
+  return database;
+}
+
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::New(Backend backend) {
   switch (backend) {
     case Backend::kSqlite:
       return NewSqliteFile();
     case Backend::kPostgres:
       return NewPostgres();
+    case Backend::kPgBouncer:
+      return NewPostgresThroughPgBouncer(PoolMode::kTransaction);
   }
   return absl::InvalidArgumentError("unknown backend");
 }

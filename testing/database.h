@@ -39,9 +39,14 @@
 
 namespace duo::testing {
 
-enum class Backend { kSqlite, kPostgres };
+// kPgBouncer is PostgreSQL reached through PgBouncer in transaction mode:
+// a backend of its own for parameterised tests (the shared suites run
+// through it, as production does), while TestDatabase::backend() and
+// BackendTest::backend() say kPostgres, since that is the database.
+enum class Backend { kSqlite, kPostgres, kPgBouncer };
 
-// "sqlite" or "postgres"; also the suffix of parameterised test names.
+// "sqlite", "postgres" or "pgbouncer"; also the suffix of parameterised
+// test names.
 std::string_view BackendName(Backend backend);
 
 // A database that exists for the lifetime of this object and is dropped (or
@@ -57,7 +62,14 @@ class TestDatabase {
   // starting the server on first use. Returns Unavailable when the server
   // binaries are missing; see PostgresMustRun().
   static absl::StatusOr<std::unique_ptr<TestDatabase>> NewPostgres();
-  // One of the above: a file for SQLite, a fresh database for PostgreSQL.
+  // A new, empty PostgreSQL database on this binary's throwaway server,
+  // whose url() goes through a PgBouncer in front of it (started on first
+  // use, in transaction or session pooling: see PostgresServer). Unavailable
+  // when PostgreSQL or pgbouncer is missing.
+  enum class PoolMode { kTransaction, kSession };
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> NewPostgresThroughPgBouncer(PoolMode mode);
+  // One of the above: a file for SQLite, a fresh database for PostgreSQL
+  // (through PgBouncer in transaction mode for kPgBouncer).
   static absl::StatusOr<std::unique_ptr<TestDatabase>> New(Backend backend);
 
   TestDatabase(const TestDatabase&) = delete;
@@ -77,12 +89,18 @@ class TestDatabase {
   // The database name on the PostgreSQL server; empty for SQLite.
   const std::string& postgres_database() const { return postgres_database_; }
 
+  // The URL of the same database straight on the server, bypassing any
+  // proxy (the same as url() without one).
+  const std::string& direct_url() const { return direct_url_; }
+  bool via_pgbouncer() const { return url_ != direct_url_; }
+
  private:
   TestDatabase(Backend backend, std::string url, std::string native_target,
                std::string file_to_remove, std::string postgres_database);
 
   Backend backend_;
   std::string url_;
+  std::string direct_url_;
   std::string native_target_;
   std::string file_to_remove_;
   std::string postgres_database_;
@@ -107,7 +125,12 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override;
   void TearDown() override;
 
-  Backend backend() const { return GetParam(); }
+  // The database: kPostgres for the kPgBouncer parameter too.
+  Backend backend() const {
+    return GetParam() == Backend::kPgBouncer ? Backend::kPostgres : GetParam();
+  }
+  // Whether the connections go through PgBouncer (transaction mode).
+  bool via_pgbouncer() const { return GetParam() == Backend::kPgBouncer; }
   const TestDatabase& database() const { return *database_; }
 
  private:
@@ -140,8 +163,20 @@ std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info);
 
 }  // namespace duo::testing
 
-// Runs every TEST_P of `suite` once per backend.
+// Runs every TEST_P of `suite` once per backend: SQLite, PostgreSQL, and
+// PostgreSQL through PgBouncer in transaction mode.
 #define DUO_INSTANTIATE_BACKEND_TEST(suite)                              \
+  INSTANTIATE_TEST_SUITE_P(                                              \
+      Backends, suite,                                                   \
+      ::testing::Values(::duo::testing::Backend::kSqlite,                \
+                        ::duo::testing::Backend::kPostgres,              \
+                        ::duo::testing::Backend::kPgBouncer),            \
+      ::duo::testing::BackendParamName)
+
+// The same without PgBouncer, for suites that hold session state across
+// transactions (advisory locks, killed backends, server restarts), which a
+// transaction-pooling proxy does not keep by design.
+#define DUO_INSTANTIATE_DIRECT_BACKEND_TEST(suite)                       \
   INSTANTIATE_TEST_SUITE_P(                                              \
       Backends, suite,                                                   \
       ::testing::Values(::duo::testing::Backend::kSqlite,                \

@@ -4,7 +4,7 @@
 # takes a fraction of a second. Safe to run any number of times.
 #
 #   tools/setup.sh              what building and the SQLite demo need
-#   tools/setup.sh --postgres   also the PostgreSQL server the tests start
+#   tools/setup.sh --postgres   also the PostgreSQL server (and PgBouncer) the tests start
 #   tools/setup.sh --fuzz       also clang 14 and its libFuzzer runtime (tools/fuzz.sh)
 set -euo pipefail
 
@@ -32,6 +32,10 @@ done
 # Any PostgreSQL server version will do; the fixtures find the newest.
 if $want_postgres && ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
   missing+=(postgresql)
+fi
+# PgBouncer: the tests run the shared suites through it as well.
+if $want_postgres && ! dpkg-query -W -f='${Status}' pgbouncer 2>/dev/null | grep -q 'ok installed'; then
+  missing+=(pgbouncer)
 fi
 
 if ((${#missing[@]} == 0)); then

@@ -133,6 +133,24 @@ class Cursor {
   }
 };
 
+// Whether a server connection goes through a transaction-pooling proxy
+// (PgBouncer with pool_mode=transaction, and the like), which may give each
+// transaction, and each statement outside one, a different server
+// connection. Named prepared statements then meet other clients' (or vanish),
+// and a statement prepared in one round trip and executed in the next may
+// run on another server: so behind such a proxy every statement is sent in
+// one round trip as the unnamed statement (parse, bind, execute; results
+// still binary), and nothing is cached on the server.
+enum class TransactionPooling : uint8_t {
+  // Detects a proxy when connecting (the backend pid the server reports
+  // differs from the one the connection was given: PgBouncer and other
+  // proxies hand out their own) and then behaves as kOn. Safe with session
+  // pooling too, at the cost of a parse per statement.
+  kAuto,
+  kOn,   // always unnamed statements, one round trip each
+  kOff,  // named, cached prepared statements: direct connections only
+};
+
 // How a statement's rows arrive. kBuffered reads them all in one go (the
 // fastest path for ordinary results); kStreaming keeps memory flat for
 // results of any size (Iterate). SQLite always streams.

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "duo/async/event_loop.h"
@@ -69,10 +70,11 @@ class DatabaseState {
   // Prepares what the connections share; the pool is built here because
   // an in-memory SQLite database changes its shape.
   absl::Status Init() {
+    DUO_RETURN_IF_ERROR(TakeUrlOptions());
     engine::PoolOptions pool_options = options_.pool;
     if (url_.backend == engine::DatabaseUrl::Backend::kSqlite) {
       sqlite_options_.busy_timeout = options_.sqlite_busy_timeout;
-      sqlite_options_.read_only = url_.Option("mode") == "ro";
+      sqlite_options_.read_only = read_only_;
       if (url_.in_memory()) {
         // One private in-memory connection, the anchor, which this state
         // owns: the pool hands out stand-ins for it, one at a time, so the
@@ -89,10 +91,62 @@ class DatabaseState {
       postgres_options_.conninfo = url_.LibpqConnInfo();
       postgres_options_.application_name = options_.application_name;
       postgres_options_.statement_timeout = options_.statement_timeout;
+      postgres_options_.transaction_pooling = options_.transaction_pooling;
+      // A caller waits for a connection at most the acquire timeout, opening
+      // one included (a proxy with no server connection to give never
+      // answers); a connect_timeout in the URL wins.
+      postgres_options_.connect_timeout = pool_options.acquire_timeout;
     }
     pool_ = std::make_unique<engine::ConnectionPool>(
         [this]() -> absl::StatusOr<std::unique_ptr<engine::Connection>> { return Open(); },
         pool_options);
+    return absl::OkStatus();
+  }
+
+  // Moves DuoORM's own URL options into options_ and refuses, for SQLite,
+  // any other: an option nobody reads is a mistake, not a setting. On
+  // PostgreSQL the rest are libpq's keywords, which libpq checks.
+  absl::Status TakeUrlOptions() {
+    std::vector<std::pair<std::string, std::string>> rest;
+    const bool sqlite = url_.backend == engine::DatabaseUrl::Backend::kSqlite;
+    for (auto& [key, value] : url_.options) {
+      const auto invalid = [&](absl::string_view expected) {
+        return absl::InvalidArgumentError(absl::StrCat("URL option \"", key, "\": ", expected));
+      };
+      int64_t millis = 0;
+      if (key == "busy_timeout_ms" && sqlite) {
+        if (!absl::SimpleAtoi(value, &millis) || millis < 0) {
+          return invalid("expected a whole number of milliseconds");
+        }
+        options_.sqlite_busy_timeout = absl::Milliseconds(millis);
+      } else if (key == "mode" && sqlite) {
+        if (value != "ro" && value != "rwc") {
+          return invalid("expected ro (read-only) or rwc (read, write, create: the default)");
+        }
+        read_only_ = value == "ro";
+      } else if (key == "statement_timeout_ms" && !sqlite) {
+        if (!absl::SimpleAtoi(value, &millis) || millis < 0) {
+          return invalid("expected a whole number of milliseconds");
+        }
+        options_.statement_timeout = absl::Milliseconds(millis);
+      } else if (key == "transaction_pooling" && !sqlite) {
+        if (value == "auto") {
+          options_.transaction_pooling = engine::TransactionPooling::kAuto;
+        } else if (value == "on") {
+          options_.transaction_pooling = engine::TransactionPooling::kOn;
+        } else if (value == "off") {
+          options_.transaction_pooling = engine::TransactionPooling::kOff;
+        } else {
+          return invalid("expected auto, on or off");
+        }
+      } else if (sqlite) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown SQLite URL option \"", key, "\"; SQLite URLs take busy_timeout_ms and mode"));
+      } else {
+        rest.emplace_back(std::move(key), std::move(value));
+      }
+    }
+    url_.options = std::move(rest);
     return absl::OkStatus();
   }
 
@@ -170,9 +224,10 @@ class DatabaseState {
   const std::string& masked_url() const { return masked_url_; }
 
  private:
-  const engine::DatabaseUrl url_;
+  engine::DatabaseUrl url_;  // DuoORM's own options taken out by Init
   const std::string masked_url_;
-  const DatabaseOptions options_;
+  DatabaseOptions options_;  // with the URL's options applied
+  bool read_only_ = false;
   const dialect::Dialect* const dialect_;
   engine::SqliteOptions sqlite_options_;
   engine::PostgresOptions postgres_options_;

@@ -99,10 +99,14 @@ struct DatabaseOptions {
   absl::Duration slow_statement_threshold = absl::InfiniteDuration();
   std::function<void(const StatementEvent&)> on_slow_statement;
   // PostgreSQL: reported to the server; a per-statement time limit (zero:
-  // none).
+  // none; URL: ?statement_timeout_ms=N).
   std::string application_name = "duo";
   absl::Duration statement_timeout = absl::ZeroDuration();
-  // SQLite: how long a writer waits for another one.
+  // PostgreSQL behind a transaction-pooling proxy such as PgBouncer (see
+  // engine::TransactionPooling and docs/sessions.md): auto detects one.
+  // URL: ?transaction_pooling=auto|on|off.
+  engine::TransactionPooling transaction_pooling = engine::TransactionPooling::kAuto;
+  // SQLite: how long a writer waits for another one. URL: ?busy_timeout_ms=N.
   absl::Duration sqlite_busy_timeout = absl::Seconds(5);
 };
 

@@ -38,8 +38,15 @@ class Result {
   // The index of `column`, or NotFound naming it.
   absl::StatusOr<int> ColumnIndex(absl::string_view column) const;
 
+  // The value at (`row`, `column`) as T; OutOfRange for a row or column
+  // the result does not have.
   template <typename T>
   absl::StatusOr<T> Get(size_t row, int column) const {
+    if (row >= rows_.size() || column < 0 || static_cast<size_t>(column) >= columns_->size()) {
+      return absl::OutOfRangeError(absl::StrCat("no cell (", row, ", ", column, ") in a result of ",
+                                                rows_.size(), " rows and ", columns_->size(),
+                                                " columns"));
+    }
     return engine::FromValue<T>(rows_[row][column], (*columns_)[column]);
   }
   template <typename T>

@@ -60,6 +60,22 @@ wait "$postmaster"
 rm -rf "$directory"
 )sh";
 
+// PgBouncer's supervisor: as above, without restarts; SIGINT stops
+// PgBouncer at once (the database goes with the test process anyway).
+constexpr char kPgBouncerSupervisorScript[] = R"sh(
+directory=$1
+shift
+trap '' HUP INT TERM
+"$@" </dev/null &
+bouncer=$!
+while read -r command; do :; done
+kill -TERM "$bouncer" 2>/dev/null
+wait "$bouncer"
+rm -rf "$directory"
+)sh";
+
+constexpr int kPgBouncerPort = 6432;
+
 constexpr absl::Duration kStartupTimeout = absl::Seconds(60);
 
 struct Identity {
@@ -351,6 +367,9 @@ void PostgresServer::Stop() {
     absl::MutexLock lock(&mu_);
     if (admin_ != nullptr) PQfinish(admin_);
     admin_ = nullptr;
+    // The supervisors stop PgBouncer and remove its directory on their own.
+    for (int pipe : pgbouncer_pipes_) close(pipe);
+    pgbouncer_pipes_.clear();
   }
   if (supervisor_pipe_ >= 0) {
     close(supervisor_pipe_);
@@ -386,6 +405,95 @@ absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
 absl::Status PostgresServer::DropDatabase(absl::string_view name) {
   absl::MutexLock lock(&mu_);
   return Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", name, "\" WITH (FORCE)"));
+}
+
+absl::StatusOr<std::string> PostgresServer::PgBouncerUrl(PgBouncerMode mode,
+                                                         absl::string_view dbname) {
+  absl::MutexLock lock(&mu_);
+  std::string& directory = pgbouncer_directory_[static_cast<int>(mode)];
+  if (directory.empty()) {
+    DUO_ASSIGN_OR_RETURN(directory, StartPgBouncer(mode));
+  }
+  return absl::StrCat("postgresql://", kUser, "@/", dbname, "?host=", directory,
+                      "&port=", kPgBouncerPort);
+}
+
+absl::StatusOr<std::string> PostgresServer::StartPgBouncer(PgBouncerMode mode) {
+  std::string binary;
+  for (const char* candidate : {"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer",
+                                "/usr/local/bin/pgbouncer"}) {
+    if (IsExecutable(candidate)) {
+      binary = candidate;
+      break;
+    }
+  }
+  if (binary.empty()) {
+    return absl::UnavailableError(
+        "pgbouncer not found in /usr/sbin, /usr/bin or /usr/local/bin; install it with "
+        "tools/setup.sh --postgres");
+  }
+  DUO_ASSIGN_OR_RETURN(Identity identity, ServerIdentity());
+  const bool transaction = mode == PgBouncerMode::kTransaction;
+  const std::string directory =
+      absl::StrCat(directory_, "/pgbouncer-", transaction ? "transaction" : "session");
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) return absl::InternalError(absl::StrCat("mkdir ", directory, ": ", error.message()));
+  {
+    std::ofstream users(directory + "/users.txt");
+    users << "\"" << kUser << "\" \"\"\n";
+    std::ofstream ini(directory + "/pgbouncer.ini");
+    ini << "[databases]\n"
+        << "* = host=" << directory_ << "\n"
+        << "[pgbouncer]\n"
+        << "listen_addr =\n"
+        << "listen_port = " << kPgBouncerPort << "\n"
+        << "unix_socket_dir = " << directory << "\n"
+        << "auth_type = trust\n"
+        << "auth_file = " << directory << "/users.txt\n"
+        << "pool_mode = " << (transaction ? "transaction" : "session") << "\n"
+        << "default_pool_size = " << (transaction ? 4 : 2) << "\n"
+        << "max_client_conn = 1000\n"
+        << "logfile = " << directory << "/pgbouncer.log\n";
+    if (!ini || !users) return absl::InternalError(absl::StrCat("cannot write in ", directory));
+  }
+  if (identity.switch_user) {
+    for (const char* name : {"", "/users.txt", "/pgbouncer.ini"}) {
+      const std::string path = directory + name;
+      if (chown(path.c_str(), identity.uid, identity.gid) != 0) {
+        return absl::InternalError(absl::StrCat("chown ", path, ": ", std::strerror(errno)));
+      }
+    }
+  }
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  const std::string log_path = directory + "/supervisor.log";
+  absl::StatusOr<pid_t> supervisor =
+      Spawn({"/bin/sh", "-c", kPgBouncerSupervisorScript, "duo-pgbouncer-supervisor", directory,
+             binary, directory + "/pgbouncer.ini"},
+            {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path,
+             .new_session = true});
+  close(pipe_fds[0]);
+  if (!supervisor.ok()) {
+    close(pipe_fds[1]);
+    return supervisor.status();
+  }
+  pgbouncer_pipes_.push_back(pipe_fds[1]);
+  const std::string conninfo = absl::StrCat("host=", directory, " port=", kPgBouncerPort,
+                                            " user=", kUser, " dbname=postgres");
+  const absl::Time deadline = absl::Now() + kStartupTimeout;
+  while (PQping(conninfo.c_str()) != PQPING_OK) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "PgBouncer in ", directory, " did not accept connections within ",
+          absl::FormatDuration(kStartupTimeout), "; its log:\n",
+          Tail(directory + "/pgbouncer.log"), Tail(log_path)));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return directory;
 }
 
 std::string PostgresServer::ConnInfo(absl::string_view dbname) const {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -50,6 +51,15 @@ class PostgresServer {
   // once it accepts connections. Databases and committed data survive.
   absl::Status Restart() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // A PgBouncer in front of this server in `mode`, started on first use
+  // (once per mode, supervised like the server: it goes when the process
+  // goes). Its pools are small on purpose, so that clients contend: 4 server
+  // connections per database in transaction mode, 2 in session mode.
+  // Unavailable when pgbouncer is not installed.
+  enum class PgBouncerMode { kTransaction, kSession };
+  absl::StatusOr<std::string> PgBouncerUrl(PgBouncerMode mode, absl::string_view dbname)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // libpq conninfo and DuoORM URL for database `dbname` on this server.
   std::string ConnInfo(absl::string_view dbname) const;
   std::string Url(absl::string_view dbname) const;
@@ -70,6 +80,8 @@ class PostgresServer {
   // its directory removed. Runs at exit.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Execute(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> StartPgBouncer(PgBouncerMode mode)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string bin_dir_;
   std::string directory_;
@@ -80,6 +92,10 @@ class PostgresServer {
   absl::Mutex mu_;
   PGconn* admin_ ABSL_GUARDED_BY(mu_) = nullptr;
   int64_t databases_created_ ABSL_GUARDED_BY(mu_) = 0;
+  // Per PgBouncerMode: the directory holding its socket, once started.
+  std::string pgbouncer_directory_[2] ABSL_GUARDED_BY(mu_);
+  // Write ends of the PgBouncer supervisors' pipes, closed by Stop().
+  std::vector<int> pgbouncer_pipes_ ABSL_GUARDED_BY(mu_);
 };
 
 // The directory holding initdb and postgres: $DUO_POSTGRES_BIN, else the

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <list>
@@ -490,8 +491,13 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 
 class PostgresConnection final : public Connection, public AsyncConnection {
  public:
-  PostgresConnection(ConnectionPtr conn, size_t statement_cache_size)
-      : conn_(std::move(conn)), cache_(statement_cache_size) {
+  // `unnamed_statements`: run every statement in one round trip as the
+  // unnamed statement (a transaction-pooling proxy may hand the next round
+  // trip, and any named statement, to another client's server connection).
+  PostgresConnection(ConnectionPtr conn, size_t statement_cache_size, bool unnamed_statements)
+      : conn_(std::move(conn)),
+        unnamed_statements_(unnamed_statements),
+        cache_(unnamed_statements ? 0 : statement_cache_size) {
     PQsetNoticeReceiver(conn_.get(), &PostgresConnection::OnNotice, this);
   }
 
@@ -529,11 +535,13 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   absl::StatusOr<std::unique_ptr<Cursor>> Execute(const std::string& sql,
                                                   const EncodedParams& params, RunMode mode);
   absl::StatusOr<Prepared> Prepare(const std::string& sql, const EncodedParams& params);
+  // `name` is the prepared statement to execute; null sends the SQL itself
+  // with its parameters in the same round trip (PQexecParams).
   absl::StatusOr<std::unique_ptr<Cursor>> ExecuteBuffered(const std::string& sql,
-                                                          const std::string& name,
+                                                          const std::string* name,
                                                           const EncodedParams& params);
   absl::StatusOr<std::unique_ptr<Cursor>> ExecuteStreaming(const std::string& sql,
-                                                           const std::string& name,
+                                                           const std::string* name,
                                                            const EncodedParams& params);
   void DeallocateEvicted();
 
@@ -566,6 +574,7 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   }
 
   ConnectionPtr conn_;
+  const bool unnamed_statements_;
   bool terminated_by_server_ = false;
   StatementCache cache_;
   int64_t statements_prepared_ = 0;
@@ -604,10 +613,14 @@ absl::Status PostgresConnection::CheckCanRun(absl::string_view sql) const {
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::Execute(const std::string& sql,
                                                                     const EncodedParams& params,
                                                                     RunMode mode) {
+  if (unnamed_statements_) {
+    return mode == RunMode::kStreaming ? ExecuteStreaming(sql, nullptr, params)
+                                       : ExecuteBuffered(sql, nullptr, params);
+  }
   DUO_ASSIGN_OR_RETURN(const Prepared prepared, Prepare(sql, params));
   absl::StatusOr<std::unique_ptr<Cursor>> cursor =
-      mode == RunMode::kStreaming ? ExecuteStreaming(sql, prepared.name, params)
-                                  : ExecuteBuffered(sql, prepared.name, params);
+      mode == RunMode::kStreaming ? ExecuteStreaming(sql, &prepared.name, params)
+                                  : ExecuteBuffered(sql, &prepared.name, params);
   if (cursor.ok() || !prepared.cached || !IsStale(cursor.status())) return cursor;
   Forget(prepared, cursor.status());
   // Such errors come from planning the statement again, before it runs, so
@@ -648,7 +661,20 @@ absl::StatusOr<PostgresConnection::Prepared> PostgresConnection::Prepare(
   ResultPtr result(PQprepare(conn_.get(), prepared.name.c_str(), sql.c_str(), params.count(),
                              params.types.data()));
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    return ServerError(conn_.get(), result.get(), sql);
+    absl::Status error = ServerError(conn_.get(), result.get(), sql);
+    const std::optional<ErrorDetails> details = GetErrorDetails(error);
+    if (details && details->sqlstate == "42P05") {
+      // duo names its statements per connection: another client's name on
+      // "this" server connection means a proxy is sharing it.
+      absl::Status shared = absl::FailedPreconditionError(absl::StrCat(
+          error.message(), " (another client's prepared statement: this connection goes "
+                           "through a transaction-pooling proxy; set transaction_pooling=on)"));
+      error.ForEachPayload([&shared](absl::string_view type, const absl::Cord& payload) {
+        shared.SetPayload(type, payload);
+      });
+      return shared;
+    }
+    return error;
   }
   if (cache_.capacity() > 0) {
     for (std::string& evicted : cache_.Insert(prepared.key, prepared.name)) {
@@ -670,9 +696,14 @@ void PostgresConnection::DeallocateEvicted() {
 }
 
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
-    const std::string& sql, const std::string& name, const EncodedParams& params) {
-  ResultPtr result(PQexecPrepared(conn_.get(), name.c_str(), params.count(), params.values.data(),
-                                  params.lengths.data(), params.formats.data(), kBinaryResults));
+    const std::string& sql, const std::string* name, const EncodedParams& params) {
+  ResultPtr result(
+      name != nullptr
+          ? PQexecPrepared(conn_.get(), name->c_str(), params.count(), params.values.data(),
+                           params.lengths.data(), params.formats.data(), kBinaryResults)
+          : PQexecParams(conn_.get(), sql.c_str(), params.count(), params.types.data(),
+                         params.values.data(), params.lengths.data(), params.formats.data(),
+                         kBinaryResults));
   DUO_RETURN_IF_ERROR(CheckResult(conn_.get(), result.get(), sql));
   return std::make_unique<PostgresCursor>(std::move(result), sql, nullptr, nullptr);
 }
@@ -681,10 +712,16 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
 // surface from Run() as in buffered mode, and the cursor knows its columns
 // before the first Next().
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteStreaming(
-    const std::string& sql, const std::string& name, const EncodedParams& params) {
+    const std::string& sql, const std::string* name, const EncodedParams& params) {
   in_transaction_before_stream_ = InTransaction();
-  if (!PQsendQueryPrepared(conn_.get(), name.c_str(), params.count(), params.values.data(),
-                           params.lengths.data(), params.formats.data(), kBinaryResults)) {
+  const int sent =
+      name != nullptr
+          ? PQsendQueryPrepared(conn_.get(), name->c_str(), params.count(), params.values.data(),
+                                params.lengths.data(), params.formats.data(), kBinaryResults)
+          : PQsendQueryParams(conn_.get(), sql.c_str(), params.count(), params.types.data(),
+                              params.values.data(), params.lengths.data(), params.formats.data(),
+                              kBinaryResults);
+  if (!sent) {
     return ServerError(conn_.get(), nullptr, sql);
   }
   if (!PQsetSingleRowMode(conn_.get())) {
@@ -836,6 +873,16 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
   absl::flat_hash_map<std::string, std::string> prepared_here;
   absl::Status error;
   for (size_t i = 0; i < sql.size() && error.ok(); ++i) {
+    if (unnamed_statements_) {
+      if (!PQsendQueryParams(conn, sql[i]->c_str(), params[i].count(), params[i].types.data(),
+                             params[i].values.data(), params[i].lengths.data(),
+                             params[i].formats.data(), kBinaryResults)) {
+        error = ServerError(conn, nullptr, *sql[i]);
+        break;
+      }
+      expected.push_back({i, false, {}, {}});
+      continue;
+    }
     std::string key = StatementKey(*sql[i], params[i].types);
     std::string name;
     if (const std::string* cached = cache_.Find(key)) {
@@ -983,7 +1030,51 @@ int64_t TimeoutMillis(absl::Duration timeout) {
   return std::clamp<int64_t>(millis, 1, INT_MAX);
 }
 
-absl::Status ConfigureSession(PGconn* conn, const PostgresOptions& options) {
+// Runs `sql` (one or more statements, the simple protocol) on a connection
+// being opened, waiting for the server no later than `deadline`: a proxy
+// may accept a connection and then have no server connection to run its
+// first statement on. Returns the last statement's result.
+absl::StatusOr<ResultPtr> ExecWhileOpening(PGconn* conn, const std::string& sql,
+                                           absl::Time deadline) {
+  if (!PQsendQuery(conn, sql.c_str())) return ServerError(conn, nullptr, sql);
+  ResultPtr last;
+  while (true) {
+    while (PQisBusy(conn)) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        return DatabaseError(
+            "timeout expired waiting for the server's first answer (a pooling proxy with no "
+            "free server connection?)",
+            {.kind = ErrorKind::kConnectionLost, .sql = sql});
+      }
+      pollfd socket{.fd = PQsocket(conn), .events = POLLIN, .revents = 0};
+      const int millis = static_cast<int>(std::min<int64_t>(
+          INT_MAX, absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+      if (poll(&socket, 1, millis) < 0 && errno != EINTR) {
+        return DatabaseError("poll failed while opening the connection",
+                             {.kind = ErrorKind::kConnectionLost, .sql = sql});
+      }
+      if (!PQconsumeInput(conn)) return ConnectError(conn);
+    }
+    ResultPtr result(PQgetResult(conn));
+    if (result == nullptr) break;
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      absl::Status error = ServerError(conn, result.get(), sql);
+      Drain(conn);
+      return error;
+    }
+    last = std::move(result);
+  }
+  return last;
+}
+
+// Sets the session up; returns whether a proxy stands between the
+// connection and the server (detected when `detect_proxy`): the backend
+// pid libpq was given at startup comes from whoever answered the
+// connection, pg_backend_pid() from the server process running the query.
+absl::StatusOr<bool> ConfigureSession(PGconn* conn, const PostgresOptions& options,
+                                      bool detect_proxy, absl::Time deadline) {
   // Binary timestamps are int64 microseconds only on servers built with
   // integer datetimes, the only kind since PostgreSQL 10.
   const char* integer_datetimes = PQparameterStatus(conn, "integer_datetimes");
@@ -991,16 +1082,36 @@ absl::Status ConfigureSession(PGconn* conn, const PostgresOptions& options) {
     return DatabaseError("the server does not use integer datetimes, which the driver needs",
                          {.kind = ErrorKind::kOther});
   }
+  // TimeZone is a setting the server reports, which PgBouncer keeps per
+  // client in every pooling mode; statement_timeout is not (below).
   std::string script = "SET TimeZone = 'UTC'";
+  if (detect_proxy) absl::StrAppend(&script, "; SELECT pg_backend_pid()");
+  DUO_ASSIGN_OR_RETURN(ResultPtr result, ExecWhileOpening(conn, script, deadline));
+  bool proxied = false;
+  if (detect_proxy) {
+    int server_pid = 0;
+    if (result == nullptr || PQntuples(result.get()) != 1 ||
+        !absl::SimpleAtoi(PQgetvalue(result.get(), 0, 0), &server_pid)) {
+      return DatabaseError("pg_backend_pid() returned no number", {.kind = ErrorKind::kOther});
+    }
+    proxied = server_pid != PQbackendPID(conn);
+  }
   if (options.statement_timeout > absl::ZeroDuration()) {
-    absl::StrAppend(&script, "; SET statement_timeout = ",
-                    TimeoutMillis(options.statement_timeout));
+    if (proxied || options.transaction_pooling == TransactionPooling::kOn) {
+      return ProgrammingError(
+          "statement_timeout is a session setting, which a transaction-pooling proxy does not "
+          "keep (it would apply to whichever client gets the server connection next): set it "
+          "for the role on the server (ALTER ROLE ... SET statement_timeout), or connect "
+          "directly",
+          "");
+    }
+    DUO_RETURN_IF_ERROR(ExecWhileOpening(conn,
+                                         absl::StrCat("SET statement_timeout = ",
+                                                      TimeoutMillis(options.statement_timeout)),
+                                         deadline)
+                            .status());
   }
-  ResultPtr result(PQexec(conn, script.c_str()));
-  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    return ServerError(conn, result.get(), script);
-  }
-  return absl::OkStatus();
+  return proxied;
 }
 
 }  // namespace
@@ -1010,15 +1121,33 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenPostgres(const PostgresOptions& 
     return ProgrammingError("statement_timeout must not be negative", "");
   }
   // Keywords after the expanded conninfo ("dbname") override it, those
-  // before it give way to it: the conninfo may name another application,
-  // but the encoding is the driver's.
-  const char* const keywords[] = {"application_name", "dbname", "client_encoding", nullptr};
-  const char* const values[] = {options.application_name.c_str(), options.conninfo.c_str(), "UTF8",
-                                nullptr};
-  ConnectionPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  // before it give way to it: the conninfo may name another application or
+  // connect_timeout, but the encoding is the driver's.
+  std::vector<const char*> keywords = {"application_name"};
+  std::vector<const char*> values = {options.application_name.c_str()};
+  std::string connect_timeout;
+  if (options.connect_timeout > absl::ZeroDuration()) {
+    // libpq counts whole seconds and treats 1 as 2.
+    connect_timeout = absl::StrCat(std::max<int64_t>(
+        2, absl::ToInt64Seconds(absl::Ceil(options.connect_timeout, absl::Seconds(1)))));
+    keywords.push_back("connect_timeout");
+    values.push_back(connect_timeout.c_str());
+  }
+  keywords.insert(keywords.end(), {"dbname", "client_encoding", nullptr});
+  values.insert(values.end(), {options.conninfo.c_str(), "UTF8", nullptr});
+  const absl::Time deadline = options.connect_timeout > absl::ZeroDuration()
+                                  ? absl::Now() + options.connect_timeout
+                                  : absl::InfiniteFuture();
+  ConnectionPtr conn(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) return ConnectError(conn.get());
-  DUO_RETURN_IF_ERROR(ConfigureSession(conn.get(), options));
-  return std::make_unique<PostgresConnection>(std::move(conn), options.statement_cache_size);
+  DUO_ASSIGN_OR_RETURN(
+      const bool proxied,
+      ConfigureSession(conn.get(), options,
+                       /*detect_proxy=*/options.transaction_pooling == TransactionPooling::kAuto,
+                       deadline));
+  const bool unnamed = options.transaction_pooling == TransactionPooling::kOn || proxied;
+  return std::make_unique<PostgresConnection>(std::move(conn), options.statement_cache_size,
+                                              unnamed);
 }
 
 }  // namespace duo::engine

@@ -116,12 +116,19 @@ struct PostgresOptions {
   // types, least recently used deallocated first; 0 prepares every statement
   // afresh (as the unnamed statement).
   size_t statement_cache_size = 256;
+  TransactionPooling transaction_pooling = TransactionPooling::kAuto;
+  // The longest opening a connection may take (libpq's connect_timeout,
+  // whole seconds, at least 2); zero leaves it to the conninfo (by default,
+  // no limit). A proxy that accepts the socket but has no server connection
+  // to give would otherwise hold the caller forever.
+  absl::Duration connect_timeout = absl::ZeroDuration();
 };
 
 // Opens a connection. Fails with ErrorKind::kConnectionLost (Unavailable)
 // when the server cannot be reached or refuses the connection (libpq's
-// message says why), and with kProgramming (InvalidArgument) for a negative
-// statement_timeout.
+// message says why, or the connect_timeout passed), and with kProgramming
+// (InvalidArgument) for a negative statement_timeout, or a statement_timeout
+// behind a transaction-pooling proxy, which cannot keep a session setting.
 absl::StatusOr<std::unique_ptr<Connection>> OpenPostgres(const PostgresOptions& options);
 
 }  // namespace duo::engine
