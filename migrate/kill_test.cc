@@ -155,7 +155,8 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
   EXPECT_TRUE(db_->Execute(Text("SELECT count(*) FROM slow")).ok());
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(MigrateKillTest);
+// Kills server backends and holds locks across statements: direct only.
+DUO_INSTANTIATE_DIRECT_BACKEND_TEST(MigrateKillTest);
 
 }  // namespace
 }  // namespace duo::migrate

@@ -344,7 +344,9 @@ TEST_P(MigrateTest, StampRecordsWithoutRunning) {
   EXPECT_EQ(out_, "base\n");
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(MigrateTest);
+// duo-migrate holds an advisory lock for its whole run: a session, not a
+// transaction-pooling proxy (docs/migrations.md).
+DUO_INSTANTIATE_DIRECT_BACKEND_TEST(MigrateTest);
 
 }  // namespace
 }  // namespace duo::migrate

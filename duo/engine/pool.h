@@ -37,6 +37,11 @@ struct PoolOptions {
   int size = 5;
   int max_overflow = 10;
   absl::Duration acquire_timeout = absl::Seconds(30);
+  // The longest opening one connection may take (PostgreSQL: the connection
+  // and its first round trip), after which the caller gets Unavailable. A
+  // proxy that accepts connections but has no server connection to give
+  // would otherwise hold the caller indefinitely.
+  absl::Duration connect_timeout = absl::Seconds(10);
   // An idle connection unused for longer than this is pinged (a round trip)
   // before it is handed out; younger ones only get Connection::LooksAlive.
   absl::Duration ping_when_idle_for = absl::Seconds(1);

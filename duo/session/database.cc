@@ -92,10 +92,8 @@ class DatabaseState {
       postgres_options_.application_name = options_.application_name;
       postgres_options_.statement_timeout = options_.statement_timeout;
       postgres_options_.transaction_pooling = options_.transaction_pooling;
-      // A caller waits for a connection at most the acquire timeout, opening
-      // one included (a proxy with no server connection to give never
-      // answers); a connect_timeout in the URL wins.
-      postgres_options_.connect_timeout = pool_options.acquire_timeout;
+      // A connect_timeout in the URL wins.
+      postgres_options_.connect_timeout = pool_options.connect_timeout;
     }
     pool_ = std::make_unique<engine::ConnectionPool>(
         [this]() -> absl::StatusOr<std::unique_ptr<engine::Connection>> { return Open(); },
@@ -260,7 +258,11 @@ auto RowsFrom(const dialect::CompiledStatement& compiled,
 }
 
 std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOptions& options) {
-  if (dialect.name() != "postgresql") return "BEGIN";
+  if (dialect.name() == "sqlite") {
+    const bool immediate = options.sqlite_locking == SqliteLocking::kImmediate ||
+                           (options.sqlite_locking == SqliteLocking::kAuto && !options.read_only);
+    return immediate ? "BEGIN IMMEDIATE" : "BEGIN";
+  }
   std::string sql = "BEGIN";
   switch (options.isolation) {
     case IsolationLevel::kDefault:

@@ -117,11 +117,28 @@ enum class IsolationLevel : uint8_t {
   kSerializable,
 };
 
+// SQLite: when a transaction takes the database's write lock.
+enum class SqliteLocking : uint8_t {
+  // kImmediate, unless the transaction is read_only (kDeferred).
+  kAuto,
+  // BEGIN DEFERRED: the lock is taken at the first write. If another
+  // connection holds it, or wrote since this transaction began reading, that
+  // write fails at once with Aborted (kSerializationFailure): SQLite cannot
+  // wait without risking a deadlock, so the whole transaction must be
+  // retried.
+  kDeferred,
+  // BEGIN IMMEDIATE: the lock is taken at BEGIN, waiting for other writers
+  // up to the busy timeout; no statement of the transaction then fails for
+  // want of it. Readers (in WAL mode) are not blocked.
+  kImmediate,
+};
+
 // SQLite runs every transaction serializable; its isolation level is
 // accepted and needs no statement. read_only holds on both databases.
 struct TransactionOptions {
   IsolationLevel isolation = IsolationLevel::kDefault;
   bool read_only = false;
+  SqliteLocking sqlite_locking = SqliteLocking::kAuto;
 };
 
 class Session;

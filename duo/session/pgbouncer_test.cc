@@ -199,12 +199,13 @@ TEST(PgBouncerSessionTest, StatementTimeoutBehindTransactionPoolingIsRefused) {
 // Session pooling gives each client a server connection for as long as it
 // stays connected; with two server connections and DuoORM holding both, a
 // third connection waits for one that never frees. It must fail near the
-// pool's acquire timeout, not hang.
-TEST(PgBouncerSessionTest, AFullSessionPoolFailsWithinTheAcquireTimeout) {
+// pool's connect timeout, not hang.
+TEST(PgBouncerSessionTest, AFullSessionPoolFailsWithinTheConnectTimeout) {
   DUO_PGBOUNCER_OR_SKIP(database, TestDatabase::PoolMode::kSession);
   DatabaseOptions options;
   options.pool.size = 4;
   options.pool.acquire_timeout = absl::Seconds(2);
+  options.pool.connect_timeout = absl::Seconds(2);
   absl::StatusOr<Database> db = Database::Open(database->url(), options);
   ASSERT_TRUE(db.ok());
   absl::StatusOr<Session> first = db->StandaloneSession();

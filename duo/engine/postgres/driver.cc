@@ -113,6 +113,11 @@ absl::Status ServerError(PGconn* conn, const PGresult* result, absl::string_view
   std::string message = ResultField(result, PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty() && result != nullptr) message = FirstLine(PQresultErrorMessage(result));
   if (message.empty()) message = FirstLine(PQerrorMessage(conn));
+  if (message.empty() && result != nullptr) {
+    // Not an error the server sent: a result of a kind the caller did not
+    // expect. Say which, rather than nothing.
+    message = absl::StrCat("unexpected result ", PQresStatus(PQresultStatus(result)));
+  }
   return DatabaseError(std::move(message), std::move(details));
 }
 
@@ -582,6 +587,11 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   // that a failing DEALLOCATE can never abort the caller's transaction.
   std::vector<std::string> to_deallocate_;
   bool streaming_ = false;  // a kStreaming cursor owns the connection
+  // libpq (15) keeps single-row mode set after a streamed statement ends and
+  // clears it only when the next statement is sent outside pipeline mode;
+  // a pipeline would get its first result row by row. Set by streaming,
+  // cleared by any statement sent outside a pipeline.
+  bool single_row_mode_lingers_ = false;
   bool in_transaction_before_stream_ = false;
 };
 
@@ -697,6 +707,7 @@ void PostgresConnection::DeallocateEvicted() {
 
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
     const std::string& sql, const std::string* name, const EncodedParams& params) {
+  single_row_mode_lingers_ = false;
   ResultPtr result(
       name != nullptr
           ? PQexecPrepared(conn_.get(), name->c_str(), params.count(), params.values.data(),
@@ -724,6 +735,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteStreaming(
   if (!sent) {
     return ServerError(conn_.get(), nullptr, sql);
   }
+  single_row_mode_lingers_ = true;
   if (!PQsetSingleRowMode(conn_.get())) {
     Drain(conn_.get());
     return DatabaseError("cannot switch to single-row mode",
@@ -872,6 +884,17 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
   std::vector<Expected> expected;
   absl::flat_hash_map<std::string, std::string> prepared_here;
   absl::Status error;
+  // An empty query first takes the lingering single-row mode (it has no
+  // rows), so that the statements' results arrive whole; its result is
+  // skipped. No round trip of its own.
+  constexpr size_t kNoStatement = static_cast<size_t>(-1);
+  if (single_row_mode_lingers_) {
+    if (!PQsendQueryParams(conn, "", 0, nullptr, nullptr, nullptr, nullptr, kBinaryResults)) {
+      error = ServerError(conn, nullptr, *sql[0]);
+    }
+    expected.push_back({kNoStatement, false, {}, {}});
+    single_row_mode_lingers_ = false;
+  }
   for (size_t i = 0; i < sql.size() && error.ok(); ++i) {
     if (unnamed_statements_) {
       if (!PQsendQueryParams(conn, sql[i]->c_str(), params[i].count(), params[i].types.data(),
@@ -924,6 +947,7 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
     if (status == PGRES_PIPELINE_SYNC) break;
     if (next >= expected.size()) continue;
     const Expected& what = expected[next++];
+    if (what.statement == kNoStatement) continue;
     const std::string& text = *sql[what.statement];
     if (status == PGRES_PIPELINE_ABORTED) continue;  // after the first error
     const bool ok = status == PGRES_COMMAND_OK || (!what.prepare && status == PGRES_TUPLES_OK);

@@ -118,6 +118,19 @@ absl::Status SqliteError(int code, absl::string_view message, absl::string_view 
 absl::Status SqliteError(sqlite3* db, int code, absl::string_view what, absl::string_view sql,
                          Phase phase) {
   const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  if (db != nullptr && (code & 0xFF) == SQLITE_BUSY && sqlite3_get_autocommit(db) == 0) {
+    // Inside a transaction that began deferred, a write needs the lock
+    // another connection holds or has used since this one started reading.
+    // SQLite does not wait then (waiting could deadlock): the transaction
+    // must start again, which is what a serialization failure asks for.
+    std::string text = absl::StrCat(
+        what.empty() ? "" : absl::StrCat(what, ": "), message != nullptr ? message : "",
+        " (a transaction that began reading could not take the write lock another connection "
+        "holds or used; retry the transaction, or begin it IMMEDIATE)");
+    return DatabaseError(std::move(text), {.kind = ErrorKind::kSerializationFailure,
+                                           .sqlite_code = code,
+                                           .sql = std::string(sql)});
+  }
   return SqliteError(code, message != nullptr ? message : "", what, sql, phase);
 }
 
