@@ -454,25 +454,32 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text, absl::string_view
                      "\"");
   }
 
-  // The file proves it is whole with its last line. Files written before
-  // the marker existed lack it; appending the line keeps their checksum
-  // (it covers the text before the marker), so an applied revision does not
-  // read as edited.
+  // The file proves it is whole with its end marker, which only blank and
+  // comment lines may follow (a note appended after it is an edit, not a
+  // cut). Files written before the marker existed lack it; adding the line
+  // keeps their checksum, which covers the text without the marker line,
+  // so an applied revision does not read as edited.
   size_t end_marker = lines.size();
-  while (end_marker > 0 && absl::StripAsciiWhitespace(lines[end_marker - 1]).empty()) {
+  while (end_marker > 0 && !line_is(end_marker - 1, kEndMarker)) {
+    const absl::string_view line = absl::StripAsciiWhitespace(lines[end_marker - 1]);
+    if (!line.empty() && !absl::StartsWith(line, "--")) {
+      end_marker = 0;
+      break;
+    }
     --end_marker;
   }
-  if (end_marker == 0 || !line_is(end_marker - 1, kEndMarker)) {
+  if (end_marker == 0) {
     return FileError(path, "no \"", kEndMarker, "\" line at the end: the file may be cut short ",
                      "(a partial write or a bad merge), so none of it is run. If it is whole ",
                      "(revision files written before duo-migrate required the line lack it), ",
                      "add \"", kEndMarker, "\" as its last line; its checksum does not change");
   }
   --end_marker;
-  size_t checksummed = 0;  // characters before the end marker line
-  for (size_t i = 0; i < end_marker; ++i) checksummed += lines[i].size() + 1;
-  revision.checksum = absl::StrCat(
-      "sha256:", migrate_internal::Sha256Hex(absl::string_view(normalized).substr(0, checksummed)));
+  size_t marker_at = 0;  // where the end marker line starts in `normalized`
+  for (size_t i = 0; i < end_marker; ++i) marker_at += lines[i].size() + 1;
+  std::string checksummed = normalized;
+  checksummed.erase(marker_at, std::min(lines[end_marker].size() + 1, normalized.size() - marker_at));
+  revision.checksum = absl::StrCat("sha256:", migrate_internal::Sha256Hex(checksummed));
 
   size_t up_marker = 1;
   while (up_marker < end_marker && !line_is(up_marker, kUpMarker)) ++up_marker;

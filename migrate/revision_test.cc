@@ -251,7 +251,7 @@ TEST(ParseRevisionTest, RejectsMalformedFilesNamingThem) {
       {"SecondUpMarker", Replaced("-- duo:down", "-- duo:up"), ":11: a second \"-- duo:up\""},
       {"SecondDownMarker", Replaced("SELECT 2;", "-- duo:down"), ":12: a second \"-- duo:down\""},
       {"NoEndMarker", Replaced("-- duo:end\n", ""), "no \"-- duo:end\" line at the end"},
-      {"TextAfterEndMarker", ValidText() + "SELECT 3;\n", "no \"-- duo:end\" line at the end"},
+      {"SqlAfterEndMarker", ValidText() + "-- note\nSELECT 3;\n", "no \"-- duo:end\" line at the end"},
       {"EarlyEndMarker", Replaced("-- duo:down", "-- duo:end\n-- duo:down"),
        ":11: \"-- duo:end\" before the end of the file"},
       {"EmptyUp", Replaced("SELECT 1;\n", ""), ":8: the up step holds no statement"},
@@ -296,10 +296,15 @@ TEST(ParseRevisionTest, AddingTheEndMarkerKeepsTheChecksum) {
   ASSERT_OK_AND_ASSIGN(const Revision fixed, ParseRevision(legacy + "-- duo:end\n", kPath));
   ASSERT_OK_AND_ASSIGN(const Revision written, ParseRevision(text, kPath));
   EXPECT_EQ(fixed.checksum, written.checksum);
-  // What the checksum covers: the text before the marker, as recorded by
+  // What the checksum covers: the text without the marker, as recorded by
   // duo-migrate versions that had no marker.
   EXPECT_EQ(fixed.checksum,
             absl::StrCat("sha256:", migrate_internal::Sha256Hex(legacy)));
+  // A comment appended after the marker is an edit: it parses, with
+  // another checksum.
+  ASSERT_OK_AND_ASSIGN(const Revision noted, ParseRevision(text + "-- an afterthought\n", kPath));
+  EXPECT_NE(noted.checksum, written.checksum);
+  EXPECT_EQ(noted.up, written.up);
 }
 
 TEST(ParseRevisionTest, AnEmptyUpStepMustSaySo) {
