@@ -9,6 +9,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/ddl.h"
 #include "duo/model/models.h"
+#include "duo/sql/text.h"
 
 namespace duo::migrate {
 namespace {
@@ -35,8 +36,17 @@ absl::StatusOr<std::vector<sql::TableDef>> PostgresModelSchema(
   auto body = [&]() -> absl::StatusOr<std::vector<sql::TableDef>> {
     DUO_RETURN_IF_ERROR(
         session.ExecuteScript(absl::StrCat("CREATE SCHEMA ", dialect::QuoteIdentifier(scratch))));
-    DUO_RETURN_IF_ERROR(session.ExecuteScript(
-        absl::StrCat("SET LOCAL search_path TO ", dialect::QuoteIdentifier(scratch))));
+    // The scratch schema first, so that the models' tables (and their
+    // foreign keys) land and resolve there; then the user's own path, so
+    // that a type the models name (an enum in public, an extension's
+    // citext) resolves exactly as it does on the live tables.
+    DUO_RETURN_IF_ERROR(
+        session
+            .Execute(sql::Text("SELECT set_config('search_path', quote_ident(:scratch) || "
+                               "COALESCE(', ' || NULLIF(current_setting('search_path'), ''), ''), "
+                               "true)")
+                         .Bind("scratch", scratch))
+            .status());
     const std::vector<sql::TableDef> tables = TableDefs(models);
     for (const sql::TableDef* table : DependencyOrder(tables)) {
       DUO_ASSIGN_OR_RETURN(std::vector<std::string> statements,

@@ -81,14 +81,17 @@ and written only with --allow-destructive.
 Applies pending revisions in order, each in its own transaction with its
 version-table row. A failing statement rolls its revision back and is
 reported; revisions before it stay applied.
-  --sql                 print the SQL instead of running it
+  --sql                 print the SQL instead of running it (a script for
+                        `sqlite3 -bail` or `psql -v ON_ERROR_STOP=1`; it
+                        lists what loses data and needs no
+                        --allow-destructive)
   --allow-destructive   run revisions marked as dropping data
 )"},
       {"downgrade", R"(usage: duo-migrate downgrade [REV|base] [--sql] [--allow-destructive]
 
 Reverts the last applied revision, or every revision after REV, or all of
 them (base), running their down steps.
-  --sql                 print the SQL instead of running it
+  --sql                 print the SQL instead of running it (see upgrade)
   --allow-destructive   needed when a down step drops data (dropping a table
                         or column the revision created)
 )"},
@@ -352,6 +355,9 @@ class Cli {
       }
       for (const std::string& line : generated.diff.Describe(database.dialect())) {
         out_ << "  " << line << "\n";
+      }
+      for (const std::string& warning : generated.plan.warnings) {
+        out_ << "warning: " << warning << "\n";
       }
       revision.destructive_up = generated.plan.DestructiveUp();
       revision.destructive_down = generated.plan.DestructiveDown();

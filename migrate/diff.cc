@@ -169,20 +169,44 @@ class TableDiffer {
     }
   }
 
+  // `fk` as it reads once the declared renames ran: both databases
+  // retarget a foreign key when its parent table or column is renamed
+  // (PostgreSQL keeps references by oid and column number; SQLite 3.26+
+  // rewrites the child's REFERENCES clause), so a renamed parent is no
+  // reason to drop and re-add its children's keys, nor to rebuild them.
+  sql::ForeignKeyDef Retargeted(sql::ForeignKeyDef fk, const TableChange& change) const {
+    for (std::string& column : fk.columns) {
+      for (const auto& [old_name, new_name] : change.renamed_columns) {
+        if (column == old_name) column = new_name;
+      }
+    }
+    auto renamed = options_.table_renames.find(fk.referenced_table);
+    if (renamed != options_.table_renames.end()) fk.referenced_table = renamed->second;
+    for (std::string& column : fk.referenced_columns) {
+      auto it = options_.column_renames.find({fk.referenced_table, column});
+      if (it != options_.column_renames.end()) column = it->second;
+    }
+    return fk;
+  }
+
   void CompareForeignKeys(TableChange& change) {
     auto same = [](const sql::ForeignKeyDef& a, const sql::ForeignKeyDef& b) {
       return SameForeignKeyTarget(a, b) && a.on_delete == b.on_delete && a.on_update == b.on_update;
     };
+    std::vector<sql::ForeignKeyDef> current_keys;
+    for (const sql::ForeignKeyDef& fk : change.from.foreign_keys) {
+      current_keys.push_back(Retargeted(fk, change));
+    }
     for (const sql::ForeignKeyDef& target : change.to.foreign_keys) {
-      if (std::none_of(change.from.foreign_keys.begin(), change.from.foreign_keys.end(),
+      if (std::none_of(current_keys.begin(), current_keys.end(),
                        [&](const sql::ForeignKeyDef& fk) { return same(fk, target); })) {
         change.added_foreign_keys.push_back(target);
       }
     }
-    for (const sql::ForeignKeyDef& current : change.from.foreign_keys) {
+    for (size_t i = 0; i < current_keys.size(); ++i) {
       if (std::none_of(change.to.foreign_keys.begin(), change.to.foreign_keys.end(),
-                       [&](const sql::ForeignKeyDef& fk) { return same(fk, current); })) {
-        change.dropped_foreign_keys.push_back(current);
+                       [&](const sql::ForeignKeyDef& fk) { return same(fk, current_keys[i]); })) {
+        change.dropped_foreign_keys.push_back(change.from.foreign_keys[i]);
       }
     }
   }

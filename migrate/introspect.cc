@@ -242,6 +242,35 @@ std::pair<std::string, absl::string_view> ReadIdentifier(absl::string_view text)
   return {std::string(text.substr(0, end)), text.substr(end)};
 }
 
+// Every identifier and keyword in `sql`, quoted ones unquoted, string
+// literals and comments skipped: enough to tell which tables a view's text
+// names, without parsing SQL.
+std::vector<std::string> IdentifiersIn(absl::string_view sql) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      i = std::min(sql.find('\n', i), sql.size());
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const size_t close = sql.find("*/", i + 2);
+      i = close == absl::string_view::npos ? sql.size() : close + 2;
+    } else if (c == '\'') {
+      i = SqlScanner(sql).SkipQuoted(i) + 1;
+    } else if (SqlScanner::IsQuote(c)) {
+      auto [name, rest] = ReadIdentifier(sql.substr(i));
+      words.push_back(std::move(name));
+      i = sql.size() - rest.size();
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      auto [name, rest] = ReadIdentifier(sql.substr(i));
+      words.push_back(std::move(name));
+      i = sql.size() - rest.size();
+    } else {
+      ++i;
+    }
+  }
+  return words;
+}
+
 bool ConsumeKeyword(absl::string_view& text, absl::string_view word) {
   absl::string_view rest = absl::StripLeadingAsciiWhitespace(text);
   if (rest.size() < word.size() || !absl::EqualsIgnoreCase(rest.substr(0, word.size()), word)) {
@@ -461,6 +490,28 @@ absl::StatusOr<LiveSchema> IntrospectSqlite(Session& session, const IntrospectOp
       if (parent != nullptr) fk.referenced_columns = parent->PrimaryKeyColumns();
     }
   }
+  DUO_ASSIGN_OR_RETURN(Result views,
+                       Query(session, sql::Text("SELECT name, sql FROM sqlite_schema "
+                                                "WHERE type = 'view' ORDER BY rowid")));
+  for (size_t row = 0; row < views.size(); ++row) {
+    ViewDef view;
+    DUO_ASSIGN_OR_RETURN(view.name, views.Get<std::string>(row, 0));
+    DUO_ASSIGN_OR_RETURN(view.sql, views.Get<std::string>(row, 1));
+    schema.views.push_back(std::move(view));
+  }
+  for (ViewDef& view : schema.views) {
+    const std::vector<std::string> words = IdentifiersIn(view.sql);
+    auto mentioned = [&](const std::string& name) {
+      return std::any_of(words.begin(), words.end(),
+                         [&](const std::string& word) { return absl::EqualsIgnoreCase(word, name); });
+    };
+    for (const sql::TableDef& table : schema.tables) {
+      if (mentioned(table.name)) view.depends_on.push_back(table.name);
+    }
+    for (const ViewDef& other : schema.views) {
+      if (other.name != view.name && mentioned(other.name)) view.depends_on.push_back(other.name);
+    }
+  }
   DUO_ASSIGN_OR_RETURN(Result triggers,
                        Query(session, sql::Text("SELECT name, tbl_name, sql FROM sqlite_schema "
                                                 "WHERE type = 'trigger' ORDER BY name")));
@@ -478,6 +529,18 @@ absl::StatusOr<LiveSchema> IntrospectSqlite(Session& session, const IntrospectOp
 
 constexpr absl::string_view kPostgresSchema =
     "COALESCE(NULLIF(CAST(:schema AS text), ''), current_schema())";
+
+// A column's type: built-in types as format_type() spells them
+// ("character varying(20)", "integer[]"); any other type (b, the element
+// type for an array) schema-qualified, since format_type() qualifies it only
+// when the session's search_path does not find it: the live schema and the
+// models' scratch schema are read with different search_paths, and must
+// spell one type one way. An explicitly qualified declaration
+// ("public.mood") then compares equal to the unqualified one it names.
+constexpr absl::string_view kPostgresColumnType =
+    "CASE WHEN bn.nspname = 'pg_catalog' THEN format_type(a.atttypid, a.atttypmod) "
+    "ELSE quote_ident(bn.nspname) || '.' || quote_ident(b.typname) || "
+    "CASE WHEN e.oid IS NULL THEN '' ELSE '[]' END END";
 
 absl::StatusOr<std::vector<std::string>> JsonNames(const Result& result, size_t row, int column) {
   DUO_ASSIGN_OR_RETURN(std::optional<std::string> text,
@@ -514,14 +577,18 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
       Result columns,
       Query(session,
             sql::Text(absl::StrCat(
-                          "SELECT c.relname::text, a.attname::text, "
-                          "format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                          "SELECT c.relname::text, a.attname::text, ", kPostgresColumnType,
+                          ", a.attnotnull, "
                           "pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, "
                           "a.attgenerated::text "
                           "FROM pg_class c "
                           "JOIN pg_namespace n ON n.oid = c.relnamespace "
                           "JOIN pg_attribute a ON a.attrelid = c.oid "
                           "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                          "JOIN pg_type t ON t.oid = a.atttypid "
+                          "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+                          "JOIN pg_type b ON b.oid = COALESCE(e.oid, t.oid) "
+                          "JOIN pg_namespace bn ON bn.oid = b.typnamespace "
                           "WHERE n.nspname = ", kPostgresSchema,
                           " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
                           "ORDER BY c.relname, a.attnum"))
@@ -585,6 +652,7 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
     DUO_ASSIGN_OR_RETURN(std::string type, constraints.Get<std::string>(row, 2));
     DUO_ASSIGN_OR_RETURN(std::vector<std::string> constrained, JsonNames(constraints, row, 3));
     if (type == "p") {
+      schema.primary_key_names[table_name] = name;
       table->primary_key = constrained;
       for (sql::ColumnDef& column : table->columns) {
         if (std::find(constrained.begin(), constrained.end(), column.name) != constrained.end()) {
@@ -642,6 +710,29 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
     if (condition.has_value()) index.where = sql::Text(*condition);
     DUO_ASSIGN_OR_RETURN(index.columns, JsonNames(indexes, row, 4));
     table->indexes.push_back(std::move(index));
+  }
+
+  // Views (and materialized views) of the schema, with the relations their
+  // rules depend on.
+  DUO_ASSIGN_OR_RETURN(
+      Result views,
+      Query(session,
+            sql::Text(absl::StrCat(
+                          "SELECT v.relname::text, "
+                          "(SELECT json_agg(DISTINCT t.relname::text) FROM pg_rewrite r "
+                          "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass "
+                          "AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass "
+                          "JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid "
+                          "WHERE r.ev_class = v.oid) "
+                          "FROM pg_class v JOIN pg_namespace n ON n.oid = v.relnamespace "
+                          "WHERE n.nspname = ", kPostgresSchema,
+                          " AND v.relkind IN ('v', 'm') ORDER BY v.relname"))
+                .Bind("schema", options.schema)));
+  for (size_t row = 0; row < views.size(); ++row) {
+    ViewDef view;
+    DUO_ASSIGN_OR_RETURN(view.name, views.Get<std::string>(row, 0));
+    DUO_ASSIGN_OR_RETURN(view.depends_on, JsonNames(views, row, 1));
+    schema.views.push_back(std::move(view));
   }
   return schema;
 }

@@ -54,7 +54,7 @@ class MigrateKillTest : public testing::BackendTest {
                        "\n-- parent: base\n-- message: knob\n-- dialect: ", dialect,
                        "\n\n-- duo:up\nCREATE TABLE knob (n INTEGER NOT NULL);\n"
                        "INSERT INTO knob VALUES (",
-                       pg ? "600" : "2000000000", ");\n\n-- duo:down\nDROP TABLE knob;\n"));
+                       pg ? "600" : "2000000000", ");\n\n-- duo:down\nDROP TABLE knob;\n-- duo:end\n"));
     // The slow statement comes after a write of the same revision, so a
     // kill mid-revision has something to roll back.
     const std::string slow =
@@ -65,7 +65,7 @@ class MigrateKillTest : public testing::BackendTest {
           absl::StrCat("-- duo-migrate revision\n-- id: ", kSecond, "\n-- parent: ", kFirst,
                        "\n-- message: slow\n-- dialect: ", dialect,
                        "\n\n-- duo:up\nCREATE TABLE slow (x INTEGER);\n", slow,
-                       ";\n\n-- duo:down\nDROP TABLE slow;\n"));
+                       ";\n\n-- duo:down\nDROP TABLE slow;\n-- duo:end\n"));
     ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
   }
 

@@ -1,6 +1,7 @@
 #include "migrate/plan.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,7 +55,30 @@ bool IsWidening(const sql::SqlType& from, const sql::SqlType& to) {
   if (from.kind == Kind::kNumeric && to.kind == Kind::kNumeric) {
     return to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
   }
+  // An array widens when its elements do (integer[] -> bigint[]).
+  if (from.kind == Kind::kArray && to.kind == Kind::kArray) {
+    return from.element == to.element ||
+           IsWidening(sql::SqlType{from.element}, sql::SqlType{to.element});
+  }
   return false;
+}
+
+bool IsIntegerKind(Kind kind) { return IntegerRank(kind) > 0; }
+bool IsRealKind(Kind kind) { return kind == Kind::kReal || kind == Kind::kDouble; }
+
+// SQLite's INSERT ... SELECT copies a value that does not convert to the
+// new column's affinity as it is ('abc' stays text in an INTEGER column),
+// where PostgreSQL's USING cast fails. The condition that finds such
+// values after a rebuild's copy, or empty when every value converts.
+std::string UnconvertedValues(const sql::ColumnDef& from, const sql::ColumnDef& to) {
+  const std::string column = Q(to.name);
+  if (IsIntegerKind(to.type.kind) && !IsIntegerKind(from.type.kind)) {
+    return absl::StrCat("typeof(", column, ") NOT IN ('integer', 'null')");
+  }
+  if (IsRealKind(to.type.kind) && !IsRealKind(from.type.kind) && !IsIntegerKind(from.type.kind)) {
+    return absl::StrCat("typeof(", column, ") NOT IN ('integer', 'real', 'null')");
+  }
+  return "";
 }
 
 std::string ForeignKeySql(const sql::ForeignKeyDef& fk) {
@@ -76,6 +100,13 @@ class Planner {
       : dialect_(dialect), live_(live), sqlite_(dialect.name() == "sqlite") {}
 
   absl::StatusOr<Plan> Run(const SchemaDiff& diff) {
+    Warn(diff);
+    // SQLite refuses to rename the rebuilt table while a view names a
+    // table that is gone, so the views over rebuilt tables go first and
+    // come back last, as they were.
+    const std::vector<const ViewDef*> views = sqlite_ ? ViewsOverRebuilds(diff)
+                                                      : std::vector<const ViewDef*>();
+    if (!views.empty()) DropViews(views);
     // Constraints go before the columns and tables they mention, and come
     // back after them.
     for (const TableChange& change : diff.changed_tables) {
@@ -100,10 +131,122 @@ class Planner {
     for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) {
       DUO_RETURN_IF_ERROR(DropTable(**it));
     }
+    if (!views.empty()) RecreateViews(views);
     return std::move(plan_);
   }
 
  private:
+  // The views that read `tables`, directly or through other views, in
+  // creation order.
+  std::vector<const ViewDef*> ViewsOver(const std::set<std::string>& tables) const {
+    std::set<std::string> reached = tables;
+    std::set<std::string> chosen;
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const ViewDef& view : live_.views) {
+        if (chosen.count(view.name) != 0) continue;
+        for (const std::string& name : view.depends_on) {
+          if (reached.count(name) != 0) {
+            chosen.insert(view.name);
+            reached.insert(view.name);
+            grew = true;
+            break;
+          }
+        }
+      }
+    }
+    std::vector<const ViewDef*> views;
+    for (const ViewDef& view : live_.views) {
+      if (chosen.count(view.name) != 0) views.push_back(&view);
+    }
+    return views;
+  }
+
+  std::vector<const ViewDef*> ViewsOverRebuilds(const SchemaDiff& diff) const {
+    std::set<std::string> rebuilt;
+    for (const TableChange& change : diff.changed_tables) {
+      if (NeedsRebuild(change)) rebuilt.insert(change.from.name);
+    }
+    return ViewsOver(rebuilt);
+  }
+
+  void DropViews(const std::vector<const ViewDef*>& views) {
+    std::vector<std::string> names;
+    for (const ViewDef* view : views) names.push_back(Q(view->name));
+    Step& step = NewStep(absl::StrCat("drop views ", absl::StrJoin(names, ", "),
+                                      " around the rebuild"));
+    for (auto it = views.rbegin(); it != views.rend(); ++it) {
+      step.up.push_back(absl::StrCat("DROP VIEW ", Q((*it)->name)));
+    }
+    for (const ViewDef* view : views) step.down.push_back(view->sql);
+  }
+
+  void RecreateViews(const std::vector<const ViewDef*>& views) {
+    std::vector<std::string> names;
+    for (const ViewDef* view : views) names.push_back(Q(view->name));
+    Step& step = NewStep(absl::StrCat("recreate views ", absl::StrJoin(names, ", ")));
+    for (const ViewDef* view : views) step.up.push_back(view->sql);
+    for (auto it = views.rbegin(); it != views.rend(); ++it) {
+      step.down.push_back(absl::StrCat("DROP VIEW ", Q((*it)->name)));
+    }
+  }
+
+  // What the SQL does not tell a reviewer.
+  void Warn(const SchemaDiff& diff) {
+    std::set<std::string> touched;
+    for (const TableChange& change : diff.changed_tables) {
+      const std::string table = Q(change.to.name);
+      for (const sql::ColumnDef& column : change.added_columns) {
+        if (!column.nullable && column.server_default.empty() && !column.autoincrement) {
+          plan_.warnings.push_back(absl::StrCat(
+              "column ", Qualified(change.to.name, column.name),
+              " is added NOT NULL without a default: the upgrade fails if ", table,
+              " has rows; give it a server default, or add it nullable, fill it, and make it "
+              "NOT NULL in a later revision"));
+        }
+      }
+      for (const sql::ColumnDef& column : change.dropped_columns) {
+        if (!Normalized(column, change.from).nullable && column.server_default.empty() &&
+            !column.autoincrement) {
+          plan_.warnings.push_back(absl::StrCat(
+              "column ", Qualified(change.to.name, column.name),
+              " is dropped; it was NOT NULL without a default, so the downgrade (which adds it "
+              "back empty) fails if ", table, " has rows"));
+        }
+      }
+      const bool alters_in_place = !change.dropped_columns.empty() ||
+                                   !change.altered_columns.empty() || change.primary_key_changed;
+      if (alters_in_place || (sqlite_ && NeedsRebuild(change))) touched.insert(change.from.name);
+    }
+    for (const sql::TableDef& table : diff.dropped_tables) touched.insert(table.name);
+    for (const ViewDef* view : ViewsOver(touched)) {
+      std::vector<std::string> tables;
+      for (const std::string& name : view->depends_on) {
+        if (touched.count(name) != 0) tables.push_back(Q(name));
+      }
+      if (tables.empty()) continue;  // reached through another view
+      plan_.warnings.push_back(absl::StrCat(
+          "view ", Q(view->name), " reads ", absl::StrJoin(tables, ", "), ", which this revision ",
+          sqlite_ ? "rebuilds or drops: the view is dropped and created again around rebuilds "
+                    "(as stored, so it must still make sense after the change)"
+                  : "alters or drops: PostgreSQL refuses to drop or retype what a view uses; "
+                    "drop and recreate the view in this revision by hand"));
+    }
+  }
+
+  static sql::ColumnDef Normalized(sql::ColumnDef column, const sql::TableDef& table) {
+    const std::vector<std::string> key = table.PrimaryKeyColumns();
+    if (std::find(key.begin(), key.end(), column.name) != key.end()) column.nullable = false;
+    return column;
+  }
+
+  // The primary-key constraint's name as the live database has it.
+  std::string PrimaryKeyName(const sql::TableDef& table) const {
+    auto it = live_.primary_key_names.find(table.name);
+    // PostgreSQL names it <table>_pkey unless told otherwise; duo's DDL does too.
+    return it != live_.primary_key_names.end() ? it->second : absl::StrCat(table.name, "_pkey");
+  }
+
   // SQLite alters in place only renames, plain nullable columns added
   // without a default, and indexes.
   bool NeedsRebuild(const TableChange& change) const {
@@ -151,6 +294,18 @@ class Planner {
     }
     step.destructive_up = absl::StrCat("drop table ", Q(table.name));
     return absl::OkStatus();
+  }
+
+  // A comment for a statement that adds a column it cannot fill (the down
+  // step of a dropped column, whose values are gone): NOT NULL without a
+  // default fails on a table with rows.
+  static std::string CannotRestoreNote(const sql::TableDef& table, const sql::ColumnDef& column) {
+    if (Normalized(column, table).nullable || !column.server_default.empty() ||
+        column.autoincrement) {
+      return "";
+    }
+    return absl::StrCat("-- fails if ", Q(table.name), " has rows: ", Q(column.name),
+                        " is NOT NULL with no default and nothing to fill it from\n");
   }
 
   std::string AlterTable(const sql::TableDef& table) const {
@@ -215,8 +370,9 @@ class Planner {
       step.down = {create};
     }
     if (change.primary_key_changed && !change.from.PrimaryKeyColumns().empty()) {
-      // PostgreSQL names it <table>_pkey unless told otherwise; duo's DDL does too.
-      const std::string name = absl::StrCat(table.name, "_pkey");
+      // Named as the database has it: someone else's name ("book_tags_pk"),
+      // or the old table's after a rename, is not <table>_pkey.
+      const std::string name = PrimaryKeyName(table);
       Step& step = NewStep(absl::StrCat("drop primary key of ", Q(table.name)));
       step.up = {DropConstraintSql(table, name)};
       DUO_ASSIGN_OR_RETURN(
@@ -231,6 +387,7 @@ class Planner {
   absl::Status AddConstraints(const TableChange& change) {
     const sql::TableDef& table = change.to;
     if (change.primary_key_changed && !table.PrimaryKeyColumns().empty()) {
+      // The name PostgreSQL gives a new table's key, as in the models' schema.
       const std::string name = absl::StrCat(table.name, "_pkey");
       Step& step = NewStep(absl::StrCat("add primary key to ", Q(table.name)));
       DUO_ASSIGN_OR_RETURN(
@@ -294,7 +451,8 @@ class Planner {
       step.up = {absl::StrCat(AlterTable(to), "DROP COLUMN ", Q(column.name))};
       DUO_ASSIGN_OR_RETURN(std::string definition,
                            dialect::ColumnDefinition(dialect_, change.from, column));
-      step.down = {absl::StrCat(AlterTable(to), "ADD COLUMN ", definition)};
+      step.down = {absl::StrCat(CannotRestoreNote(change.from, column), AlterTable(to),
+                                "ADD COLUMN ", definition)};
       step.destructive_up = absl::StrCat("drop column ", Qualified(to.name, column.name));
     }
     for (const sql::ColumnDef& column : change.added_columns) {
@@ -394,8 +552,30 @@ class Planner {
       targets.push_back(column.name);
       sources.push_back(source);
     }
-    statements.push_back(absl::StrCat("INSERT INTO ", Q(scratch), " (", ColumnList(targets),
+    std::string note;
+    for (const sql::ColumnDef& column : to.columns) {
+      bool copied = false;
+      for (size_t i = 0; i < targets.size(); ++i) copied = copied || targets[i] == column.name;
+      if (!copied) {
+        absl::StrAppend(&note, CannotRestoreNote(to, column));
+      }
+    }
+    statements.push_back(absl::StrCat(note, "INSERT INTO ", Q(scratch), " (", ColumnList(targets),
                                       ") SELECT ", ColumnList(sources), " FROM ", Q(from.name)));
+    // Verify, as PostgreSQL's USING cast would, that each retyped column's
+    // values converted.
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const std::string condition =
+          UnconvertedValues(*from.FindColumn(sources[i]), *to.FindColumn(targets[i]));
+      if (condition.empty()) continue;
+      for (std::string& statement : SqliteFailUnlessZero(
+               absl::StrCat(to.name, ".", targets[i], " holds values that are not ",
+                            dialect_.TypeName(to.FindColumn(targets[i])->type),
+                            " (converting them failed)"),
+               absl::StrCat("SELECT count(*) FROM ", Q(scratch), " WHERE ", condition))) {
+        statements.push_back(std::move(statement));
+      }
+    }
     statements.push_back(absl::StrCat("DROP TABLE ", Q(from.name)));
     statements.push_back(absl::StrCat("ALTER TABLE ", Q(scratch), " RENAME TO ", Q(to.name)));
     statements.insert(statements.end(), create.begin() + 1, create.end());  // indexes
@@ -446,6 +626,15 @@ class Planner {
 };
 
 }  // namespace
+
+std::vector<std::string> SqliteFailUnlessZero(absl::string_view message,
+                                              absl::string_view count_sql) {
+  const std::string table = "temp.\"_duo_assert\"";
+  return {absl::StrCat("CREATE TEMP TABLE \"_duo_assert\" (\"n\" INTEGER CONSTRAINT ", Q(message),
+                       " CHECK (\"n\" = 0))"),
+          absl::StrCat("INSERT INTO ", table, " (\"n\") ", count_sql),
+          absl::StrCat("DROP TABLE ", table)};
+}
 
 std::vector<std::string> Plan::Up() const {
   std::vector<std::string> statements;

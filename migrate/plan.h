@@ -36,6 +36,10 @@ struct Step {
 struct Plan {
   std::vector<Step> steps;
   bool sqlite_foreign_keys_off = false;
+  // What a reviewer must know before running the plan, which the SQL alone
+  // does not say: a NOT NULL column added without a default, a down step
+  // that cannot run on a table with rows, views over a changed table.
+  std::vector<std::string> warnings;
 
   bool empty() const { return steps.empty(); }
   std::vector<std::string> Up() const;
@@ -45,10 +49,18 @@ struct Plan {
   std::vector<std::string> DestructiveDown() const;
 };
 
-// `live` supplies what the diff does not carry: SQLite triggers to recreate
-// after a rebuild.
+// `live` supplies what the diff does not carry: SQLite triggers and views
+// to recreate around a rebuild, PostgreSQL primary-key constraint names.
 absl::StatusOr<Plan> PlanMigration(const dialect::Dialect& dialect, const SchemaDiff& diff,
                                    const LiveSchema& live);
+
+// SQLite statements that fail, with "CHECK constraint failed: <message>",
+// when `count_sql` (a SELECT of one integer) yields anything but 0. SQLite
+// has no statement that raises an error on a condition outside a trigger;
+// these insert the count into a temporary table whose CHECK demands 0. A
+// client running a script stops at the failure (with -bail), before COMMIT.
+std::vector<std::string> SqliteFailUnlessZero(absl::string_view message,
+                                              absl::string_view count_sql);
 
 }  // namespace duo::migrate
 

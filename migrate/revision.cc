@@ -33,6 +33,9 @@ namespace {
 constexpr absl::string_view kFirstLine = "-- duo-migrate revision";
 constexpr absl::string_view kUpMarker = "-- duo:up";
 constexpr absl::string_view kDownMarker = "-- duo:down";
+// The last line of every revision file: a file cut short (a partial write,
+// a bad merge) lacks it, and is refused instead of running half its SQL.
+constexpr absl::string_view kEndMarker = "-- duo:end";
 constexpr absl::string_view kNothing = "-- (nothing)";
 constexpr absl::string_view kBase = "base";
 constexpr size_t kIdLength = 12;
@@ -193,7 +196,7 @@ void AppendStep(std::string& out, const std::vector<std::string>& statements) {
     // the space again when the file is read.
     const absl::string_view first_line = text.substr(0, text.find('\n'));
     const absl::string_view first = absl::StripTrailingAsciiWhitespace(first_line);
-    if (first == kUpMarker || first == kDownMarker) out.push_back(' ');
+    if (first == kUpMarker || first == kDownMarker || first == kEndMarker) out.push_back(' ');
     absl::StrAppend(&out, text, comment_at_end ? "\n;\n\n" : ";\n\n");
   }
 }
@@ -433,7 +436,7 @@ std::string FormatRevision(const Revision& revision) {
   AppendStep(out, revision.up);
   absl::StrAppend(&out, kDownMarker, "\n");
   AppendStep(out, revision.down);
-  out.pop_back();  // end with one newline, not a blank line
+  absl::StrAppend(&out, kEndMarker, "\n");
   return out;
 }
 
@@ -441,7 +444,6 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text, absl::string_view
   const std::string normalized = absl::StrReplaceAll(text, {{"\r\n", "\n"}});
   Revision revision;
   revision.path = std::string(path);
-  revision.checksum = absl::StrCat("sha256:", migrate_internal::Sha256Hex(normalized));
 
   const std::vector<absl::string_view> lines = absl::StrSplit(normalized, '\n');
   const auto line_is = [&lines](size_t i, absl::string_view marker) {
@@ -452,9 +454,36 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text, absl::string_view
                      "\"");
   }
 
+  // The file proves it is whole with its end marker, which only blank and
+  // comment lines may follow (a note appended after it is an edit, not a
+  // cut). Files written before the marker existed lack it; adding the line
+  // keeps their checksum, which covers the text without the marker line,
+  // so an applied revision does not read as edited.
+  size_t end_marker = lines.size();
+  while (end_marker > 0 && !line_is(end_marker - 1, kEndMarker)) {
+    const absl::string_view line = absl::StripAsciiWhitespace(lines[end_marker - 1]);
+    if (!line.empty() && !absl::StartsWith(line, "--")) {
+      end_marker = 0;
+      break;
+    }
+    --end_marker;
+  }
+  if (end_marker == 0) {
+    return FileError(path, "no \"", kEndMarker, "\" line at the end: the file may be cut short ",
+                     "(a partial write or a bad merge), so none of it is run. If it is whole ",
+                     "(revision files written before duo-migrate required the line lack it), ",
+                     "add \"", kEndMarker, "\" as its last line; its checksum does not change");
+  }
+  --end_marker;
+  size_t marker_at = 0;  // where the end marker line starts in `normalized`
+  for (size_t i = 0; i < end_marker; ++i) marker_at += lines[i].size() + 1;
+  std::string checksummed = normalized;
+  checksummed.erase(marker_at, std::min(lines[end_marker].size() + 1, normalized.size() - marker_at));
+  revision.checksum = absl::StrCat("sha256:", migrate_internal::Sha256Hex(checksummed));
+
   size_t up_marker = 1;
-  while (up_marker < lines.size() && !line_is(up_marker, kUpMarker)) ++up_marker;
-  if (up_marker == lines.size()) return FileError(path, "no \"", kUpMarker, "\" marker line");
+  while (up_marker < end_marker && !line_is(up_marker, kUpMarker)) ++up_marker;
+  if (up_marker == end_marker) return FileError(path, "no \"", kUpMarker, "\" marker line");
 
   absl::flat_hash_set<std::string> seen;
   for (size_t i = 1; i < up_marker; ++i) {
@@ -479,22 +508,33 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text, absl::string_view
     }
   }
 
-  // The up step runs to "-- duo:down" or, without one, to the end.
+  // The up step runs to "-- duo:down" or, without one, to the end marker.
   std::vector<absl::string_view> up, down;
   std::vector<absl::string_view>* step = &up;
-  for (size_t i = up_marker + 1; i < lines.size(); ++i) {
+  bool up_says_nothing = false;
+  for (size_t i = up_marker + 1; i < end_marker; ++i) {
     if (line_is(i, kUpMarker)) {
       return LineError(path, i + 1, "a second \"", kUpMarker, "\" marker");
+    }
+    if (line_is(i, kEndMarker)) {
+      return LineError(path, i + 1, "\"", kEndMarker, "\" before the end of the file");
     }
     if (line_is(i, kDownMarker)) {
       if (step == &down) return LineError(path, i + 1, "a second \"", kDownMarker, "\" marker");
       step = &down;
       continue;
     }
+    if (step == &up && line_is(i, kNothing)) up_says_nothing = true;
     step->push_back(lines[i]);
   }
   revision.up = SplitStatements(absl::StrJoin(up, "\n"));
   revision.down = SplitStatements(absl::StrJoin(down, "\n"));
+  // An up step emptied by accident (statements lost in a merge) is told
+  // apart from one that is empty on purpose, which says so.
+  if (revision.up.empty() && !up_says_nothing) {
+    return LineError(path, up_marker + 1, "the up step holds no statement; write \"", kNothing,
+                     "\" under \"", kUpMarker, "\" if the revision is meant to do nothing");
+  }
   return revision;
 }
 

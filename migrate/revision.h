@@ -25,12 +25,21 @@
 //   -- duo:down
 //   DROP TABLE "orders";
 //
+//   -- duo:end
+//
 // `parent: base` marks the first revision. `sqlite-foreign-keys` appears only
 // when it is off, and each `destructive-*` line is one change that loses
 // data, so that a reviewer (and the runner's confirmation prompt) sees them
 // without reading the SQL. Blank lines and other comment lines may sit among
 // the header lines; an unknown key is an error, since it is most likely a
 // misspelt one. A file without `-- duo:down` has no downgrade.
+//
+// The last line, `-- duo:end` (only blank and comment lines may follow),
+// proves the file is whole: a file cut short by a partial write or a bad
+// merge lacks it and is refused rather than run in part. The checksum
+// covers the file without that line, so that appending it to a file written
+// before it existed keeps the checksum recorded when it was applied. An up
+// step without statements must say `-- (nothing)`.
 //
 // Revisions form one linear chain from base to head; OrderRevisions() refuses
 // anything else (a branch, typically two developers generating a revision on

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "migrate/internal/sha256.h"
 #include "testing/status.h"
 
 namespace duo::migrate {
@@ -97,6 +98,8 @@ INSERT INTO "orders" VALUES (1) -- a trailing comment
 
 -- duo:down
 DROP TABLE "orders";
+
+-- duo:end
 )");
 }
 
@@ -117,6 +120,8 @@ TEST(FormatRevisionTest, WritesDefaultsAndEmptySteps) {
 
 -- duo:down
 -- (nothing)
+
+-- duo:end
 )");
 }
 
@@ -142,7 +147,8 @@ TEST(ParseRevisionTest, RoundTripsDefaultsAndEmptySteps) {
 TEST(ParseRevisionTest, RoundTripsAStatementStartingWithAMarkerComment) {
   constexpr absl::string_view kText =
       "-- duo-migrate revision\n-- id: aaaaaaaaaaaa\n-- parent: base\n-- dialect: sqlite\n\n"
-      "-- duo:up\nCREATE TABLE t (n INTEGER);-- duo:down\nDROP TABLE u;\n  -- duo:up\nSELECT 1\n";
+      "-- duo:up\nCREATE TABLE t (n INTEGER);-- duo:down\nDROP TABLE u;\n  -- duo:up\nSELECT 1\n"
+      "-- duo:end\n";
   ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
   ASSERT_EQ(parsed.up.size(), 3u);
   EXPECT_EQ(parsed.up[1], "-- duo:down\nDROP TABLE u");
@@ -162,6 +168,8 @@ TEST(ParseRevisionTest, AcceptsCommentsBlankLinesAndNoDownMarker) {
 -- message:
 -- duo:up
 CREATE INDEX CONCURRENTLY "i" ON "t" ("c");
+-- duo:end
+
 )";
   ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
   EXPECT_EQ(parsed.id, "3f9a2c1b7d4e");
@@ -242,6 +250,11 @@ TEST(ParseRevisionTest, RejectsMalformedFilesNamingThem) {
        ":7: expected \"-- key: value\" header lines"},
       {"SecondUpMarker", Replaced("-- duo:down", "-- duo:up"), ":11: a second \"-- duo:up\""},
       {"SecondDownMarker", Replaced("SELECT 2;", "-- duo:down"), ":12: a second \"-- duo:down\""},
+      {"NoEndMarker", Replaced("-- duo:end\n", ""), "no \"-- duo:end\" line at the end"},
+      {"SqlAfterEndMarker", ValidText() + "-- note\nSELECT 3;\n", "no \"-- duo:end\" line at the end"},
+      {"EarlyEndMarker", Replaced("-- duo:down", "-- duo:end\n-- duo:down"),
+       ":11: \"-- duo:end\" before the end of the file"},
+      {"EmptyUp", Replaced("SELECT 1;\n", ""), ":8: the up step holds no statement"},
   };
   for (const BadFile& bad : bad_files) {
     SCOPED_TRACE(bad.name);
@@ -251,6 +264,58 @@ TEST(ParseRevisionTest, RejectsMalformedFilesNamingThem) {
     EXPECT_THAT(std::string(parsed.status().message()),
                 AllOf(HasSubstr(std::string(kPath)), HasSubstr(bad.error)));
   }
+}
+
+// A file cut anywhere (a partial write, a merge that lost its tail) is
+// refused, never run in part; before the end marker existed, cuts at
+// statement boundaries parsed and ran the statements left.
+TEST(ParseRevisionTest, RefusesAFileCutAnywhere) {
+  Revision revision = FullRevision();
+  revision.up = {"CREATE TABLE a (x INTEGER)", "CREATE TABLE b (x INTEGER)",
+                 "CREATE TABLE c (x INTEGER)", "CREATE TABLE d (x INTEGER)"};
+  revision.down = {"DROP TABLE d", "DROP TABLE c", "DROP TABLE b", "DROP TABLE a"};
+  const std::string text = FormatRevision(revision);
+  ASSERT_OK(ParseRevision(text, kPath).status());
+  const size_t end = text.rfind("-- duo:end");
+  for (size_t cut = 0; cut <= end; ++cut) {
+    const absl::StatusOr<Revision> parsed = ParseRevision(text.substr(0, cut), kPath);
+    ASSERT_FALSE(parsed.ok()) << "cut at " << cut << ": " << text.substr(0, cut);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(std::string(kPath)));
+  }
+}
+
+// Files written before the marker: the error says how to fix them, and the
+// fix keeps the checksum an applied revision was recorded with.
+TEST(ParseRevisionTest, AddingTheEndMarkerKeepsTheChecksum) {
+  const std::string text = ValidText();
+  const std::string legacy = text.substr(0, text.rfind("-- duo:end"));
+  const absl::StatusOr<Revision> refused = ParseRevision(legacy, kPath);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("add \"-- duo:end\" as its last line; its checksum does not change"));
+  ASSERT_OK_AND_ASSIGN(const Revision fixed, ParseRevision(legacy + "-- duo:end\n", kPath));
+  ASSERT_OK_AND_ASSIGN(const Revision written, ParseRevision(text, kPath));
+  EXPECT_EQ(fixed.checksum, written.checksum);
+  // What the checksum covers: the text without the marker, as recorded by
+  // duo-migrate versions that had no marker.
+  EXPECT_EQ(fixed.checksum,
+            absl::StrCat("sha256:", migrate_internal::Sha256Hex(legacy)));
+  // A comment appended after the marker is an edit: it parses, with
+  // another checksum.
+  ASSERT_OK_AND_ASSIGN(const Revision noted, ParseRevision(text + "-- an afterthought\n", kPath));
+  EXPECT_NE(noted.checksum, written.checksum);
+  EXPECT_EQ(noted.up, written.up);
+}
+
+TEST(ParseRevisionTest, AnEmptyUpStepMustSaySo) {
+  Revision revision;
+  revision.id = "aaaaaaaaaaaa";
+  revision.dialect = "sqlite";
+  ASSERT_OK_AND_ASSIGN(const Revision blank, ParseRevision(FormatRevision(revision), kPath));
+  EXPECT_THAT(blank.up, IsEmpty());
+  const std::string emptied = absl::StrReplaceAll(FormatRevision(revision), {{"-- (nothing)\n", ""}});
+  EXPECT_THAT(std::string(ParseRevision(emptied, kPath).status().message()),
+              HasSubstr("the up step holds no statement"));
 }
 
 // ---------------------------------------------------------------------------
@@ -499,7 +564,7 @@ TEST_F(HistoryTest, SameIdTwiceNamesBothFiles) {
 
 TEST_F(HistoryTest, UnparsableFileIsNamed) {
   const std::string broken = directory_ + "/eeeeeeeeeeee_broken.sql";
-  std::ofstream(broken) << "-- duo-migrate revision\n-- id: eeeeeeeeeeee\n";
+  std::ofstream(broken) << "-- duo-migrate revision\n-- id: eeeeeeeeeeee\n-- duo:end\n";
   const absl::StatusOr<std::vector<Revision>> loaded = LoadRevisions(directory_);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(loaded.status().message(), HasSubstr(broken));

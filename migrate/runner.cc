@@ -1,6 +1,11 @@
 #include "migrate/runner.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,6 +22,7 @@
 #include "duo/sql/select.h"
 #include "duo/sql/text.h"
 #include "migrate/autogenerate.h"
+#include "migrate/plan.h"
 
 namespace duo::migrate {
 namespace {
@@ -233,21 +239,52 @@ class Run {
             "\"); the revision was rolled back"));
       }
     }
-    DUO_RETURN_IF_ERROR(session_.Execute(VersionUpdate(revision, upgrade)).status());
-    if (revision.transactional) DUO_RETURN_IF_ERROR(session_.Commit());
+    // Statements have run by now: whatever fails from here is a failure
+    // of the run (exit 4), never a refusal before anything ran (exit 3),
+    // whatever code the database gave it.
+    absl::Status recorded = session_.Execute(VersionUpdate(revision, upgrade)).status();
+    if (recorded.ok() && revision.transactional) recorded = session_.Commit();
+    if (!recorded.ok()) {
+      return absl::AbortedError(absl::StrCat(
+          "revision ", Describe(revision), ": recording it in ", kVersionTable, " failed: ",
+          recorded.message(),
+          revision.transactional ? "\n  the revision was rolled back; the version is unchanged"
+                                 : "\n  its statements ran (it is not transactional)"));
+    }
     return true;
   }
 
+  // The script does what Apply() does online, statement for statement:
+  // SQLite's foreign keys off around a revision that rebuilds tables (set
+  // before BEGIN, where the pragma takes effect), the write lock taken at
+  // BEGIN, and PRAGMA foreign_key_check before COMMIT, failing the script
+  // (so that a client stopping at the first error never commits) when rows
+  // violate a foreign key.
   void AppendScript(const Revision& revision, const std::vector<std::string>& statements,
                     bool upgrade) {
+    const bool sqlite = !IsPostgres(session_);
+    const bool foreign_keys_off = sqlite && revision.sqlite_foreign_keys_off;
     script_.push_back(absl::StrCat("-- ", upgrade ? "upgrade to " : "downgrade from ",
                                    revision.id, ": ", revision.message));
-    if (revision.transactional) script_.push_back("BEGIN;");
+    for (const std::string& reason : upgrade ? revision.destructive_up : revision.destructive_down) {
+      script_.push_back(absl::StrCat("-- loses data: ", reason));
+    }
+    if (foreign_keys_off) script_.push_back("PRAGMA foreign_keys = OFF;");
+    if (revision.transactional) script_.push_back(sqlite ? "BEGIN IMMEDIATE;" : "BEGIN;");
     for (const std::string& statement : statements) script_.push_back(statement + ";");
+    if (foreign_keys_off) {
+      for (const std::string& statement :
+           SqliteFailUnlessZero(absl::StrCat("revision ", revision.id,
+                                             " leaves rows violating foreign keys"),
+                                "SELECT count(*) FROM pragma_foreign_key_check")) {
+        script_.push_back(statement + ";");
+      }
+    }
     absl::StatusOr<dialect::CompiledStatement> compiled =
         session_.dialect().Compile(VersionUpdate(revision, upgrade));
     if (compiled.ok()) script_.push_back(session_.dialect().DebugSql(*compiled) + ";");
     if (revision.transactional) script_.push_back("COMMIT;");
+    if (foreign_keys_off) script_.push_back("PRAGMA foreign_keys = ON;");
   }
 
   Session& session_;
@@ -255,11 +292,19 @@ class Run {
   std::vector<std::string> script_;
 };
 
-// Holds PostgreSQL's advisory lock for the lifetime of a run.
+// Holds the run's lock for the lifetime of a run, so that concurrent runs
+// apply each revision exactly once: every run reads the version table
+// after taking it. PostgreSQL: a session advisory lock. SQLite: an
+// exclusive flock() on "<database file>-duo-migrate.lock" beside the
+// database; SQLite's own write lock cannot be held across a run, since the
+// revisions need it, and a non-transactional revision runs with no
+// transaction at all. The kernel releases a flock() when its process dies,
+// so a killed run never leaves the lock behind. A private in-memory
+// database needs no lock: no other run can see it.
 class RunLock {
  public:
   static absl::StatusOr<RunLock> Acquire(Session& session) {
-    if (!IsPostgres(session)) return RunLock(nullptr);
+    if (!IsPostgres(session)) return AcquireFile(session);
     // A duo-migrate killed mid-revision (a deploy job's timeout) must not
     // leave its backend running the statement it was in, holding this lock
     // and the revision's table locks, until that statement ends on its own:
@@ -272,11 +317,13 @@ class RunLock {
     DUO_RETURN_IF_ERROR(
         session.Execute(sql::Text("SELECT 1 FROM pg_advisory_lock(:key)").Bind("key", kAdvisoryLockKey))
             .status());
-    return RunLock(&session);
+    return RunLock(&session, -1);
   }
-  RunLock(RunLock&& other) noexcept : session_(std::exchange(other.session_, nullptr)) {}
+  RunLock(RunLock&& other) noexcept
+      : session_(std::exchange(other.session_, nullptr)), fd_(std::exchange(other.fd_, -1)) {}
   RunLock& operator=(RunLock&&) = delete;
   ~RunLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock()
     if (session_ != nullptr) {
       session_->Execute(sql::Text("SELECT pg_advisory_unlock(:key)").Bind("key", kAdvisoryLockKey))
           .IgnoreError();
@@ -286,9 +333,53 @@ class RunLock {
   }
 
  private:
-  explicit RunLock(Session* session) : session_(session) {}
+  RunLock(Session* session, int fd) : session_(session), fd_(fd) {}
+
+  static absl::StatusOr<RunLock> AcquireFile(Session& session) {
+    // The file SQLite opened, resolved as SQLite resolved it; empty for an
+    // in-memory or temporary database.
+    DUO_ASSIGN_OR_RETURN(
+        Result files,
+        session.Execute(sql::Text("SELECT file FROM pragma_database_list WHERE name = 'main'")));
+    DUO_ASSIGN_OR_RETURN(std::optional<std::string> file,
+                         files.Get<std::optional<std::string>>(0, 0));
+    if (!file.has_value() || file->empty()) return RunLock(nullptr, -1);
+    const std::string path = absl::StrCat(*file, "-duo-migrate.lock");
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot open the migration lock file ", path));
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      close(fd);
+      return absl::ErrnoToStatus(error, absl::StrCat("cannot lock ", path));
+    }
+    return RunLock(nullptr, fd);
+  }
+
   Session* session_;
+  int fd_;
 };
+
+// The lines a --sql script starts and ends with, around its revisions.
+// The script only stays all-or-nothing per revision if its client stops at
+// the first error: SQLite's shell and psql go on by default, and would
+// COMMIT what came before the failing statement.
+std::vector<std::string> ScriptStart(const Session& session) {
+  if (!IsPostgres(session)) {
+    return {"-- duo-migrate script: run it with `sqlite3 -bail DATABASE < FILE` (or a client that "
+            "stops at the first error)"};
+  }
+  return {"-- duo-migrate script: run it with `psql -v ON_ERROR_STOP=1 -f FILE` (or a client "
+          "that stops at the first error)",
+          absl::StrCat("SELECT pg_advisory_lock(", kAdvisoryLockKey, ");")};
+}
+
+std::vector<std::string> ScriptEnd(const Session& session) {
+  if (!IsPostgres(session)) return {};
+  return {absl::StrCat("SELECT pg_advisory_unlock(", kAdvisoryLockKey, ");")};
+}
 
 absl::Status CheckDialect(const Session& session, const std::vector<Revision>& revisions) {
   for (const Revision& revision : revisions) {
@@ -363,11 +454,13 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
   DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(session));
   DUO_ASSIGN_OR_RETURN(size_t done, VerifyApplied(revisions, applied));
   std::vector<Revision> pending(revisions.begin() + std::min(done, end), revisions.begin() + end);
-  DUO_RETURN_IF_ERROR(CheckDestructive(pending, /*upgrade=*/true, options));
+  // --sql only prints: the script lists what loses data instead.
+  if (!options.sql_only) DUO_RETURN_IF_ERROR(CheckDestructive(pending, /*upgrade=*/true, options));
 
   RunReport report;
   Run run(session, options);
   if (options.sql_only && !pending.empty()) {
+    report.sql = ScriptStart(session);
     DUO_ASSIGN_OR_RETURN(std::vector<std::string> create,
                          dialect::CreateTableStatements(session.dialect(), VersionTableDef(),
                                                         {.if_not_exists = true}));
@@ -388,6 +481,9 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
     }
   }
   report.sql.insert(report.sql.end(), run.script().begin(), run.script().end());
+  if (options.sql_only && !pending.empty()) {
+    for (std::string& line : ScriptEnd(session)) report.sql.push_back(std::move(line));
+  }
   return report;
 }
 
@@ -419,7 +515,9 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
           "revision ", Describe(revision), " has no down step; nothing was reverted"));
     }
   }
-  DUO_RETURN_IF_ERROR(CheckDestructive(reverting, /*upgrade=*/false, options));
+  if (!options.sql_only) {
+    DUO_RETURN_IF_ERROR(CheckDestructive(reverting, /*upgrade=*/false, options));
+  }
 
   RunReport report;
   Run run(session, options);
@@ -434,7 +532,11 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
                            Milliseconds(absl::Now() - start), ")"));
     }
   }
-  report.sql = run.script();
+  if (options.sql_only && !reverting.empty()) {
+    report.sql = ScriptStart(session);
+    report.sql.insert(report.sql.end(), run.script().begin(), run.script().end());
+    for (std::string& line : ScriptEnd(session)) report.sql.push_back(std::move(line));
+  }
   return report;
 }
 

@@ -10,10 +10,17 @@
 // failing statement rolls back the revision and leaves the version as it
 // was, and the error names the revision, the file and the statement.
 //
-// Two upgrades started at once apply each revision exactly once: on
-// PostgreSQL the runner holds an advisory lock for the whole run; on SQLite
-// each revision starts with BEGIN IMMEDIATE (the write lock) and re-reads
-// the version table before doing anything.
+// Runs started at once apply each revision exactly once, transactional or
+// not: each holds a lock for the whole run and reads the version table
+// after taking it (PostgreSQL: an advisory lock; SQLite: an exclusive
+// flock() on "<database file>-duo-migrate.lock" beside the database, which
+// the kernel releases if the process dies). SQLite's transactional
+// revisions also start with BEGIN IMMEDIATE and re-read the version table.
+//
+// With RunOptions::sql_only the runner prints instead: a script that does
+// what the run does around each revision (SQLite's foreign keys off around
+// rebuilds, PRAGMA foreign_key_check failing the script before COMMIT), for
+// a client that stops at the first error.
 
 #ifndef MIGRATE_RUNNER_H_
 #define MIGRATE_RUNNER_H_
@@ -39,7 +46,8 @@ struct AppliedRevision {
 };
 
 struct RunOptions {
-  // Revisions whose direction drops data run only with this set.
+  // Revisions whose direction drops data run only with this set (a
+  // sql_only run prints them whatever it says, listing what they lose).
   bool allow_destructive = false;
   // Collect the SQL instead of running it (the CLI's --sql).
   bool sql_only = false;

@@ -35,3 +35,4 @@ CREATE INDEX "orders_customer_id_idx" ON "orders" ("customer_id");
 DROP TABLE "orders";
 
 DROP TABLE "customers";
+-- duo:end
