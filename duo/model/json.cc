@@ -25,6 +25,10 @@ namespace {
 // At most 40 characters of `json`, for messages. Never throws: text that is
 // not UTF-8 is shown with replacement characters.
 std::string Shown(const nlohmann::json& json) {
+  // dump() recurses: a document nested beyond the limit is only named.
+  if (json.is_structured() && !engine::CheckJson(json, "").ok()) {
+    return json.is_array() ? "a deeply nested array" : "a deeply nested object";
+  }
   std::string shown = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
   return shown;

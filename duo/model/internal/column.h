@@ -144,6 +144,11 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
       return static_cast<M>(*value);
     } else if constexpr (std::is_same_v<M, std::string>) {
       if (!json.is_string()) return JsonTypeError(field, json, "a string");
+      // JSON text is UTF-8; bytes that are not could not be written back.
+      if (!engine::IsValidUtf8(json.get_ref<const std::string&>())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field \"", field, "\" is not valid UTF-8 text"));
+      }
       return json.get<std::string>();
     } else if constexpr (std::is_same_v<M, absl::Time>) {
       return TimeFromJson(json, field);
