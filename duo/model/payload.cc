@@ -45,10 +45,6 @@ absl::Status WrongType(const ModelMeta& meta, const ColumnMeta& column, const sq
       column.name, " (", meta.table().name(), ".", column.name, ")"));
 }
 
-}  // namespace
-
-namespace {
-
 using Kind = sql::SqlType::Kind;
 
 std::string ColumnName(const ModelMeta& meta, const ColumnMeta& column) {
@@ -147,6 +143,7 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
         return OutOfRange(meta, column, value,
                           absl::StrCat("beyond the range of ", IntegerTypeName(type.kind)));
       }
+      if (type.kind != Kind::kNumeric) return absl::OkStatus();
       return CheckDigits(meta, column, value, absl::StrCat(number), type);
     }
     case sql::Value::Kind::kDecimal: {
@@ -167,9 +164,9 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
     case sql::Value::Kind::kDouble: {
       const double number = value.as_double();
       if (dialect != nullptr && !dialect->StoresDouble(number, column_type)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "column ", ColumnName(meta, column), ": ", dialect->name(), " cannot store ",
-            value.DebugString(), " as itself", std::isnan(number) ? " (it would store NULL)" : ""));
+        return absl::InvalidArgumentError(absl::StrCat("column ", ColumnName(meta, column), ": ",
+                                                       dialect->name(), " cannot store ",
+                                                       value.DebugString(), " as it is"));
       }
       if (!std::isfinite(number)) {
         if (range) {

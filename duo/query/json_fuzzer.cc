@@ -149,7 +149,7 @@ nlohmann::json EdgeValue(uint64_t pick) {
     case 26: return Nested(duo::engine::kMaxJsonDepth - 1);
     case 27: return Nested(duo::engine::kMaxJsonDepth);
     case 28: return Nested(duo::engine::kMaxJsonDepth + 1);
-    case 29: return Nested(5000);
+    case 29: return Nested(2 * duo::engine::kMaxJsonDepth);
     case 30: return {{"x", kNaN}};
     case 31: return {{"\xff", 1}};
     case 32: return nlohmann::json::array({1.5, kNaN, -kInf});
