@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,19 @@
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
 #include "testing/status.h"
+
+namespace values {
+
+enum class Sign { kMinus = -1, kPlus = 1 };
+
+}  // namespace values
+
+template <>
+struct duo::sql::EnumTraits<values::Sign> {
+  static constexpr EnumStorage kStorage = EnumStorage::kInteger;
+  static constexpr std::pair<values::Sign, std::string_view> kNames[] = {
+      {values::Sign::kMinus, "minus"}, {values::Sign::kPlus, "plus"}};
+};
 
 namespace values {
 
@@ -335,6 +349,14 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
   ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
+}
+
+// UINT64_MAX used to wrap to -1 and read as kMinus.
+TEST(MemberFromJsonTest, AnUnsignedNumberNeverWrapsIntoAnEnumerator) {
+  const absl::StatusOr<Sign> wrapped = duo::model_internal::MemberFromJson<Sign>(
+      nlohmann::json(std::numeric_limits<uint64_t>::max()), "sign");
+  EXPECT_EQ(wrapped.status().code(), absl::StatusCode::kInvalidArgument) << wrapped.status();
+  EXPECT_EQ(*duo::model_internal::MemberFromJson<Sign>(nlohmann::json(-1), "sign"), Sign::kMinus);
 }
 
 DUO_INSTANTIATE_BACKEND_TEST(ValuesTest);

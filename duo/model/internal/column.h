@@ -163,7 +163,11 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
     } else if constexpr (sql::DeclaredEnum<M>) {
       std::optional<M> value;
       if (json.is_string()) value = sql::EnumFromName<M>(json.get<std::string>());
-      if (json.is_number_integer()) value = sql::EnumFromInteger<M>(json.get<int64_t>());
+      // An unsigned number beyond int64_t would wrap to a negative one.
+      if (json.is_number_integer() &&
+          (!json.is_number_unsigned() || std::in_range<int64_t>(json.get<uint64_t>()))) {
+        value = sql::EnumFromInteger<M>(json.get<int64_t>());
+      }
       if (!value) return JsonTypeError(field, json, "one of the enum's declared values");
       return *value;
     } else if constexpr (IsVector<M>::value) {
