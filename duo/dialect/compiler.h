@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "duo/sql/statement.h"
+#include "duo/sql/types.h"
 #include "duo/sql/value.h"
 
 namespace duo::dialect {
@@ -157,6 +158,13 @@ class Dialect {
   virtual bool UpsertSelectNeedsWhere() const { return false; }
   // $1, $2, ... rather than ?.
   virtual bool NumberedPlaceholders() const = 0;
+  // Whether a column of `type` stores the double `value` (NaN, an
+  // infinity) as itself and reads it back: what the ORM checks before
+  // writing, so that a value the database would turn into something else
+  // (SQLite stores NaN as NULL) is an error naming the column instead.
+  virtual bool StoresDouble(double /*value*/, const sql::SqlType& /*type*/) const {
+    return true;
+  }
 };
 
 }  // namespace duo::dialect

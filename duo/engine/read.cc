@@ -1,11 +1,18 @@
 #include "duo/engine/read.h"
 
+#include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "duo/engine/error.h"
 
-namespace duo::engine::read_internal {
+namespace duo::engine {
+namespace read_internal {
 
 absl::Status NullError(absl::string_view column) {
   return DatabaseError(
@@ -18,6 +25,93 @@ absl::Status RangeError(absl::string_view column, int64_t value, absl::string_vi
       absl::StrCat("column \"", column, "\" holds ", value, ", which does not fit in ", type),
       {.kind = ErrorKind::kDataError});
 }
+
+absl::Status RangeError(absl::string_view column, absl::string_view value,
+                        absl::string_view type) {
+  return DatabaseError(
+      absl::StrCat("column \"", column, "\" holds ", value, ", which does not fit in ", type),
+      {.kind = ErrorKind::kDataError});
+}
+
+absl::Status FloatRangeError(absl::string_view column, double value, absl::string_view type) {
+  return DatabaseError(absl::StrCat("column \"", column, "\" holds ", absl::SixDigits(value),
+                                    ", which ", type, " cannot hold (it would become ",
+                                    std::abs(value) < 1 ? "0" : "infinity", ")"),
+                       {.kind = ErrorKind::kDataError});
+}
+
+absl::StatusOr<int64_t> DecimalToInt64(const sql::Decimal& decimal, absl::string_view column) {
+  absl::string_view digits = decimal.digits();
+  const size_t point = digits.find('.');
+  if (point != absl::string_view::npos) {
+    if (digits.find_first_not_of('0', point + 1) != absl::string_view::npos) {
+      return KindError(column, sql::Value(decimal), "an integer");
+    }
+    digits = digits.substr(0, point);
+  }
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(digits, &value)) return RangeError(column, decimal.digits(), "int64_t");
+  return value;
+}
+
+absl::StatusOr<uint64_t> DecimalToUint64(const sql::Decimal& decimal, absl::string_view column) {
+  absl::string_view digits = decimal.digits();
+  const size_t point = digits.find('.');
+  if (point != absl::string_view::npos) {
+    if (digits.find_first_not_of('0', point + 1) != absl::string_view::npos) {
+      return KindError(column, sql::Value(decimal), "an integer");
+    }
+    digits = digits.substr(0, point);
+  }
+  uint64_t value = 0;
+  // SimpleAtoi would take "-0" and refuse "-5" only as out of range.
+  if (absl::StartsWith(digits, "-") || !absl::SimpleAtoi(digits, &value)) {
+    return RangeError(column, decimal.digits(), "uint64_t");
+  }
+  return value;
+}
+
+}  // namespace read_internal
+
+bool IsValidUtf8(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    const unsigned char lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    int length = 0;
+    uint32_t code = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+      code = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      code = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      code = lead & 0x07;
+    } else {
+      return false;  // a continuation byte, or a lead only overlong forms use
+    }
+    if (end - p < length) return false;
+    for (int i = 1; i < length; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      code = (code << 6) | (p[i] & 0x3F);
+    }
+    // Overlong three- and four-byte forms, surrogates, beyond U+10FFFF.
+    if ((length == 3 && code < 0x800) || (length == 4 && code < 0x10000) ||
+        (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) {
+      return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
+namespace read_internal {
 
 absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted) {
@@ -36,10 +130,17 @@ absl::Status EnumError(absl::string_view column, const sql::Value& value) {
 }
 
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column) {
+  // nlohmann's parser keeps its own stack, so any depth parses; the limit
+  // protects what is done with the document afterwards (copies, dumps).
   nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr,
                                                 /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return DatabaseError(absl::StrCat("column \"", column, "\" does not hold valid JSON"),
+                         {.kind = ErrorKind::kDataError});
+  }
+  if (absl::Status checked = CheckJson(parsed, column); !checked.ok()) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" holds JSON that cannot be read: ",
+                                      checked.message()),
                          {.kind = ErrorKind::kDataError});
   }
   return parsed;
@@ -68,4 +169,48 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_vi
   return day;
 }
 
-}  // namespace duo::engine::read_internal
+}  // namespace read_internal
+
+absl::Status CheckJson(const nlohmann::json& json, absl::string_view field) {
+  auto refuse = [field](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("field \"", field, "\": ", why));
+  };
+  // (value, depth): the containers enclosing the value.
+  std::vector<std::pair<const nlohmann::json*, int>> pending = {{&json, 0}};
+  while (!pending.empty()) {
+    const auto [value, depth] = pending.back();
+    pending.pop_back();
+    switch (value->type()) {
+      case nlohmann::json::value_t::array:
+      case nlohmann::json::value_t::object:
+        if (depth + 1 > kMaxJsonDepth) {
+          return refuse(absl::StrCat("the JSON document is nested more than ", kMaxJsonDepth,
+                                     " levels deep"));
+        }
+        if (value->is_object()) {
+          for (const auto& [key, member] : value->items()) {
+            if (!IsValidUtf8(key)) return refuse("a JSON object key is not valid UTF-8");
+            pending.emplace_back(&member, depth + 1);
+          }
+        } else {
+          for (const nlohmann::json& element : *value) pending.emplace_back(&element, depth + 1);
+        }
+        break;
+      case nlohmann::json::value_t::number_float:
+        if (!std::isfinite(value->get<double>())) {
+          return refuse("JSON has no NaN or infinity (it would be stored as null)");
+        }
+        break;
+      case nlohmann::json::value_t::string:
+        if (!IsValidUtf8(value->get_ref<const std::string&>())) {
+          return refuse("a JSON string is not valid UTF-8");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace duo::engine

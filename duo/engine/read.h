@@ -5,7 +5,9 @@
 //                        ReadColumn<std::optional<std::string>>(cursor, 3));
 //
 // Supported types: bool, the integer types (range-checked: a value that does
-// not fit is OutOfRange naming the column, never truncated), float, double,
+// not fit is OutOfRange naming the column, never truncated), float (a finite
+// double beyond its range, or a nonzero one it would round to zero, is
+// OutOfRange too), double,
 // std::string, sql::Blob, absl::Time, absl::CivilDay, sql::Decimal,
 // nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
 // (NULL as nullopt; NULL into any other type is an error naming the column).
@@ -19,6 +21,7 @@
 #ifndef DUO_ENGINE_READ_H_
 #define DUO_ENGINE_READ_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -36,6 +39,27 @@
 #include "nlohmann/json.hpp"
 
 namespace duo::engine {
+
+// The deepest nesting of arrays and objects a JSON value DuoORM writes or
+// reads may have. nlohmann::json copies, compares and serializes documents
+// recursively, so a document nested deep enough overflows the stack of
+// whatever touches it next (a hundred thousand levels crash a Create);
+// 512 keeps that recursion to a few hundred kilobytes at worst, stays
+// below what the databases accept themselves (SQLite's JSON functions stop
+// at 2000 levels, PostgreSQL at its max_stack_depth), and is deeper than
+// any document a schema describes.
+inline constexpr int kMaxJsonDepth = 512;
+
+// OK when `json` can be stored as JSON text and read back exactly; else
+// InvalidArgument naming `field`: nested deeper than kMaxJsonDepth, holding
+// NaN or an infinity (JSON has no such numbers: nlohmann would write null),
+// or a string or object key that is not valid UTF-8 (which JSON text
+// cannot carry). Walks the document without recursion.
+absl::Status CheckJson(const nlohmann::json& json, absl::string_view field);
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points beyond U+10FFFF).
+bool IsValidUtf8(absl::string_view text);
 
 // Reads a value of kind T out of a sql::Value (an array element, a
 // materialised row). `column` names the source in errors.
@@ -61,6 +85,7 @@ struct IsVector<std::vector<char>> : std::false_type {};
 
 absl::Status NullError(absl::string_view column);
 absl::Status RangeError(absl::string_view column, int64_t value, absl::string_view type);
+absl::Status RangeError(absl::string_view column, absl::string_view value, absl::string_view type);
 absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted);
 // A name or number no enumerator is declared with.
@@ -69,6 +94,36 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
 // RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
+
+// An integer held as decimal digits (an unsigned 64-bit number beyond
+// int64_t: see sql::Value), exactly or OutOfRange naming the column; a
+// fraction other than zeros is not an integer.
+absl::StatusOr<int64_t> DecimalToInt64(const sql::Decimal& decimal, absl::string_view column);
+absl::StatusOr<uint64_t> DecimalToUint64(const sql::Decimal& decimal, absl::string_view column);
+// A double that overflows `type` (to infinity) or underflows a nonzero
+// value to zero.
+absl::Status FloatRangeError(absl::string_view column, double value, absl::string_view type);
+
+// `value` as a float: rounded to the nearest float as any conversion
+// rounds, but a finite value beyond float's range or a nonzero one below
+// its smallest subnormal is OutOfRange naming the column, not infinity or
+// zero. NaN and the infinities convert as themselves.
+inline absl::StatusOr<float> NarrowFloat(double value, absl::string_view column) {
+  const float narrowed = static_cast<float>(value);
+  if ((std::isinf(narrowed) && std::isfinite(value)) || (narrowed == 0 && value != 0)) {
+    return FloatRangeError(column, value, "float");
+  }
+  return narrowed;
+}
+
+template <typename F>
+absl::StatusOr<F> ToFloating(double value, absl::string_view column) {
+  if constexpr (sizeof(F) < sizeof(double)) {
+    return NarrowFloat(value, column);
+  } else {
+    return static_cast<F>(value);
+  }
+}
 
 template <typename I>
 absl::StatusOr<I> NarrowInt(int64_t value, absl::string_view column) {
@@ -104,10 +159,26 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       }
       return read_internal::KindError(column, value, "a boolean");
     } else if constexpr (std::is_integral_v<T>) {
+      if (value.kind() == Kind::kDecimal) {
+        // An unsigned 64-bit number beyond int64_t arrives as its digits.
+        if constexpr (std::is_unsigned_v<T>) {
+          absl::StatusOr<uint64_t> wide = read_internal::DecimalToUint64(value.as_decimal(), column);
+          if (!wide.ok()) return wide.status();
+          if (!std::in_range<T>(*wide)) {
+            return read_internal::RangeError(column, absl::StrCat(*wide),
+                                             absl::StrCat("uint", 8 * sizeof(T), "_t"));
+          }
+          return static_cast<T>(*wide);
+        } else {
+          absl::StatusOr<int64_t> wide = read_internal::DecimalToInt64(value.as_decimal(), column);
+          if (!wide.ok()) return wide.status();
+          return read_internal::NarrowInt<T>(*wide, column);
+        }
+      }
       if (value.kind() != Kind::kInt) return read_internal::KindError(column, value, "an integer");
       return read_internal::NarrowInt<T>(value.as_int(), column);
     } else if constexpr (std::is_floating_point_v<T>) {
-      if (value.kind() == Kind::kDouble) return static_cast<T>(value.as_double());
+      if (value.kind() == Kind::kDouble) return read_internal::ToFloating<T>(value.as_double(), column);
       if (value.kind() == Kind::kInt) return static_cast<T>(value.as_int());
       return read_internal::KindError(column, value, "a number");
     } else if constexpr (std::is_same_v<T, std::string>) {
@@ -180,7 +251,11 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
     } else if constexpr (std::is_floating_point_v<T>) {
       absl::StatusOr<double> value = cursor.GetDouble(column);
       if (!value.ok()) return value.status();
-      return static_cast<T>(*value);
+      if constexpr (sizeof(T) < sizeof(double)) {
+        return read_internal::NarrowFloat(*value, cursor.column_name(column));
+      } else {
+        return static_cast<T>(*value);
+      }
     } else if constexpr (std::is_same_v<T, std::string>) {
       absl::StatusOr<absl::string_view> text = cursor.GetText(column);
       if (!text.ok()) return text.status();

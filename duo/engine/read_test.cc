@@ -3,6 +3,9 @@
 
 #include "duo/engine/read.h"
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +92,66 @@ TEST(FromValueTest, TimestampsAndDatesFromText) {
   EXPECT_EQ(*FromValue<absl::CivilDay>(Value("1999-12-31"), "d"), absl::CivilDay(1999, 12, 31));
   EXPECT_EQ(GetErrorKind(FromValue<absl::Time>(Value("yesterday"), "t").status()),
             ErrorKind::kDataError);
+}
+
+// What sql::Value carries for an unsigned 64-bit number beyond int64_t
+// (its digits) reads back exactly, or is OutOfRange naming the column.
+TEST(FromValueTest, WideUnsignedRoundTripsOrIsOutOfRange) {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  absl::StatusOr<uint64_t> back = FromValue<uint64_t>(sql::Value(max), "counter");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, max);
+  const absl::Status narrow = FromValue<int64_t>(sql::Value(max), "counter").status();
+  EXPECT_EQ(narrow.code(), absl::StatusCode::kOutOfRange) << narrow;
+  EXPECT_NE(narrow.message().find("counter"), absl::string_view::npos);
+  EXPECT_EQ(FromValue<uint32_t>(sql::Value(max), "c").status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(*FromValue<int64_t>(sql::Value(*sql::Decimal::Parse("-42.000")), "c"), -42);
+  EXPECT_FALSE(FromValue<int64_t>(sql::Value(*sql::Decimal::Parse("1.5")), "c").ok());
+  EXPECT_FALSE(FromValue<uint64_t>(sql::Value(*sql::Decimal::Parse("-1")), "c").ok());
+}
+
+TEST(FromValueTest, FloatOverflowAndUnderflowAreOutOfRange) {
+  for (double bad : {1e300, -1e300, 1e-300, -1e-300, 3.5e38}) {
+    const absl::Status status = FromValue<float>(sql::Value(bad), "level").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << bad << ": " << status;
+    EXPECT_NE(status.message().find("level"), absl::string_view::npos);
+  }
+  // Precision rounds; the specials and the subnormals stay what they are.
+  EXPECT_EQ(*FromValue<float>(sql::Value(0.1), "level"), 0.1f);
+  EXPECT_EQ(*FromValue<float>(sql::Value(1e-40), "level"), static_cast<float>(1e-40));
+  EXPECT_EQ(*FromValue<float>(sql::Value(0.0), "level"), 0.0f);
+  EXPECT_TRUE(std::isinf(*FromValue<float>(sql::Value(HUGE_VAL), "level")));
+  EXPECT_TRUE(std::isnan(*FromValue<float>(sql::Value(NAN), "level")));
+  EXPECT_EQ(*FromValue<double>(sql::Value(1e300), "value"), 1e300);
+}
+
+TEST(CheckJsonTest, RefusesDepthNonFiniteNumbersAndInvalidUtf8) {
+  nlohmann::json deep = 1;
+  for (int i = 0; i < kMaxJsonDepth; ++i) deep = nlohmann::json::array({std::move(deep)});
+  EXPECT_TRUE(CheckJson(deep, "doc").ok());
+  deep = nlohmann::json::object({{"k", std::move(deep)}});
+  const absl::Status too_deep = CheckJson(deep, "doc");
+  EXPECT_EQ(too_deep.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_deep.message().find("doc"), absl::string_view::npos);
+  EXPECT_EQ(CheckJson({{"x", {1, NAN}}}, "doc").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckJson(-HUGE_VAL, "doc").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckJson({{"x", "\xff"}}, "doc").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckJson({{"\xed\xa0\x80", 1}}, "doc").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckJson({{"caf\xc3\xa9", {1.5, "\xf0\x9f\x98\x80", nullptr}}}, "doc").ok());
+}
+
+TEST(IsValidUtf8Test, AcceptsUtf8Only) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // a lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong, three bytes
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xf8\x88\x80\x80\x80"));
 }
 
 }  // namespace

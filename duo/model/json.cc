@@ -1,5 +1,6 @@
 #include "duo/model/json.h"
 
+#include <cmath>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -19,12 +20,55 @@ nlohmann::json DayToJson(absl::CivilDay day) { return absl::FormatCivilTime(day)
 
 nlohmann::json BytesToJson(const std::string& bytes) { return absl::Base64Escape(bytes); }
 
+namespace {
+
+// At most 40 characters of `json`, for messages. Never throws: text that is
+// not UTF-8 is shown with replacement characters.
+std::string Shown(const nlohmann::json& json) {
+  // dump() recurses: a document nested beyond the limit is only named.
+  if (json.is_structured() && !engine::CheckJson(json, "").ok()) {
+    return json.is_array() ? "a deeply nested array" : "a deeply nested object";
+  }
+  std::string shown = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+  return shown;
+}
+
+}  // namespace
+
 absl::Status JsonTypeError(absl::string_view field, const nlohmann::json& json,
                            absl::string_view wanted) {
-  std::string shown = json.dump();
-  if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
   return absl::InvalidArgumentError(
-      absl::StrCat("field \"", field, "\" must be ", wanted, ", not ", shown));
+      absl::StrCat("field \"", field, "\" must be ", wanted, ", not ", Shown(json)));
+}
+
+absl::Status JsonRangeError(absl::string_view field, const nlohmann::json& json,
+                            absl::string_view type) {
+  return absl::OutOfRangeError(
+      absl::StrCat("field \"", field, "\" holds ", Shown(json), ", which ", type, " cannot hold"));
+}
+
+absl::StatusOr<double> JsonToDouble(const nlohmann::json& json, absl::string_view field,
+                                    bool as_float) {
+  if (json.is_number_integer()) {
+    // Any integer JSON carries is within float's range; it may round.
+    return json.is_number_unsigned() ? static_cast<double>(json.get<uint64_t>())
+                                     : static_cast<double>(json.get<int64_t>());
+  }
+  const double value = json.get<double>();
+  if (std::isnan(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", field, "\" holds NaN, which JSON text cannot carry"));
+  }
+  // nlohmann reads 1e400 as infinity: beyond double's range as written.
+  if (std::isinf(value)) return JsonRangeError(field, json, "double");
+  if (as_float) {
+    const float narrowed = static_cast<float>(value);
+    if (std::isinf(narrowed) || (narrowed == 0 && value != 0)) {
+      return JsonRangeError(field, json, "float");
+    }
+  }
+  return value;
 }
 
 absl::StatusOr<absl::Time> TimeFromJson(const nlohmann::json& json, absl::string_view field) {
@@ -59,7 +103,8 @@ absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json,
     absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(json.get<std::string>());
     if (decimal.ok()) return decimal;
   } else if (json.is_number_integer()) {
-    return sql::Decimal::Parse(json.dump());
+    return sql::Decimal::Parse(json.is_number_unsigned() ? absl::StrCat(json.get<uint64_t>())
+                                                         : absl::StrCat(json.get<int64_t>()));
   }
   // A JSON float has already lost exactness; refuse it rather than round.
   return JsonTypeError(field, json, "a decimal string (or an integer)");

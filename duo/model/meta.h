@@ -71,6 +71,12 @@ class ColumnAccessor : public engine::MemberReader {
   virtual bool IsZero(const void* object) const = 0;
   // Sets an absl::Time member to `now`; false for other member types.
   virtual bool SetTime(void* object, absl::Time now) const = 0;
+  // Checks what the member's sql::Value would no longer show: a JSON
+  // member's document (engine::CheckJson). Errors name `column`.
+  virtual absl::Status CheckMember(const void* object, absl::string_view column) const = 0;
+  // Whether Get's value can be refused by CheckStorable (duo/model/payload.h):
+  // numbers, decimals and arrays of them. Writes convert only these to check.
+  virtual bool value_checked() const = 0;
   virtual nlohmann::json ToJson(const void* object) const = 0;
   // Converts JSON to the member's type; errors name `field`.
   virtual absl::Status FromJson(void* object, const nlohmann::json& json,

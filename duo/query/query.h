@@ -763,6 +763,9 @@ Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& o
   query_internal::StampTimes(meta, &object, /*inserting=*/true);
   DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
   DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
+  // Values the database would change (wrap, round, turn into NULL) are
+  // refused before anything is written, naming the column.
+  DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, &object, nullptr, database.dialect()));
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     DUO_CO_ASSIGN_OR_RETURN(
         const dialect::CompiledStatement insert,
@@ -800,6 +803,7 @@ Task<absl::Status> Model<T>::UpdateOne(Exec exec, const Database& database, T& o
     columns.push_back(static_cast<int>(i));
   }
   if (columns.empty()) co_return absl::OkStatus();
+  DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, &object, &columns, database.dialect()));
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     std::vector<T> stored;
     DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
@@ -891,6 +895,7 @@ Task<absl::StatusOr<std::vector<T>>> Model<T>::RunCreateBulk(std::vector<T> obje
       DUO_CO_RETURN_IF_ERROR(hooks::Validate(object));
       DUO_CO_RETURN_IF_ERROR(hooks::BeforeCreate(object));
     }
+    DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, &object, nullptr, database.dialect()));
   }
   // Rows that leave out different generated columns cannot share one
   // INSERT: consecutive rows with the same columns form a run, cut into

@@ -29,6 +29,8 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
   return Decimal(std::move(digits));
 }
 
+Decimal Decimal::FromUnsigned(uint64_t value) { return Decimal(absl::StrCat(value)); }
+
 bool operator==(const Array& a, const Array& b) { return a.elements == b.elements; }
 
 bool operator==(const Value& a, const Value& b) {

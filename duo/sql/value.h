@@ -40,6 +40,8 @@ class Decimal {
   Decimal() : digits_("0") {}
   // Accepts [+-]digits[.digits]; InvalidArgument otherwise.
   static absl::StatusOr<Decimal> Parse(absl::string_view text);
+  // The exact digits of `value`.
+  static Decimal FromUnsigned(uint64_t value);
   const std::string& digits() const { return digits_; }
   friend bool operator==(const Decimal&, const Decimal&) = default;
 
@@ -131,9 +133,14 @@ class Value {
   Value() = default;  // NULL
   Value(std::nullopt_t) {}
   Value(bool value) : storage_(value) {}
+  // An unsigned 64-bit number beyond int64_t's range is carried as its
+  // exact decimal digits: a cast would wrap it to a negative number, and a
+  // column that cannot hold it is an error where the column is known.
   template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  Value(I value) : storage_(static_cast<int64_t>(value)) {}
+  Value(I value) {
+    *this = value;
+  }
   template <std::floating_point F>
   Value(F value) : storage_(static_cast<double>(value)) {}
   Value(std::string value) : storage_(std::move(value)) {}
@@ -165,6 +172,12 @@ class Value {
   template <std::integral I>
     requires(!std::same_as<I, bool> && !std::same_as<I, char>)
   Value& operator=(I value) {
+    if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(int64_t)) {
+      if (!std::in_range<int64_t>(value)) {
+        storage_ = Decimal::FromUnsigned(value);
+        return *this;
+      }
+    }
     storage_ = static_cast<int64_t>(value);
     return *this;
   }

@@ -1,5 +1,7 @@
 #include "duo/sql/value.h"
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -86,6 +88,30 @@ TEST(ValueTest, AssigningNumbersAndTextReplacesTheKind) {
   EXPECT_EQ(value.kind(), Value::Kind::kBool);
   value = std::nullopt;
   EXPECT_TRUE(value.is_null());
+}
+
+// An unsigned 64-bit number beyond int64_t is carried exactly, as a
+// decimal, never wrapped to a negative integer; what does not fit a column
+// is then an error where the column is known.
+TEST(ValueTest, UnsignedBeyondInt64IsExactNotWrapped) {
+  const uint64_t max = std::numeric_limits<uint64_t>::max();
+  const Value from_max(max);
+  ASSERT_EQ(from_max.kind(), Value::Kind::kDecimal);
+  EXPECT_EQ(from_max.as_decimal().digits(), "18446744073709551615");
+  const Value first_beyond(uint64_t{1} << 63);
+  ASSERT_EQ(first_beyond.kind(), Value::Kind::kDecimal);
+  EXPECT_EQ(first_beyond.as_decimal().digits(), "9223372036854775808");
+  // What fits int64_t stays an integer.
+  const Value fits(uint64_t{std::numeric_limits<int64_t>::max()});
+  ASSERT_EQ(fits.kind(), Value::Kind::kInt);
+  EXPECT_EQ(fits.as_int(), std::numeric_limits<int64_t>::max());
+  Value assigned;
+  assigned = max;
+  EXPECT_EQ(assigned, from_max);
+  assigned = uint64_t{5};
+  EXPECT_EQ(assigned, Value(5));
+  EXPECT_EQ(Value(std::optional<uint64_t>(max)), from_max);
+  EXPECT_EQ(Decimal::FromUnsigned(max).digits(), "18446744073709551615");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "duo/dialect/sqlite/dialect.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,12 @@ class SqliteDialectImpl final : public Dialect {
   bool ParenthesizesSetMembers() const override { return false; }
   bool UpsertSelectNeedsWhere() const override { return true; }
   bool NumberedPlaceholders() const override { return false; }
+  // SQLite stores NaN as NULL; its REAL keeps the infinities, but arrays
+  // are JSON text, which has neither.
+  bool StoresDouble(double value, const sql::SqlType& type) const override {
+    if (std::isnan(value)) return false;
+    return std::isfinite(value) || type.kind != sql::SqlType::Kind::kArray;
+  }
 };
 
 }  // namespace

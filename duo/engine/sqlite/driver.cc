@@ -436,6 +436,13 @@ absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::st
         code = sqlite3_bind_int64(statement, index, value.as_int());
         break;
       case Kind::kDouble:
+        // SQLite would store NULL: a value silently lost. The ORM refuses it
+        // earlier, naming the column; this catches statements built by hand.
+        if (std::isnan(value.as_double())) {
+          return DataError(absl::StrCat("cannot bind parameter ", index,
+                                        ": SQLite cannot store NaN (it would store NULL)"),
+                           sql);
+        }
         code = sqlite3_bind_double(statement, index, value.as_double());
         break;
       case Kind::kText:

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "duo/engine/read.h"
 #include "duo/model/meta.h"
+#include "duo/sql/types.h"
 #include "duo/sql/value.h"
 #include "nlohmann/json.hpp"
 
@@ -41,7 +42,10 @@ sql::Value ToValue(const M& member) {
     if (!member.has_value()) return sql::Value();
     return ToValue(*member);
   } else if constexpr (std::is_same_v<M, nlohmann::json>) {
-    return sql::Value(sql::JsonText{member.dump()});
+    // Writes check the document first (CheckMember); `replace` only keeps
+    // a call that skipped the check from throwing.
+    return sql::Value(sql::JsonText{
+        member.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
   } else if constexpr (IsVector<M>::value) {
     sql::Array array;
     array.elements.reserve(member.size());
@@ -60,6 +64,14 @@ nlohmann::json DayToJson(absl::CivilDay day);
 nlohmann::json BytesToJson(const std::string& bytes);
 absl::Status JsonTypeError(absl::string_view field, const nlohmann::json& json,
                            absl::string_view wanted);
+// OutOfRange: `json` is a number `type` cannot hold.
+absl::Status JsonRangeError(absl::string_view field, const nlohmann::json& json,
+                            absl::string_view type);
+// A JSON number as a float or double: OutOfRange for what would overflow
+// to infinity or underflow to zero, InvalidArgument for NaN (which JSON
+// text cannot carry).
+absl::StatusOr<double> JsonToDouble(const nlohmann::json& json, absl::string_view field,
+                                    bool as_float);
 absl::StatusOr<absl::Time> TimeFromJson(const nlohmann::json& json, absl::string_view field);
 absl::StatusOr<absl::CivilDay> DayFromJson(const nlohmann::json& json, absl::string_view field);
 absl::StatusOr<std::string> BytesFromJson(const nlohmann::json& json, absl::string_view field);
@@ -103,6 +115,9 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
     if (!inner.ok()) return inner.status();
     return M(*std::move(inner));
   } else if constexpr (std::is_same_v<M, nlohmann::json>) {
+    // What could not be written (too deep, NaN, invalid UTF-8) is refused
+    // when it comes in, naming the field.
+    if (absl::Status checked = engine::CheckJson(json, field); !checked.ok()) return checked;
     return json;
   } else {
     if (json.is_null()) {
@@ -113,19 +128,27 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
       return json.get<bool>();
     } else if constexpr (std::is_integral_v<M>) {
       if (!json.is_number_integer()) return JsonTypeError(field, json, "an integer");
+      const auto type = absl::StrCat(std::is_signed_v<M> ? "int" : "uint", 8 * sizeof(M), "_t");
       if (json.is_number_unsigned()) {
         const uint64_t value = json.get<uint64_t>();
-        if (!std::in_range<M>(value)) return JsonTypeError(field, json, "an integer in range");
+        if (!std::in_range<M>(value)) return JsonRangeError(field, json, type);
         return static_cast<M>(value);
       }
       const int64_t value = json.get<int64_t>();
-      if (!std::in_range<M>(value)) return JsonTypeError(field, json, "an integer in range");
+      if (!std::in_range<M>(value)) return JsonRangeError(field, json, type);
       return static_cast<M>(value);
     } else if constexpr (std::is_floating_point_v<M>) {
       if (!json.is_number()) return JsonTypeError(field, json, "a number");
-      return json.get<M>();
+      absl::StatusOr<double> value = JsonToDouble(json, field, sizeof(M) < sizeof(double));
+      if (!value.ok()) return value.status();
+      return static_cast<M>(*value);
     } else if constexpr (std::is_same_v<M, std::string>) {
       if (!json.is_string()) return JsonTypeError(field, json, "a string");
+      // JSON text is UTF-8; bytes that are not could not be written back.
+      if (!engine::IsValidUtf8(json.get_ref<const std::string&>())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field \"", field, "\" is not valid UTF-8 text"));
+      }
       return json.get<std::string>();
     } else if constexpr (std::is_same_v<M, absl::Time>) {
       return TimeFromJson(json, field);
@@ -140,7 +163,11 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
     } else if constexpr (sql::DeclaredEnum<M>) {
       std::optional<M> value;
       if (json.is_string()) value = sql::EnumFromName<M>(json.get<std::string>());
-      if (json.is_number_integer()) value = sql::EnumFromInteger<M>(json.get<int64_t>());
+      // An unsigned number beyond int64_t would wrap to a negative one.
+      if (json.is_number_integer() &&
+          (!json.is_number_unsigned() || std::in_range<int64_t>(json.get<uint64_t>()))) {
+        value = sql::EnumFromInteger<M>(json.get<int64_t>());
+      }
       if (!value) return JsonTypeError(field, json, "one of the enum's declared values");
       return *value;
     } else if constexpr (IsVector<M>::value) {
@@ -158,6 +185,19 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
     }
   }
 }
+
+// Whether a member of type M yields values that CheckStorable can refuse
+// (numbers, decimals, arrays of them); text, times and the like always fit.
+template <typename M>
+constexpr bool kValueChecked = [] {
+  using Stored = typename sql::StripOptional<M>::type;
+  if constexpr (IsVector<Stored>::value) {
+    return kValueChecked<typename Stored::value_type>;
+  } else {
+    return (std::is_arithmetic_v<Stored> && !std::is_same_v<Stored, bool>) ||
+           std::is_same_v<Stored, sql::Decimal>;
+  }
+}();
 
 template <typename T, typename M>
 class MemberColumn final : public ColumnAccessor {
@@ -198,6 +238,17 @@ class MemberColumn final : public ColumnAccessor {
       return false;
     }
   }
+  absl::Status CheckMember(const void* object, absl::string_view column) const override {
+    if constexpr (std::is_same_v<M, nlohmann::json>) {
+      return engine::CheckJson(Of(object), column);
+    } else if constexpr (std::is_same_v<M, std::optional<nlohmann::json>>) {
+      if (!Of(object).has_value()) return absl::OkStatus();
+      return engine::CheckJson(*Of(object), column);
+    } else {
+      return absl::OkStatus();
+    }
+  }
+  bool value_checked() const override { return kValueChecked<M>; }
   nlohmann::json ToJson(const void* object) const override { return MemberToJson(Of(object)); }
   absl::Status FromJson(void* object, const nlohmann::json& json,
                         absl::string_view field) const override {
