@@ -113,7 +113,8 @@ TEST_P(ConcurrentUpgradeTest, EachRevisionAppliesOnceAndEveryProcessExitsZero) {
   }
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(ConcurrentUpgradeTest);
+// duo-migrate takes a session lock for its run: against the server, not PgBouncer.
+DUO_INSTANTIATE_DIRECT_BACKEND_TEST(ConcurrentUpgradeTest);
 
 }  // namespace
 }  // namespace duo::migrate
