@@ -296,6 +296,24 @@ TEST_P(DatabaseTest, IntegrityErrorsNameTheConstraint) {
   EXPECT_EQ(GetErrorKind(negative.status()), ErrorKind::kCheckViolation);
 }
 
+// Beyond PostgreSQL's 65,535 parameters per statement, the error says so
+// and quotes a bounded part of the SQL.
+TEST_P(DatabaseTest, TooManyParametersIsAClearError) {
+  // Each occurrence of :v is a parameter of its own.
+  std::string sql = "SELECT 1 WHERE 1 IN (:v";
+  for (int i = 1; i < 70000; ++i) sql += ", :v";
+  sql += ")";
+  const absl::StatusOr<Result> result = db_->Execute(Text(sql).Bind("v", 1));
+  if (!is_postgres()) {
+    EXPECT_TRUE(result.ok()) << ErrorString(result.status());
+    return;
+  }
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("70000 values"));
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("at most 65535"));
+  EXPECT_LT(result.status().ToString().size(), 1500u);
+}
+
 // What a user prints of a database error reads as text on both databases:
 // ToString() ends with the details in words, ErrorString() with the SQL, and
 // neither holds an escaped byte.
