@@ -1550,11 +1550,13 @@ TEST(StatementCacheTest, CachedCompilationMatchesDirectCompilation) {
         // Long IN lists, bound as arrays on PostgreSQL, between other values.
         std::vector<int64_t> ids(kPostgresMaxInlineInList + 5);
         for (size_t i = 0; i < ids.size(); ++i) ids[i] = n * 10000 + static_cast<int64_t>(i);
-        std::vector<std::string> names(kPostgresMaxInlineInList + 1, absl::StrCat("n", n));
+        std::vector<std::optional<std::string>> names(kPostgresMaxInlineInList + 1,
+                                                      absl::StrCat("n", n));
+        names[1] = std::nullopt;
         return Select({orders.C("id")})
             .From(orders)
             .Where(orders.C("x") == n && orders.Col<int64_t>("id").In(ids) &&
-                   orders.C("y") == n + 1 && orders.Col<std::string>("name").NotIn(names))
+                   orders.C("y") == n + 1 && sql::NotIn(orders.C("name"), names))
             .Limit(n + 2);
       },
       [&](int n) {
