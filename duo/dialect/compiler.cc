@@ -146,7 +146,7 @@ void SqlWriter::Unsupported(absl::string_view construct) {
 
 absl::StatusOr<CompiledTemplate> SqlWriter::Finish() && {
   if (!status_.ok()) return status_;
-  return CompiledTemplate{std::move(sql_), std::move(slots_)};
+  return CompiledTemplate{std::move(sql_), std::move(slots_), std::move(array_slots_)};
 }
 
 absl::StatusOr<CompiledStatement> SqlWriter::FinishWithValues() && {
@@ -195,20 +195,86 @@ void SqlWriter::WriteExpr(const Expr& expr, int context) {
   if (parenthesize) Write(")");
 }
 
+int SqlWriter::NextSlot(const ExprNode& node) {
+  // The writer meets a node's occurrences in the canonical walk's order.
+  auto it = params_->find(&node);
+  size_t& used = occurrences_used_[&node];
+  if (it == params_->end() || used >= it->second.size()) {
+    Fail(absl::InternalError("a parameter was not found in the canonical walk"));
+    return -1;
+  }
+  return it->second[used++];
+}
+
 void SqlWriter::WriteParam(const ExprNode& node) {
   if (params_ == nullptr) {
     values_.push_back(node.value);
   } else {
-    // The writer meets a node's occurrences in the canonical walk's order.
-    auto it = params_->find(&node);
-    size_t& used = occurrences_used_[&node];
-    if (it == params_->end() || used >= it->second.size()) {
-      Fail(absl::InternalError("a parameter was not found in the canonical walk"));
-      return;
-    }
-    slots_.push_back(it->second[used++]);
+    const int slot = NextSlot(node);
+    if (slot < 0) return;
+    slots_.push_back(slot);
   }
   dialect_.WritePlaceholder(*this, ++placeholders_);
+}
+
+bool SqlWriter::WriteInAsArray(const ExprNode& in) {
+  const size_t max_inline = dialect_.MaxInlineInList();
+  if (max_inline == 0 || in.args.size() - 1 <= max_inline) return false;
+  // Only bound values and NULLs (std::nullopt is a NULL literal): an
+  // expression in the list is SQL, which no array parameter can carry. This
+  // depends on the shape alone (not on the values), so a cached template of
+  // the shape stays right.
+  for (size_t i = 1; i < in.args.size(); ++i) {
+    const ExprKind kind = in.args[i].node().kind;
+    if (kind != ExprKind::kParam && kind != ExprKind::kNull) return false;
+  }
+  WriteExpr(in.args[0], kConcat);
+  // Same answers as IN / NOT IN, NULLs included: x = ANY('{1,NULL}') is
+  // NULL, not false, when x is not 1.
+  Write(in.has(sql::kNegated) ? " <> ALL(" : " = ANY(");
+  if (params_ == nullptr) {
+    sql::Array array;
+    array.elements.reserve(in.args.size() - 1);
+    for (size_t i = 1; i < in.args.size(); ++i) {
+      const ExprNode& item = in.args[i].node();
+      array.elements.push_back(item.kind == ExprKind::kParam ? item.value : sql::Value());
+    }
+    values_.emplace_back(std::move(array));
+  } else {
+    std::vector<int> slots;
+    slots.reserve(in.args.size() - 1);
+    for (size_t i = 1; i < in.args.size(); ++i) {
+      const ExprNode& item = in.args[i].node();
+      slots.push_back(item.kind == ExprKind::kParam ? NextSlot(item)
+                                                    : CompiledTemplate::kNullElement);
+    }
+    slots_.push_back(CompiledTemplate::kArraySlot);
+    array_slots_.push_back(std::move(slots));
+  }
+  dialect_.WritePlaceholder(*this, ++placeholders_);
+  Write(")");
+  return true;
+}
+
+std::vector<sql::Value> CompiledTemplate::Bind(
+    const std::vector<const sql::Value*>& values) const {
+  std::vector<sql::Value> params;
+  params.reserve(slots.size());
+  size_t next_array = 0;
+  for (const int slot : slots) {
+    if (slot != kArraySlot) {
+      params.push_back(*values[slot]);
+      continue;
+    }
+    sql::Array array;
+    array.elements.reserve(array_slots[next_array].size());
+    for (const int element : array_slots[next_array]) {
+      array.elements.push_back(element == kNullElement ? sql::Value() : *values[element]);
+    }
+    ++next_array;
+    params.emplace_back(std::move(array));
+  }
+  return params;
 }
 
 void SqlWriter::WriteNode(const ExprNode& node, int context) {
@@ -278,6 +344,7 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
         Write(negated ? "1 = 1" : "1 = 0");
         return;
       }
+      if (WriteInAsArray(node)) return;
       WriteExpr(node.args[0], kConcat);
       Write(negated ? " NOT IN (" : " IN (");
       for (size_t i = 1; i < node.args.size(); ++i) {

@@ -37,10 +37,21 @@ struct CompiledStatement {
 
 // The value-independent part of a compilation: what the statement cache
 // keeps. `slots[i]` is the canonical index (see sql::ForEachParam) of the
-// value bound to the i-th placeholder.
+// value bound to the i-th placeholder, or kArraySlot for a placeholder bound
+// to an array of values (a long IN list, see Dialect::MaxInlineInList): the
+// k-th kArraySlot takes the values at the canonical indexes array_slots[k]
+// (kNullElement: a NULL written in the list).
 struct CompiledTemplate {
+  static constexpr int kArraySlot = -1;
+  static constexpr int kNullElement = -1;
+
   std::string sql;
   std::vector<int> slots;
+  std::vector<std::vector<int>> array_slots;
+
+  // The parameters for `values`, the values of a statement of this shape
+  // in canonical order.
+  std::vector<sql::Value> Bind(const std::vector<const sql::Value*>& values) const;
 };
 
 class Dialect;
@@ -93,6 +104,12 @@ class SqlWriter {
  private:
   void WriteNode(const sql::ExprNode& node, int context);
   void WriteParam(const sql::ExprNode& node);
+  // The canonical index of the next occurrence of parameter `node`, or -1
+  // (with the writer failed).
+  int NextSlot(const sql::ExprNode& node);
+  // `x IN (...)` of bound values as one array parameter, when the dialect
+  // binds long lists so; false when it writes the list inline.
+  bool WriteInAsArray(const sql::ExprNode& in);
   void WriteFunction(const sql::ExprNode& node);
   void WriteWindow(const sql::WindowSpec& window);
   void WriteOrderBy(const std::vector<sql::OrderTerm>& terms, bool labels_by_name = true);
@@ -115,6 +132,7 @@ class SqlWriter {
   absl::flat_hash_map<const sql::ExprNode*, size_t> occurrences_used_;
   std::string sql_;
   std::vector<int> slots_;     // with params_
+  std::vector<std::vector<int>> array_slots_;  // with params_
   std::vector<sql::Value> values_;  // without
   int placeholders_ = 0;
   absl::Status status_;
@@ -165,6 +183,11 @@ class Dialect {
   virtual bool StoresDouble(double /*value*/, const sql::SqlType& /*type*/) const {
     return true;
   }
+  // The most values an IN list of bound values is written with, one
+  // placeholder each; a longer list binds its values as one array
+  // parameter: `x = ANY($1)`, `x <> ALL($1)` for NOT IN. 0: never (the
+  // database has no arrays).
+  virtual size_t MaxInlineInList() const { return 0; }
 };
 
 }  // namespace duo::dialect

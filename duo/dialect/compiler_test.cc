@@ -314,6 +314,51 @@ TEST(CompilerTest, InWithValues) {
               R"sql("t"."id" IN ($1, $2, $3))sql", {1, 2, 3});
 }
 
+// PostgreSQL takes at most 65,535 parameters per statement: a longer IN list
+// of bound values is one array parameter there. SQLite binds each value.
+TEST(CompilerTest, LongInListIsOneArrayParameterOnPostgres) {
+  const Table t("t");
+  const auto id = t.Col<int64_t>("id");
+  const auto status = t.Col<std::string>("status");
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i <= static_cast<int64_t>(kPostgresMaxInlineInList); ++i) ids.push_back(i);
+  sql::Array id_array;
+  for (const int64_t i : ids) id_array.elements.emplace_back(i);
+  ExpectSql(Select().From(t).Where(id.In(ids)), Pg(),
+            R"sql(SELECT * FROM "t" WHERE "t"."id" = ANY($1))sql", {Value(id_array)});
+  ExpectSql(Select().From(t).Where(id.NotIn(ids) && t.C("x") == 7), Pg(),
+            R"sql(SELECT * FROM "t" WHERE "t"."id" <> ALL($1) AND "t"."x" = $2)sql",
+            {Value(id_array), 7});
+  const absl::StatusOr<CompiledStatement> lite = Lite().Compile(Select().From(t).Where(id.In(ids)));
+  ASSERT_TRUE(lite.ok()) << lite.status();
+  EXPECT_EQ(lite->params.size(), ids.size());
+  EXPECT_THAT(lite->sql, HasSubstr(R"sql("t"."id" IN (?, ?, )sql"));
+
+  // Up to the limit the list stays inline.
+  ids.pop_back();
+  const absl::StatusOr<CompiledStatement> inline_list =
+      Pg().Compile(Select().From(t).Where(id.In(ids)));
+  ASSERT_TRUE(inline_list.ok()) << inline_list.status();
+  EXPECT_EQ(inline_list->params.size(), kPostgresMaxInlineInList);
+  EXPECT_THAT(inline_list->sql, EndsWith(absl::StrCat("$", kPostgresMaxInlineInList, ")")));
+
+  // Text values and NULLs go into the array as they are.
+  std::vector<std::optional<std::string>> names(kPostgresMaxInlineInList + 1, "n");
+  names[3] = std::nullopt;
+  sql::Array name_array;
+  for (const auto& name : names) name_array.elements.push_back(name ? Value(*name) : Value());
+  ExpectSql(Select().From(t).Where(sql::In(t.C("name"), names)), Pg(),
+            R"sql(SELECT * FROM "t" WHERE "t"."name" = ANY($1))sql", {Value(name_array)});
+
+  // A list holding an expression stays inline: an array carries values only.
+  std::vector<Expr> mixed(kPostgresMaxInlineInList + 1, sql::Param(1));
+  mixed.back() = t.C("other");
+  const absl::StatusOr<CompiledStatement> with_column =
+      Pg().Compile(Select().From(t).Where(sql::In(status, mixed)));
+  ASSERT_TRUE(with_column.ok()) << with_column.status();
+  EXPECT_THAT(with_column->sql, EndsWith(R"sql(, "t"."other"))sql"));
+}
+
 TEST(CompilerTest, InWithAnEmptyListIsConstant) {
   const Table t("t");
   const auto status = t.Col<std::string>("status");
@@ -1501,6 +1546,19 @@ TEST(StatementCacheTest, CachedCompilationMatchesDirectCompilation) {
             .DoUpdate({{"hits", counters.C("hits") + n}}, counters.C("hits") < n + 1);
       },
       [&](int n) { return Text("SELECT :a, :b, :a").Bind("a", n).Bind("b", n + 1); },
+      [&](int n) {
+        // Long IN lists, bound as arrays on PostgreSQL, between other values.
+        std::vector<int64_t> ids(kPostgresMaxInlineInList + 5);
+        for (size_t i = 0; i < ids.size(); ++i) ids[i] = n * 10000 + static_cast<int64_t>(i);
+        std::vector<std::optional<std::string>> names(kPostgresMaxInlineInList + 1,
+                                                      absl::StrCat("n", n));
+        names[1] = std::nullopt;
+        return Select({orders.C("id")})
+            .From(orders)
+            .Where(orders.C("x") == n && orders.Col<int64_t>("id").In(ids) &&
+                   orders.C("y") == n + 1 && sql::NotIn(orders.C("name"), names))
+            .Limit(n + 2);
+      },
       [&](int n) {
         return Select({func::Lag(orders.C("total"), n).Over(Window().OrderBy(orders.C("id")))})
             .From(orders)

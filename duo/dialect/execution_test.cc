@@ -427,6 +427,22 @@ TEST_P(ExecutionTest, TextFragmentsBindNamedParameters) {
   EXPECT_THAT(Run(mixed), ElementsAre(Row{"Ada"}));
 }
 
+// What reads like a parameter inside a string, a quoted identifier or a
+// comment reaches the server as written, and comes back unchanged.
+TEST_P(ExecutionTest, TextLeavesLiteralsAndCommentsAsWritten) {
+  // Binding a name that only a literal and a comment hold is a typo.
+  const absl::StatusOr<Rows> typo = db_->Query(Text("SELECT ':a' AS v -- :a\n").Bind("a", 1));
+  EXPECT_TRUE(absl::IsInvalidArgument(typo.status())) << typo.status();
+  EXPECT_THAT(Run(Text("SELECT ':a' AS \":b\" /* :a */, :b AS w").Bind("b", 7)),
+              ElementsAre(Row{":a", "7"}));
+  if (is_postgres()) {
+    EXPECT_THAT(Run(Text("SELECT $$ :a $$ AS v, $tag$ it's :a $$ $tag$ AS w, "
+                         "E'it\\'s :a' AS x, :a AS y")
+                        .Bind("a", 5)),
+                ElementsAre(Row{" :a ", " it's :a $$ ", "it's :a", "5"}));
+  }
+}
+
 TEST_P(ExecutionTest, ValuesThatLookLikeSqlAreOnlyData) {
   const std::string payload = "'; DROP TABLE orders; --";
   Run(Insert(orders_).Values({{"id", 99},

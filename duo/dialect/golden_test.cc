@@ -407,6 +407,54 @@ TEST(GoldenTest, TextWithNamedParameters) {
               "(length(name) > $1) AND \"orders\".\"x\" = $2", {3, 1});
 }
 
+// A ":name" inside a literal, a quoted identifier or a comment is text the
+// server reads as written, never a parameter.
+TEST(GoldenTest, TextFindsNoParametersInsideLiteralsIdentifiersOrComments) {
+  for (const char* sql : {
+           "SELECT $$ :a $$ AS v",
+           "SELECT $tag$ :a $$ :a $tag$ AS v",
+           "SELECT $tag$ :a $TAG$ :a $tag$ AS v",  // tags are case-sensitive
+           "SELECT E'it\\'s :a' AS v",
+           "SELECT e'\\\\' || ':a' AS v",  // E'\\' ends after the escaped backslash
+           "SELECT E'it''s :a' AS v",
+           "SELECT 'it''s :a' AS v",
+           "SELECT 1 AS \":a\"\"b\"",
+           "SELECT 1 -- :a",
+           "SELECT 1 -- :a\r",
+           "SELECT /* :a /* nested :a */ still :a */ 1",
+           "SELECT $$ unterminated :a",
+           "SELECT E'unterminated \\' :a",
+       }) {
+    SCOPED_TRACE(sql);
+    ExpectSql(Text(sql), Pg(), sql);
+    ExpectSql(Text(sql), Lite(), sql);
+    ExpectError(Text(sql).Bind("a", 5), Pg(), absl::StatusCode::kInvalidArgument,
+                "binds :a, which the SQL does not contain");
+  }
+}
+
+TEST(GoldenTest, TextFindsParametersBetweenLiteralsAndComments) {
+  const Text text =
+      Text("SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ :a -- :a\n"
+           ", $1, y$$z, :b$$")
+          .Bind("a", 5)
+          .Bind("b", 6);
+  // `$1` is a positional parameter and `y$$z` an identifier (PostgreSQL
+  // takes '$' inside names): neither opens a dollar-quoted string, so :b
+  // is found.
+  ExpectSql(text, Pg(),
+            "SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ $1 -- :a\n"
+            ", $1, y$$z, $2$$",
+            {5, 6});
+  ExpectSql(text, Lite(),
+            "SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ ? -- :a\n"
+            ", $1, y$$z, ?$$",
+            {5, 6});
+  // A name ending in E does not prefix an escape string: 'x\' ends at its
+  // second quote, so :a follows it.
+  ExpectSql(Text("SELECT namE'x\\' :a").Bind("a", 1), Pg(), "SELECT namE'x\\' $1", {1});
+}
+
 TEST(GoldenTest, ValuesThatLookLikeSqlStayParameters) {
   const std::string payload = "'; DROP TABLE orders; --";
   absl::StatusOr<CompiledStatement> compiled =

@@ -15,10 +15,7 @@ CompiledStatement Bind(const CompiledTemplate& compiled, const sql::Statement& s
   std::vector<const sql::Value*> values;
   sql::ForEachParam(statement,
                     [&](const sql::ExprNode& param) { values.push_back(&param.value); });
-  CompiledStatement result{compiled.sql, {}};
-  result.params.reserve(compiled.slots.size());
-  for (int slot : compiled.slots) result.params.push_back(*values[slot]);
-  return result;
+  return CompiledStatement{compiled.sql, compiled.Bind(values)};
 }
 
 }  // namespace

@@ -8,6 +8,10 @@
 //     placeholder carries the bound value, the value is never in the SQL,
 //     and the SQL is the text with each ":name" replaced by a placeholder
 //     and nothing else changed (a text without parameters is unchanged);
+//   * Text: nothing inside a string ('...', E'...', $$...$$, $tag$...$tag$),
+//     a quoted identifier or a comment is a parameter: any text so hidden,
+//     then " :name", compiles to the hidden text unchanged plus one
+//     placeholder;
 //   * LIKE: the bound pattern reads back as the literal text (no wildcard
 //     of the caller's survives escaping), plus the '%' the operation asks
 //     for, and the SQL holds a placeholder, never the text;
@@ -25,6 +29,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "duo/dialect/compiler.h"
@@ -75,6 +80,65 @@ void FuzzText(absl::string_view input, absl::string_view text, absl::string_view
                      compiled->sql);
       if (bound == 0) DUO_FUZZ_CHECK(compiled->sql == text, input, compiled->sql);
     }
+  }
+}
+
+// `text` made opaque by one of the ways SQL hides text from the parameter
+// scanner: a string ('...', E'...', $$...$$, $tag$...$tag$), a quoted
+// identifier or a comment. Each quotes `text` the way the database reads it
+// back unchanged.
+std::string Opaque(uint8_t how, absl::string_view text) {
+  switch (how % 6) {
+    case 0:
+      return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+    case 1:
+      return absl::StrCat("E'", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"'", "\\'"}}), "'");
+    case 2:
+      return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+    case 3: {
+      // A tag whose first occurrence after the opening one is the closing
+      // one ("$$" unless the text holds "$$" or ends in '$').
+      std::string tag = "$$";
+      for (int n = 0; absl::StrCat(text, tag).find(tag) != text.size(); ++n) {
+        tag = absl::StrCat("$q", n, "$");
+      }
+      return absl::StrCat(tag, text, tag);
+    }
+    case 4: {
+      // A line comment ends at \n or \r, a block comment at an unmatched */.
+      std::string line(text);
+      std::replace(line.begin(), line.end(), '\r', ' ');
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      return absl::StrCat("--", line, "\n");
+    }
+    default:
+      return absl::StrCat("/*", absl::StrReplaceAll(text, {{"*", " "}, {"/", " "}}), "*/");
+  }
+}
+
+// Property: nothing inside a literal, quoted identifier or comment is a
+// parameter. `text` hidden by Opaque and followed by " :name" compiles to
+// exactly the hidden text unchanged and one placeholder.
+void FuzzOpaque(absl::string_view input, uint8_t how, absl::string_view text,
+                absl::string_view name_input) {
+  std::string name;
+  for (const char c : name_input) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_') name.push_back(c);
+  }
+  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) {
+    name.insert(0, "p");
+  }
+  const std::string hidden = Opaque(how, text);
+  const sql::Statement statement =
+      sql::Text(absl::StrCat(hidden, " :", name)).Bind(name, sql::Value(std::string(kMarker)));
+  for (const duo::dialect::Dialect* dialect :
+       {&duo::dialect::SqliteDialect(), &duo::dialect::PostgresDialect()}) {
+    const absl::StatusOr<CompiledStatement> compiled = dialect->Compile(statement);
+    DUO_FUZZ_CHECK(compiled.ok(), input, compiled.status().ToString());
+    const std::string placeholder = dialect == &duo::dialect::SqliteDialect() ? "?" : "$1";
+    DUO_FUZZ_CHECK(compiled->sql == absl::StrCat(hidden, " ", placeholder), input,
+                   compiled->sql);
+    DUO_FUZZ_CHECK(compiled->params.size() == 1, input, compiled->sql);
   }
 }
 
@@ -175,6 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {
       const std::vector<absl::string_view> parts = duo::fuzz::SplitInput(rest, '\n', 2);
       FuzzText(input, parts[0], parts[1]);
+      FuzzOpaque(input, selector / 3, parts[0], parts[1]);
       break;
     }
     case 1:

@@ -57,12 +57,36 @@ struct ErrorDetails {
   std::string sqlstate;    // PostgreSQL SQLSTATE ("23505"), empty on SQLite
   int sqlite_code = 0;     // SQLite extended result code, 0 on PostgreSQL
   std::string constraint;  // the violated constraint, when the database names it
-  std::string sql;         // the statement that failed, without its values
+  // The statement that failed, without its values, as the message quotes
+  // it: cut after kMaxSqlInMessage bytes (see SqlForMessage).
+  std::string sql;
 };
 
+// The most bytes of SQL an error message quotes. A statement can be
+// megabytes long (a bulk insert, a long IN list); a message that held it
+// whole would swamp logs and terminals.
+inline constexpr size_t kMaxSqlInMessage = 1000;
+
+// `sql` as error messages quote it: whole up to kMaxSqlInMessage bytes,
+// else its first kMaxSqlInMessage bytes (cut at a UTF-8 character boundary)
+// followed by "... (<size> bytes)".
+std::string SqlForMessage(absl::string_view sql);
+
 // The status for a database error: code from `details.kind`, message
-// "<message> [<sql>]", details attached.
+// "<message> [<sql>]" (the SQL cut by SqlForMessage), details attached as a
+// payload of readable text: absl::Status::ToString() prints it after the
+// message, as in
+//   ALREADY_EXISTS: duplicate key value violates unique constraint
+//   "users_email_key" [INSERT INTO "users" ("email") VALUES ($1)]
+//   [type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505;
+//   sql 41 bytes; constraint users_email_key']
 absl::Status DatabaseError(std::string message, ErrorDetails details);
+
+// The status as one line for people: "<CODE>: <message>", without
+// payloads (status.ToString(absl::StatusToStringMode::kWithNoExtraData)).
+// What duo's examples and tools print; the details stay reachable through
+// GetErrorDetails.
+std::string ErrorString(const absl::Status& status);
 
 // The details attached by DatabaseError, if any.
 std::optional<ErrorDetails> GetErrorDetails(const absl::Status& status);

@@ -296,6 +296,51 @@ TEST_P(DatabaseTest, IntegrityErrorsNameTheConstraint) {
   EXPECT_EQ(GetErrorKind(negative.status()), ErrorKind::kCheckViolation);
 }
 
+// Beyond PostgreSQL's 65,535 parameters per statement, the error says so
+// and quotes a bounded part of the SQL.
+TEST_P(DatabaseTest, TooManyParametersIsAClearError) {
+  // Each occurrence of :v is a parameter of its own.
+  std::string sql = "SELECT 1 WHERE 1 IN (:v";
+  for (int i = 1; i < 70000; ++i) sql += ", :v";
+  sql += ")";
+  const absl::StatusOr<Result> result = db_->Execute(Text(sql).Bind("v", 1));
+  if (!is_postgres()) {
+    EXPECT_TRUE(result.ok()) << ErrorString(result.status());
+    return;
+  }
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("70000 values"));
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("at most 65535"));
+  EXPECT_LT(result.status().ToString().size(), 1500u);
+}
+
+// What a user prints of a database error reads as text on both databases:
+// ToString() ends with the details in words, ErrorString() with the SQL, and
+// neither holds an escaped byte.
+TEST_P(DatabaseTest, PrintedErrorsReadCleanly) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  const absl::Status duplicate = db_->Execute(Deposit(2, "ada", 5)).status();
+  ASSERT_EQ(GetErrorKind(duplicate), ErrorKind::kUniqueViolation);
+  const std::string line = ErrorString(duplicate);
+  EXPECT_THAT(line, ::testing::StartsWith("ALREADY_EXISTS: "));
+  EXPECT_THAT(line, ::testing::EndsWith("]"));
+  EXPECT_THAT(line, HasSubstr("[INSERT INTO \"accounts\""));
+  EXPECT_THAT(line, ::testing::Not(HasSubstr("type.duo.dev")));
+  const std::string full = duplicate.ToString();
+  EXPECT_EQ(full.substr(0, line.size()), line);
+  EXPECT_THAT(full.substr(line.size()),
+              ::testing::MatchesRegex(
+                  is_postgres()
+                      ? " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505; "
+                        "sql [0-9]+ bytes; constraint accounts_owner_key'\\]"
+                      : " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlite code 2067; "
+                        "sql [0-9]+ bytes; constraint accounts.owner'\\]"));
+  for (const std::string& printed : {line, full}) {
+    EXPECT_THAT(printed, ::testing::Not(HasSubstr("\\x"))) << printed;
+    for (const char c : printed) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << printed;
+  }
+}
+
 TEST_P(DatabaseTest, TransactionCommitsOnOkAndRollsBackOnError) {
   EXPECT_TRUE(db_->Transaction([&](Session& s) -> absl::Status {
                    return s.Execute(Deposit(1, "ada", 100)).status();

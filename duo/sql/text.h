@@ -4,11 +4,15 @@
 //       .Bind("min", 100)
 //       .Bind("status", "completed");
 //
-// `:name` is a parameter (letters, digits, underscore); `::` (a PostgreSQL
-// cast) and anything inside '...' or "..." are left alone. Each parameter
-// becomes a placeholder of the target dialect, and its value is bound, never
-// spliced. A Text is usable as a whole statement or, converted to Expr, as
-// part of one. Compiling a Text with an unbound parameter fails, naming it.
+// `:name` is a parameter (letters, digits, underscore). Left alone, since a
+// ':' there is text, not a parameter: `::` (a PostgreSQL cast), and anything
+// inside a string ('...', PostgreSQL's E'...' with backslash escapes and
+// dollar-quoted $$...$$ and $tag$...$tag$), a quoted identifier ("...") or a
+// comment (-- to the end of the line, /* ... */, nested as on PostgreSQL).
+// Each parameter becomes a placeholder of the target dialect, and its value
+// is bound, never spliced. A Text is usable as a whole statement or,
+// converted to Expr, as part of one. Compiling a Text with an unbound
+// parameter fails, naming it.
 
 #ifndef DUO_SQL_TEXT_H_
 #define DUO_SQL_TEXT_H_

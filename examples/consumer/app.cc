@@ -5,6 +5,7 @@
 #include <string>
 
 #include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
 #include "duo/query/query.h"
 #include "duo/session/database.h"
 #include "notes.h"
@@ -27,7 +28,8 @@ absl::Status Run(const std::string& url) {
 int main(int argc, char** argv) {
   const absl::Status status = Run(argc > 1 ? argv[1] : "sqlite:///notes.db");
   if (!status.ok()) {
-    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    // One clean line; duo::GetErrorDetails(status) has the details.
+    std::fprintf(stderr, "%s\n", duo::ErrorString(status).c_str());
     return 1;
   }
   return 0;

@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
   }
   const absl::Status status = quickstart::Run(url);
   if (!status.ok()) {
-    std::fprintf(stderr, "quickstart failed: %s\n", status.ToString().c_str());
+    std::fprintf(stderr, "quickstart failed: %s\n", duo::ErrorString(status).c_str());
     return 1;
   }
   return 0;

@@ -57,6 +57,13 @@ class PostgresDialectImpl final : public Dialect {
 
   bool ParenthesizesSetMembers() const override { return true; }
   bool NumberedPlaceholders() const override { return true; }
+
+  // PostgreSQL takes at most 65,535 parameters per statement, and an inline
+  // list costs SQL text, parsing and a prepared statement per length. Short
+  // lists stay inline nonetheless: there the server types each value from
+  // the column (text against an enum, uuid or citext column works), where
+  // an array parameter has one element type from the values (text[]).
+  size_t MaxInlineInList() const override { return kPostgresMaxInlineInList; }
 };
 
 }  // namespace

@@ -126,6 +126,20 @@ absl::Status ProgrammingError(std::string message, absl::string_view sql) {
                        {.kind = ErrorKind::kProgramming, .sql = std::string(sql)});
 }
 
+// The protocol counts a statement's parameters in 16 bits; libpq refuses
+// more with a message that does not say which statement or why.
+constexpr size_t kMaxParams = 65535;
+
+absl::Status CheckParamCount(const dialect::CompiledStatement& statement) {
+  if (statement.params.size() <= kMaxParams) return absl::OkStatus();
+  return ProgrammingError(
+      absl::StrCat("the statement binds ", statement.params.size(),
+                   " values; PostgreSQL takes at most 65535 per statement (an IN list of "
+                   "bound values longer than ", dialect::kPostgresMaxInlineInList,
+                   " binds them as one array: put many values there)"),
+      statement.sql);
+}
+
 absl::Status DataError(std::string message, absl::string_view sql) {
   return DatabaseError(std::move(message),
                        {.kind = ErrorKind::kDataError, .sql = std::string(sql)});
@@ -598,6 +612,7 @@ class PostgresConnection final : public Connection, public AsyncConnection {
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::Run(
     const dialect::CompiledStatement& statement, RunMode mode) {
   DUO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
+  DUO_RETURN_IF_ERROR(CheckParamCount(statement));
   absl::StatusOr<EncodedParams> params = postgres_internal::EncodeParams(statement.params);
   if (!params.ok()) {
     return DataError(absl::StrCat("cannot bind parameter ", params.status().message()),
@@ -974,6 +989,7 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
 Task<absl::StatusOr<std::unique_ptr<Cursor>>> PostgresConnection::RunAsync(
     const dialect::CompiledStatement& statement, absl::Time deadline) {
   DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
+  DUO_CO_RETURN_IF_ERROR(CheckParamCount(statement));
   absl::StatusOr<EncodedParams> encoded = postgres_internal::EncodeParams(statement.params);
   if (!encoded.ok()) {
     co_return DataError(absl::StrCat("cannot bind parameter ", encoded.status().message()),
@@ -1006,6 +1022,7 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::R
   std::vector<EncodedParams> params;
   for (const dialect::CompiledStatement& statement : statements) {
     DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
+    DUO_CO_RETURN_IF_ERROR(CheckParamCount(statement));
     absl::StatusOr<EncodedParams> encoded = postgres_internal::EncodeParams(statement.params);
     if (!encoded.ok()) {
       co_return DataError(absl::StrCat("cannot bind parameter ", encoded.status().message()),

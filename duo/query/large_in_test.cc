@@ -1,0 +1,98 @@
+// The query builder with IN lists far longer than PostgreSQL's 65,535
+// parameters per statement, on SQLite and PostgreSQL: the rows that come
+// back are the rows filtered in C++.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "duo/query/query.h"
+#include "duo/query/testdata/shop.h"
+#include "duo/query/testdata/shop_test_base.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/database.h"
+#include "testing/status.h"
+
+namespace shop {
+namespace {
+
+using ::duo::col;
+
+class LargeInTest : public ShopTestBase {
+ protected:
+  // 300 customers; every fourth has no region.
+  void Seed() {
+    for (int i = 0; i < 300; ++i) {
+      absl::StatusOr<Customer> created = Customer::Create(
+          {.name = absl::StrCat("c", i),
+           .region = i % 4 == 0 ? std::nullopt : std::optional<std::string>("r")});
+      ASSERT_TRUE(created.ok()) << created.status();
+      customers_.push_back(*created);
+    }
+  }
+
+  template <typename Keep>
+  std::vector<int64_t> Expected(Keep keep) const {
+    std::vector<int64_t> ids;
+    for (const Customer& customer : customers_) {
+      if (keep(customer)) ids.push_back(customer.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  static std::vector<int64_t> Ids(const std::vector<Customer>& customers) {
+    std::vector<int64_t> ids;
+    for (const Customer& customer : customers) ids.push_back(customer.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::vector<Customer> customers_;
+};
+
+TEST_P(LargeInTest, WhereInWithAHundredThousandAndTwoHundredThousandValues) {
+  Seed();
+  ASSERT_FALSE(HasFatalFailure());
+  const int64_t first_id = customers_.front().id;
+  for (const int64_t n : {int64_t{100000}, int64_t{200000}}) {
+    SCOPED_TRACE(n);
+    // Even numbers from the first id on: every other customer is listed.
+    std::vector<int64_t> ids;
+    std::vector<std::string> names;
+    for (int64_t k = 0; k < n; ++k) {
+      ids.push_back(first_id + 2 * k);
+      names.push_back(absl::StrCat("c", 2 * k));
+    }
+    const auto listed = [&](const Customer& c) {
+      return (c.id - first_id) % 2 == 0 && (c.id - first_id) / 2 < n;
+    };
+    ASSERT_OK_AND_ASSIGN(std::vector<Customer> in, Customer::Where(col(&Customer::id).In(ids)).All());
+    EXPECT_EQ(Ids(in), Expected(listed));
+    ASSERT_OK_AND_ASSIGN(const int64_t counted,
+                         Customer::Where(col(&Customer::id).In(ids)).Count());
+    EXPECT_EQ(counted, static_cast<int64_t>(Expected(listed).size()));
+    ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
+                         Customer::Where(col(&Customer::id).NotIn(ids)).All());
+    EXPECT_EQ(Ids(not_in), Expected([&](const Customer& c) { return !listed(c); }));
+
+    // Text values, with another condition.
+    ASSERT_OK_AND_ASSIGN(std::vector<Customer> named,
+                         Customer::Where(col(&Customer::name).In(names))
+                             .FilterBy({{"region", "r"}})
+                             .All());
+    EXPECT_EQ(Ids(named), Expected([&](const Customer& c) {
+                const int64_t number = std::stoll(c.name.substr(1));
+                return number % 2 == 0 && number / 2 < n && c.region.has_value();
+              }));
+  }
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(LargeInTest);
+
+}  // namespace
+}  // namespace shop
