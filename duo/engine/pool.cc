@@ -78,177 +78,173 @@ absl::Status ConnectionPool::AcquireTimeout() const {
       options_.max_overflow, ")"));
 }
 
-absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
-  // The clock is read only when the caller has to wait: most checkouts find
-  // an idle connection, and every statement outside a transaction is one.
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-  const int limit = options_.size + options_.max_overflow;
-  while (true) {
-    Idle candidate;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      const auto available = [&] { return !idle_.empty() || open_ < limit; };
-      if (!available()) {
-        if (!deadline) {
-          deadline = std::chrono::steady_clock::now() +
-                     absl::ToChronoNanoseconds(options_.acquire_timeout);
-        }
-        if (!returned_.wait_until(lock, *deadline, available)) return AcquireTimeout();
-      }
-      if (!idle_.empty()) {
-        candidate = std::move(idle_.back());
-        idle_.pop_back();
-      } else {
-        ++open_;  // reserved: the connection is opened outside the lock
-        ++opened_;
-      }
-    }
+bool ConnectionPool::TryServeLocked(Waiter& waiter) {
+  if (!waiters_.empty()) return false;  // first come, first served
+  if (!idle_.empty()) {
+    waiter.idle = std::move(idle_.back());
+    idle_.pop_back();
+  } else if (open_ < options_.size + options_.max_overflow) {
+    ++open_;  // reserved: the connection is opened outside the lock
+    ++opened_;
+    waiter.slot = true;
+  } else {
+    return false;
+  }
+  waiter.served = true;
+  return true;
+}
 
-    if (candidate.connection != nullptr) {
-      // Checked outside the lock: a ping is a round trip.
-      if (Healthy(*candidate.connection, candidate.since)) {
-        return PooledConnection(this, std::move(candidate.connection));
-      }
-      candidate.connection.reset();
-      std::lock_guard<std::mutex> lock(mu_);
-      --open_;
-      ++discarded_;
-      continue;  // try the next idle one, or open a replacement
-    }
-
-    absl::StatusOr<std::unique_ptr<Connection>> opened = factory_();
-    if (!opened.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        --open_;
-        --opened_;
-      }
-      returned_.notify_one();  // the reserved slot is free again
-      WakeAsyncWaiter();
-      return opened.status();
-    }
-    return PooledConnection(this, *std::move(opened));
+void ConnectionPool::WakeLocked(Waiter* waiter, std::vector<Waiter*>& tasks) {
+  waiter->served = true;
+  if (waiter->ready != nullptr) {
+    waiter->ready->notify_one();
+  } else {
+    tasks.push_back(waiter);
   }
 }
 
-// Suspends an acquiring task until a connection comes back or a slot frees
-// up (WakeAsyncWaiter), or the deadline passes; does not suspend when that
-// already happened since the task looked.
-class ConnectionPool::ReturnAwaiter {
+std::vector<ConnectionPool::Waiter*> ConnectionPool::ServeSlotsLocked() {
+  std::vector<Waiter*> tasks;
+  while (!waiters_.empty() && open_ < options_.size + options_.max_overflow) {
+    Waiter* const waiter = waiters_.front();
+    waiters_.pop_front();
+    ++open_;
+    ++opened_;
+    waiter->slot = true;
+    WakeLocked(waiter, tasks);
+  }
+  return tasks;
+}
+
+void ConnectionPool::Resume(const std::vector<Waiter*>& tasks) {
+  if (tasks.empty()) return;
+  async::EventLoop& loop = async::EventLoop::Default();
+  for (Waiter* waiter : tasks) {
+    loop.Post([&loop, waiter] {
+      loop.CancelTimer(waiter->timer);
+      waiter->handle.resume();
+    });
+  }
+}
+
+void ConnectionPool::ReleaseSlot() {
+  std::vector<Waiter*> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+    --opened_;
+    tasks = ServeSlotsLocked();
+  }
+  Resume(tasks);
+}
+
+absl::StatusOr<PooledConnection> ConnectionPool::Take(Waiter& waiter) {
+  if (waiter.idle.connection != nullptr) {
+    // Checked outside the lock: a ping is a round trip.
+    if (Healthy(*waiter.idle.connection, waiter.idle.since)) {
+      return PooledConnection(this, std::move(waiter.idle.connection));
+    }
+    // Dead while idle: replaced in the same slot, so that the waiter keeps
+    // its turn.
+    waiter.idle.connection.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++discarded_;
+    ++opened_;
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> opened = factory_();
+  if (!opened.ok()) {
+    ReleaseSlot();
+    return opened.status();
+  }
+  return PooledConnection(this, *std::move(opened));
+}
+
+absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
+  Waiter waiter;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!TryServeLocked(waiter)) {
+      // The clock is read only when the caller has to wait: most checkouts
+      // find an idle connection, and every statement outside a transaction
+      // is one.
+      std::condition_variable ready;
+      waiter.ready = &ready;
+      waiters_.push_back(&waiter);
+      const auto deadline =
+          std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.acquire_timeout);
+      if (!ready.wait_until(lock, deadline, [&] { return waiter.served; })) {
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
+        return AcquireTimeout();
+      }
+    }
+  }
+  return Take(waiter);
+}
+
+// Suspends an acquiring task in the queue until it is served or the
+// deadline passes; does not suspend when it can be served at once.
+class ConnectionPool::WaitAwaiter {
  public:
-  ReturnAwaiter(ConnectionPool* pool, absl::Time deadline) : pool_(pool), deadline_(deadline) {}
+  WaitAwaiter(ConnectionPool* pool, Waiter* waiter, absl::Time deadline)
+      : pool_(pool), waiter_(waiter), deadline_(deadline) {}
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> handle) {
     ConnectionPool* const pool = pool_;
-    AsyncWaiter* const waiter = &waiter_;
+    Waiter* const waiter = waiter_;
     std::lock_guard<std::mutex> lock(pool->mu_);
-    if (!pool->idle_.empty() || pool->open_ < pool->options_.size + pool->options_.max_overflow) {
-      return false;
-    }
+    if (pool->TryServeLocked(*waiter)) return false;
     waiter->handle = handle;
-    pool->async_waiters_.push_back(waiter);
+    pool->waiters_.push_back(waiter);
     waiter->timer = async::EventLoop::Default().AddTimer(deadline_, [pool, waiter] {
       {
         std::lock_guard<std::mutex> lock(pool->mu_);
-        auto found = std::find(pool->async_waiters_.begin(), pool->async_waiters_.end(), waiter);
-        // Already woken: its resumption is on its way.
-        if (found == pool->async_waiters_.end()) return;
-        pool->async_waiters_.erase(found);
+        auto found = std::find(pool->waiters_.begin(), pool->waiters_.end(), waiter);
+        // Already served: its resumption is on its way.
+        if (found == pool->waiters_.end()) return;
+        pool->waiters_.erase(found);
+        waiter->timed_out = true;
       }
-      waiter->timed_out = true;
       waiter->handle.resume();
     });
     return true;
   }
-  bool await_resume() const noexcept { return !waiter_.timed_out; }
+  void await_resume() const noexcept {}
 
  private:
   ConnectionPool* pool_;
+  Waiter* waiter_;
   absl::Time deadline_;
-  AsyncWaiter waiter_;
 };
 
-void ConnectionPool::WakeAsyncWaiter() {
-  AsyncWaiter* waiter = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    waiter = TakeAsyncWaiterLocked();
-  }
-  ResumeAsyncWaiter(waiter);
-}
-
-ConnectionPool::AsyncWaiter* ConnectionPool::TakeAsyncWaiterLocked() {
-  if (async_waiters_.empty()) return nullptr;
-  AsyncWaiter* const waiter = async_waiters_.front();
-  async_waiters_.pop_front();
-  return waiter;
-}
-
-void ConnectionPool::ResumeAsyncWaiter(AsyncWaiter* waiter) {
-  if (waiter == nullptr) return;
-  async::EventLoop& loop = async::EventLoop::Default();
-  loop.Post([&loop, waiter] {
-    loop.CancelTimer(waiter->timer);
-    waiter->handle.resume();
-  });
-}
-
 Task<absl::StatusOr<PooledConnection>> ConnectionPool::AcquireAsync() {
-  const absl::Time deadline = absl::Now() + options_.acquire_timeout;
-  const int limit = options_.size + options_.max_overflow;
-  while (true) {
-    Idle candidate;
-    bool reserved = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!idle_.empty()) {
-        candidate = std::move(idle_.back());
-        idle_.pop_back();
-      } else if (open_ < limit) {
-        ++open_;
-        ++opened_;
-        reserved = true;
-      }
-    }
-    if (candidate.connection != nullptr) {
-      Connection* connection = candidate.connection.get();
-      const bool ping = IdleClock() - candidate.since > options_.ping_when_idle_for;
-      // A ping is a blocking round trip: the connection's worker makes it.
-      // (No co_await inside ?: : GCC 12 miscompiles it.)
-      bool healthy = connection->LooksAlive();
-      if (healthy && ping) {
-        healthy = co_await connection->worker().Run(
-            [&] { return Healthy(*connection, candidate.since); });
-      }
-      if (healthy) co_return PooledConnection(this, std::move(candidate.connection));
-      candidate.connection.reset();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        --open_;
-        ++discarded_;
-      }
-      continue;
-    }
-    if (reserved) {
-      absl::StatusOr<std::unique_ptr<Connection>> opened =
-          co_await async::Worker::Shared().Run([this] { return factory_(); });
-      if (!opened.ok()) {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          --open_;
-          --opened_;
-        }
-        returned_.notify_one();
-        WakeAsyncWaiter();
-        co_return opened.status();
-      }
-      co_return PooledConnection(this, *std::move(opened));
-    }
-    if (!co_await ReturnAwaiter(this, deadline)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      co_return AcquireTimeout();
-    }
+  Waiter waiter;
+  co_await WaitAwaiter(this, &waiter, absl::Now() + options_.acquire_timeout);
+  if (waiter.timed_out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    co_return AcquireTimeout();
   }
+  if (Connection* connection = waiter.idle.connection.get(); connection != nullptr) {
+    const bool ping = IdleClock() - waiter.idle.since > options_.ping_when_idle_for;
+    // A ping is a blocking round trip: the connection's worker makes it.
+    // (No co_await inside ?: : GCC 12 miscompiles it.)
+    bool healthy = connection->LooksAlive();
+    if (healthy && ping) {
+      healthy = co_await connection->worker().Run(
+          [&] { return Healthy(*connection, waiter.idle.since); });
+    }
+    if (healthy) co_return PooledConnection(this, std::move(waiter.idle.connection));
+    waiter.idle.connection.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++discarded_;
+    ++opened_;
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> opened =
+      co_await async::Worker::Shared().Run([this] { return factory_(); });
+  if (!opened.ok()) {
+    ReleaseSlot();
+    co_return opened.status();
+  }
+  co_return PooledConnection(this, *std::move(opened));
 }
 
 void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard) {
@@ -260,38 +256,45 @@ void ConnectionPool::Return(std::unique_ptr<Connection> connection, bool discard
   const bool reusable = !discard && !connection->InTransaction() && !connection->Broken();
   std::unique_ptr<Connection> to_close;
   const absl::Time now = reusable ? IdleClock() : absl::Time();
-  AsyncWaiter* waiter = nullptr;
+  std::vector<Waiter*> tasks;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (reusable && static_cast<int>(idle_.size()) < options_.size) {
+    if (reusable && !waiters_.empty()) {
+      // Straight to the first waiter: nobody can take it in between.
+      Waiter* const waiter = waiters_.front();
+      waiters_.pop_front();
+      waiter->idle = {std::move(connection), now};
+      WakeLocked(waiter, tasks);
+    } else if (reusable && static_cast<int>(idle_.size()) < options_.size) {
       idle_.push_back({std::move(connection), now});
     } else {
       --open_;
       if (!reusable) ++discarded_;
       to_close = std::move(connection);
+      tasks = ServeSlotsLocked();
     }
-    waiter = TakeAsyncWaiterLocked();
   }
-  returned_.notify_one();
-  ResumeAsyncWaiter(waiter);
+  Resume(tasks);
   // to_close is closed here, outside the lock: closing may talk to the
   // server.
 }
 
 void ConnectionPool::CloseIdle() {
   std::vector<Idle> closing;
+  std::vector<Waiter*> tasks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     closing.swap(idle_);
     open_ -= static_cast<int>(closing.size());
+    tasks = ServeSlotsLocked();
   }
-  returned_.notify_all();
-  WakeAsyncWaiter();
+  Resume(tasks);
 }
 
 ConnectionPool::Stats ConnectionPool::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return Stats{open_, static_cast<int>(idle_.size()), opened_, discarded_};
+  return Stats{open_, static_cast<int>(idle_.size()), opened_, discarded_,
+               static_cast<int>(waiters_.size())};
 }
 
 }  // namespace duo::engine

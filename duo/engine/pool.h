@@ -105,6 +105,7 @@ class ConnectionPool {
     int idle = 0;
     int opened = 0;  // total ever opened
     int discarded = 0;
+    int waiting = 0;  // callers queued for a connection
   };
   Stats stats() const;
   const PoolOptions& options() const { return options_; }
@@ -117,23 +118,42 @@ class ConnectionPool {
     absl::Time since;
   };
 
-  // A task waiting in AcquireAsync.
-  struct AsyncWaiter {
+  // A caller waiting for a connection, thread or task. Waiters are served
+  // strictly in arrival order: a connection coming back goes to the first
+  // waiter, not to whoever asks next, so no caller can starve while others
+  // cycle connections. Everything but the wake-up fields is guarded by mu_.
+  struct Waiter {
+    // What serving gave: an idle connection (with when it went idle), or the
+    // right to open a new one (open_ already counts it).
+    Idle idle;
+    bool slot = false;
+    bool served = false;
+    bool timed_out = false;
+    // A thread waits on its own condition variable; a task is resumed.
+    std::condition_variable* ready = nullptr;
     std::coroutine_handle<> handle;
     uint64_t timer = 0;
-    bool timed_out = false;
   };
-  class ReturnAwaiter;
+  class WaitAwaiter;
 
   void Return(std::unique_ptr<Connection> connection, bool discard);
   bool Healthy(Connection& connection, absl::Time idle_since) const;
   absl::Status AcquireTimeout() const;
-  // Lets one waiting task (if any) try again; call without mu_ held.
-  void WakeAsyncWaiter();
-  // WakeAsyncWaiter in two halves, for callers that hold mu_ anyway: the
-  // first with mu_ held, the second (which accepts null) after releasing it.
-  AsyncWaiter* TakeAsyncWaiterLocked();
-  void ResumeAsyncWaiter(AsyncWaiter* waiter);
+  // Serves `waiter` at once if nobody is queued before it and a connection
+  // or a slot is free; returns whether it did.
+  bool TryServeLocked(Waiter& waiter);
+  // Gives free slots (open_ below the limit) to queued waiters, first come
+  // first served; returns the task waiters to resume once mu_ is released.
+  std::vector<Waiter*> ServeSlotsLocked();
+  // Marks `waiter` served and wakes a thread at once (under mu_, so that it
+  // cannot leave before the notification); tasks are collected for Resume.
+  void WakeLocked(Waiter* waiter, std::vector<Waiter*>& tasks);
+  static void Resume(const std::vector<Waiter*>& tasks);
+  // Gives back a slot that did not become a connection (opening failed).
+  void ReleaseSlot();
+  // A connection for a served waiter: the idle one if healthy, else a new
+  // one in its place.
+  absl::StatusOr<PooledConnection> Take(Waiter& waiter);
 
   Factory factory_;
   const PoolOptions options_;
@@ -141,10 +161,9 @@ class ConnectionPool {
   // ThreadSanitizer annotations, so TSan could not see absl::Mutex
   // synchronize, while it intercepts pthreads.
   mutable std::mutex mu_;
-  std::condition_variable returned_;
   // Guarded by mu_:
   std::vector<Idle> idle_;  // most recently returned last
-  std::deque<AsyncWaiter*> async_waiters_;
+  std::deque<Waiter*> waiters_;
   int open_ = 0;
   int opened_ = 0;
   int discarded_ = 0;

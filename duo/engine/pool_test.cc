@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,58 @@ class PoolTest : public duo::testing::SqliteTest {
   }
   std::atomic<int> factory_calls_{0};
 };
+
+// Waits until `pool` has `count` callers queued.
+void AwaitWaiting(const ConnectionPool& pool, int count) {
+  while (pool.stats().waiting < count) absl::SleepFor(absl::Milliseconds(1));
+}
+
+TEST_F(PoolTest, WaitersAreServedInArrivalOrder) {
+  ConnectionPool pool(Factory(), {.size = 1, .max_overflow = 0});
+  absl::StatusOr<PooledConnection> held = pool.Acquire();
+  ASSERT_TRUE(held.ok());
+  std::mutex order_mu;
+  std::vector<int> order;
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 6; ++i) {
+    waiters.emplace_back([&, i] {
+      absl::StatusOr<PooledConnection> mine = pool.Acquire();
+      ASSERT_TRUE(mine.ok()) << mine.status();
+      std::lock_guard<std::mutex> lock(order_mu);
+      order.push_back(i);
+    });
+    AwaitWaiting(pool, i + 1);  // queued before the next one starts
+  }
+  *held = PooledConnection();
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_THAT(order, ::testing::ElementsAre(0, 1, 2, 3, 4, 5));
+}
+
+// A caller that returns a connection and asks again at once must not take
+// it back from one already waiting.
+TEST_F(PoolTest, ACallerCyclingConnectionsCannotStarveAWaiter) {
+  ConnectionPool pool(Factory(), {.size = 1, .max_overflow = 0,
+                                  .acquire_timeout = absl::Seconds(20)});
+  absl::StatusOr<PooledConnection> first = pool.Acquire();
+  ASSERT_TRUE(first.ok());
+  std::atomic<bool> waiter_served{false};
+  std::atomic<int> cycles_before_served{-1};
+  std::thread waiter([&] {
+    absl::StatusOr<PooledConnection> mine = pool.Acquire();
+    EXPECT_TRUE(mine.ok()) << mine.status();
+    waiter_served = true;
+  });
+  AwaitWaiting(pool, 1);
+  *first = PooledConnection();  // the waiter's turn
+  for (int cycle = 0; cycle < 200; ++cycle) {
+    absl::StatusOr<PooledConnection> again = pool.Acquire();
+    ASSERT_TRUE(again.ok()) << again.status();
+    if (waiter_served && cycles_before_served < 0) cycles_before_served = cycle;
+  }
+  waiter.join();
+  // The cycler's first acquire already had to wait for the waiter.
+  EXPECT_EQ(cycles_before_served.load(), 0);
+}
 
 TEST_F(PoolTest, ReusesIdleConnections) {
   ConnectionPool pool(Factory(), {.size = 2, .max_overflow = 0});
