@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "duo/async/sync_wait.h"
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
 #include "duo/session/database.h"
@@ -115,6 +116,31 @@ TEST_F(PostgresFaultTest, BackendKilledMidTransactionLosesOnlyTheTransaction) {
     return s.Execute(Text("INSERT INTO canary VALUES (2, 'retried')")).status();
   }));
   EXPECT_EQ(Rows(*admin_, "canary"), 2);
+}
+
+// A server that stops answering (here its backend, frozen with SIGSTOP,
+// which also ignores the cancel request until it runs again) must not hold
+// an async call past its deadline: the call fails near its time and the
+// connection, in an unknown state, is not reused.
+TEST_F(PostgresFaultTest, AFrozenServerCannotHoldAnAsyncCallPastItsDeadline) {
+  const int discarded_before = db_->pool_stats().discarded;
+  {
+    ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+    ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
+    ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGSTOP), 0) << "cannot stop the backend";
+    const absl::Time start = absl::Now();
+    absl::StatusOr<Result> frozen =
+        SyncWait(session.ExecuteAsync(Text("SELECT 1"), absl::Milliseconds(500)));
+    const absl::Duration waited = absl::Now() - start;
+    kill(static_cast<pid_t>(pid), SIGCONT);
+    Saw("frozen backend, 500 ms deadline", frozen.status());
+    EXPECT_EQ(GetErrorKind(frozen.status()), ErrorKind::kTimeout) << frozen.status();
+    EXPECT_EQ(frozen.status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_LT(waited, absl::Seconds(2)) << "the deadline did not hold";
+  }
+  // The session handed its connection back: discarded, not reused.
+  EXPECT_EQ(db_->pool_stats().discarded, discarded_before + 1);
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
 }
 
 TEST_F(PostgresFaultTest, BackendKilledAtCommitLeavesNoPartialWrite) {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -508,6 +509,11 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 
 // ---- Connection --------------------------------------------------------------
 
+// How long a statement whose deadline passed may take to come back cancelled
+// before the connection is given up on: a live server answers a cancel
+// request in milliseconds; a frozen one never does.
+constexpr absl::Duration kCancelGrace = absl::Milliseconds(250);
+
 class PostgresConnection final : public Connection, public AsyncConnection {
  public:
   // `unnamed_statements`: run every statement in one round trip as the
@@ -528,7 +534,7 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   bool Ping() override;
   bool LooksAlive() override;
   bool Broken() const override {
-    return PQstatus(conn_.get()) != CONNECTION_OK || terminated_by_server_;
+    return PQstatus(conn_.get()) != CONNECTION_OK || terminated_by_server_ || abandoned_;
   }
   bool InTransaction() const override;
   AsyncConnection* async() override { return this; }
@@ -576,7 +582,8 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   // waiting for the server without blocking; past `deadline` the statement
   // is cancelled on the server and its results are read to the end.
   Task<absl::StatusOr<ResultPtr>> NextResult(absl::Time deadline);
-  Task<absl::Status> Cancel();
+  // Asks the server to cancel the running statement, without waiting.
+  void Cancel();
 
   // Notices (NOTICE: table "x" does not exist, skipping) would otherwise go
   // to stderr, where a library has no business writing. One kind matters:
@@ -595,6 +602,9 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   ConnectionPtr conn_;
   const bool unnamed_statements_;
   bool terminated_by_server_ = false;
+  // A statement was given up on mid-flight (its deadline passed and the
+  // server answered nothing): the connection's protocol state is unknown.
+  bool abandoned_ = false;
   StatementCache cache_;
   int64_t statements_prepared_ = 0;
   // Evicted statements still to DEALLOCATE: outside a transaction only, so
@@ -793,7 +803,7 @@ bool PostgresConnection::LooksAlive() {
     // Parses what arrived, so that a FATAL reaches OnNotice.
     PQisBusy(conn_.get());
   }
-  return PQstatus(conn_.get()) == CONNECTION_OK && !terminated_by_server_;
+  return PQstatus(conn_.get()) == CONNECTION_OK && !terminated_by_server_ && !abandoned_;
 }
 
 bool PostgresConnection::InTransaction() const {
@@ -844,34 +854,51 @@ Task<absl::Status> PostgresConnection::Flush(absl::Time deadline) {
     // The server may be waiting for us to read before it reads more.
     absl::Status ready =
         co_await async::EventLoop::Default().WaitReadableOrWritable(PQsocket(conn), deadline);
-    if (!ready.ok()) co_return ready;
+    if (!ready.ok()) {
+      // Half a request is on the wire: nothing more can be sent on it.
+      abandoned_ = true;
+      co_return ready;
+    }
     if (!PQconsumeInput(conn)) co_return ConnectionLost(conn, "");
   }
 }
 
-Task<absl::Status> PostgresConnection::Cancel() {
+void PostgresConnection::Cancel() {
   PGcancel* cancel = PQgetCancel(conn_.get());
-  if (cancel == nullptr) co_return absl::UnavailableError("cannot cancel: the connection is gone");
-  // PQcancel connects to the server and waits for it: a worker's job.
-  co_return co_await worker().Run([cancel]() -> absl::Status {
+  if (cancel == nullptr) return;
+  // PQcancel connects to the server and waits for it to hang up, which a
+  // frozen server never does: it runs on a thread of its own that nobody
+  // waits for, and the caller bounds its own wait for the statement.
+  std::thread([cancel] {
     char error[256] = {0};
-    const bool sent = PQcancel(cancel, error, sizeof(error)) == 1;
+    PQcancel(cancel, error, sizeof(error));
     PQfreeCancel(cancel);
-    if (!sent) return absl::UnavailableError(absl::StrCat("cannot cancel the statement: ", error));
-    return absl::OkStatus();
-  });
+  }).detach();
 }
 
 Task<absl::StatusOr<ResultPtr>> PostgresConnection::NextResult(absl::Time deadline) {
   PGconn* const conn = conn_.get();
+  bool cancelled = false;
   while (PQisBusy(conn)) {
     if (PQstatus(conn) == CONNECTION_BAD) co_return ConnectionLost(conn, "");
     absl::Status ready = co_await async::EventLoop::Default().WaitReadable(PQsocket(conn), deadline);
     if (absl::IsDeadlineExceeded(ready)) {
+      if (cancelled) {
+        // Neither the statement nor the cancel came back: the server is
+        // not answering. The caller's deadline holds; the connection, in
+        // the middle of a statement, can never be used again.
+        abandoned_ = true;
+        co_return DatabaseError(
+            "the deadline passed and the server answered neither the statement nor its "
+            "cancellation; the connection is discarded",
+            {.kind = ErrorKind::kTimeout});
+      }
       // The server answers a cancel with an error (57014, kTimeout) for the
-      // statement, which then arrives like any other result.
-      DUO_CO_RETURN_IF_ERROR(co_await Cancel());
-      deadline = absl::InfiniteFuture();
+      // statement, which then arrives like any other result; a server that
+      // is alive does so within milliseconds.
+      Cancel();
+      cancelled = true;
+      deadline = absl::Now() + kCancelGrace;
       continue;
     }
     if (!ready.ok()) co_return ready;
