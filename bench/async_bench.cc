@@ -6,7 +6,11 @@
 //   Insert:  10k single-row INSERTs in one transaction: one statement at a
 //            time (Execute), against one pipelined batch (ExecuteBatchAsync);
 //   CreateBulk: 100k rows through CreateBulk and CreateBulkAsync (its
-//            chunks pipelined).
+//            chunks pipelined);
+//   Pool:    100 coroutines sharing a pool of 4 connections, 20k calls in
+//            all: the latency of each call, pool wait included, as median,
+//            p99 and maximum, and how many calls failed (printed after the
+//            benchmarks; the target is p99 <= 10x the median, none failing).
 //
 //   bazel run -c opt //bench:async_bench      # a throwaway server, or
 //   DUO_BENCH_POSTGRES_URL=postgresql://... bazel run -c opt //bench:async_bench
@@ -14,6 +18,7 @@
 // `--smoke` runs each workload once with tiny sizes and checks that both
 // forms compute the same results (the test //bench:async_bench_smoke).
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +60,7 @@ int bulk_rows = 100'000;
 constexpr int kInFlight = 16;
 
 duo::Database* database = nullptr;
+std::string database_url;
 
 bool Check(const absl::Status& status, const char* what) {
   if (status.ok()) return true;
@@ -192,6 +198,58 @@ BENCHMARK(BM_InsertPipelined)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CreateBulk)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CreateBulkAsync)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+struct PoolLatency {
+  double median_us = 0;
+  double p99_us = 0;
+  double max_us = 0;
+  int calls = 0;
+  int failures = 0;
+};
+
+// `tasks` coroutines, `calls_each` statements each, on a pool of four
+// connections: every call waits its turn for one.
+PoolLatency PoolContention(int tasks, int calls_each) {
+  duo::DatabaseOptions options;
+  options.pool = {.size = 4, .max_overflow = 0, .acquire_timeout = absl::Seconds(10)};
+  absl::StatusOr<duo::Database> shared = duo::Database::Open(database_url, options);
+  Check(shared.status(), "open the pool-contention database");
+  std::vector<double> micros;
+  micros.reserve(static_cast<size_t>(tasks) * calls_each);
+  int failures = 0;
+  auto caller = [&](int) -> duo::Task<absl::Status> {
+    for (int i = 0; i < calls_each; ++i) {
+      const absl::Time start = absl::Now();
+      absl::StatusOr<duo::Result> result =
+          co_await shared->ExecuteAsync(duo::sql::Text("SELECT 1"));
+      micros.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+      if (!result.ok()) ++failures;
+    }
+    co_return absl::OkStatus();
+  };
+  std::vector<duo::Task<absl::Status>> callers;
+  for (int t = 0; t < tasks; ++t) callers.push_back(caller(t));
+  Check(duo::SyncWait(duo::WhenAll(std::move(callers))).status(), "pool contention");
+  std::sort(micros.begin(), micros.end());
+  PoolLatency latency;
+  latency.calls = static_cast<int>(micros.size());
+  latency.failures = failures;
+  if (!micros.empty()) {
+    latency.median_us = micros[micros.size() / 2];
+    latency.p99_us = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
+    latency.max_us = micros.back();
+  }
+  return latency;
+}
+
+void PrintPoolLatency(const PoolLatency& latency, int tasks) {
+  std::printf(
+      "pool: %d coroutines on 4 connections, %d calls: median %.0f us, p99 %.0f us (%.1fx the "
+      "median; target <= 10x), max %.0f us, %d failed\n",
+      tasks, latency.calls, latency.median_us, latency.p99_us,
+      latency.median_us > 0 ? latency.p99_us / latency.median_us : 0.0, latency.max_us,
+      latency.failures);
+}
+
 int64_t Rows() {
   return database->Execute(duo::sql::Text("SELECT count(*) FROM points")).value().Scalar<int64_t>().value();
 }
@@ -219,8 +277,11 @@ int Smoke() {
   std::printf("get sums %.2f / %.2f, inserts %lld / %lld, bulk %lld / %lld\n", sync_sum, async_sum,
               static_cast<long long>(one_by_one), static_cast<long long>(pipelined),
               static_cast<long long>(bulk), static_cast<long long>(bulk_async));
+  const PoolLatency pool = PoolContention(20, 10);
+  PrintPoolLatency(pool, 20);
   const bool same = sync_sum == async_sum && sync_sum > 0 && one_by_one == inserts &&
-                    pipelined == inserts && bulk == bulk_rows && bulk_async == bulk_rows;
+                    pipelined == inserts && bulk == bulk_rows && bulk_async == bulk_rows &&
+                    pool.calls == 200 && pool.failures == 0;
   std::printf("%s\n", same ? "smoke: both forms agree" : "smoke: MISMATCH");
   return same ? 0 : 1;
 }
@@ -253,6 +314,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   bench::database = &*db;
+  bench::database_url = url;
   duo::Models::Default().Bind(*db);
   bench::Check(duo::Models::CreateTables(*db, {&duo::MetaOf<bench::Point>()}), "create table");
   int status = 0;
@@ -262,6 +324,7 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    bench::PrintPoolLatency(bench::PoolContention(100, 200), 100);
   }
   duo::Models::Default().Unbind();
   return status;
