@@ -712,8 +712,19 @@ void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
 void SqlWriter::WriteInsert(const sql::InsertData& insert) {
   Write("INSERT INTO ");
   WriteTable(insert.table);
-  if (insert.rows.empty() && insert.select == nullptr) {
+  // A row of no values (every column left to its default, as for a model
+  // whose columns are all generated) has no VALUES form: DEFAULT VALUES.
+  const bool defaults_only =
+      insert.select == nullptr &&
+      (insert.rows.empty() ||
+       (insert.columns.empty() && insert.rows.size() == 1 && insert.rows[0].empty()));
+  if (defaults_only) {
     Write(" DEFAULT VALUES");
+  } else if (insert.select == nullptr && insert.columns.empty()) {
+    Fail(absl::InvalidArgumentError(absl::StrCat(
+        "INSERT INTO ", insert.table.name(), ": ", insert.rows.size(),
+        " rows of only default values cannot share one statement; insert them one by one")));
+    return;
   } else {
     Write(" (");
     for (size_t i = 0; i < insert.columns.size(); ++i) {

@@ -418,14 +418,18 @@ class Model {
     return object;
   }
   // Runs `body` in a transaction when T has after-hooks (so that their
-  // failure undoes the operation), else directly.
+  // failure undoes the operation), or when `reads_back` and no transaction
+  // is open: a write whose row cannot be read back (a value the member
+  // cannot hold) reports an error, and must not have committed, or a caller
+  // that retries would write the row twice. Inside a transaction the error
+  // reaches the caller, whose transaction decides.
   static Task<absl::Status> Atomically(Exec exec, const Database& database,
-                                       absl::FunctionRef<Task<absl::Status>()> body) {
-    if constexpr (hooks::kHasAfterHooks<T>) {
+                                       absl::FunctionRef<Task<absl::Status>()> body,
+                                       bool reads_back = true) {
+    if (hooks::kHasAfterHooks<T> || (reads_back && database.CurrentSession() == nullptr)) {
       co_return co_await query_internal::InTransaction(exec, database, body);
-    } else {
-      co_return co_await body();
     }
+    co_return co_await body();
   }
   static Task<absl::StatusOr<T>> RunCreate(absl::StatusOr<T> object, Exec exec);
   static Task<absl::StatusOr<std::vector<T>>> RunCreateBulk(std::vector<T> objects,
@@ -862,7 +866,7 @@ Task<absl::Status> Model<T>::RunDelete(T& object, Exec exec) {
     }
     query_internal::ForgetIdentity(database, meta, key);
     co_return hooks::AfterDelete(object);
-  });
+  }, /*reads_back=*/false);
 }
 
 template <typename T>
