@@ -13,6 +13,11 @@
 //   postgresql:///dbname?host=/run/postgresql    a Unix-socket directory
 //   postgresql://[::1]:5433/dbname
 //
+// duo::Database takes its own options from the query: on SQLite
+// busy_timeout_ms and mode (ro, or rwc: the default), and nothing else (any
+// other is InvalidArgument); on PostgreSQL statement_timeout_ms and
+// transaction_pooling (auto, on, off), the rest going to libpq.
+//
 // PostgreSQL URLs follow libpq's connection URIs: missing parts keep libpq's
 // defaults (environment variables, then built-ins), and the query may carry
 // any libpq keyword. A query parameter naming a part of the URL (host, port,
