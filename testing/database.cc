@@ -91,6 +91,22 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+absl::StatusOr<std::string> TestDatabase::ReplicaUrl() const {
+  if (postgres_database_.empty()) {
+    return absl::FailedPreconditionError("only PostgreSQL test databases have a replica");
+  }
+  DUO_ASSIGN_OR_RETURN(PostgresServer * server, PostgresServer::Shared());
+  return server->ReplicaUrl(postgres_database_);
+}
+
+absl::Status TestDatabase::WaitForReplica() const {
+  if (postgres_database_.empty()) {
+    return absl::FailedPreconditionError("only PostgreSQL test databases have a replica");
+  }
+  DUO_ASSIGN_OR_RETURN(PostgresServer * server, PostgresServer::Shared());
+  return server->WaitForReplica();
+}
+
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewSqliteFile() {
   const char* test_tmpdir = std::getenv("TEST_TMPDIR");
   std::string directory = absl::StrCat(test_tmpdir != nullptr ? test_tmpdir : "/tmp",

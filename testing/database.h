@@ -94,6 +94,15 @@ class TestDatabase {
   const std::string& direct_url() const { return direct_url_; }
   bool via_pgbouncer() const { return url_ != direct_url_; }
 
+  // PostgreSQL: the URL of this database on the throwaway server's
+  // streaming replica (a hot standby, read-only), started on first use; see
+  // PostgresServer::ReplicaUrl. Unavailable when pg_basebackup is missing;
+  // FailedPrecondition on SQLite.
+  absl::StatusOr<std::string> ReplicaUrl() const;
+  // Returns once the replica has replayed every write the server has made
+  // so far: a read on the replica after it sees them.
+  absl::Status WaitForReplica() const;
+
  private:
   TestDatabase(Backend backend, std::string url, std::string native_target,
                std::string file_to_remove, std::string postgres_database);

@@ -176,6 +176,43 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+// Runs `sql` on `conninfo` and returns the first value of its first row.
+std::string QueryOne(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* result = PQexec(conn, sql.c_str());
+  std::string value;
+  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1) {
+    value = PQgetvalue(result, 0, 0);
+  } else {
+    value = std::string("error: ") + PQerrorMessage(conn);
+  }
+  PQclear(result);
+  PQfinish(conn);
+  return value;
+}
+
+TEST(PostgresReplicaFixtureTest, ReplicaIsAHotStandbyThatReplaysThePrimary) {
+  absl::StatusOr<std::unique_ptr<TestDatabase>> database = TestDatabase::NewPostgres();
+  if (absl::IsUnavailable(database.status()) && !PostgresMustRun()) GTEST_SKIP();
+  ASSERT_TRUE(database.ok()) << database.status();
+  absl::StatusOr<std::string> replica_url = (*database)->ReplicaUrl();
+  ASSERT_TRUE(replica_url.ok()) << replica_url.status();
+  // postgresql://duo@/NAME?host=DIR as a conninfo.
+  const std::string host = replica_url->substr(replica_url->find("?host=") + 6);
+  const std::string replica =
+      "host=" + host + " user=duo dbname=" + (*database)->postgres_database();
+  EXPECT_EQ(QueryOne((*database)->native_target(), "SELECT pg_is_in_recovery()"), "f");
+
+  const std::string primary = (*database)->native_target();
+  EXPECT_EQ(QueryOne(primary, "CREATE TABLE t AS SELECT 42 AS x; SELECT 1"), "1");
+  ASSERT_TRUE((*database)->WaitForReplica().ok());
+  EXPECT_EQ(QueryOne(replica, "SELECT pg_is_in_recovery()"), "t");
+  EXPECT_EQ(QueryOne(replica, "SELECT x FROM t"), "42");
+  EXPECT_NE(QueryOne(replica, "CREATE TABLE u (x int); SELECT 1").find("read-only"),
+            std::string::npos);
+}
+
 TEST(PostgresPolicyTest, MissingPostgresFailsInCiAndWhenRequired) {
   {
     ScopedEnv ci("CI", nullptr);

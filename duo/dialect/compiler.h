@@ -33,6 +33,10 @@ namespace duo::dialect {
 struct CompiledStatement {
   std::string sql;
   std::vector<sql::Value> params;
+  // Set by duo::Database::Compile for a statement that only reads as far as
+  // the IR shows (a SELECT without a locking clause), which a Database with
+  // read replicas may send to one. False is always safe.
+  bool reads_only = false;
 };
 
 // The value-independent part of a compilation: what the statement cache

@@ -1,9 +1,11 @@
 #include "duo/session/database.h"
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -16,6 +18,7 @@
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/dialect/statement_cache.h"
 #include "duo/engine/postgres/driver.h"
+#include "duo/engine/error.h"
 #include "duo/engine/sqlite/driver.h"
 #include "duo/engine/url.h"
 #include "duo/session/context.h"
@@ -55,7 +58,70 @@ class BorrowedConnection final : public engine::Connection {
   engine::Connection* const owner_;
 };
 
+// Whether `select` only reads as far as the IR shows: no locking clause in
+// it, its CTEs, set members or derived tables. (Its CTEs are SELECTs: the
+// IR has no data-modifying WITH.) Text inside it is not looked into: a
+// replica refusing it sends the read back to the primary.
+bool OnlyReads(const sql::SelectData& select);
+
+bool OnlyReads(const sql::FromItem& item) {
+  switch (item.kind()) {
+    case sql::FromItem::Kind::kTable:
+      return true;
+    case sql::FromItem::Kind::kSubquery:
+      return item.subquery() == nullptr || OnlyReads(*item.subquery());
+    case sql::FromItem::Kind::kJoin:
+      return OnlyReads(item.join().left) && OnlyReads(item.join().right);
+  }
+  return false;
+}
+
+bool OnlyReads(const sql::SelectData& select) {
+  if (select.lock.strength != sql::LockClause::Strength::kNone) return false;
+  for (const sql::CteData& cte : select.ctes) {
+    if (cte.query != nullptr && !OnlyReads(*cte.query)) return false;
+  }
+  for (const auto& member : select.set_members) {
+    if (member != nullptr && !OnlyReads(*member)) return false;
+  }
+  for (const sql::FromItem& item : select.from) {
+    if (!OnlyReads(item)) return false;
+  }
+  return true;
+}
+
+// What a replica's failure to run a statement means for it.
+enum class ReplicaFailure {
+  kFinal,       // the statement's own error: the primary would fail alike
+  kUnreachable, // the replica is down: skip it, try another
+  kRefused,     // a write (read-only transaction) or a recovery conflict:
+                // run it on the primary
+};
+
+ReplicaFailure ClassifyReplicaFailure(const absl::Status& status) {
+  std::optional<ErrorDetails> details = GetErrorDetails(status);
+  if (details.has_value()) {
+    // read_only_sql_transaction; serialization_failure, which a standby
+    // reports for "canceling statement due to conflict with recovery".
+    if (details->sqlstate == "25006" || details->sqlstate == "40001") {
+      return ReplicaFailure::kRefused;
+    }
+    if (details->kind == ErrorKind::kConnectionLost) return ReplicaFailure::kUnreachable;
+  }
+  if (absl::IsUnavailable(status)) return ReplicaFailure::kUnreachable;
+  return ReplicaFailure::kFinal;
+}
+
 }  // namespace
+
+class DatabaseState;
+
+// One read replica: its own state (pool, cache) and when it may be tried
+// again after failing to answer.
+struct Replica {
+  std::shared_ptr<DatabaseState> state;
+  std::atomic<int64_t> skip_until_nanos{0};
+};
 
 class DatabaseState {
  public:
@@ -171,7 +237,12 @@ class DatabaseState {
   }
 
   absl::StatusOr<dialect::CompiledStatement> Compile(const sql::Statement& statement) {
-    return cache_.Compile(*dialect_, statement);
+    absl::StatusOr<dialect::CompiledStatement> compiled = cache_.Compile(*dialect_, statement);
+    if (compiled.ok()) {
+      const sql::Select* select = std::get_if<sql::Select>(&statement);
+      compiled->reads_only = select != nullptr && OnlyReads(select->data());
+    }
+    return compiled;
   }
 
   // Runs `compiled` on `connection`, reporting it when asked to.
@@ -220,6 +291,75 @@ class DatabaseState {
   engine::ConnectionPool& pool() { return *pool_; }
   const dialect::Dialect& dialect() const { return *dialect_; }
   const std::string& masked_url() const { return masked_url_; }
+  const DatabaseOptions& options() const { return options_; }
+  bool is_sqlite() const { return url_.backend == engine::DatabaseUrl::Backend::kSqlite; }
+
+  bool has_replicas() const { return !replicas_.empty(); }
+  void AddReplica(std::shared_ptr<DatabaseState> replica) {
+    auto added = std::make_unique<Replica>();
+    added->state = std::move(replica);
+    replicas_.push_back(std::move(added));
+  }
+
+  // Runs `compiled` on the next reachable replica and hands its cursor to
+  // `read`; false in `*done` when it must run on the primary instead (no
+  // replica reachable, or the replica refused it).
+  absl::Status ReadOnReplica(const dialect::CompiledStatement& compiled,
+                             absl::FunctionRef<absl::Status(engine::Cursor&)> read,
+                             engine::RunMode mode, bool* done) {
+    *done = false;
+    const size_t count = replicas_.size();
+    const size_t first = next_replica_.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < count; ++i) {
+      Replica& replica = *replicas_[(first + i) % count];
+      if (Skipped(replica)) continue;
+      absl::StatusOr<engine::PooledConnection> connection = replica.state->pool().Acquire();
+      if (!connection.ok()) {
+        Skip(replica);
+        continue;
+      }
+      absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor =
+          replica.state->Run(**connection, compiled, mode);
+      if (!cursor.ok()) {
+        switch (ClassifyReplicaFailure(cursor.status())) {
+          case ReplicaFailure::kFinal:
+            *done = true;
+            return cursor.status();
+          case ReplicaFailure::kUnreachable:
+            connection->Discard();
+            Skip(replica);
+            continue;
+          case ReplicaFailure::kRefused:
+            return absl::OkStatus();
+        }
+      }
+      *done = true;
+      return read(**cursor);
+    }
+    return absl::OkStatus();
+  }
+
+  // The next reachable replica's state, for the async calls (which check
+  // reachability by acquiring); nullptr when every replica is skipped.
+  Replica* NextReplica() {
+    const size_t count = replicas_.size();
+    const size_t first = next_replica_.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < count; ++i) {
+      Replica& replica = *replicas_[(first + i) % count];
+      if (!Skipped(replica)) return &replica;
+    }
+    return nullptr;
+  }
+
+  bool Skipped(const Replica& replica) const {
+    const int64_t until = replica.skip_until_nanos.load(std::memory_order_relaxed);
+    return until != 0 && absl::GetCurrentTimeNanos() < until;
+  }
+  void Skip(Replica& replica) const {
+    replica.skip_until_nanos.store(
+        absl::GetCurrentTimeNanos() + absl::ToInt64Nanoseconds(options_.replica_retry_after),
+        std::memory_order_relaxed);
+  }
 
  private:
   engine::DatabaseUrl url_;  // DuoORM's own options taken out by Init
@@ -231,6 +371,9 @@ class DatabaseState {
   engine::PostgresOptions postgres_options_;
   std::unique_ptr<engine::Connection> anchor_;
   dialect::StatementCache cache_;
+  // Read replicas; empty unless DatabaseOptions::replica_urls.
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::atomic<size_t> next_replica_{0};
   // Last: destroyed first, while what its factory uses still exists.
   std::unique_ptr<engine::ConnectionPool> pool_;
 };
@@ -305,9 +448,47 @@ absl::StatusOr<Database> Database::FromEnvironment(DatabaseOptions options) {
 }
 
 absl::StatusOr<Database> Database::Open(engine::DatabaseUrl url, DatabaseOptions options) {
+  std::vector<std::string> replica_urls = std::move(options.replica_urls);
+  options.replica_urls.clear();
+  DatabaseOptions replica_options;
+  if (!replica_urls.empty()) replica_options = options;
   auto state = std::make_shared<DatabaseState>(std::move(url), std::move(options));
   DUO_RETURN_IF_ERROR(state->Init());
+  for (const std::string& replica_url : replica_urls) {
+    absl::StatusOr<engine::DatabaseUrl> parsed = engine::DatabaseUrl::Parse(replica_url);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("replica URL: ", parsed.status().message()));
+    }
+    auto replica = std::make_shared<DatabaseState>(*std::move(parsed), replica_options);
+    DUO_RETURN_IF_ERROR(replica->Init());
+    if (replica->is_sqlite() != state->is_sqlite()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "replica ", replica->masked_url(), " is not the same kind of database as the primary ",
+          state->masked_url()));
+    }
+    state->AddReplica(std::move(replica));
+  }
   return Database(std::move(state));
+}
+
+Database Database::OnPrimary() const {
+  Database view = *this;
+  view.route_ = Route::kPrimary;
+  return view;
+}
+
+Database Database::OnReplica() const {
+  Database view = *this;
+  view.route_ = Route::kReplica;
+  return view;
+}
+
+bool Database::has_replicas() const { return state_->has_replicas(); }
+
+bool Database::ToReplica(const dialect::CompiledStatement& compiled) const {
+  return state_->has_replicas() && route_ != Route::kPrimary &&
+         (compiled.reads_only || route_ == Route::kReplica);
 }
 
 absl::Status Database::Connect() const { return state_->pool().Acquire().status(); }
@@ -354,6 +535,11 @@ absl::Status Database::Read(const dialect::CompiledStatement& compiled,
                             engine::RunMode mode) const {
   if (Session* current = CurrentSession(); current != nullptr) {
     return current->Read(compiled, read, mode);
+  }
+  if (ToReplica(compiled)) {
+    bool done = false;
+    absl::Status status = state_->ReadOnReplica(compiled, read, mode, &done);
+    if (done) return status;
   }
   // A statement of its own needs a connection, not a Session: no
   // transaction to end, no identity map. A connection the statement left
@@ -428,12 +614,66 @@ Task<absl::StatusOr<Session>> Database::StandaloneSessionAsync() const {
   }(*this);
 }
 
+Task<absl::Status> Database::ReplicaReadAsync(
+    dialect::CompiledStatement compiled, absl::AnyInvocable<absl::Status(engine::Cursor&)>& read,
+    engine::RunMode mode, absl::Duration timeout, bool* done) const {
+  *done = true;
+  while (session_internal::Replica* replica = state_->NextReplica()) {
+    absl::StatusOr<engine::PooledConnection> connection =
+        co_await replica->state->pool().AcquireAsync();
+    if (!connection.ok()) {
+      state_->Skip(*replica);
+      continue;
+    }
+    Session session(replica->state, *std::move(connection));
+    bool read_called = false;
+    absl::Status status = co_await session.ReadAsync(
+        compiled,
+        [&read, &read_called](engine::Cursor& cursor) {
+          read_called = true;
+          return read(cursor);
+        },
+        mode, timeout);
+    if (status.ok() || read_called) co_return status;
+    switch (session_internal::ClassifyReplicaFailure(status)) {
+      case session_internal::ReplicaFailure::kFinal:
+        co_return status;
+      case session_internal::ReplicaFailure::kUnreachable:
+        state_->Skip(*replica);
+        continue;
+      case session_internal::ReplicaFailure::kRefused:
+        *done = false;
+        co_return absl::OkStatus();
+    }
+  }
+  *done = false;
+  co_return absl::OkStatus();
+}
+
 Task<absl::StatusOr<Result>> Database::ExecuteAsync(sql::Statement statement,
                                                     absl::Duration timeout) const {
   return [](Database db, sql::Statement statement,
             absl::Duration timeout) -> Task<absl::StatusOr<Result>> {
     if (Session* current = db.CurrentSession(); current != nullptr) {
       co_return co_await current->ExecuteAsync(std::move(statement), timeout);
+    }
+    if (db.state_->has_replicas() && db.route_ != Route::kPrimary) {
+      DUO_CO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, db.Compile(statement));
+      if (db.ToReplica(compiled)) {
+        Result result;
+        absl::AnyInvocable<absl::Status(engine::Cursor&)> read =
+            [&result](engine::Cursor& cursor) -> absl::Status {
+          DUO_ASSIGN_OR_RETURN(result, Result::FromCursor(cursor));
+          return absl::OkStatus();
+        };
+        bool done = false;
+        absl::Status status = co_await db.ReplicaReadAsync(
+            std::move(compiled), read, engine::RunMode::kBuffered, timeout, &done);
+        if (done) {
+          if (!status.ok()) co_return status;
+          co_return result;
+        }
+      }
     }
     DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
     co_return co_await session.ExecuteAsync(std::move(statement), timeout);
@@ -449,6 +689,17 @@ Task<absl::Status> Database::ReadAsync(sql::Statement statement,
     if (Session* current = db.CurrentSession(); current != nullptr) {
       co_return co_await current->ReadAsync(std::move(statement), std::move(read), mode);
     }
+    if (db.state_->has_replicas() && db.route_ != Route::kPrimary) {
+      DUO_CO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, db.Compile(statement));
+      if (db.ToReplica(compiled)) {
+        bool done = false;
+        absl::Status status =
+            co_await db.ReplicaReadAsync(compiled, read, mode, absl::InfiniteDuration(), &done);
+        if (done) co_return status;
+      }
+      DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
+      co_return co_await session.ReadAsync(std::move(compiled), std::move(read), mode);
+    }
     DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
     co_return co_await session.ReadAsync(std::move(statement), std::move(read), mode);
   }(*this, std::move(statement), std::move(read), mode);
@@ -462,6 +713,12 @@ Task<absl::Status> Database::ReadAsync(dialect::CompiledStatement compiled,
             engine::RunMode mode) -> Task<absl::Status> {
     if (Session* current = db.CurrentSession(); current != nullptr) {
       co_return co_await current->ReadAsync(std::move(compiled), std::move(read), mode);
+    }
+    if (db.ToReplica(compiled)) {
+      bool done = false;
+      absl::Status status =
+          co_await db.ReplicaReadAsync(compiled, read, mode, absl::InfiniteDuration(), &done);
+      if (done) co_return status;
     }
     DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
     co_return co_await session.ReadAsync(std::move(compiled), std::move(read), mode);

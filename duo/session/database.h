@@ -108,6 +108,14 @@ struct DatabaseOptions {
   engine::TransactionPooling transaction_pooling = engine::TransactionPooling::kAuto;
   // SQLite: how long a writer waits for another one. URL: ?busy_timeout_ms=N.
   absl::Duration sqlite_busy_timeout = absl::Seconds(5);
+  // Read replicas of the database the URL names (hot standbys, same
+  // backend), each with a pool of its own (sized by `pool`). Reads outside
+  // a transaction go to them in turn; everything else to the primary. See
+  // Database::OnPrimary and "Read replicas" in docs/sessions.md.
+  std::vector<std::string> replica_urls;
+  // How long a replica that could not be reached is skipped before it is
+  // tried again.
+  absl::Duration replica_retry_after = absl::Seconds(5);
 };
 
 enum class IsolationLevel : uint8_t {
@@ -147,6 +155,17 @@ namespace session_internal {
 class DatabaseState;
 }  // namespace session_internal
 
+// Read replicas (DatabaseOptions::replica_urls): a statement run outside
+// any transaction (no current session) goes to a replica, round-robin
+// across those reachable, when Compile marks it reads_only: a SELECT
+// without a locking clause. Everything else runs on the primary: writes,
+// raw sql::Text, ExecuteMany, ExecuteBatch, Transaction and
+// StandaloneSession, and everything in them. A replica that cannot be
+// reached is skipped for replica_retry_after; a read it refuses as a
+// write (read-only transaction) or cancels for a replication conflict runs
+// again on the primary; with no replica left the primary serves. Replicas
+// lag: a read right after a write may not see it, unless it runs inside a
+// transaction or through OnPrimary().
 class Database {
  public:
   // Opens the database `url` names. Connections open on first use (see
@@ -223,14 +242,39 @@ class Database {
   // The session Transaction made current for this database, or nullptr.
   Session* CurrentSession() const;
 
+  // This database with every statement routed to the primary, for reads
+  // that must see the caller's own writes; it shares the pools, the cache
+  // and the current session (a Transaction on either joins the other's).
+  // Hand it to the ORM with Query::Using or Models::Bind. Without replicas,
+  // the same as *this.
+  Database OnPrimary() const;
+  // This database with every statement run outside a transaction sent to
+  // a replica (falling back to the primary as above), raw sql::Text
+  // included: for reads the IR cannot vouch for. A write sent this way
+  // fails on the replica and runs again on the primary.
+  Database OnReplica() const;
+  // Whether replicas were configured.
+  bool has_replicas() const;
+
   engine::ConnectionPool::Stats pool_stats() const;
 
  private:
+  enum class Route : uint8_t { kAuto, kPrimary, kReplica };
+
   explicit Database(std::shared_ptr<session_internal::DatabaseState> state)
       : state_(std::move(state)) {}
   static absl::StatusOr<Database> Open(engine::DatabaseUrl url, DatabaseOptions options);
+  // Whether `compiled`, run outside a session, goes to a replica.
+  bool ToReplica(const dialect::CompiledStatement& compiled) const;
+  // Runs `compiled` on a reachable replica, handing its cursor to `read`;
+  // false in `*done` when it must run on the primary instead.
+  Task<absl::Status> ReplicaReadAsync(dialect::CompiledStatement compiled,
+                                      absl::AnyInvocable<absl::Status(engine::Cursor&)>& read,
+                                      engine::RunMode mode, absl::Duration timeout,
+                                      bool* done) const;
 
   std::shared_ptr<session_internal::DatabaseState> state_;
+  Route route_ = Route::kAuto;
 };
 
 // A connection checked out of a Database's pool, with its transaction

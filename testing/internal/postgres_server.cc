@@ -74,6 +74,20 @@ wait "$bouncer"
 rm -rf "$directory"
 )sh";
 
+// The replica's supervisor: the server's, without restarts; SIGQUIT stops
+// the standby at once.
+constexpr char kReplicaSupervisorScript[] = R"sh(
+directory=$1
+shift
+trap '' HUP INT TERM
+"$@" </dev/null &
+standby=$!
+while read -r command; do :; done
+kill -QUIT "$standby" 2>/dev/null
+wait "$standby"
+rm -rf "$directory"
+)sh";
+
 constexpr int kPgBouncerPort = 6432;
 
 constexpr absl::Duration kStartupTimeout = absl::Seconds(60);
@@ -370,6 +384,10 @@ void PostgresServer::Stop() {
     // The supervisors stop PgBouncer and remove its directory on their own.
     for (int pipe : pgbouncer_pipes_) close(pipe);
     pgbouncer_pipes_.clear();
+    if (replica_admin_ != nullptr) PQfinish(replica_admin_);
+    replica_admin_ = nullptr;
+    if (replica_pipe_ >= 0) close(replica_pipe_);
+    replica_pipe_ = -1;
   }
   if (supervisor_pipe_ >= 0) {
     close(supervisor_pipe_);
@@ -494,6 +512,116 @@ absl::StatusOr<std::string> PostgresServer::StartPgBouncer(PgBouncerMode mode) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return directory;
+}
+
+absl::StatusOr<std::string> PostgresServer::ReplicaUrl(absl::string_view dbname) {
+  absl::MutexLock lock(&mu_);
+  DUO_RETURN_IF_ERROR(EnsureReplica());
+  return absl::StrCat("postgresql://", kUser, "@/", dbname, "?host=", replica_socket_);
+}
+
+absl::Status PostgresServer::EnsureReplica() {
+  if (!replica_socket_.empty()) return absl::OkStatus();
+  const std::string basebackup = bin_dir_ + "/pg_basebackup";
+  if (!IsExecutable(basebackup)) {
+    return absl::UnavailableError(absl::StrCat(
+        basebackup, " not found; install the PostgreSQL server package (tools/setup.sh --postgres)"));
+  }
+  DUO_ASSIGN_OR_RETURN(Identity identity, ServerIdentity());
+  const absl::Time start = absl::Now();
+  // The data directory and the socket share one directory, which the
+  // replica's supervisor removes.
+  const std::string directory = directory_ + "/replica";
+  const std::string data_dir = directory + "/data";
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) return absl::InternalError(absl::StrCat("mkdir ", directory, ": ", error.message()));
+  if (identity.switch_user && chown(directory.c_str(), identity.uid, identity.gid) != 0) {
+    return absl::InternalError(absl::StrCat("chown ", directory, ": ", std::strerror(errno)));
+  }
+  // -R writes standby.signal and primary_conninfo (this server's socket);
+  // -X stream copies the WAL written during the backup; initdb's
+  // pg_hba.conf lets local replication connections in (trust).
+  DUO_RETURN_IF_ERROR(RunToCompletion(
+      {basebackup, "--pgdata=" + data_dir, "--host=" + directory_,
+       "--username=" + std::string(kUser), "--write-recovery-conf", "--wal-method=stream",
+       "--checkpoint=fast", "--no-sync"},
+      {.identity = identity, .log_path = directory + "/basebackup.log"}));
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  const std::string log_path = directory + "/server.log";
+  absl::StatusOr<pid_t> supervisor = Spawn(
+      {"/bin/sh", "-c", kReplicaSupervisorScript, "duo-pg-replica-supervisor", directory,
+       bin_dir_ + "/postgres", "-D", data_dir, "-k", directory, "-c", "listen_addresses=",
+       "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "hot_standby=on",
+       // A standby needs at least the primary's max_connections.
+       "-c", "max_connections=200"},
+      {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path,
+       .new_session = true});
+  close(pipe_fds[0]);
+  if (!supervisor.ok()) {
+    close(pipe_fds[1]);
+    return supervisor.status();
+  }
+  replica_pipe_ = pipe_fds[1];
+  const std::string conninfo =
+      absl::StrCat("host=", directory, " user=", kUser, " dbname=postgres");
+  const absl::Time deadline = absl::Now() + kStartupTimeout;
+  // A standby answers once it has reached a consistent state.
+  while (PQping(conninfo.c_str()) != PQPING_OK) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "PostgreSQL test replica in ", directory, " did not accept connections within ",
+          absl::FormatDuration(kStartupTimeout), "; its log:\n", Tail(log_path)));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  replica_admin_ = PQconnectdb(conninfo.c_str());
+  if (PQstatus(replica_admin_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("connecting to the PostgreSQL test replica: ", PgError(replica_admin_)));
+  }
+  replica_socket_ = directory;
+  std::fprintf(stderr, "duo/testing: PostgreSQL test replica in %s ready after %lld ms\n",
+               directory.c_str(),
+               static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)));
+  return absl::OkStatus();
+}
+
+absl::Status PostgresServer::WaitForReplica() {
+  absl::MutexLock lock(&mu_);
+  DUO_RETURN_IF_ERROR(EnsureReplica());
+  PGresult* result = PQexec(admin_, "SELECT pg_current_wal_insert_lsn()::text");
+  if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+    PQclear(result);
+    return absl::InternalError(absl::StrCat("pg_current_wal_insert_lsn(): ", PgError(admin_)));
+  }
+  const std::string lsn = PQgetvalue(result, 0, 0);
+  PQclear(result);
+  const std::string check = absl::StrCat(
+      "SELECT coalesce(pg_last_wal_replay_lsn() >= '", lsn, "'::pg_lsn, false)");
+  const absl::Time deadline = absl::Now() + kStartupTimeout;
+  while (true) {
+    result = PQexec(replica_admin_, check.c_str());
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+      PQclear(result);
+      return absl::InternalError(
+          absl::StrCat("pg_last_wal_replay_lsn() on the replica: ", PgError(replica_admin_)));
+    }
+    const bool replayed = std::string(PQgetvalue(result, 0, 0)) == "t";
+    PQclear(result);
+    if (replayed) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the PostgreSQL test replica did not replay up to ", lsn, " within ",
+          absl::FormatDuration(kStartupTimeout), "; its log:\n",
+          Tail(replica_socket_ + "/server.log")));
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
 }
 
 std::string PostgresServer::ConnInfo(absl::string_view dbname) const {

@@ -60,6 +60,21 @@ class PostgresServer {
   absl::StatusOr<std::string> PgBouncerUrl(PgBouncerMode mode, absl::string_view dbname)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The URL of database `dbname` on a hot-standby streaming replica of this
+  // server, made on first use with `pg_basebackup -R` into its own data
+  // directory and started on its own unix socket directory (supervised like
+  // the server: it goes when the process goes). Databases created here
+  // reach it by replication; it refuses writes. Unavailable when
+  // pg_basebackup is missing.
+  absl::StatusOr<std::string> ReplicaUrl(absl::string_view dbname) ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns once the replica has replayed everything this server has
+  // written so far (its pg_current_wal_insert_lsn(): with
+  // synchronous_commit off, a commit may not be written yet), so that a
+  // test reading
+  // from the replica right after a write sees it. Starts the replica if
+  // needed.
+  absl::Status WaitForReplica() ABSL_LOCKS_EXCLUDED(mu_);
+
   // libpq conninfo and DuoORM URL for database `dbname` on this server.
   std::string ConnInfo(absl::string_view dbname) const;
   std::string Url(absl::string_view dbname) const;
@@ -82,6 +97,8 @@ class PostgresServer {
   absl::Status Execute(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::string> StartPgBouncer(PgBouncerMode mode)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes and starts the replica unless it runs; sets replica_socket_.
+  absl::Status EnsureReplica() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string bin_dir_;
   std::string directory_;
@@ -96,6 +113,11 @@ class PostgresServer {
   std::string pgbouncer_directory_[2] ABSL_GUARDED_BY(mu_);
   // Write ends of the PgBouncer supervisors' pipes, closed by Stop().
   std::vector<int> pgbouncer_pipes_ ABSL_GUARDED_BY(mu_);
+  // The replica's socket directory once it runs, the write end of its
+  // supervisor's pipe, and a connection to it for WaitForReplica.
+  std::string replica_socket_ ABSL_GUARDED_BY(mu_);
+  int replica_pipe_ ABSL_GUARDED_BY(mu_) = -1;
+  PGconn* replica_admin_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 // The directory holding initdb and postgres: $DUO_POSTGRES_BIN, else the

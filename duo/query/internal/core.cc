@@ -488,18 +488,23 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(
   // live as long as the program, so their addresses are stable keys.
   using CacheKey = std::tuple<const ModelMeta*, const dialect::Dialect*, StatementShape::Kind,
                               uint64_t, int>;
-  thread_local absl::flat_hash_map<CacheKey, std::string> sql_by_shape;
+  // The SQL, and whether Database::Compile found it reads only (read
+  // replicas may serve it).
+  thread_local absl::flat_hash_map<CacheKey, std::pair<std::string, bool>> sql_by_shape;
   const CacheKey key{shape.meta, &database.dialect(), shape.kind, column_set, shape.rows};
   if (cacheable) {
     if (auto found = sql_by_shape.find(key); found != sql_by_shape.end()) {
-      return dialect::CompiledStatement{found->second, std::move(params)};
+      return dialect::CompiledStatement{found->second.first, std::move(params),
+                                        found->second.second};
     }
   }
   DUO_RETURN_IF_ERROR(shape.meta->declaration_status());
   DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, database.Compile(build(params)));
   // A dialect that adds parameters of its own (or inlines one) keeps going
   // through the IR: correct, only slower.
-  if (cacheable && compiled.params == params) sql_by_shape.try_emplace(key, compiled.sql);
+  if (cacheable && compiled.params == params) {
+    sql_by_shape.try_emplace(key, compiled.sql, compiled.reads_only);
+  }
   return compiled;
 }
 
