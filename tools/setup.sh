@@ -4,7 +4,8 @@
 # takes a fraction of a second. Safe to run any number of times.
 #
 #   tools/setup.sh              what building and the SQLite demo need
-#   tools/setup.sh --postgres   also the PostgreSQL server (and PgBouncer) the tests start
+#   tools/setup.sh --postgres   also the PostgreSQL server (and PgBouncer) the tests start,
+#                             and SQLAlchemy for the cross-client tests
 #   tools/setup.sh --fuzz       also clang 14 and its libFuzzer runtime (tools/fuzz.sh)
 set -euo pipefail
 
@@ -17,7 +18,9 @@ packages=(
 want_postgres=false
 for arg in "$@"; do
   case "$arg" in
-    --postgres) want_postgres=true ;;
+    # SQLAlchemy (with psycopg2) under Debian's python3: the cross-client
+    # tests (testing/python_client.h) read and write the databases with it.
+    --postgres) want_postgres=true; packages+=(python3-sqlalchemy python3-psycopg2) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     *) echo "usage: $0 [--postgres] [--fuzz]" >&2; exit 2 ;;
   esac

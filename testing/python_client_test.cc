@@ -1,0 +1,48 @@
+#include "testing/python_client.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "duo/session/database.h"
+#include "duo/sql/text.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/database.h"
+#include "testing/status.h"
+
+namespace duo::testing {
+namespace {
+
+class PythonClientTest : public BackendTest {};
+
+TEST_P(PythonClientTest, SqlalchemyReadsAndWritesTheTestDatabase) {
+  absl::StatusOr<Database> db = Database::Open(database().direct_url());
+  ASSERT_OK(db.status());
+  ASSERT_OK(db->Execute(sql::Text("CREATE TABLE smoke (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")).status());
+  ASSERT_OK(db->Execute(sql::Text("INSERT INTO smoke (id, name) VALUES (1, 'from c++')")).status());
+
+  absl::StatusOr<std::string> out = RunPythonClient(
+      "testing/interop/smoke.py",
+      {std::string(BackendName(backend())), database().native_target()});
+  ASSERT_OK(out.status());
+  EXPECT_EQ(*out, "[[1, \"from c++\"], [2, \"from python\"]]\n");
+
+  absl::StatusOr<Result> rows =
+      db->Execute(sql::Text("SELECT name FROM smoke WHERE id = 2"));
+  ASSERT_OK(rows.status());
+  ASSERT_OK_AND_ASSIGN(std::string name, rows->Get<std::string>(0, 0));
+  EXPECT_EQ(name, "from python");
+}
+
+TEST(PythonClientErrorsTest, AFailingScriptIsAnErrorWithItsStderr) {
+  absl::StatusOr<std::string> out =
+      RunPythonClient("testing/interop/smoke.py", {"no-such-backend", "x"});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), ::testing::HasSubstr("unknown backend no-such-backend"));
+}
+
+DUO_INSTANTIATE_DIRECT_BACKEND_TEST(PythonClientTest);
+
+}  // namespace
+}  // namespace duo::testing
