@@ -9,12 +9,20 @@
 #   1. every test, normal build (fuzz targets run their bounded driver);
 #   2. the consumer workspace (examples/consumer through http_archive);
 # and with --sanitizers, or whenever CI=true (what .ci/run runs):
-#   3. every test under --config=asan (AddressSanitizer + UBSan);
-#   4. every test under --config=tsan (ThreadSanitizer). Both fit CI's
-#      budget with room to spare (see the README); the tests where threads
-#      meet are also tagged "tsan", for a quicker local
-#      `bazel test --config=tsan --test_tag_filters=tsan //...`.
-# Extra arguments go to `bazel test` in passes 1, 3 and 4.
+#   3. under --config=asan (AddressSanitizer + UBSan), the tests of the
+#      library, duo-migrate and the fixtures (//duo, //migrate, //testing,
+#      fuzz targets included): between them they reach every native code
+#      path. Left out, because they only repeat those paths through more
+#      template-heavy binaries (each costs more to compile under the
+#      sanitizers than it could find): the docs samples (//docs), the
+#      examples, the benchmark smoke tests, and size = "large" tests (the
+#      same code as their medium siblings, at 100,000 values);
+#   4. under --config=tsan (ThreadSanitizer), the tests where threads meet,
+#      tagged "tsan" (pool, async, sessions, drivers, concurrent and killed
+#      migrations, fault injection): the rest run on one thread.
+# Extra arguments go to `bazel test` in passes 1, 3 and 4. With
+# DUO_BAZEL_PROFILE_DIR set, each pass writes Bazel's profile there
+# (<pass>.profile.gz, for `bazel analyze-profile`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,14 +59,29 @@ run_pass() {
   ((pass_status == 0)) || status=1
 }
 
-bazel_test=(bazel test --color=no --curses=no --test_summary=short)
-run_pass "tests" "${bazel_test[@]}" "${args[@]}" //...
+# The `bazel test` command of one pass, with its profile when asked for.
+bazel_test() {
+  local pass=$1
+  shift
+  local profile=()
+  if [[ -n "${DUO_BAZEL_PROFILE_DIR:-}" ]]; then
+    mkdir -p "$DUO_BAZEL_PROFILE_DIR"
+    profile=(--profile="${DUO_BAZEL_PROFILE_DIR}/${pass}.profile.gz")
+  fi
+  bazel test --color=no --curses=no --test_summary=short "${profile[@]}" "$@"
+}
+
+run_pass "tests" bazel_test tests "${args[@]}" //...
 # duo as a user takes it: a separate workspace fetching it with http_archive
 # (its own build; the sanitizer configs are this workspace's).
 run_pass "consumer" tools/consumer_test.sh
 if $sanitizers; then
-  run_pass "asan+ubsan" "${bazel_test[@]}" --config=asan "${args[@]}" //...
-  run_pass "tsan" "${bazel_test[@]}" --config=tsan "${args[@]}" //...
+  # --build_tests_only: build what the selected tests need, not every
+  # target of the packages (benchmarks, demo binaries).
+  run_pass "asan+ubsan" bazel_test asan --config=asan --build_tests_only \
+    --test_size_filters=small,medium "${args[@]}" -- //duo/... //migrate/... //testing/...
+  run_pass "tsan" bazel_test tsan --config=tsan --build_tests_only \
+    --test_tag_filters=tsan "${args[@]}" //...
 fi
 
 for timing in "${timings[@]}"; do echo "tools/test.sh: ${timing}"; done
