@@ -234,8 +234,16 @@ class Connection {
   virtual AsyncConnection* async() { return nullptr; }
 
   // Asks the statement running on this connection, on another thread, to
-  // stop (a timeout); it fails with ErrorKind::kTimeout. Any thread.
+  // stop (a timeout); it fails with ErrorKind::kTimeout. Any thread. A
+  // statement that has not started yet, or has just ended, is not affected.
   virtual void Interrupt() {}
+
+  // Gives up on the statement running on this connection, from another
+  // thread, when Interrupt did not stop it in time (a server that answers
+  // nothing): the blocked call returns an error and the connection is
+  // Broken() from then on. Drivers whose statements always heed Interrupt
+  // (SQLite) need do nothing.
+  virtual void Sever() {}
 
   // A thread for this connection's blocking calls made on behalf of tasks,
   // started on first use.

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "duo/async/event_loop.h"
 #include "duo/async/worker.h"
+#include "duo/engine/error.h"
 
 namespace duo::engine {
 namespace {
@@ -159,7 +160,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Take(Waiter& waiter) {
   return PooledConnection(this, *std::move(opened));
 }
 
-absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
+absl::StatusOr<PooledConnection> ConnectionPool::Acquire(absl::Time deadline) {
   Waiter waiter;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -167,13 +168,23 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
       // The clock is read only when the caller has to wait: most checkouts
       // find an idle connection, and every statement outside a transaction
       // is one.
+      const absl::Time now = absl::Now();
+      const bool callers_deadline_first = deadline < now + options_.acquire_timeout;
+      const absl::Duration wait =
+          callers_deadline_first ? deadline - now : options_.acquire_timeout;
       std::condition_variable ready;
       waiter.ready = &ready;
       waiters_.push_back(&waiter);
-      const auto deadline =
-          std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.acquire_timeout);
-      if (!ready.wait_until(lock, deadline, [&] { return waiter.served; })) {
+      const auto until = std::chrono::steady_clock::now() +
+                         absl::ToChronoNanoseconds(std::max(wait, absl::ZeroDuration()));
+      if (!ready.wait_until(lock, until, [&] { return waiter.served; })) {
         waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
+        if (callers_deadline_first) {
+          return DatabaseError(
+              absl::StrCat("the deadline passed while waiting for a database connection: all ",
+                           open_, " connections are in use (pool size ", options_.size, ")"),
+              {.kind = ErrorKind::kTimeout});
+        }
         return AcquireTimeout();
       }
     }

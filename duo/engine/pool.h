@@ -89,8 +89,9 @@ class ConnectionPool {
   ~ConnectionPool();
 
   // A working connection: an idle one, a new one, or, when all are in use,
-  // the first one returned within the acquire timeout.
-  absl::StatusOr<PooledConnection> Acquire();
+  // the first one returned within the acquire timeout or before `deadline`
+  // (the caller's, see duo::ScopedDeadline), whichever comes first.
+  absl::StatusOr<PooledConnection> Acquire(absl::Time deadline = absl::InfiniteFuture());
   // The same for tasks, without blocking the thread: waits for a returned
   // connection on the event loop, and opens new ones on a worker thread.
   Task<absl::StatusOr<PooledConnection>> AcquireAsync();

@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,9 +54,149 @@ class BorrowedConnection final : public engine::Connection {
   bool InTransaction() const override { return owner_->InTransaction(); }
   engine::AsyncConnection* async() override { return owner_->async(); }
   void Interrupt() override { owner_->Interrupt(); }
+  void Sever() override { owner_->Sever(); }
 
  private:
   engine::Connection* const owner_;
+};
+
+// How long a statement past its deadline may take to come back cancelled
+// before its connection is severed: a live server answers a cancel in
+// milliseconds; a frozen one never does.
+constexpr absl::Duration kDeadlineGrace = absl::Milliseconds(250);
+
+// Holds one blocking call on `connection` to the thread's ScopedDeadline: at
+// the deadline its timer interrupts the statement, kDeadlineGrace later it
+// severs the connection. The timers run on the event loop thread; the mutex
+// makes sure neither touches the connection once the call is over (it may
+// be someone else's by then).
+class DeadlineWatch {
+ public:
+  // Watches nothing when no deadline applies.
+  explicit DeadlineWatch(engine::Connection& connection)
+      : deadline_(ScopedDeadline::Current()) {
+    if (deadline_ == absl::InfiniteFuture()) return;
+    shared_ = std::make_shared<Shared>();
+    shared_->connection = &connection;
+    async::EventLoop& loop = async::EventLoop::Default();
+    interrupt_timer_ = loop.AddTimer(deadline_, [shared = shared_] {
+      std::lock_guard<std::mutex> lock(shared->mu);
+      if (shared->connection == nullptr) return;
+      shared->fired = true;
+      shared->connection->Interrupt();
+    });
+    sever_timer_ = loop.AddTimer(deadline_ + kDeadlineGrace, [shared = shared_] {
+      std::lock_guard<std::mutex> lock(shared->mu);
+      if (shared->connection == nullptr) return;
+      shared->severed = true;
+      shared->connection->Sever();
+    });
+  }
+  DeadlineWatch(const DeadlineWatch&) = delete;
+  DeadlineWatch& operator=(const DeadlineWatch&) = delete;
+  ~DeadlineWatch() { Disarm(); }
+
+  // DeadlineExceeded, before anything is sent, when the deadline has passed.
+  absl::Status CheckNotPast() const {
+    if (deadline_ == absl::InfiniteFuture() || absl::Now() < deadline_) return absl::OkStatus();
+    return DatabaseError("the deadline (duo::ScopedDeadline) passed before the statement "
+                                 "was sent",
+                                 {.kind = ErrorKind::kTimeout});
+  }
+
+  // Ends the watch, then: `status` as it is when the deadline played no
+  // part in it, else DeadlineExceeded saying what happened.
+  absl::Status Outcome(absl::Status status, absl::string_view sql) {
+    Disarm();
+    if (status.ok() || shared_ == nullptr || !shared_->fired) return status;
+    return DatabaseError(
+        shared_->severed
+            ? "the deadline (duo::ScopedDeadline) passed and the server answered neither the "
+              "statement nor its cancellation; the connection is discarded"
+            : absl::StrCat("the deadline (duo::ScopedDeadline) passed: the statement was "
+                           "cancelled (",
+                           status.message(), ")"),
+        {.kind = ErrorKind::kTimeout, .sql = std::string(sql)});
+  }
+
+ private:
+  struct Shared {
+    std::mutex mu;
+    engine::Connection* connection = nullptr;  // null once the call is over
+    bool fired = false;
+    bool severed = false;
+  };
+
+  void Disarm() {
+    if (shared_ == nullptr) return;
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      if (shared_->connection == nullptr) return;
+      shared_->connection = nullptr;
+    }
+    async::EventLoop& loop = async::EventLoop::Default();
+    loop.CancelTimer(interrupt_timer_);
+    loop.CancelTimer(sever_timer_);
+  }
+
+  const absl::Time deadline_;
+  std::shared_ptr<Shared> shared_;
+  uint64_t interrupt_timer_ = 0;
+  uint64_t sever_timer_ = 0;
+};
+
+// A streamed cursor whose rows are still to come: the deadline watch lives
+// as long as it does, so that reading the rows is bounded too.
+class WatchedCursor final : public engine::Cursor {
+ public:
+  WatchedCursor(std::unique_ptr<engine::Cursor> cursor, std::unique_ptr<DeadlineWatch> watch,
+                std::string sql)
+      : cursor_(std::move(cursor)), watch_(std::move(watch)), sql_(std::move(sql)) {}
+
+  absl::StatusOr<bool> Next() override {
+    absl::StatusOr<bool> more = cursor_->Next();
+    if (more.ok()) return more;
+    return watch_->Outcome(more.status(), sql_);
+  }
+  int column_count() const override { return cursor_->column_count(); }
+  absl::string_view column_name(int column) const override { return cursor_->column_name(column); }
+  bool IsNull(int column) const override { return cursor_->IsNull(column); }
+  absl::StatusOr<bool> GetBool(int column) const override { return cursor_->GetBool(column); }
+  absl::StatusOr<int64_t> GetInt(int column) const override { return cursor_->GetInt(column); }
+  absl::StatusOr<double> GetDouble(int column) const override { return cursor_->GetDouble(column); }
+  absl::StatusOr<absl::string_view> GetText(int column) const override {
+    return cursor_->GetText(column);
+  }
+  absl::StatusOr<absl::string_view> GetBytes(int column) const override {
+    return cursor_->GetBytes(column);
+  }
+  absl::StatusOr<absl::Time> GetTimestamp(int column) const override {
+    return cursor_->GetTimestamp(column);
+  }
+  absl::StatusOr<absl::CivilDay> GetDate(int column) const override {
+    return cursor_->GetDate(column);
+  }
+  absl::StatusOr<sql::Decimal> GetDecimal(int column) const override {
+    return cursor_->GetDecimal(column);
+  }
+  absl::StatusOr<sql::Array> GetArray(int column) const override {
+    return cursor_->GetArray(column);
+  }
+  absl::StatusOr<sql::Value> GetValue(int column) const override {
+    return cursor_->GetValue(column);
+  }
+  absl::Status ReadRow(std::span<const engine::RowSlot> slots, int first,
+                       void* object) const override {
+    return cursor_->ReadRow(slots, first, object);
+  }
+  int64_t rows_affected() const override { return cursor_->rows_affected(); }
+
+ private:
+  // Before watch_: the cursor is done with the connection before the watch
+  // lets go of it.
+  std::unique_ptr<engine::Cursor> cursor_;
+  std::unique_ptr<DeadlineWatch> watch_;
+  std::string sql_;
 };
 
 // Whether `select` only reads as far as the IR shows: no locking clause in
@@ -246,9 +387,47 @@ class DatabaseState {
   }
 
   // Runs `compiled` on `connection`, reporting it when asked to.
+  // Held to the thread's ScopedDeadline, if any.
   absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(engine::Connection& connection,
                                                       const dialect::CompiledStatement& compiled,
                                                       engine::RunMode mode) const {
+    if (ScopedDeadline::Current() != absl::InfiniteFuture()) {
+      return RunWithDeadline(connection, compiled, mode);
+    }
+    return RunReported(connection, compiled, mode);
+  }
+
+  // RunMany on `connection`, reported as one statement.
+  absl::StatusOr<int64_t> RunMany(engine::Connection& connection,
+                                  const dialect::CompiledStatement& compiled, int64_t rows,
+                                  engine::Connection::FillParams fill) const {
+    DeadlineWatch watch(connection);
+    DUO_RETURN_IF_ERROR(watch.CheckNotPast());
+    if (!reporting()) {
+      absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
+      if (affected.ok()) return affected;
+      return watch.Outcome(affected.status(), compiled.sql);
+    }
+    const absl::Time start = absl::Now();
+    absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
+    if (!affected.ok()) affected = watch.Outcome(affected.status(), compiled.sql);
+    Report(compiled, absl::Now() - start, affected.status());
+    return affected;
+  }
+
+  // A script (transaction control, DDL) on `connection`, reported.
+  absl::Status Script(engine::Connection& connection, absl::string_view sql) const {
+    DeadlineWatch watch(connection);
+    DUO_RETURN_IF_ERROR(watch.CheckNotPast());
+    const absl::Time start = absl::Now();
+    absl::Status status = watch.Outcome(connection.ExecuteScript(sql), sql);
+    Report({std::string(sql), {}}, absl::Now() - start, status);
+    return status;
+  }
+
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> RunReported(
+      engine::Connection& connection, const dialect::CompiledStatement& compiled,
+      engine::RunMode mode) const {
     if (!reporting()) return connection.Run(compiled, mode);
     const absl::Time start = absl::Now();
     absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection.Run(compiled, mode);
@@ -256,15 +435,19 @@ class DatabaseState {
     return cursor;
   }
 
-  // RunMany on `connection`, reported as one statement.
-  absl::StatusOr<int64_t> RunMany(engine::Connection& connection,
-                                  const dialect::CompiledStatement& compiled, int64_t rows,
-                                  engine::Connection::FillParams fill) const {
-    if (!reporting()) return connection.RunMany(compiled, rows, fill);
-    const absl::Time start = absl::Now();
-    absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
-    Report(compiled, absl::Now() - start, affected.status());
-    return affected;
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> RunWithDeadline(
+      engine::Connection& connection, const dialect::CompiledStatement& compiled,
+      engine::RunMode mode) const {
+    auto watch = std::make_unique<DeadlineWatch>(connection);
+    DUO_RETURN_IF_ERROR(watch->CheckNotPast());
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor =
+        RunReported(connection, compiled, mode);
+    if (!cursor.ok()) return watch->Outcome(cursor.status(), compiled.sql);
+    // SQLite always steps rows on demand; PostgreSQL does when streaming.
+    if (mode == engine::RunMode::kStreaming || is_sqlite()) {
+      return std::make_unique<WatchedCursor>(*std::move(cursor), std::move(watch), compiled.sql);
+    }
+    return cursor;
   }
 
   // Whether statements are timed at all: reading the clock twice per
@@ -313,7 +496,7 @@ class DatabaseState {
     for (size_t i = 0; i < count; ++i) {
       Replica& replica = *replicas_[(first + i) % count];
       if (Skipped(replica)) continue;
-      absl::StatusOr<engine::PooledConnection> connection = replica.state->pool().Acquire();
+      absl::StatusOr<engine::PooledConnection> connection = replica.state->pool().Acquire(ScopedDeadline::Current());
       if (!connection.ok()) {
         Skip(replica);
         continue;
@@ -544,7 +727,8 @@ absl::Status Database::Read(const dialect::CompiledStatement& compiled,
   // A statement of its own needs a connection, not a Session: no
   // transaction to end, no identity map. A connection the statement left
   // inside a transaction (a Text "BEGIN") is discarded by the pool.
-  DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection, state_->pool().Acquire());
+  DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection,
+                       state_->pool().Acquire(ScopedDeadline::Current()));
   DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Cursor> cursor,
                        state_->Run(*connection, compiled, mode));
   return read(*cursor);
@@ -571,7 +755,8 @@ absl::StatusOr<int64_t> Database::ExecuteMany(const dialect::CompiledStatement& 
 }
 
 absl::StatusOr<Session> Database::StandaloneSession() const {
-  DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection, state_->pool().Acquire());
+  DUO_ASSIGN_OR_RETURN(engine::PooledConnection connection,
+                       state_->pool().Acquire(ScopedDeadline::Current()));
   return Session(state_, std::move(connection));
 }
 
@@ -847,10 +1032,7 @@ absl::Status Session::Read(const dialect::CompiledStatement& compiled,
 
 absl::Status Session::Script(absl::string_view sql) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
-  const absl::Time start = absl::Now();
-  absl::Status status = connection_->ExecuteScript(sql);
-  database_->Report({std::string(sql), {}}, absl::Now() - start, status);
-  return status;
+  return database_->Script(*connection_, sql);
 }
 
 absl::Status Session::Begin(TransactionOptions options) {

@@ -45,7 +45,8 @@
 // statement (PQcancel on PostgreSQL, sqlite3_interrupt on SQLite) and
 // returns ErrorKind::kTimeout (DeadlineExceeded); the connection stays
 // usable. Streaming reads (RunMode::kStreaming) run on the connection's
-// worker on both databases.
+// worker on both databases. Blocking calls take their deadline from a
+// duo::ScopedDeadline (deadline.h) instead.
 //
 // Database is a cheap, copyable handle, safe to use from many threads.
 // A Session is used by one thread (or one task) at a time.
@@ -71,6 +72,7 @@
 #include "duo/engine/connection.h"
 #include "duo/engine/pool.h"
 #include "duo/engine/url.h"
+#include "duo/session/deadline.h"
 #include "duo/session/identity_map.h"
 #include "duo/session/result.h"
 #include "duo/sql/statement.h"

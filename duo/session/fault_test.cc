@@ -143,6 +143,34 @@ TEST_F(PostgresFaultTest, AFrozenServerCannotHoldAnAsyncCallPastItsDeadline) {
   EXPECT_EQ(Rows(*db_, "canary"), 1);
 }
 
+// The same for a blocking call under a ScopedDeadline: the cancel goes
+// unanswered, so the connection is severed after the grace period and the
+// call returns; the pool closes that connection.
+TEST_F(PostgresFaultTest, AFrozenServerCannotHoldABlockingCallPastItsDeadline) {
+  const int discarded_before = db_->pool_stats().discarded;
+  {
+    ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+    ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
+    ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGSTOP), 0) << "cannot stop the backend";
+    const absl::Time start = absl::Now();
+    absl::StatusOr<Result> frozen;
+    {
+      ScopedDeadline deadline(absl::Milliseconds(500));
+      frozen = session.Execute(Text("SELECT 1"));
+    }
+    const absl::Duration waited = absl::Now() - start;
+    kill(static_cast<pid_t>(pid), SIGCONT);
+    Saw("frozen backend, blocking call, 500 ms deadline", frozen.status());
+    EXPECT_EQ(GetErrorKind(frozen.status()), ErrorKind::kTimeout) << frozen.status();
+    EXPECT_EQ(frozen.status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_THAT(frozen.status().message(), HasSubstr("the connection is discarded"));
+    EXPECT_GE(waited, absl::Milliseconds(500));
+    EXPECT_LT(waited, absl::Seconds(2)) << "the deadline did not hold";
+  }
+  EXPECT_EQ(db_->pool_stats().discarded, discarded_before + 1);
+  EXPECT_EQ(Rows(*db_, "canary"), 1);
+}
+
 TEST_F(PostgresFaultTest, BackendKilledAtCommitLeavesNoPartialWrite) {
   // The kill lands between the last statement and COMMIT.
   absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {

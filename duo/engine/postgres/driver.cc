@@ -1,8 +1,10 @@
 #include "duo/engine/postgres/driver.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -509,6 +511,21 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 
 // ---- Connection --------------------------------------------------------------
 
+// Asks the server to cancel the statement running on `conn`, with the
+// `cancel` made for it. PQcancel connects to the server and waits for it to
+// hang up, which a frozen server never does: it runs on a thread of its own
+// that nobody waits for, and the caller bounds its own wait for the
+// statement. The thread shares ownership of the connection, so that closing
+// it waits until the cancel request is done: PgBouncer 1.18 dies ("server in
+// bad state") when a client hangs up while its cancel request is in flight.
+void SendCancel(std::shared_ptr<PGcancel> cancel, std::shared_ptr<PGconn> conn) {
+  if (cancel == nullptr) return;
+  std::thread([cancel = std::move(cancel), conn = std::move(conn)] {
+    char error[256] = {0};
+    PQcancel(cancel.get(), error, sizeof(error));
+  }).detach();
+}
+
 // How long a statement whose deadline passed may take to come back cancelled
 // before the connection is given up on: a live server answers a cancel
 // request in milliseconds; a frozen one never does.
@@ -522,6 +539,11 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   PostgresConnection(ConnectionPtr conn, size_t statement_cache_size, bool unnamed_statements)
       : conn_(std::move(conn)),
         unnamed_statements_(unnamed_statements),
+        // Made once, on the owning thread: another thread may then cancel
+        // with it (libpq documents PGcancel as safe for that; PQgetCancel on
+        // a connection in use is not).
+        cancel_(PQgetCancel(conn_.get()), PQfreeCancel),
+        socket_(PQsocket(conn_.get())),
         cache_(unnamed_statements ? 0 : statement_cache_size) {
     PQsetNoticeReceiver(conn_.get(), &PostgresConnection::OnNotice, this);
   }
@@ -534,7 +556,22 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   bool Ping() override;
   bool LooksAlive() override;
   bool Broken() const override {
-    return PQstatus(conn_.get()) != CONNECTION_OK || terminated_by_server_ || abandoned_;
+    return PQstatus(conn_.get()) != CONNECTION_OK || terminated_by_server_ || abandoned_ ||
+           interrupted_.load(std::memory_order_acquire);
+  }
+  // A deadline of a blocking call (duo::ScopedDeadline), from its timer.
+  // The connection is not trusted afterwards: PostgreSQL's cancel request
+  // travels on a connection of its own and may arrive after the statement
+  // ended, cancelling whatever runs next.
+  void Interrupt() override {
+    interrupted_.store(true, std::memory_order_release);
+    SendCancel(cancel_, conn_);
+  }
+  void Sever() override {
+    interrupted_.store(true, std::memory_order_release);
+    // Ends the blocked read or write of the calling thread at once (end of
+    // file), without closing the descriptor under libpq's feet.
+    if (socket_ >= 0) shutdown(socket_, SHUT_RDWR);
   }
   bool InTransaction() const override;
   AsyncConnection* async() override { return this; }
@@ -599,8 +636,13 @@ class PostgresConnection final : public Connection, public AsyncConnection {
     }
   }
 
-  ConnectionPtr conn_;
+  // Shared only with cancel requests in flight (SendCancel).
+  const std::shared_ptr<PGconn> conn_;
   const bool unnamed_statements_;
+  const std::shared_ptr<PGcancel> cancel_;
+  const int socket_;
+  // Interrupt or Sever ran: see Interrupt.
+  std::atomic<bool> interrupted_{false};
   bool terminated_by_server_ = false;
   // A statement was given up on mid-flight (its deadline passed and the
   // server answered nothing): the connection's protocol state is unknown.
@@ -863,18 +905,7 @@ Task<absl::Status> PostgresConnection::Flush(absl::Time deadline) {
   }
 }
 
-void PostgresConnection::Cancel() {
-  PGcancel* cancel = PQgetCancel(conn_.get());
-  if (cancel == nullptr) return;
-  // PQcancel connects to the server and waits for it to hang up, which a
-  // frozen server never does: it runs on a thread of its own that nobody
-  // waits for, and the caller bounds its own wait for the statement.
-  std::thread([cancel] {
-    char error[256] = {0};
-    PQcancel(cancel, error, sizeof(error));
-    PQfreeCancel(cancel);
-  }).detach();
-}
+void PostgresConnection::Cancel() { SendCancel(cancel_, conn_); }
 
 Task<absl::StatusOr<ResultPtr>> PostgresConnection::NextResult(absl::Time deadline) {
   PGconn* const conn = conn_.get();

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -842,6 +843,11 @@ bool HasStatement(absl::string_view sql) { return !absl::StripAsciiWhitespace(sq
 struct BusyWait {
   absl::Duration timeout;
   absl::Time started;
+  // Interrupt() stops a busy wait too, which sqlite3_interrupt does not:
+  // each call (Run, RunMany, ExecuteScript) gets a number, and an interrupt
+  // stops the waits of the call running when it came, never a later one's.
+  std::atomic<uint64_t> call{0};
+  std::atomic<uint64_t> interrupted_call{UINT64_MAX};
 };
 
 // The busy handler: retries every millisecond or two until the timeout.
@@ -857,6 +863,10 @@ int RetryWhileBusy(void* arg, int attempts) {
   const absl::Time now = absl::Now();
   if (attempts == 0) wait.started = now;
   if (now - wait.started >= wait.timeout) return 0;
+  if (wait.interrupted_call.load(std::memory_order_acquire) ==
+      wait.call.load(std::memory_order_relaxed)) {
+    return 0;
+  }
   sqlite3_sleep(attempts < 20 ? 1 : 2);
   return 1;
 }
@@ -864,9 +874,10 @@ int RetryWhileBusy(void* arg, int attempts) {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(DatabasePtr db, size_t statement_cache_size, absl::Duration busy_timeout)
-      : busy_wait_(std::make_unique<BusyWait>(BusyWait{.timeout = busy_timeout})),
+      : busy_wait_(std::make_unique<BusyWait>()),
         db_(std::move(db)),
         cache_(statement_cache_size) {
+    busy_wait_->timeout = busy_timeout;
     // Replaces the sqlite3_busy_timeout that Configure set for opening.
     sqlite3_busy_handler(db_.get(), RetryWhileBusy, busy_wait_.get());
   }
@@ -881,10 +892,16 @@ class SqliteConnection final : public Connection {
   bool Ping() override;
   bool InTransaction() const override { return sqlite3_get_autocommit(db_.get()) == 0; }
   // SQLite documents sqlite3_interrupt as safe from any thread.
-  void Interrupt() override { sqlite3_interrupt(db_.get()); }
+  void Interrupt() override {
+    busy_wait_->interrupted_call.store(busy_wait_->call.load(std::memory_order_acquire),
+                                       std::memory_order_release);
+    sqlite3_interrupt(db_.get());
+  }
 
  private:
   absl::StatusOr<StatementCache::Lease> Prepare(const std::string& sql);
+  // Numbers the call that begins, for Interrupt.
+  void BeginCall() { busy_wait_->call.fetch_add(1, std::memory_order_acq_rel); }
   absl::Status CheckSingleStatement(const char* tail, absl::string_view sql);
 
   // Before db_: the handler's state outlives the connection.
@@ -895,6 +912,7 @@ class SqliteConnection final : public Connection {
 
 absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
     const dialect::CompiledStatement& statement, RunMode /*mode: SQLite always streams*/) {
+  BeginCall();
   DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
   // A failed bind returns the lease as it is, clearing what was bound.
   DUO_ASSIGN_OR_RETURN(const size_t copied,
@@ -907,6 +925,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
 // row. Rows affected are counted as SqliteCursor::Next counts them.
 absl::StatusOr<int64_t> SqliteConnection::RunMany(const dialect::CompiledStatement& statement,
                                                   int64_t rows, FillParams fill) {
+  BeginCall();
   DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
   sqlite3* const db = db_.get();
   sqlite3_stmt* const prepared = lease.get();
@@ -970,6 +989,7 @@ absl::Status SqliteConnection::CheckSingleStatement(const char* tail, absl::stri
 }
 
 absl::Status SqliteConnection::ExecuteScript(absl::string_view sql) {
+  BeginCall();
   const std::string text(sql);  // sqlite3_exec wants a NUL-terminated string
   char* message = nullptr;
   const int code = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
