@@ -6,13 +6,16 @@
 #include <stdexcept>
 #include <utility>
 
+#include "absl/base/config.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace duo::async_internal {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// abseil's macros, not GCC's __SANITIZE_*: clang (the fuzz build) defines
+// only __has_feature, and ASan must see every lifetime there too.
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
 constexpr bool kCacheFrames = false;
 #else
 constexpr bool kCacheFrames = true;

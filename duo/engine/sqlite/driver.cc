@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/config.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -575,7 +576,9 @@ class SqliteCursor final : public Cursor {
   int64_t rows_affected_ = 0;
 };
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// abseil's macros, not GCC's __SANITIZE_*: clang (the fuzz build) defines
+// only __has_feature, and ASan must see every lifetime there too.
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
 constexpr bool kKeepSpareCursor = false;  // the sanitizers see every lifetime
 #else
 constexpr bool kKeepSpareCursor = true;
