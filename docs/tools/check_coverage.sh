@@ -51,8 +51,8 @@ for page in "${all[@]}"; do
       else if (kind == "sh") seen["sh"] = 1
       else if (kind == "starlark") {
         seen["starlark"] = 1
-        if (previous !~ /^<!-- mirror: [^ ]+ -->$/) {
-          print page ":" FNR ": a starlark block without a <!-- mirror: FILE --> line before it" > "/dev/stderr"
+        if (previous !~ /^<!-- (mirror|excerpt): [^ ]+ -->$/) {
+          print page ":" FNR ": a starlark block without a <!-- mirror: FILE --> or <!-- excerpt: FILE --> line before it" > "/dev/stderr"
           bad = 1
         }
       } else if (kind != "sql" && kind != "text") {
@@ -65,7 +65,7 @@ for page in "${all[@]}"; do
     /^```[ \t]*$/ && open { open = 0 }
     { previous = $0 }
     /^<!-- test( top)?[ \t]*$/ { seen["cpp-hidden"] = 1 }
-    /^<!-- mirror: / { seen["mirror"] = 1 }
+    /^<!-- (mirror|excerpt): / { seen["mirror"] = 1 }
     END {
       for (k in seen) printf "%s ", k
       exit bad
