@@ -516,8 +516,9 @@ std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
 // hang up, which a frozen server never does: it runs on a thread of its own
 // that nobody waits for, and the caller bounds its own wait for the
 // statement. The thread shares ownership of the connection, so that closing
-// it waits until the cancel request is done: PgBouncer 1.18 dies ("server in
-// bad state") when a client hangs up while its cancel request is in flight.
+// it waits until the cancel request is done: PgBouncer before 1.20 can die
+// ("server in bad state", pgbouncer/pgbouncer#847) when a client hangs up
+// while its cancel request is in flight.
 void SendCancel(std::shared_ptr<PGcancel> cancel, std::shared_ptr<PGconn> conn) {
   if (cancel == nullptr) return;
   std::thread([cancel = std::move(cancel), conn = std::move(conn)] {
