@@ -78,11 +78,16 @@ absl::StatusOr<std::string> RunPythonClient(absl::string_view script,
   // The environment of the test plus the shared module's directory.
   std::vector<std::string> env_storage;
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (absl::StartsWith(*entry, "PYTHONPATH=")) continue;
+    if (absl::StartsWith(*entry, "PYTHONPATH=") ||
+        absl::StartsWith(*entry, "PYTHONDONTWRITEBYTECODE=")) {
+      continue;
+    }
     env_storage.emplace_back(*entry);
   }
   env_storage.push_back(
       absl::StrCat("PYTHONPATH=", (std::filesystem::current_path() / "testing/interop").string()));
+  // The runfiles are links into the source tree: no __pycache__ there.
+  env_storage.push_back("PYTHONDONTWRITEBYTECODE=1");
   std::vector<char*> envp;
   for (std::string& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);

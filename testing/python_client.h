@@ -11,7 +11,9 @@
 // runfiles directory of the test as its working directory and
 // testing/interop on its module path, so scripts share
 // testing/interop/duo_client.py. Scripts print their results on stdout
-// (JSON is the convention) and report failure by exiting non-zero.
+// (JSON is the convention) and report failure by exiting non-zero. A
+// script there must not be named like a standard module (json.py would
+// shadow Python's json for SQLAlchemy too).
 
 #ifndef DUO_TESTING_PYTHON_CLIENT_H_
 #define DUO_TESTING_PYTHON_CLIENT_H_

@@ -467,7 +467,7 @@ void SqlWriter::WriteFunction(const ExprNode& node) {
         absl::StrCat("\"", node.name, "\" is not a valid SQL function name")));
     return;
   }
-  Write(node.name);
+  Write(dialect_.FunctionName(node.name));
   Write("(");
   if (node.has(sql::kDistinct)) Write("DISTINCT ");
   const size_t argc = node.args.size() - (node.has(sql::kFilter) ? 1 : 0);

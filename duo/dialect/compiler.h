@@ -165,6 +165,9 @@ class Dialect {
   virtual void WritePlaceholder(SqlWriter& writer, int position) const = 0;
   virtual std::string TypeName(const sql::SqlType& type) const = 0;
   virtual void WriteLike(SqlWriter& writer, const sql::ExprNode& like) const;
+  // The name a function call of the IR is written with (func::Lower's
+  // "lower" may be a function of the driver's own).
+  virtual absl::string_view FunctionName(absl::string_view name) const { return name; }
   virtual void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const = 0;
   virtual void WriteCurrentTimestamp(SqlWriter& writer) const = 0;
   virtual void WriteDistinctOn(SqlWriter& writer, const std::vector<sql::Expr>& exprs) const;

@@ -407,11 +407,11 @@ TEST(CompilerTest, LikeAndNotLikeEscapeWithBackslash) {
               R"sql("t"."name" NOT LIKE $1 ESCAPE '\')sql", {"a%"});
 }
 
-TEST(CompilerTest, ILikeIsNativeOnPostgresAndLoweredOnSqlite) {
+TEST(CompilerTest, ILikeIsNativeOnPostgresAndCaseMappedOnSqlite) {
   const auto name = Table("t").Col<std::string>("name");
-  ExpectWhere(name.ILike("a%"), R"sql(lower("t"."name") LIKE lower(?) ESCAPE '\')sql",
+  ExpectWhere(name.ILike("a%"), R"sql(duo_lower("t"."name") LIKE duo_lower(?) ESCAPE '\')sql",
               R"sql("t"."name" ILIKE $1 ESCAPE '\')sql", {"a%"});
-  ExpectWhere(name.NotILike("a%"), R"sql(lower("t"."name") NOT LIKE lower(?) ESCAPE '\')sql",
+  ExpectWhere(name.NotILike("a%"), R"sql(duo_lower("t"."name") NOT LIKE duo_lower(?) ESCAPE '\')sql",
               R"sql("t"."name" NOT ILIKE $1 ESCAPE '\')sql", {"a%"});
 }
 
@@ -632,8 +632,8 @@ TEST(CompilerTest, AggregatesAndFunctionsByName) {
   ExpectBoth(
       select,
       R"sql(SELECT count(*), count(DISTINCT "t"."customer_id"), sum("t"."total"), )sql"
-      R"sql(avg("t"."total"), min("t"."total"), max("t"."total"), lower("t"."name"), )sql"
-      R"sql(upper("t"."name"), length("t"."name"), json_extract("t"."doc", ?), random(), )sql"
+      R"sql(avg("t"."total"), min("t"."total"), max("t"."total"), duo_lower("t"."name"), )sql"
+      R"sql(duo_upper("t"."name"), length("t"."name"), json_extract("t"."doc", ?), random(), )sql"
       R"sql(pg_catalog.lower("t"."name") FROM "t")sql",
       R"sql(SELECT count(*), count(DISTINCT "t"."customer_id"), sum("t"."total"), )sql"
       R"sql(avg("t"."total"), min("t"."total"), max("t"."total"), lower("t"."name"), )sql"

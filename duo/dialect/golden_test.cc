@@ -156,7 +156,7 @@ TEST(GoldenTest, PatternsPerDialect) {
               "\"orders\".\"name\" LIKE $1 ESCAPE '\\'", {"a%"});
   ExpectWhere(name.NotLike("a%"), "\"orders\".\"name\" NOT LIKE ? ESCAPE '\\'",
               "\"orders\".\"name\" NOT LIKE $1 ESCAPE '\\'", {"a%"});
-  ExpectWhere(name.ILike("a%"), "lower(\"orders\".\"name\") LIKE lower(?) ESCAPE '\\'",
+  ExpectWhere(name.ILike("a%"), "duo_lower(\"orders\".\"name\") LIKE duo_lower(?) ESCAPE '\\'",
               "\"orders\".\"name\" ILIKE $1 ESCAPE '\\'", {"a%"});
   ExpectWhere(name.Matches("^a"), "\"orders\".\"name\" REGEXP ?", "\"orders\".\"name\" ~ $1",
               {"^a"});

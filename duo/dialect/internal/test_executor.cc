@@ -11,8 +11,8 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
+#include "duo/engine/sqlite/functions.h"
 #include "libpq-fe.h"
-#include "re2/re2.h"
 #include "sqlite3.h"
 
 namespace duo::dialect_internal {
@@ -39,9 +39,9 @@ class SqliteExecutor final : public TestExecutor {
     }
     // What the SQLite dialect expects of a connection (see its header).
     DUO_RETURN_IF_ERROR(Exec("PRAGMA case_sensitive_like = ON; PRAGMA foreign_keys = ON"));
-    if (sqlite3_create_function(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                &Regexp, nullptr, nullptr) != SQLITE_OK) {
-      return Error("create regexp");
+    // The functions the driver registers (regexp, duo_lower, duo_upper).
+    if (engine::sqlite_internal::RegisterFunctions(db_) != SQLITE_OK) {
+      return Error("register functions");
     }
     return absl::OkStatus();
   }
@@ -67,20 +67,6 @@ class SqliteExecutor final : public TestExecutor {
   }
 
  private:
-  static void Regexp(sqlite3_context* context, int, sqlite3_value** args) {
-    if (sqlite3_value_type(args[0]) == SQLITE_NULL || sqlite3_value_type(args[1]) == SQLITE_NULL) {
-      return;  // NULL
-    }
-    const char* pattern = reinterpret_cast<const char*>(sqlite3_value_text(args[0]));
-    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(args[1]));
-    RE2 re(pattern);
-    if (!re.ok()) {
-      sqlite3_result_error(context, re.error().c_str(), -1);
-      return;
-    }
-    sqlite3_result_int(context, RE2::PartialMatch(text, re) ? 1 : 0);
-  }
-
   absl::Status Error(absl::string_view what) {
     return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(db_)));
   }

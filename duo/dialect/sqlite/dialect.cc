@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace duo::dialect {
@@ -50,11 +51,19 @@ class SqliteDialectImpl final : public Dialect {
       Dialect::WriteLike(writer, like);
       return;
     }
-    writer.Write("lower(");
+    writer.Write("duo_lower(");
     writer.WriteExpr(like.args[0]);
-    writer.Write(like.has(sql::kNegated) ? ") NOT LIKE lower(" : ") LIKE lower(");
+    writer.Write(like.has(sql::kNegated) ? ") NOT LIKE duo_lower(" : ") LIKE duo_lower(");
     writer.WriteExpr(like.args[1]);
     writer.Write(") ESCAPE '\\'");
+  }
+
+  // The driver's Unicode-aware case mapping (engine/sqlite/functions.h):
+  // SQLite's own lower() and upper() map ASCII only.
+  absl::string_view FunctionName(absl::string_view name) const override {
+    if (absl::EqualsIgnoreCase(name, "lower")) return "duo_lower";
+    if (absl::EqualsIgnoreCase(name, "upper")) return "duo_upper";
+    return name;
   }
 
   void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const override {

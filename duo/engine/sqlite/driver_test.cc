@@ -564,17 +564,17 @@ TEST_F(SqliteDriverTest, AnInvalidPatternIsAnErrorNamingIt) {
   EXPECT_EQ(GetErrorDetails(result.status())->sqlite_code, SQLITE_ERROR);
 }
 
-TEST_F(SqliteDriverTest, LowerAndUpperMapUnicode) {
+TEST_F(SqliteDriverTest, DuoLowerAndUpperMapUnicode) {
   if (!sqlite_internal::HasUnicodeCaseMapping()) GTEST_SKIP() << "no C.UTF-8 locale";
-  EXPECT_EQ(*QueryText("SELECT lower('CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC')"), "chloé ærø σίσυφοσ дом abc");
-  EXPECT_EQ(*QueryText("SELECT upper(?)", {Value("chloé ærø σίσυφος дом abc")}),
+  EXPECT_EQ(*QueryText("SELECT duo_lower('CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC')"), "chloé ærø σίσυφοσ дом abc");
+  EXPECT_EQ(*QueryText("SELECT duo_upper(?)", {Value("chloé ærø σίσυφος дом abc")}),
             "CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC");
   // Encodings of different lengths: U+0250 is two bytes, U+2C6F three.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped, Row("SELECT upper('ɐ'), lower('Ɐ')"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped, Row("SELECT duo_upper('ɐ'), duo_lower('Ɐ')"));
   EXPECT_EQ(*mapped->GetText(0), "Ɐ");
   EXPECT_EQ(*mapped->GetText(1), "ɐ");
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT lower(NULL), lower(CAST(X'41FF42' AS TEXT)), lower(12)"));
+                       Row("SELECT duo_lower(NULL), duo_lower(CAST(X'41FF42' AS TEXT)), duo_lower(12)"));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_EQ(*row->GetText(1),
             "a\xff"
@@ -588,9 +588,35 @@ TEST_F(SqliteDriverTest, LikeIsCaseSensitiveAndTheIlikeEmulationIsNot) {
   EXPECT_EQ(*QueryInt("SELECT 'abc' LIKE 'a%'"), 1);
   EXPECT_EQ(*QueryInt("SELECT 'CHLOÉ' LIKE 'chloé'"), 0);
   EXPECT_EQ(
-      *QueryInt("SELECT lower(?) LIKE lower(?) ESCAPE '\\'", {Value("CHLOÉ"), Value("chloé")}), 1);
-  EXPECT_EQ(*QueryInt("SELECT lower(?) LIKE lower(?) ESCAPE '\\'", {Value("chloé"), Value("%LOÉ")}),
+      *QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'", {Value("CHLOÉ"), Value("chloé")}), 1);
+  EXPECT_EQ(*QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'", {Value("chloé"), Value("%LOÉ")}),
             1);
+}
+
+// SQLite's own lower() and upper() keep their meaning on DuoORM's
+// connections, so an index on lower(x) that DuoORM's writes maintain is the
+// index any other client of the file computes. (When DuoORM replaced the
+// built-ins, rows written through it broke the sqlite3 shell's view of the
+// index: integrity_check reported them missing.)
+TEST_F(SqliteDriverTest, TheBuiltInLowerMeansWhatItMeansToOtherClients) {
+  EXPECT_EQ(*QueryText("SELECT lower('CHLOÉ')"), "chloÉ");  // ASCII only, as built in
+  const std::string& path = database().native_target();
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> duo, Open());
+    ASSERT_OK(duo->ExecuteScript(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE INDEX people_lower_name ON people (lower(name));"
+        "INSERT INTO people (name) VALUES ('CHLOÉ'), ('ZOË'), ('ÆRØ')"));
+  }
+  // A plain sqlite3 connection, as the shell or another program has it.
+  sqlite3* plain = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &plain, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* check = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(plain, "PRAGMA integrity_check", -1, &check, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(check), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(check, 0)), "ok");
+  sqlite3_finalize(check);
+  sqlite3_close(plain);
 }
 
 TEST_F(SqliteDriverTest, CompiledIlikeAndRegexMatchNonAsciiText) {

@@ -171,13 +171,15 @@ int RegisterFunctions(sqlite3* db) {
   int code = sqlite3_create_function_v2(db, "regexp", 2, kFlags, nullptr, &Regexp, nullptr, nullptr,
                                         nullptr);
   if (code != SQLITE_OK) return code;
-  // Same names and arity as the built-ins: SQLite then calls these instead.
-  // The user data is void* in SQLite's API; MapCase only reads it.
-  code = sqlite3_create_function_v2(db, "lower", 1, kFlags, const_cast<Case*>(&kLower), &MapCase,
-                                    nullptr, nullptr, nullptr);
+  // Names of their own, not the built-ins' (which a same-named function
+  // would replace on this connection only): an index or CHECK on lower(x)
+  // must mean the same to every client of the file, the sqlite3 shell
+  // included. The user data is void* in SQLite's API; MapCase only reads it.
+  code = sqlite3_create_function_v2(db, "duo_lower", 1, kFlags, const_cast<Case*>(&kLower),
+                                    &MapCase, nullptr, nullptr, nullptr);
   if (code != SQLITE_OK) return code;
-  return sqlite3_create_function_v2(db, "upper", 1, kFlags, const_cast<Case*>(&kUpper), &MapCase,
-                                    nullptr, nullptr, nullptr);
+  return sqlite3_create_function_v2(db, "duo_upper", 1, kFlags, const_cast<Case*>(&kUpper),
+                                    &MapCase, nullptr, nullptr, nullptr);
 }
 
 }  // namespace duo::engine::sqlite_internal

@@ -5,13 +5,16 @@
 //                          dialect renders case-insensitive matches as a
 //                          "(?i)" prefix). An invalid pattern is an SQL error
 //                          naming the pattern.
-//   lower(text), upper(text)
-//                          replace SQLite's ASCII-only built-ins with
-//                          Unicode-aware case mapping, so that the dialect's
-//                          ILIKE, lower(x) LIKE lower(p), matches 'CHLOÉ'
-//                          with 'chloé' as PostgreSQL does. Mapping is per
-//                          code point (no 'ß' -> 'SS'); bytes that are not
-//                          UTF-8 pass through unchanged.
+//   duo_lower(text), duo_upper(text)
+//                          Unicode-aware case mapping, which SQLite's
+//                          lower() and upper() (ASCII only) lack: the
+//                          dialect compiles the IR's lower/upper and ILIKE
+//                          (duo_lower(x) LIKE duo_lower(p)) to these, so
+//                          that 'CHLOÉ' matches 'chloé' as on PostgreSQL.
+//                          The built-ins keep their meaning: an index or
+//                          CHECK on lower(x) means the same to every client
+//                          of the file. Mapping is per code point (no 'ß' ->
+//                          'SS'); bytes that are not UTF-8 pass through.
 
 #ifndef DUO_ENGINE_SQLITE_FUNCTIONS_H_
 #define DUO_ENGINE_SQLITE_FUNCTIONS_H_
