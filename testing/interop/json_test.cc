@@ -1,4 +1,4 @@
-// JSON shared with SQLAlchemy (testing/interop/json.py), on SQLite and
+// JSON shared with SQLAlchemy (testing/interop/json_values.py), on SQLite and
 // PostgreSQL: each side writes the same edge values (JSON null and SQL NULL,
 // 2^64-1, 2^70, 1e300, -0.0, 0.1, nesting, unicode, arrays with null) into a
 // table made by DuoORM and one made by SQLAlchemy's create_all, and reads
@@ -64,7 +64,7 @@ nlohmann::json Nested(int levels) {
   return value;
 }
 
-// The values of json.py's CASES 2-8 (1 is no value; 9, 2^70, only
+// The values of json_values.py's CASES 2-8 (1 is no value; 9, 2^70, only
 // SQLAlchemy can write).
 nlohmann::json CaseValue(int number) {
   switch (number) {
@@ -132,7 +132,7 @@ class JsonInteropTest : public duo::testing::BackendTest {
   }
 
   absl::StatusOr<std::string> Python(const char* mode) {
-    return RunPythonClient("testing/interop/json.py",
+    return RunPythonClient("testing/interop/json_values.py",
                            {std::string(duo::testing::BackendName(backend())),
                             database().native_target(), mode});
   }

@@ -1,7 +1,8 @@
 """SQLAlchemy's side of testing/interop/json_test.cc: JSON values shared
-with DuoORM.
+with DuoORM. (Not json.py: on the scripts' module path that would shadow
+the standard library's json, for SQLAlchemy too.)
 
-Usage: json.py BACKEND TARGET setup|check
+Usage: json_values.py BACKEND TARGET setup|check
 
 setup: creates the table sa_docs with SQLAlchemy's create_all and writes
        the edge values (rows 101-109) into it and into DuoORM's duo_docs.
@@ -19,22 +20,13 @@ Columns (the declarations docs/types.md gives):
                   ARRAY_TEXT, a JSON array)
 """
 
-import os
+import json
 import sys
 
-# This file's name shadows the standard library's json for every importer
-# that has testing/interop on its path (the script's own directory, and the
-# PYTHONPATH the harness sets): import the real one without them.
-_path = sys.path[:]
-sys.path[:] = [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "json.py"))]
-import json  # noqa: E402
+import sqlalchemy
+from sqlalchemy.dialects import postgresql
 
-sys.path[:] = _path
-
-import sqlalchemy  # noqa: E402
-from sqlalchemy.dialects import postgresql  # noqa: E402
-
-import duo_client  # noqa: E402
+import duo_client
 
 
 def nested(levels):
