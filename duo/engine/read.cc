@@ -1,14 +1,18 @@
 #include "duo/engine/read.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "duo/engine/error.h"
 
 namespace duo::engine {
@@ -129,21 +133,50 @@ absl::Status EnumError(absl::string_view column, const sql::Value& value) {
                        {.kind = ErrorKind::kDataError});
 }
 
-absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column) {
-  // nlohmann's parser keeps its own stack, so any depth parses; the limit
-  // protects what is done with the document afterwards (copies, dumps).
-  nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr,
-                                                /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return DatabaseError(absl::StrCat("column \"", column, "\" does not hold valid JSON"),
-                         {.kind = ErrorKind::kDataError});
+absl::StatusOr<nlohmann::json> JsonFromNumber(const sql::Value& value, absl::string_view column) {
+  if (value.kind() == sql::Value::Kind::kInt) return nlohmann::json(value.as_int());
+  if (value.kind() == sql::Value::Kind::kDouble) {
+    if (!std::isfinite(value.as_double())) {
+      return DatabaseError(absl::StrCat("column \"", column, "\" holds ", value.DebugString(),
+                                        ", which JSON has no number for"),
+                           {.kind = ErrorKind::kDataError});
+    }
+    return nlohmann::json(value.as_double());
   }
-  if (absl::Status checked = CheckJson(parsed, column); !checked.ok()) {
-    return DatabaseError(absl::StrCat("column \"", column, "\" holds JSON that cannot be read: ",
-                                      checked.message()),
-                         {.kind = ErrorKind::kDataError});
+  return KindError(column, value, "a JSON number");
+}
+
+absl::StatusOr<nlohmann::json> ReadJsonNumber(const Cursor& cursor, int column,
+                                              absl::Status error) {
+  if (cursor.IsNull(column)) return error;
+  absl::StatusOr<sql::Value> value = cursor.GetValue(column);
+  if (!value.ok()) return error;
+  switch (value->kind()) {
+    case sql::Value::Kind::kInt:
+    case sql::Value::Kind::kDouble:
+      return JsonFromNumber(*value, cursor.column_name(column));
+    case sql::Value::Kind::kJson:
+      return ParseJson(value->as_json().text, cursor.column_name(column));
+    default:
+      return error;
   }
-  return parsed;
+}
+
+bool IsJsonNull(const sql::Value& value) {
+  absl::string_view text;
+  if (value.kind() == sql::Value::Kind::kText) {
+    text = value.as_text();
+  } else if (value.kind() == sql::Value::Kind::kJson) {
+    text = value.as_json().text;
+  } else {
+    return false;
+  }
+  return absl::StripAsciiWhitespace(text) == "null";
+}
+
+bool HoldsJsonNull(const Cursor& cursor, int column) {
+  absl::StatusOr<absl::string_view> text = cursor.GetText(column);
+  return text.ok() && absl::StripAsciiWhitespace(*text) == "null";
 }
 
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column) {
@@ -211,6 +244,108 @@ absl::Status CheckJson(const nlohmann::json& json, absl::string_view field) {
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// A number as (negative, significant digits without leading or trailing
+// zeros, exponent of the last digit), so that "1e300", "1e+300" and a one
+// with 300 zeros compare equal. `text` is a JSON number or a double as
+// nlohmann::json writes it.
+struct DecimalForm {
+  bool negative = false;
+  std::string digits;
+  int64_t exponent = 0;
+  friend bool operator==(const DecimalForm&, const DecimalForm&) = default;
+};
+
+DecimalForm Normalize(absl::string_view text) {
+  DecimalForm form;
+  if (absl::ConsumePrefix(&text, "-")) form.negative = true;
+  const size_t e = text.find_first_of("eE");
+  if (e != absl::string_view::npos) {
+    absl::string_view exponent = text.substr(e + 1);
+    absl::ConsumePrefix(&exponent, "+");
+    int64_t value = 0;
+    if (absl::SimpleAtoi(exponent, &value)) form.exponent = value;
+    text = text.substr(0, e);
+  }
+  const size_t point = text.find('.');
+  if (point != absl::string_view::npos) {
+    form.exponent -= static_cast<int64_t>(text.size() - point - 1);
+    form.digits = absl::StrCat(text.substr(0, point), text.substr(point + 1));
+  } else {
+    form.digits = std::string(text);
+  }
+  form.digits.erase(0, std::min(form.digits.find_first_not_of('0'), form.digits.size()));
+  while (!form.digits.empty() && form.digits.back() == '0') {
+    form.digits.pop_back();
+    ++form.exponent;
+  }
+  if (form.digits.empty()) return DecimalForm{.digits = "0"};
+  return form;
+}
+
+// nlohmann's DOM builder, refusing an integer it could only hold as a
+// double that would not write back as the same number. nlohmann hands the
+// parsed double and the number's text to number_float, for integers that
+// overflow 64 bits too.
+class ExactNumbers : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  explicit ExactNumbers(nlohmann::json& result)
+      : json_sax_dom_parser(result, /*allow_exceptions_=*/false) {}
+
+  bool number_float(double value, const std::string& text) {
+    if (text.find_first_of(".eE") == std::string::npos &&
+        (!std::isfinite(value) ||
+         !(Normalize(text) == Normalize(nlohmann::json(value).dump())))) {
+      inexact_ = text;
+      return false;  // stops the parse
+    }
+    return json_sax_dom_parser::number_float(value, text);
+  }
+
+  const std::string& inexact() const { return inexact_; }
+
+ private:
+  std::string inexact_;
+};
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column) {
+  // nlohmann's parser keeps its own stack, so any depth parses; the limit
+  // protects what is done with the document afterwards (copies, dumps).
+  nlohmann::json parsed;
+  ExactNumbers builder(parsed);
+  bool parsed_ok = false;
+  try {
+    parsed_ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder) &&
+                !builder.is_errored();
+  } catch (const nlohmann::json::exception&) {
+    parsed_ok = false;  // allow_exceptions is off; nothing is expected here
+  }
+  if (!builder.inexact().empty()) {
+    const std::string& number = builder.inexact();
+    return DatabaseError(
+        absl::StrCat("column \"", column, "\" holds the integer ",
+                     number.size() > 40 ? absl::StrCat(number.substr(0, 40), "...") : number,
+                     ", which nlohmann::json cannot hold: beyond 64 bits it would become the "
+                     "double ",
+                     nlohmann::json(std::strtod(number.c_str(), nullptr)).dump(),
+                     ", another number"),
+        {.kind = ErrorKind::kDataError});
+  }
+  if (!parsed_ok) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" does not hold valid JSON"),
+                         {.kind = ErrorKind::kDataError});
+  }
+  if (absl::Status checked = CheckJson(parsed, column); !checked.ok()) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" holds JSON that cannot be read: ",
+                                      checked.message()),
+                         {.kind = ErrorKind::kDataError});
+  }
+  return parsed;
 }
 
 }  // namespace duo::engine

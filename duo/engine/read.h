@@ -12,6 +12,13 @@
 // nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
 // (NULL as nullopt; NULL into any other type is an error naming the column).
 //
+// JSON null is no value too, the way SQLAlchemy's JSON type sees it (it
+// writes None as the text `null` and reads both that and SQL NULL as None):
+// std::optional<nlohmann::json> and an optional array held as JSON text
+// (SQLite) read it as nullopt. A plain nlohmann::json reads it as the
+// document null; a plain std::vector refuses it like SQL NULL, naming the
+// column, rather than make it an empty array another client never wrote.
+//
 // Rows into plain structs, member by member in column order, one call per
 // row (the path model hydration takes):
 //
@@ -61,6 +68,14 @@ absl::Status CheckJson(const nlohmann::json& json, absl::string_view field);
 // code points beyond U+10FFFF).
 bool IsValidUtf8(absl::string_view text);
 
+// Parses the JSON document `column` holds. DataError naming the column for
+// text that is not JSON, a document CheckJson refuses, or an integer
+// nlohmann::json cannot hold as written: beyond 64 bits it can only become
+// a double, which is taken when it writes back as the same number (jsonb
+// stores the 1e300 DuoORM wrote as its 301 digits) and refused otherwise
+// (2^70 would come back as 1.1805916207174113e+21, another number).
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
+
 // Reads a value of kind T out of a sql::Value (an array element, a
 // materialised row). `column` names the source in errors.
 template <typename T>
@@ -90,7 +105,17 @@ absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted);
 // A name or number no enumerator is declared with.
 absl::Status EnumError(absl::string_view column, const sql::Value& value);
-absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
+// The JSON number a column holds as a number: SQLite keeps the scalar
+// documents 42 and 3.5 as INTEGER and REAL in a column declared JSON by
+// another tool (NUMERIC affinity). Non-finite REALs have no JSON form.
+absl::StatusOr<nlohmann::json> JsonFromNumber(const sql::Value& value, absl::string_view column);
+// ReadColumn<nlohmann::json> after GetText failed with `error`: the column
+// holds a number (see JsonFromNumber), else `error` stands.
+absl::StatusOr<nlohmann::json> ReadJsonNumber(const Cursor& cursor, int column,
+                                              absl::Status error);
+// Whether the column holds the JSON document null (as text or json).
+bool HoldsJsonNull(const Cursor& cursor, int column);
+bool IsJsonNull(const sql::Value& value);
 // RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
@@ -140,8 +165,12 @@ template <typename T>
 absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
   using Kind = sql::Value::Kind;
   if constexpr (read_internal::IsOptional<T>::value) {
+    using Inner = typename T::value_type;
     if (value.is_null()) return T();
-    absl::StatusOr<typename T::value_type> inner = FromValue<typename T::value_type>(value, column);
+    if constexpr (std::is_same_v<Inner, nlohmann::json> || read_internal::IsVector<Inner>::value) {
+      if (read_internal::IsJsonNull(value)) return T();
+    }
+    absl::StatusOr<Inner> inner = FromValue<Inner>(value, column);
     if (!inner.ok()) return inner.status();
     return T(*std::move(inner));
   } else {
@@ -203,8 +232,11 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       if (value.kind() == Kind::kText) return sql::Decimal::Parse(value.as_text());
       return read_internal::KindError(column, value, "a decimal");
     } else if constexpr (std::is_same_v<T, nlohmann::json>) {
-      if (value.kind() == Kind::kJson) return read_internal::ParseJson(value.as_json().text, column);
-      if (value.kind() == Kind::kText) return read_internal::ParseJson(value.as_text(), column);
+      if (value.kind() == Kind::kJson) return ParseJson(value.as_json().text, column);
+      if (value.kind() == Kind::kText) return ParseJson(value.as_text(), column);
+      if (value.kind() == Kind::kInt || value.kind() == Kind::kDouble) {
+        return read_internal::JsonFromNumber(value, column);
+      }
       return read_internal::KindError(column, value, "JSON");
     } else if constexpr (read_internal::IsVector<T>::value) {
       if (value.kind() != Kind::kArray) return read_internal::KindError(column, value, "an array");
@@ -226,8 +258,16 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
 template <typename T>
 absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
   if constexpr (read_internal::IsOptional<T>::value) {
+    using Inner = typename T::value_type;
     if (cursor.IsNull(column)) return T();
-    absl::StatusOr<typename T::value_type> inner = ReadColumn<typename T::value_type>(cursor, column);
+    absl::StatusOr<Inner> inner = ReadColumn<Inner>(cursor, column);
+    if constexpr (std::is_same_v<Inner, nlohmann::json>) {
+      if (inner.ok() && inner->is_null()) return T();
+    } else if constexpr (read_internal::IsVector<Inner>::value) {
+      // Only a value that is not an array can be JSON null: checked after
+      // the read fails, so that arrays pay nothing for it.
+      if (!inner.ok() && read_internal::HoldsJsonNull(cursor, column)) return T();
+    }
     if (!inner.ok()) return inner.status();
     return T(*std::move(inner));
   } else {
@@ -272,8 +312,8 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
       return cursor.GetDecimal(column);
     } else if constexpr (std::is_same_v<T, nlohmann::json>) {
       absl::StatusOr<absl::string_view> text = cursor.GetText(column);
-      if (!text.ok()) return text.status();
-      return read_internal::ParseJson(*text, cursor.column_name(column));
+      if (!text.ok()) return read_internal::ReadJsonNumber(cursor, column, text.status());
+      return ParseJson(*text, cursor.column_name(column));
     } else if constexpr (read_internal::IsVector<T>::value) {
       absl::StatusOr<sql::Array> array = cursor.GetArray(column);
       if (!array.ok()) return array.status();

@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "duo/engine/error.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace duo::engine {
 
@@ -124,6 +127,58 @@ TEST(FromValueTest, FloatOverflowAndUnderflowAreOutOfRange) {
   EXPECT_TRUE(std::isinf(*FromValue<float>(sql::Value(HUGE_VAL), "level")));
   EXPECT_TRUE(std::isnan(*FromValue<float>(sql::Value(NAN), "level")));
   EXPECT_EQ(*FromValue<double>(sql::Value(1e300), "value"), 1e300);
+}
+
+TEST(ParseJsonTest, IntegersBeyond64BitsAreRefusedUnlessTheDoubleWritesBackTheSame) {
+  // Used to come back as the double 1.1805916207174113e+21: another number.
+  for (const char* text : {"1180591620717411303424", "[1, 18446744073709551616]",
+                           "{\"n\": -9223372036854775809}", "1180591620717411303425"}) {
+    absl::StatusOr<nlohmann::json> parsed = ParseJson(text, "doc");
+    EXPECT_EQ(GetErrorKind(parsed.status()), ErrorKind::kDataError) << text;
+    EXPECT_THAT(std::string(parsed.status().message()),
+                ::testing::HasSubstr("column \"doc\" holds the integer"))
+        << text;
+  }
+  // What jsonb makes of 1e300: the double 1e300 writes back as that number.
+  absl::StatusOr<nlohmann::json> normalized =
+      ParseJson(absl::StrCat("1", std::string(300, '0')), "doc");
+  ASSERT_TRUE(normalized.ok()) << normalized.status();
+  EXPECT_EQ(*normalized, nlohmann::json(1e300));
+  EXPECT_EQ(*ParseJson("-1" + std::string(300, '0'), "doc"), nlohmann::json(-1e300));
+  // 64-bit integers stay integers; decimals read as the nearest double.
+  EXPECT_EQ(ParseJson("18446744073709551615", "doc")->get<uint64_t>(),
+            std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(ParseJson("-9223372036854775808", "doc")->get<int64_t>(),
+            std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(std::signbit(ParseJson("-0.0", "doc")->get<double>()));
+  EXPECT_EQ(*ParseJson("[0.1, 1e300, \"\u00e9\"]", "doc"),
+            nlohmann::json::parse("[0.1, 1e300, \"\u00e9\"]"));
+  // Text that is not JSON, or that overflows a double, is still an error.
+  EXPECT_EQ(GetErrorKind(ParseJson("[1", "doc").status()), ErrorKind::kDataError);
+  EXPECT_EQ(GetErrorKind(ParseJson("1e400", "doc").status()), ErrorKind::kDataError);
+  EXPECT_EQ(GetErrorKind(ParseJson("1" + std::string(400, '0'), "doc").status()),
+            ErrorKind::kDataError);
+}
+
+TEST(FromValueTest, JsonNullIsNoValueForOptionalsAndTheDocumentNullOtherwise) {
+  const Value json_null(sql::JsonText{"null"});
+  EXPECT_EQ(*FromValue<std::optional<nlohmann::json>>(json_null, "doc"), std::nullopt);
+  EXPECT_EQ(*FromValue<std::optional<nlohmann::json>>(Value("  null "), "doc"), std::nullopt);
+  EXPECT_EQ(*FromValue<nlohmann::json>(json_null, "doc"), nlohmann::json(nullptr));
+  EXPECT_EQ(*FromValue<std::optional<std::vector<int64_t>>>(Value("null"), "tags"),
+            std::nullopt);
+  EXPECT_EQ(**FromValue<std::optional<nlohmann::json>>(Value(sql::JsonText{"[null]"}), "doc"),
+            nlohmann::json::parse("[null]"));
+}
+
+TEST(FromValueTest, NumbersAreJsonNumbers) {
+  // SQLite keeps the documents 42 and 3.5 as numbers in a NUMERIC column.
+  EXPECT_EQ(*FromValue<nlohmann::json>(Value(42), "doc"), nlohmann::json(42));
+  EXPECT_EQ(*FromValue<nlohmann::json>(Value(3.5), "doc"), nlohmann::json(3.5));
+  EXPECT_EQ(GetErrorKind(FromValue<nlohmann::json>(
+                             Value(std::numeric_limits<double>::infinity()), "doc")
+                             .status()),
+            ErrorKind::kDataError);
 }
 
 TEST(CheckJsonTest, RefusesDepthNonFiniteNumbersAndInvalidUtf8) {

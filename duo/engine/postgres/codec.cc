@@ -276,7 +276,13 @@ absl::Status EncodeParam(size_t i, const sql::Value& value, EncodedParams& param
       return absl::OkStatus();
     case Kind::kJson:
       DUO_RETURN_IF_ERROR(CheckNoNul(value.as_json().text, "the JSON text"));
-      Borrow(i, oid::kJsonb, value.as_json().text, params);
+      // Untyped, like text: the server gives the parameter the type of what
+      // it is assigned to or compared with, so a json column (which keeps
+      // the text as written: 1e300, -0.0) gets json and a jsonb column
+      // jsonb. Bound as jsonb, a json column got jsonb's normalized
+      // spelling through the assignment cast (1e300 as 301 digits, -0.0
+      // as 0), and a table made by another client declares either.
+      Borrow(i, oid::kUnknownParam, value.as_json().text, params);
       return absl::OkStatus();
     case Kind::kArray: {
       DUO_ASSIGN_OR_RETURN(const Oid type, ArrayType(value.as_array()));

@@ -281,8 +281,22 @@ TEST_F(PostgresDriverTest, JsonRoundTripsAsJsonb) {
   EXPECT_EQ(*cursor->GetText(0), R"({"a": 1, "b": [true, null, "é\"x"]})");
   // jsonb keeps the document, not its spelling.
   RoundTrip("jsonb", sql::JsonText{R"({ "b":2,"a" :1 })"}, sql::JsonText{R"({"a": 1, "b": 2})"});
-  // JSON binds as jsonb, so a json column gets jsonb's spelling too.
-  RoundTrip("json", sql::JsonText{R"({ "b":2,"a" :1 })"}, sql::JsonText{R"({"a": 1, "b": 2})"});
+}
+
+TEST_F(PostgresDriverTest, JsonBindsAsTheTypeOfItsColumn) {
+  // A json column keeps the text as written; jsonb stores numbers as
+  // numeric, so 1e300 reads back as 301 digits and -0.0 as 0. JSON used to
+  // bind as jsonb, which gave a json column jsonb's spelling too.
+  for (const absl::string_view text :
+       {R"({ "b":2,"a" :1 })", "1e300", "-0.0", "0.1", "18446744073709551615",
+        "1180591620717411303424", "[1.0, null]"}) {
+    RoundTrip("json", sql::JsonText{std::string(text)});
+  }
+  RoundTrip("jsonb", sql::JsonText{"1e300"}, sql::JsonText{absl::StrCat("1", std::string(300, '0'))});
+  RoundTrip("jsonb", sql::JsonText{"-0.0"}, sql::JsonText{"0.0"});
+  // Compared with a jsonb column, the parameter is jsonb: equal documents
+  // match whatever their spelling.
+  EXPECT_EQ(Scalar("SELECT v = $1 FROM round_trip", {sql::JsonText{"-0"}}), Value(true));
 }
 
 TEST_F(PostgresDriverTest, ArraysRoundTripWithNullsAndQuoting) {

@@ -28,6 +28,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/engine/error.h"
+#include "duo/engine/read.h"
 #include "duo/engine/sqlite/functions.h"
 #include "duo/engine/sqlite/statement_cache.h"
 #include "nlohmann/json.hpp"
@@ -345,9 +346,7 @@ std::optional<sql::Value> ElementFromJson(const nlohmann::json& json) {
   }
 }
 
-std::optional<sql::Array> ArrayFromJson(absl::string_view text) {
-  const nlohmann::json json = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr,
-                                                    /*allow_exceptions=*/false);
+std::optional<sql::Array> ArrayFromJson(const nlohmann::json& json) {
   if (!json.is_array()) return std::nullopt;
   sql::Array array;
   array.elements.reserve(json.size());
@@ -812,7 +811,21 @@ absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
 
 absl::StatusOr<sql::Array> SqliteCursor::GetArray(int column) const {
   DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "an array"));
-  std::optional<sql::Array> array = ArrayFromJson(TextOf(value));
+  const absl::string_view text = TextOf(value);
+  // ParseJson refuses an integer beyond 64 bits rather than round it, and
+  // says so; other failures are text that is not JSON at all.
+  absl::StatusOr<nlohmann::json> json = ParseJson(text, column_name(column));
+  if (!json.ok()) {
+    if (nlohmann::json::accept(text.begin(), text.end())) return json.status();
+    return ValueError(column, "holds TEXT that is not a JSON array of scalars");
+  }
+  if (json->is_null()) {
+    // What SQLAlchemy's JSON type writes for None. Not an empty array: that
+    // is another value, which a read-modify-write would then store.
+    return ValueError(column,
+                      "holds JSON null, which only a std::optional member reads (as nullopt)");
+  }
+  std::optional<sql::Array> array = ArrayFromJson(*json);
   if (!array) return ValueError(column, "holds TEXT that is not a JSON array of scalars");
   return *std::move(array);
 }
