@@ -292,8 +292,11 @@ absl::Status EncodeParam(size_t i, const sql::Value& value, EncodedParams& param
       // Microseconds, days, months: all of it in the first, as a duration
       // is a number of seconds ("26:00:00", not "1 day 02:00:00").
       const absl::Duration interval = value.as_interval();
-      if (interval == absl::InfiniteDuration() || interval == -absl::InfiniteDuration()) {
-        return absl::InvalidArgumentError("an infinite duration is not an interval");
+      // Beyond int64 microseconds (about 292,000 years) the conversion
+      // would saturate: a different value, not the one given.
+      if (absl::AbsDuration(interval) >= absl::Microseconds(std::numeric_limits<int64_t>::max())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the duration ", absl::FormatDuration(interval), " is beyond what an interval holds"));
       }
       const int64_t micros = absl::ToInt64Microseconds(interval);
       char bytes[16];
