@@ -8,8 +8,10 @@
 // not fit is OutOfRange naming the column, never truncated), float (a finite
 // double beyond its range, or a nonzero one it would round to zero, is
 // OutOfRange too), double,
-// std::string, sql::Blob, absl::Time, absl::CivilDay, sql::Decimal,
-// nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
+// std::string (which also reads PostgreSQL types with no C++ type as their
+// text), sql::Blob, absl::Time, absl::CivilDay, sql::Decimal, sql::Uuid,
+// sql::TimeOfDay, absl::Duration (intervals), nlohmann::json, declared
+// enums, std::vector<T> of those (arrays), and std::optional<T>
 // (NULL as nullopt; NULL into any other type is an error naming the column).
 //
 // Rows into plain structs, member by member in column order, one call per
