@@ -348,8 +348,81 @@ std::vector<const sql::TableDef*> DependencyOrder(const std::vector<sql::TableDe
   return ordered;
 }
 
+void DiffEnums(const std::vector<EnumTypeDef>& live, const std::vector<EnumTypeDef>& models,
+               SchemaDiff& diff) {
+  for (const EnumTypeDef& model : models) {
+    const EnumTypeDef* existing = nullptr;
+    for (const EnumTypeDef& type : live) {
+      if (type.name == model.name) existing = &type;
+    }
+    if (existing == nullptr) {
+      diff.created_enums.push_back(model);
+      continue;
+    }
+    // The live labels must all be declared, in the same order: PostgreSQL
+    // can add a label anywhere, but never drop or move one.
+    size_t next = 0;  // in model.labels
+    bool conflict = false;
+    for (const std::string& label : existing->labels) {
+      size_t found = next;
+      while (found < model.labels.size() && model.labels[found] != label) ++found;
+      if (found < model.labels.size()) {
+        next = found + 1;
+        continue;
+      }
+      conflict = true;
+      const bool declared =
+          std::find(model.labels.begin(), model.labels.end(), label) != model.labels.end();
+      diff.enum_conflicts.push_back(absl::StrCat(
+          "enum type ", existing->name, ": label '", label, "' ",
+          declared ? "is declared in another order than the database keeps it"
+                   : "is in the database but not declared",
+          "; PostgreSQL cannot drop or move an enum label, and rows may hold it: declare the "
+          "labels in the database's order (",
+          absl::StrJoin(existing->labels, ", "),
+          ") plus new ones, or write a revision by hand (ALTER TYPE ... RENAME VALUE, or a new "
+          "type and a column conversion)"));
+    }
+    if (conflict) continue;
+    for (size_t i = 0; i < model.labels.size(); ++i) {
+      const std::string& label = model.labels[i];
+      if (std::find(existing->labels.begin(), existing->labels.end(), label) !=
+          existing->labels.end()) {
+        continue;
+      }
+      EnumLabelAdded added{.type = model.name, .label = label};
+      // Labels declared ahead of the type's first label.
+      const size_t first_existing = static_cast<size_t>(
+          std::find(model.labels.begin(), model.labels.end(), existing->labels.front()) -
+          model.labels.begin());
+      const bool leading = i < first_existing;
+      if (!leading) {
+        added.after = model.labels[i - 1];  // existing, or added just before
+      } else {
+        // Before the type's first label; new labels ahead of it go before
+        // it one by one, which keeps their order.
+        added.before = existing->labels.front();
+      }
+      diff.added_enum_labels.push_back(std::move(added));
+    }
+  }
+}
+
 std::vector<std::string> SchemaDiff::Describe(const dialect::Dialect& dialect) const {
   std::vector<std::string> lines;
+  for (const std::string& conflict : enum_conflicts) {
+    lines.push_back(absl::StrCat("cannot migrate: ", conflict));
+  }
+  for (const EnumTypeDef& type : created_enums) {
+    std::vector<std::string> quoted;
+    for (const std::string& label : type.labels) quoted.push_back(dialect::QuoteLiteral(label));
+    lines.push_back(
+        absl::StrCat("create enum type ", type.name, " (", absl::StrJoin(quoted, ", "), ")"));
+  }
+  for (const EnumLabelAdded& added : added_enum_labels) {
+    lines.push_back(absl::StrCat("add label ", dialect::QuoteLiteral(added.label),
+                                 " to enum type ", added.type));
+  }
   for (const sql::TableDef& table : created_tables) {
     lines.push_back(absl::StrCat("create table ", QuoteIdentifier(table.name)));
   }

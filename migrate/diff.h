@@ -58,13 +58,38 @@ struct TableChange {
   bool empty() const;
 };
 
+// A PostgreSQL enum type (CREATE TYPE ... AS ENUM).
+struct EnumTypeDef {
+  std::string name;                 // schema-qualified, as column types spell it: public.mood
+  std::vector<std::string> labels;  // in their sort order
+  friend bool operator==(const EnumTypeDef&, const EnumTypeDef&) = default;
+};
+
+// Labels the models add to an existing PostgreSQL enum type, each placed
+// after the label before it in the declaration (`after` empty: before
+// `before`, the type's first label).
+struct EnumLabelAdded {
+  std::string type;  // schema-qualified
+  std::string label;
+  std::string after;
+  std::string before;
+};
+
 struct SchemaDiff {
   std::vector<sql::TableDef> created_tables;
   std::vector<sql::TableDef> dropped_tables;
   std::vector<TableChange> changed_tables;
+  // PostgreSQL enum types the models declare and the schema lacks.
+  std::vector<EnumTypeDef> created_enums;
+  std::vector<EnumLabelAdded> added_enum_labels;
+  // Enum changes PostgreSQL cannot make (a label dropped or moved): each
+  // says which and what to do. Planning refuses a diff that has any,
+  // rather than silently keep or drop a label rows may hold.
+  std::vector<std::string> enum_conflicts;
 
   bool empty() const {
-    return created_tables.empty() && dropped_tables.empty() && changed_tables.empty();
+    return created_tables.empty() && dropped_tables.empty() && changed_tables.empty() &&
+           created_enums.empty() && added_enum_labels.empty() && enum_conflicts.empty();
   }
   // One line per change, e.g. `add column "orders"."note" (text)`.
   std::vector<std::string> Describe(const dialect::Dialect& dialect) const;
@@ -80,6 +105,12 @@ struct DiffOptions {
 // What turns `from` into `to`. `dialect` spells the expressions compared.
 SchemaDiff Diff(const dialect::Dialect& dialect, const std::vector<sql::TableDef>& from,
                 const std::vector<sql::TableDef>& to, const DiffOptions& options = {});
+
+// Adds to `diff` what turns the live enum types into the models' (both
+// named schema-qualified, as EnumTypeDef says). A live type the models do
+// not declare is left alone: other clients' columns may use it.
+void DiffEnums(const std::vector<EnumTypeDef>& live, const std::vector<EnumTypeDef>& models,
+               SchemaDiff& diff);
 
 // Tables referenced by others first, so that CREATE TABLE finds its
 // parents; a cycle is broken at the table listed first.

@@ -161,5 +161,72 @@ TEST(DependencyOrderTest, ParentsFirstAndCyclesBroken) {
   EXPECT_THAT(DependencyOrder({}), IsEmpty());
 }
 
+// ---- Native enum types (PostgreSQL) and uuid columns
+
+TEST(DiffTest, EnumTypeTheSchemaLacksIsCreated) {
+  SchemaDiff diff;
+  DiffEnums({}, {{"public.mood", {"sad", "it's ok"}}}, diff);
+  EXPECT_FALSE(diff.empty());
+  EXPECT_THAT(diff.Describe(dialect::PostgresDialect()),
+              ElementsAre("create enum type public.mood ('sad', 'it''s ok')"));
+}
+
+TEST(DiffTest, EnumLabelsAreAddedInTheDeclaredPlaces) {
+  SchemaDiff diff;
+  DiffEnums({{"public.mood", {"sad", "ok", "happy"}}},
+            {{"public.mood", {"awful", "glum", "sad", "ok", "content", "happy", "elated"}}}, diff);
+  EXPECT_THAT(diff.enum_conflicts, IsEmpty());
+  ASSERT_EQ(diff.added_enum_labels.size(), 4u);
+  // Ahead of the first label: each before it, which keeps their order.
+  EXPECT_EQ(diff.added_enum_labels[0].label, "awful");
+  EXPECT_EQ(diff.added_enum_labels[0].before, "sad");
+  EXPECT_EQ(diff.added_enum_labels[1].label, "glum");
+  EXPECT_EQ(diff.added_enum_labels[1].before, "sad");
+  EXPECT_EQ(diff.added_enum_labels[2].after, "ok");
+  EXPECT_EQ(diff.added_enum_labels[3].after, "happy");
+  EXPECT_THAT(diff.Describe(dialect::PostgresDialect()),
+              ElementsAre("add label 'awful' to enum type public.mood",
+                          "add label 'glum' to enum type public.mood",
+                          "add label 'content' to enum type public.mood",
+                          "add label 'elated' to enum type public.mood"));
+}
+
+TEST(DiffTest, EnumLabelsThatAgreeDiffToNothing) {
+  SchemaDiff diff;
+  // A live type the models do not declare is someone else's: left alone.
+  DiffEnums({{"public.mood", {"sad", "ok"}}, {"public.other", {"x"}}},
+            {{"public.mood", {"sad", "ok"}}}, diff);
+  EXPECT_TRUE(diff.empty());
+}
+
+TEST(DiffTest, AnEnumLabelDroppedOrMovedIsAConflictNotASilentDrop) {
+  SchemaDiff dropped;
+  DiffEnums({{"public.mood", {"sad", "ok", "happy"}}}, {{"public.mood", {"sad", "happy"}}},
+            dropped);
+  ASSERT_EQ(dropped.enum_conflicts.size(), 1u);
+  EXPECT_THAT(dropped.enum_conflicts[0],
+              ::testing::HasSubstr("enum type public.mood: label 'ok' is in the database but not "
+                                   "declared"));
+  EXPECT_THAT(dropped.added_enum_labels, IsEmpty());
+  EXPECT_FALSE(dropped.empty());
+
+  SchemaDiff moved;
+  DiffEnums({{"public.mood", {"sad", "ok"}}}, {{"public.mood", {"ok", "sad"}}}, moved);
+  ASSERT_EQ(moved.enum_conflicts.size(), 1u);
+  EXPECT_THAT(moved.enum_conflicts[0], ::testing::HasSubstr("declared in another order"));
+}
+
+TEST(DiffTest, UuidColumnsSpelledPerDialect) {
+  TableDef live("t");
+  live.AddColumn({.name = "id", .type = SqlType::Text(), .nullable = false, .primary_key = true});
+  TableDef model("t");
+  model.AddColumn({.name = "id", .type = SqlType::Uuid(), .nullable = false, .primary_key = true});
+  EXPECT_THAT(Diff(dialect::PostgresDialect(), {live}, {model}).Describe(dialect::PostgresDialect()),
+              ElementsAre(::testing::HasSubstr("type text -> uuid")));
+  EXPECT_THAT(Diff(dialect::SqliteDialect(), {live}, {model}).Describe(dialect::SqliteDialect()),
+              ElementsAre(::testing::HasSubstr("type TEXT -> CHAR(32)")));
+  EXPECT_TRUE(Diff(dialect::PostgresDialect(), {model}, {model}).empty());
+}
+
 }  // namespace
 }  // namespace duo::migrate

@@ -61,6 +61,9 @@ std::optional<Kind> ScalarKind(absl::string_view dialect, absl::string_view name
       {"timestamp with time zone", Kind::kTimestamp},
       {"date", Kind::kDate},
       {"jsonb", Kind::kJson},
+      {"uuid", Kind::kUuid},
+      {"time without time zone", Kind::kTime},
+      {"interval", Kind::kInterval},
   };
   // SQLite keeps the declared type verbatim: these are duo's own spellings
   // (see the SQLite dialect) plus the usual synonyms.
@@ -71,6 +74,7 @@ std::optional<Kind> ScalarKind(absl::string_view dialect, absl::string_view name
       {"DOUBLE", Kind::kDouble},         {"TEXT", Kind::kText},
       {"BLOB", Kind::kBlob},             {"TIMESTAMP_TEXT", Kind::kTimestamp},
       {"DATE_TEXT", Kind::kDate},        {"JSON_TEXT", Kind::kJson},
+      {"TIME_TEXT", Kind::kTime},        {"INTERVAL_TEXT", Kind::kInterval},
   };
   const auto& names = dialect == "postgresql" ? *kPostgres : *kSqlite;
   auto it = names.find(dialect == "postgresql" ? std::string(name) : absl::AsciiStrToUpper(name));
@@ -733,6 +737,31 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
     DUO_ASSIGN_OR_RETURN(view.name, views.Get<std::string>(row, 0));
     DUO_ASSIGN_OR_RETURN(view.depends_on, JsonNames(views, row, 1));
     schema.views.push_back(std::move(view));
+  }
+
+  // Enum types, spelled as column types spell them, labels in sort order.
+  DUO_ASSIGN_OR_RETURN(
+      Result enums,
+      Query(session,
+            sql::Text(absl::StrCat(
+                          "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), "
+                          "(SELECT json_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
+                          "FROM pg_enum e WHERE e.enumtypid = t.oid) "
+                          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                          "WHERE t.typtype = 'e' AND n.nspname = ", kPostgresSchema,
+                          " ORDER BY t.typname"))
+                .Bind("schema", options.schema)));
+  for (size_t row = 0; row < enums.size(); ++row) {
+    EnumTypeDef type;
+    DUO_ASSIGN_OR_RETURN(type.name, enums.Get<std::string>(row, 0));
+    DUO_ASSIGN_OR_RETURN(type.labels, JsonNames(enums, row, 1));
+    schema.enums.push_back(std::move(type));
+  }
+  DUO_ASSIGN_OR_RETURN(
+      Result current,
+      Query(session, sql::Text(absl::StrCat("SELECT quote_ident(", kPostgresSchema, ")")).Bind("schema", options.schema)));
+  if (current.size() == 1) {
+    DUO_ASSIGN_OR_RETURN(schema.schema, current.Get<std::string>(0, 0));
   }
   return schema;
 }

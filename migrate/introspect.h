@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "duo/session/database.h"
 #include "duo/sql/table.h"
+#include "migrate/diff.h"
 
 namespace duo::migrate {
 
@@ -56,6 +57,11 @@ struct LiveSchema {
   // is <table>_pkey only when nobody named it (and the table was never
   // renamed). Empty on SQLite, whose keys have no name to drop them by.
   std::map<std::string, std::string> primary_key_names;
+  // PostgreSQL: the schema's enum types, by name. Empty on SQLite.
+  std::vector<EnumTypeDef> enums;
+  // PostgreSQL: the schema read (current_schema() unless one was given),
+  // as quote_ident() spells it.
+  std::string schema;
 
   const sql::TableDef* FindTable(absl::string_view name) const;
 };

@@ -100,7 +100,31 @@ class Planner {
       : dialect_(dialect), live_(live), sqlite_(dialect.name() == "sqlite") {}
 
   absl::StatusOr<Plan> Run(const SchemaDiff& diff) {
+    if (!diff.enum_conflicts.empty()) {
+      return absl::FailedPreconditionError(absl::StrJoin(diff.enum_conflicts, "\n"));
+    }
     Warn(diff);
+    // Enum types before the tables whose columns use them.
+    for (const EnumTypeDef& type : diff.created_enums) {
+      std::vector<std::string> labels;
+      for (const std::string& label : type.labels) labels.push_back(dialect::QuoteLiteral(label));
+      Step& step = NewStep(absl::StrCat("create enum type ", type.name));
+      step.up.push_back(absl::StrCat("CREATE TYPE ", type.name, " AS ENUM (",
+                                     absl::StrJoin(labels, ", "), ")"));
+      step.down.push_back(absl::StrCat("DROP TYPE ", type.name));
+    }
+    for (const EnumLabelAdded& added : diff.added_enum_labels) {
+      Step& step = NewStep(absl::StrCat("add label ", dialect::QuoteLiteral(added.label),
+                                        " to enum type ", added.type));
+      step.up.push_back(absl::StrCat(
+          "ALTER TYPE ", added.type, " ADD VALUE ", dialect::QuoteLiteral(added.label),
+          added.after.empty() ? absl::StrCat(" BEFORE ", dialect::QuoteLiteral(added.before))
+                              : absl::StrCat(" AFTER ", dialect::QuoteLiteral(added.after))));
+      // No down statement: PostgreSQL cannot drop an enum label.
+      plan_.warnings.push_back(absl::StrCat(
+          "label ", dialect::QuoteLiteral(added.label), " added to enum type ", added.type,
+          " stays when the revision is downgraded: PostgreSQL cannot drop an enum label"));
+    }
     // SQLite refuses to rename the rebuilt table while a view names a
     // table that is gone, so the views over rebuilt tables go first and
     // come back last, as they were.

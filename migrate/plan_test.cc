@@ -274,5 +274,27 @@ TEST(SqliteFailUnlessZeroTest, NamesTheFailureInTheConstraint) {
                           "DROP TABLE temp.\"_duo_assert\""));
 }
 
+// Native enum types go first (the tables use them); an added label has no
+// down statement, which the plan warns about; a conflict refuses the plan.
+TEST(PlanEnumTest, CreatesTypesAddsLabelsAndRefusesConflicts) {
+  SchemaDiff diff;
+  diff.created_enums.push_back({"public.mood", {"sad", "ok"}});
+  diff.added_enum_labels.push_back({.type = "public.tone", .label = "dark", .after = "light"});
+  diff.added_enum_labels.push_back({.type = "public.tone", .label = "pale", .before = "light"});
+  absl::StatusOr<Plan> plan = PlanMigration(dialect::PostgresDialect(), diff, LiveSchema{});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->Up(), ::testing::ElementsAre(
+                              "CREATE TYPE public.mood AS ENUM ('sad', 'ok')",
+                              "ALTER TYPE public.tone ADD VALUE 'dark' AFTER 'light'",
+                              "ALTER TYPE public.tone ADD VALUE 'pale' BEFORE 'light'"));
+  EXPECT_THAT(plan->Down(), ::testing::ElementsAre("DROP TYPE public.mood"));
+  EXPECT_EQ(plan->warnings.size(), 2u);
+
+  diff.enum_conflicts.push_back("enum type public.tone: label 'grey' is in the database");
+  plan = PlanMigration(dialect::PostgresDialect(), diff, LiveSchema{});
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(plan.status().message()), ::testing::HasSubstr("'grey'"));
+}
+
 }  // namespace
 }  // namespace duo::migrate

@@ -145,6 +145,42 @@ absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect,
   return sql;
 }
 
+std::vector<sql::SqlType> EnumTypes(const sql::TableDef& table) {
+  std::vector<sql::SqlType> types;
+  for (const sql::ColumnDef& column : table.columns) {
+    if (column.type.kind != sql::SqlType::Kind::kEnum) continue;
+    bool seen = false;
+    for (const sql::SqlType& type : types) seen = seen || type.custom == column.type.custom;
+    if (!seen) types.push_back(column.type);
+  }
+  return types;
+}
+
+std::string QuoteLiteral(absl::string_view text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'') quoted.push_back('\'');
+    quoted.push_back(c);
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
+std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect, const sql::SqlType& type,
+                                                  DdlOptions options) {
+  if (dialect.name() != "postgresql") return {};
+  std::string labels;
+  for (const std::string& label : type.labels) {
+    absl::StrAppend(&labels, labels.empty() ? "" : ", ", QuoteLiteral(label));
+  }
+  std::string create =
+      absl::StrCat("CREATE TYPE ", dialect.TypeName(type), " AS ENUM (", labels, ")");
+  if (!options.if_not_exists) return {create};
+  // PostgreSQL has no CREATE TYPE IF NOT EXISTS.
+  return {absl::StrCat("DO $duo$ BEGIN ", create,
+                       "; EXCEPTION WHEN duplicate_object THEN NULL; END $duo$")};
+}
+
 std::string DropTableStatement(const Dialect&, const sql::TableDef& table, bool if_exists) {
   return absl::StrCat("DROP TABLE ", if_exists ? "IF EXISTS " : "", TableName(table));
 }

@@ -39,6 +39,19 @@ absl::StatusOr<std::string> ColumnDefinition(const Dialect& dialect, const sql::
 // An expression with its values as literals (see above).
 absl::StatusOr<std::string> InlineExpr(const Dialect& dialect, const sql::Expr& expr);
 std::string QuoteIdentifier(absl::string_view name);
+
+// The named enum types (SqlType::Enum) the table's columns use, each once,
+// in column order (array elements are never enums).
+std::vector<sql::SqlType> EnumTypes(const sql::TableDef& table);
+// PostgreSQL: CREATE TYPE "name" AS ENUM ('a', 'b'), the labels in order;
+// with if_not_exists, a DO block that leaves an existing type of that name
+// as it is (duo-migrate compares labels; CreateTables is for tests and
+// prototypes). SQLite has no enum types: nothing.
+std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect,
+                                                  const sql::SqlType& type,
+                                                  DdlOptions options = {});
+// A SQL string literal: 'it''s'.
+std::string QuoteLiteral(absl::string_view text);
 std::string ReferentialActionSql(sql::ReferentialAction action);
 
 }  // namespace duo::dialect

@@ -20,7 +20,14 @@
 //   sql::Decimal          numeric (exact)            TEXT (exact digits)
 //   sql::JsonText         jsonb                      TEXT
 //   sql::Array            array of the element type  TEXT (a JSON array)
+//   sql::Uuid             uuid                       TEXT, 32 hex digits
+//   sql::TimeOfDay        time                       TEXT 09:30:00.000000
+//   absl::Duration        interval (microseconds)    TEXT 1970-01-02 02:00:00.000000
+//                                                    (1970-01-01 plus it: SQLAlchemy's form)
 //   std::nullopt          NULL                       NULL
+//
+// PostgreSQL types with no C++ type (inet, timetz, citext, an enum, ...)
+// read as their text through GetText, as psql prints them.
 
 #ifndef DUO_ENGINE_CONNECTION_H_
 #define DUO_ENGINE_CONNECTION_H_

@@ -121,7 +121,7 @@ absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted) {
   static constexpr const char* kKindNames[] = {
       "NULL", "a boolean", "an integer", "a double", "text", "bytes", "a timestamp",
-      "a date", "a decimal", "JSON", "an array"};
+      "a date", "a decimal", "JSON", "an array", "a UUID", "a time of day", "an interval"};
   return DatabaseError(absl::StrCat("column \"", column, "\" holds ",
                                     kKindNames[static_cast<int>(value.kind())], ", not ", wanted),
                        {.kind = ErrorKind::kDataError});
@@ -200,6 +200,44 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_vi
         {.kind = ErrorKind::kDataError});
   }
   return day;
+}
+
+absl::StatusOr<sql::Uuid> ParseUuid(absl::string_view text, absl::string_view column) {
+  absl::StatusOr<sql::Uuid> uuid = sql::Uuid::Parse(text);
+  if (!uuid.ok()) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" holds ", uuid.status().message()),
+                         {.kind = ErrorKind::kDataError});
+  }
+  return uuid;
+}
+
+absl::StatusOr<sql::Uuid> UuidFromBytes(absl::string_view bytes, absl::string_view column) {
+  absl::StatusOr<sql::Uuid> uuid = sql::Uuid::FromBytes(bytes);
+  if (!uuid.ok()) {
+    return DatabaseError(
+        absl::StrCat("column \"", column, "\" holds ", bytes.size(), " bytes, not a UUID (16)"),
+        {.kind = ErrorKind::kDataError});
+  }
+  return uuid;
+}
+
+absl::StatusOr<sql::TimeOfDay> ParseTimeOfDay(absl::string_view text, absl::string_view column) {
+  absl::StatusOr<sql::TimeOfDay> time = sql::TimeOfDay::Parse(text);
+  if (!time.ok()) {
+    return DatabaseError(absl::StrCat("column \"", column, "\" holds ", time.status().message()),
+                         {.kind = ErrorKind::kDataError});
+  }
+  return time;
+}
+
+absl::StatusOr<absl::Duration> ParseInterval(absl::string_view text, absl::string_view column) {
+  absl::StatusOr<absl::Duration> interval = sql::IntervalFromEpochText(text);
+  if (!interval.ok()) {
+    return DatabaseError(
+        absl::StrCat("column \"", column, "\" holds ", interval.status().message()),
+        {.kind = ErrorKind::kDataError});
+  }
+  return interval;
 }
 
 }  // namespace read_internal

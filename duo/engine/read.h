@@ -8,8 +8,10 @@
 // not fit is OutOfRange naming the column, never truncated), float (a finite
 // double beyond its range, or a nonzero one it would round to zero, is
 // OutOfRange too), double,
-// std::string, sql::Blob, absl::Time, absl::CivilDay, sql::Decimal,
-// nlohmann::json, std::vector<T> of those (arrays), and std::optional<T>
+// std::string (which also reads PostgreSQL types with no C++ type as their
+// text), sql::Blob, absl::Time, absl::CivilDay, sql::Decimal, sql::Uuid,
+// sql::TimeOfDay, absl::Duration (intervals), nlohmann::json, declared
+// enums, std::vector<T> of those (arrays), and std::optional<T>
 // (NULL as nullopt; NULL into any other type is an error naming the column).
 //
 // JSON null is no value too, the way SQLAlchemy's JSON type sees it (it
@@ -119,6 +121,12 @@ bool IsJsonNull(const sql::Value& value);
 // RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
+// What SQLite holds (see sql::Uuid, sql::TimeOfDay, sql::IntervalToEpochText),
+// errors naming the column.
+absl::StatusOr<sql::Uuid> ParseUuid(absl::string_view text, absl::string_view column);
+absl::StatusOr<sql::Uuid> UuidFromBytes(absl::string_view bytes, absl::string_view column);
+absl::StatusOr<sql::TimeOfDay> ParseTimeOfDay(absl::string_view text, absl::string_view column);
+absl::StatusOr<absl::Duration> ParseInterval(absl::string_view text, absl::string_view column);
 
 // An integer held as decimal digits (an unsigned 64-bit number beyond
 // int64_t: see sql::Value), exactly or OutOfRange naming the column; a
@@ -213,7 +221,24 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
     } else if constexpr (std::is_same_v<T, std::string>) {
       if (value.kind() == Kind::kText) return value.as_text();
       if (value.kind() == Kind::kJson) return value.as_json().text;
+      if (value.kind() == Kind::kUuid) return value.as_uuid().ToString();
+      if (value.kind() == Kind::kTimeOfDay) return value.as_time_of_day().ToString();
       return read_internal::KindError(column, value, "text");
+    } else if constexpr (std::is_same_v<T, sql::Uuid>) {
+      if (value.kind() == Kind::kUuid) return value.as_uuid();
+      if (value.kind() == Kind::kText) return read_internal::ParseUuid(value.as_text(), column);
+      if (value.kind() == Kind::kBlob) {
+        return read_internal::UuidFromBytes(value.as_blob().bytes, column);
+      }
+      return read_internal::KindError(column, value, "a UUID");
+    } else if constexpr (std::is_same_v<T, sql::TimeOfDay>) {
+      if (value.kind() == Kind::kTimeOfDay) return value.as_time_of_day();
+      if (value.kind() == Kind::kText) return read_internal::ParseTimeOfDay(value.as_text(), column);
+      return read_internal::KindError(column, value, "a time of day");
+    } else if constexpr (std::is_same_v<T, absl::Duration>) {
+      if (value.kind() == Kind::kInterval) return value.as_interval();
+      if (value.kind() == Kind::kText) return read_internal::ParseInterval(value.as_text(), column);
+      return read_internal::KindError(column, value, "an interval");
     } else if constexpr (std::is_same_v<T, sql::Blob>) {
       if (value.kind() == Kind::kBlob) return value.as_blob();
       return read_internal::KindError(column, value, "bytes");
@@ -273,7 +298,8 @@ absl::StatusOr<T> ReadColumn(const Cursor& cursor, int column) {
   } else {
     // A NULL needs no check of its own: every getter reports it, naming the
     // column, and one call per column is what hydration pays for.
-    if constexpr (sql::DeclaredEnum<T>) {
+    if constexpr (sql::DeclaredEnum<T> || std::is_same_v<T, sql::Uuid> ||
+                  std::is_same_v<T, sql::TimeOfDay> || std::is_same_v<T, absl::Duration>) {
       absl::StatusOr<sql::Value> value = cursor.GetValue(column);
       if (!value.ok()) return value.status();
       return FromValue<T>(*value, cursor.column_name(column));

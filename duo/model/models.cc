@@ -119,6 +119,14 @@ absl::Status Models::CreateTables(const Database& database,
   for (const ModelMeta* meta : models) DUO_RETURN_IF_ERROR(meta->declaration_status());
   return database.Transaction([&](Session& session) -> absl::Status {
     for (const ModelMeta* meta : DependencyOrder(models)) {
+      // Native enum types first; models may share one, so an existing
+      // type is kept.
+      for (const sql::SqlType& type : dialect::EnumTypes(meta->table_def())) {
+        for (const std::string& statement : dialect::CreateEnumTypeStatements(
+                 database.dialect(), type, {.if_not_exists = true})) {
+          DUO_RETURN_IF_ERROR(session.ExecuteScript(statement));
+        }
+      }
       DUO_ASSIGN_OR_RETURN(std::vector<std::string> statements,
                            dialect::CreateTableStatements(database.dialect(), meta->table_def(),
                                                           {.if_not_exists = if_not_exists}));

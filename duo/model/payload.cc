@@ -33,6 +33,9 @@ bool ValueFitsColumn(const sql::Value& value, const ColumnMeta& column) {
     case Kind::kDate: return column.category == Category::kDate;
     case Kind::kJson: return column.category == Category::kJson;
     case Kind::kArray: return column.category == Category::kArray;
+    case Kind::kUuid: return column.category == Category::kUuid;
+    case Kind::kTimeOfDay: return column.category == Category::kTimeOfDay;
+    case Kind::kInterval: return column.category == Category::kInterval;
   }
   return false;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "duo/sql/value.h"
@@ -38,6 +39,12 @@ struct SqlType {
     kJson,
     kArray,   // PostgreSQL array of `element` (JSON text on SQLite)
     kCustom,  // `custom` spelled verbatim by every dialect
+    kUuid,
+    kTime,      // time of day, without time zone
+    kInterval,  // a duration
+    // A named enum type with `labels` in order (`custom` is the name):
+    // PostgreSQL's CREATE TYPE ... AS ENUM, TEXT on SQLite.
+    kEnum,
   };
 
   Kind kind = Kind::kUnspecified;
@@ -46,6 +53,7 @@ struct SqlType {
   int scale = 0;
   std::string custom;
   Kind element = Kind::kUnspecified;  // kArray
+  std::vector<std::string> labels;    // kEnum
 
   static SqlType Boolean() { return {Kind::kBoolean}; }
   static SqlType SmallInt() { return {Kind::kSmallInt}; }
@@ -65,6 +73,14 @@ struct SqlType {
   static SqlType Custom(std::string spelling) {
     return {Kind::kCustom, 0, 0, 0, std::move(spelling)};
   }
+  static SqlType Uuid() { return {Kind::kUuid}; }
+  static SqlType Time() { return {Kind::kTime}; }
+  static SqlType Interval() { return {Kind::kInterval}; }
+  static SqlType Enum(std::string name, std::vector<std::string> labels) {
+    SqlType type{Kind::kEnum, 0, 0, 0, std::move(name)};
+    type.labels = std::move(labels);
+    return type;
+  }
   // An array of scalars of kind `element_kind` (not itself an array).
   static SqlType Array(Kind element_kind) { return {Kind::kArray, 0, 0, 0, "", element_kind}; }
 
@@ -72,7 +88,7 @@ struct SqlType {
   template <typename H>
   friend H AbslHashValue(H h, const SqlType& type) {
     return H::combine(std::move(h), type.kind, type.length, type.precision, type.scale,
-                      type.custom, type.element);
+                      type.custom, type.element, type.labels);
   }
 };
 
@@ -89,6 +105,9 @@ enum class TypeCategory : uint8_t {
   kDate,
   kJson,
   kArray,
+  kUuid,
+  kTimeOfDay,
+  kInterval,
 };
 
 // Two categories may meet in a comparison when they are equal or either is
@@ -184,6 +203,27 @@ struct ValueTraits<JsonText> {
 };
 
 template <>
+struct ValueTraits<Uuid> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kUuid;
+  static SqlType DefaultType() { return SqlType::Uuid(); }
+};
+
+template <>
+struct ValueTraits<TimeOfDay> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kTimeOfDay;
+  static SqlType DefaultType() { return SqlType::Time(); }
+};
+
+template <>
+struct ValueTraits<absl::Duration> {
+  static constexpr bool kSupported = true;
+  static constexpr TypeCategory kCategory = TypeCategory::kInterval;
+  static SqlType DefaultType() { return SqlType::Interval(); }
+};
+
+template <>
 struct ValueTraits<std::nullopt_t> {
   static constexpr bool kSupported = true;
   static constexpr TypeCategory kCategory = TypeCategory::kNull;
@@ -200,11 +240,19 @@ struct ValueTraits<Value> {
 template <DeclaredEnum E>
 struct ValueTraits<E> {
   static constexpr bool kSupported = true;
-  static constexpr TypeCategory kCategory = EnumTraits<E>::kStorage == EnumStorage::kText
-                                                ? TypeCategory::kText
-                                                : TypeCategory::kNumeric;
+  static constexpr TypeCategory kCategory = EnumTraits<E>::kStorage == EnumStorage::kInteger
+                                                ? TypeCategory::kNumeric
+                                                : TypeCategory::kText;
   static SqlType DefaultType() {
-    return EnumTraits<E>::kStorage == EnumStorage::kText ? SqlType::Text() : SqlType::Integer();
+    if constexpr (EnumTraits<E>::kStorage == EnumStorage::kNative) {
+      std::vector<std::string> labels;
+      for (const auto& [enumerator, name] : EnumTraits<E>::kNames) labels.emplace_back(name);
+      return SqlType::Enum(std::string(EnumTraits<E>::kTypeName), std::move(labels));
+    } else if constexpr (EnumTraits<E>::kStorage == EnumStorage::kText) {
+      return SqlType::Text();
+    } else {
+      return SqlType::Integer();
+    }
   }
 };
 

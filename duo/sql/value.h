@@ -17,6 +17,8 @@
 #include <utility>
 #include <variant>
 
+#include <array>
+#include <compare>
 #include <memory>
 #include <vector>
 
@@ -50,6 +52,83 @@ class Decimal {
   std::string digits_;
 };
 
+// A UUID: 16 bytes, in the order of its canonical text
+// (8-4-4-4-12 hexadecimal digits). PostgreSQL stores it as `uuid`; SQLite as
+// 32 lowercase hexadecimal digits without dashes, the form SQLAlchemy's
+// backend-agnostic GUID type (1.4) and its Uuid type (2.0) write and read
+// on databases without a uuid type. Nil (all zeros) by default. Compares
+// and hashes by its bytes, which orders it as PostgreSQL orders uuids.
+class Uuid {
+ public:
+  Uuid() = default;
+  explicit Uuid(const std::array<uint8_t, 16>& bytes) : bytes_(bytes) {}
+  // Accepts the canonical form in either case, with or without braces
+  // ("{...}"), and the 32 digits without dashes; InvalidArgument otherwise.
+  static absl::StatusOr<Uuid> Parse(absl::string_view text);
+  // 16 raw bytes; InvalidArgument for any other length.
+  static absl::StatusOr<Uuid> FromBytes(absl::string_view bytes);
+  const std::array<uint8_t, 16>& bytes() const { return bytes_; }
+  // "123e4567-e89b-12d3-a456-426614174000": lowercase, with dashes.
+  std::string ToString() const;
+  // "123e4567e89b12d3a456426614174000": what SQLite stores.
+  std::string ToHex() const;
+  friend bool operator==(const Uuid&, const Uuid&) = default;
+  friend auto operator<=>(const Uuid&, const Uuid&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Uuid& uuid) {
+    return H::combine_contiguous(std::move(h), uuid.bytes_.data(), uuid.bytes_.size());
+  }
+
+ private:
+  std::array<uint8_t, 16> bytes_{};
+};
+
+// A time of day without a date or time zone, to the microsecond:
+// PostgreSQL's `time`. 00:00:00 up to and including 24:00:00 (PostgreSQL
+// accepts the end of the day too). On SQLite it is stored as the text
+// "HH:MM:SS.ffffff", which SQLite's time functions and SQLAlchemy's Time
+// read.
+class TimeOfDay {
+ public:
+  static constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
+  TimeOfDay() = default;  // midnight
+  // InvalidArgument unless 0 <= micros <= kMicrosPerDay.
+  static absl::StatusOr<TimeOfDay> FromMicros(int64_t micros);
+  // hour 0-23 (24 only with the rest zero), minute 0-59, second 0-59,
+  // micros 0-999999.
+  static absl::StatusOr<TimeOfDay> FromParts(int hour, int minute, int second, int micros = 0);
+  // "HH:MM[:SS[.f{1,6}]]"; InvalidArgument otherwise.
+  static absl::StatusOr<TimeOfDay> Parse(absl::string_view text);
+  int64_t micros() const { return micros_; }  // since midnight
+  int hour() const { return static_cast<int>(micros_ / 3600000000); }
+  int minute() const { return static_cast<int>(micros_ / 60000000 % 60); }
+  int second() const { return static_cast<int>(micros_ / 1000000 % 60); }
+  int microsecond() const { return static_cast<int>(micros_ % 1000000); }
+  // "HH:MM:SS.ffffff", always six digits: text that sorts as the times do.
+  std::string ToString() const;
+  friend bool operator==(const TimeOfDay&, const TimeOfDay&) = default;
+  friend auto operator<=>(const TimeOfDay&, const TimeOfDay&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const TimeOfDay& time) {
+    return H::combine(std::move(h), time.micros_);
+  }
+
+ private:
+  explicit TimeOfDay(int64_t micros) : micros_(micros) {}
+  int64_t micros_ = 0;
+};
+
+// An interval as SQLAlchemy's Interval stores it on databases without an
+// interval type (SQLite): the UTC date and time 1970-01-01 00:00:00 plus the
+// interval, "1970-01-02 03:00:00.000000" for 27 hours, "1969-12-31
+// 23:59:59.000000" for minus one second. Whole microseconds (a finer part
+// is truncated toward zero, as PostgreSQL's interval keeps microseconds);
+// InvalidArgument for an infinite duration or one that leaves the years 1
+// to 9999, which SQLAlchemy's datetime cannot hold.
+absl::StatusOr<std::string> IntervalToEpochText(absl::Duration interval);
+// The inverse; also takes a 'T' for the space and fewer fraction digits.
+absl::StatusOr<absl::Duration> IntervalFromEpochText(absl::string_view text);
+
 // A JSON document in its serialized form. The IR does not parse JSON; the
 // engine converts to and from nlohmann::json.
 struct JsonText {
@@ -70,7 +149,19 @@ struct JsonText {
 //
 // Reading a name or number that is not declared is an error naming the
 // column, never a made-up enumerator.
-enum class EnumStorage : uint8_t { kText, kInteger };
+//
+// kNative: a PostgreSQL enum type (CREATE TYPE ... AS ENUM, what
+// SQLAlchemy's Enum creates), named by the traits' kTypeName and holding the
+// declared names as its labels, in declaration order; TEXT on SQLite. Bound
+// as text, which PostgreSQL casts to the column's enum type:
+//
+//   template <>
+//   struct duo::sql::EnumTraits<Mood> {
+//     static constexpr EnumStorage kStorage = EnumStorage::kNative;
+//     static constexpr std::string_view kTypeName = "mood";
+//     static constexpr std::pair<Mood, std::string_view> kNames[] = {...};
+//   };
+enum class EnumStorage : uint8_t { kText, kInteger, kNative };
 
 template <typename E>
 struct EnumTraits;  // specialize per enum, as above
@@ -128,6 +219,9 @@ class Value {
     kDecimal,
     kJson,
     kArray,
+    kUuid,
+    kTimeOfDay,
+    kInterval,  // absl::Duration
   };
 
   Value() = default;  // NULL
@@ -153,9 +247,12 @@ class Value {
   Value(Decimal value) : storage_(std::move(value)) {}
   Value(JsonText value) : storage_(std::move(value)) {}
   Value(Array value) : storage_(std::make_shared<const Array>(std::move(value))) {}
+  Value(Uuid value) : storage_(value) {}
+  Value(TimeOfDay value) : storage_(value) {}
+  Value(absl::Duration value) : storage_(value) {}
   template <DeclaredEnum E>
   Value(E value) {
-    if constexpr (EnumTraits<E>::kStorage == EnumStorage::kText) {
+    if constexpr (EnumTraits<E>::kStorage != EnumStorage::kInteger) {
       storage_ = std::string(EnumName(value));
     } else {
       storage_ = static_cast<int64_t>(value);
@@ -208,6 +305,9 @@ class Value {
   const Decimal& as_decimal() const { return std::get<Decimal>(storage_); }
   const JsonText& as_json() const { return std::get<JsonText>(storage_); }
   const Array& as_array() const { return *std::get<std::shared_ptr<const Array>>(storage_); }
+  const Uuid& as_uuid() const { return std::get<Uuid>(storage_); }
+  TimeOfDay as_time_of_day() const { return std::get<TimeOfDay>(storage_); }
+  absl::Duration as_interval() const { return std::get<absl::Duration>(storage_); }
 
   // A SQL-literal-like rendering for logs and debugging ('it''s', 42, NULL,
   // X'00ff', '2026-11-25T02:30:00Z'). Never executed: statements always
@@ -242,7 +342,8 @@ class Value {
 
  private:
   std::variant<std::monostate, bool, int64_t, double, std::string, Blob, absl::Time,
-               absl::CivilDay, Decimal, JsonText, std::shared_ptr<const Array>>
+               absl::CivilDay, Decimal, JsonText, std::shared_ptr<const Array>, Uuid, TimeOfDay,
+               absl::Duration>
       storage_;
 };
 

@@ -114,5 +114,48 @@ TEST(ValueTest, UnsignedBeyondInt64IsExactNotWrapped) {
   EXPECT_EQ(Decimal::FromUnsigned(max).digits(), "18446744073709551615");
 }
 
+TEST(UuidTest, ParsesEveryFormOtherClientsWriteAndPrintsCanonically) {
+  const absl::StatusOr<Uuid> dashed = Uuid::Parse("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11");
+  ASSERT_TRUE(dashed.ok()) << dashed.status();
+  EXPECT_EQ(dashed->ToString(), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  EXPECT_EQ(dashed->ToHex(), "a0eebc999c0b4ef8bb6d6bb9bd380a11");
+  EXPECT_EQ(*Uuid::Parse("a0eebc999c0b4ef8bb6d6bb9bd380a11"), *dashed);
+  EXPECT_EQ(*Uuid::Parse("{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"), *dashed);
+  EXPECT_EQ(Uuid().ToString(), "00000000-0000-0000-0000-000000000000");
+  for (const char* bad : {"", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "a0eebc99-9c0b4-ef8-bb6d-6bb9bd380a11",
+                          "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc999c0b4ef8bb6d6bb9bd380a11}"}) {
+    EXPECT_FALSE(Uuid::Parse(bad).ok()) << bad;
+  }
+  EXPECT_LT(*Uuid::Parse("00000000-0000-0000-0000-000000000001"), *dashed);
+  EXPECT_TRUE(absl::VerifyTypeImplementsAbslHashCorrectly({Uuid(), *dashed}));
+  EXPECT_EQ(Value(*dashed).kind(), Value::Kind::kUuid);
+  EXPECT_EQ(Value(*dashed).DebugString(), "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'");
+}
+
+TEST(TimeOfDayTest, ParsesAndPrintsSixDigitsUpToTheEndOfTheDay) {
+  EXPECT_EQ(TimeOfDay::Parse("09:30")->ToString(), "09:30:00.000000");
+  EXPECT_EQ(TimeOfDay::Parse("23:59:59.999999")->ToString(), "23:59:59.999999");
+  EXPECT_EQ(TimeOfDay::Parse("12:34:56.5")->micros(), ((12 * 60 + 34) * 60 + 56) * 1000000LL + 500000);
+  EXPECT_EQ(TimeOfDay::Parse("24:00")->micros(), TimeOfDay::kMicrosPerDay);
+  for (const char* bad : {"", "9:30", "24:00:01", "12:60", "12:00:60", "12:00:00.", "12:00:00.1234567",
+                          "12:00:00Z"}) {
+    EXPECT_FALSE(TimeOfDay::Parse(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(TimeOfDay::FromMicros(-1).ok());
+  EXPECT_LT(*TimeOfDay::Parse("09:30"), *TimeOfDay::Parse("10:00"));
+}
+
+TEST(IntervalTest, StoredAsSqlalchemysEpochOffset) {
+  EXPECT_EQ(*IntervalToEpochText(absl::ZeroDuration()), "1970-01-01 00:00:00.000000");
+  EXPECT_EQ(*IntervalToEpochText(absl::Hours(27)), "1970-01-02 03:00:00.000000");
+  EXPECT_EQ(*IntervalToEpochText(-absl::Seconds(1)), "1969-12-31 23:59:59.000000");
+  EXPECT_EQ(*IntervalToEpochText(-absl::Microseconds(1)), "1969-12-31 23:59:59.999999");
+  EXPECT_EQ(*IntervalFromEpochText("1969-12-31 23:59:59.999999"), -absl::Microseconds(1));
+  EXPECT_EQ(*IntervalFromEpochText("1970-01-02T03:00:00"), absl::Hours(27));
+  EXPECT_FALSE(IntervalToEpochText(absl::InfiniteDuration()).ok());
+  EXPECT_FALSE(IntervalToEpochText(absl::Hours(24 * 365 * 9000)).ok());
+  EXPECT_FALSE(IntervalFromEpochText("26:00:00").ok());
+}
+
 }  // namespace
 }  // namespace duo::sql

@@ -19,7 +19,26 @@ duo::Schema<QualifiedDiary> QualifiedDiary::Table() {
               duo::Type(duo::sql::SqlType::Custom("public.citext")));
 }
 
+template <typename T>
+duo::Schema<T> JournalTable(duo::Models& group) {
+  return duo::Schema<T>("journal", group)
+      .Column(&T::id, "id", duo::PrimaryKey())
+      .Column(&T::feeling, "feeling")
+      .Column(&T::parent, "parent");
+}
+
+duo::Schema<JournalV1> JournalV1::Table() { return JournalTable<JournalV1>(native_models); }
+duo::Schema<JournalMore> JournalMore::Table() {
+  return JournalTable<JournalMore>(native_more_models);
+}
+duo::Schema<JournalFewer> JournalFewer::Table() {
+  return JournalTable<JournalFewer>(native_fewer_models);
+}
+
 DUO_REGISTER_MODEL(Diary);
+DUO_REGISTER_MODEL(JournalV1);
+DUO_REGISTER_MODEL(JournalMore);
+DUO_REGISTER_MODEL(JournalFewer);
 DUO_REGISTER_MODEL(QualifiedDiary);
 
 }  // namespace moods

@@ -7,6 +7,24 @@
 namespace duo::dialect {
 namespace {
 
+// A lowercase identifier is spelled bare (as format_type() prints it);
+// anything else quoted, "Mood" or "my mood". A schema-qualified name
+// ("public.mood") is spelled as given.
+std::string QuoteTypeName(const std::string& name) {
+  bool bare = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+  for (const char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) bare = false;
+  }
+  if (bare) return name;
+  std::string quoted = "\"";
+  for (const char c : name) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
 class PostgresDialectImpl final : public Dialect {
  public:
   absl::string_view name() const override { return "postgresql"; }
@@ -38,6 +56,12 @@ class PostgresDialectImpl final : public Dialect {
         return absl::StrCat(TypeName(element), "[]");
       }
       case Kind::kCustom: return type.custom;
+      case Kind::kUuid: return "uuid";
+      case Kind::kTime: return "time without time zone";
+      case Kind::kInterval: return "interval";
+      // The type's name as declared: an identifier, quoted only when it
+      // needs to be, as CREATE TYPE wrote it.
+      case Kind::kEnum: return QuoteTypeName(type.custom);
     }
     return "";
   }

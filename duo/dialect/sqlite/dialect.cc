@@ -42,6 +42,20 @@ class SqliteDialectImpl final : public Dialect {
       case Kind::kJson: return "JSON_TEXT";
       case Kind::kArray: return "ARRAY_TEXT";  // a JSON array
       case Kind::kCustom: return type.custom;
+      // SQLAlchemy's GUID recipe (1.4) and Uuid type (2.0) declare
+      // CHAR(32) on SQLite and keep 32 hex digits in it; CHAR gives TEXT
+      // affinity.
+      case Kind::kUuid: return "CHAR(32)";
+      // Text that SQLite's time functions read: "09:30:00.000000". TIME
+      // alone would have NUMERIC affinity (harmless for this text, but
+      // spelled as the other text-held types are).
+      case Kind::kTime: return "TIME_TEXT";
+      // SQLAlchemy's Interval on SQLite: the DATETIME 1970-01-01 plus the
+      // interval, as "1970-01-02 03:00:00.000000".
+      case Kind::kInterval: return "INTERVAL_TEXT";
+      // The labels as text; no CHECK, so that adding a label to the model
+      // needs no table rebuild (reads refuse labels the enum lacks).
+      case Kind::kEnum: return "TEXT";
     }
     return "";
   }

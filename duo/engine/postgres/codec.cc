@@ -1,5 +1,7 @@
 #include "duo/engine/postgres/codec.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -50,6 +52,15 @@ constexpr TypeEntry kTypes[] = {
     {oid::kTimestamptz, "timestamptz", 0},
     {oid::kNumeric, "numeric", 0},
     {oid::kJsonb, "jsonb", 0},
+    {oid::kXml, "xml", 0},
+    {oid::kCidr, "cidr", 0},
+    {oid::kMacaddr8, "macaddr8", 0},
+    {oid::kMacaddr, "macaddr", 0},
+    {oid::kInet, "inet", 0},
+    {oid::kTime, "time", 0},
+    {oid::kInterval, "interval", 0},
+    {oid::kTimetz, "timetz", 0},
+    {oid::kUuid, "uuid", 0},
     {oid::kBoolArray, "bool[]", oid::kBool},
     {oid::kNameArray, "name[]", oid::kName},
     {oid::kInt2Array, "int2[]", oid::kInt2},
@@ -64,6 +75,7 @@ constexpr TypeEntry kTypes[] = {
     {oid::kDateArray, "date[]", oid::kDate},
     {oid::kTimestamptzArray, "timestamptz[]", oid::kTimestamptz},
     {oid::kNumericArray, "numeric[]", oid::kNumeric},
+    {oid::kUuidArray, "uuid[]", oid::kUuid},
 };
 
 const TypeEntry* FindType(Oid type) {
@@ -125,6 +137,8 @@ absl::StatusOr<Oid> ArrayTypeFor(Kind kind) {
       return oid::kDateArray;
     case Kind::kDecimal:
       return oid::kNumericArray;
+    case Kind::kUuid:
+      return oid::kUuidArray;
     default:
       return absl::InvalidArgumentError(
           "arrays hold scalars (no bytes, JSON or nested arrays)");
@@ -186,6 +200,9 @@ absl::Status AppendElement(const sql::Value& element, std::string* out) {
       return absl::OkStatus();
     case Kind::kDate:
       AppendQuoted(FormatDate(element.as_date()), out);
+      return absl::OkStatus();
+    case Kind::kUuid:
+      out->append(element.as_uuid().ToString());
       return absl::OkStatus();
     default:
       return ArrayTypeFor(element.kind()).status();
@@ -261,6 +278,38 @@ absl::Status EncodeParam(size_t i, const sql::Value& value, EncodedParams& param
       DUO_RETURN_IF_ERROR(CheckNoNul(value.as_text(), "the text"));
       Borrow(i, oid::kUnknownParam, value.as_text(), params);
       return absl::OkStatus();
+    case Kind::kUuid: {
+      const auto& bytes = value.as_uuid().bytes();
+      Store(i, oid::kUuid, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+            params);
+      params.formats[i] = 1;
+      return absl::OkStatus();
+    }
+    case Kind::kTimeOfDay:
+      StoreBinary<int64_t>(i, oid::kTime, value.as_time_of_day().micros(), params);
+      return absl::OkStatus();
+    case Kind::kInterval: {
+      // Microseconds, days, months: all of it in the first, as a duration
+      // is a number of seconds ("26:00:00", not "1 day 02:00:00").
+      const absl::Duration interval = value.as_interval();
+      // Beyond int64 microseconds (about 292,000 years) the conversion
+      // would saturate: a different value, not the one given.
+      if (absl::AbsDuration(interval) >= absl::Microseconds(std::numeric_limits<int64_t>::max())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the duration ", absl::FormatDuration(interval), " is beyond what an interval holds"));
+      }
+      const int64_t micros = absl::ToInt64Microseconds(interval);
+      char bytes[16];
+      auto raw = static_cast<uint64_t>(micros);
+      for (size_t b = 8; b-- > 0;) {
+        bytes[b] = static_cast<char>(raw & 0xff);
+        raw >>= 8;
+      }
+      std::memset(bytes + 8, 0, 8);
+      Store(i, oid::kInterval, std::string(bytes, sizeof(bytes)), params);
+      params.formats[i] = 1;
+      return absl::OkStatus();
+    }
     case Kind::kBlob:
       Borrow(i, oid::kBytea, value.as_blob().bytes, params);
       params.formats[i] = 1;  // raw bytes: no escaping, and NUL bytes survive
@@ -642,6 +691,170 @@ absl::StatusOr<sql::Array> DecodeArray(Oid type, absl::string_view bytes) {
   return array;
 }
 
+absl::StatusOr<sql::Uuid> DecodeUuid(Oid type, absl::string_view bytes) {
+  if (type != oid::kUuid) return WrongType(type, "a UUID");
+  if (bytes.size() != 16) return Malformed(type);
+  return sql::Uuid::FromBytes(bytes);
+}
+
+absl::StatusOr<sql::TimeOfDay> DecodeTimeOfDay(Oid type, absl::string_view bytes) {
+  if (type != oid::kTime) return WrongType(type, "a time of day");
+  DUO_ASSIGN_OR_RETURN(const int64_t micros, ReadWhole<int64_t>(type, bytes));
+  absl::StatusOr<sql::TimeOfDay> time = sql::TimeOfDay::FromMicros(micros);
+  if (!time.ok()) return Malformed(type);
+  return time;
+}
+
+namespace {
+
+struct IntervalParts {
+  int64_t micros;
+  int32_t days;
+  int32_t months;
+};
+
+absl::StatusOr<IntervalParts> ReadInterval(absl::string_view bytes) {
+  Reader reader(bytes);
+  IntervalParts parts;
+  if (!reader.Read(&parts.micros) || !reader.Read(&parts.days) || !reader.Read(&parts.months) ||
+      reader.remaining() != 0) {
+    return Malformed(oid::kInterval);
+  }
+  return parts;
+}
+
+// One "N unit(s)" of PostgreSQL's interval output (AddPostgresIntPart).
+void AppendIntervalPart(std::string* out, int64_t value, absl::string_view unit, bool* is_zero,
+                        bool* is_before) {
+  if (value == 0) return;
+  absl::StrAppend(out, *is_zero ? "" : " ", *is_before && value > 0 ? "+" : "", value, " ", unit,
+                  value != 1 ? "s" : "");
+  *is_before = value < 0;
+  *is_zero = false;
+}
+
+// A fraction of a second as PostgreSQL prints it: up to six digits,
+// trailing zeros dropped, nothing for zero.
+std::string Fraction(int64_t micros) {
+  if (micros == 0) return "";
+  std::string digits = absl::StrFormat(".%06d", micros);
+  while (digits.back() == '0') digits.pop_back();
+  return digits;
+}
+
+std::string FormatTimeOfDayText(int64_t micros) {
+  const int64_t seconds = micros / 1000000;
+  return absl::StrFormat("%02d:%02d:%02d%s", seconds / 3600, seconds / 60 % 60, seconds % 60,
+                         Fraction(micros % 1000000));
+}
+
+absl::StatusOr<std::string> RenderInet(Oid type, absl::string_view bytes) {
+  // family (PGSQL_AF_INET 2, PGSQL_AF_INET6 3), prefix bits, is_cidr,
+  // address length, address.
+  if (bytes.size() < 4) return Malformed(type);
+  const uint8_t family = static_cast<uint8_t>(bytes[0]);
+  const int bits = static_cast<uint8_t>(bytes[1]);
+  const size_t length = static_cast<uint8_t>(bytes[3]);
+  const bool v4 = family == 2;
+  if ((!v4 && family != 3) || length != (v4 ? 4u : 16u) || bytes.size() != 4 + length) {
+    return Malformed(type);
+  }
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data() + 4, text, sizeof(text)) == nullptr) {
+    return Malformed(type);
+  }
+  const int max_bits = v4 ? 32 : 128;
+  if (type == oid::kCidr || bits != max_bits) return absl::StrCat(text, "/", bits);
+  return std::string(text);
+}
+
+std::string RenderMac(absl::string_view bytes) {
+  std::string text;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    absl::StrAppend(&text, i > 0 ? ":" : "", absl::Hex(static_cast<uint8_t>(bytes[i]), absl::kZeroPad2));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string FormatInterval(int64_t micros, int32_t days, int32_t months) {
+  std::string text;
+  bool is_zero = true, is_before = false;
+  AppendIntervalPart(&text, months / 12, "year", &is_zero, &is_before);
+  AppendIntervalPart(&text, months % 12, "mon", &is_zero, &is_before);
+  AppendIntervalPart(&text, days, "day", &is_zero, &is_before);
+  if (is_zero || micros != 0) {
+    const bool minus = micros < 0;
+    // The magnitude; INT64_MIN microseconds has none in int64.
+    const uint64_t magnitude = minus ? uint64_t{0} - static_cast<uint64_t>(micros)
+                                     : static_cast<uint64_t>(micros);
+    const uint64_t seconds = magnitude / 1000000;
+    absl::StrAppend(&text, is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""),
+                    absl::StrFormat("%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60,
+                                    seconds % 60),
+                    Fraction(static_cast<int64_t>(magnitude % 1000000)));
+  }
+  return text;
+}
+
+absl::StatusOr<absl::Duration> DecodeInterval(Oid type, absl::string_view bytes) {
+  if (type != oid::kInterval) return WrongType(type, "an interval");
+  DUO_ASSIGN_OR_RETURN(const IntervalParts parts, ReadInterval(bytes));
+  if (parts.months != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "holds the interval ", FormatInterval(parts.micros, parts.days, parts.months),
+        ", whose months have no fixed length: absl::Duration cannot hold it (read it as a "
+        "string)"));
+  }
+  return absl::Microseconds(parts.micros) + absl::Hours(24) * parts.days;
+}
+
+absl::StatusOr<std::string> RenderAsText(Oid type, absl::string_view bytes) {
+  switch (type) {
+    case oid::kUuid: {
+      DUO_ASSIGN_OR_RETURN(const sql::Uuid uuid, DecodeUuid(type, bytes));
+      return uuid.ToString();
+    }
+    case oid::kTime: {
+      DUO_ASSIGN_OR_RETURN(const int64_t micros, ReadWhole<int64_t>(type, bytes));
+      return FormatTimeOfDayText(micros);
+    }
+    case oid::kTimetz: {
+      Reader reader(bytes);
+      int64_t micros;
+      int32_t zone;  // seconds west of UTC
+      if (!reader.Read(&micros) || !reader.Read(&zone) || reader.remaining() != 0) {
+        return Malformed(type);
+      }
+      const int32_t east = -zone;
+      const int32_t offset = east < 0 ? -east : east;
+      std::string text = absl::StrCat(FormatTimeOfDayText(micros), east < 0 ? "-" : "+",
+                                      absl::Dec(offset / 3600, absl::kZeroPad2));
+      if (offset % 3600 != 0) absl::StrAppend(&text, ":", absl::Dec(offset / 60 % 60, absl::kZeroPad2));
+      if (offset % 60 != 0) absl::StrAppend(&text, ":", absl::Dec(offset % 60, absl::kZeroPad2));
+      return text;
+    }
+    case oid::kInterval: {
+      DUO_ASSIGN_OR_RETURN(const IntervalParts parts, ReadInterval(bytes));
+      return FormatInterval(parts.micros, parts.days, parts.months);
+    }
+    case oid::kInet:
+    case oid::kCidr:
+      return RenderInet(type, bytes);
+    case oid::kMacaddr:
+      if (bytes.size() != 6) return Malformed(type);
+      return RenderMac(bytes);
+    case oid::kMacaddr8:
+      if (bytes.size() != 8) return Malformed(type);
+      return RenderMac(bytes);
+    case oid::kXml:
+      return std::string(bytes);  // xml_send sends the document's text
+    default:
+      return WrongType(type, "text");
+  }
+}
+
 absl::StatusOr<sql::Value> DecodeValue(Oid type, absl::string_view bytes) {
   if (IsPlainText(type)) return sql::Value(bytes);
   if (IsInteger(type)) return DecodeInt(type, bytes);
@@ -668,6 +881,23 @@ absl::StatusOr<sql::Value> DecodeValue(Oid type, absl::string_view bytes) {
       return DecodeTimestamp(type, bytes);
     case oid::kDate:
       return DecodeDate(type, bytes);
+    case oid::kUuid:
+      return DecodeUuid(type, bytes);
+    case oid::kTime:
+      return DecodeTimeOfDay(type, bytes);
+    case oid::kInterval: {
+      // An interval with months has no duration: its text, then.
+      absl::StatusOr<absl::Duration> interval = DecodeInterval(type, bytes);
+      if (interval.ok()) return *interval;
+      return RenderAsText(type, bytes);
+    }
+    case oid::kTimetz:
+    case oid::kInet:
+    case oid::kCidr:
+    case oid::kMacaddr:
+    case oid::kMacaddr8:
+    case oid::kXml:
+      return RenderAsText(type, bytes);
     default:
       break;
   }

@@ -50,6 +50,18 @@ inline constexpr Oid kTimestamp = 1114;
 inline constexpr Oid kTimestamptz = 1184;
 inline constexpr Oid kNumeric = 1700;
 inline constexpr Oid kJsonb = 3802;
+inline constexpr Oid kXml = 142;
+inline constexpr Oid kCidr = 650;
+inline constexpr Oid kMacaddr8 = 774;
+inline constexpr Oid kMacaddr = 829;
+inline constexpr Oid kInet = 869;
+inline constexpr Oid kTime = 1083;
+inline constexpr Oid kInterval = 1186;
+inline constexpr Oid kTimetz = 1266;
+inline constexpr Oid kUuid = 2950;
+// OIDs from here on are assigned when a database creates a type (an enum,
+// an extension's citext): the driver asks the server what they are.
+inline constexpr Oid kFirstNormalObjectId = 16384;
 
 inline constexpr Oid kBoolArray = 1000;
 inline constexpr Oid kNameArray = 1003;
@@ -65,6 +77,7 @@ inline constexpr Oid kTimestampArray = 1115;
 inline constexpr Oid kDateArray = 1182;
 inline constexpr Oid kTimestamptzArray = 1185;
 inline constexpr Oid kNumericArray = 1231;
+inline constexpr Oid kUuidArray = 2951;
 }  // namespace oid
 
 // "int8", "timestamptz", ... or "type <oid>" for types the driver does not
@@ -113,6 +126,20 @@ absl::StatusOr<absl::Time> DecodeTimestamp(Oid type, absl::string_view bytes);
 absl::StatusOr<absl::CivilDay> DecodeDate(Oid type, absl::string_view bytes);
 absl::StatusOr<sql::Decimal> DecodeDecimal(Oid type, absl::string_view bytes);
 absl::StatusOr<sql::Array> DecodeArray(Oid type, absl::string_view bytes);
+absl::StatusOr<sql::Uuid> DecodeUuid(Oid type, absl::string_view bytes);
+absl::StatusOr<sql::TimeOfDay> DecodeTimeOfDay(Oid type, absl::string_view bytes);
+// An interval of months is not a fixed duration: InvalidArgument. Days
+// count as 24 hours, as PostgreSQL's own EXTRACT(EPOCH ...) counts them.
+absl::StatusOr<absl::Duration> DecodeInterval(Oid type, absl::string_view bytes);
+
+// The text PostgreSQL prints for a field of a built-in type whose binary
+// form the driver knows but does not read as text (uuid, time, interval,
+// inet, macaddr, ...), so that a string reads any of them as psql shows
+// it; InvalidArgument (as DecodeText's) for other types.
+absl::StatusOr<std::string> RenderAsText(Oid type, absl::string_view bytes);
+// PostgreSQL's interval output (IntervalStyle postgres): "1 year 2 mons
+// -3 days +04:05:06.5".
+std::string FormatInterval(int64_t micros, int32_t days, int32_t months);
 absl::StatusOr<sql::Value> DecodeValue(Oid type, absl::string_view bytes);
 
 // The shapes nearly every field has (bigint, integer, double precision,

@@ -203,6 +203,54 @@ int64_t RowsAffected(PGresult* result) {
   return absl::SimpleAtoi(PQcmdTuples(result), &rows) ? rows : 0;
 }
 
+// ---- Types the database created ----------------------------------------------
+
+// What the driver learns about types with OIDs a database assigns (enums,
+// an extension's citext), whose binary forms differ per type: one catalog
+// query per type per connection, cached. A type whose send function sends
+// its text (every enum, citext) is read as text; any other is not read.
+class CreatedTypes {
+ public:
+  explicit CreatedTypes(PGconn* conn) : conn_(conn) {}
+
+  // Whether `type`'s binary form is its text. Asks the server the first
+  // time, which needs the connection idle: a streaming cursor cannot.
+  absl::StatusOr<bool> SendsText(Oid type, bool connection_busy) {
+    const auto found = sends_text_.find(type);
+    if (found != sends_text_.end()) return found->second;
+    if (connection_busy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "holds ", postgres_internal::TypeName(type),
+          " (a type the database created), which a streaming result cannot look up; read it "
+          "once in a buffered result, or cast it to text in the SQL"));
+    }
+    const std::string oid = absl::StrCat(type);
+    const char* values[] = {oid.c_str()};
+    ResultPtr result(PQexecParams(
+        conn_,
+        "SELECT p.proname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc p "
+        "ON p.oid = t.typsend WHERE t.oid = $1::oid",
+        1, nullptr, values, nullptr, nullptr, /*resultFormat=*/0));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("holds ", postgres_internal::TypeName(type),
+                       ", which the driver could not look up: ", FirstLine(PQerrorMessage(conn_))));
+    }
+    bool text = false;
+    if (PQntuples(result.get()) == 1) {
+      const absl::string_view send = PQgetvalue(result.get(), 0, 0);
+      text = send == "enum_send" || send == "textsend" || send == "varcharsend" ||
+             send == "bpcharsend" || send == "namesend" || send == "citextsend";
+    }
+    sends_text_[type] = text;
+    return text;
+  }
+
+ private:
+  PGconn* conn_;
+  absl::flat_hash_map<Oid, bool> sends_text_;
+};
+
 // ---- Cursor ------------------------------------------------------------------
 
 // Reads a buffered result (every row in one PGresult) or a stream of
@@ -211,7 +259,9 @@ class PostgresCursor final : public Cursor {
  public:
   // `first` is the whole result, or the first of a stream on `stream`;
   // `*streaming` is cleared when the stream ends.
-  PostgresCursor(ResultPtr first, std::string sql, PGconn* stream, bool* streaming);
+  // `created_types` (the connection's) reads types the database created.
+  PostgresCursor(ResultPtr first, std::string sql, PGconn* stream, bool* streaming,
+                 CreatedTypes* created_types);
   ~PostgresCursor() override { EndStream(); }
 
   absl::StatusOr<bool> Next() override;
@@ -241,7 +291,9 @@ class PostgresCursor final : public Cursor {
     absl::string_view bytes;
     if (!Locate(column, bytes)) return FieldError(column);
     if (postgres_internal::IsCommonText(types_[column])) return bytes;
-    return Decoded(column, postgres_internal::DecodeText(types_[column], bytes));
+    absl::StatusOr<absl::string_view> text = postgres_internal::DecodeText(types_[column], bytes);
+    if (text.ok()) return text;
+    return Decoded(column, TextOf(column, bytes));
   }
   absl::StatusOr<absl::string_view> GetBytes(int column) const override {
     return Get(column, postgres_internal::DecodeBytes);
@@ -272,6 +324,10 @@ class PostgresCursor final : public Cursor {
   void Finish();
   void EndStream();
   absl::Status CheckColumn(int column) const;
+  // A field of a type the codec does not read as text, as its text: what
+  // psql would print for a built-in type (kept in rendered_ until the next
+  // row), the bytes themselves for a created type that sends its text.
+  absl::StatusOr<absl::string_view> TextOf(int column, absl::string_view bytes) const;
 
   // The current row's bytes in `column`; false when there is no current
   // row, no such column, or the field is NULL (FieldError says which). Every
@@ -309,6 +365,8 @@ class PostgresCursor final : public Cursor {
   bool* streaming_;   // the connection's flag
   std::vector<std::string> names_;
   std::vector<Oid> types_;
+  CreatedTypes* created_types_;
+  mutable std::vector<std::string> rendered_;  // per column, see TextOf
   int row_ = -1;
   State state_ = State::kReading;
   absl::Status error_;
@@ -317,8 +375,13 @@ class PostgresCursor final : public Cursor {
 
 // Names and types come from the first result: later ones of a stream have
 // the same, and the names must outlive each row.
-PostgresCursor::PostgresCursor(ResultPtr first, std::string sql, PGconn* stream, bool* streaming)
-    : result_(std::move(first)), sql_(std::move(sql)), stream_(stream), streaming_(streaming) {
+PostgresCursor::PostgresCursor(ResultPtr first, std::string sql, PGconn* stream, bool* streaming,
+                               CreatedTypes* created_types)
+    : result_(std::move(first)),
+      sql_(std::move(sql)),
+      stream_(stream),
+      streaming_(streaming),
+      created_types_(created_types) {
   const int columns = PQnfields(result_.get());
   names_.reserve(columns);
   types_.reserve(columns);
@@ -441,7 +504,32 @@ absl::Status PostgresCursor::ValueError(int column, absl::string_view what) cons
 absl::StatusOr<sql::Value> PostgresCursor::GetValue(int column) const {
   DUO_RETURN_IF_ERROR(CheckColumn(column));
   if (PQgetisnull(result_.get(), row_, column)) return sql::Value();
+  if (types_[column] >= postgres_internal::oid::kFirstNormalObjectId) {
+    // An enum's label, citext's text: see CreatedTypes.
+    absl::string_view bytes;
+    if (!Locate(column, bytes)) return FieldError(column);
+    DUO_ASSIGN_OR_RETURN(const absl::string_view text, Decoded(column, TextOf(column, bytes)));
+    return sql::Value(text);
+  }
   return Get(column, postgres_internal::DecodeValue);
+}
+
+absl::StatusOr<absl::string_view> PostgresCursor::TextOf(int column,
+                                                         absl::string_view bytes) const {
+  const Oid type = types_[column];
+  if (type >= postgres_internal::oid::kFirstNormalObjectId && created_types_ != nullptr) {
+    DUO_ASSIGN_OR_RETURN(const bool sends_text,
+                         created_types_->SendsText(type, /*connection_busy=*/streaming()));
+    if (sends_text) return bytes;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "holds ", postgres_internal::TypeName(type),
+        " (a type the database created, not sent as text), which the driver does not read; "
+        "cast it to text in the SQL"));
+  }
+  DUO_ASSIGN_OR_RETURN(std::string text, postgres_internal::RenderAsText(type, bytes));
+  if (rendered_.size() < types_.size()) rendered_.resize(types_.size());
+  rendered_[column] = std::move(text);
+  return rendered_[column];
 }
 
 // ---- Statement cache ---------------------------------------------------------
@@ -545,7 +633,8 @@ class PostgresConnection final : public Connection, public AsyncConnection {
         // a connection in use is not).
         cancel_(PQgetCancel(conn_.get()), PQfreeCancel),
         socket_(PQsocket(conn_.get())),
-        cache_(unnamed_statements ? 0 : statement_cache_size) {
+        cache_(unnamed_statements ? 0 : statement_cache_size),
+        created_types_(conn_.get()) {
     PQsetNoticeReceiver(conn_.get(), &PostgresConnection::OnNotice, this);
   }
 
@@ -649,6 +738,7 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   // server answered nothing): the connection's protocol state is unknown.
   bool abandoned_ = false;
   StatementCache cache_;
+  CreatedTypes created_types_;
   int64_t statements_prepared_ = 0;
   // Evicted statements still to DEALLOCATE: outside a transaction only, so
   // that a failing DEALLOCATE can never abort the caller's transaction.
@@ -784,7 +874,8 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
                          params.values.data(), params.lengths.data(), params.formats.data(),
                          kBinaryResults));
   DUO_RETURN_IF_ERROR(CheckResult(conn_.get(), result.get(), sql));
-  return std::make_unique<PostgresCursor>(std::move(result), sql, nullptr, nullptr);
+  return std::make_unique<PostgresCursor>(std::move(result), sql, nullptr, nullptr,
+                                          &created_types_);
 }
 
 // Fetches the first result here, so that errors in starting the statement
@@ -812,7 +903,8 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteStreaming(
   ResultPtr first(PQgetResult(conn_.get()));
   DUO_RETURN_IF_ERROR(CheckResult(conn_.get(), first.get(), sql));
   streaming_ = true;
-  return std::make_unique<PostgresCursor>(std::move(first), sql, conn_.get(), &streaming_);
+  return std::make_unique<PostgresCursor>(std::move(first), sql, conn_.get(), &streaming_,
+                                          &created_types_);
 }
 
 absl::Status PostgresConnection::ExecuteScript(absl::string_view sql) {
@@ -1037,7 +1129,8 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
       }
     } else {
       cursors[what.statement] =
-          std::make_unique<PostgresCursor>(std::move(*result), text, nullptr, nullptr);
+          std::make_unique<PostgresCursor>(std::move(*result), text, nullptr, nullptr,
+                                           &created_types_);
     }
   }
   PQexitPipelineMode(conn);

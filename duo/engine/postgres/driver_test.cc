@@ -363,7 +363,7 @@ TEST_F(PostgresDriverTest, StrictGettersNameTheColumn) {
       "SELECT 1::int8 AS quantity, 'abc' AS label, true AS flag, NULL::int8 AS missing, "
       "12.5::numeric AS price, 1e30::numeric AS huge, 9007199254740993::int8 AS big, "
       "now() AS created, 'NaN'::numeric AS nan, 'infinity'::date AS forever, "
-      "ARRAY[[1, 2], [3, 4]] AS grid, gen_random_uuid() AS id");
+      "ARRAY[[1, 2], [3, 4]] AS grid, point(1, 2) AS id");
   ASSERT_NE(row, nullptr);
   const auto expect_error = [](const absl::Status& status, absl::string_view column) {
     EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
@@ -390,8 +390,11 @@ TEST_F(PostgresDriverTest, StrictGettersNameTheColumn) {
   EXPECT_TRUE(std::isnan(row->GetValue(8)->as_double()));
   expect_error(row->GetDate(9).status(), "forever");
   expect_error(row->GetArray(10).status(), "grid");
+  // A type with no C++ type and no text form the driver knows (uuid has
+  // both now: see //duo/query:types_test).
   expect_error(row->GetValue(11).status(), "id");
   EXPECT_THAT(row->GetValue(11).status().message(), HasSubstr("cast it to text"));
+  expect_error(row->GetText(11).status(), "id");
   EXPECT_TRUE(row->GetValue(3)->is_null());
 
   EXPECT_EQ(GetErrorKind(row->GetInt(12).status()), ErrorKind::kProgramming);

@@ -304,9 +304,14 @@ absl::StatusOr<nlohmann::json> ElementToJson(const sql::Value& element) {
     case Kind::kDecimal:
       // A string: a JSON number would be read back as a double.
       return nlohmann::json(element.as_decimal().digits());
+    case Kind::kUuid:
+      return nlohmann::json(element.as_uuid().ToHex());
+    case Kind::kTimeOfDay:
+      return nlohmann::json(element.as_time_of_day().ToString());
     case Kind::kBlob:
     case Kind::kJson:
     case Kind::kArray:
+    case Kind::kInterval:
       break;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -403,6 +408,16 @@ absl::StatusOr<int> BindFormatted(sqlite3_stmt* statement, int index, const sql:
       DUO_ASSIGN_OR_RETURN(text, ArrayToJson(value.as_array()));
       break;
     }
+    case Kind::kUuid:
+      text = value.as_uuid().ToHex();  // see sql::Uuid: CHAR(32) hex
+      break;
+    case Kind::kTimeOfDay:
+      text = value.as_time_of_day().ToString();
+      break;
+    case Kind::kInterval: {
+      DUO_ASSIGN_OR_RETURN(text, sql::IntervalToEpochText(value.as_interval()));
+      break;
+    }
     default:
       return absl::InvalidArgumentError("unknown value kind");
   }
@@ -460,7 +475,10 @@ absl::StatusOr<size_t> BindParams(sqlite3* db, sqlite3_stmt* statement, absl::st
         break;
       case Kind::kTimestamp:
       case Kind::kDate:
-      case Kind::kArray: {
+      case Kind::kArray:
+      case Kind::kUuid:
+      case Kind::kTimeOfDay:
+      case Kind::kInterval: {
         absl::StatusOr<int> bound = BindFormatted(statement, index, value, copied);
         if (!bound.ok()) {
           return DataError(

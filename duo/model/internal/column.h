@@ -91,8 +91,14 @@ nlohmann::json MemberToJson(const M& member) {
     return BytesToJson(member.bytes);
   } else if constexpr (std::is_same_v<M, sql::Decimal>) {
     return member.digits();
+  } else if constexpr (std::is_same_v<M, sql::Uuid>) {
+    return member.ToString();
+  } else if constexpr (std::is_same_v<M, sql::TimeOfDay>) {
+    return member.ToString();
+  } else if constexpr (std::is_same_v<M, absl::Duration>) {
+    return absl::FormatDuration(member);  // "26h0m0.5s"
   } else if constexpr (sql::DeclaredEnum<M>) {
-    if constexpr (sql::EnumTraits<M>::kStorage == sql::EnumStorage::kText) {
+    if constexpr (sql::EnumTraits<M>::kStorage != sql::EnumStorage::kInteger) {
       return std::string(sql::EnumName(member));
     } else {
       return static_cast<int64_t>(member);
@@ -160,6 +166,20 @@ absl::StatusOr<M> MemberFromJson(const nlohmann::json& json, absl::string_view f
       return sql::Blob{*std::move(bytes)};
     } else if constexpr (std::is_same_v<M, sql::Decimal>) {
       return DecimalFromJson(json, field);
+    } else if constexpr (std::is_same_v<M, sql::Uuid> || std::is_same_v<M, sql::TimeOfDay>) {
+      if (!json.is_string()) return JsonTypeError(field, json, "a string");
+      absl::StatusOr<M> parsed = M::Parse(json.get<std::string>());
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field \"", field, "\": ", parsed.status().message()));
+      }
+      return parsed;
+    } else if constexpr (std::is_same_v<M, absl::Duration>) {
+      absl::Duration duration;
+      if (!json.is_string() || !absl::ParseDuration(json.get<std::string>(), &duration)) {
+        return JsonTypeError(field, json, "a duration such as \"26h0m0.5s\"");
+      }
+      return duration;
     } else if constexpr (sql::DeclaredEnum<M>) {
       std::optional<M> value;
       if (json.is_string()) value = sql::EnumFromName<M>(json.get<std::string>());
