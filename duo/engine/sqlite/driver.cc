@@ -28,6 +28,7 @@
 #include "duo/engine/error.h"
 #include "duo/engine/sqlite/functions.h"
 #include "duo/engine/sqlite/statement_cache.h"
+#include "duo/sql/time_text.h"
 #include "nlohmann/json.hpp"
 #include "sqlite3.h"
 
@@ -146,100 +147,12 @@ absl::Status DataError(std::string message, absl::string_view sql = "") {
 
 // ---- Text forms of values ----------------------------------------------------
 
-// Years with four digits keep the text forms sortable.
-bool StorableYear(absl::civil_year_t year) { return year >= 0 && year <= 9999; }
-
-absl::StatusOr<std::string> FormatTimestamp(absl::Time time) {
-  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
-    return absl::InvalidArgumentError("an infinite absl::Time cannot be stored");
-  }
-  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
-  if (!StorableYear(civil.year())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the timestamp's year ", civil.year(), " is outside 0000-9999"));
-  }
-  // Always six digits (truncating finer ones), so that text order is time
-  // order.
-  const int64_t micros =
-      absl::ToInt64Microseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
-  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", civil.year(), civil.month(),
-                         civil.day(), civil.hour(), civil.minute(), civil.second(), micros);
-}
-
-absl::StatusOr<std::string> FormatDate(absl::CivilDay day) {
-  if (!StorableYear(day.year())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the date's year ", day.year(), " is outside 0000-9999"));
-  }
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
-}
-
-// Reads `count` decimal digits at the start of `*text`, consuming them.
-bool ConsumeDigits(absl::string_view* text, int count, int* value) {
-  if (text->size() < static_cast<size_t>(count)) return false;
-  int result = 0;
-  for (int i = 0; i < count; ++i) {
-    const char c = (*text)[i];
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-    result = result * 10 + (c - '0');
-  }
-  text->remove_prefix(count);
-  *value = result;
-  return true;
-}
-
-bool ConsumeChar(absl::string_view* text, char c) {
-  if (text->empty() || text->front() != c) return false;
-  text->remove_prefix(1);
-  return true;
-}
-
-// "YYYY-MM-DD", consumed from the start of `*text`.
-std::optional<absl::CivilDay> ConsumeDate(absl::string_view* text) {
-  int year, month, day;
-  if (!ConsumeDigits(text, 4, &year) || !ConsumeChar(text, '-') ||
-      !ConsumeDigits(text, 2, &month) || !ConsumeChar(text, '-') || !ConsumeDigits(text, 2, &day)) {
-    return std::nullopt;
-  }
-  const absl::CivilDay civil(year, month, day);
-  // CivilDay normalizes February 30th to March 2nd; such text is invalid.
-  if (civil.month() != month || civil.day() != day) return std::nullopt;
-  return civil;
-}
-
-std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
-  std::optional<absl::CivilDay> day = ConsumeDate(&text);
-  if (!text.empty()) return std::nullopt;
-  return day;
-}
-
-// The driver's "YYYY-MM-DDTHH:MM:SS.ffffffZ", and SQLite's CURRENT_TIMESTAMP
-// "YYYY-MM-DD HH:MM:SS": either separator, 0 to 9 fraction digits, an
-// optional Z. All UTC.
-std::optional<absl::Time> ParseTimestamp(absl::string_view text) {
-  const std::optional<absl::CivilDay> day = ConsumeDate(&text);
-  int hour, minute, second;
-  if (!day || !(ConsumeChar(&text, 'T') || ConsumeChar(&text, ' ')) ||
-      !ConsumeDigits(&text, 2, &hour) || !ConsumeChar(&text, ':') ||
-      !ConsumeDigits(&text, 2, &minute) || !ConsumeChar(&text, ':') ||
-      !ConsumeDigits(&text, 2, &second) || hour > 23 || minute > 59 || second > 59) {
-    return std::nullopt;
-  }
-  int64_t nanos = 0;
-  if (ConsumeChar(&text, '.')) {
-    int digits = 0;
-    for (; digits < 9 && !text.empty() && absl::ascii_isdigit(text.front()); ++digits) {
-      nanos = nanos * 10 + (text.front() - '0');
-      text.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 9; ++i) nanos *= 10;
-  }
-  ConsumeChar(&text, 'Z');
-  if (!text.empty()) return std::nullopt;
-  const absl::CivilSecond civil(day->year(), day->month(), day->day(), hour, minute, second);
-  return absl::FromCivil(civil, absl::UTCTimeZone()) + absl::Nanoseconds(nanos);
-}
+// Timestamps and dates go through the one codec (duo/sql/time_text.h):
+// stored as SQLite's date functions print them, with microseconds
+// ("2026-11-25 09:30:00.123456", UTC); read in any form SQLite, SQLAlchemy,
+// PostgreSQL or an earlier DuoORM wrote.
+using sql::FormatSqliteDate;
+using sql::FormatSqliteTimestamp;
 
 // The decimal digits of `value` when its shortest round-trip form (what
 // printing it shows: 2.5, 1234.56) is exactly its binary value. That holds
@@ -291,11 +204,11 @@ absl::StatusOr<nlohmann::json> ElementToJson(const sql::Value& element) {
     case Kind::kText:
       return nlohmann::json(element.as_text());
     case Kind::kTimestamp: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(element.as_timestamp()));
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatSqliteTimestamp(element.as_timestamp()));
       return nlohmann::json(std::move(text));
     }
     case Kind::kDate: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(element.as_date()));
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatSqliteDate(element.as_date()));
       return nlohmann::json(std::move(text));
     }
     case Kind::kDecimal:
@@ -391,11 +304,11 @@ absl::StatusOr<int> BindFormatted(sqlite3_stmt* statement, int index, const sql:
   std::string text;
   switch (value.kind()) {
     case Kind::kTimestamp: {
-      DUO_ASSIGN_OR_RETURN(text, FormatTimestamp(value.as_timestamp()));
+      DUO_ASSIGN_OR_RETURN(text, FormatSqliteTimestamp(value.as_timestamp()));
       break;
     }
     case Kind::kDate: {
-      DUO_ASSIGN_OR_RETURN(text, FormatDate(value.as_date()));
+      DUO_ASSIGN_OR_RETURN(text, FormatSqliteDate(value.as_date()));
       break;
     }
     case Kind::kArray: {
@@ -766,16 +679,16 @@ absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {
 
 absl::StatusOr<absl::Time> SqliteCursor::GetTimestamp(int column) const {
   DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a timestamp"));
-  std::optional<absl::Time> time = ParseTimestamp(TextOf(value));
+  std::optional<absl::Time> time = sql::ParseTimestampText(TextOf(value));
   if (!time) {
-    return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)");
+    return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DD HH:MM:SS.ffffff)");
   }
   return *time;
 }
 
 absl::StatusOr<absl::CivilDay> SqliteCursor::GetDate(int column) const {
   DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a date"));
-  std::optional<absl::CivilDay> day = ParseDate(TextOf(value));
+  std::optional<absl::CivilDay> day = sql::ParseDateText(TextOf(value));
   if (!day) return ValueError(column, "holds TEXT that is not a date (YYYY-MM-DD)");
   return *day;
 }
