@@ -154,35 +154,33 @@ absl::Status DataError(std::string message, absl::string_view sql = "") {
 using sql::FormatSqliteDate;
 using sql::FormatSqliteTimestamp;
 
-// The decimal digits of `value` when its shortest round-trip form (what
-// printing it shows: 2.5, 1234.56) is exactly its binary value. That holds
-// for integers below 2^53 and binary fractions such as 0.375, and fails for
-// most decimals: the double nearest 0.1 is 0.1000000000000000055511151...
-std::optional<std::string> ExactDecimal(double value) {
+// The decimal a REAL in a decimal column stands for, when there is exactly
+// one: SQLite turns the text of a decimal written to a column with NUMERIC
+// or REAL affinity (what SQLAlchemy's Numeric creates, or DECIMAL(10,2))
+// into the nearest double, keeping 15 significant digits. Every decimal of
+// at most 15 significant digits comes back from that double as its shortest
+// round-trip form, and two such decimals never share a double; a REAL whose
+// shortest form needs more digits may have been rounded from any of many
+// decimals (1234567890123456789012345678.0123456789 is stored as
+// 1.2345678901234568e27), so it is no decimal's exact value.
+constexpr int kRealDecimalDigits = 15;
+
+std::optional<std::string> DecimalOfReal(double value) {
   if (!std::isfinite(value)) return std::nullopt;
-  if (value == 0) return "0";
-  // value = significand * 2^exponent with an odd integer significand:
-  // exactly -exponent fraction digits when the exponent is negative.
-  int exponent;
-  const double fraction = std::frexp(std::fabs(value), &exponent);
-  int64_t significand = static_cast<int64_t>(std::ldexp(fraction, 53));
-  exponent -= 53;
-  while (significand % 2 == 0) {
-    significand /= 2;
-    ++exponent;
-  }
-  const int fraction_digits = exponent < 0 ? -exponent : 0;
-  // glibc's printf renders every digit exactly.
-  std::string exact(static_cast<size_t>(std::snprintf(nullptr, 0, "%.*f", fraction_digits, value)),
-                    '\0');
-  std::snprintf(exact.data(), exact.size() + 1, "%.*f", fraction_digits, value);
-  char shortest[1100];
+  // A double's shortest fixed form is at most ~330 characters (5e-324).
+  char buffer[400];
   const std::to_chars_result result =
-      std::to_chars(shortest, shortest + sizeof(shortest), value, std::chars_format::fixed);
-  if (result.ec != std::errc() || absl::string_view(shortest, result.ptr - shortest) != exact) {
-    return std::nullopt;
-  }
-  return exact;
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
+  if (result.ec != std::errc()) return std::nullopt;
+  const absl::string_view fixed(buffer, result.ptr - buffer);
+  // Significant digits: from the first non-zero digit to the last.
+  const size_t first = fixed.find_first_of("123456789");
+  if (first == absl::string_view::npos) return "0";
+  const size_t last = fixed.find_last_of("123456789");
+  int significant = 0;
+  for (size_t i = first; i <= last; ++i) significant += fixed[i] != '.';
+  if (significant > kRealDecimalDigits) return std::nullopt;
+  return std::string(fixed);
 }
 
 // ---- Arrays as JSON ----------------------------------------------------------
@@ -705,12 +703,14 @@ absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
     }
     case SQLITE_FLOAT: {
       const double number = sqlite3_value_double(value);
-      std::optional<std::string> digits = ExactDecimal(number);
+      std::optional<std::string> digits = DecimalOfReal(number);
       if (!digits) {
-        return ValueError(column,
-                          absl::StrCat("holds the REAL ", number,
-                                       ", which is not exactly a decimal number; store exact "
-                                       "decimals in a TEXT column"));
+        return ValueError(
+            column, absl::StrFormat(
+                        "holds the REAL %.17g, which is not exactly a decimal number: SQLite "
+                        "keeps %d significant digits of a decimal stored in a column with "
+                        "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
+                        number, kRealDecimalDigits));
       }
       return sql::Decimal::Parse(*digits);
     }

@@ -330,12 +330,32 @@ TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
   EXPECT_EQ(*row->GetDecimal(1), D("2.5"));
   EXPECT_EQ(*row->GetDecimal(2), D("0.375"));
   EXPECT_EQ(*row->GetDecimal(3), D("100000000000000000000"));
-  absl::StatusOr<Decimal> tenth = row->GetDecimal(4);
-  EXPECT_EQ(GetErrorKind(tenth.status()), ErrorKind::kDataError);
-  EXPECT_THAT(tenth.status().message(),
-              HasSubstr("column \"tenth\" holds the REAL 0.1, which is not exactly a decimal"));
+  // The REAL SQLite stores for the text 0.1 in a NUMERIC column: no other
+  // decimal of up to 15 significant digits becomes the same double.
+  EXPECT_EQ(*row->GetDecimal(4), D("0.1"));
   EXPECT_THAT(row->GetDecimal(5).status().message(),
               HasSubstr("column \"sci\" holds TEXT that is not a decimal number"));
+}
+
+// Issue 19: in a column with NUMERIC affinity SQLite stored
+// 1234567890123456789012345678.0123456789 as the REAL 1.2345678901234568e27,
+// which used to read as the integer 1234567890123456850245451776.
+TEST_F(SqliteDriverTest, RealsThatNoDecimalIsExactlyAreRefused) {
+  ASSERT_OK(Script("CREATE TABLE prices (amount NUMERIC)"));
+  ASSERT_OK(Execute("INSERT INTO prices VALUES (?)",
+                    {Value(D("1234567890123456789012345678.0123456789"))})
+                .status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+                       Row("SELECT amount, typeof(amount), 0.1 + 0.2 AS sum, "
+                           "CAST(1152921504606846976 AS REAL) AS two60 FROM prices"));
+  EXPECT_EQ(*row->GetText(1), "real");
+  for (int column : {0, 2, 3}) {
+    absl::StatusOr<Decimal> decimal = row->GetDecimal(column);
+    EXPECT_EQ(GetErrorKind(decimal.status()), ErrorKind::kDataError) << column;
+    EXPECT_THAT(decimal.status().message(), HasSubstr("which is not exactly a decimal number"));
+  }
+  EXPECT_THAT(row->GetDecimal(0).status().message(),
+              HasSubstr("column \"amount\" holds the REAL 1.2345678901234568e+27"));
 }
 
 TEST_F(SqliteDriverTest, JsonIsText) {
