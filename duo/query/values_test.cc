@@ -375,9 +375,10 @@ TEST_P(ValuesTest, DecimalsANumericAffinityColumnWouldRoundAreRefusedOnSqlite) {
                 .status());
   const auto rows = [] { return *Price::Count(); };
   for (const char* digits : {"1234567890123456789012345678.0123456789",
-                             // Stored as the double 0.1, which reads as 0.1:
-                             // caught by comparing what was read back.
-                             "0.10000000000000000001"}) {
+                             // Stored as the double 123456789012345, which
+                             // reads as exactly that: caught by comparing
+                             // what was read back with what was written.
+                             "123456789012345.0000000001"}) {
     const absl::Status created = Price::Create(Price{.amount = Dec(digits)}).status();
     EXPECT_FALSE(created.ok()) << digits;
     EXPECT_THAT(std::string(created.message()), HasSubstr("\"amount\"")) << created;

@@ -80,11 +80,13 @@ def iso(value):
 
 def normalized(column):
     """The six-digit text of a timestamp column, whatever form a row holds
-    (docs/types.md, "Sharing a database with other clients")."""
-    return func.replace(func.substr(column, 1, 19), "T", " ") + sqlalchemy.case(
+    (docs/types.md, "Sharing a database with other clients"). The functions
+    are typed String so that + renders as SQL's ||, not as addition."""
+    text = sqlalchemy.String()
+    return func.replace(func.substr(column, 1, 19), "T", " ", type_=text) + sqlalchemy.case(
         (
             func.substr(column, 20, 1) == ".",
-            func.substr(func.rtrim(func.substr(column, 20), "Z") + "00000", 1, 7),
+            func.substr(func.rtrim(func.substr(column, 20), "Z", type_=text) + "00000", 1, 7),
         ),
         else_=".000000",
     )
@@ -173,9 +175,13 @@ def read(target, x):
             ).fetchall()
             oracle_rows = {row[0]: oracle(row[2]) for row in rows}
             six_digit = {row[0] for row in rows if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", row[2])}
+            # SQLAlchemy cannot parse DuoORM's earlier T...Z form ("Couldn't
+            # parse datetime string"): the data migration converts it.
             sa_rows = {
                 row.id: iso(row.at)
-                for row in connection.execute(select(table.c.id, table.c.at))
+                for row in connection.execute(
+                    select(table.c.id, table.c.at).where(table.c.at.not_like("%T%"))
+                )
             }
             result = {
                 "rows": {str(i): {"source": s, "raw": r} for i, s, r in rows},
