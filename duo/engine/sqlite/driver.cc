@@ -162,7 +162,7 @@ using sql::FormatSqliteTimestamp;
 // round-trip form, and two such decimals never share a double; a REAL whose
 // shortest form needs more digits may have been rounded from any of many
 // decimals (1234567890123456789012345678.0123456789 is stored as
-// 1.2345678901234568e27), so it is no decimal's exact value.
+// 1.2345678901234569e27), so it is no decimal's exact value.
 constexpr int kRealDecimalDigits = 15;
 
 std::optional<std::string> DecimalOfReal(double value) {
@@ -705,12 +705,16 @@ absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
       const double number = sqlite3_value_double(value);
       std::optional<std::string> digits = DecimalOfReal(number);
       if (!digits) {
+        char shortest[64];
+        const std::to_chars_result printed =
+            std::to_chars(shortest, shortest + sizeof(shortest), number);
         return ValueError(
-            column, absl::StrFormat(
-                        "holds the REAL %.17g, which is not exactly a decimal number: SQLite "
-                        "keeps %d significant digits of a decimal stored in a column with "
-                        "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
-                        number, kRealDecimalDigits));
+            column,
+            absl::StrFormat("holds the REAL %s, which is not exactly a decimal number: SQLite "
+                            "keeps %d significant digits of a decimal stored in a column with "
+                            "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
+                            absl::string_view(shortest, printed.ptr - shortest),
+                            kRealDecimalDigits));
       }
       return sql::Decimal::Parse(*digits);
     }
