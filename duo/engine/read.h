@@ -91,7 +91,8 @@ absl::Status KindError(absl::string_view column, const sql::Value& value,
 // A name or number no enumerator is declared with.
 absl::Status EnumError(absl::string_view column, const sql::Value& value);
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view column);
-// RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
+// Text in the one timestamp grammar (duo/sql/time_text.h): SQLite's form,
+// RFC 3339, PostgreSQL's text output.
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
 
