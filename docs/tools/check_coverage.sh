@@ -7,7 +7,7 @@
 # --shell: pages whose ```sh blocks a doc_shell_test runs; --mirrors: pages
 # whose build-file blocks a check_mirrors.sh test compares with real files
 # (here or in examples/consumer); --all: every page. Fails when a page has
-# C++ or shell samples no test runs, a build-file block without a mirror
+# C++ or shell samples no test runs, a build-file or Python block without a mirror
 # comment, a fenced block of an unknown kind, or when README.md does not
 # link every page.
 set -euo pipefail
@@ -49,14 +49,16 @@ for page in "${all[@]}"; do
       kind = substr($0, 4); sub(/[ \t].*/, "", kind)
       if (kind == "cpp") seen["cpp"] = 1
       else if (kind == "sh") seen["sh"] = 1
-      else if (kind == "starlark") {
-        seen["starlark"] = 1
+      else if (kind == "starlark" || kind == "python") {
+        # Build files, and the Python other clients run (testing/interop):
+        # copied from files that really run.
+        seen[kind] = 1
         if (previous !~ /^<!-- (mirror|excerpt): [^ ]+ -->$/) {
-          print page ":" FNR ": a starlark block without a <!-- mirror: FILE --> or <!-- excerpt: FILE --> line before it" > "/dev/stderr"
+          print page ":" FNR ": a " kind " block without a <!-- mirror: FILE --> or <!-- excerpt: FILE --> line before it" > "/dev/stderr"
           bad = 1
         }
       } else if (kind != "sql" && kind != "text") {
-        print page ":" FNR ": a ```" kind " block: use cpp, sh, starlark (mirrored), sql or text" > "/dev/stderr"
+        print page ":" FNR ": a ```" kind " block: use cpp, sh, starlark or python (mirrored), sql or text" > "/dev/stderr"
         bad = 1
       }
       previous = $0

@@ -277,6 +277,20 @@ std::vector<sql::Value> CompiledTemplate::Bind(
   return params;
 }
 
+void SqlWriter::WriteComparand(const sql::Expr& expr, int context) {
+  const ExprNode& node = expr.node();
+  if (node.kind == ExprKind::kColumn && node.type.kind == sql::SqlType::Kind::kTimestamp) {
+    dialect_.WriteComparedTimestamp(*this, expr, context);
+  } else {
+    WriteExpr(expr, context);
+  }
+}
+
+void Dialect::WriteComparedTimestamp(SqlWriter& writer, const sql::Expr& column,
+                                     int context) const {
+  writer.WriteExpr(column, context);
+}
+
 void SqlWriter::WriteNode(const ExprNode& node, int context) {
   const bool negated = node.has(sql::kNegated);
   switch (node.kind) {
@@ -317,12 +331,22 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       const int precedence = PrecedenceOf(node);
       // || binds differently on SQLite and PostgreSQL: parenthesize operands.
       const int operand_context = node.op == ExprOp::kConcat ? kAtom : precedence;
-      WriteExpr(node.args[0], operand_context);
+      const bool comparison = precedence == kComparison;
+      if (comparison) {
+        WriteComparand(node.args[0], operand_context);
+      } else {
+        WriteExpr(node.args[0], operand_context);
+      }
       Write(BinaryOperator(node.op));
       // Operators group left to right: a right operand of the same
       // precedence keeps its parentheses (a * (b / c) differs from
       // a * b / c in integer arithmetic; comparisons never chain).
-      WriteExpr(node.args[1], node.op == ExprOp::kConcat ? kAtom : precedence + 1);
+      const int right_context = node.op == ExprOp::kConcat ? kAtom : precedence + 1;
+      if (comparison) {
+        WriteComparand(node.args[1], right_context);
+      } else {
+        WriteExpr(node.args[1], right_context);
+      }
       return;
     }
     case ExprKind::kAnd:
@@ -345,11 +369,11 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
         return;
       }
       if (WriteInAsArray(node)) return;
-      WriteExpr(node.args[0], kConcat);
+      WriteComparand(node.args[0], kConcat);
       Write(negated ? " NOT IN (" : " IN (");
       for (size_t i = 1; i < node.args.size(); ++i) {
         if (i > 1) Write(", ");
-        WriteExpr(node.args[i]);
+        WriteComparand(node.args[i], kLowest);
       }
       Write(")");
       return;
@@ -360,11 +384,11 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       Write(")");
       return;
     case ExprKind::kBetween:
-      WriteExpr(node.args[0], kConcat);
+      WriteComparand(node.args[0], kConcat);
       Write(negated ? " NOT BETWEEN " : " BETWEEN ");
-      WriteExpr(node.args[1], kConcat);
+      WriteComparand(node.args[1], kConcat);
       Write(" AND ");
-      WriteExpr(node.args[2], kConcat);
+      WriteComparand(node.args[2], kConcat);
       return;
     case ExprKind::kLike:
       dialect_.WriteLike(*this, node);

@@ -107,6 +107,9 @@ class SqlWriter {
 
  private:
   void WriteNode(const sql::ExprNode& node, int context);
+  // An operand of a comparison: a timestamp column goes through
+  // Dialect::WriteComparedTimestamp.
+  void WriteComparand(const sql::Expr& expr, int context);
   void WriteParam(const sql::ExprNode& node);
   // The canonical index of the next occurrence of parameter `node`, or -1
   // (with the writer failed).
@@ -170,6 +173,11 @@ class Dialect {
   virtual absl::string_view FunctionName(absl::string_view name) const { return name; }
   virtual void WriteRegex(SqlWriter& writer, const sql::ExprNode& regex) const = 0;
   virtual void WriteCurrentTimestamp(SqlWriter& writer) const = 0;
+  // `column`, declared as a timestamp, where a comparison (=, <>, <, <=,
+  // >, >=, BETWEEN, IN) reads it: SQLite compares the text of rows that
+  // different writers stored in different forms through one form.
+  virtual void WriteComparedTimestamp(SqlWriter& writer, const sql::Expr& column,
+                                      int context) const;
   virtual void WriteDistinctOn(SqlWriter& writer, const std::vector<sql::Expr>& exprs) const;
   virtual void WriteLock(SqlWriter& writer, const sql::LockClause& lock) const;
   // LIMIT/OFFSET; `limit` or `offset` may be empty.

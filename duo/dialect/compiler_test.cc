@@ -61,7 +61,7 @@ using ::testing::Matcher;
 using ::testing::Not;
 namespace func = ::duo::func;
 
-constexpr absl::string_view kSqliteNow = "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
+constexpr absl::string_view kSqliteNow = "strftime('%Y-%m-%d %H:%M:%f000', 'now')";
 
 const Dialect& Lite() { return SqliteDialect(); }
 const Dialect& Pg() { return PostgresDialect(); }

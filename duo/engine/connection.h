@@ -15,7 +15,7 @@
 //   double                double precision           REAL
 //   std::string           text / varchar             TEXT
 //   sql::Blob             bytea                      BLOB
-//   absl::Time            timestamp with time zone   TEXT 2026-11-25T02:30:00.123456Z
+//   absl::Time            timestamp with time zone   TEXT 2026-11-25 02:30:00.123456
 //   absl::CivilDay        date                       TEXT 2026-11-25
 //   sql::Decimal          numeric (exact)            TEXT (exact digits)
 //   sql::JsonText         jsonb                      TEXT

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "duo/engine/error.h"
+#include "duo/sql/time_text.h"
 
 namespace duo::engine {
 namespace read_internal {
@@ -180,26 +182,23 @@ bool HoldsJsonNull(const Cursor& cursor, int column) {
 }
 
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column) {
-  std::string normalized(text);
-  if (normalized.size() > 10 && normalized[10] == ' ') normalized[10] = 'T';
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, normalized, &time, &error)) {
+  std::optional<absl::Time> time = sql::ParseTimestampText(text);
+  if (!time) {
     return DatabaseError(absl::StrCat("column \"", column, "\" holds \"", text,
-                                      "\", not an RFC 3339 timestamp: ", error),
+                                      "\", not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][zone])"),
                          {.kind = ErrorKind::kDataError});
   }
-  return time;
+  return *time;
 }
 
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column) {
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(text, &day)) {
+  std::optional<absl::CivilDay> day = sql::ParseDateText(text);
+  if (!day) {
     return DatabaseError(
         absl::StrCat("column \"", column, "\" holds \"", text, "\", not a date (YYYY-MM-DD)"),
         {.kind = ErrorKind::kDataError});
   }
-  return day;
+  return *day;
 }
 
 absl::StatusOr<sql::Uuid> ParseUuid(absl::string_view text, absl::string_view column) {

@@ -118,7 +118,8 @@ absl::StatusOr<nlohmann::json> ReadJsonNumber(const Cursor& cursor, int column,
 // Whether the column holds the JSON document null (as text or json).
 bool HoldsJsonNull(const Cursor& cursor, int column);
 bool IsJsonNull(const sql::Value& value);
-// RFC 3339 ("2026-11-25T02:30:00.123456Z", also with a space for the T).
+// Text in the one timestamp grammar (duo/sql/time_text.h): SQLite's form,
+// RFC 3339, PostgreSQL's text output.
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text, absl::string_view column);
 absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text, absl::string_view column);
 // What SQLite holds (see sql::Uuid, sql::TimeOfDay, sql::IntervalToEpochText),

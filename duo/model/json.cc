@@ -1,6 +1,7 @@
 #include "duo/model/json.h"
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -9,14 +10,19 @@
 #include "absl/time/time.h"
 #include "duo/base/status_macros.h"
 #include "duo/model/internal/column.h"
+#include "duo/sql/time_text.h"
 
 namespace duo::model_internal {
 
 nlohmann::json TimeToJson(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+  return sql::FormatRfc3339(time);
 }
 
-nlohmann::json DayToJson(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+nlohmann::json DayToJson(absl::CivilDay day) {
+  // Four year digits, which DayFromJson needs (absl prints year 1 as "1").
+  absl::StatusOr<std::string> text = sql::FormatSqliteDate(day);
+  return text.ok() ? *text : absl::FormatCivilTime(day);
+}
 
 nlohmann::json BytesToJson(const std::string& bytes) { return absl::Base64Escape(bytes); }
 
@@ -73,20 +79,17 @@ absl::StatusOr<double> JsonToDouble(const nlohmann::json& json, absl::string_vie
 
 absl::StatusOr<absl::Time> TimeFromJson(const nlohmann::json& json, absl::string_view field) {
   if (!json.is_string()) return JsonTypeError(field, json, "an RFC 3339 timestamp string");
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, json.get<std::string>(), &time, &error)) {
-    return JsonTypeError(field, json, "an RFC 3339 timestamp string");
-  }
-  return time;
+  // The grammar every reader of timestamps shares (duo/sql/time_text.h).
+  std::optional<absl::Time> time = sql::ParseTimestampText(json.get<std::string>());
+  if (!time) return JsonTypeError(field, json, "an RFC 3339 timestamp string");
+  return *time;
 }
 
 absl::StatusOr<absl::CivilDay> DayFromJson(const nlohmann::json& json, absl::string_view field) {
-  absl::CivilDay day;
-  if (!json.is_string() || !absl::ParseCivilTime(json.get<std::string>(), &day)) {
-    return JsonTypeError(field, json, "a date string YYYY-MM-DD");
-  }
-  return day;
+  std::optional<absl::CivilDay> day;
+  if (json.is_string()) day = sql::ParseDateText(json.get<std::string>());
+  if (!day) return JsonTypeError(field, json, "a date string YYYY-MM-DD");
+  return *day;
 }
 
 absl::StatusOr<std::string> BytesFromJson(const nlohmann::json& json, absl::string_view field) {

@@ -770,6 +770,8 @@ Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& o
   // Values the database would change (wrap, round, turn into NULL) are
   // refused before anything is written, naming the column.
   DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, &object, nullptr, database.dialect()));
+  const std::vector<std::pair<int, sql::Value>> decimals =
+      query_internal::DecimalsWritten(meta, &object);
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     DUO_CO_ASSIGN_OR_RETURN(
         const dialect::CompiledStatement insert,
@@ -787,6 +789,8 @@ Task<absl::Status> Model<T>::InsertOne(Exec exec, const Database& database, T& o
           }
         }));
     if (rows != 1) co_return absl::InternalError("INSERT ... RETURNING returned no row");
+    // What the row read back holds, not what was sent, is what was stored.
+    DUO_CO_RETURN_IF_ERROR(query_internal::CheckDecimalsStored(meta, decimals, &object));
     query_internal::PutIdentity(database, meta, &object);
     co_return hooks::AfterCreate(object);
   });
@@ -808,12 +812,15 @@ Task<absl::Status> Model<T>::UpdateOne(Exec exec, const Database& database, T& o
   }
   if (columns.empty()) co_return absl::OkStatus();
   DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, &object, &columns, database.dialect()));
+  const std::vector<std::pair<int, sql::Value>> decimals =
+      query_internal::DecimalsWritten(meta, &object);
   co_return co_await Atomically(exec, database, [&]() -> Task<absl::Status> {
     std::vector<T> stored;
     DUO_CO_RETURN_IF_ERROR(co_await query_internal::ReadObjects(
         exec, database, nullptr, meta, query_internal::BuildUpdateByKey(meta, columns, &object),
         [&stored]() -> void* { return &stored.emplace_back(); }));
     if (stored.empty()) co_return query_internal::ObjectNotFound(meta, "with this primary key to update");
+    DUO_CO_RETURN_IF_ERROR(query_internal::CheckDecimalsStored(meta, decimals, &stored.front()));
     query_internal::PutIdentity(database, meta, &object);
     co_return hooks::AfterUpdate(object);
   });

@@ -22,6 +22,7 @@
 #include "duo/query/query.h"
 #include "duo/session/database.h"
 #include "duo/sql/dml.h"
+#include "duo/sql/text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -63,6 +64,19 @@ struct Reading : duo::Model<Reading> {
         .Column(&Reading::samples, "samples")
         .Column(&Reading::amount, "amount", duo::Precision(20, 6))
         .Column(&Reading::doc, "doc");
+  }
+};
+
+// A decimal in a column another tool made: SQLAlchemy's Numeric creates
+// NUMERIC, whose affinity turns decimal text into a double on SQLite.
+struct Price : duo::Model<Price> {
+  int64_t id = 0;
+  duo::sql::Decimal amount;
+
+  static duo::Schema<Price> Table() {
+    return duo::Schema<Price>("prices")
+        .Column(&Price::id, "id", duo::PrimaryKey())
+        .Column(&Price::amount, "amount");
   }
 };
 
@@ -349,6 +363,38 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
   ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
+}
+
+// Issue 19: in a NUMERIC column (SQLAlchemy's Numeric) SQLite stored
+// 1234567890123456789012345678.0123456789 as a double, Create said OK and
+// every read returned 1234567890123456850245451776. A decimal the column
+// cannot keep is now an error naming the column, and nothing is stored.
+TEST_P(ValuesTest, DecimalsANumericAffinityColumnWouldRoundAreRefusedOnSqlite) {
+  if (!sqlite()) GTEST_SKIP() << "SQLite's column affinity";
+  ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC)"))
+                .status());
+  const auto rows = [] { return *Price::Count(); };
+  for (const char* digits : {"1234567890123456789012345678.0123456789",
+                             // Stored as the double 123456789012345, which
+                             // reads as exactly that: caught by comparing
+                             // what was read back with what was written.
+                             "123456789012345.0000000001"}) {
+    const absl::Status created = Price::Create(Price{.amount = Dec(digits)}).status();
+    EXPECT_FALSE(created.ok()) << digits;
+    EXPECT_THAT(std::string(created.message()), HasSubstr("\"amount\"")) << created;
+    EXPECT_EQ(rows(), 0) << digits;
+  }
+  // Up to 15 significant digits survive the double, and read back exactly.
+  ASSERT_OK_AND_ASSIGN(Price price, Price::Create(Price{.amount = Dec("12.50")}));
+  ASSERT_OK_AND_ASSIGN(std::optional<Price> loaded, Price::Get(price.id));
+  EXPECT_EQ(loaded->amount.digits(), "12.5");
+  ASSERT_OK(Price::Create(Price{.amount = Dec("123456789012.345")}).status());
+  price.amount = Dec("1234567890123456789012345678.0123456789");
+  const absl::Status saved = price.Save();
+  EXPECT_FALSE(saved.ok());
+  EXPECT_THAT(std::string(saved.message()), HasSubstr("\"amount\""));
+  ASSERT_OK_AND_ASSIGN(loaded, Price::Get(price.id));
+  EXPECT_EQ(loaded->amount.digits(), "12.5");
 }
 
 // UINT64_MAX used to wrap to -1 and read as kMinus.

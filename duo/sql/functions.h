@@ -120,8 +120,8 @@ Expr FunctionCall<T>::WithFlag(ExprFlag flag) const {
   return WithFunctionFlag(*this, flag);
 }
 
-// The transaction's current timestamp: CURRENT_TIMESTAMP on PostgreSQL, the ISO-8601
-// UTC text DuoORM stores timestamps as on SQLite.
+// The transaction's current timestamp: CURRENT_TIMESTAMP on PostgreSQL, on
+// SQLite the UTC text DuoORM stores timestamps as (2026-11-25 02:30:00.123000).
 Expr CurrentTimestamp();
 
 }  // namespace duo::sql

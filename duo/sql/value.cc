@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "duo/sql/time_text.h"
 
 namespace duo::sql {
 
@@ -208,9 +209,7 @@ std::string Value::DebugString() const {
     case Kind::kBlob:
       return absl::StrCat("X'", absl::BytesToHexString(as_blob().bytes), "'");
     case Kind::kTimestamp:
-      return absl::StrCat("'", absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", as_timestamp(),
-                                                absl::UTCTimeZone()),
-                          "'");
+      return absl::StrCat("'", FormatRfc3339(as_timestamp()), "'");
     case Kind::kDate:
       return absl::StrCat("'", absl::FormatCivilTime(as_date()), "'");
     case Kind::kDecimal:

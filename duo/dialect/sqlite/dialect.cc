@@ -96,9 +96,30 @@ class SqliteDialectImpl final : public Dialect {
   }
 
   void WriteCurrentTimestamp(SqlWriter& writer) const override {
-    // %f is seconds with milliseconds; padding to microseconds keeps the
-    // text comparable with the driver's six-digit timestamps.
-    writer.Write("strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')");
+    // %f is seconds with milliseconds; padding to microseconds gives the
+    // driver's six-digit form (duo/sql/time_text.h).
+    writer.Write("strftime('%Y-%m-%d %H:%M:%f000', 'now')");
+  }
+
+  // A column may hold the same instant as text of several lengths:
+  // DuoORM's and SQLAlchemy's "2026-01-01 10:00:00.000000", what
+  // CURRENT_TIMESTAMP and datetime('now') write ("2026-01-01 10:00:00",
+  // which sorts before the former), strftime('%f')'s three digits, and
+  // DuoORM's earlier "2026-01-01T10:00:00.000000Z". Compared as stored, they
+  // give wrong answers both ways, so the column is first brought to the
+  // six-digit form: the date and time with a space, then the fraction
+  // padded to six digits (or .000000). Text, not julianday(): SQLite's date
+  // functions keep milliseconds only. The cost is that a plain index on the
+  // column does not serve the comparison.
+  void WriteComparedTimestamp(SqlWriter& writer, const sql::Expr& column,
+                              int) const override {
+    writer.Write("(replace(substr(");
+    writer.WriteExpr(column);
+    writer.Write(", 1, 19), 'T', ' ') || CASE WHEN substr(");
+    writer.WriteExpr(column);
+    writer.Write(", 20, 1) = '.' THEN substr(rtrim(substr(");
+    writer.WriteExpr(column);
+    writer.Write(", 20), 'Z') || '00000', 1, 7) ELSE '.000000' END)");
   }
 
   void WriteDistinctOn(SqlWriter& writer, const std::vector<sql::Expr>&) const override {

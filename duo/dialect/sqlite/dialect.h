@@ -6,8 +6,10 @@
 //   * PRAGMA case_sensitive_like = ON, so that LIKE is case-sensitive as on
 //     PostgreSQL; ILIKE is rendered as lower(x) LIKE lower(pattern);
 //   * a regexp() function (RE2 syntax) behind the REGEXP operator;
-//   * timestamps stored as ISO-8601 UTC text with six fractional digits
-//     (2026-11-25T02:30:00.123000Z), which CurrentTimestamp() produces too.
+//   * timestamps stored as UTC text with six fractional digits, the form
+//     SQLite's date functions print (2026-11-25 02:30:00.123000), which
+//     CurrentTimestamp() produces too; comparisons of timestamp columns
+//     normalize other writers' forms first (WriteComparedTimestamp).
 // DISTINCT ON and row locking (FOR UPDATE / FOR SHARE) do not exist in
 // SQLite: compiling them fails with Unimplemented.
 

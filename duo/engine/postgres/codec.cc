@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "duo/base/status_macros.h"
+#include "duo/sql/time_text.h"
 
 namespace duo::engine::postgres_internal {
 namespace {
@@ -549,19 +550,7 @@ absl::StatusOr<EncodedParams> EncodeParams(const std::vector<sql::Value>& values
   return params;
 }
 
-std::string FormatTimestamp(absl::Time time) {
-  if (time == absl::InfiniteFuture()) return "infinity";
-  if (time == absl::InfinitePast()) return "-infinity";
-  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
-  // Truncated to PostgreSQL's microseconds; never negative, as the civil
-  // second is the one at or before `time`.
-  const int64_t micros =
-      absl::ToInt64Microseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
-  const Era era = ToEra(civil.year());
-  return absl::StrFormat("%04d-%02d-%02d %02d:%02d:%02d.%06d+00%s", era.year, civil.month(),
-                         civil.day(), civil.hour(), civil.minute(), civil.second(), micros,
-                         era.suffix);
-}
+std::string FormatTimestamp(absl::Time time) { return sql::FormatPostgresTimestamp(time); }
 
 std::string FormatDate(absl::CivilDay day) {
   const Era era = ToEra(day.year());

@@ -31,6 +31,7 @@
 #include "duo/engine/read.h"
 #include "duo/engine/sqlite/functions.h"
 #include "duo/engine/sqlite/statement_cache.h"
+#include "duo/sql/time_text.h"
 #include "nlohmann/json.hpp"
 #include "sqlite3.h"
 
@@ -149,130 +150,40 @@ absl::Status DataError(std::string message, absl::string_view sql = "") {
 
 // ---- Text forms of values ----------------------------------------------------
 
-// Years with four digits keep the text forms sortable.
-bool StorableYear(absl::civil_year_t year) { return year >= 0 && year <= 9999; }
+// Timestamps and dates go through the one codec (duo/sql/time_text.h):
+// stored as SQLite's date functions print them, with microseconds
+// ("2026-11-25 09:30:00.123456", UTC); read in any form SQLite, SQLAlchemy,
+// PostgreSQL or an earlier DuoORM wrote.
+using sql::FormatSqliteDate;
+using sql::FormatSqliteTimestamp;
 
-absl::StatusOr<std::string> FormatTimestamp(absl::Time time) {
-  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
-    return absl::InvalidArgumentError("an infinite absl::Time cannot be stored");
-  }
-  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
-  if (!StorableYear(civil.year())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the timestamp's year ", civil.year(), " is outside 0000-9999"));
-  }
-  // Always six digits (truncating finer ones), so that text order is time
-  // order.
-  const int64_t micros =
-      absl::ToInt64Microseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
-  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", civil.year(), civil.month(),
-                         civil.day(), civil.hour(), civil.minute(), civil.second(), micros);
-}
+// The decimal a REAL in a decimal column stands for, when there is exactly
+// one: SQLite turns the text of a decimal written to a column with NUMERIC
+// or REAL affinity (what SQLAlchemy's Numeric creates, or DECIMAL(10,2))
+// into the nearest double, keeping 15 significant digits. Every decimal of
+// at most 15 significant digits comes back from that double as its shortest
+// round-trip form, and two such decimals never share a double; a REAL whose
+// shortest form needs more digits may have been rounded from any of many
+// decimals (1234567890123456789012345678.0123456789 is stored as
+// 1.2345678901234569e27), so it is no decimal's exact value.
+constexpr int kRealDecimalDigits = 15;
 
-absl::StatusOr<std::string> FormatDate(absl::CivilDay day) {
-  if (!StorableYear(day.year())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the date's year ", day.year(), " is outside 0000-9999"));
-  }
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
-}
-
-// Reads `count` decimal digits at the start of `*text`, consuming them.
-bool ConsumeDigits(absl::string_view* text, int count, int* value) {
-  if (text->size() < static_cast<size_t>(count)) return false;
-  int result = 0;
-  for (int i = 0; i < count; ++i) {
-    const char c = (*text)[i];
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-    result = result * 10 + (c - '0');
-  }
-  text->remove_prefix(count);
-  *value = result;
-  return true;
-}
-
-bool ConsumeChar(absl::string_view* text, char c) {
-  if (text->empty() || text->front() != c) return false;
-  text->remove_prefix(1);
-  return true;
-}
-
-// "YYYY-MM-DD", consumed from the start of `*text`.
-std::optional<absl::CivilDay> ConsumeDate(absl::string_view* text) {
-  int year, month, day;
-  if (!ConsumeDigits(text, 4, &year) || !ConsumeChar(text, '-') ||
-      !ConsumeDigits(text, 2, &month) || !ConsumeChar(text, '-') || !ConsumeDigits(text, 2, &day)) {
-    return std::nullopt;
-  }
-  const absl::CivilDay civil(year, month, day);
-  // CivilDay normalizes February 30th to March 2nd; such text is invalid.
-  if (civil.month() != month || civil.day() != day) return std::nullopt;
-  return civil;
-}
-
-std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
-  std::optional<absl::CivilDay> day = ConsumeDate(&text);
-  if (!text.empty()) return std::nullopt;
-  return day;
-}
-
-// The driver's "YYYY-MM-DDTHH:MM:SS.ffffffZ", and SQLite's CURRENT_TIMESTAMP
-// "YYYY-MM-DD HH:MM:SS": either separator, 0 to 9 fraction digits, an
-// optional Z. All UTC.
-std::optional<absl::Time> ParseTimestamp(absl::string_view text) {
-  const std::optional<absl::CivilDay> day = ConsumeDate(&text);
-  int hour, minute, second;
-  if (!day || !(ConsumeChar(&text, 'T') || ConsumeChar(&text, ' ')) ||
-      !ConsumeDigits(&text, 2, &hour) || !ConsumeChar(&text, ':') ||
-      !ConsumeDigits(&text, 2, &minute) || !ConsumeChar(&text, ':') ||
-      !ConsumeDigits(&text, 2, &second) || hour > 23 || minute > 59 || second > 59) {
-    return std::nullopt;
-  }
-  int64_t nanos = 0;
-  if (ConsumeChar(&text, '.')) {
-    int digits = 0;
-    for (; digits < 9 && !text.empty() && absl::ascii_isdigit(text.front()); ++digits) {
-      nanos = nanos * 10 + (text.front() - '0');
-      text.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 9; ++i) nanos *= 10;
-  }
-  ConsumeChar(&text, 'Z');
-  if (!text.empty()) return std::nullopt;
-  const absl::CivilSecond civil(day->year(), day->month(), day->day(), hour, minute, second);
-  return absl::FromCivil(civil, absl::UTCTimeZone()) + absl::Nanoseconds(nanos);
-}
-
-// The decimal digits of `value` when its shortest round-trip form (what
-// printing it shows: 2.5, 1234.56) is exactly its binary value. That holds
-// for integers below 2^53 and binary fractions such as 0.375, and fails for
-// most decimals: the double nearest 0.1 is 0.1000000000000000055511151...
-std::optional<std::string> ExactDecimal(double value) {
+std::optional<std::string> DecimalOfReal(double value) {
   if (!std::isfinite(value)) return std::nullopt;
-  if (value == 0) return "0";
-  // value = significand * 2^exponent with an odd integer significand:
-  // exactly -exponent fraction digits when the exponent is negative.
-  int exponent;
-  const double fraction = std::frexp(std::fabs(value), &exponent);
-  int64_t significand = static_cast<int64_t>(std::ldexp(fraction, 53));
-  exponent -= 53;
-  while (significand % 2 == 0) {
-    significand /= 2;
-    ++exponent;
-  }
-  const int fraction_digits = exponent < 0 ? -exponent : 0;
-  // glibc's printf renders every digit exactly.
-  std::string exact(static_cast<size_t>(std::snprintf(nullptr, 0, "%.*f", fraction_digits, value)),
-                    '\0');
-  std::snprintf(exact.data(), exact.size() + 1, "%.*f", fraction_digits, value);
-  char shortest[1100];
+  // A double's shortest fixed form is at most ~330 characters (5e-324).
+  char buffer[400];
   const std::to_chars_result result =
-      std::to_chars(shortest, shortest + sizeof(shortest), value, std::chars_format::fixed);
-  if (result.ec != std::errc() || absl::string_view(shortest, result.ptr - shortest) != exact) {
-    return std::nullopt;
-  }
-  return exact;
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
+  if (result.ec != std::errc()) return std::nullopt;
+  const absl::string_view fixed(buffer, result.ptr - buffer);
+  // Significant digits: from the first non-zero digit to the last.
+  const size_t first = fixed.find_first_of("123456789");
+  if (first == absl::string_view::npos) return "0";
+  const size_t last = fixed.find_last_of("123456789");
+  int significant = 0;
+  for (size_t i = first; i <= last; ++i) significant += fixed[i] != '.';
+  if (significant > kRealDecimalDigits) return std::nullopt;
+  return std::string(fixed);
 }
 
 // ---- Arrays as JSON ----------------------------------------------------------
@@ -294,11 +205,11 @@ absl::StatusOr<nlohmann::json> ElementToJson(const sql::Value& element) {
     case Kind::kText:
       return nlohmann::json(element.as_text());
     case Kind::kTimestamp: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatTimestamp(element.as_timestamp()));
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatSqliteTimestamp(element.as_timestamp()));
       return nlohmann::json(std::move(text));
     }
     case Kind::kDate: {
-      DUO_ASSIGN_OR_RETURN(std::string text, FormatDate(element.as_date()));
+      DUO_ASSIGN_OR_RETURN(std::string text, FormatSqliteDate(element.as_date()));
       return nlohmann::json(std::move(text));
     }
     case Kind::kDecimal:
@@ -397,11 +308,11 @@ absl::StatusOr<int> BindFormatted(sqlite3_stmt* statement, int index, const sql:
   std::string text;
   switch (value.kind()) {
     case Kind::kTimestamp: {
-      DUO_ASSIGN_OR_RETURN(text, FormatTimestamp(value.as_timestamp()));
+      DUO_ASSIGN_OR_RETURN(text, FormatSqliteTimestamp(value.as_timestamp()));
       break;
     }
     case Kind::kDate: {
-      DUO_ASSIGN_OR_RETURN(text, FormatDate(value.as_date()));
+      DUO_ASSIGN_OR_RETURN(text, FormatSqliteDate(value.as_date()));
       break;
     }
     case Kind::kArray: {
@@ -787,16 +698,16 @@ absl::StatusOr<absl::string_view> SqliteCursor::GetBytes(int column) const {
 
 absl::StatusOr<absl::Time> SqliteCursor::GetTimestamp(int column) const {
   DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a timestamp"));
-  std::optional<absl::Time> time = ParseTimestamp(TextOf(value));
+  std::optional<absl::Time> time = sql::ParseTimestampText(TextOf(value));
   if (!time) {
-    return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)");
+    return ValueError(column, "holds TEXT that is not a timestamp (YYYY-MM-DD HH:MM:SS.ffffff)");
   }
   return *time;
 }
 
 absl::StatusOr<absl::CivilDay> SqliteCursor::GetDate(int column) const {
   DUO_ASSIGN_OR_RETURN(sqlite3_value* const value, Expect(column, SQLITE_TEXT, "a date"));
-  std::optional<absl::CivilDay> day = ParseDate(TextOf(value));
+  std::optional<absl::CivilDay> day = sql::ParseDateText(TextOf(value));
   if (!day) return ValueError(column, "holds TEXT that is not a date (YYYY-MM-DD)");
   return *day;
 }
@@ -813,12 +724,18 @@ absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
     }
     case SQLITE_FLOAT: {
       const double number = sqlite3_value_double(value);
-      std::optional<std::string> digits = ExactDecimal(number);
+      std::optional<std::string> digits = DecimalOfReal(number);
       if (!digits) {
-        return ValueError(column,
-                          absl::StrCat("holds the REAL ", number,
-                                       ", which is not exactly a decimal number; store exact "
-                                       "decimals in a TEXT column"));
+        char shortest[64];
+        const std::to_chars_result printed =
+            std::to_chars(shortest, shortest + sizeof(shortest), number);
+        return ValueError(
+            column,
+            absl::StrFormat("holds the REAL %s, which is not exactly a decimal number: SQLite "
+                            "keeps %d significant digits of a decimal stored in a column with "
+                            "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
+                            absl::string_view(shortest, printed.ptr - shortest),
+                            kRealDecimalDigits));
       }
       return sql::Decimal::Parse(*digits);
     }

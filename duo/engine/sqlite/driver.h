@@ -17,7 +17,9 @@
 //       duo::engine::OpenSqlite({.filename = "/var/lib/shop/shop.db"});
 //
 // Values are stored as the type mapping in duo/engine/connection.h says:
-// absl::Time as TEXT "2026-11-25T02:30:00.123456Z" (UTC, microseconds),
+// absl::Time as TEXT "2026-11-25 02:30:00.123456" (UTC, microseconds: the
+// form SQLite's date functions print; every earlier or other writer's form
+// is read too, see duo/sql/time_text.h),
 // absl::CivilDay as "2026-11-25", sql::Decimal as its exact digits, arrays as
 // JSON array text. Because such TEXT sorts and compares like the value it
 // holds, WHERE and ORDER BY work on it directly. Only years 0000 to 9999 are
@@ -29,7 +31,10 @@
 // mind that SQLite's column affinity converts stored values: a NUMERIC
 // (or BOOLEAN, DECIMAL, JSON, ...) column turns the TEXT "12.50" into the
 // REAL 12.5, which loses digits beyond the 15th. Declare exact decimals'
-// columns TEXT (or with no type) to keep every digit.
+// columns TEXT (or with no type) to keep every digit. GetDecimal reads a REAL
+// only when its shortest form has at most 15 significant digits (the one
+// decimal of that length SQLite turns into it); any other REAL is an error
+// naming the column, never a nearby number.
 //
 // Errors are duo::DatabaseError statuses (duo/engine/error.h) carrying the
 // SQLite extended result code.

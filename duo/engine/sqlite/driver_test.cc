@@ -216,11 +216,11 @@ TEST_F(SqliteDriverTest, TimestampsAreUtcTextWithMicroseconds) {
     std::string text;
   };
   for (const Case& c : {
-           Case{Utc(2026, 11, 25, 2, 30, 0, 123456), "2026-11-25T02:30:00.123456Z"},
-           Case{Utc(2026, 11, 25, 2, 30, 0), "2026-11-25T02:30:00.000000Z"},
-           Case{Utc(1969, 12, 31, 23, 59, 59, 999999), "1969-12-31T23:59:59.999999Z"},
-           Case{Utc(1, 1, 1, 0, 0, 0, 1), "0001-01-01T00:00:00.000001Z"},
-           Case{Utc(9999, 12, 31, 23, 59, 59, 999999), "9999-12-31T23:59:59.999999Z"},
+           Case{Utc(2026, 11, 25, 2, 30, 0, 123456), "2026-11-25 02:30:00.123456"},
+           Case{Utc(2026, 11, 25, 2, 30, 0), "2026-11-25 02:30:00.000000"},
+           Case{Utc(1969, 12, 31, 23, 59, 59, 999999), "1969-12-31 23:59:59.999999"},
+           Case{Utc(1, 1, 1, 0, 0, 0, 1), "0001-01-01 00:00:00.000001"},
+           Case{Utc(9999, 12, 31, 23, 59, 59, 999999), "9999-12-31 23:59:59.999999"},
        }) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(c.time)));
     EXPECT_EQ(*row->GetText(0), c.text);
@@ -230,7 +230,7 @@ TEST_F(SqliteDriverTest, TimestampsAreUtcTextWithMicroseconds) {
   // Finer than a microsecond is cut toward the past, before 1970 too.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Echo(Value(Utc(1960, 1, 1, 0, 0, 0) - absl::Nanoseconds(1))));
-  EXPECT_EQ(*row->GetText(0), "1959-12-31T23:59:59.999999Z");
+  EXPECT_EQ(*row->GetText(0), "1959-12-31 23:59:59.999999");
 }
 
 TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
@@ -247,10 +247,34 @@ TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
                                  Utc(2026, 1, 1, 0, 0, 0, 500000)));
 }
 
+TEST_F(SqliteDriverTest, TimestampsInEveryWritersFormAreRead) {
+  // DuoORM's earlier form, SQLAlchemy's, CURRENT_TIMESTAMP's, strftime's
+  // three digits, and PostgreSQL's text with an offset.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+                       Row("SELECT '2026-11-25T02:30:00.123456Z', '2026-11-25 02:30:00.123456', "
+                           "'2026-11-25 02:30:00', '2026-11-25 02:30:00.123', "
+                           "'2026-11-25 07:30:00.123456+05'"));
+  EXPECT_EQ(*row->GetTimestamp(0), Utc(2026, 11, 25, 2, 30, 0, 123456));
+  EXPECT_EQ(*row->GetTimestamp(1), Utc(2026, 11, 25, 2, 30, 0, 123456));
+  EXPECT_EQ(*row->GetTimestamp(2), Utc(2026, 11, 25, 2, 30, 0));
+  EXPECT_EQ(*row->GetTimestamp(3), Utc(2026, 11, 25, 2, 30, 0, 123000));
+  EXPECT_EQ(*row->GetTimestamp(4), Utc(2026, 11, 25, 2, 30, 0, 123456));
+}
+
+TEST_F(SqliteDriverTest, StoredTimestampsAreWhatSqliteDateFunctionsRead) {
+  // SQLite's own functions take the stored text as the same instant (to
+  // their millisecond precision).
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+                       Row("SELECT strftime('%Y-%m-%d %H:%M:%f', ?), datetime(?1)",
+                           {Value(Utc(2026, 11, 25, 2, 30, 0, 123456))}));
+  EXPECT_EQ(*row->GetText(0), "2026-11-25 02:30:00.123");
+  EXPECT_EQ(*row->GetText(1), "2026-11-25 02:30:00");
+}
+
 TEST_F(SqliteDriverTest, TimestampsFromSqliteItselfAreRead) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT CURRENT_TIMESTAMP, '2026-11-25 02:30:00.123', "
-                           "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')"));
+                           "strftime('%Y-%m-%d %H:%M:%f000', 'now')"));
   const absl::Time now = absl::Now();
   EXPECT_LT(absl::AbsDuration(*row->GetTimestamp(0) - now), absl::Seconds(5));
   EXPECT_EQ(*row->GetTimestamp(1), Utc(2026, 11, 25, 2, 30, 0, 123000));
@@ -306,12 +330,33 @@ TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
   EXPECT_EQ(*row->GetDecimal(1), D("2.5"));
   EXPECT_EQ(*row->GetDecimal(2), D("0.375"));
   EXPECT_EQ(*row->GetDecimal(3), D("100000000000000000000"));
-  absl::StatusOr<Decimal> tenth = row->GetDecimal(4);
-  EXPECT_EQ(GetErrorKind(tenth.status()), ErrorKind::kDataError);
-  EXPECT_THAT(tenth.status().message(),
-              HasSubstr("column \"tenth\" holds the REAL 0.1, which is not exactly a decimal"));
+  // The REAL SQLite stores for the text 0.1 in a NUMERIC column: no other
+  // decimal of up to 15 significant digits becomes the same double.
+  EXPECT_EQ(*row->GetDecimal(4), D("0.1"));
   EXPECT_THAT(row->GetDecimal(5).status().message(),
               HasSubstr("column \"sci\" holds TEXT that is not a decimal number"));
+}
+
+// Issue 19: in a column with NUMERIC affinity SQLite stored
+// 1234567890123456789012345678.0123456789 as the REAL 1.2345678901234569e27,
+// which used to read as the integer 1234567890123456850245451776.
+TEST_F(SqliteDriverTest, RealsThatNoDecimalIsExactlyAreRefused) {
+  ASSERT_OK(Script("CREATE TABLE prices (amount NUMERIC)"));
+  ASSERT_OK(Execute("INSERT INTO prices VALUES (?)",
+                    {Value(D("1234567890123456789012345678.0123456789"))})
+                .status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+                       Row("SELECT amount, typeof(amount), 0.1 + 0.2 AS sum, "
+                           "CAST(1152921504606846976 AS REAL) AS two60 FROM prices"));
+  EXPECT_EQ(*row->GetText(1), "real");
+  for (int column : {0, 2, 3}) {
+    absl::StatusOr<Decimal> decimal = row->GetDecimal(column);
+    EXPECT_EQ(GetErrorKind(decimal.status()), ErrorKind::kDataError) << column;
+    EXPECT_THAT(decimal.status().message(), HasSubstr("which is not exactly a decimal number"));
+  }
+  const absl::Status refused = row->GetDecimal(0).status();
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("column \"amount\" holds the REAL 1.23456789012345"));
 }
 
 TEST_F(SqliteDriverTest, JsonIsText) {
@@ -329,13 +374,13 @@ TEST_F(SqliteDriverTest, ArraysAreJsonArrays) {
       std::unique_ptr<Cursor> row,
       Row("SELECT ? AS a, json_array_length(?1), ? AS empty", {Value(array), Value(Array{})}));
   EXPECT_EQ(*row->GetText(0),
-            R"([1,-9223372036854775808,"x\"é",true,null,2.5,"2026-11-25T02:30:00.000007Z",)"
+            R"([1,-9223372036854775808,"x\"é",true,null,2.5,"2026-11-25 02:30:00.000007",)"
             R"("2026-11-25","12.50"])");
   EXPECT_EQ(*row->GetInt(1), 9);  // SQLite's JSON functions read it
   // Timestamps, dates and decimals come back as their text.
   EXPECT_EQ(*row->GetArray(0),
             (Array{{Value(1), Value(std::numeric_limits<int64_t>::min()), Value("x\"é"),
-                    Value(true), Value(), Value(2.5), Value("2026-11-25T02:30:00.000007Z"),
+                    Value(true), Value(), Value(2.5), Value("2026-11-25 02:30:00.000007"),
                     Value("2026-11-25"), Value("12.50")}}));
   EXPECT_EQ(*row->GetArray(2), Array{});
   EXPECT_EQ(*row->GetValue(2), Value("[]"));

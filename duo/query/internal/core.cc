@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
 #include "duo/sql/functions.h"
 #include "duo/sql/rewrite.h"
 
@@ -375,6 +376,67 @@ absl::StatusOr<Database> DatabaseOf(const QueryState& state) {
 absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta) {
   DUO_RETURN_IF_ERROR(meta.declaration_status());
   return meta.models().database();
+}
+
+namespace {
+
+// The digits of a decimal without what holds no value: a plus sign,
+// leading zeros of the integer part, trailing zeros of the fraction, the
+// sign of zero. "12.50" and "12.5" are the same number.
+std::string CanonicalDigits(absl::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  const size_t point = text.find('.');
+  absl::string_view integer = text.substr(0, point);
+  absl::string_view fraction =
+      point == absl::string_view::npos ? absl::string_view() : text.substr(point + 1);
+  while (!integer.empty() && integer.front() == '0') integer.remove_prefix(1);
+  while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+  if (integer.empty() && fraction.empty()) return "0";
+  return absl::StrCat(negative ? "-" : "", integer.empty() ? "0" : integer,
+                      fraction.empty() ? "" : ".", fraction);
+}
+
+}  // namespace
+
+std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta,
+                                                        const void* object) {
+  std::vector<std::pair<int, sql::Value>> written;
+  for (size_t i = 0; i < meta.columns().size(); ++i) {
+    const ColumnMeta& column = meta.columns()[i];
+    if (column.type.kind != sql::SqlType::Kind::kNumeric) continue;
+    sql::Value value = column.accessor->Get(object);
+    if (value.kind() == sql::Value::Kind::kDecimal) {
+      written.emplace_back(static_cast<int>(i), std::move(value));
+    }
+  }
+  return written;
+}
+
+absl::Status CheckDecimalsStored(const ModelMeta& meta,
+                                 const std::vector<std::pair<int, sql::Value>>& written,
+                                 const void* stored) {
+  for (const auto& [index, value] : written) {
+    const ColumnMeta& column = meta.columns()[index];
+    const sql::Value read = column.accessor->Get(stored);
+    const std::string expected = CanonicalDigits(value.as_decimal().digits());
+    if (read.kind() == sql::Value::Kind::kDecimal &&
+        CanonicalDigits(read.as_decimal().digits()) == expected) {
+      continue;
+    }
+    return DatabaseError(
+        absl::StrCat("column \"", column.name, "\" of ", meta.table().name(),
+                     " was written the decimal ", value.as_decimal().digits(),
+                     " but the database stored ", read.DebugString(),
+                     " (SQLite keeps 15 significant digits of a decimal in a column with "
+                     "NUMERIC or REAL affinity; declare exact decimals' columns TEXT); the write "
+                     "was rolled back"),
+        {.kind = ErrorKind::kDataError});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -101,6 +102,19 @@ absl::StatusOr<Database> DatabaseOf(const ModelMeta& meta);
 // into `object`, then any joined relationships of `state`.
 absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
                         const engine::Cursor& cursor, void* object);
+
+// The decimal members of `object` as written, by column index, for
+// CheckDecimalsStored; empty (and cheap) for models without decimals.
+std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta,
+                                                        const void* object);
+// DataError naming the first column of `written` whose value read back into
+// `stored` is a different number: SQLite converts decimal text in a column
+// with NUMERIC or REAL affinity (SQLAlchemy's Numeric, DECIMAL(10,2)) to a
+// double, keeping 15 significant digits. Called inside the write's
+// transaction, so that the changed row is rolled back, never kept.
+absl::Status CheckDecimalsStored(const ModelMeta& meta,
+                                 const std::vector<std::pair<int, sql::Value>>& written,
+                                 const void* stored);
 
 // Reads row `row` of `result`, whose columns are the model's in order
 // (INSERT ... RETURNING), into `object`.
