@@ -15,8 +15,10 @@
 #      path. Left out, because they only repeat those paths through more
 #      template-heavy binaries (each costs more to compile under the
 #      sanitizers than it could find): the docs samples (//docs), the
-#      examples, the benchmark smoke tests, and size = "large" tests (the
-#      same code as their medium siblings, at 100,000 values);
+#      examples, the benchmark smoke tests, the cross-client tests
+#      (//testing/interop: the codecs they reach are the unit tests'), and
+#      size = "large" tests (the same code as their medium siblings, at
+#      100,000 values);
 #   4. under --config=tsan (ThreadSanitizer), the tests where threads meet,
 #      tagged "tsan" (pool, async, sessions, drivers, concurrent and killed
 #      migrations, fault injection): the rest run on one thread.
@@ -79,7 +81,8 @@ if $sanitizers; then
   # --build_tests_only: build what the selected tests need, not every
   # target of the packages (benchmarks, demo binaries).
   run_pass "asan+ubsan" bazel_test asan --config=asan --build_tests_only \
-    --test_size_filters=small,medium "${args[@]}" -- //duo/... //migrate/... //testing/...
+    --test_size_filters=small,medium "${args[@]}" -- //duo/... //migrate/... //testing/... \
+    -//testing/interop/...
   run_pass "tsan" bazel_test tsan --config=tsan --build_tests_only \
     --test_tag_filters=tsan "${args[@]}" //...
 fi
