@@ -24,6 +24,7 @@
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -57,25 +58,8 @@ namespace {
 using ::duo::sql::Text;
 using ::testing::HasSubstr;
 
-class JsonStorageTest : public duo::testing::BackendTest {
+class JsonStorageTest : public duo::query_testing::ModelTableTest<Document> {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Document>()}));
-  }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
-  bool sqlite() const { return db_->dialect().name() == "sqlite"; }
-
   // Stores a row the way another client does: JSON as text parameters,
   // typed by the column (so `doc` gets 'null', not SQL NULL).
   void InsertRaw(int64_t id, const std::string& doc, std::optional<std::string> maybe,
@@ -119,7 +103,6 @@ class JsonStorageTest : public duo::testing::BackendTest {
     return *rows->Get<std::string>(0, 0);
   }
 
-  std::unique_ptr<duo::Database> db_;
 };
 
 TEST_P(JsonStorageTest, JsonNullFromAnotherClientIsNulloptInAnOptional) {

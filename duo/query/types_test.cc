@@ -24,6 +24,7 @@
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -96,25 +97,8 @@ using ::duo::sql::Uuid;
 Uuid U(const char* text) { return *Uuid::Parse(text); }
 TimeOfDay T(const char* text) { return *TimeOfDay::Parse(text); }
 
-class TypesTest : public duo::testing::BackendTest {
+class TypesTest : public duo::query_testing::ModelTableTest<Ticket> {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Ticket>()}));
-  }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
-  bool sqlite() const { return db_->dialect().name() == "sqlite"; }
-
   // The one value `sql` selects, as text.
   std::string Scalar(const std::string& sql) {
     absl::StatusOr<duo::Result> result = db_->Execute(duo::sql::Text(sql));
@@ -125,7 +109,6 @@ class TypesTest : public duo::testing::BackendTest {
     return value.ok() ? *value : "";
   }
 
-  std::unique_ptr<duo::Database> db_;
 };
 
 const Ticket kEdges[] = {

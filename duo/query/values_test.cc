@@ -24,6 +24,7 @@
 #include "duo/sql/dml.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -102,24 +103,8 @@ nlohmann::json Nested(int levels) {
   return json;
 }
 
-class ValuesTest : public duo::testing::BackendTest {
+class ValuesTest : public duo::query_testing::ModelTableTest<Reading> {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Reading>()}));
-  }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
-  bool sqlite() const { return db_->dialect().name() == "sqlite"; }
   int64_t Rows() const { return *Reading::Count(); }
 
   // Expects `status` to be `code` naming `column`, and no row written.
@@ -129,7 +114,6 @@ class ValuesTest : public duo::testing::BackendTest {
     EXPECT_EQ(Rows(), 0);
   }
 
-  std::unique_ptr<duo::Database> db_;
 };
 
 TEST_P(ValuesTest, UnsignedBeyondBigintIsOutOfRangeNeverWrapped) {

@@ -1,0 +1,46 @@
+// A fixture for the shared (SQLite, PostgreSQL, PgBouncer) model suites: a
+// fresh database bound to the default model group, with the tables of
+// `Models...` created.
+//
+//   class TicketTest : public duo::query_testing::ModelTableTest<Ticket> {};
+
+#ifndef DUO_QUERY_TESTDATA_MODEL_TABLE_TEST_H_
+#define DUO_QUERY_TESTDATA_MODEL_TABLE_TEST_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "duo/model/models.h"
+#include "duo/session/database.h"
+#include "gtest/gtest.h"
+#include "testing/database.h"
+
+namespace duo::query_testing {
+
+template <typename... Models>
+class ModelTableTest : public duo::testing::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped()) return;
+    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::make_unique<duo::Database>(*db);
+    duo::Models::Default().Bind(*db_);
+    const absl::Status created = duo::Models::CreateTables(*db_, {&duo::MetaOf<Models>()...});
+    ASSERT_TRUE(created.ok()) << created;
+  }
+  void TearDown() override {
+    duo::Models::Default().Unbind();
+    db_.reset();
+    BackendTest::TearDown();
+  }
+
+  bool sqlite() const { return db_->dialect().name() == "sqlite"; }
+
+  std::unique_ptr<duo::Database> db_;
+};
+
+}  // namespace duo::query_testing
+
+#endif  // DUO_QUERY_TESTDATA_MODEL_TABLE_TEST_H_
