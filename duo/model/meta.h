@@ -108,6 +108,8 @@ class ObjectList {
   virtual void* Add() = 0;  // a new default object, stable until the next Add
   virtual size_t size() const = 0;
   virtual void* at(size_t index) = 0;
+  virtual void Clear() = 0;
+  virtual void Reserve(size_t count) = 0;
 };
 
 }  // namespace model_internal

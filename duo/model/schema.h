@@ -147,6 +147,8 @@ class TypedModelMeta final : public ModelMeta {
     void* Add() override { return objects_.emplace_back(std::make_unique<T>()).get(); }
     size_t size() const override { return objects_.size(); }
     void* at(size_t index) override { return objects_[index].get(); }
+    void Clear() override { objects_.clear(); }
+    void Reserve(size_t count) override { objects_.reserve(count); }
 
    private:
     std::vector<std::unique_ptr<T>> objects_;  // stable addresses

@@ -674,7 +674,7 @@ struct Ledger : duo::Model<Ledger> {
   }
   static absl::Status BeforeBulkDelete(const duo::Query<Ledger>& query) {
     HookLog().push_back("BeforeBulkDelete");
-    if (!query.state().limit) return absl::OkStatus();
+    if (query.Alchemize().data().limit.empty()) return absl::OkStatus();
     return absl::PermissionDeniedError("no limited deletes");
   }
   static absl::Status AfterBulkDelete(const duo::Query<Ledger>&, int64_t rows) {
