@@ -1,6 +1,7 @@
 // Types other clients create, through the ORM on SQLite and PostgreSQL
-// (and through PgBouncer): UUIDs, native enums, times of day, intervals,
-// and string members reading column types the driver has no C++ type for.
+// (and through PgBouncer): UUIDs and arrays of them, native enums, times of
+// day, intervals, and string members reading column types the driver has
+// no C++ type for.
 // Stored forms are checked with the database's own SQL (its text casts,
 // pg_typeof, SQLite's time functions), never by DuoORM reading itself back
 // alone.
@@ -97,6 +98,22 @@ struct Anything : duo::Model<Anything> {
         .Column(&Anything::a_citext, "a_citext")
         .Column(&Anything::an_xml, "an_xml");
   }
+};
+
+// Arrays of UUIDs: uuid[] on PostgreSQL, a JSON array of the 32-digit
+// form on SQLite.
+struct Batch : duo::Model<Batch> {
+  int64_t id = 0;
+  std::vector<duo::sql::Uuid> refs;
+  std::optional<std::vector<duo::sql::Uuid>> maybe;
+
+  static duo::Schema<Batch> Table() {
+    return duo::Schema<Batch>("batches")
+        .Column(&Batch::id, "id", duo::PrimaryKey())
+        .Column(&Batch::refs, "refs")
+        .Column(&Batch::maybe, "maybe");
+  }
+  friend bool operator==(const Batch&, const Batch&) = default;
 };
 
 // A table with a native enum and a citext column, made by SQL, read
@@ -372,6 +389,127 @@ TEST_P(TypesTest, StreamedReadsLookUpCreatedTypesFirst) {
   EXPECT_EQ(*Swatch::Where(col(&Swatch::name) == std::string("mixed case")).Count(), 1);
   duo::Models::Default().Bind(*db_);
 }
+
+// ---- Arrays of UUIDs
+
+class UuidArrayTest : public duo::query_testing::ModelTableTest<Batch> {
+ protected:
+  std::string Scalar(const std::string& sql) {
+    absl::StatusOr<duo::Result> result = db_->Execute(duo::sql::Text(sql));
+    EXPECT_TRUE(result.ok()) << result.status() << " in " << sql;
+    if (!result.ok()) return "";
+    absl::StatusOr<std::optional<std::string>> value =
+        result->Scalar<std::optional<std::string>>();
+    EXPECT_TRUE(value.ok()) << value.status() << " in " << sql;
+    return value.ok() ? value->value_or("(null)") : "";
+  }
+};
+
+const Uuid kZero = U("00000000-0000-0000-0000-000000000000");
+const Uuid kMax = U("ffffffff-ffff-ffff-ffff-ffffffffffff");
+const Uuid kA0 = U("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+
+TEST_P(UuidArrayTest, RoundTripEmptyAndNull) {
+  const Batch kBatches[] = {
+      {.refs = {kA0, kZero, kMax, kA0}},              // maybe: NULL
+      {.refs = {}, .maybe = std::vector<Uuid>{}},     // both empty
+      {.refs = {kMax}, .maybe = std::vector<Uuid>{kZero, kA0}},
+  };
+  std::vector<Batch> stored;
+  for (const Batch& batch : kBatches) {
+    ASSERT_OK_AND_ASSIGN(Batch created, Batch::Create(batch));
+    Batch expected = batch;
+    expected.id = created.id;
+    EXPECT_EQ(created, expected);
+    stored.push_back(expected);
+  }
+  for (const Batch& batch : stored) {
+    ASSERT_OK_AND_ASSIGN(std::optional<Batch> loaded, Batch::Get(batch.id));
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(*loaded, batch);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  EXPECT_EQ(all, stored);
+  EXPECT_EQ(Scalar("SELECT CAST(count(*) AS TEXT) FROM batches WHERE maybe IS NULL"), "1");
+  // Saved over: an empty array replaces the NULL, and NULL an array.
+  Batch changed = stored[0];
+  changed.refs = {};
+  changed.maybe = std::vector<Uuid>{kMax};
+  ASSERT_OK(changed.Save());
+  Batch cleared = stored[2];
+  cleared.maybe = std::nullopt;
+  ASSERT_OK(cleared.Save());
+  EXPECT_EQ(**Batch::Get(changed.id), changed);
+  EXPECT_EQ(**Batch::Get(cleared.id), cleared);
+
+  if (sqlite()) {
+    // A JSON array of the 32-digit form a single UUID is stored in.
+    EXPECT_EQ(Scalar("SELECT refs FROM batches WHERE id = 3"),
+              R"(["ffffffffffffffffffffffffffffffff"])");
+    EXPECT_EQ(Scalar("SELECT json_extract(refs, '$[1]') FROM batches WHERE id = 3"), "(null)");
+    EXPECT_EQ(Scalar("SELECT maybe FROM batches WHERE id = 2"), "[]");
+    EXPECT_EQ(Scalar("SELECT typeof(maybe) FROM batches WHERE id = 3"), "null");
+    EXPECT_EQ(Scalar("SELECT CAST(json_array_length(refs) AS TEXT) FROM batches WHERE id = 1"), "0");
+  } else {
+    EXPECT_EQ(Scalar("SELECT pg_typeof(refs)::text FROM batches LIMIT 1"), "uuid[]");
+    EXPECT_EQ(Scalar("SELECT refs::text FROM batches WHERE id = 3"),
+              "{ffffffff-ffff-ffff-ffff-ffffffffffff}");
+    EXPECT_EQ(Scalar("SELECT maybe::text FROM batches WHERE id = 2"), "{}");
+    EXPECT_EQ(Scalar("SELECT maybe::text FROM batches WHERE id = 3"), "(null)");
+    EXPECT_EQ(Scalar("SELECT cardinality(refs)::text FROM batches WHERE id = 1"), "0");
+    // uuid's own operators work on the stored elements.
+    EXPECT_EQ(Scalar("SELECT count(*)::text FROM batches "
+                     "WHERE 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid = ANY (refs || maybe)"),
+              "2");
+  }
+}
+
+TEST_P(UuidArrayTest, StoredByTheDatabasesOwnForms) {
+  // Written by SQL as another client would: the dashed form in either
+  // case, an empty array, NULL.
+  if (sqlite()) {
+    ASSERT_OK(db_->Execute(duo::sql::Text(
+                               "INSERT INTO batches (id, refs, maybe) VALUES "
+                               "(1, '[\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\", "
+                               "\"ffffffffffffffffffffffffffffffff\"]', NULL), "
+                               "(2, '[]', '[\"00000000-0000-0000-0000-000000000000\"]')"))
+                  .status());
+  } else {
+    ASSERT_OK(db_->Execute(duo::sql::Text(
+                               "INSERT INTO batches (id, refs, maybe) VALUES "
+                               "(1, ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
+                               "'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[], NULL), "
+                               "(2, '{}', '{00000000-0000-0000-0000-000000000000}')"))
+                  .status());
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].refs, (std::vector<Uuid>{kA0, kMax}));
+  EXPECT_EQ(all[0].maybe, std::nullopt);
+  EXPECT_EQ(all[1].refs, std::vector<Uuid>{});
+  EXPECT_EQ(all[1].maybe, std::vector<Uuid>{kZero});
+  // An element that is no UUID is an error naming the column.
+  ASSERT_OK(db_->Execute(duo::sql::Text(sqlite() ? "UPDATE batches SET refs = '[\"nope\"]'"
+                                                  : "ALTER TABLE batches ALTER COLUMN refs "
+                                                    "TYPE text[] USING ARRAY['nope']"))
+                .status());
+  absl::StatusOr<std::vector<Batch>> broken = Batch::All();
+  EXPECT_FALSE(broken.ok());
+  EXPECT_THAT(std::string(broken.status().message()), ::testing::HasSubstr("refs"));
+}
+
+TEST_P(UuidArrayTest, JsonForm) {
+  const Batch batch{.id = 7, .refs = {kA0, kZero}, .maybe = std::nullopt};
+  const nlohmann::json json = duo::ToJson(batch);
+  EXPECT_EQ(json["refs"], nlohmann::json({"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                                          "00000000-0000-0000-0000-000000000000"}));
+  EXPECT_TRUE(json["maybe"].is_null());
+  absl::StatusOr<Batch> back = duo::FromJson<Batch>(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, batch);
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(UuidArrayTest);
 
 TEST_P(TypesTest, JsonFormsOfTheNewTypes) {
   const nlohmann::json json = duo::ToJson(kEdges[2]);
