@@ -914,9 +914,6 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
                                           &created_types_);
 }
 
-// Fetches the first result here, so that errors in starting the statement
-// surface from Run() as in buffered mode, and the cursor knows its columns
-// before the first Next().
 absl::Status PostgresConnection::LookUpResultTypes(const std::string& sql,
                                                    const std::string* name,
                                                    const EncodedParams& params,
@@ -945,14 +942,17 @@ absl::StatusOr<ResultPtr> PostgresConnection::DescribeUnnamed(const std::string&
                                                               const EncodedParams& params) {
   PGconn* const conn = conn_.get();
   if (!PQenterPipelineMode(conn)) return ServerError(conn, nullptr, sql);
-  // Nothing is left queued when a send fails: libpq queues a command only
-  // once it is in the output buffer.
-  const bool sent = PQsendPrepare(conn, "", sql.c_str(), params.count(), params.types.data()) &&
-                    PQsendDescribePrepared(conn, "") && PQpipelineSync(conn);
-  absl::Status error = sent ? absl::OkStatus() : ServerError(conn, nullptr, sql);
+  if (!PQsendPrepare(conn, "", sql.c_str(), params.count(), params.types.data()) ||
+      !PQsendDescribePrepared(conn, "") || !PQpipelineSync(conn)) {
+    // What was queued cannot be read back without its Sync: the
+    // connection's protocol state is unknown.
+    abandoned_ = true;
+    return ServerError(conn, nullptr, sql);
+  }
+  absl::Status error;
   ResultPtr description;
   int answered = 0;  // the prepare's result, then the describe's
-  while (sent) {
+  while (true) {
     ResultPtr result(PQgetResult(conn));
     if (result == nullptr) {
       // The end of one command's results; a dead connection gives nothing
@@ -981,6 +981,9 @@ absl::StatusOr<ResultPtr> PostgresConnection::DescribeUnnamed(const std::string&
   return description;
 }
 
+// Fetches the first result here, so that errors in starting the statement
+// surface from Run() as in buffered mode, and the cursor knows its columns
+// before the first Next().
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteStreaming(
     const std::string& sql, const std::string* name, const EncodedParams& params,
     absl::string_view key) {
