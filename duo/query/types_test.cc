@@ -1,6 +1,7 @@
 // Types other clients create, through the ORM on SQLite and PostgreSQL
-// (and through PgBouncer): UUIDs, native enums, times of day, intervals,
-// and string members reading column types the driver has no C++ type for.
+// (and through PgBouncer): UUIDs and arrays of them, native enums, times of
+// day, intervals, and string members reading column types the driver has
+// no C++ type for.
 // Stored forms are checked with the database's own SQL (its text casts,
 // pg_typeof, SQLite's time functions), never by DuoORM reading itself back
 // alone.
@@ -33,6 +34,7 @@
 namespace types {
 
 enum class Mood { kSad, kOk, kHappy };
+enum class Shade { kLight, kDark };
 
 }  // namespace types
 
@@ -42,6 +44,16 @@ struct duo::sql::EnumTraits<types::Mood> {
   static constexpr std::string_view kTypeName = "ticket_mood";
   static constexpr std::pair<types::Mood, std::string_view> kNames[] = {
       {types::Mood::kSad, "sad"}, {types::Mood::kOk, "ok"}, {types::Mood::kHappy, "happy"}};
+};
+
+// A native enum type another client created (the table too: see
+// StreamedReadsLookUpCreatedTypesFirst).
+template <>
+struct duo::sql::EnumTraits<types::Shade> {
+  static constexpr EnumStorage kStorage = EnumStorage::kNative;
+  static constexpr std::string_view kTypeName = "swatch_shade";
+  static constexpr std::pair<types::Shade, std::string_view> kNames[] = {
+      {types::Shade::kLight, "light"}, {types::Shade::kDark, "dark"}};
 };
 
 namespace types {
@@ -85,6 +97,40 @@ struct Anything : duo::Model<Anything> {
         .Column(&Anything::an_enum, "an_enum")
         .Column(&Anything::a_citext, "a_citext")
         .Column(&Anything::an_xml, "an_xml");
+  }
+};
+
+// Arrays of UUIDs: uuid[] on PostgreSQL, a JSON array of the 32-digit
+// form on SQLite.
+struct Batch : duo::Model<Batch> {
+  int64_t id = 0;
+  std::vector<duo::sql::Uuid> refs;
+  std::optional<std::vector<duo::sql::Uuid>> maybe;
+
+  static duo::Schema<Batch> Table() {
+    return duo::Schema<Batch>("batches")
+        .Column(&Batch::id, "id", duo::PrimaryKey())
+        .Column(&Batch::refs, "refs")
+        .Column(&Batch::maybe, "maybe");
+  }
+  friend bool operator==(const Batch&, const Batch&) = default;
+};
+
+// A table with a native enum and a citext column, made by SQL, read
+// through string and enum members.
+struct Swatch : duo::Model<Swatch> {
+  int64_t id = 0;
+  Shade shade = Shade::kLight;
+  std::string shade_label;
+  std::optional<std::string> name;
+
+  static duo::Schema<Swatch> Table() {
+    return duo::Schema<Swatch>("swatches")
+        .Column(&Swatch::id, "id", duo::PrimaryKey())
+        .Column(&Swatch::shade, "shade")
+        .Column(&Swatch::shade_label, "shade_label",
+                duo::Type(duo::sql::SqlType::Custom("swatch_shade")))
+        .Column(&Swatch::name, "name", duo::Type(duo::sql::SqlType::Custom("citext")));
   }
 };
 
@@ -283,10 +329,8 @@ TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
   EXPECT_EQ((*rows)[0].an_enum, "dark");
   EXPECT_EQ((*rows)[0].an_interval, "1 year 2 mons -3 days +04:05:06.5");
 
-  // A streamed read of a created type: the lookup needs the connection
-  // idle, which a stream does not leave it (unless an earlier buffered
-  // read on that connection looked the type up): read as text, or an
-  // error that says what to do, never bytes taken for text.
+  // A streamed read of a created type on a connection that has just looked
+  // it up (above) or not (StreamedReadsLookUpCreatedTypesFirst): its text.
   std::vector<std::string> labels;
   absl::Status streamed = db_->Read(
       duo::sql::Text("SELECT an_enum FROM anything ORDER BY id"),
@@ -301,12 +345,171 @@ TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
         }
       },
       duo::engine::RunMode::kStreaming);
-  if (streamed.ok()) {
-    EXPECT_THAT(labels, ::testing::ElementsAre("dark", "light", "light"));
+  ASSERT_OK(streamed);
+  EXPECT_THAT(labels, ::testing::ElementsAre("dark", "light", "light"));
+}
+
+// Iterate with an order streams its rows from one statement; the driver
+// learns a created type's binary form (an enum's, citext's: their text) by
+// asking the server, which it cannot do while a stream holds the
+// connection. On a connection that has never seen the types, the values
+// must still be read, not refused or taken for something else.
+TEST_P(TypesTest, StreamedReadsLookUpCreatedTypesFirst) {
+  if (sqlite()) GTEST_SKIP() << "PostgreSQL's created types";
+  for (const char* ddl :
+       {"CREATE EXTENSION IF NOT EXISTS citext",
+        "CREATE TYPE swatch_shade AS ENUM ('light', 'dark')",
+        "CREATE TABLE swatches (id bigint PRIMARY KEY, shade swatch_shade NOT NULL, "
+        "shade_label swatch_shade NOT NULL, name citext)",
+        // No RETURNING: nothing is read, so nothing is looked up.
+        "INSERT INTO swatches VALUES (1, 'dark', 'dark', 'Ink'), (2, 'light', 'light', NULL), "
+        "(3, 'light', 'light', ''), (4, 'dark', 'dark', 'MiXeD cAsE'), "
+        "(5, 'light', 'light', 'é')"}) {
+    ASSERT_OK(db_->Execute(duo::sql::Text(ddl)).status());
+  }
+  // A new pool: its connection has looked nothing up.
+  ASSERT_OK_AND_ASSIGN(duo::Database fresh, duo::Database::Open(database().url()));
+  duo::Models::Default().Bind(fresh);
+  std::vector<std::string> read;
+  std::vector<size_t> batches;
+  ASSERT_OK(Swatch::OrderBy("id").IterateBatches(2, [&](std::vector<Swatch>& batch) {
+    batches.push_back(batch.size());
+    for (const Swatch& swatch : batch) {
+      read.push_back(absl::StrCat(swatch.id, " ", swatch.shade == Shade::kDark ? "kDark" : "kLight",
+                                  " ", swatch.shade_label, " ",
+                                  swatch.name ? "'" + *swatch.name + "'" : "NULL"));
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_THAT(read, ::testing::ElementsAre("1 kDark dark 'Ink'", "2 kLight light NULL",
+                                           "3 kLight light ''", "4 kDark dark 'MiXeD cAsE'",
+                                           "5 kLight light 'é'"));
+  EXPECT_THAT(batches, ::testing::ElementsAre(2, 2, 1));
+  // citext compares without case, through the ORM too.
+  EXPECT_EQ(*Swatch::Where(col(&Swatch::name) == std::string("mixed case")).Count(), 1);
+  duo::Models::Default().Bind(*db_);
+}
+
+// ---- Arrays of UUIDs
+
+class UuidArrayTest : public duo::query_testing::ModelTableTest<Batch> {
+ protected:
+  std::string Scalar(const std::string& sql) {
+    absl::StatusOr<duo::Result> result = db_->Execute(duo::sql::Text(sql));
+    EXPECT_TRUE(result.ok()) << result.status() << " in " << sql;
+    if (!result.ok()) return "";
+    absl::StatusOr<std::optional<std::string>> value =
+        result->Scalar<std::optional<std::string>>();
+    EXPECT_TRUE(value.ok()) << value.status() << " in " << sql;
+    return value.ok() ? value->value_or("(null)") : "";
+  }
+};
+
+const Uuid kZero = U("00000000-0000-0000-0000-000000000000");
+const Uuid kMax = U("ffffffff-ffff-ffff-ffff-ffffffffffff");
+const Uuid kA0 = U("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+
+TEST_P(UuidArrayTest, RoundTripEmptyAndNull) {
+  const Batch kBatches[] = {
+      {.refs = {kA0, kZero, kMax, kA0}},              // maybe: NULL
+      {.refs = {}, .maybe = std::vector<Uuid>{}},     // both empty
+      {.refs = {kMax}, .maybe = std::vector<Uuid>{kZero, kA0}},
+  };
+  std::vector<Batch> stored;
+  for (const Batch& batch : kBatches) {
+    ASSERT_OK_AND_ASSIGN(Batch created, Batch::Create(batch));
+    Batch expected = batch;
+    expected.id = created.id;
+    EXPECT_EQ(created, expected);
+    stored.push_back(expected);
+  }
+  for (const Batch& batch : stored) {
+    ASSERT_OK_AND_ASSIGN(std::optional<Batch> loaded, Batch::Get(batch.id));
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(*loaded, batch);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  EXPECT_EQ(all, stored);
+  EXPECT_EQ(Scalar("SELECT CAST(count(*) AS TEXT) FROM batches WHERE maybe IS NULL"), "1");
+  // Saved over: an empty array replaces the NULL, and NULL an array.
+  Batch changed = stored[0];
+  changed.refs = {};
+  changed.maybe = std::vector<Uuid>{kMax};
+  ASSERT_OK(changed.Save());
+  Batch cleared = stored[2];
+  cleared.maybe = std::nullopt;
+  ASSERT_OK(cleared.Save());
+  EXPECT_EQ(**Batch::Get(changed.id), changed);
+  EXPECT_EQ(**Batch::Get(cleared.id), cleared);
+
+  if (sqlite()) {
+    // A JSON array of the 32-digit form a single UUID is stored in.
+    EXPECT_EQ(Scalar("SELECT refs FROM batches WHERE id = 3"),
+              R"(["ffffffffffffffffffffffffffffffff"])");
+    EXPECT_EQ(Scalar("SELECT json_extract(refs, '$[1]') FROM batches WHERE id = 3"), "(null)");
+    EXPECT_EQ(Scalar("SELECT maybe FROM batches WHERE id = 2"), "[]");
+    EXPECT_EQ(Scalar("SELECT typeof(maybe) FROM batches WHERE id = 3"), "null");
+    EXPECT_EQ(Scalar("SELECT CAST(json_array_length(refs) AS TEXT) FROM batches WHERE id = 1"), "0");
   } else {
-    EXPECT_THAT(std::string(streamed.message()), ::testing::HasSubstr("cast it to text"));
+    EXPECT_EQ(Scalar("SELECT pg_typeof(refs)::text FROM batches LIMIT 1"), "uuid[]");
+    EXPECT_EQ(Scalar("SELECT refs::text FROM batches WHERE id = 3"),
+              "{ffffffff-ffff-ffff-ffff-ffffffffffff}");
+    EXPECT_EQ(Scalar("SELECT maybe::text FROM batches WHERE id = 2"), "{}");
+    EXPECT_EQ(Scalar("SELECT maybe::text FROM batches WHERE id = 3"), "(null)");
+    EXPECT_EQ(Scalar("SELECT cardinality(refs)::text FROM batches WHERE id = 1"), "0");
+    // uuid's own operators work on the stored elements.
+    EXPECT_EQ(Scalar("SELECT count(*)::text FROM batches "
+                     "WHERE 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid = ANY (refs || maybe)"),
+              "2");
   }
 }
+
+TEST_P(UuidArrayTest, StoredByTheDatabasesOwnForms) {
+  // Written by SQL as another client would: the dashed form in either
+  // case, an empty array, NULL.
+  if (sqlite()) {
+    ASSERT_OK(db_->Execute(duo::sql::Text(
+                               "INSERT INTO batches (id, refs, maybe) VALUES "
+                               "(1, '[\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\", "
+                               "\"ffffffffffffffffffffffffffffffff\"]', NULL), "
+                               "(2, '[]', '[\"00000000-0000-0000-0000-000000000000\"]')"))
+                  .status());
+  } else {
+    ASSERT_OK(db_->Execute(duo::sql::Text(
+                               "INSERT INTO batches (id, refs, maybe) VALUES "
+                               "(1, ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
+                               "'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[], NULL), "
+                               "(2, '{}', '{00000000-0000-0000-0000-000000000000}')"))
+                  .status());
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].refs, (std::vector<Uuid>{kA0, kMax}));
+  EXPECT_EQ(all[0].maybe, std::nullopt);
+  EXPECT_EQ(all[1].refs, std::vector<Uuid>{});
+  EXPECT_EQ(all[1].maybe, std::vector<Uuid>{kZero});
+  // An element that is no UUID is an error naming the column.
+  ASSERT_OK(db_->Execute(duo::sql::Text(sqlite() ? "UPDATE batches SET refs = '[\"nope\"]'"
+                                                  : "ALTER TABLE batches ALTER COLUMN refs "
+                                                    "TYPE text[] USING ARRAY['nope']"))
+                .status());
+  absl::StatusOr<std::vector<Batch>> broken = Batch::All();
+  EXPECT_FALSE(broken.ok());
+  EXPECT_THAT(std::string(broken.status().message()), ::testing::HasSubstr("refs"));
+}
+
+TEST_P(UuidArrayTest, JsonForm) {
+  const Batch batch{.id = 7, .refs = {kA0, kZero}, .maybe = std::nullopt};
+  const nlohmann::json json = duo::ToJson(batch);
+  EXPECT_EQ(json["refs"], nlohmann::json({"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                                          "00000000-0000-0000-0000-000000000000"}));
+  EXPECT_TRUE(json["maybe"].is_null());
+  absl::StatusOr<Batch> back = duo::FromJson<Batch>(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, batch);
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(UuidArrayTest);
 
 TEST_P(TypesTest, JsonFormsOfTheNewTypes) {
   const nlohmann::json json = duo::ToJson(kEdges[2]);

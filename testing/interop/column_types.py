@@ -1,5 +1,5 @@
-"""SQLAlchemy's side of testing/interop/types_test.cc: UUIDs, enums, times of
-day and intervals in tables made by DuoORM ("duo_things") and by
+"""SQLAlchemy's side of testing/interop/types_test.cc: UUIDs (and lists of
+them), enums, times of day and intervals in tables made by DuoORM ("duo_things") and by
 SQLAlchemy's create_all ("sa_things"), declared as docs/types.md ("Sharing a
 database with other clients") tells a SQLAlchemy 1.4 user to declare them.
 
@@ -52,6 +52,35 @@ class GUID(TypeDecorator):
         return value
 
 
+class GUIDArray(TypeDecorator):
+    """A list of UUIDs as DuoORM stores a std::vector<duo::sql::Uuid>: uuid[]
+    on PostgreSQL; elsewhere a JSON array of GUID's 32 hexadecimal digits,
+    written without spaces, as DuoORM writes it."""
+
+    impl = sqlalchemy.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(postgresql.UUID(as_uuid=True)))
+        return dialect.type_descriptor(sqlalchemy.Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return value
+        value = [item if isinstance(item, uuid.UUID) else uuid.UUID(item) for item in value]
+        if dialect.name == "postgresql":
+            return value
+        return json.dumps(["%.32x" % item.int for item in value], separators=(",", ":"))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return value
+        if dialect.name != "postgresql":
+            value = json.loads(value)
+        return [item if isinstance(item, uuid.UUID) else uuid.UUID(item) for item in value]
+
+
 # Member names equal to DuoORM's labels: Enum(Mood) stores the names.
 class Mood(enum.Enum):
     sad = 1
@@ -88,6 +117,7 @@ def things(name):
             ),
             nullable=False,
         ),
+        sqlalchemy.Column("refs", GUIDArray(), nullable=False),
     )
 
 
@@ -99,6 +129,7 @@ ROWS = [
         wait=datetime.timedelta(0),
         mood=Mood.sad,
         status=Status.DRAFT,
+        refs=[],
     ),
     dict(
         id=102,
@@ -107,6 +138,10 @@ ROWS = [
         wait=datetime.timedelta(days=400, microseconds=1),
         mood=Mood.happy,
         status=Status.ACTIVE,
+        refs=[
+            uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+            uuid.UUID("00000000-0000-0000-0000-000000000000"),
+        ],
     ),
     dict(
         id=103,
@@ -115,6 +150,10 @@ ROWS = [
         wait=-datetime.timedelta(hours=26, microseconds=500000),
         mood=Mood.ok,
         status=Status.RETIRED,
+        refs=[
+            uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+        ],
     ),
 ]
 
@@ -138,18 +177,20 @@ def read(backend, target, name):
                 micros(row.wait),
                 row.mood.name,
                 row.status.value,
+                [str(item) for item in row.refs],
             ]
         )
     connection = duo_client.dbapi_connection(backend, target)
     cursor = connection.cursor()
     if backend == "sqlite":
         cursor.execute(
-            'SELECT id, ref, opens, wait, mood, status FROM "%s" ORDER BY id' % name
+            'SELECT id, ref, opens, wait, mood, status, refs FROM "%s" ORDER BY id' % name
         )
     else:
         cursor.execute(
             'SELECT id, ref::text, opens::text, (extract(epoch FROM wait) * 1000000)::bigint, '
-            "mood::text, status::text, pg_typeof(ref)::text, pg_typeof(mood)::text "
+            "mood::text, status::text, refs::text, pg_typeof(ref)::text, "
+            "pg_typeof(mood)::text, pg_typeof(refs)::text "
             'FROM "%s" ORDER BY id' % name
         )
     out["dbapi"] = [list(row) for row in cursor.fetchall()]

@@ -1,5 +1,5 @@
 // DuoORM and SQLAlchemy 1.4 (with psycopg2, and Python's sqlite3) sharing
-// UUIDs, enums (native on PostgreSQL, by label) , times of day and intervals,
+// UUIDs (alone and in arrays), enums (native on PostgreSQL, by label) , times of day and intervals,
 // in a table DuoORM made and in one SQLAlchemy's create_all made, declared
 // on the Python side as docs/types.md says (column_types.py: a types.py
 // would shadow Python's own types module). Each side's reads
@@ -66,6 +66,7 @@ namespace interop {
     absl::Duration wait;                                                         \
     Mood mood = Mood::kOk;                                                       \
     Status status = Status::kDraft;                                              \
+    std::vector<duo::sql::Uuid> refs;                                            \
     static duo::Schema<Name> Table() {                                           \
       return duo::Schema<Name>(table_name)                                       \
           .Column(&Name::id, "id", duo::PrimaryKey())                            \
@@ -73,7 +74,8 @@ namespace interop {
           .Column(&Name::opens, "opens")                                         \
           .Column(&Name::wait, "wait")                                           \
           .Column(&Name::mood, "mood")                                           \
-          .Column(&Name::status, "status", duo::Length(20));                     \
+          .Column(&Name::status, "status", duo::Length(20))                      \
+          .Column(&Name::refs, "refs");                                          \
     }                                                                            \
     friend bool operator==(const Name&, const Name&) = default;                  \
   }
@@ -101,22 +103,31 @@ struct Edge {
   const char* mood_label;
   Status status;
   const char* status_label;
+  std::vector<const char*> refs;  // canonical text
+  const char* sqlite_refs;        // SQLite's stored JSON (both writers)
+  const char* pg_refs;            // PostgreSQL's text of the uuid[]
 };
 
 std::vector<Edge> Edges() {
   return {
       {"00000000-0000-0000-0000-000000000000", "00000000000000000000000000000000",
        *TimeOfDay::Parse("00:00"), "00:00:00", "00:00:00.000000", "00:00:00", absl::ZeroDuration(), 0,
-       "1970-01-01 00:00:00.000000", Mood::kSad, "sad", Status::kDraft, "draft"},
+       "1970-01-01 00:00:00.000000", Mood::kSad, "sad", Status::kDraft, "draft", {}, "[]", "{}"},
       {"ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffffffffffffffffffffffffffff",
        *TimeOfDay::Parse("23:59:59.999999"), "23:59:59.999999", "23:59:59.999999",
        "23:59:59.999999",
        absl::Hours(24 * 400) + absl::Microseconds(1), 34560000000001,
-       "1971-02-05 00:00:00.000001", Mood::kHappy, "happy", Status::kActive, "active"},
+       "1971-02-05 00:00:00.000001", Mood::kHappy, "happy", Status::kActive, "active",
+       {"ffffffff-ffff-ffff-ffff-ffffffffffff", "00000000-0000-0000-0000-000000000000"},
+       R"(["ffffffffffffffffffffffffffffffff","00000000000000000000000000000000"])",
+       "{ffffffff-ffff-ffff-ffff-ffffffffffff,00000000-0000-0000-0000-000000000000}"},
       {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc999c0b4ef8bb6d6bb9bd380a11",
        *TimeOfDay::Parse("12:34:56.5"), "12:34:56.500000", "12:34:56.500000", "12:34:56.5",
        -absl::Hours(26) - absl::Milliseconds(500), -93600500000, "1969-12-30 21:59:59.500000",
-       Mood::kOk, "ok", Status::kRetired, "retired"},
+       Mood::kOk, "ok", Status::kRetired, "retired",
+       {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+       R"(["a0eebc999c0b4ef8bb6d6bb9bd380a11","a0eebc999c0b4ef8bb6d6bb9bd380a11"])",
+       "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"},
   };
 }
 
@@ -129,6 +140,7 @@ T FromEdge(int64_t id, const Edge& edge) {
   thing.wait = edge.wait;
   thing.mood = edge.mood;
   thing.status = edge.status;
+  for (const char* ref : edge.refs) thing.refs.push_back(*Uuid::Parse(ref));
   return thing;
 }
 
@@ -166,16 +178,17 @@ class TypesInteropTest : public duo::testing::BackendTest {
       int64_t id = base;
       for (const Edge& edge : Edges()) {
         ++id;
-        expected["sqlalchemy"].push_back(
-            {id, edge.uuid, edge.opens_text, edge.wait_micros, edge.mood_label,
-             edge.status_label});
+        nlohmann::json refs = nlohmann::json::array();
+        for (const char* ref : edge.refs) refs.push_back(ref);
+        expected["sqlalchemy"].push_back({id, edge.uuid, edge.opens_text, edge.wait_micros,
+                                          edge.mood_label, edge.status_label, refs});
         if (sqlite()) {
           expected["dbapi"].push_back({id, edge.hex, edge.sqlite_opens, edge.sqlite_wait,
-                                       edge.mood_label, edge.status_label});
+                                       edge.mood_label, edge.status_label, edge.sqlite_refs});
         } else {
           expected["dbapi"].push_back({id, edge.uuid, edge.pg_opens, edge.wait_micros,
-                                       edge.mood_label, edge.status_label, "uuid",
-                                       "thing_mood"});
+                                       edge.mood_label, edge.status_label, edge.pg_refs, "uuid",
+                                       "thing_mood", "uuid[]"});
         }
       }
     }

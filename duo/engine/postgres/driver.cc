@@ -214,7 +214,10 @@ class CreatedTypes {
   explicit CreatedTypes(PGconn* conn) : conn_(conn) {}
 
   // Whether `type`'s binary form is its text. Asks the server the first
-  // time, which needs the connection idle: a streaming cursor cannot.
+  // time, which needs the connection idle: a streaming cursor cannot, so
+  // streams look up their result columns' types before they start
+  // (PostgresConnection::LookUpResultTypes), and `connection_busy` with a
+  // type not yet known is left for a statement that bypassed that.
   absl::StatusOr<bool> SendsText(Oid type, bool connection_busy) {
     const auto found = sends_text_.find(type);
     if (found != sends_text_.end()) return found->second;
@@ -549,11 +552,17 @@ class StatementCache {
   // to make room, for the caller to DEALLOCATE.
   std::vector<std::string> Insert(std::string key, std::string name);
   void Erase(absl::string_view key);
+  // Whether the cached statement's result columns were described and their
+  // created types looked up (PostgresConnection::LookUpResultTypes); false
+  // for a statement not in the cache. Neither counts as a use.
+  bool Described(absl::string_view key) const;
+  void MarkDescribed(absl::string_view key);
 
  private:
   struct Entry {
     std::string key;
     std::string name;
+    bool described = false;
   };
   using EntryList = std::list<Entry>;
 
@@ -580,6 +589,16 @@ std::vector<std::string> StatementCache::Insert(std::string key, std::string nam
   entries_.push_front(Entry{std::move(key), std::move(name)});
   by_key_[entries_.front().key] = entries_.begin();
   return evicted;
+}
+
+bool StatementCache::Described(absl::string_view key) const {
+  const auto found = by_key_.find(key);
+  return found != by_key_.end() && found->second->described;
+}
+
+void StatementCache::MarkDescribed(absl::string_view key) {
+  const auto found = by_key_.find(key);
+  if (found != by_key_.end()) found->second->described = true;
 }
 
 void StatementCache::Erase(absl::string_view key) {
@@ -692,9 +711,23 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   absl::StatusOr<std::unique_ptr<Cursor>> ExecuteBuffered(const std::string& sql,
                                                           const std::string* name,
                                                           const EncodedParams& params);
+  // `key` is the statement's in the cache (empty for the unnamed statement).
   absl::StatusOr<std::unique_ptr<Cursor>> ExecuteStreaming(const std::string& sql,
                                                            const std::string* name,
-                                                           const EncodedParams& params);
+                                                           const EncodedParams& params,
+                                                           absl::string_view key = {});
+  // Looks up, before a stream starts, the types the database created among
+  // the result columns of `sql` (prepared as `name`, or parsed here as the
+  // unnamed statement when `name` is null): a stream holds the connection,
+  // so CreatedTypes could not ask the server once the rows arrive. One
+  // describe round trip per statement the cache keeps (`key`), and per
+  // stream otherwise; one catalog query per type not yet known.
+  absl::Status LookUpResultTypes(const std::string& sql, const std::string* name,
+                                 const EncodedParams& params, absl::string_view key);
+  // The unnamed statement's description (PGRES_COMMAND_OK, columns but no
+  // rows): parse and describe in one pipeline, under one Sync, so that a
+  // transaction-pooling proxy keeps both on one server connection.
+  absl::StatusOr<ResultPtr> DescribeUnnamed(const std::string& sql, const EncodedParams& params);
   void DeallocateEvicted();
 
   // The non-blocking path. Pipeline sends prepares (for statements not yet
@@ -781,13 +814,16 @@ absl::Status PostgresConnection::CheckCanRun(absl::string_view sql) const {
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::Execute(const std::string& sql,
                                                                     const EncodedParams& params,
                                                                     RunMode mode) {
-  if (unnamed_statements_) {
+  // Without a cache a statement is prepared as the unnamed statement, which
+  // the type lookups before a stream (LookUpResultTypes) would replace with
+  // their own: a stream then sends its SQL afresh, as behind a proxy.
+  if (unnamed_statements_ || (mode == RunMode::kStreaming && cache_.capacity() == 0)) {
     return mode == RunMode::kStreaming ? ExecuteStreaming(sql, nullptr, params)
                                        : ExecuteBuffered(sql, nullptr, params);
   }
   DUO_ASSIGN_OR_RETURN(const Prepared prepared, Prepare(sql, params));
   absl::StatusOr<std::unique_ptr<Cursor>> cursor =
-      mode == RunMode::kStreaming ? ExecuteStreaming(sql, &prepared.name, params)
+      mode == RunMode::kStreaming ? ExecuteStreaming(sql, &prepared.name, params, prepared.key)
                                   : ExecuteBuffered(sql, &prepared.name, params);
   if (cursor.ok() || !prepared.cached || !IsStale(cursor.status())) return cursor;
   Forget(prepared, cursor.status());
@@ -878,11 +914,80 @@ absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
                                           &created_types_);
 }
 
+absl::Status PostgresConnection::LookUpResultTypes(const std::string& sql,
+                                                   const std::string* name,
+                                                   const EncodedParams& params,
+                                                   absl::string_view key) {
+  if (!key.empty() && cache_.Described(key)) return absl::OkStatus();
+  ResultPtr description;
+  if (name != nullptr) {
+    description.reset(PQdescribePrepared(conn_.get(), name->c_str()));
+    if (PQresultStatus(description.get()) != PGRES_COMMAND_OK) {
+      return ServerError(conn_.get(), description.get(), sql);
+    }
+  } else {
+    DUO_ASSIGN_OR_RETURN(description, DescribeUnnamed(sql, params));
+  }
+  single_row_mode_lingers_ = false;  // a statement went out outside a pipeline
+  for (int i = 0; i < PQnfields(description.get()); ++i) {
+    const Oid type = PQftype(description.get(), i);
+    if (type < postgres_internal::oid::kFirstNormalObjectId) continue;
+    DUO_RETURN_IF_ERROR(created_types_.SendsText(type, /*connection_busy=*/false).status());
+  }
+  if (!key.empty()) cache_.MarkDescribed(key);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ResultPtr> PostgresConnection::DescribeUnnamed(const std::string& sql,
+                                                              const EncodedParams& params) {
+  PGconn* const conn = conn_.get();
+  if (!PQenterPipelineMode(conn)) return ServerError(conn, nullptr, sql);
+  if (!PQsendPrepare(conn, "", sql.c_str(), params.count(), params.types.data()) ||
+      !PQsendDescribePrepared(conn, "") || !PQpipelineSync(conn)) {
+    // What was queued cannot be read back without its Sync: the
+    // connection's protocol state is unknown.
+    abandoned_ = true;
+    return ServerError(conn, nullptr, sql);
+  }
+  absl::Status error;
+  ResultPtr description;
+  int answered = 0;  // the prepare's result, then the describe's
+  while (true) {
+    ResultPtr result(PQgetResult(conn));
+    if (result == nullptr) {
+      // The end of one command's results; a dead connection gives nothing
+      // else, ever.
+      if (PQstatus(conn) == CONNECTION_BAD) {
+        error = ServerError(conn, nullptr, sql);
+        break;
+      }
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status == PGRES_PIPELINE_ABORTED) continue;  // the describe, after a failed prepare
+    if (status != PGRES_COMMAND_OK) {
+      if (error.ok()) error = ServerError(conn, result.get(), sql);
+      continue;
+    }
+    if (++answered == 2) description = std::move(result);
+  }
+  PQexitPipelineMode(conn);
+  if (!error.ok()) return error;
+  if (description == nullptr) {
+    return DatabaseError("the server did not describe the statement",
+                         {.kind = ErrorKind::kOther, .sql = sql});
+  }
+  return description;
+}
+
 // Fetches the first result here, so that errors in starting the statement
 // surface from Run() as in buffered mode, and the cursor knows its columns
 // before the first Next().
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteStreaming(
-    const std::string& sql, const std::string* name, const EncodedParams& params) {
+    const std::string& sql, const std::string* name, const EncodedParams& params,
+    absl::string_view key) {
+  DUO_RETURN_IF_ERROR(LookUpResultTypes(sql, name, params, key));
   in_transaction_before_stream_ = InTransaction();
   const int sent =
       name != nullptr

@@ -45,7 +45,11 @@
 // errors from Next(); while it lives, the connection runs nothing else.
 // Destroying it early reads and drops the remaining rows: the statement runs
 // to completion, because cancelling it would abort a half-done data change
-// (and the caller's transaction with it).
+// (and the caller's transaction with it). Before a stream starts, the server
+// describes its columns (once per kept statement; per stream for the
+// unnamed statement), and the types among them that the database created
+// (enums, citext), whose binary form the driver asks the server about, are
+// looked up while the connection is still free to ask.
 //
 // Results arrive in PostgreSQL's binary format (measured faster than text;
 // see result_format_bench.cc). Getters are strict: each reads only the

@@ -743,6 +743,106 @@ TEST_F(PostgresDriverTest, StreamingEmptyResultsAndStatementsWithoutRows) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM items"), Value(5));
 }
 
+// Types the database created (an enum, citext) are looked up once per
+// connection, which needs the connection idle: a stream started on a
+// connection that has not seen them yet must still read their text, with a
+// statement cache, without one, and as the unnamed statement a
+// transaction-pooling proxy needs.
+TEST_F(PostgresDriverTest, StreamingReadsCreatedTypesAConnectionHasNotSeen) {
+  Exec("CREATE EXTENSION IF NOT EXISTS citext; "
+       "CREATE TYPE swatch_shade AS ENUM ('light', 'dark'); "
+       "CREATE TABLE swatches (id int8 PRIMARY KEY, shade swatch_shade NOT NULL, name citext); "
+       "INSERT INTO swatches VALUES (1, 'dark', 'Ink'), (2, 'light', NULL), (3, 'light', '')");
+  const PostgresOptions kOptions[] = {
+      {}, {.statement_cache_size = 0}, {.transaction_pooling = TransactionPooling::kOn}};
+  for (const PostgresOptions& options : kOptions) {
+    SCOPED_TRACE(absl::StrCat("statement_cache_size=", options.statement_cache_size,
+                              options.transaction_pooling == TransactionPooling::kOn
+                                  ? ", unnamed statements"
+                                  : ""));
+    std::unique_ptr<Connection> fresh = Open(options);
+    ASSERT_NE(fresh, nullptr);
+    // Twice: the second stream finds the types (and, when cached, the
+    // statement) already known.
+    for (int pass = 0; pass < 2; ++pass) {
+      absl::StatusOr<std::unique_ptr<Cursor>> cursor =
+          Run(*fresh, "SELECT shade, name, id FROM swatches WHERE id >= $1 ORDER BY id", {1},
+              RunMode::kStreaming);
+      ASSERT_TRUE(cursor.ok()) << cursor.status();
+      std::vector<std::string> read;
+      while (true) {
+        absl::StatusOr<bool> more = (*cursor)->Next();
+        ASSERT_TRUE(more.ok()) << more.status();
+        if (!*more) break;
+        absl::StatusOr<absl::string_view> shade = (*cursor)->GetText(0);
+        ASSERT_TRUE(shade.ok()) << shade.status();
+        absl::StatusOr<Value> name = (*cursor)->GetValue(1);
+        ASSERT_TRUE(name.ok()) << name.status();
+        read.push_back(absl::StrCat(*(*cursor)->GetInt(2), " ", *shade, " ",
+                                    name->is_null() ? "NULL" : "'" + name->as_text() + "'"));
+      }
+      EXPECT_THAT(read, ElementsAre("1 dark 'Ink'", "2 light NULL", "3 light ''"));
+    }
+    EXPECT_EQ(Scalar(*fresh, "SELECT 1"), Value(1));
+  }
+}
+
+// Streamed reads of created types inside a transaction, and of a cached
+// statement whose column became a created type: it is described again.
+TEST_F(PostgresDriverTest, StreamingCreatedTypesInATransactionAndAfterASchemaChange) {
+  Exec("CREATE TABLE paints (id int8, shade text); INSERT INTO paints VALUES (1, 'dark')");
+  auto stream = [](Connection& connection) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::unique_ptr<Cursor>> cursor =
+        Run(connection, "SELECT shade FROM paints ORDER BY id", {}, RunMode::kStreaming);
+    if (!cursor.ok()) return cursor.status();
+    std::string read;
+    while (true) {
+      absl::StatusOr<bool> more = (*cursor)->Next();
+      if (!more.ok()) return more.status();
+      if (!*more) return read;
+      absl::StatusOr<absl::string_view> text = (*cursor)->GetText(0);
+      if (!text.ok()) return text.status();
+      absl::StrAppend(&read, *text, ";");
+    }
+  };
+  for (const TransactionPooling pooling : {TransactionPooling::kOff, TransactionPooling::kOn}) {
+    std::unique_ptr<Connection> fresh = Open({.transaction_pooling = pooling});
+    ASSERT_NE(fresh, nullptr);
+    ASSERT_TRUE(fresh->ExecuteScript("BEGIN").ok());
+    // The second connection finds the column an enum already.
+    EXPECT_EQ(stream(*fresh).value_or("error"),
+              pooling == TransactionPooling::kOff ? "dark;" : "dark;light;");
+    if (pooling == TransactionPooling::kOff) {
+      ASSERT_TRUE(fresh->ExecuteScript(
+                           "CREATE TYPE paint_shade AS ENUM ('light', 'dark'); "
+                           "ALTER TABLE paints ALTER COLUMN shade TYPE paint_shade "
+                           "USING shade::paint_shade; INSERT INTO paints VALUES (2, 'light')")
+                      .ok());
+    }
+    EXPECT_TRUE(fresh->InTransaction());
+    ASSERT_TRUE(fresh->ExecuteScript("COMMIT").ok());
+    // Outside the transaction the stale cached statement is prepared and
+    // described again.
+    absl::StatusOr<std::string> read = stream(*fresh);
+    EXPECT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read.value_or("error"), "dark;light;");
+  }
+}
+
+// A statement that cannot be prepared fails as it would have without the
+// look-ahead, and leaves the connection usable.
+TEST_F(PostgresDriverTest, StreamingAStatementThatFailsToPrepare) {
+  for (const TransactionPooling pooling : {TransactionPooling::kOff, TransactionPooling::kOn}) {
+    std::unique_ptr<Connection> fresh = Open({.transaction_pooling = pooling});
+    ASSERT_NE(fresh, nullptr);
+    const absl::Status failed =
+        Run(*fresh, "SELECT * FROM no_such_table", {}, RunMode::kStreaming).status();
+    EXPECT_EQ(GetErrorKind(failed), ErrorKind::kProgramming) << failed;
+    EXPECT_THAT(std::string(failed.message()), HasSubstr("no_such_table"));
+    EXPECT_EQ(Scalar(*fresh, "SELECT 2"), Value(2));
+  }
+}
+
 // ---- Connection --------------------------------------------------------------
 
 TEST_F(PostgresDriverTest, RowsAffected) {
