@@ -1,16 +1,17 @@
-"""External repositories DuoORM builds against, taken from the host system.
+"""The libraries DuoORM builds against, taken from the host system.
 
-DuoORM builds offline on Debian: every library comes from a Debian package
-(see tools/setup.sh), and every Bazel rule set comes from Bazel's own Debian
-packaging. `duo_dependencies()` declares all of them. Call it from WORKSPACE,
-before anything else that loads rules, both in this repository and in a
-consumer workspace that fetched duo with `http_archive`:
+Every library comes from a Debian package (see tools/setup.sh).
+`duo_dependencies()` declares them, and nothing else: no rule set, no
+toolchain. Call it from WORKSPACE, in this repository and in a consumer
+workspace that fetched duo with `http_archive`:
 
     load("@duo//bazel:deps.bzl", "duo_dependencies")
     duo_dependencies()
 
 A repository the workspace already declared is left alone, so a consumer can
-substitute its own abseil or googletest by declaring it first.
+substitute its own abseil or googletest by declaring it first. A workspace
+that builds offline with Debian's Bazel 4.2.3 first calls
+`duo_offline_toolchains()` from //bazel:offline.bzl.
 """
 
 def _system_repository_impl(ctx):
@@ -157,43 +158,16 @@ def _dedupe(items):
             result.append(item)
     return result
 
-def _coverage_tools_impl(ctx):
-    # Every test rule depends on these labels; coverage itself is not used.
-    ctx.file("WORKSPACE", 'workspace(name = "remote_coverage_tools")\n')
-    ctx.file("BUILD.bazel", "\n".join([
-        'package(default_visibility = ["//visibility:public"])',
-        'filegroup(name = "coverage_report_generator", srcs = [])',
-        'filegroup(name = "lcov_merger", srcs = [])',
-        "",
-    ]))
-
-_coverage_tools = repository_rule(implementation = _coverage_tools_impl)
-
-def _rules_cc_impl(ctx):
-    ctx.file("WORKSPACE", 'workspace(name = "rules_cc")\n')
-    ctx.file("BUILD.bazel", "")
-    ctx.file("cc/BUILD.bazel", 'exports_files(["defs.bzl"])\n')
-    ctx.symlink(ctx.attr._defs, "cc/defs.bzl")
-
-_rules_cc = repository_rule(
-    implementation = _rules_cc_impl,
-    attrs = {"_defs": attr.label(default = Label("//bazel/rules_cc_shim:defs.bzl"))},
-)
-
 def _maybe(rule, name, **kwargs):
     if not native.existing_rule(name):
         rule(name = name, **kwargs)
 
 def duo_dependencies():
-    """Declares every external repository DuoORM needs, from the host system."""
+    """Declares the libraries DuoORM builds against, from the host system.
 
-    # Bazel's implicit dependencies, pointed at Debian's packaged copies so
-    # that nothing is downloaded.
-    _maybe(_rules_cc, "rules_cc")
-    _maybe(native.local_repository, "rules_java", path = "/usr/share/bazel/rules/java")
-    _maybe(native.local_repository, "platforms", path = "/usr/share/bazel/tools/platforms")
-    _maybe(_coverage_tools, "remote_coverage_tools")
-
+    Declares no rule set or toolchain: an offline workspace on Debian's
+    Bazel also calls duo_offline_toolchains() (//bazel:offline.bzl).
+    """
     _maybe(
         _system_repository,
         "com_google_absl",
