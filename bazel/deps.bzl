@@ -186,7 +186,7 @@ def _pc_requires(value):
     """Returns the module names of a Requires field, versions dropped."""
     names = []
     skip_version = False
-    for word in value.replace(",", " ").split(" "):
+    for word in value.replace(",", " ").replace("\t", " ").split(" "):
         if not word:
             continue
         if skip_version:
@@ -224,7 +224,7 @@ def _pc_link_units(libs):
     """
     units = []
     group = None
-    for word in libs.split(" "):
+    for word in libs.replace("\t", " ").split(" "):
         if not word:
             continue
         if group != None:
@@ -333,7 +333,7 @@ def _absl_link_line(names, modules):
     return linkopts
 
 def _absl_include_dir(fields):
-    for word in fields.get("Cflags", "").split(" "):
+    for word in fields.get("Cflags", "").replace("\t", " ").split(" "):
         if word.startswith("-I") and len(word) > 2:
             return word[2:]
     return "/usr/include"
