@@ -15,7 +15,9 @@ namespace {
 
 // abseil's macros, not GCC's __SANITIZE_*: clang (the fuzz build) defines
 // only __has_feature, and ASan must see every lifetime there too.
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+// DUO_SANITIZE_ADDRESS: the ASan pass of tools/test.sh (see .bazelrc).
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER) || \
+    defined(DUO_SANITIZE_ADDRESS)
 constexpr bool kCacheFrames = false;
 #else
 constexpr bool kCacheFrames = true;
