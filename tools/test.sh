@@ -9,16 +9,15 @@
 #   1. every test, normal build (fuzz targets run their bounded driver);
 #   2. the consumer workspace (examples/consumer through http_archive);
 # and with --sanitizers, or whenever CI=true (what .ci/run runs):
-#   3. under --config=asan (AddressSanitizer + UBSan), the tests of the
-#      library, duo-migrate and the fixtures (//duo, //migrate, //testing,
-#      fuzz targets included): between them they reach every native code
-#      path. Left out, because they only repeat those paths through more
-#      template-heavy binaries (each costs more to compile under the
-#      sanitizers than it could find): the docs samples (//docs), the
-#      examples, the benchmark smoke tests, the cross-client tests
-#      (//testing/interop: the codecs they reach are the unit tests'), and
-#      size = "large" tests (the same code as their medium siblings, at
-#      100,000 values);
+#   3. under --config=asan (AddressSanitizer + UBSan, instrumenting the
+#      library, duo-migrate and the fixtures; the test files come unchanged
+#      from pass 1), the tests of //duo, //migrate and //testing (fuzz
+#      targets included): between them they reach every native code path.
+#      Left out, because they only run those paths again at more test
+#      time: the docs samples (//docs), the examples, the benchmark smoke
+#      tests, the cross-client tests (//testing/interop: the codecs they
+#      reach are the unit tests'), and size = "large" tests (the same code
+#      as their medium siblings, at 100,000 values);
 #   4. under --config=tsan (ThreadSanitizer), the tests where threads meet,
 #      tagged "tsan" (pool, async, sessions, drivers, concurrent and killed
 #      migrations, fault injection): the rest run on one thread.
