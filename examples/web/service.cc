@@ -164,7 +164,8 @@ template <typename T>
 std::string FieldAtFault(const T& object, const T& before, const json& fields) {
   const json now = duo::ToJson(object);
   const json then = duo::ToJson(before);
-  for (const auto& [field, value] : fields.items()) {
+  for (const auto& item : fields.items()) {
+    const std::string& field = item.key();
     const auto old = then.find(field);
     if (old == then.end()) continue;
     json probe = now;
