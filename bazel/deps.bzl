@@ -397,6 +397,7 @@ DUO_LIBRARY_REPOSITORIES = [
     "com_google_googletest",
     "com_github_google_benchmark",
     "com_github_nlohmann_json",
+    "com_github_yhirose_cpp_httplib",
 ]
 
 def duo_dependencies(absl_pkg_config_path = []):
@@ -474,4 +475,10 @@ def duo_library_repositories(skip = [], absl_pkg_config_path = []):
             name = "com_github_nlohmann_json",
             links = {"include/nlohmann": "/usr/include/nlohmann"},
             build_file = Label("//bazel/third_party:nlohmann_json.BUILD"),
+        )
+    if "com_github_yhirose_cpp_httplib" in declare:
+        _system_repository(
+            name = "com_github_yhirose_cpp_httplib",
+            links = {"include/httplib.h": "/usr/include/httplib.h"},
+            build_file = Label("//bazel/third_party:cpp_httplib.BUILD"),
         )

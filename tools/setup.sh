@@ -14,6 +14,7 @@ packages=(
   g++
   libabsl-dev libre2-dev libsqlite3-dev libpq-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev  # examples/web
 )
 want_postgres=false
 for arg in "$@"; do
