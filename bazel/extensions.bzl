@@ -43,9 +43,9 @@ def _system_libraries_impl(module_ctx):
 system_libraries = module_extension(
     implementation = _system_libraries_impl,
     doc = """Declares abseil, RE2, sqlite3, libpq, googletest, benchmark and
-nlohmann-json from the host's installed packages, as duo_dependencies() does
+nlohmann-json (and cpp-httplib, for examples/web) from the host's installed packages, as duo_dependencies() does
 in WORKSPACE mode: com_google_absl, com_googlesource_code_re2, sqlite3,
-libpq, com_google_googletest, com_github_google_benchmark and
-com_github_nlohmann_json.""",
+libpq, com_google_googletest, com_github_google_benchmark,
+com_github_nlohmann_json and com_github_yhirose_cpp_httplib.""",
     tag_classes = {"abseil": _abseil},
 )
