@@ -81,6 +81,11 @@ absl::string_view IntegerTypeName(Kind kind) {
   return kind == Kind::kSmallInt ? "smallint" : kind == Kind::kInteger ? "integer" : "bigint";
 }
 
+// "a smallint", "an integer", "a bigint": for messages.
+std::string IntegerTypeWithArticle(Kind kind) {
+  return absl::StrCat(kind == Kind::kInteger ? "an " : "a ", IntegerTypeName(kind));
+}
+
 // The significant digits of a decimal number's text ([-]digits[.digits],
 // or a double's fixed form): leading zeros of the integer part and
 // trailing zeros of the fraction hold nothing.
@@ -129,7 +134,7 @@ absl::Status CheckDigits(const ModelMeta& meta, const ColumnMeta& column, const 
   }
   if (IntegerRange(type.kind) && digits.fraction > 0) {
     return OutOfRange(meta, column, value,
-                      absl::StrCat("a ", IntegerTypeName(type.kind),
+                      absl::StrCat(IntegerTypeWithArticle(type.kind),
                                    " column holds whole numbers only"));
   }
   return absl::OkStatus();
@@ -194,7 +199,7 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
       if (range) {
         if (number != std::trunc(number)) {
           return OutOfRange(meta, column, value,
-                            absl::StrCat("a ", IntegerTypeName(type.kind),
+                            absl::StrCat(IntegerTypeWithArticle(type.kind),
                                          " column holds whole numbers only"));
         }
         // Beyond ±2^63 no double converts to int64_t (the cast is undefined).

@@ -1,0 +1,116 @@
+// Public APIs nothing else exercised, on SQLite and PostgreSQL (and
+// through PgBouncer): Schema::HasOne loaded with Related, Models::DropTables
+// in dependency order, and the synchronous Model<T>::Refresh.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "duo/model/models.h"
+#include "duo/model/schema.h"
+#include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
+#include "gtest/gtest.h"
+#include "testing/database.h"
+#include "testing/status.h"
+
+namespace public_api {
+
+struct Bio;
+
+struct Member : duo::Model<Member> {
+  int64_t id = 0;
+  std::string name;
+  duo::One<Bio> bio;
+  static duo::Schema<Member> Table();
+};
+
+struct Bio : duo::Model<Bio> {
+  int64_t id = 0;
+  int64_t member_id = 0;
+  std::string text;
+  static duo::Schema<Bio> Table() {
+    return duo::Schema<Bio>("api_bios")
+        .Column(&Bio::id, "id", duo::PrimaryKey())
+        .Column(&Bio::member_id, "member_id",
+                duo::ForeignKey("api_members.id", {.on_delete = duo::kCascade}),
+                duo::UniqueIndex())
+        .Column(&Bio::text, "text");
+  }
+};
+
+duo::Schema<Member> Member::Table() {
+  return duo::Schema<Member>("api_members")
+      .Column(&Member::id, "id", duo::PrimaryKey())
+      .Column(&Member::name, "name")
+      .HasOne("bio", &Member::bio, &Bio::member_id);
+}
+
+class PublicApiTest : public duo::query_testing::ModelTableTest<Member, Bio> {};
+
+TEST_P(PublicApiTest, HasOneLoadsTheRelatedRowOrNothing) {
+  ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
+  ASSERT_OK_AND_ASSIGN(Member bob, Member::Create(Member{.name = "bob"}));
+  ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "mathematician"}).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<Member> members,
+                       Member::Related("bio").OrderBy("name").All());
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].name, "ada");
+  ASSERT_TRUE(members[0].bio.has_value());
+  EXPECT_EQ(members[0].bio->text, "mathematician");
+  EXPECT_EQ(members[0].bio->member_id, ada.id);
+  EXPECT_EQ(members[1].name, "bob");
+  EXPECT_FALSE(members[1].bio.has_value());
+  // Without Related, nothing is loaded.
+  ASSERT_OK_AND_ASSIGN(std::optional<Member> plain, Member::Get(ada.id));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->bio.has_value());
+}
+
+TEST_P(PublicApiTest, RefreshReloadsTheRow) {
+  ASSERT_OK_AND_ASSIGN(Member stale, Member::Create(Member{.name = "before"}));
+  ASSERT_OK_AND_ASSIGN(std::optional<Member> other, Member::Get(stale.id));
+  ASSERT_TRUE(other.has_value());
+  other->name = "after";
+  ASSERT_OK(Member::Save(*other));
+  EXPECT_EQ(stale.name, "before");
+  ASSERT_OK(Member::Refresh(stale));
+  EXPECT_EQ(stale.name, "after");
+  // The member function form.
+  other->name = "again";
+  ASSERT_OK(other->Save());
+  ASSERT_OK(Member::Refresh(stale));
+  EXPECT_EQ(stale.name, "again");
+}
+
+TEST_P(PublicApiTest, RefreshOfADeletedRowFails) {
+  ASSERT_OK_AND_ASSIGN(Member gone, Member::Create(Member{.name = "gone"}));
+  ASSERT_OK_AND_ASSIGN(std::optional<Member> copy, Member::Get(gone.id));
+  ASSERT_TRUE(copy.has_value());
+  ASSERT_OK(Member::Delete(*copy));
+  const absl::Status status = Member::Refresh(gone);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(gone.name, "gone");  // left as it was
+}
+
+TEST_P(PublicApiTest, DropTablesDropsReferencingTablesFirst) {
+  ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
+  ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "x"}).status());
+  // Listed referenced-first: DropTables must still drop api_bios (which
+  // references api_members) before api_members.
+  ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Member>(), &duo::MetaOf<Bio>()}));
+  EXPECT_FALSE(Member::Get(ada.id).ok());
+  EXPECT_FALSE(Bio::Query().All().ok());
+  // IF EXISTS: dropping again is fine, and the tables can be made anew.
+  ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
+  ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
+  ASSERT_OK_AND_ASSIGN(std::vector<Member> members, Member::Query().All());
+  EXPECT_TRUE(members.empty());
+}
+
+DUO_INSTANTIATE_BACKEND_TEST(PublicApiTest);
+
+}  // namespace public_api
