@@ -46,7 +46,7 @@ class ConcurrentUpgradeTest : public testing::BackendTest {
                  absl::StrCat("concurrent_", std::string(testing::BackendName(backend())));
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
-    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(database().url()));
+    DUO_ASSERT_OK_AND_ASSIGN(Database db, Database::Open(database().url()));
     db_.emplace(std::move(db));
   }
 
@@ -97,7 +97,7 @@ TEST_P(ConcurrentUpgradeTest, EachRevisionAppliesOnceAndEveryProcessExitsZero) {
       revision.up = {absl::StrCat("CREATE TABLE step_", n, " (id INTEGER PRIMARY KEY)"),
                      absl::StrCat("INSERT INTO step_", n, " (id) VALUES (1)")};
       revision.down = {absl::StrCat("DROP TABLE step_", n)};
-      ASSERT_OK(WriteRevisionFile(directory_.string(), revision).status());
+      DUO_ASSERT_OK(WriteRevisionFile(directory_.string(), revision).status());
       parent = revision.id;
     }
     std::vector<pid_t> children;

@@ -66,7 +66,7 @@ class MigrateKillTest : public testing::BackendTest {
                        "\n-- message: slow\n-- dialect: ", dialect,
                        "\n\n-- duo:up\nCREATE TABLE slow (x INTEGER);\n", slow,
                        ";\n\n-- duo:down\nDROP TABLE slow;\n-- duo:end\n"));
-    ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
+    DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
   }
 
   void Write(const std::string& name, const std::string& text) {
@@ -135,7 +135,7 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
   const absl::Time killed = absl::Now();
   // At the first revision, recorded once; nothing of the second remains.
   EXPECT_EQ(Current(), kFirst);
-  ASSERT_OK_AND_ASSIGN(std::vector<AppliedRevision> applied,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<AppliedRevision> applied,
                        Migrator(*db_, directory_.string()).Applied());
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].id, kFirst);
@@ -143,13 +143,13 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
   EXPECT_FALSE(slow_table.ok()) << "the killed revision's table survived";
 
   // Same files, a shorter statement: the next upgrade completes.
-  ASSERT_OK(db_->Execute(Text("UPDATE knob SET n = 3")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("UPDATE knob SET n = 3")).status());
   const pid_t again = StartUpgrade();
   ASSERT_GT(again, 0);
   EXPECT_EQ(Wait(again), 0);
   EXPECT_LT(absl::Now() - killed, absl::Seconds(30));
   EXPECT_EQ(Current(), kSecond);
-  ASSERT_OK_AND_ASSIGN(applied, Migrator(*db_, directory_.string()).Applied());
+  DUO_ASSERT_OK_AND_ASSIGN(applied, Migrator(*db_, directory_.string()).Applied());
   ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[1].id, kSecond);
   EXPECT_TRUE(db_->Execute(Text("SELECT count(*) FROM slow")).ok());

@@ -53,7 +53,7 @@ TEST(PostgresPlanTest, CreateAndDropTables) {
   LiveSchema live;
   live.tables = {TableDef("legacy")};
   live.tables[0].AddColumn({.name = "x", .type = SqlType::Integer()});
-  ASSERT_OK_AND_ASSIGN(Plan plan,
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan,
                        PlanFor(Postgres(), live, {Books(SqlType::BigInt(), SqlType::Integer())}));
   EXPECT_EQ(Joined(plan.Up()),
             "CREATE TABLE \"books\" (\n"
@@ -76,7 +76,7 @@ TEST(PostgresPlanTest, CreateAndDropTables) {
 TEST(PostgresPlanTest, TypeChangesWidenOrLoseData) {
   LiveSchema live;
   live.tables = {Books(SqlType::Integer(), SqlType::Array(SqlType::Kind::kInteger))};
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       Plan plan,
       PlanFor(Postgres(), live, {Books(SqlType::BigInt(), SqlType::Array(SqlType::Kind::kBigInt))}));
   EXPECT_EQ(Joined(plan.Up()),
@@ -100,7 +100,7 @@ TEST(PostgresPlanTest, PrimaryKeyIsDroppedByItsIntrospectedName) {
   LiveSchema live;
   live.tables = {tags};
   live.primary_key_names = {{"book_tags", "book_tags_pk"}};
-  ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {composite}));
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {composite}));
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"book_tags\" DROP CONSTRAINT \"book_tags_pk\";\n"
             "ALTER TABLE \"book_tags\" ADD CONSTRAINT \"book_tags_pkey\" "
@@ -127,7 +127,7 @@ TEST(PostgresPlanTest, ForeignKeyActionChangeAndRenamedParent) {
   TableDef cascading = books;
   cascading.foreign_keys[0].referenced_table = "writers";
   cascading.foreign_keys[0].on_delete = sql::ReferentialAction::kSetNull;
-  ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {writers, cascading},
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {writers, cascading},
                                           {.table_renames = {{"authors", "writers"}}}));
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"books\" DROP CONSTRAINT \"books_author_id_fkey\";\n"
@@ -151,7 +151,7 @@ TEST(PostgresPlanTest, NotNullColumnsWithoutDefaultsWarn) {
                     .server_default = sql::Text("''::text")});
   LiveSchema live;
   live.tables = {books};
-  ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {target}));
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {target}));
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"books\" DROP COLUMN \"pages\";\n"
             "ALTER TABLE \"books\" ADD COLUMN \"year\" integer NOT NULL;\n"
@@ -186,7 +186,7 @@ TEST(SqlitePlanTest, RebuildKeepsViewsTriggersAndVerifiesConversions) {
   live.views.push_back({"other", "CREATE VIEW other AS SELECT 1", {}});
   TableDef target = live.tables[0];
   target.columns[2].type = SqlType::Integer();  // pages: TEXT -> INTEGER
-  ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Sqlite(), live, {target}));
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Sqlite(), live, {target}));
   EXPECT_TRUE(plan.sqlite_foreign_keys_off);
   EXPECT_EQ(Joined(plan.Up()),
             "DROP VIEW \"long_titles\";\n"
@@ -249,7 +249,7 @@ TEST(SqlitePlanTest, RenamesAndPlainColumnsAlterInPlace) {
   writers.AddColumn({.name = "bio", .type = SqlType::Text()});
   TableDef retargeted = books;
   retargeted.foreign_keys[0].referenced_table = "writers";
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       Plan plan, PlanFor(Sqlite(), live, {writers, retargeted},
                          {.table_renames = {{"authors", "writers"}},
                           .column_renames = {{{"writers", "full_name"}, "name"}}}));

@@ -127,7 +127,7 @@ TEST(FormatRevisionTest, WritesDefaultsAndEmptySteps) {
 
 TEST(ParseRevisionTest, RoundTripsEveryField) {
   const Revision revision = FullRevision();
-  ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(FormatRevision(revision), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(FormatRevision(revision), kPath));
   ExpectSameFields(parsed, revision);
   EXPECT_EQ(parsed.path, kPath);
   EXPECT_TRUE(IsChecksum(parsed.checksum)) << parsed.checksum;
@@ -137,7 +137,7 @@ TEST(ParseRevisionTest, RoundTripsDefaultsAndEmptySteps) {
   Revision revision;
   revision.id = "aaaaaaaaaaaa";
   revision.dialect = "postgresql";
-  ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(FormatRevision(revision), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(FormatRevision(revision), kPath));
   ExpectSameFields(parsed, revision);
 }
 
@@ -149,12 +149,12 @@ TEST(ParseRevisionTest, RoundTripsAStatementStartingWithAMarkerComment) {
       "-- duo-migrate revision\n-- id: aaaaaaaaaaaa\n-- parent: base\n-- dialect: sqlite\n\n"
       "-- duo:up\nCREATE TABLE t (n INTEGER);-- duo:down\nDROP TABLE u;\n  -- duo:up\nSELECT 1\n"
       "-- duo:end\n";
-  ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
   ASSERT_EQ(parsed.up.size(), 3u);
   EXPECT_EQ(parsed.up[1], "-- duo:down\nDROP TABLE u");
   EXPECT_EQ(parsed.up[2], "-- duo:up\nSELECT 1");
   EXPECT_TRUE(parsed.down.empty());
-  ASSERT_OK_AND_ASSIGN(const Revision again, ParseRevision(FormatRevision(parsed), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision again, ParseRevision(FormatRevision(parsed), kPath));
   ExpectSameFields(again, parsed);
 }
 
@@ -171,7 +171,7 @@ CREATE INDEX CONCURRENTLY "i" ON "t" ("c");
 -- duo:end
 
 )";
-  ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision parsed, ParseRevision(kText, kPath));
   EXPECT_EQ(parsed.id, "3f9a2c1b7d4e");
   EXPECT_EQ(parsed.parent, "");
   EXPECT_EQ(parsed.message, "");
@@ -183,19 +183,19 @@ CREATE INDEX CONCURRENTLY "i" ON "t" ("c");
 TEST(ParseRevisionTest, AcceptsCrlfWithTheSameChecksum) {
   const std::string lf = FormatRevision(FullRevision());
   const std::string crlf = absl::StrReplaceAll(lf, {{"\n", "\r\n"}});
-  ASSERT_OK_AND_ASSIGN(const Revision from_lf, ParseRevision(lf, kPath));
-  ASSERT_OK_AND_ASSIGN(const Revision from_crlf, ParseRevision(crlf, kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision from_lf, ParseRevision(lf, kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision from_crlf, ParseRevision(crlf, kPath));
   ExpectSameFields(from_crlf, FullRevision());
   EXPECT_EQ(from_crlf.checksum, from_lf.checksum);
 }
 
 TEST(ParseRevisionTest, ChecksumChangesWithTheText) {
   Revision revision = FullRevision();
-  ASSERT_OK_AND_ASSIGN(const Revision before, ParseRevision(FormatRevision(revision), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision before, ParseRevision(FormatRevision(revision), kPath));
   revision.down = {"DROP TABLE \"order\""};
-  ASSERT_OK_AND_ASSIGN(const Revision after, ParseRevision(FormatRevision(revision), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision after, ParseRevision(FormatRevision(revision), kPath));
   EXPECT_NE(before.checksum, after.checksum);
-  ASSERT_OK_AND_ASSIGN(const Revision again, ParseRevision(FormatRevision(revision), "other.sql"));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision again, ParseRevision(FormatRevision(revision), "other.sql"));
   EXPECT_EQ(after.checksum, again.checksum);
 }
 
@@ -275,7 +275,7 @@ TEST(ParseRevisionTest, RefusesAFileCutAnywhere) {
                  "CREATE TABLE c (x INTEGER)", "CREATE TABLE d (x INTEGER)"};
   revision.down = {"DROP TABLE d", "DROP TABLE c", "DROP TABLE b", "DROP TABLE a"};
   const std::string text = FormatRevision(revision);
-  ASSERT_OK(ParseRevision(text, kPath).status());
+  DUO_ASSERT_OK(ParseRevision(text, kPath).status());
   const size_t end = text.rfind("-- duo:end");
   for (size_t cut = 0; cut <= end; ++cut) {
     const absl::StatusOr<Revision> parsed = ParseRevision(text.substr(0, cut), kPath);
@@ -293,8 +293,8 @@ TEST(ParseRevisionTest, AddingTheEndMarkerKeepsTheChecksum) {
   const absl::StatusOr<Revision> refused = ParseRevision(legacy, kPath);
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("add \"-- duo:end\" as its last line; its checksum does not change"));
-  ASSERT_OK_AND_ASSIGN(const Revision fixed, ParseRevision(legacy + "-- duo:end\n", kPath));
-  ASSERT_OK_AND_ASSIGN(const Revision written, ParseRevision(text, kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision fixed, ParseRevision(legacy + "-- duo:end\n", kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision written, ParseRevision(text, kPath));
   EXPECT_EQ(fixed.checksum, written.checksum);
   // What the checksum covers: the text without the marker, as recorded by
   // duo-migrate versions that had no marker.
@@ -302,7 +302,7 @@ TEST(ParseRevisionTest, AddingTheEndMarkerKeepsTheChecksum) {
             absl::StrCat("sha256:", migrate_internal::Sha256Hex(legacy)));
   // A comment appended after the marker is an edit: it parses, with
   // another checksum.
-  ASSERT_OK_AND_ASSIGN(const Revision noted, ParseRevision(text + "-- an afterthought\n", kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision noted, ParseRevision(text + "-- an afterthought\n", kPath));
   EXPECT_NE(noted.checksum, written.checksum);
   EXPECT_EQ(noted.up, written.up);
 }
@@ -311,7 +311,7 @@ TEST(ParseRevisionTest, AnEmptyUpStepMustSaySo) {
   Revision revision;
   revision.id = "aaaaaaaaaaaa";
   revision.dialect = "sqlite";
-  ASSERT_OK_AND_ASSIGN(const Revision blank, ParseRevision(FormatRevision(revision), kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision blank, ParseRevision(FormatRevision(revision), kPath));
   EXPECT_THAT(blank.up, IsEmpty());
   const std::string emptied = absl::StrReplaceAll(FormatRevision(revision), {{"-- (nothing)\n", ""}});
   EXPECT_THAT(std::string(ParseRevision(emptied, kPath).status().message()),
@@ -438,11 +438,11 @@ std::vector<std::string> Ids(const std::vector<Revision>& revisions) {
 TEST(WriteRevisionFileTest, WritesOnceUnderASlug) {
   const std::string directory = TestDirectory();
   const Revision revision = MakeRevision("3f9a2c1b7d4e", "", "Add orders: note & total!!");
-  ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(directory, revision));
+  DUO_ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(directory, revision));
   EXPECT_EQ(path, directory + "/3f9a2c1b7d4e_add_orders_note_total.sql");
   EXPECT_EQ(ReadAll(path), FormatRevision(revision));
 
-  ASSERT_OK_AND_ASSIGN(const Revision read, ReadRevisionFile(path));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision read, ReadRevisionFile(path));
   ExpectSameFields(read, revision);
   EXPECT_EQ(read.path, path);
 
@@ -456,14 +456,14 @@ TEST(WriteRevisionFileTest, WritesOnceUnderASlug) {
 
 TEST(WriteRevisionFileTest, ShortensTheSlug) {
   const std::string directory = TestDirectory();
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       const std::string long_path,
       WriteRevisionFile(directory, MakeRevision("aaaaaaaaaaaa", "",
                                                 "Rebuild the orders table - with a longer name "
                                                 "than fits")));
   EXPECT_EQ(std::filesystem::path(long_path).filename().string(),
             "aaaaaaaaaaaa_rebuild_the_orders_table_with_a_longer.sql");
-  ASSERT_OK_AND_ASSIGN(const std::string bare_path,
+  DUO_ASSERT_OK_AND_ASSIGN(const std::string bare_path,
                        WriteRevisionFile(directory, MakeRevision("bbbbbbbbbbbb", "", "!?")));
   EXPECT_EQ(std::filesystem::path(bare_path).filename().string(), "bbbbbbbbbbbb.sql");
 }
@@ -487,8 +487,8 @@ TEST(WriteRevisionFileTest, RefusesWhatWouldNotReadBack) {
 TEST(WriteRevisionFileTest, WritesAStatementStartingWithAMarkerComment) {
   Revision revision = MakeRevision("dddddddddddd", "", "x");
   revision.up = {"SELECT 1", "-- duo:down\nSELECT 2"};
-  ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(TestDirectory(), revision));
-  ASSERT_OK_AND_ASSIGN(const Revision read, ReadRevisionFile(path));
+  DUO_ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(TestDirectory(), revision));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision read, ReadRevisionFile(path));
   EXPECT_EQ(read.up, revision.up);
 }
 
@@ -507,7 +507,7 @@ class HistoryTest : public ::testing::Test {
     for (const Revision& revision : {MakeRevision("cccccccccccc", "aaaaaaaaaaaa", "third"),
                                      MakeRevision("bbbbbbbbbbbb", "", "first"),
                                      MakeRevision("aaaaaaaaaaaa", "bbbbbbbbbbbb", "second")}) {
-      ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(directory_, revision));
+      DUO_ASSERT_OK_AND_ASSIGN(const std::string path, WriteRevisionFile(directory_, revision));
       paths_.push_back(path);
     }
   }
@@ -519,22 +519,22 @@ class HistoryTest : public ::testing::Test {
 TEST_F(HistoryTest, LoadsAndOrdersAChain) {
   std::ofstream(directory_ + "/README.md") << "not a revision";
   std::filesystem::create_directory(directory_ + "/old.sql");
-  ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
   EXPECT_THAT(Ids(loaded), ElementsAre("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"));
   for (const Revision& revision : loaded) EXPECT_TRUE(IsChecksum(revision.checksum));
   EXPECT_THAT(Heads(loaded), ElementsAre("cccccccccccc"));
 
-  ASSERT_OK_AND_ASSIGN(const std::vector<Revision> ordered, OrderRevisions(std::move(loaded)));
+  DUO_ASSERT_OK_AND_ASSIGN(const std::vector<Revision> ordered, OrderRevisions(std::move(loaded)));
   EXPECT_THAT(Ids(ordered), ElementsAre("bbbbbbbbbbbb", "aaaaaaaaaaaa", "cccccccccccc"));
   EXPECT_EQ(ordered[0].path, paths_[1]);
   EXPECT_EQ(ordered[0].up, std::vector<std::string>{"CREATE TABLE t_bbbbbbbbbbbb (x)"});
 }
 
 TEST_F(HistoryTest, BranchNamesBothFiles) {
-  ASSERT_OK_AND_ASSIGN(const std::string branch,
+  DUO_ASSERT_OK_AND_ASSIGN(const std::string branch,
                        WriteRevisionFile(directory_, MakeRevision("dddddddddddd", "aaaaaaaaaaaa",
                                                                   "third elsewhere")));
-  ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
   EXPECT_THAT(Heads(loaded), ElementsAre("cccccccccccc", "dddddddddddd"));
   const absl::StatusOr<std::vector<Revision>> ordered = OrderRevisions(std::move(loaded));
   EXPECT_EQ(ordered.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -546,7 +546,7 @@ TEST_F(HistoryTest, BranchNamesBothFiles) {
 
 TEST_F(HistoryTest, MissingParentNamesTheFile) {
   std::filesystem::remove(paths_[1]);
-  ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
   const absl::StatusOr<std::vector<Revision>> ordered = OrderRevisions(std::move(loaded));
   EXPECT_EQ(ordered.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(ordered.status().message(),
@@ -555,7 +555,7 @@ TEST_F(HistoryTest, MissingParentNamesTheFile) {
 }
 
 TEST_F(HistoryTest, SameIdTwiceNamesBothFiles) {
-  ASSERT_OK_AND_ASSIGN(const std::string copy,
+  DUO_ASSERT_OK_AND_ASSIGN(const std::string copy,
                        WriteRevisionFile(directory_, MakeRevision("aaaaaaaaaaaa", "", "copy")));
   const absl::StatusOr<std::vector<Revision>> loaded = LoadRevisions(directory_);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -572,9 +572,9 @@ TEST_F(HistoryTest, UnparsableFileIsNamed) {
 
 TEST(LoadRevisionsTest, EmptyAndMissingDirectories) {
   const std::string directory = TestDirectory();
-  ASSERT_OK_AND_ASSIGN(const std::vector<Revision> none, LoadRevisions(directory));
+  DUO_ASSERT_OK_AND_ASSIGN(const std::vector<Revision> none, LoadRevisions(directory));
   EXPECT_THAT(none, IsEmpty());
-  ASSERT_OK_AND_ASSIGN(const std::vector<Revision> ordered, OrderRevisions({}));
+  DUO_ASSERT_OK_AND_ASSIGN(const std::vector<Revision> ordered, OrderRevisions({}));
   EXPECT_THAT(ordered, IsEmpty());
   EXPECT_EQ(LoadRevisions(directory + "/absent").status().code(), absl::StatusCode::kNotFound);
 }

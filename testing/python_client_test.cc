@@ -18,20 +18,20 @@ class PythonClientTest : public BackendTest {};
 
 TEST_P(PythonClientTest, SqlalchemyReadsAndWritesTheTestDatabase) {
   absl::StatusOr<Database> db = Database::Open(database().direct_url());
-  ASSERT_OK(db.status());
-  ASSERT_OK(db->Execute(sql::Text("CREATE TABLE smoke (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")).status());
-  ASSERT_OK(db->Execute(sql::Text("INSERT INTO smoke (id, name) VALUES (1, 'from c++')")).status());
+  DUO_ASSERT_OK(db.status());
+  DUO_ASSERT_OK(db->Execute(sql::Text("CREATE TABLE smoke (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")).status());
+  DUO_ASSERT_OK(db->Execute(sql::Text("INSERT INTO smoke (id, name) VALUES (1, 'from c++')")).status());
 
   absl::StatusOr<std::string> out = RunPythonClient(
       "testing/interop/smoke.py",
       {std::string(BackendName(backend())), database().native_target()});
-  ASSERT_OK(out.status());
+  DUO_ASSERT_OK(out.status());
   EXPECT_EQ(*out, "[[1, \"from c++\"], [2, \"from python\"]]\n");
 
   absl::StatusOr<Result> rows =
       db->Execute(sql::Text("SELECT name FROM smoke WHERE id = 2"));
-  ASSERT_OK(rows.status());
-  ASSERT_OK_AND_ASSIGN(std::string name, rows->Get<std::string>(0, 0));
+  DUO_ASSERT_OK(rows.status());
+  DUO_ASSERT_OK_AND_ASSIGN(std::string name, rows->Get<std::string>(0, 0));
   EXPECT_EQ(name, "from python");
 }
 

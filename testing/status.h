@@ -1,7 +1,8 @@
-// Assertions on absl::Status and absl::StatusOr for tests.
+// Assertions on absl::Status and absl::StatusOr for tests. DUO_-prefixed,
+// so that they cannot collide with a project's own ASSERT_OK.
 //
-//   ASSERT_OK(db.Connect());
-//   ASSERT_OK_AND_ASSIGN(std::vector<Order> orders, Order::FilterBy({{"status", "x"}}).All());
+//   DUO_ASSERT_OK(db.Connect());
+//   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> orders, Order::FilterBy({{"status", "x"}}).All());
 //
 // The expression is variadic, so braced lists with commas need no extra
 // parentheses.
@@ -14,13 +15,19 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-#define ASSERT_OK(...)                                        \
+#define DUO_ASSERT_OK(...)                                        \
   do {                                                        \
     const absl::Status assert_ok_status_ = (__VA_ARGS__);     \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
   } while (false)
 
-#define ASSERT_OK_AND_ASSIGN(lhs, ...) \
+#define DUO_EXPECT_OK(...)                                    \
+  do {                                                        \
+    const absl::Status expect_ok_status_ = (__VA_ARGS__);     \
+    EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_; \
+  } while (false)
+
+#define DUO_ASSERT_OK_AND_ASSIGN(lhs, ...) \
   DUO_ASSERT_OK_AND_ASSIGN_IMPL_(DUO_ASSERT_CONCAT_(duo_statusor_, __LINE__), lhs, (__VA_ARGS__))
 #define DUO_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = rexpr;                                     \

@@ -6,6 +6,7 @@
 #   tools/setup.sh              what building and the SQLite demo need
 #   tools/setup.sh --postgres   also the PostgreSQL server (and PgBouncer) the tests start,
 #                             and SQLAlchemy for the cross-client tests
+#   tools/setup.sh --format     also clang-format (tools/check_format.sh)
 #   tools/setup.sh --fuzz       also clang 14 and its libFuzzer runtime (tools/fuzz.sh)
 set -euo pipefail
 
@@ -22,8 +23,9 @@ for arg in "$@"; do
     # SQLAlchemy (with psycopg2) under Debian's python3: the cross-client
     # tests (testing/python_client.h) read and write the databases with it.
     --postgres) want_postgres=true; packages+=(python3-sqlalchemy python3-psycopg2) ;;
+    --format) packages+=(clang-format) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
-    *) echo "usage: $0 [--postgres] [--fuzz]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--postgres] [--format] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 

@@ -6,6 +6,7 @@
 #   tools/test.sh [--sanitizers] [bazel test arguments...]
 #
 # Passes:
+#   0. the C++ files follow .clang-format (tools/check_format.sh);
 #   1. every test, normal build (fuzz targets run their bounded driver);
 #   2. the consumer workspace (examples/consumer through http_archive);
 # and with --sanitizers, or whenever CI=true (what .ci/run runs):
@@ -38,7 +39,7 @@ for arg in "$@"; do
   fi
 done
 
-tools/setup.sh --postgres || exit 1
+tools/setup.sh --postgres --format || exit 1
 
 # The command promises PostgreSQL coverage: a missing server is a failure.
 export DUO_REQUIRE_POSTGRES=1
@@ -72,6 +73,8 @@ bazel_test() {
   bazel test --color=no --curses=no --test_summary=short "${profile[@]}" "$@"
 }
 
+# Formatting is checked, not discussed (.clang-format).
+run_pass "format" tools/check_format.sh
 run_pass "tests" bazel_test tests "${args[@]}" //...
 # duo as a user takes it: a separate workspace fetching it with http_archive
 # (its own build; the sanitizer configs are this workspace's).

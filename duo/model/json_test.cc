@@ -175,12 +175,12 @@ bool SameMembers(const Everything& a, const Everything& b) {
 }
 
 TEST(ModelJsonTest, ToJsonWritesEveryMemberType) {
-  ASSERT_OK(duo::MetaOf<Everything>().declaration_status());
+  DUO_ASSERT_OK(duo::MetaOf<Everything>().declaration_status());
   EXPECT_EQ(duo::ToJson(Sample()), SampleJson());
 }
 
 TEST(ModelJsonTest, FromJsonReadsEveryMemberType) {
-  ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(SampleJson()));
+  DUO_ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(SampleJson()));
   EXPECT_TRUE(SameMembers(e, Sample())) << duo::ToJson(e).dump();
 }
 
@@ -189,17 +189,17 @@ TEST(ModelJsonTest, RoundTrip) {
   original.maybe_int = -5;
   original.maybe_at = absl::FromUnixMicros(-1);  // before the epoch
   original.f = 1.5f;
-  ASSERT_OK_AND_ASSIGN(Everything back, duo::FromJson<Everything>(duo::ToJson(original)));
+  DUO_ASSERT_OK_AND_ASSIGN(Everything back, duo::FromJson<Everything>(duo::ToJson(original)));
   EXPECT_TRUE(SameMembers(back, original)) << duo::ToJson(back).dump();
   EXPECT_EQ(duo::ToJson(original)["maybe_at"], "1969-12-31T23:59:59.999999Z");
   // Through text, as a web service sends it.
-  ASSERT_OK_AND_ASSIGN(Everything reparsed, duo::FromJson<Everything>(nlohmann::json::parse(
+  DUO_ASSERT_OK_AND_ASSIGN(Everything reparsed, duo::FromJson<Everything>(nlohmann::json::parse(
                                                 duo::ToJson(original).dump())));
   EXPECT_TRUE(SameMembers(reparsed, original));
 }
 
 TEST(ModelJsonTest, AbsentFieldsKeepTheirDefaults) {
-  ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(nlohmann::json{{"text", "x"}}));
+  DUO_ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(nlohmann::json{{"text", "x"}}));
   EXPECT_EQ(e.text, "x");
   EXPECT_EQ(e.id, 0);
   EXPECT_EQ(e.color, Color::kRed);
@@ -207,20 +207,20 @@ TEST(ModelJsonTest, AbsentFieldsKeepTheirDefaults) {
 }
 
 TEST(ModelJsonTest, EnumsAcceptNamesAndNumbers) {
-  ASSERT_OK_AND_ASSIGN(Everything e,
+  DUO_ASSERT_OK_AND_ASSIGN(Everything e,
                        duo::FromJson<Everything>(nlohmann::json{{"color", 1}, {"level", "low"}}));
   EXPECT_EQ(e.color, Color::kGreen);
   EXPECT_EQ(e.level, Level::kLow);
 }
 
 TEST(ModelJsonTest, DecimalAcceptsIntegers) {
-  ASSERT_OK_AND_ASSIGN(Everything e,
+  DUO_ASSERT_OK_AND_ASSIGN(Everything e,
                        duo::FromJson<Everything>(nlohmann::json{{"amount", -12}}));
   EXPECT_EQ(e.amount.digits(), "-12");
 }
 
 TEST(ModelJsonTest, TimestampWithOffset) {
-  ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(nlohmann::json{
+  DUO_ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(nlohmann::json{
                                          {"at", "2026-11-25T10:30:00+01:00"}}));
   EXPECT_EQ(e.at, absl::FromCivil(absl::CivilSecond(2026, 11, 25, 9, 30, 0), absl::UTCTimeZone()));
 }
@@ -340,7 +340,7 @@ TEST(ModelJsonTest, AFailedFieldLeavesNoPartialObject) {
 }
 
 TEST(ModelJsonTest, PayloadFromJsonConvertsToColumnValues) {
-  ASSERT_OK_AND_ASSIGN(duo::Payload payload,
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Payload payload,
                        duo::PayloadFromJson<Everything>(nlohmann::json::parse(
                            R"({"text": "x", "maybe_text": null, "day": "2024-01-02",
                                "amount": "1.50"})")));
@@ -401,7 +401,7 @@ TEST(ModelJsonTest, LoadedRelationshipsRoundTrip) {
   EXPECT_EQ(json, nlohmann::json::parse(
                       R"({"id": 1, "children": [{"id": 2, "owner_id": 1},
                                                 {"id": 3, "owner_id": 1}]})"));
-  ASSERT_OK_AND_ASSIGN(Owner back, duo::FromJson<Owner>(json));
+  DUO_ASSERT_OK_AND_ASSIGN(Owner back, duo::FromJson<Owner>(json));
   EXPECT_EQ(back.id, 1);
   EXPECT_TRUE(back.children.empty());  // relationships are read from the database
 }

@@ -64,8 +64,8 @@ const duo::ModelMeta& Meta() { return duo::MetaOf<Account>(); }
 duo::sql::Decimal Dec(const char* text) { return *duo::sql::Decimal::Parse(text); }
 
 TEST(CheckPayloadTest, AcceptsFittingValues) {
-  ASSERT_OK(Meta().declaration_status());
-  ASSERT_OK(duo::CheckPayload(
+  DUO_ASSERT_OK(Meta().declaration_status());
+  DUO_ASSERT_OK(duo::CheckPayload(
       Meta(), {{"name", "x"},
                {"small", int64_t{-32768}},
                {"count", 5},
@@ -77,7 +77,7 @@ TEST(CheckPayloadTest, AcceptsFittingValues) {
                {"opened", absl::UnixEpoch()},
                {"scores", duo::sql::Value(duo::sql::Array{{duo::sql::Value(1), duo::sql::Value(2)}})}}));
   // Expressions are the database's to evaluate.
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"count", duo::col(&Account::count) + 1}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"count", duo::col(&Account::count) + 1}}));
 }
 
 TEST(CheckPayloadTest, UnknownColumnListsTheColumns) {
@@ -130,10 +130,10 @@ TEST(CheckPayloadTest, IntegerRanges) {
   status = duo::CheckPayload(Meta(), {{"count", 2.5}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(status.message(), HasSubstr("an integer column holds whole numbers only"));
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"count", 3.0}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"count", 3.0}}));
   status = duo::CheckPayload(Meta(), {{"count", Dec("2147483648")}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"count", Dec("-2147483648")}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"count", Dec("-2147483648")}}));
   status = duo::CheckPayload(Meta(), {{"id", 1e19}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(status.message(), HasSubstr("beyond the range of bigint"));
@@ -151,8 +151,8 @@ TEST(CheckPayloadTest, NumericPrecisionAndScale) {
   EXPECT_THAT(status.message(), HasSubstr("it has 5 integer digits and the column is "
                                           "numeric(6, 2), which keeps 4"));
   // Leading and trailing zeros hold nothing.
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"price", Dec("-0009999.9900")}}));
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"price", 0.25}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"price", Dec("-0009999.9900")}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"price", 0.25}}));
   status = duo::CheckPayload(Meta(), {{"price", 0.125}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   status = duo::CheckPayload(Meta(), {{"price", std::numeric_limits<double>::infinity()}});
@@ -166,9 +166,9 @@ TEST(CheckPayloadTest, RealColumnOverflowAndUnderflow) {
   EXPECT_THAT(status.message(), HasSubstr("a real (float) column would hold it as infinity or 0"));
   status = duo::CheckPayload(Meta(), {{"ratio", 1e-50}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"ratio", 0.1}}));  // rounds, as floats do
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"ratio", 0.1}}));  // rounds, as floats do
   // Without a dialect, infinity in a double column is storable.
-  ASSERT_OK(duo::CheckPayload(Meta(), {{"balance", std::numeric_limits<double>::infinity()}}));
+  DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"balance", std::numeric_limits<double>::infinity()}}));
 }
 
 TEST(CheckPayloadTest, ArrayElementsAreChecked) {
@@ -182,7 +182,7 @@ TEST(CheckPayloadTest, ArrayElementsAreChecked) {
 
 TEST(ApplyPayloadTest, ConvertsValuesIntoMembers) {
   Account account;
-  ASSERT_OK(duo::ApplyPayload(Meta(), &account,
+  DUO_ASSERT_OK(duo::ApplyPayload(Meta(), &account,
                               {{"name", "Ada"},
                                {"small", 12},
                                {"count", Dec("7")},
@@ -197,7 +197,7 @@ TEST(ApplyPayloadTest, ConvertsValuesIntoMembers) {
   EXPECT_EQ(account.note, "n");
   EXPECT_EQ(account.price.digits(), "12.50");
   EXPECT_EQ(account.scores, std::vector<int32_t>{4});
-  ASSERT_OK(duo::ApplyPayload(Meta(), &account, {{"note", duo::sql::Null()}}));
+  DUO_ASSERT_OK(duo::ApplyPayload(Meta(), &account, {{"note", duo::sql::Null()}}));
   EXPECT_FALSE(account.note.has_value());
 }
 
@@ -234,7 +234,7 @@ TEST(ApplyPayloadTest, ExpressionsAreRefused) {
 TEST(ApplyPayloadTest, ApplyPayloadValuesSkipsExpressions) {
   Account account;
   account.count = 5;
-  ASSERT_OK(duo::ApplyPayloadValues(
+  DUO_ASSERT_OK(duo::ApplyPayloadValues(
       Meta(), &account, {{"count", duo::col(&Account::count) + 1}, {"name", "kept"}}));
   EXPECT_EQ(account.count, 5);
   EXPECT_EQ(account.name, "kept");

@@ -53,23 +53,23 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
   const duo::Query<Order> completed =
       Order::FilterBy({{"status", "completed"}}).OrderBy("-total_amount");
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> all, completed.All());
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> all_async, SyncWait(completed.AllAsync()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> all, completed.All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> all_async, SyncWait(completed.AllAsync()));
   EXPECT_EQ(Ids(all_async), Ids(all));
   EXPECT_EQ(all.size(), 8u);
 
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> first, SyncWait(completed.FirstAsync()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> first, SyncWait(completed.FirstAsync()));
   EXPECT_EQ(first->id, completed.First().value()->id);
-  ASSERT_OK_AND_ASSIGN(Order one, SyncWait(completed.Limit(1).OneAsync()));
+  DUO_ASSERT_OK_AND_ASSIGN(Order one, SyncWait(completed.Limit(1).OneAsync()));
   EXPECT_EQ(one.id, first->id);
   absl::StatusOr<Order> many = SyncWait(completed.OneAsync());
   EXPECT_TRUE(duo::IsMultipleObjectsFound(many.status())) << many.status();
   absl::StatusOr<Order> none = SyncWait(Order::FilterBy({{"status", "lost"}}).OneAsync());
   EXPECT_TRUE(duo::IsObjectNotFound(none.status())) << none.status();
 
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> got, SyncWait(Order::GetAsync(first->id)));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> got, SyncWait(Order::GetAsync(first->id)));
   EXPECT_EQ(got->total_amount, first->total_amount);
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> absent, SyncWait(Order::GetAsync(int64_t{999999})));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> absent, SyncWait(Order::GetAsync(int64_t{999999})));
   EXPECT_FALSE(absent.has_value());
 
   EXPECT_EQ(SyncWait(completed.CountAsync()).value(), completed.Count().value());
@@ -77,8 +77,8 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
   EXPECT_TRUE(SyncWait(completed.ExistsAsync()).value());
   EXPECT_FALSE(SyncWait(Order::FilterBy({{"status", "lost"}}).ExistsAsync()).value());
 
-  ASSERT_OK_AND_ASSIGN(duo::Page<Order> page, SyncWait(completed.PageAsync(2, 3)));
-  ASSERT_OK_AND_ASSIGN(duo::Page<Order> page_sync, completed.Page(2, 3));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Order> page, SyncWait(completed.PageAsync(2, 3)));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Order> page_sync, completed.Page(2, 3));
   EXPECT_EQ(Ids(page.items), Ids(page_sync.items));
   EXPECT_EQ(page.total, 8);
   EXPECT_EQ(page.pages, 3);
@@ -101,7 +101,7 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
 
   // Eager loading: the same constant number of statements.
   const int64_t before = statements();
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
                        SyncWait(Customer::Related("orders").OrderBy("id").AllAsync()));
   EXPECT_EQ(statements() - before, 2);
   ASSERT_EQ(loaded.size(), 3u);
@@ -110,11 +110,11 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
 }
 
 TEST_P(AsyncQueryTest, CrudAndBulkOperationsAsync) {
-  ASSERT_OK_AND_ASSIGN(Order created, SyncWait(Order::CreateAsync(
+  DUO_ASSERT_OK_AND_ASSIGN(Order created, SyncWait(Order::CreateAsync(
                                           {.customer_id = customers_[2].id, .total_amount = 5})));
   EXPECT_GT(created.id, 0);
   EXPECT_EQ(created.status, "pending");  // the server default, read back
-  ASSERT_OK_AND_ASSIGN(Order from_payload,
+  DUO_ASSERT_OK_AND_ASSIGN(Order from_payload,
                        SyncWait(Order::CreateAsync(duo::Payload{{"customer_id", customers_[2].id},
                                                                 {"total_amount", 6.0}})));
   EXPECT_GT(from_payload.id, created.id);
@@ -136,7 +136,7 @@ TEST_P(AsyncQueryTest, CrudAndBulkOperationsAsync) {
 
   std::vector<Order> bulk;
   for (int i = 0; i < 250; ++i) bulk.push_back({.customer_id = customers_[2].id, .total_amount = 1.0 * i});
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> stored,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> stored,
                        SyncWait(Order::CreateBulkAsync(bulk, {.batch_size = 100})));
   ASSERT_EQ(stored.size(), 250u);
   for (size_t i = 0; i < stored.size(); ++i) {
@@ -177,7 +177,7 @@ TEST_P(AsyncQueryTest, FiftyCoroutinesInTransactionsEndWithTheRightTotals) {
   };
   std::vector<Task<absl::Status>> tasks;
   for (int i = 0; i < kTasks; ++i) tasks.push_back(order(i));
-  ASSERT_OK_AND_ASSIGN(std::vector<absl::Status> statuses, SyncWait(duo::WhenAll(std::move(tasks))));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<absl::Status> statuses, SyncWait(duo::WhenAll(std::move(tasks))));
   for (int i = 0; i < kTasks; ++i) {
     EXPECT_EQ(statuses[i].ok(), i % 10 != 9) << i << ": " << statuses[i];
   }

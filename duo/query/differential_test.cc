@@ -290,7 +290,7 @@ class DifferentialTest : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
   }
   void TearDown() override {
     duo::Models::Default().Unbind();
@@ -299,17 +299,17 @@ class DifferentialTest : public duo::testing::BackendTest {
   }
 
   void Store(const Oracle& oracle) {
-    ASSERT_OK(Employee::Query().DeleteBulk({.require_filter = false}).status());
+    DUO_ASSERT_OK(Employee::Query().DeleteBulk({.require_filter = false}).status());
     std::vector<Employee> employees;
     for (const Row& row : oracle.rows) {
       employees.push_back({.id = row.id, .name = row.name, .level = row.level,
                            .manager_id = row.manager, .mentor_id = row.mentor});
     }
-    ASSERT_OK(Employee::CreateBulk(std::move(employees), {.return_models = false}).status());
+    DUO_ASSERT_OK(Employee::CreateBulk(std::move(employees), {.return_models = false}).status());
     std::vector<Friendship> links;
     for (auto [a, b] : oracle.friendships) links.push_back({.employee_id = a, .friend_id = b});
     if (!links.empty()) {
-      ASSERT_OK(Friendship::CreateBulk(std::move(links), {.return_models = false}).status());
+      DUO_ASSERT_OK(Friendship::CreateBulk(std::move(links), {.return_models = false}).status());
     }
   }
 
@@ -364,15 +364,15 @@ TEST_P(DifferentialTest, QueriesAgreeWithRowsFilteredInCpp) {
       SCOPED_TRACE(absl::StrCat("seed ", seed, " round ", round, " query ", q, ": ", spec.Describe()));
       const std::vector<const Row*> expected = Answer(oracle, spec);
       const duo::Query<Employee> query = Build(spec);
-      ASSERT_OK_AND_ASSIGN(std::vector<Employee> all, query.All());
+      DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> all, query.All());
       EXPECT_EQ(IdsOf(all), IdsOf(expected));
-      ASSERT_OK_AND_ASSIGN(int64_t count, query.Count());
+      DUO_ASSERT_OK_AND_ASSIGN(int64_t count, query.Count());
       EXPECT_EQ(count, static_cast<int64_t>(expected.size()));
-      ASSERT_OK_AND_ASSIGN(bool exists, query.Exists());
+      DUO_ASSERT_OK_AND_ASSIGN(bool exists, query.Exists());
       EXPECT_EQ(exists, !expected.empty());
       const int64_t per_page = generate.Uniform(1, 4);
       const int64_t page = generate.Uniform(1, 4);
-      ASSERT_OK_AND_ASSIGN(duo::Page<Employee> got_page, query.Page(page, per_page));
+      DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Employee> got_page, query.Page(page, per_page));
       const size_t from = std::min<size_t>(expected.size(), (page - 1) * per_page);
       const size_t to = std::min<size_t>(expected.size(), from + per_page);
       EXPECT_EQ(IdsOf(got_page.items),

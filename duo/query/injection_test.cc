@@ -74,9 +74,9 @@ class InjectionTest : public ShopTestBase {
   void SetUp() override {
     ShopTestBase::SetUp();
     if (IsSkipped()) return;
-    ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, word TEXT)")).status());
-    ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'tweet')")).status());
-    ASSERT_OK_AND_ASSIGN(ada_, Customer::Create({.name = "Ada", .region = "north"}));
+    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, word TEXT)")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'tweet')")).status());
+    DUO_ASSERT_OK_AND_ASSIGN(ada_, Customer::Create({.name = "Ada", .region = "north"}));
   }
 
   // The canary and the shop's first customer, untouched.
@@ -114,33 +114,33 @@ TEST_P(InjectionTest, ValuesBindAndReadBackExactly) {
     ASSERT_TRUE(created.ok()) << created.status();
     ++stored;
     // Every way of matching the value finds exactly that row.
-    ASSERT_OK_AND_ASSIGN(std::vector<Customer> by_filter,
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> by_filter,
                          Customer::FilterBy({{"name", payload}}).All());
     ASSERT_EQ(by_filter.size(), 1u);
     EXPECT_EQ(by_filter[0].name, payload);
     EXPECT_EQ(by_filter[0].region, payload);
-    ASSERT_OK_AND_ASSIGN(int64_t typed, Customer::Where(col(&Customer::name) == payload).Count());
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t typed, Customer::Where(col(&Customer::name) == payload).Count());
     EXPECT_EQ(typed, 1);
-    ASSERT_OK_AND_ASSIGN(int64_t contains,
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t contains,
                          Customer::Where(col(&Customer::name).Contains(payload)).Count());
     EXPECT_EQ(contains, 1);
-    ASSERT_OK_AND_ASSIGN(int64_t starts,
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t starts,
                          Customer::Where(col(&Customer::name).StartsWith(payload)).Count());
     EXPECT_EQ(starts, 1);
-    ASSERT_OK_AND_ASSIGN(
+    DUO_ASSERT_OK_AND_ASSIGN(
         duo::Result bound,
         db_->Execute(Text("SELECT count(*) FROM customers WHERE name = :v AND region = :v")
                          .Bind("v", payload)));
     EXPECT_EQ(*bound.Scalar<int64_t>(), 1);
     // Updates carry the value as a value too.
     const std::string changed = payload + "!";
-    ASSERT_OK_AND_ASSIGN(int64_t updated, Customer::FilterBy({{"name", payload}})
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Customer::FilterBy({{"name", payload}})
                                               .UpdateBulk(duo::Payload{{"region", changed}}));
     EXPECT_EQ(updated, 1);
     Customer row = *created;
-    ASSERT_OK(Customer::Update(row, duo::Payload{{"region", payload}}));
-    ASSERT_OK(Customer::Save(row));
-    ASSERT_OK_AND_ASSIGN(std::optional<Customer> fetched, Customer::Get(row.id));
+    DUO_ASSERT_OK(Customer::Update(row, duo::Payload{{"region", payload}}));
+    DUO_ASSERT_OK(Customer::Save(row));
+    DUO_ASSERT_OK_AND_ASSIGN(std::optional<Customer> fetched, Customer::Get(row.id));
     EXPECT_EQ(fetched->region, payload);
     ExpectIntact(payload);
   }
@@ -220,7 +220,7 @@ TEST_P(InjectionTest, UrlsParseStrictlyOrQuoteTheirValues) {
     SCOPED_TRACE(payload);
     std::string encoded;
     for (unsigned char c : payload) absl::StrAppend(&encoded, "%", absl::Hex(c, absl::kZeroPad2));
-    ASSERT_OK_AND_ASSIGN(
+    DUO_ASSERT_OK_AND_ASSIGN(
         duo::Database named,
         duo::Database::Open(absl::StrCat(database().url(), "&application_name=", encoded)));
     absl::StatusOr<duo::Result> shown = named.Execute(Text("SHOW application_name"));

@@ -70,7 +70,7 @@ class JsonStorageTest : public duo::query_testing::ModelTableTest<Document> {
     // An array parameter is a native array on PostgreSQL and JSON text on
     // SQLite; JSON null only exists in the latter.
     duo::sql::Value tags = duo::sql::Value(duo::sql::Array{});
-    ASSERT_OK(db_->Execute(Text("INSERT INTO json_documents (id, doc, maybe, loose, tags, "
+    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO json_documents (id, doc, maybe, loose, tags, "
                                 "maybe_tags) VALUES (:id, :doc, :maybe, :loose, :tags, :mt)")
                                .Bind("id", id)
                                .Bind("doc", doc)
@@ -108,7 +108,7 @@ class JsonStorageTest : public duo::query_testing::ModelTableTest<Document> {
 TEST_P(JsonStorageTest, JsonNullFromAnotherClientIsNulloptInAnOptional) {
   // SQLAlchemy's JSON writes None as the text null and reads it as None.
   InsertRaw(1, "null", "null", " null ", std::nullopt);
-  ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(read->maybe, std::nullopt);  // was a present JSON null
   EXPECT_EQ(read->loose, std::nullopt);
@@ -117,20 +117,20 @@ TEST_P(JsonStorageTest, JsonNullFromAnotherClientIsNulloptInAnOptional) {
 
   // SQL NULL is nullopt as before.
   InsertRaw(2, "{}", std::nullopt, std::nullopt, std::nullopt);
-  ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
+  DUO_ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
   EXPECT_EQ(read->maybe, std::nullopt);
   EXPECT_EQ(read->loose, std::nullopt);
 }
 
 TEST_P(JsonStorageTest, NulloptIsSqlNullAndAJsonNullIsStoredAsWritten) {
-  ASSERT_OK_AND_ASSIGN(Document none, Document::Create(Document{.doc = nullptr}));
+  DUO_ASSERT_OK_AND_ASSIGN(Document none, Document::Create(Document{.doc = nullptr}));
   EXPECT_EQ(StoredType(none.id, "maybe"), "null");
   EXPECT_EQ(StoredText(none.id, "doc"), "null");
-  ASSERT_OK_AND_ASSIGN(Document json_null,
+  DUO_ASSERT_OK_AND_ASSIGN(Document json_null,
                        Document::Create(Document{.doc = {1}, .maybe = nlohmann::json(nullptr)}));
   EXPECT_EQ(StoredText(json_null.id, "maybe"), "null");
   // Read back as SQLAlchemy reads it: no value.
-  ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(json_null.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(json_null.id));
   EXPECT_EQ(read->maybe, std::nullopt);
 }
 
@@ -139,21 +139,21 @@ TEST_P(JsonStorageTest, ArraysHoldingJsonNull) {
     // PostgreSQL arrays are native (SQLAlchemy's ARRAY): no JSON null, and
     // SQL NULL is nullopt.
     InsertRaw(1, "{}", std::nullopt, std::nullopt, std::nullopt);
-    ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));
+    DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));
     EXPECT_EQ(read->maybe_tags, std::nullopt);
     return;
   }
   // SQLite keeps arrays as JSON text; SQLAlchemy's JSON writes None as null.
   InsertRaw(1, "{}", std::nullopt, std::nullopt, "null");
-  ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));  // was an error
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));  // was an error
   EXPECT_EQ(read->maybe_tags, std::nullopt);
   InsertRaw(2, "{}", std::nullopt, std::nullopt, "[1, 2]");
-  ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
+  DUO_ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
   EXPECT_EQ(read->maybe_tags, (std::vector<int64_t>{1, 2}));
 
   // A plain vector refuses it like SQL NULL, naming the column: an empty
   // array would be a value no client wrote.
-  ASSERT_OK(db_->Execute(Text("UPDATE json_documents SET tags = 'null' WHERE id = 2")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("UPDATE json_documents SET tags = 'null' WHERE id = 2")).status());
   absl::StatusOr<std::optional<Document>> refused = Document::Get(2);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(duo::GetErrorKind(refused.status()), duo::ErrorKind::kDataError);
@@ -167,7 +167,7 @@ TEST_P(JsonStorageTest, NumbersKeepTheirSpellingWhereTheColumnKeepsText) {
       {"negative_zero", -0.0},
       {"tenth", 0.1},
       {"min", std::numeric_limits<int64_t>::min()}};
-  ASSERT_OK_AND_ASSIGN(Document stored, Document::Create(Document{.doc = edge, .loose = edge}));
+  DUO_ASSERT_OK_AND_ASSIGN(Document stored, Document::Create(Document{.doc = edge, .loose = edge}));
   const std::string written = edge.dump();
   // PostgreSQL json and SQLite's TEXT-affinity columns keep the text. It
   // was jsonb's normalized text in a json column: 1e300 as 301 digits.
@@ -183,7 +183,7 @@ TEST_P(JsonStorageTest, NumbersKeepTheirSpellingWhereTheColumnKeepsText) {
   }
   // Either way DuoORM reads the numbers it wrote: the 301 digits are the
   // double 1e300 exactly as nlohmann writes it.
-  ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(stored.id));
   EXPECT_EQ(read->loose, edge);
   EXPECT_TRUE(std::signbit((*read->loose)["negative_zero"].get<double>()));
   EXPECT_EQ(read->doc["huge"], nlohmann::json(1e300));
@@ -217,11 +217,11 @@ TEST_P(JsonStorageTest, ScalarDocumentsStoredAsNumbersReadAsJsonNumbers) {
     EXPECT_EQ(StoredType(1, "loose"), "integer");
     EXPECT_EQ(StoredType(2, "loose"), "real");
   }
-  ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));  // was an error
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(1));  // was an error
   EXPECT_EQ(read->loose, nlohmann::json(42));
-  ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
+  DUO_ASSERT_OK_AND_ASSIGN(read, Document::Get(2));
   EXPECT_EQ(read->loose, nlohmann::json(3.5));
-  ASSERT_OK_AND_ASSIGN(read, Document::Get(3));
+  DUO_ASSERT_OK_AND_ASSIGN(read, Document::Get(3));
   EXPECT_EQ(read->loose, nlohmann::json("42"));
 }
 

@@ -71,17 +71,17 @@ TEST_P(LargeInTest, WhereInWithAHundredThousandAndTwoHundredThousandValues) {
     const auto listed = [&](const Customer& c) {
       return (c.id - first_id) % 2 == 0 && (c.id - first_id) / 2 < n;
     };
-    ASSERT_OK_AND_ASSIGN(std::vector<Customer> in, Customer::Where(col(&Customer::id).In(ids)).All());
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> in, Customer::Where(col(&Customer::id).In(ids)).All());
     EXPECT_EQ(Ids(in), Expected(listed));
-    ASSERT_OK_AND_ASSIGN(const int64_t counted,
+    DUO_ASSERT_OK_AND_ASSIGN(const int64_t counted,
                          Customer::Where(col(&Customer::id).In(ids)).Count());
     EXPECT_EQ(counted, static_cast<int64_t>(Expected(listed).size()));
-    ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
                          Customer::Where(col(&Customer::id).NotIn(ids)).All());
     EXPECT_EQ(Ids(not_in), Expected([&](const Customer& c) { return !listed(c); }));
 
     // Text values, with another condition.
-    ASSERT_OK_AND_ASSIGN(std::vector<Customer> named,
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> named,
                          Customer::Where(col(&Customer::name).In(names))
                              .FilterBy({{"region", "r"}})
                              .All());

@@ -52,10 +52,10 @@ duo::Schema<Member> Member::Table() {
 class PublicApiTest : public duo::query_testing::ModelTableTest<Member, Bio> {};
 
 TEST_P(PublicApiTest, HasOneLoadsTheRelatedRowOrNothing) {
-  ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
-  ASSERT_OK_AND_ASSIGN(Member bob, Member::Create(Member{.name = "bob"}));
-  ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "mathematician"}).status());
-  ASSERT_OK_AND_ASSIGN(std::vector<Member> members,
+  DUO_ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
+  DUO_ASSERT_OK_AND_ASSIGN(Member bob, Member::Create(Member{.name = "bob"}));
+  DUO_ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "mathematician"}).status());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Member> members,
                        Member::Related("bio").OrderBy("name").All());
   ASSERT_EQ(members.size(), 2u);
   EXPECT_EQ(members[0].name, "ada");
@@ -65,49 +65,49 @@ TEST_P(PublicApiTest, HasOneLoadsTheRelatedRowOrNothing) {
   EXPECT_EQ(members[1].name, "bob");
   EXPECT_FALSE(members[1].bio.has_value());
   // Without Related, nothing is loaded.
-  ASSERT_OK_AND_ASSIGN(std::optional<Member> plain, Member::Get(ada.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Member> plain, Member::Get(ada.id));
   ASSERT_TRUE(plain.has_value());
   EXPECT_FALSE(plain->bio.has_value());
 }
 
 TEST_P(PublicApiTest, RefreshReloadsTheRow) {
-  ASSERT_OK_AND_ASSIGN(Member stale, Member::Create(Member{.name = "before"}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Member> other, Member::Get(stale.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Member stale, Member::Create(Member{.name = "before"}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Member> other, Member::Get(stale.id));
   ASSERT_TRUE(other.has_value());
   other->name = "after";
-  ASSERT_OK(Member::Save(*other));
+  DUO_ASSERT_OK(Member::Save(*other));
   EXPECT_EQ(stale.name, "before");
-  ASSERT_OK(Member::Refresh(stale));
+  DUO_ASSERT_OK(Member::Refresh(stale));
   EXPECT_EQ(stale.name, "after");
   // The member function form.
   other->name = "again";
-  ASSERT_OK(other->Save());
-  ASSERT_OK(Member::Refresh(stale));
+  DUO_ASSERT_OK(other->Save());
+  DUO_ASSERT_OK(Member::Refresh(stale));
   EXPECT_EQ(stale.name, "again");
 }
 
 TEST_P(PublicApiTest, RefreshOfADeletedRowFails) {
-  ASSERT_OK_AND_ASSIGN(Member gone, Member::Create(Member{.name = "gone"}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Member> copy, Member::Get(gone.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Member gone, Member::Create(Member{.name = "gone"}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Member> copy, Member::Get(gone.id));
   ASSERT_TRUE(copy.has_value());
-  ASSERT_OK(Member::Delete(*copy));
+  DUO_ASSERT_OK(Member::Delete(*copy));
   const absl::Status status = Member::Refresh(gone);
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(gone.name, "gone");  // left as it was
 }
 
 TEST_P(PublicApiTest, DropTablesDropsReferencingTablesFirst) {
-  ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
-  ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "x"}).status());
+  DUO_ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
+  DUO_ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "x"}).status());
   // Listed referenced-first: DropTables must still drop api_bios (which
   // references api_members) before api_members.
-  ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Member>(), &duo::MetaOf<Bio>()}));
+  DUO_ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Member>(), &duo::MetaOf<Bio>()}));
   EXPECT_FALSE(Member::Get(ada.id).ok());
   EXPECT_FALSE(Bio::Query().All().ok());
   // IF EXISTS: dropping again is fine, and the tables can be made anew.
-  ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
-  ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
-  ASSERT_OK_AND_ASSIGN(std::vector<Member> members, Member::Query().All());
+  DUO_ASSERT_OK(duo::Models::DropTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
+  DUO_ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Bio>(), &duo::MetaOf<Member>()}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Member> members, Member::Query().All());
   EXPECT_TRUE(members.empty());
 }
 

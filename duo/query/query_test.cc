@@ -63,7 +63,7 @@ TEST_P(QueryTest, SeedExampleThroughAlchemizeInManagedAndStandaloneSessions) {
   auto qb = Order::Where(col(&Order::status) == "completed").OrderBy("-created_at").Limit(100);
   ASSERT_TRUE(qb.status().ok());
   // Alchemize is the builder's own statement: same rows.
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> built, qb.All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> built, qb.All());
   ASSERT_EQ(built.size(), 3u);
   EXPECT_EQ(built[0].total_amount, 5000);  // newest first
 
@@ -85,36 +85,36 @@ TEST_P(QueryTest, SeedExampleThroughAlchemizeInManagedAndStandaloneSessions) {
   });
   ASSERT_TRUE(status.ok()) << status;
 
-  ASSERT_OK_AND_ASSIGN(duo::Session session, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Session session, db_->StandaloneSession());
   ASSERT_TRUE(session.Begin().ok());
-  ASSERT_OK_AND_ASSIGN(duo::Result rows, session.Execute(stmt));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Result rows, session.Execute(stmt));
   ASSERT_TRUE(session.Commit().ok());
   ASSERT_EQ(rows.size(), 2u);  // Bob now passes 10000 too
 
   // The alchemized rows map back to models when the columns allow it.
-  ASSERT_OK_AND_ASSIGN(duo::Result full, db_->Execute(qb.Alchemize()));
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> mapped, duo::ResultAs<Order>(full));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Result full, db_->Execute(qb.Alchemize()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> mapped, duo::ResultAs<Order>(full));
   EXPECT_EQ(mapped.size(), 4u);
   EXPECT_FALSE(duo::ResultAs<Order>(rows).ok());
 }
 
 TEST_P(QueryTest, CreateFillsKeyAndServerDefaultsAndCrudRoundTrips) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(Order created,
+  DUO_ASSERT_OK_AND_ASSIGN(Order created,
                        Order::Create({.customer_id = ada_.id, .status = "", .total_amount = 12.5}));
   EXPECT_GT(created.id, 0);
   EXPECT_EQ(created.status, "pending");  // the column's DEFAULT, read back
   EXPECT_NE(created.created_at, absl::Time());
   EXPECT_EQ(created.created_at, created.updated_at);
 
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> fetched, Order::Get(created.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> fetched, Order::Get(created.id));
   ASSERT_TRUE(fetched.has_value());
   EXPECT_EQ(fetched->total_amount, 12.5);
   EXPECT_EQ(fetched->created_at, created.created_at);
 
   ASSERT_TRUE(fetched->Update({{"status", "shipped"}, {"note", "fragile"}}).ok());
   ASSERT_TRUE(fetched->Save().ok());
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> again, Order::Get(created.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> again, Order::Get(created.id));
   EXPECT_EQ(again->status, "shipped");
   EXPECT_EQ(again->note, "fragile");
   EXPECT_GE(again->updated_at, created.updated_at);
@@ -125,12 +125,12 @@ TEST_P(QueryTest, CreateFillsKeyAndServerDefaultsAndCrudRoundTrips) {
   EXPECT_THAT(unknown.message(), HasSubstr("colour"));
   EXPECT_THAT(unknown.message(), HasSubstr("total_amount"));
   EXPECT_EQ(fetched->Update({{"total_amount", "lots"}}).code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(Order from_payload,
+  DUO_ASSERT_OK_AND_ASSIGN(Order from_payload,
                        Order::Create(duo::Payload{{"customer_id", bob_.id}, {"total_amount", 3}}));
   EXPECT_EQ(from_payload.status, "pending");
 
   ASSERT_TRUE(Order::Delete(*again).ok());
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> gone, Order::Get(created.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> gone, Order::Get(created.id));
   EXPECT_FALSE(gone.has_value());
   EXPECT_TRUE(duo::IsObjectNotFound(Order::Delete(*again)));
 
@@ -142,23 +142,23 @@ TEST_P(QueryTest, CreateFillsKeyAndServerDefaultsAndCrudRoundTrips) {
 
 TEST_P(QueryTest, TerminalOperations) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(int64_t all, Order::Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t all, Order::Count());
   EXPECT_EQ(all, 5);
-  ASSERT_OK_AND_ASSIGN(int64_t completed, Order::FilterBy({{"status", "completed"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t completed, Order::FilterBy({{"status", "completed"}}).Count());
   EXPECT_EQ(completed, 3);
-  ASSERT_OK_AND_ASSIGN(int64_t limited, Order::Query().Limit(2).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t limited, Order::Query().Limit(2).Count());
   EXPECT_EQ(limited, 2);
-  ASSERT_OK_AND_ASSIGN(bool exists, Order::FilterBy({{"status", "cancelled"}}).Exists());
+  DUO_ASSERT_OK_AND_ASSIGN(bool exists, Order::FilterBy({{"status", "cancelled"}}).Exists());
   EXPECT_TRUE(exists);
-  ASSERT_OK_AND_ASSIGN(bool none, Order::FilterBy({{"status", "lost"}}).Exists());
+  DUO_ASSERT_OK_AND_ASSIGN(bool none, Order::FilterBy({{"status", "lost"}}).Exists());
   EXPECT_FALSE(none);
 
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> first, Order::OrderBy("total_amount").First());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> first, Order::OrderBy("total_amount").First());
   EXPECT_EQ(first->total_amount, 70);
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> nothing, Order::FilterBy({{"status", "lost"}}).First());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> nothing, Order::FilterBy({{"status", "lost"}}).First());
   EXPECT_FALSE(nothing.has_value());
 
-  ASSERT_OK_AND_ASSIGN(Order one, Order::FilterBy({{"status", "cancelled"}}).One());
+  DUO_ASSERT_OK_AND_ASSIGN(Order one, Order::FilterBy({{"status", "cancelled"}}).One());
   EXPECT_EQ(one.total_amount, 70);
   absl::StatusOr<Order> missing = Order::FilterBy({{"status", "lost"}}).One();
   EXPECT_TRUE(duo::IsObjectNotFound(missing.status()));
@@ -167,17 +167,17 @@ TEST_P(QueryTest, TerminalOperations) {
   EXPECT_TRUE(duo::IsMultipleObjectsFound(many.status()));
   EXPECT_FALSE(duo::IsObjectNotFound(many.status()));
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> distinct,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> distinct,
                        Customer::Query().Distinct().OrderBy(col(&Customer::name).Desc()).All());
   EXPECT_EQ(distinct.front().name, "Cy");
 
   // Composite keys.
   ASSERT_TRUE(Stock::Create({.warehouse = "w1", .sku = "a", .quantity = 3}).ok());
   ASSERT_TRUE(Stock::Create({.warehouse = "w1", .sku = "b", .quantity = 4}).ok());
-  ASSERT_OK_AND_ASSIGN(std::optional<Stock> stock, Stock::Get("w1", "b"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Stock> stock, Stock::Get("w1", "b"));
   ASSERT_TRUE(stock.has_value());
   EXPECT_EQ(stock->quantity, 4);
-  ASSERT_OK_AND_ASSIGN(std::optional<Stock> no_stock, Stock::Get("w2", "b"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Stock> no_stock, Stock::Get("w2", "b"));
   EXPECT_FALSE(no_stock.has_value());
   EXPECT_EQ(Stock::Get("w1").status().code(), absl::StatusCode::kInvalidArgument);
   stock->quantity = 9;
@@ -212,26 +212,26 @@ TEST_P(QueryTest, OperatorsEscapeTheUsersWildcards) {
   EXPECT_THAT(names(Customer::Where(col(&Customer::region).IsNull() || name == "Bob")),
               ElementsAre("50% off", "500 offers", "Bob", "Cy"));
   EXPECT_THAT(names(Customer::Where(name.ILike("b%"))), ElementsAre("Bob"));
-  ASSERT_OK_AND_ASSIGN(int64_t between,
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t between,
                        Order::Where(col(&Order::total_amount).Between(100, 5000)).Count());
   EXPECT_EQ(between, 3);
 }
 
 TEST_P(QueryTest, FilterByAndOrderByFollowRelatedPaths) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> adas,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> adas,
                        Order::FilterBy({{"customer.name", "Ada"}, {"status", "completed"}}).All());
   EXPECT_EQ(adas.size(), 2u);
   // A to-many path: customers with a cancelled order.
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> with_cancelled,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> with_cancelled,
                        Customer::FilterBy({{"orders.status", "cancelled"}}).All());
   ASSERT_EQ(with_cancelled.size(), 1u);
   EXPECT_EQ(with_cancelled[0].name, "Bob");
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> no_region,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> no_region,
                        Customer::FilterBy({{"region", std::nullopt}}).All());
   ASSERT_EQ(no_region.size(), 1u);
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> ordered,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> ordered,
                        Order::OrderBy("-customer.name", "total_amount").All());
   ASSERT_EQ(ordered.size(), 5u);
   EXPECT_EQ(ordered[0].total_amount, 70);    // Bob's, smallest first
@@ -262,21 +262,21 @@ TEST_P(QueryTest, FilterByAndOrderByFollowRelatedPaths) {
 TEST_P(QueryTest, Pagination) {
   Seed();
   auto query = Order::OrderBy("id");
-  ASSERT_OK_AND_ASSIGN(duo::Page<Order> first, query.Page(1, 2));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Order> first, query.Page(1, 2));
   EXPECT_EQ(first.items.size(), 2u);
   EXPECT_EQ(first.total, 5);
   EXPECT_EQ(first.pages, 3);
   EXPECT_TRUE(first.has_next);
   EXPECT_FALSE(first.has_prev);
-  ASSERT_OK_AND_ASSIGN(duo::Page<Order> last, query.Page(3, 2));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Order> last, query.Page(3, 2));
   EXPECT_EQ(last.items.size(), 1u);
   EXPECT_FALSE(last.has_next);
-  ASSERT_OK_AND_ASSIGN(duo::Page<Order> past, query.Page(9, 2));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Order> past, query.Page(9, 2));
   EXPECT_TRUE(past.items.empty());
   EXPECT_EQ(past.total, 5);
   EXPECT_EQ(query.Page(1, 0).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(query.Page(0, 2).status().code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> window, query.Paginate(2, 1).All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> window, query.Paginate(2, 1).All());
   ASSERT_EQ(window.size(), 2u);
   EXPECT_EQ(window[0].id, first.items[1].id);
 }
@@ -292,36 +292,36 @@ TEST_P(QueryTest, BulkOperationsAreGuarded) {
   EXPECT_EQ(statements(), before);  // nothing touched
   EXPECT_EQ(*Order::Count(), 5);
 
-  ASSERT_OK_AND_ASSIGN(int64_t updated,
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated,
                        Order::FilterBy({{"status", "completed"}})
                            .UpdateBulk({{"total_amount", col(&Order::total_amount) + 1},
                                         {"note", "bumped"}}));
   EXPECT_EQ(updated, 3);
-  ASSERT_OK_AND_ASSIGN(int64_t bumped, Order::FilterBy({{"note", "bumped"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t bumped, Order::FilterBy({{"note", "bumped"}}).Count());
   EXPECT_EQ(bumped, 3);
-  ASSERT_OK_AND_ASSIGN(std::optional<Order> top, Order::OrderBy("-total_amount").First());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> top, Order::OrderBy("-total_amount").First());
   EXPECT_EQ(top->total_amount, 9001);
 
   // A limit is not a filter: the guard still asks for one.
   EXPECT_EQ(Order::OrderBy("total_amount").Limit(2).DeleteBulk().status().code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_OK_AND_ASSIGN(int64_t limited, Order::OrderBy("total_amount")
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t limited, Order::OrderBy("total_amount")
                                             .Limit(2)
                                             .DeleteBulk({.require_filter = false}));
   EXPECT_EQ(limited, 2);
-  ASSERT_OK_AND_ASSIGN(int64_t all, Order::Query().DeleteBulk({.require_filter = false}));
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t all, Order::Query().DeleteBulk({.require_filter = false}));
   EXPECT_EQ(all, 3);
 }
 
 TEST_P(QueryTest, BulkWithHooksRunsPerRowHooksInBatches) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(int64_t updated,
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated,
                        Order::FilterBy({{"customer_id", ada_.id}})
                            .UpdateBulk({{"status", "archived"}}, {.with_hooks = true, .batch_size = 2}));
   EXPECT_EQ(updated, 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "BeforeUpdate"), 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "AfterUpdate"), 3);
-  ASSERT_OK_AND_ASSIGN(int64_t archived, Order::FilterBy({{"status", "archived"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t archived, Order::FilterBy({{"status", "archived"}}).Count());
   EXPECT_EQ(archived, 3);
 
   // A veto from one row's hook undoes the whole bulk operation.
@@ -331,7 +331,7 @@ TEST_P(QueryTest, BulkWithHooksRunsPerRowHooksInBatches) {
       Order::Where(col(&Order::customer_id) == bob_.id).DeleteBulk({.with_hooks = true});
   EXPECT_EQ(vetoed.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(*Order::FilterBy({{"customer_id", bob_.id}}).Count(), 2);
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, Order::FilterBy({{"status", "archived"}})
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Order::FilterBy({{"status", "archived"}})
                                             .DeleteBulk({.with_hooks = true, .batch_size = 2}));
   EXPECT_EQ(deleted, 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "AfterDelete"), 3);
@@ -339,7 +339,7 @@ TEST_P(QueryTest, BulkWithHooksRunsPerRowHooksInBatches) {
 
 TEST_P(QueryTest, HooksRunInOrderAndCanVeto) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(Order order, Order::Create({.customer_id = ada_.id, .note = "shout"}));
+  DUO_ASSERT_OK_AND_ASSIGN(Order order, Order::Create({.customer_id = ada_.id, .note = "shout"}));
   EXPECT_THAT(HookLog(), ElementsAre("Validate", "BeforeCreate", "AfterCreate"));
   EXPECT_EQ(order.note, "SHOUT");  // a before-hook changed the object
   EXPECT_EQ((*Order::Get(order.id))->note, "SHOUT");
@@ -370,12 +370,12 @@ TEST_P(QueryTest, HooksRunInOrderAndCanVeto) {
 TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
   std::vector<Customer> customers;
   for (int i = 0; i < 100; ++i) customers.push_back({.name = absl::StrCat("c", i)});
-  ASSERT_OK_AND_ASSIGN(customers, Customer::CreateBulk(customers));
+  DUO_ASSERT_OK_AND_ASSIGN(customers, Customer::CreateBulk(customers));
   std::vector<Order> orders;
   for (const Customer& c : customers) {
     for (int j = 0; j < 3; ++j) orders.push_back({.customer_id = c.id, .total_amount = double(j)});
   }
-  ASSERT_OK_AND_ASSIGN(orders, Order::CreateBulk(orders));
+  DUO_ASSERT_OK_AND_ASSIGN(orders, Order::CreateBulk(orders));
   std::vector<Item> items;
   for (const Order& o : orders) {
     for (int k = 0; k < 2; ++k) items.push_back({.order_id = o.id, .sku = absl::StrCat("sku", k)});
@@ -383,7 +383,7 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
   ASSERT_TRUE(Item::CreateBulk(items, {.return_models = false}).ok());
 
   const int64_t before = statements();
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
                        Customer::Related("orders").Related("orders.items").OrderBy("id").All());
   EXPECT_EQ(statements() - before, 3);  // customers, orders, items: not 1 + N
   ASSERT_EQ(loaded.size(), 100u);
@@ -398,7 +398,7 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
 
   // Belongs-to, by select-in and joined.
   const int64_t before_joined = statements();
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> with_customer,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> with_customer,
                        Order::Related("customer", {.loader = duo::Loader::kJoined}).Limit(10).All());
   EXPECT_EQ(statements() - before_joined, 1);
   ASSERT_EQ(with_customer.size(), 10u);
@@ -406,7 +406,7 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
     ASSERT_TRUE(o.customer);
     EXPECT_EQ(o.customer->id, o.customer_id);
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> select_in, Order::Related("customer").Limit(10).All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> select_in, Order::Related("customer").Limit(10).All());
   EXPECT_EQ(select_in[3].customer->id, select_in[3].customer_id);
   EXPECT_EQ(Customer::Related("orders", {.loader = duo::Loader::kJoined}).All().status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -415,12 +415,12 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
 TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
   Seed();
   const auto status = col(&Order::status);
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> any_pending,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> any_pending,
                        Customer::Related("orders", {.load = false, .where = status == "pending"}).All());
   ASSERT_EQ(any_pending.size(), 1u);
   EXPECT_EQ(any_pending[0].name, "Ada");
   // kAll: every order completed (Cy has none: vacuously true).
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::vector<Customer> all_completed,
       Customer::Related("orders", {.load = false,
                                    .where = status == "completed",
@@ -430,7 +430,7 @@ TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
   ASSERT_EQ(all_completed.size(), 1u);
   EXPECT_EQ(all_completed[0].name, "Cy");
   // kCount: customers with more than two orders; top customers by count.
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::vector<Customer> busy,
       Customer::Related("orders", {.load = false,
                                    .aggregate = duo::Aggregate::kCount,
@@ -438,7 +438,7 @@ TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
           .All());
   ASSERT_EQ(busy.size(), 1u);
   EXPECT_EQ(busy[0].name, "Ada");
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::vector<Customer> top,
       Customer::Related("orders", {.aggregate = duo::Aggregate::kCount,
                                    .order_by_count = duo::SortOrder::kDescending})
@@ -449,7 +449,7 @@ TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
   EXPECT_EQ(top[0].orders.size(), 3u);
   EXPECT_EQ(top[1].name, "Bob");
   // Loaded rows follow `where` too.
-  ASSERT_OK_AND_ASSIGN(std::vector<Customer> completed_only,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> completed_only,
                        Customer::Related("orders", {.where = status == "completed"})
                            .OrderBy("name")
                            .All());
@@ -459,18 +459,18 @@ TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
 
 TEST_P(QueryTest, ManyToManyLoadsThroughTheAssociationTable) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(Tag gift, Tag::Create({.label = "gift"}));
-  ASSERT_OK_AND_ASSIGN(Tag rush, Tag::Create({.label = "rush"}));
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> orders, Order::OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(Tag gift, Tag::Create({.label = "gift"}));
+  DUO_ASSERT_OK_AND_ASSIGN(Tag rush, Tag::Create({.label = "rush"}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> orders, Order::OrderBy("id").All());
   ASSERT_TRUE(OrderTag::Create({.order_id = orders[0].id, .tag_id = gift.id}).ok());
   ASSERT_TRUE(OrderTag::Create({.order_id = orders[0].id, .tag_id = rush.id}).ok());
   ASSERT_TRUE(OrderTag::Create({.order_id = orders[1].id, .tag_id = rush.id}).ok());
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> tagged, Order::Related("tags").OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> tagged, Order::Related("tags").OrderBy("id").All());
   ASSERT_EQ(tagged[0].tags.size(), 2u);
   EXPECT_EQ(tagged[0].tags[0].label, "gift");
   ASSERT_EQ(tagged[1].tags.size(), 1u);
   EXPECT_TRUE(tagged[2].tags.empty());
-  ASSERT_OK_AND_ASSIGN(int64_t rushed, Order::FilterBy({{"tags.label", "rush"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t rushed, Order::FilterBy({{"tags.label", "rush"}}).Count());
   EXPECT_EQ(rushed, 2);
 }
 
@@ -498,16 +498,16 @@ TEST_P(QueryTest, ManagedTransactionsKeepAnIdentityMapAndSaveOnlyChanges) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(status.ok()) << status;
-  ASSERT_OK_AND_ASSIGN(std::optional<Customer> stored, Customer::Get(ada_.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Customer> stored, Customer::Get(ada_.id));
   EXPECT_EQ(stored->name, "Ada L.");
   EXPECT_EQ(stored->region, "west");
 }
 
 TEST_P(QueryTest, ModelsOfTwoDatabasesStayApart) {
   Seed();
-  ASSERT_OK_AND_ASSIGN(duo::Database other, duo::Database::Open("sqlite:///:memory:"));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Database other, duo::Database::Open("sqlite:///:memory:"));
   ASSERT_TRUE(duo::Models::CreateTables(other, AllModels()).ok());
-  ASSERT_OK_AND_ASSIGN(int64_t there, duo::Query<Customer>(other).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t there, duo::Query<Customer>(other).Count());
   EXPECT_EQ(there, 0);
   EXPECT_EQ(*Customer::Count(), 3);
   duo::Models::Default().Unbind();
@@ -549,7 +549,7 @@ TEST_P(QueryTest, CreateBulkChunksAndReturnsStoredRows) {
   Seed();
   std::vector<Order> orders;
   for (int i = 0; i < 2500; ++i) orders.push_back({.customer_id = cy_.id, .total_amount = double(i)});
-  ASSERT_OK_AND_ASSIGN(std::vector<Order> stored, Order::CreateBulk(orders, {.batch_size = 700}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> stored, Order::CreateBulk(orders, {.batch_size = 700}));
   ASSERT_EQ(stored.size(), 2500u);
   for (size_t i = 1; i < stored.size(); ++i) ASSERT_GT(stored[i].id, stored[i - 1].id);
   EXPECT_EQ(stored[1234].total_amount, 1234);
@@ -578,23 +578,23 @@ TEST_P(QueryTest, EveryMemberTypeRoundTripsThroughTheDatabaseAndJson) {
       .maybe = std::nullopt,
       .numbers = {1, 2, 3},
   };
-  ASSERT_OK_AND_ASSIGN(Everything stored, Everything::Create(value));
+  DUO_ASSERT_OK_AND_ASSIGN(Everything stored, Everything::Create(value));
   value.id = stored.id;
   EXPECT_EQ(stored, value);
-  ASSERT_OK_AND_ASSIGN(std::optional<Everything> loaded, Everything::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Everything> loaded, Everything::Get(stored.id));
   EXPECT_EQ(*loaded, value);
 
   nlohmann::json json = duo::ToJson(value);
   EXPECT_EQ(json["tier"], "pro");
   EXPECT_EQ(json["price"], "12345678901234.567891");
   EXPECT_EQ(json["day"], "2026-11-25");
-  ASSERT_OK_AND_ASSIGN(Everything parsed, duo::FromJson<Everything>(json));
+  DUO_ASSERT_OK_AND_ASSIGN(Everything parsed, duo::FromJson<Everything>(json));
   EXPECT_EQ(parsed, value);
   absl::StatusOr<Everything> bad = duo::FromJson<Everything>({{"small", "seven"}});
   EXPECT_THAT(bad.status().message(), HasSubstr("\"small\""));
   absl::StatusOr<Everything> unknown = duo::FromJson<Everything>({{"smal", 1}});
   EXPECT_THAT(unknown.status().message(), HasSubstr("\"smal\""));
-  ASSERT_OK_AND_ASSIGN(duo::Payload patch, duo::PayloadFromJson<Everything>({{"ratio", 0.5}}));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Payload patch, duo::PayloadFromJson<Everything>({{"ratio", 0.5}}));
   ASSERT_TRUE(Everything::Update(value, patch).ok());
   EXPECT_EQ(value.ratio, 0.5);
   EXPECT_FALSE(duo::PayloadFromJson<Everything>({{"ratio", "x"}}).ok());
@@ -619,13 +619,13 @@ struct Loose : duo::Model<Loose> {
 };
 
 TEST_P(QueryTest, RowsConvertWhatTheirColumnsHoldOrNameTheColumnThatDoesNotFit) {
-  ASSERT_OK(db_->Execute(duo::sql::Text(
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
       "CREATE TABLE loose (id BIGINT PRIMARY KEY, small INTEGER, whole BIGINT, label TEXT)"))
                 .status());
-  ASSERT_OK(db_->Execute(duo::sql::Text(
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
       "INSERT INTO loose VALUES (1, -2147483648, 9007199254740992, 'a'), (2, 7, -3, '')"))
                 .status());
-  ASSERT_OK_AND_ASSIGN(std::vector<Loose> rows, Loose::Query().OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Loose> rows, Loose::Query().OrderBy("id").All());
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].small, -2147483648);
   EXPECT_EQ(rows[0].whole, 9007199254740992.0);
@@ -634,18 +634,18 @@ TEST_P(QueryTest, RowsConvertWhatTheirColumnsHoldOrNameTheColumnThatDoesNotFit) 
   EXPECT_EQ(rows[1].whole, -3.0);
   EXPECT_EQ(rows[1].label, "");
 
-  ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO loose VALUES (3, 0, 9007199254740993, 'b')"))
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO loose VALUES (3, 0, 9007199254740993, 'b')"))
                 .status());
   absl::StatusOr<std::vector<Loose>> inexact = Loose::Query().OrderBy("id").All();
   EXPECT_EQ(duo::GetErrorKind(inexact.status()), duo::ErrorKind::kDataError);
   EXPECT_THAT(inexact.status().message(), HasSubstr("column \"whole\""));
 
-  ASSERT_OK(
+  DUO_ASSERT_OK(
       db_->Execute(duo::sql::Text("UPDATE loose SET whole = 0, label = NULL WHERE id = 3")).status());
   absl::StatusOr<std::optional<Loose>> null = Loose::Get(3);
   EXPECT_EQ(duo::GetErrorKind(null.status()), duo::ErrorKind::kDataError);
   EXPECT_THAT(null.status().message(), HasSubstr("column \"label\" is NULL"));
-  ASSERT_OK_AND_ASSIGN(std::optional<Loose> first, Loose::Get(1));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Loose> first, Loose::Get(1));
   EXPECT_EQ(first->whole, 9007199254740992.0);
 }
 
@@ -684,16 +684,16 @@ struct Ledger : duo::Model<Ledger> {
 };
 
 TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
-  ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Ledger>()}));
-  for (int64_t amount : {1, 2, 3}) ASSERT_OK(Ledger::Create({.amount = amount}).status());
+  DUO_ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Ledger>()}));
+  for (int64_t amount : {1, 2, 3}) DUO_ASSERT_OK(Ledger::Create({.amount = amount}).status());
   HookLog().clear();
   for (bool with_hooks : {false, true}) {
-    ASSERT_OK_AND_ASSIGN(int64_t updated, Ledger::Where(col(&Ledger::amount) > 1)
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Ledger::Where(col(&Ledger::amount) > 1)
                                               .UpdateBulk({{"amount", col(&Ledger::amount) + 10}},
                                                           {.with_hooks = with_hooks}));
     EXPECT_EQ(updated, 2);
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<Ledger> rows, Ledger::OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Ledger> rows, Ledger::OrderBy("id").All());
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].note, "");
   EXPECT_EQ(rows[1].amount, 22);
@@ -701,9 +701,9 @@ TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
   // A veto undoes nothing because nothing ran.
   EXPECT_EQ(Ledger::OrderBy("id").Limit(1).DeleteBulk({.require_filter = false}).status().code(),
             absl::StatusCode::kPermissionDenied);
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, Ledger::Where(col(&Ledger::amount) < 5).DeleteBulk());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Ledger::Where(col(&Ledger::amount) < 5).DeleteBulk());
   EXPECT_EQ(deleted, 1);
-  ASSERT_OK_AND_ASSIGN(deleted, Ledger::Where(col(&Ledger::amount) > 5).DeleteBulk({.with_hooks = true}));
+  DUO_ASSERT_OK_AND_ASSIGN(deleted, Ledger::Where(col(&Ledger::amount) > 5).DeleteBulk({.with_hooks = true}));
   EXPECT_EQ(deleted, 2);
   EXPECT_THAT(HookLog(), ElementsAre("BeforeBulkUpdate", "AfterBulkUpdate 2 2", "BeforeBulkUpdate",
                                      "AfterBulkUpdate 2 2", "BeforeBulkDelete", "BeforeBulkDelete",

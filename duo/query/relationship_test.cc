@@ -57,7 +57,7 @@ class RelationshipTest : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
     // boss ── mid(2) ── w(4)          friendships: 4→5, 5→4, 6→1
     //     └── mid(3) ─┬ w(5)          mentor of 6: 2
     //                 └ w(6)          solo(7): no manager, no mentor
@@ -69,7 +69,7 @@ class RelationshipTest : public duo::testing::BackendTest {
     w6_ = Add("w", 1, mid3_, mid2_);
     solo_ = Add("solo", 0, std::nullopt, std::nullopt);
     for (auto [a, b] : std::vector<std::pair<int64_t, int64_t>>{{w4_, w5_}, {w5_, w4_}, {w6_, boss_}}) {
-      ASSERT_OK(Friendship::Create({.employee_id = a, .friend_id = b}).status());
+      DUO_ASSERT_OK(Friendship::Create({.employee_id = a, .friend_id = b}).status());
     }
   }
   void TearDown() override {
@@ -120,7 +120,7 @@ TEST_P(RelationshipTest, FilterByPathsIntoTheSameTableMatchTheRelatedRow) {
   EXPECT_EQ(Ids(Employee::FilterBy({{"mentor.level", 1}, {"manager.level", 2}}).All()),
             (std::set<int64_t>{w6_}));
   EXPECT_EQ(Ids(Employee::FilterBy({{"mentees.name", "w"}}).All()), (std::set<int64_t>{mid2_}));
-  ASSERT_OK_AND_ASSIGN(int64_t counted, Employee::FilterBy({{"manager.name", "mid"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t counted, Employee::FilterBy({{"manager.name", "mid"}}).Count());
   EXPECT_EQ(counted, 3);
 }
 
@@ -131,17 +131,17 @@ TEST_P(RelationshipTest, ManyToManyBetweenOneModelMatchesTheOtherSide) {
   EXPECT_EQ(Ids(Employee::Related("friends", {.load = false, .where = col(&Employee::level) == 3})
                     .All()),
             (std::set<int64_t>{w6_}));
-  ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
                        Employee::Related("friends").FilterBy({{"id", w6_}}).All());
   ASSERT_EQ(loaded.size(), 1u);
   ASSERT_EQ(loaded[0].friends.size(), 1u);
   EXPECT_EQ(loaded[0].friends[0].id, boss_);
   // The association model's two relationships into employees.
-  ASSERT_OK_AND_ASSIGN(std::vector<Friendship> to_boss,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Friendship> to_boss,
                        Friendship::FilterBy({{"pal.name", "boss"}}).All());
   ASSERT_EQ(to_boss.size(), 1u);
   EXPECT_EQ(to_boss[0].employee_id, w6_);
-  ASSERT_OK_AND_ASSIGN(int64_t from_w, Friendship::FilterBy({{"employee.name", "w"}}).Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t from_w, Friendship::FilterBy({{"employee.name", "w"}}).Count());
   EXPECT_EQ(from_w, 3);
 }
 
@@ -167,7 +167,7 @@ TEST_P(RelationshipTest, RelatedFiltersWithEveryAggregateUseTheRelatedRows) {
                                               .count = [](const auto& n) { return n == 1; }})
                     .All()),
             (std::set<int64_t>{mid3_}));
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::vector<Employee> by_reports,
       Employee::Related("reports", {.load = false,
                                     .aggregate = duo::Aggregate::kCount,
@@ -181,7 +181,7 @@ TEST_P(RelationshipTest, RelatedFiltersWithEveryAggregateUseTheRelatedRows) {
   EXPECT_EQ(by_reports[2].id, mid2_);
   // `where` filters the parents (kExists) and the loaded collections: mid3
   // has a report at level 1 (w6), and only that one is loaded.
-  ASSERT_OK_AND_ASSIGN(std::vector<Employee> mids,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> mids,
                        Employee::Related("reports", {.where = level == 1})
                            .FilterBy({{"name", "mid"}})
                            .OrderBy("id")
@@ -207,18 +207,18 @@ TEST_P(RelationshipTest, RawTextNamingTheRelatedTableIsRefused) {
 TEST_P(RelationshipTest, BulkWritesThroughSelfReferentialFiltersTouchOnlyMatchingRows) {
   for (bool with_hooks : {false, true}) {
     SCOPED_TRACE(with_hooks ? "with hooks" : "set-based");
-    ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::FilterBy({{"manager.name", "mid"}})
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::FilterBy({{"manager.name", "mid"}})
                                               .UpdateBulk({{"level", 7}}, {.with_hooks = with_hooks}));
     EXPECT_EQ(updated, 3);
     EXPECT_EQ(Levels(7), (std::set<int64_t>{w4_, w5_, w6_}));
-    ASSERT_OK(Employee::Where(col(&Employee::level) == 7)
+    DUO_ASSERT_OK(Employee::Where(col(&Employee::level) == 7)
                   .UpdateBulk({{"level", 0}})
                   .status());
-    ASSERT_OK(Employee::FilterBy({{"id", w6_}}).UpdateBulk({{"level", 1}}).status());
+    DUO_ASSERT_OK(Employee::FilterBy({{"id", w6_}}).UpdateBulk({{"level", 1}}).status());
   }
   // kAll through a bulk update: only managers all of whose reports are at
   // level 0 (and employees without reports).
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       int64_t all_zero,
       Employee::Related("reports", {.load = false,
                                     .where = col(&Employee::level) == 0,
@@ -226,7 +226,7 @@ TEST_P(RelationshipTest, BulkWritesThroughSelfReferentialFiltersTouchOnlyMatchin
           .UpdateBulk({{"level", 9}}));
   EXPECT_EQ(all_zero, 5);
   EXPECT_EQ(Levels(9), (std::set<int64_t>{mid2_, w4_, w5_, w6_, solo_}));
-  ASSERT_OK_AND_ASSIGN(int64_t deleted,
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted,
                        Employee::FilterBy({{"manager.manager.name", "boss"}}).DeleteBulk());
   EXPECT_EQ(deleted, 3);
   EXPECT_EQ(Ids(Employee::All()), (std::set<int64_t>{boss_, mid2_, mid3_, solo_}));
@@ -248,21 +248,21 @@ TEST_P(RelationshipTest, ALimitIsNotAFilterAndChoosesRowsOnlyInAGivenOrder) {
   EXPECT_THAT(Levels(5), IsEmpty());
 
   // The first two by level, descending, ties broken by key: boss (3), mid3 (2).
-  ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::OrderBy("-level")
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::OrderBy("-level")
                                             .Limit(2)
                                             .UpdateBulk({{"name", "top"}}, {.require_filter = false}));
   EXPECT_EQ(updated, 2);
   EXPECT_EQ(Ids(Employee::FilterBy({{"name", "top"}}).All()), (std::set<int64_t>{boss_, mid3_}));
   // Level 1 ties between mid2 and w6: the key decides. A per-row update
   // that moves rows out of the order must not move the window.
-  ASSERT_OK_AND_ASSIGN(int64_t hooked,
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t hooked,
                        Employee::Where(col(&Employee::level) <= 1)
                            .OrderBy("-level")
                            .Limit(3)
                            .UpdateBulk({{"level", 8}}, {.with_hooks = true, .batch_size = 1}));
   EXPECT_EQ(hooked, 3);
   EXPECT_EQ(Levels(8), (std::set<int64_t>{mid2_, w6_, w4_}));
-  ASSERT_OK_AND_ASSIGN(int64_t deleted, Employee::FilterBy({{"level", 0}})
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Employee::FilterBy({{"level", 0}})
                                             .OrderBy("id")
                                             .Offset(1)
                                             .Limit(5)
@@ -293,12 +293,12 @@ TEST_P(RelationshipTest, EveryWriteThatUpdatesRowsStampsUpdatedAt) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    ASSERT_OK(Employee::Query()
+    DUO_ASSERT_OK(Employee::Query()
                   .UpdateBulk({{"updated_at", long_ago}}, {.require_filter = false})
                   .status());
     const absl::Time before = absl::Now() - absl::Seconds(1);
-    ASSERT_OK(c.write());
-    ASSERT_OK_AND_ASSIGN(std::vector<Employee> rows, Employee::OrderBy("id").All());
+    DUO_ASSERT_OK(c.write());
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> rows, Employee::OrderBy("id").All());
     for (const Employee& e : rows) {
       if (e.name == "w") {
         EXPECT_GE(e.updated_at, before) << e.id;
@@ -308,37 +308,37 @@ TEST_P(RelationshipTest, EveryWriteThatUpdatesRowsStampsUpdatedAt) {
     }
   }
   // A payload that sets the column itself wins.
-  ASSERT_OK(Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"updated_at", long_ago}}).status());
-  ASSERT_OK_AND_ASSIGN(std::optional<Employee> w4, Employee::Get(w4_));
+  DUO_ASSERT_OK(Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"updated_at", long_ago}}).status());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Employee> w4, Employee::Get(w4_));
   EXPECT_EQ(w4->updated_at, long_ago);
 }
 
 TEST_P(RelationshipTest, PagesStayInsideTheQuerysLimitAndOffset) {
   auto window = Employee::OrderBy("id").Limit(2);
-  ASSERT_OK_AND_ASSIGN(int64_t count, window.Count());
-  ASSERT_OK_AND_ASSIGN(duo::Page<Employee> page, window.Page(1, 10));
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t count, window.Count());
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Employee> page, window.Page(1, 10));
   EXPECT_EQ(count, 2);
   EXPECT_EQ(page.total, 2);
   EXPECT_EQ(page.pages, 1);
   EXPECT_EQ(Ids(page.items), (std::set<int64_t>{boss_, mid2_}));
   // Rows 2..5 (offset 1, limit 4) in pages of 3: the second page holds one.
   auto middle = Employee::OrderBy("id").Offset(1).Limit(4);
-  ASSERT_OK_AND_ASSIGN(duo::Page<Employee> second, middle.Page(2, 3));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Employee> second, middle.Page(2, 3));
   EXPECT_EQ(second.total, 4);
   EXPECT_EQ(second.pages, 2);
   ASSERT_EQ(second.items.size(), 1u);
   EXPECT_EQ(second.items[0].id, w5_);
   EXPECT_FALSE(second.has_next);
-  ASSERT_OK_AND_ASSIGN(duo::Page<Employee> beyond, middle.Page(3, 3));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Employee> beyond, middle.Page(3, 3));
   EXPECT_THAT(beyond.items, IsEmpty());
-  ASSERT_OK_AND_ASSIGN(std::vector<Employee> all, middle.All());
-  ASSERT_OK_AND_ASSIGN(duo::Page<Employee> first, middle.Page(1, 3));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> all, middle.All());
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Employee> first, middle.Page(1, 3));
   ASSERT_EQ(first.items.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(first.items[i].id, all[i].id);
 }
 
 TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
-  ASSERT_OK_AND_ASSIGN(int64_t before, Employee::Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t before, Employee::Count());
   Employee lead{.name = "lead"};
   lead.reports.push_back({.name = "new hire"});
   absl::StatusOr<Employee> dropped = Employee::Create(lead);
@@ -348,7 +348,7 @@ TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
   EXPECT_EQ(Employee::Save(lead).code(), absl::StatusCode::kInvalidArgument);
 
   // A stored manager whose key the foreign key column does not hold.
-  ASSERT_OK_AND_ASSIGN(std::optional<Employee> boss, Employee::Get(boss_));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Employee> boss, Employee::Get(boss_));
   Employee hire{.name = "hire"};
   hire.manager = *boss;
   absl::StatusOr<Employee> unlinked = Employee::Create(hire);
@@ -357,26 +357,26 @@ TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
   Employee unstored_manager{.name = "hire"};
   unstored_manager.manager = Employee{.name = "nobody yet"};
   EXPECT_EQ(Employee::Create(unstored_manager).status().code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(int64_t after_refusals, Employee::Count());
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t after_refusals, Employee::Count());
   EXPECT_EQ(after_refusals, before);
 
   hire.manager_id = boss_;
-  ASSERT_OK_AND_ASSIGN(Employee created, Employee::Create(hire));
+  DUO_ASSERT_OK_AND_ASSIGN(Employee created, Employee::Create(hire));
   EXPECT_EQ(created.manager_id, boss_);
 
   // Saving a loaded object leaves its stored related objects as they are;
   // one that is not stored is refused, and nothing changes.
-  ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
                        Employee::Related("reports").FilterBy({{"id", mid3_}}).All());
   ASSERT_EQ(loaded.size(), 1u);
   Employee mid = loaded[0];
   ASSERT_EQ(mid.reports.size(), 2u);
   mid.level = 4;
-  ASSERT_OK(Employee::Save(mid));
+  DUO_ASSERT_OK(Employee::Save(mid));
   mid.name = "renamed";
   mid.reports.push_back({.name = "not stored"});
   EXPECT_EQ(Employee::Save(mid).code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(std::optional<Employee> stored, Employee::Get(mid3_));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Employee> stored, Employee::Get(mid3_));
   EXPECT_EQ(stored->level, 4);
   EXPECT_EQ(stored->name, "mid");
 }
@@ -385,7 +385,7 @@ TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
 // transaction it must then not have committed, or a retry writes it twice.
 TEST_P(RelationshipTest, AWriteThatCannotReadItsRowBackLeavesNothing) {
   const bool sqlite = backend() == duo::testing::Backend::kSqlite;
-  ASSERT_OK(db_->Execute(duo::sql::Text(
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                              sqlite ? "CREATE TABLE narrow (id INTEGER PRIMARY KEY, small BIGINT "
                                       "NOT NULL DEFAULT 1099511627776)"
                                     : "CREATE TABLE narrow (id bigint GENERATED BY DEFAULT AS "
@@ -396,7 +396,7 @@ TEST_P(RelationshipTest, AWriteThatCannotReadItsRowBackLeavesNothing) {
   EXPECT_EQ(created.status().code(), absl::StatusCode::kOutOfRange) << created.status();
   EXPECT_THAT(created.status().message(), HasSubstr("small"));
   absl::StatusOr<duo::Result> rows = db_->Execute(duo::sql::Text("SELECT count(*) FROM narrow"));
-  ASSERT_OK(rows.status());
+  DUO_ASSERT_OK(rows.status());
   EXPECT_EQ(rows->Scalar<int64_t>().value(), 0);
 }
 

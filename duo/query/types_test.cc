@@ -204,7 +204,7 @@ TEST_P(TypesTest, EdgeValuesRoundTripAndFilter) {
 }
 
 TEST_P(TypesTest, StoredInTheDatabasesOwnForms) {
-  ASSERT_OK(Ticket::Create(kEdges[1]).status());
+  DUO_ASSERT_OK(Ticket::Create(kEdges[1]).status());
   if (sqlite()) {
     // SQLAlchemy's GUID / Uuid form, SQLite's time text, SQLAlchemy's
     // Interval (1970-01-01 plus it), the label.
@@ -235,13 +235,13 @@ TEST_P(TypesTest, ValuesOtherClientsWroteAreRead) {
   // Written by SQL, as another client would: the dashed UUID form and a
   // time without fraction on SQLite too.
   if (sqlite()) {
-    ASSERT_OK(db_->Execute(duo::sql::Text(
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                                "INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30:00', "
                                "'1970-01-01 01:00:00', 'sad')"))
                   .status());
   } else {
-    ASSERT_OK(db_->Execute(duo::sql::Text(
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                                "INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30', "
                                "'1 day 01:00:00', 'sad')"))
@@ -258,13 +258,13 @@ TEST_P(TypesTest, ValuesOtherClientsWroteAreRead) {
 
 TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
   if (sqlite()) {
-    ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                           "('00000000000000000000000000000000', '00:00:00', "
                                           "'1970-01-01 00:00:00', 'furious')"))
                   .status());
   } else {
-    ASSERT_OK(db_->Execute(duo::sql::Text("ALTER TYPE ticket_mood ADD VALUE 'furious'")).status());
-    ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("ALTER TYPE ticket_mood ADD VALUE 'furious'")).status());
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                           "(gen_random_uuid(), '00:00', '0', 'furious')"))
                   .status());
   }
@@ -275,7 +275,7 @@ TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
 
 TEST_P(TypesTest, AnIntervalOfMonthsIsRefusedNotGuessed) {
   if (sqlite()) GTEST_SKIP() << "SQLite's form has no months";
-  ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                         "(gen_random_uuid(), '00:00', '1 mon', 'ok')"))
                 .status());
   absl::StatusOr<std::vector<Ticket>> all = Ticket::All();
@@ -290,14 +290,14 @@ TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
   if (sqlite()) GTEST_SKIP() << "SQLite values are text already";
   const bool citext =
       db_->Execute(duo::sql::Text("CREATE EXTENSION IF NOT EXISTS citext")).ok();
-  ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TYPE shade AS ENUM ('light', 'dark')")).status());
-  ASSERT_OK(db_->Execute(duo::sql::Text(absl::StrCat(
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TYPE shade AS ENUM ('light', 'dark')")).status());
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(absl::StrCat(
                              "CREATE TABLE anything (id bigint PRIMARY KEY, a_uuid uuid, "
                              "an_inet inet, a_cidr cidr, a_mac macaddr, an_interval interval, "
                              "a_time time, a_timetz timetz, an_enum shade, a_citext ",
                              citext ? "citext" : "text", ", an_xml xml)")))
                 .status());
-  ASSERT_OK(db_->Execute(duo::sql::Text(
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                              "INSERT INTO anything VALUES "
                              "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.0.1/24', "
                              "'10.0.0.0/8', '08:00:2b:01:02:03', "
@@ -345,7 +345,7 @@ TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
         }
       },
       duo::engine::RunMode::kStreaming);
-  ASSERT_OK(streamed);
+  DUO_ASSERT_OK(streamed);
   EXPECT_THAT(labels, ::testing::ElementsAre("dark", "light", "light"));
 }
 
@@ -365,14 +365,14 @@ TEST_P(TypesTest, StreamedReadsLookUpCreatedTypesFirst) {
         "INSERT INTO swatches VALUES (1, 'dark', 'dark', 'Ink'), (2, 'light', 'light', NULL), "
         "(3, 'light', 'light', ''), (4, 'dark', 'dark', 'MiXeD cAsE'), "
         "(5, 'light', 'light', 'é')"}) {
-    ASSERT_OK(db_->Execute(duo::sql::Text(ddl)).status());
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(ddl)).status());
   }
   // A new pool: its connection has looked nothing up.
-  ASSERT_OK_AND_ASSIGN(duo::Database fresh, duo::Database::Open(database().url()));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Database fresh, duo::Database::Open(database().url()));
   duo::Models::Default().Bind(fresh);
   std::vector<std::string> read;
   std::vector<size_t> batches;
-  ASSERT_OK(Swatch::OrderBy("id").IterateBatches(2, [&](std::vector<Swatch>& batch) {
+  DUO_ASSERT_OK(Swatch::OrderBy("id").IterateBatches(2, [&](std::vector<Swatch>& batch) {
     batches.push_back(batch.size());
     for (const Swatch& swatch : batch) {
       read.push_back(absl::StrCat(swatch.id, " ", swatch.shade == Shade::kDark ? "kDark" : "kLight",
@@ -417,28 +417,28 @@ TEST_P(UuidArrayTest, RoundTripEmptyAndNull) {
   };
   std::vector<Batch> stored;
   for (const Batch& batch : kBatches) {
-    ASSERT_OK_AND_ASSIGN(Batch created, Batch::Create(batch));
+    DUO_ASSERT_OK_AND_ASSIGN(Batch created, Batch::Create(batch));
     Batch expected = batch;
     expected.id = created.id;
     EXPECT_EQ(created, expected);
     stored.push_back(expected);
   }
   for (const Batch& batch : stored) {
-    ASSERT_OK_AND_ASSIGN(std::optional<Batch> loaded, Batch::Get(batch.id));
+    DUO_ASSERT_OK_AND_ASSIGN(std::optional<Batch> loaded, Batch::Get(batch.id));
     ASSERT_TRUE(loaded.has_value());
     EXPECT_EQ(*loaded, batch);
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
   EXPECT_EQ(all, stored);
   EXPECT_EQ(Scalar("SELECT CAST(count(*) AS TEXT) FROM batches WHERE maybe IS NULL"), "1");
   // Saved over: an empty array replaces the NULL, and NULL an array.
   Batch changed = stored[0];
   changed.refs = {};
   changed.maybe = std::vector<Uuid>{kMax};
-  ASSERT_OK(changed.Save());
+  DUO_ASSERT_OK(changed.Save());
   Batch cleared = stored[2];
   cleared.maybe = std::nullopt;
-  ASSERT_OK(cleared.Save());
+  DUO_ASSERT_OK(cleared.Save());
   EXPECT_EQ(**Batch::Get(changed.id), changed);
   EXPECT_EQ(**Batch::Get(cleared.id), cleared);
 
@@ -468,28 +468,28 @@ TEST_P(UuidArrayTest, StoredByTheDatabasesOwnForms) {
   // Written by SQL as another client would: the dashed form in either
   // case, an empty array, NULL.
   if (sqlite()) {
-    ASSERT_OK(db_->Execute(duo::sql::Text(
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                                "INSERT INTO batches (id, refs, maybe) VALUES "
                                "(1, '[\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\", "
                                "\"ffffffffffffffffffffffffffffffff\"]', NULL), "
                                "(2, '[]', '[\"00000000-0000-0000-0000-000000000000\"]')"))
                   .status());
   } else {
-    ASSERT_OK(db_->Execute(duo::sql::Text(
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
                                "INSERT INTO batches (id, refs, maybe) VALUES "
                                "(1, ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
                                "'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[], NULL), "
                                "(2, '{}', '{00000000-0000-0000-0000-000000000000}')"))
                   .status());
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].refs, (std::vector<Uuid>{kA0, kMax}));
   EXPECT_EQ(all[0].maybe, std::nullopt);
   EXPECT_EQ(all[1].refs, std::vector<Uuid>{});
   EXPECT_EQ(all[1].maybe, std::vector<Uuid>{kZero});
   // An element that is no UUID is an error naming the column.
-  ASSERT_OK(db_->Execute(duo::sql::Text(sqlite() ? "UPDATE batches SET refs = '[\"nope\"]'"
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(sqlite() ? "UPDATE batches SET refs = '[\"nope\"]'"
                                                   : "ALTER TABLE batches ALTER COLUMN refs "
                                                     "TYPE text[] USING ARRAY['nope']"))
                 .status());

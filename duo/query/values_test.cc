@@ -125,8 +125,8 @@ TEST_P(ValuesTest, UnsignedBeyondBigintIsOutOfRangeNeverWrapped) {
 
   // The largest that fits round-trips.
   const uint64_t largest = std::numeric_limits<int64_t>::max();
-  ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{.counter = largest}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{.counter = largest}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->counter, largest);
 
@@ -138,7 +138,7 @@ TEST_P(ValuesTest, UnsignedBeyondBigintIsOutOfRangeNeverWrapped) {
   const absl::StatusOr<int64_t> bulk = Reading::Where(col(&Reading::id) == stored.id)
                                            .UpdateBulk({{"counter", largest + 1}});
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
-  ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->counter, largest);
 }
 
@@ -157,9 +157,9 @@ TEST_P(ValuesTest, FloatOverflowAndUnderflowAreOutOfRange) {
   }
 
   // Precision rounds as floats do: 0.1 is stored as the float nearest it.
-  ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(duo::Payload{{"level", 0.1}}));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(duo::Payload{{"level", 0.1}}));
   EXPECT_EQ(stored.level, 0.1f);
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->level, 0.1f);
   // A bulk update checks the payload the same way.
   const absl::StatusOr<int64_t> bulk =
@@ -172,11 +172,11 @@ TEST_P(ValuesTest, FloatOverflowAndUnderflowAreOutOfRange) {
 // naming the column before anything is written (SQLite's NaN, which it
 // would store as NULL; NaN or an infinity inside JSON, which has neither).
 TEST_P(ValuesTest, InfinitiesRoundTripOnBothDatabases) {
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       Reading stored,
       Reading::Create(Reading{.level = -std::numeric_limits<float>::infinity(), .value = kInf,
                               .maybe = -kInf}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->level, -std::numeric_limits<float>::infinity());
   EXPECT_EQ(loaded->value, kInf);
@@ -202,11 +202,11 @@ TEST_P(ValuesTest, NaNRoundTripsOnPostgresAndIsRefusedOnSqlite) {
     EXPECT_EQ(Rows(), 0);
     return;
   }
-  ASSERT_OK(plain.status());
-  ASSERT_OK(optional.status());
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(plain->id));
+  DUO_ASSERT_OK(plain.status());
+  DUO_ASSERT_OK(optional.status());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(plain->id));
   EXPECT_TRUE(std::isnan(loaded->value));
-  ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(optional->id));
+  DUO_ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(optional->id));
   ASSERT_TRUE(loaded->maybe.has_value());  // not NULL
   EXPECT_TRUE(std::isnan(*loaded->maybe));
 }
@@ -219,8 +219,8 @@ TEST_P(ValuesTest, NaNAndInfinityInArraysFollowTheDatabase) {
       ExpectRefused(stored.status(), absl::StatusCode::kInvalidArgument, "samples");
       continue;
     }
-    ASSERT_OK(stored.status());
-    ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored->id));
+    DUO_ASSERT_OK(stored.status());
+    DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored->id));
     ASSERT_EQ(loaded->samples.size(), 2u);
     EXPECT_EQ(loaded->samples[0], 1.5);
     EXPECT_EQ(std::isnan(loaded->samples[1]), std::isnan(special));
@@ -275,8 +275,8 @@ TEST_P(ValuesTest, JsonBeyondTheDepthLimitIsRefusedNotACrash) {
   // At the limit, a document is stored and read back as it was.
   Reading at_limit;
   at_limit.doc = Nested(duo::engine::kMaxJsonDepth);
-  ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(at_limit));
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(at_limit));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->doc, at_limit.doc);
 }
@@ -293,12 +293,12 @@ TEST_P(ValuesTest, InvalidUtf8InJsonIsInvalidArgumentNotAnException) {
                 "doc");
 
   // Save of a stored row, and the JSON conversions, return the same error.
-  ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{}));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{}));
   stored.doc = {{"name", invalid}};
   const absl::Status saved = stored.Save();
   EXPECT_EQ(saved.code(), absl::StatusCode::kInvalidArgument) << saved;
   EXPECT_THAT(std::string(saved.message()), HasSubstr("doc"));
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   EXPECT_TRUE(loaded->doc.is_null());
 
   nlohmann::json body = nlohmann::json::object();
@@ -332,10 +332,10 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
                 absl::StatusCode::kOutOfRange, "amount");
 
   // What fits is stored exactly; trailing zeros hold no digits.
-  ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{.amount = Dec("-12345678901234.123456")}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{.amount = Dec("-12345678901234.123456")}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
-  ASSERT_OK(Reading::Create(Reading{.amount = Dec("1.50000000")}).status());
+  DUO_ASSERT_OK(Reading::Create(Reading{.amount = Dec("1.50000000")}).status());
 
   // Updates: Save and UpdateBulk refuse the same digits; the row keeps its value.
   stored.amount = Dec("0.0000005");
@@ -345,7 +345,7 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
   const absl::StatusOr<int64_t> bulk = Reading::Where(col(&Reading::id) == stored.id)
                                            .UpdateBulk({{"amount", Dec("2.0000001")}});
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
-  ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
+  DUO_ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
 }
 
@@ -355,7 +355,7 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
 // cannot keep is now an error naming the column, and nothing is stored.
 TEST_P(ValuesTest, DecimalsANumericAffinityColumnWouldRoundAreRefusedOnSqlite) {
   if (!sqlite()) GTEST_SKIP() << "SQLite's column affinity";
-  ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC)"))
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC)"))
                 .status());
   const auto rows = [] { return *Price::Count(); };
   for (const char* digits : {"1234567890123456789012345678.0123456789",
@@ -369,15 +369,15 @@ TEST_P(ValuesTest, DecimalsANumericAffinityColumnWouldRoundAreRefusedOnSqlite) {
     EXPECT_EQ(rows(), 0) << digits;
   }
   // Up to 15 significant digits survive the double, and read back exactly.
-  ASSERT_OK_AND_ASSIGN(Price price, Price::Create(Price{.amount = Dec("12.50")}));
-  ASSERT_OK_AND_ASSIGN(std::optional<Price> loaded, Price::Get(price.id));
+  DUO_ASSERT_OK_AND_ASSIGN(Price price, Price::Create(Price{.amount = Dec("12.50")}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Price> loaded, Price::Get(price.id));
   EXPECT_EQ(loaded->amount.digits(), "12.5");
-  ASSERT_OK(Price::Create(Price{.amount = Dec("123456789012.345")}).status());
+  DUO_ASSERT_OK(Price::Create(Price{.amount = Dec("123456789012.345")}).status());
   price.amount = Dec("1234567890123456789012345678.0123456789");
   const absl::Status saved = price.Save();
   EXPECT_FALSE(saved.ok());
   EXPECT_THAT(std::string(saved.message()), HasSubstr("\"amount\""));
-  ASSERT_OK_AND_ASSIGN(loaded, Price::Get(price.id));
+  DUO_ASSERT_OK_AND_ASSIGN(loaded, Price::Get(price.id));
   EXPECT_EQ(loaded->amount.digits(), "12.5");
 }
 

@@ -124,17 +124,17 @@ TEST_P(DatabaseTest, ReturningAndRowsAffected) {
 TEST_P(DatabaseTest, ExecuteManyRebindsOneStatementForEveryRow) {
   const std::vector<std::vector<sql::Value>> rows = {
       {1, "ada", 100}, {2, "bob", 50}, {3, std::string(100 * 1024, 'c'), 7}};
-  ASSERT_OK_AND_ASSIGN(const int64_t inserted, db_->ExecuteMany(Deposit(0, "", 0), rows));
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t inserted, db_->ExecuteMany(Deposit(0, "", 0), rows));
   EXPECT_EQ(inserted, 3);
   EXPECT_EQ(Count("accounts"), 3);
 
   // Compiled once, the values replaced in place: SET's value, then WHERE's.
-  ASSERT_OK_AND_ASSIGN(const dialect::CompiledStatement raise,
+  DUO_ASSERT_OK_AND_ASSIGN(const dialect::CompiledStatement raise,
                        db_->Compile(sql::Update(accounts_)
                                         .Set("balance", accounts_.C("balance") + 0)
                                         .Where(accounts_.C("id") == 0)));
   ASSERT_EQ(raise.params.size(), 2u);
-  ASSERT_OK_AND_ASSIGN(const int64_t updated,
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t updated,
                        db_->ExecuteMany(raise, 4, [](int64_t row, std::vector<sql::Value>& params) {
                          params[0] = int64_t{10};
                          params[1] = row + 1;  // row 3 matches no account
@@ -142,7 +142,7 @@ TEST_P(DatabaseTest, ExecuteManyRebindsOneStatementForEveryRow) {
                        }));
   EXPECT_EQ(updated, 3);
   absl::StatusOr<Result> total = db_->Execute(Text("SELECT sum(balance) FROM accounts"));
-  ASSERT_OK(total.status());
+  DUO_ASSERT_OK(total.status());
   EXPECT_EQ(*total->Scalar<int64_t>(), 187);
 }
 
@@ -162,7 +162,7 @@ TEST_P(DatabaseTest, ExecuteManyStopsAtTheFailingRowAndKeepsNoneOnItsOwn) {
   // Inside a transaction the rows before the failure are the caller's to
   // keep or roll back (PostgreSQL aborts the whole transaction instead).
   if (is_postgres()) return;
-  ASSERT_OK(db_->Transaction([&](Session& session) -> absl::Status {
+  DUO_ASSERT_OK(db_->Transaction([&](Session& session) -> absl::Status {
     EXPECT_FALSE(session.ExecuteMany(Deposit(0, "", 0), duplicate).ok());
     return absl::OkStatus();
   }));
@@ -192,7 +192,7 @@ TEST_P(DatabaseTest, RowReaderFillsPlainStructsAndNamesTheColumnAtFault) {
     }));
     return holdings;
   };
-  ASSERT_OK_AND_ASSIGN(std::vector<Holding> holdings,
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Holding> holdings,
                        read_all("SELECT id, owner, balance, CASE WHEN id = 2 THEN 'vip' END "
                                 "FROM accounts ORDER BY id"));
   ASSERT_EQ(holdings.size(), 2u);

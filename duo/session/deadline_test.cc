@@ -63,9 +63,9 @@ class DeadlineTest : public testing::BackendTest {
     options.pool.size = 2;
     options.pool.max_overflow = 0;
     absl::StatusOr<Database> db = Database::Open(database().url(), options);
-    ASSERT_OK(db.status());
+    DUO_ASSERT_OK(db.status());
     db_ = std::make_unique<Database>(*std::move(db));
-    ASSERT_OK(db_->Execute(Text("CREATE TABLE item (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE item (id INTEGER PRIMARY KEY, note TEXT)")).status());
   }
 
   int64_t Rows() {
@@ -113,7 +113,7 @@ TEST_P(CancellingDeadlineTest, AStatementStillRunningAtTheDeadlineIsCancelled) {
   EXPECT_GE(waited, absl::Milliseconds(300));
   EXPECT_LT(waited, kMustReturnWithin);
   // The database is as usable as before.
-  ASSERT_OK(db_->Execute(Text("INSERT INTO item (id, note) VALUES (1, 'after')")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO item (id, note) VALUES (1, 'after')")).status());
   EXPECT_EQ(Rows(), 1);
 }
 
@@ -148,10 +148,10 @@ TEST_P(CancellingDeadlineTest, ATransactionPastItsDeadlineLeavesNothingBehind) {
 // Waiting for a lock another connection holds: SQLite's busy wait (the
 // database's busy timeout is 5 s) and PostgreSQL's row lock wait.
 TEST_P(CancellingDeadlineTest, WaitingForAnotherWritersLockEndsAtTheDeadline) {
-  ASSERT_OK(db_->Execute(Text("INSERT INTO item (id, note) VALUES (1, 'locked')")).status());
-  ASSERT_OK_AND_ASSIGN(Session holder, db_->StandaloneSession());
-  ASSERT_OK(holder.Begin());
-  ASSERT_OK(holder.Execute(Text("UPDATE item SET note = 'holder' WHERE id = 1")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO item (id, note) VALUES (1, 'locked')")).status());
+  DUO_ASSERT_OK_AND_ASSIGN(Session holder, db_->StandaloneSession());
+  DUO_ASSERT_OK(holder.Begin());
+  DUO_ASSERT_OK(holder.Execute(Text("UPDATE item SET note = 'holder' WHERE id = 1")).status());
 
   const absl::Time start = absl::Now();
   absl::Status status;
@@ -163,15 +163,15 @@ TEST_P(CancellingDeadlineTest, WaitingForAnotherWritersLockEndsAtTheDeadline) {
   ExpectDeadlineExceeded(status);
   EXPECT_LT(waited, kMustReturnWithin);
 
-  ASSERT_OK(holder.Commit());
+  DUO_ASSERT_OK(holder.Commit());
   absl::StatusOr<Result> note = db_->Execute(Text("SELECT note FROM item WHERE id = 1"));
-  ASSERT_OK(note.status());
+  DUO_ASSERT_OK(note.status());
   EXPECT_EQ(note->Get<std::string>(0, 0).value_or(""), "holder");
 }
 
 TEST_P(DeadlineTest, WaitingForAPooledConnectionEndsAtTheDeadline) {
-  ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
-  ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
   const absl::Time start = absl::Now();
   absl::Status status;
   {
@@ -212,13 +212,13 @@ TEST_P(CancellingDeadlineTest, ReadingStreamedRowsEndsAtTheDeadline) {
   ExpectDeadlineExceeded(status);
   EXPECT_LT(waited, kMustReturnWithin);
   EXPECT_LT(rows, 100000);
-  ASSERT_OK(db_->Execute(Text("SELECT 1")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("SELECT 1")).status());
 }
 
 // A deadline that does not pass changes nothing.
 TEST_P(DeadlineTest, WorkDoneBeforeTheDeadlineSucceeds) {
   ScopedDeadline deadline(absl::Seconds(30));
-  ASSERT_OK(db_->Transaction([](Session& session) -> absl::Status {
+  DUO_ASSERT_OK(db_->Transaction([](Session& session) -> absl::Status {
     for (int id = 1; id <= 20; ++id) {
       DUO_RETURN_IF_ERROR(
           session.Execute(Text("INSERT INTO item (id, note) VALUES (:id, 'x')").Bind("id", id))

@@ -89,10 +89,10 @@ class PostgresFaultTest : public testing::PostgresTest {
   void SetUp() override {
     testing::PostgresTest::SetUp();
     if (IsSkipped()) return;
-    ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
-    ASSERT_OK_AND_ASSIGN(admin_, Database::Open(database().url()));
-    ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
-    ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
+    DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
+    DUO_ASSERT_OK_AND_ASSIGN(admin_, Database::Open(database().url()));
+    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
   }
 
   std::optional<Database> db_;
@@ -112,7 +112,7 @@ TEST_F(PostgresFaultTest, BackendKilledMidTransactionLosesOnlyTheTransaction) {
   // The next call gets a live connection from the same pool, and sees the
   // committed row only.
   EXPECT_EQ(Rows(*db_, "canary"), 1);
-  ASSERT_OK(db_->Transaction([](Session& s) {
+  DUO_ASSERT_OK(db_->Transaction([](Session& s) {
     return s.Execute(Text("INSERT INTO canary VALUES (2, 'retried')")).status();
   }));
   EXPECT_EQ(Rows(*admin_, "canary"), 2);
@@ -125,8 +125,8 @@ TEST_F(PostgresFaultTest, BackendKilledMidTransactionLosesOnlyTheTransaction) {
 TEST_F(PostgresFaultTest, AFrozenServerCannotHoldAnAsyncCallPastItsDeadline) {
   const int discarded_before = db_->pool_stats().discarded;
   {
-    ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
-    ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
+    DUO_ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+    DUO_ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
     ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGSTOP), 0) << "cannot stop the backend";
     const absl::Time start = absl::Now();
     absl::StatusOr<Result> frozen =
@@ -149,8 +149,8 @@ TEST_F(PostgresFaultTest, AFrozenServerCannotHoldAnAsyncCallPastItsDeadline) {
 TEST_F(PostgresFaultTest, AFrozenServerCannotHoldABlockingCallPastItsDeadline) {
   const int discarded_before = db_->pool_stats().discarded;
   {
-    ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
-    ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
+    DUO_ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+    DUO_ASSERT_OK_AND_ASSIGN(const int64_t pid, BackendPid(session));
     ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGSTOP), 0) << "cannot stop the backend";
     const absl::Time start = absl::Now();
     absl::StatusOr<Result> frozen;
@@ -191,17 +191,17 @@ TEST_F(PostgresFaultTest, ServerRestartUnderThePoolRecovers) {
   {
     std::vector<Session> sessions;
     for (int i = 0; i < 3; ++i) {
-      ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
-      ASSERT_OK(session.Execute(Text("SELECT 1")).status());
+      DUO_ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+      DUO_ASSERT_OK(session.Execute(Text("SELECT 1")).status());
       sessions.push_back(std::move(session));
     }
   }
   // And one transaction in flight across the restart.
-  ASSERT_OK_AND_ASSIGN(Session in_flight, db_->StandaloneSession());
-  ASSERT_OK(in_flight.Begin());
-  ASSERT_OK(in_flight.Execute(Text("INSERT INTO canary VALUES (5, 'in flight')")).status());
+  DUO_ASSERT_OK_AND_ASSIGN(Session in_flight, db_->StandaloneSession());
+  DUO_ASSERT_OK(in_flight.Begin());
+  DUO_ASSERT_OK(in_flight.Execute(Text("INSERT INTO canary VALUES (5, 'in flight')")).status());
 
-  ASSERT_OK(testing::RestartPostgresServer());
+  DUO_ASSERT_OK(testing::RestartPostgresServer());
 
   const absl::Status commit = in_flight.Commit();
   Saw("server restarted, COMMIT of the transaction in flight", commit);
@@ -213,14 +213,14 @@ TEST_F(PostgresFaultTest, ServerRestartUnderThePoolRecovers) {
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(Rows(*db_, "canary"), 1) << "call " << i;
   }
-  ASSERT_OK(db_->Transaction([](Session& s) {
+  DUO_ASSERT_OK(db_->Transaction([](Session& s) {
     return s.Execute(Text("INSERT INTO canary VALUES (6, 'after restart')")).status();
   }));
   EXPECT_EQ(Rows(*admin_, "canary"), 2);
 }
 
 TEST_F(PostgresFaultTest, StatementTimeoutRollsBackTheTransaction) {
-  ASSERT_OK_AND_ASSIGN(Database limited,
+  DUO_ASSERT_OK_AND_ASSIGN(Database limited,
                        Database::Open(database().url(),
                                       {.statement_timeout = absl::Milliseconds(200)}));
   const absl::Time start = absl::Now();
@@ -237,25 +237,25 @@ TEST_F(PostgresFaultTest, StatementTimeoutRollsBackTheTransaction) {
 
 TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
   // Write skew: each transaction reads what the other writes.
-  ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
-  ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
   const TransactionOptions serializable{.isolation = IsolationLevel::kSerializable};
-  ASSERT_OK(first.Begin(serializable));
-  ASSERT_OK(second.Begin(serializable));
-  ASSERT_OK(first.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
-  ASSERT_OK(second.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
-  ASSERT_OK(first.Execute(Text("INSERT INTO canary VALUES (100, 'first')")).status());
+  DUO_ASSERT_OK(first.Begin(serializable));
+  DUO_ASSERT_OK(second.Begin(serializable));
+  DUO_ASSERT_OK(first.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
+  DUO_ASSERT_OK(second.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
+  DUO_ASSERT_OK(first.Execute(Text("INSERT INTO canary VALUES (100, 'first')")).status());
   const absl::Status written = second.Execute(Text("INSERT INTO canary VALUES (101, 'second')")).status();
-  ASSERT_OK(first.Commit());
+  DUO_ASSERT_OK(first.Commit());
   const absl::Status committed = written.ok() ? second.Commit() : written;
   Saw("serialization failure", committed);
   EXPECT_EQ(committed.code(), absl::StatusCode::kAborted) << committed;
   EXPECT_EQ(GetErrorKind(committed), ErrorKind::kSerializationFailure) << committed;
   EXPECT_EQ(GetErrorDetails(committed)->sqlstate, "40001");
-  if (second.in_transaction()) ASSERT_OK(second.Rollback());
+  if (second.in_transaction()) DUO_ASSERT_OK(second.Rollback());
   EXPECT_EQ(Rows(*db_, "canary"), 2);  // 1 and 100; not 101
   // kAborted means: run the transaction again.
-  ASSERT_OK(db_->Transaction(
+  DUO_ASSERT_OK(db_->Transaction(
       [](Session& s) { return s.Execute(Text("INSERT INTO canary VALUES (101, 'retried')")).status(); },
       serializable));
   EXPECT_EQ(Rows(*db_, "canary"), 3);
@@ -281,14 +281,14 @@ class SqliteFaultTest : public testing::SqliteTest {
  protected:
   void SetUp() override {
     testing::SqliteTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url(),
+    DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url(),
                                              {.sqlite_busy_timeout = absl::Milliseconds(100)}));
-    ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
-    ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
   }
 
   void ExpectIntact(int64_t rows) {
-    ASSERT_OK_AND_ASSIGN(Result check, db_->Execute(Text("PRAGMA integrity_check")));
+    DUO_ASSERT_OK_AND_ASSIGN(Result check, db_->Execute(Text("PRAGMA integrity_check")));
     EXPECT_EQ(check.Scalar<std::string>().value_or("?"), "ok");
     EXPECT_EQ(Rows(*db_, "canary"), rows);
   }
@@ -297,10 +297,10 @@ class SqliteFaultTest : public testing::SqliteTest {
 };
 
 TEST_F(SqliteFaultTest, WriteLockedDatabaseTimesOutAndStaysIntact) {
-  ASSERT_OK_AND_ASSIGN(Database other, Database::Open(database().url()));
-  ASSERT_OK_AND_ASSIGN(Session holder, other.StandaloneSession());
-  ASSERT_OK(holder.ExecuteScript("BEGIN IMMEDIATE"));
-  ASSERT_OK(holder.Execute(Text("INSERT INTO canary VALUES (2, 'holder')")).status());
+  DUO_ASSERT_OK_AND_ASSIGN(Database other, Database::Open(database().url()));
+  DUO_ASSERT_OK_AND_ASSIGN(Session holder, other.StandaloneSession());
+  DUO_ASSERT_OK(holder.ExecuteScript("BEGIN IMMEDIATE"));
+  DUO_ASSERT_OK(holder.Execute(Text("INSERT INTO canary VALUES (2, 'holder')")).status());
 
   const absl::Status status = db_->Transaction([](Session& s) {
     return s.Execute(Text("INSERT INTO canary VALUES (3, 'blocked')")).status();
@@ -312,8 +312,8 @@ TEST_F(SqliteFaultTest, WriteLockedDatabaseTimesOutAndStaysIntact) {
   // Readers are not blocked (WAL), and see only what is committed.
   EXPECT_EQ(Rows(*db_, "canary"), 1);
 
-  ASSERT_OK(holder.ExecuteScript("COMMIT"));
-  ASSERT_OK(db_->Transaction([](Session& s) {
+  DUO_ASSERT_OK(holder.ExecuteScript("COMMIT"));
+  DUO_ASSERT_OK(db_->Transaction([](Session& s) {
     return s.Execute(Text("INSERT INTO canary VALUES (3, 'after')")).status();
   }));
   ExpectIntact(3);
@@ -321,11 +321,11 @@ TEST_F(SqliteFaultTest, WriteLockedDatabaseTimesOutAndStaysIntact) {
 
 TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
   // max_page_count is per connection: a standalone session keeps one.
-  ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
-  ASSERT_OK_AND_ASSIGN(Result pages, session.Execute(Text("PRAGMA page_count")));
-  ASSERT_OK_AND_ASSIGN(const int64_t page_count, pages.Scalar<int64_t>());
-  ASSERT_OK(session.ExecuteScript(absl::StrCat("PRAGMA max_page_count = ", page_count + 2)));
-  ASSERT_OK(session.Begin());
+  DUO_ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Result pages, session.Execute(Text("PRAGMA page_count")));
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t page_count, pages.Scalar<int64_t>());
+  DUO_ASSERT_OK(session.ExecuteScript(absl::StrCat("PRAGMA max_page_count = ", page_count + 2)));
+  DUO_ASSERT_OK(session.Begin());
   absl::Status status;
   for (int i = 10; i < 200 && status.ok(); ++i) {
     status = session
@@ -338,11 +338,11 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
   EXPECT_THAT(status.message(), HasSubstr("full")) << status;
-  if (session.in_transaction()) ASSERT_OK(session.Rollback());
+  if (session.in_transaction()) DUO_ASSERT_OK(session.Rollback());
   ExpectIntact(1);
   // Lifting the limit makes the same writes work on the same connection.
-  ASSERT_OK(session.ExecuteScript("PRAGMA max_page_count = 1073741823"));
-  ASSERT_OK(session.Execute(Text("INSERT INTO canary VALUES (2, :note)")
+  DUO_ASSERT_OK(session.ExecuteScript("PRAGMA max_page_count = 1073741823"));
+  DUO_ASSERT_OK(session.Execute(Text("INSERT INTO canary VALUES (2, :note)")
                                 .Bind("note", std::string(4000, 'x')))
                 .status());
   ExpectIntact(2);
@@ -352,7 +352,7 @@ TEST_F(SqliteFaultTest, FileSizeLimitFailsTheWriteAndKeepsTheDatabase) {
   // The process's RLIMIT_FSIZE stands in for a full disk: a write past it
   // fails with EFBIG (SIGXFSZ, which would kill the process, is ignored).
   // Nothing is printed while the limit is on: the test log is a file too.
-  ASSERT_OK(db_->Execute(Text("PRAGMA wal_checkpoint(TRUNCATE)")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("PRAGMA wal_checkpoint(TRUNCATE)")).status());
   struct rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
   struct sigaction ignore = {}, previous = {};
@@ -377,7 +377,7 @@ TEST_F(SqliteFaultTest, FileSizeLimitFailsTheWriteAndKeepsTheDatabase) {
   EXPECT_THAT(status.message(), AnyOf(HasSubstr("full"), HasSubstr("I/O"))) << status;
   EXPECT_NE(GetErrorKind(status), ErrorKind::kOther) << status;
   ExpectIntact(1);
-  ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (2, 'after')")).status());
+  DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (2, 'after')")).status());
   ExpectIntact(2);
 }
 

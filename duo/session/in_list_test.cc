@@ -71,7 +71,7 @@ TEST_P(InListTest, InListsOfAHundredThousandValuesAndMore) {
                     items.back().score ? sql::Value(*items.back().score) : sql::Value()});
   }
   const Table table("items");
-  ASSERT_OK(db_->ExecuteMany(Insert(table).Values({{"id", 0}, {"name", ""}, {"score", 0.0}}),
+  DUO_ASSERT_OK(db_->ExecuteMany(Insert(table).Values({{"id", 0}, {"name", ""}, {"score", 0.0}}),
                              rows)
                 .status());
   const auto id = table.Col<int64_t>("id");

@@ -54,20 +54,20 @@ class ReplicaTest : public ::testing::Test {
     if (absl::IsUnavailable(database.status()) && !testing::PostgresMustRun()) {
       GTEST_SKIP() << database.status();
     }
-    ASSERT_OK(database.status());
+    DUO_ASSERT_OK(database.status());
     database_ = *std::move(database);
     absl::StatusOr<std::string> replica_url = database_->ReplicaUrl();
     if (absl::IsUnavailable(replica_url.status()) && !testing::PostgresMustRun()) {
       GTEST_SKIP() << replica_url.status();
     }
-    ASSERT_OK(replica_url.status());
+    DUO_ASSERT_OK(replica_url.status());
     replica_url_ = *replica_url;
-    ASSERT_OK_AND_ASSIGN(Database primary, Database::Open(database_->url()));
-    ASSERT_OK_AND_ASSIGN(Session setup, primary.StandaloneSession());
-    ASSERT_OK(setup.ExecuteScript(
+    DUO_ASSERT_OK_AND_ASSIGN(Database primary, Database::Open(database_->url()));
+    DUO_ASSERT_OK_AND_ASSIGN(Session setup, primary.StandaloneSession());
+    DUO_ASSERT_OK(setup.ExecuteScript(
         "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner TEXT NOT NULL);"
         "CREATE VIEW probes AS SELECT 1::bigint AS id, pg_is_in_recovery() AS in_recovery"));
-    ASSERT_OK(database_->WaitForReplica());
+    DUO_ASSERT_OK(database_->WaitForReplica());
   }
 
   absl::StatusOr<Database> OpenRouted(std::vector<std::string> replicas) {
@@ -89,23 +89,23 @@ class ReplicaTest : public ::testing::Test {
 };
 
 TEST_F(ReplicaTest, ReadsOutsideTransactionsGoToTheReplica) {
-  ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
+  DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
   EXPECT_TRUE(db.has_replicas());
-  ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
+  DUO_ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
   EXPECT_TRUE(on_replica);
-  ASSERT_OK_AND_ASSIGN(bool on_primary, InRecovery(db.OnPrimary(), in_recovery_));
+  DUO_ASSERT_OK_AND_ASSIGN(bool on_primary, InRecovery(db.OnPrimary(), in_recovery_));
   EXPECT_FALSE(on_primary);
   // Raw text is not vouched for by the IR: primary, unless asked.
-  ASSERT_OK_AND_ASSIGN(bool text, InRecovery(db, Text("SELECT pg_is_in_recovery()")));
+  DUO_ASSERT_OK_AND_ASSIGN(bool text, InRecovery(db, Text("SELECT pg_is_in_recovery()")));
   EXPECT_FALSE(text);
-  ASSERT_OK_AND_ASSIGN(bool text_on_replica,
+  DUO_ASSERT_OK_AND_ASSIGN(bool text_on_replica,
                        InRecovery(db.OnReplica(), Text("SELECT pg_is_in_recovery()")));
   EXPECT_TRUE(text_on_replica);
   // A locking read needs the primary.
   const Table accounts("accounts");
-  ASSERT_OK(db.Execute(Select({accounts.C("id")}).From(accounts).ForUpdate()).status());
+  DUO_ASSERT_OK(db.Execute(Select({accounts.C("id")}).From(accounts).ForUpdate()).status());
 
-  ASSERT_OK(db.Transaction([&](Session& session) -> absl::Status {
+  DUO_ASSERT_OK(db.Transaction([&](Session& session) -> absl::Status {
     absl::StatusOr<bool> in_transaction = InRecovery(db, in_recovery_);
     EXPECT_TRUE(in_transaction.ok()) << in_transaction.status();
     EXPECT_FALSE(in_transaction.value_or(true));
@@ -113,24 +113,24 @@ TEST_F(ReplicaTest, ReadsOutsideTransactionsGoToTheReplica) {
     EXPECT_TRUE(direct.ok() && !*direct->Get<bool>(0, 0));
     return absl::OkStatus();
   }));
-  ASSERT_OK_AND_ASSIGN(Session standalone, db.StandaloneSession());
-  ASSERT_OK_AND_ASSIGN(Result result, standalone.Execute(in_recovery_));
+  DUO_ASSERT_OK_AND_ASSIGN(Session standalone, db.StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Result result, standalone.Execute(in_recovery_));
   EXPECT_FALSE(*result.Get<bool>(0, 0));
 }
 
 TEST_F(ReplicaTest, WritesGoToThePrimaryAndReplicate) {
-  ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
+  DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
   const Table accounts("accounts");
-  ASSERT_OK(db.Execute(sql::Insert(accounts).Columns({"id", "owner"}).Row(1, "ada")).status());
-  ASSERT_OK(db.Execute(sql::Update(accounts).Set("owner", "bob").Where(accounts.C("id") == 1))
+  DUO_ASSERT_OK(db.Execute(sql::Insert(accounts).Columns({"id", "owner"}).Row(1, "ada")).status());
+  DUO_ASSERT_OK(db.Execute(sql::Update(accounts).Set("owner", "bob").Where(accounts.C("id") == 1))
                 .status());
   // Read-your-writes: on the primary at once.
-  ASSERT_OK_AND_ASSIGN(Result mine,
+  DUO_ASSERT_OK_AND_ASSIGN(Result mine,
                        db.OnPrimary().Execute(Select({accounts.C("owner")}).From(accounts)));
   EXPECT_EQ(*mine.Get<std::string>(0, 0), "bob");
   // On the replica once it has replayed the write.
-  ASSERT_OK(database_->WaitForReplica());
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK(database_->WaitForReplica());
+  DUO_ASSERT_OK_AND_ASSIGN(
       Result replicated,
       db.Execute(Select({accounts.C("owner"), Text("pg_is_in_recovery()")}).From(accounts)));
   ASSERT_EQ(replicated.size(), 1u);
@@ -138,15 +138,15 @@ TEST_F(ReplicaTest, WritesGoToThePrimaryAndReplicate) {
   EXPECT_TRUE(*replicated.Get<bool>(0, 1));
 
   // The replica itself refuses writes: the routing is what makes them work.
-  ASSERT_OK_AND_ASSIGN(Database replica, Database::Open(replica_url_));
+  DUO_ASSERT_OK_AND_ASSIGN(Database replica, Database::Open(replica_url_));
   absl::Status refused =
       replica.Execute(sql::Insert(accounts).Columns({"id", "owner"}).Row(2, "cy")).status();
   EXPECT_FALSE(refused.ok());
   EXPECT_NE(refused.message().find("read-only"), std::string::npos) << refused;
   // Sent to a replica on purpose, a write is refused there and runs on the
   // primary.
-  ASSERT_OK(db.OnReplica().Execute(Text("INSERT INTO accounts VALUES (3, 'dee')")).status());
-  ASSERT_OK_AND_ASSIGN(Result count, db.OnPrimary().Execute(Text("SELECT count(*) FROM accounts")));
+  DUO_ASSERT_OK(db.OnReplica().Execute(Text("INSERT INTO accounts VALUES (3, 'dee')")).status());
+  DUO_ASSERT_OK_AND_ASSIGN(Result count, db.OnPrimary().Execute(Text("SELECT count(*) FROM accounts")));
   EXPECT_EQ(*count.Get<int64_t>(0, 0), 2);
 }
 
@@ -158,42 +158,42 @@ TEST_F(ReplicaTest, DeadReplicaIsSkipped) {
   const std::string dead_url =
       absl::StrCat("postgresql://duo@/", database_->postgres_database(), "?host=", dead_directory);
   {
-    ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({dead_url, replica_url_}));
+    DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({dead_url, replica_url_}));
     for (int i = 0; i < 6; ++i) {
-      ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
+      DUO_ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
       EXPECT_TRUE(on_replica) << "read " << i;
     }
   }
   {
     // No replica left: the primary serves.
-    ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({dead_url}));
+    DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({dead_url}));
     for (int i = 0; i < 3; ++i) {
-      ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
+      DUO_ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
       EXPECT_FALSE(on_replica) << "read " << i;
     }
   }
 }
 
 TEST_F(ReplicaTest, ModelReadsGoToTheReplicaOutsideTransactions) {
-  ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
+  DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
   replica_models.Bind(db);
-  ASSERT_OK_AND_ASSIGN(std::vector<Probe> all, Probe::All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Probe> all, Probe::All());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].in_recovery);
-  ASSERT_OK_AND_ASSIGN(std::optional<Probe> got, Probe::Get(int64_t{1}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Probe> got, Probe::Get(int64_t{1}));
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->in_recovery);
   // Twice: the second Get takes the ORM's cached SQL.
-  ASSERT_OK_AND_ASSIGN(got, Probe::Get(int64_t{1}));
+  DUO_ASSERT_OK_AND_ASSIGN(got, Probe::Get(int64_t{1}));
   EXPECT_TRUE(got.has_value() && got->in_recovery);
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Probe> primary, Query<Probe>(db.OnPrimary()).All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Probe> primary, Query<Probe>(db.OnPrimary()).All());
   ASSERT_EQ(primary.size(), 1u);
   EXPECT_FALSE(primary[0].in_recovery);
-  ASSERT_OK_AND_ASSIGN(got, Query<Probe>().Using(db.OnPrimary()).Get(int64_t{1}));
+  DUO_ASSERT_OK_AND_ASSIGN(got, Query<Probe>().Using(db.OnPrimary()).Get(int64_t{1}));
   EXPECT_TRUE(got.has_value() && !got->in_recovery);
 
-  ASSERT_OK(db.Transaction([&](Session&) -> absl::Status {
+  DUO_ASSERT_OK(db.Transaction([&](Session&) -> absl::Status {
     absl::StatusOr<std::vector<Probe>> inside = Probe::All();
     EXPECT_TRUE(inside.ok() && inside->size() == 1 && !(*inside)[0].in_recovery);
     absl::StatusOr<std::optional<Probe>> one = Probe::Get(int64_t{1});
@@ -203,13 +203,13 @@ TEST_F(ReplicaTest, ModelReadsGoToTheReplicaOutsideTransactions) {
 }
 
 TEST_F(ReplicaTest, AsyncReadsAreRoutedLikeSyncOnes) {
-  ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
-  ASSERT_OK_AND_ASSIGN(Result on_replica, SyncWait(db.ExecuteAsync(in_recovery_)));
+  DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
+  DUO_ASSERT_OK_AND_ASSIGN(Result on_replica, SyncWait(db.ExecuteAsync(in_recovery_)));
   EXPECT_TRUE(*on_replica.Get<bool>(0, 0));
-  ASSERT_OK_AND_ASSIGN(Result on_primary, SyncWait(db.OnPrimary().ExecuteAsync(in_recovery_)));
+  DUO_ASSERT_OK_AND_ASSIGN(Result on_primary, SyncWait(db.OnPrimary().ExecuteAsync(in_recovery_)));
   EXPECT_FALSE(*on_primary.Get<bool>(0, 0));
   bool seen = false;
-  ASSERT_OK(SyncWait(db.ReadAsync(sql::Statement(in_recovery_),
+  DUO_ASSERT_OK(SyncWait(db.ReadAsync(sql::Statement(in_recovery_),
                                   [&seen](engine::Cursor& cursor) -> absl::Status {
                                     absl::StatusOr<bool> row = cursor.Next();
                                     if (!row.ok()) return row.status();
@@ -221,13 +221,13 @@ TEST_F(ReplicaTest, AsyncReadsAreRoutedLikeSyncOnes) {
   EXPECT_TRUE(seen);
   // A write sent to the replica on purpose runs again on the primary.
   const Table accounts("accounts");
-  ASSERT_OK(SyncWait(db.OnReplica().ExecuteAsync(Text("INSERT INTO accounts VALUES (5, 'eve')")))
+  DUO_ASSERT_OK(SyncWait(db.OnReplica().ExecuteAsync(Text("INSERT INTO accounts VALUES (5, 'eve')")))
                 .status());
   replica_models.Bind(db);
-  ASSERT_OK_AND_ASSIGN(std::vector<Probe> all, SyncWait(Probe::AllAsync()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Probe> all, SyncWait(Probe::AllAsync()));
   ASSERT_EQ(all.size(), 1u);
   EXPECT_TRUE(all[0].in_recovery);
-  ASSERT_OK(SyncWait(db.TransactionAsync([](Session&) -> Task<absl::Status> {
+  DUO_ASSERT_OK(SyncWait(db.TransactionAsync([](Session&) -> Task<absl::Status> {
     absl::StatusOr<std::vector<Probe>> inside = co_await Probe::AllAsync();
     EXPECT_TRUE(inside.ok() && inside->size() == 1 && !(*inside)[0].in_recovery);
     co_return absl::OkStatus();
@@ -235,11 +235,11 @@ TEST_F(ReplicaTest, AsyncReadsAreRoutedLikeSyncOnes) {
 }
 
 TEST_F(ReplicaTest, SingleDatabaseHasNoReplicas) {
-  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(database_->url()));
+  DUO_ASSERT_OK_AND_ASSIGN(Database db, Database::Open(database_->url()));
   EXPECT_FALSE(db.has_replicas());
-  ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
+  DUO_ASSERT_OK_AND_ASSIGN(bool on_replica, InRecovery(db, in_recovery_));
   EXPECT_FALSE(on_replica);
-  ASSERT_OK_AND_ASSIGN(on_replica, InRecovery(db.OnReplica(), in_recovery_));
+  DUO_ASSERT_OK_AND_ASSIGN(on_replica, InRecovery(db.OnReplica(), in_recovery_));
   EXPECT_FALSE(on_replica);
 }
 

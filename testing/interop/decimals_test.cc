@@ -121,21 +121,21 @@ class DecimalsInteropTest : public duo::testing::BackendTest {
 };
 
 TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheColumn) {
-  ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().direct_url()));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().direct_url()));
   duo::Models::Default().Bind(db);
-  ASSERT_OK(duo::Models::CreateTables(db, {&duo::MetaOf<PriceDuo>()}));
+  DUO_ASSERT_OK(duo::Models::CreateTables(db, {&duo::MetaOf<PriceDuo>()}));
   const std::string backend_name(duo::testing::BackendName(backend()));
 
   // DuoORM writes every edge into its own table.
   std::map<std::string, int64_t> duo_in_duo;
   for (const char* edge : kEdges) {
-    ASSERT_OK_AND_ASSIGN(PriceDuo price, PriceDuo::Create(PriceDuo{.source = "duo", .amount = Dec(edge)}));
+    DUO_ASSERT_OK_AND_ASSIGN(PriceDuo price, PriceDuo::Create(PriceDuo{.source = "duo", .amount = Dec(edge)}));
     duo_in_duo[edge] = price.id;
   }
   // SQLAlchemy makes prices_sa and writes every edge into both tables.
   std::vector<std::string> args = {"write", backend_name, database().native_target()};
   args.insert(args.end(), std::begin(kEdges), std::end(kEdges));
-  ASSERT_OK_AND_ASSIGN(std::string written,
+  DUO_ASSERT_OK_AND_ASSIGN(std::string written,
                        duo::testing::RunPythonClient("testing/interop/decimals.py", args));
   const nlohmann::json sa_ids = nlohmann::json::parse(written);
 
@@ -152,12 +152,12 @@ TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheCol
       EXPECT_EQ(*PriceSa::Count(), before) << edge;
       continue;
     }
-    ASSERT_OK(price.status());
+    DUO_ASSERT_OK(price.status());
     duo_in_sa[edge] = price->id;
     EXPECT_EQ(Canonical(price->amount.digits()), Canonical(edge));
   }
 
-  ASSERT_OK_AND_ASSIGN(std::string out, duo::testing::RunPythonClient(
+  DUO_ASSERT_OK_AND_ASSIGN(std::string out, duo::testing::RunPythonClient(
                                             "testing/interop/decimals.py",
                                             {"read", backend_name, database().native_target()}));
   const nlohmann::json read = nlohmann::json::parse(out);
@@ -188,12 +188,12 @@ TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheCol
   for (const char* edge : kEdges) {
     SCOPED_TRACE(edge);
     const int64_t in_duo = sa_ids["prices_duo"][edge];
-    ASSERT_OK_AND_ASSIGN(std::optional<PriceDuo> exact, PriceDuo::Get(in_duo));
+    DUO_ASSERT_OK_AND_ASSIGN(std::optional<PriceDuo> exact, PriceDuo::Get(in_duo));
     EXPECT_EQ(Canonical(exact->amount.digits()), Canonical(edge));
     const int64_t in_sa = sa_ids["prices_sa"][edge];
     absl::StatusOr<std::optional<PriceSa>> loose = PriceSa::Get(in_sa);
     if (!sqlite() || SignificantDigits(edge) <= 15) {
-      ASSERT_OK(loose.status());
+      DUO_ASSERT_OK(loose.status());
       EXPECT_EQ(Canonical((*loose)->amount.digits()), Canonical(edge));
     } else if (loose.ok()) {
       EXPECT_EQ(Canonical((*loose)->amount.digits()), Canonical(edge));

@@ -123,7 +123,7 @@ class JsonInteropTest : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Doc<0>>()}));
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<Doc<0>>()}));
   }
   void TearDown() override {
     duo::Models::Default().Unbind();
@@ -146,7 +146,7 @@ class JsonInteropTest : public duo::testing::BackendTest {
       if (number != 1) row.maybe = row.loose = CaseValue(number);
       row.tags = CaseTags(number);
       absl::StatusOr<Doc<kTable>> created = Doc<kTable>::Create(row);
-      ASSERT_OK(created.status());
+      DUO_ASSERT_OK(created.status());
       EXPECT_EQ(created->id, number);
     }
   }
@@ -179,7 +179,7 @@ class JsonInteropTest : public duo::testing::BackendTest {
                     HasSubstr("column \"doc\" holds the integer 1180591620717411303424"));
         continue;
       }
-      ASSERT_OK(read.status());
+      DUO_ASSERT_OK(read.status());
       ASSERT_TRUE(read->has_value()) << number;
       const Doc<kTable>& row = **read;
       check(number, "doc", row.doc);
@@ -194,7 +194,7 @@ class JsonInteropTest : public duo::testing::BackendTest {
 
 TEST_P(JsonInteropTest, EdgeValuesReadTheSameOnBothSides) {
   // SQLAlchemy makes sa_docs and writes rows 101-109 into both tables.
-  ASSERT_OK_AND_ASSIGN(std::string setup, Python("setup"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::string setup, Python("setup"));
   ASSERT_EQ(setup, "[]\n");
   Write<0>();
   Write<1>();
@@ -203,7 +203,7 @@ TEST_P(JsonInteropTest, EdgeValuesReadTheSameOnBothSides) {
   CheckSqlalchemyRows<1>();
 
   // SQLAlchemy reads DuoORM's rows 1-8 as it reads its own.
-  ASSERT_OK_AND_ASSIGN(std::string problems, Python("check"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::string problems, Python("check"));
   EXPECT_EQ(problems, "[]\n");
 }
 

@@ -138,7 +138,7 @@ void CheckTable(const nlohmann::json& table, absl::string_view name) {
   for (const auto& [id, parsed] : table["sqlite3_converter"].items()) {
     EXPECT_EQ(parsed, oracle[id]) << "sqlite3's converter, row " << id;
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<T> all, T::All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<T> all, T::All());
   ASSERT_EQ(all.size(), oracle.size());
   std::map<std::string, int> duo_rows_seen;
   for (const T& row : all) {
@@ -187,15 +187,15 @@ class TimestampsInteropTest : public duo::testing::SqliteTest {
 };
 
 TEST_F(TimestampsInteropTest, EveryWritersRowsReadAndFilterAsTheOracleSays) {
-  ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url()));
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url()));
   duo::Models::Default().Bind(db);
-  ASSERT_OK(duo::Models::CreateTables(db, {&duo::MetaOf<EventDuo>()}));
-  ASSERT_OK(WriteEdges<EventDuo>());
-  ASSERT_OK(duo::testing::RunPythonClient("testing/interop/timestamps.py",
+  DUO_ASSERT_OK(duo::Models::CreateTables(db, {&duo::MetaOf<EventDuo>()}));
+  DUO_ASSERT_OK(WriteEdges<EventDuo>());
+  DUO_ASSERT_OK(duo::testing::RunPythonClient("testing/interop/timestamps.py",
                                           {"write", database().native_target()})
                 .status());
-  ASSERT_OK(WriteEdges<EventSa>());
-  ASSERT_OK_AND_ASSIGN(std::string out,
+  DUO_ASSERT_OK(WriteEdges<EventSa>());
+  DUO_ASSERT_OK_AND_ASSIGN(std::string out,
                        duo::testing::RunPythonClient(
                            "testing/interop/timestamps.py",
                            {"read", database().native_target(), Text(kX)}));
@@ -208,10 +208,10 @@ TEST_F(TimestampsInteropTest, EveryWritersRowsReadAndFilterAsTheOracleSays) {
 // before: it turns the earlier T...Z text into SQLite's form, which
 // SQLAlchemy then reads, and its down step turns it back.
 TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
-  ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url()));
-  ASSERT_OK(db.Execute(duo::sql::Text("CREATE TABLE events (id INTEGER PRIMARY KEY, at TIMESTAMP_TEXT)"))
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url()));
+  DUO_ASSERT_OK(db.Execute(duo::sql::Text("CREATE TABLE events (id INTEGER PRIMARY KEY, at TIMESTAMP_TEXT)"))
                 .status());
-  ASSERT_OK(db.Execute(duo::sql::Text(
+  DUO_ASSERT_OK(db.Execute(duo::sql::Text(
                            "INSERT INTO events VALUES (1, '2026-11-25T09:30:00.123456Z'), "
                            "(2, '0001-01-01T00:00:00.000000Z'), (3, '2026-01-01 10:00:00'), "
                            "(4, '9999-12-31T23:59:59.999999Z'), (5, NULL)"))
@@ -228,7 +228,7 @@ TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
                              directory / "5e1f0c0a7d19_timestamps_to_sqlite_form.sql",
                              std::filesystem::copy_options::overwrite_existing);
   duo::migrate::Migrator migrator(db, directory.string());
-  ASSERT_OK(migrator.Upgrade("head").status());
+  DUO_ASSERT_OK(migrator.Upgrade("head").status());
 
   const auto texts = [&db]() {
     std::vector<std::string> out;
@@ -241,7 +241,7 @@ TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
   EXPECT_THAT(texts(), ::testing::ElementsAre("2026-11-25 09:30:00.123456",
                                               "0001-01-01 00:00:00.000000", "2026-01-01 10:00:00",
                                               "9999-12-31 23:59:59.999999", "NULL"));
-  ASSERT_OK_AND_ASSIGN(std::string dumped,
+  DUO_ASSERT_OK_AND_ASSIGN(std::string dumped,
                        duo::testing::RunPythonClient(
                            "testing/interop/timestamps.py",
                            {"dump", database().native_target(), "events"}));
@@ -251,7 +251,7 @@ TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
                                       "3": "2026-01-01 10:00:00.000000",
                                       "4": "9999-12-31 23:59:59.999999", "5": null})"));
 
-  ASSERT_OK(migrator.Downgrade("base").status());
+  DUO_ASSERT_OK(migrator.Downgrade("base").status());
   EXPECT_THAT(texts(), ::testing::ElementsAre("2026-11-25T09:30:00.123456Z",
                                               "0001-01-01T00:00:00.000000Z", "2026-01-01 10:00:00",
                                               "9999-12-31T23:59:59.999999Z", "NULL"));

@@ -150,11 +150,11 @@ class TypesInteropTest : public duo::testing::BackendTest {
     BackendTest::SetUp();
     if (IsSkipped()) return;
     absl::StatusOr<duo::Database> db = duo::Database::Open(database().direct_url());
-    ASSERT_OK(db.status());
+    DUO_ASSERT_OK(db.status());
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<DuoThing>()}));
-    ASSERT_OK(Python({"create"}).status());
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, {&duo::MetaOf<DuoThing>()}));
+    DUO_ASSERT_OK(Python({"create"}).status());
   }
   void TearDown() override {
     duo::Models::Default().Unbind();
@@ -201,13 +201,13 @@ class TypesInteropTest : public duo::testing::BackendTest {
     int64_t id = 0;
     for (const Edge& edge : Edges()) {
       absl::StatusOr<T> created = T::Create(FromEdge<T>(++id, edge));
-      ASSERT_OK(created.status());
+      DUO_ASSERT_OK(created.status());
       EXPECT_EQ(created->id, id);
     }
     // SQLAlchemy writes 101-103.
-    ASSERT_OK(Python({"write", table}).status());
+    DUO_ASSERT_OK(Python({"write", table}).status());
     // SQLAlchemy and the DB-API driver read all six as written.
-    ASSERT_OK_AND_ASSIGN(std::string out, Python({"read", table}));
+    DUO_ASSERT_OK_AND_ASSIGN(std::string out, Python({"read", table}));
     const nlohmann::json read = nlohmann::json::parse(out);
     const nlohmann::json expected = Expected();
     ASSERT_EQ(read["sqlalchemy"].size(), expected["sqlalchemy"].size()) << out;
@@ -220,23 +220,23 @@ class TypesInteropTest : public duo::testing::BackendTest {
     for (const Edge& edge : Edges()) {
       ++id;
       absl::StatusOr<std::optional<T>> loaded = T::Get(id);
-      ASSERT_OK(loaded.status());
+      DUO_ASSERT_OK(loaded.status());
       ASSERT_TRUE(loaded->has_value()) << id;
       EXPECT_EQ(**loaded, FromEdge<T>(id, edge)) << table << " row " << id;
     }
     // Filters over rows from both writers find both.
     using duo::col;
-    ASSERT_OK_AND_ASSIGN(int64_t max_uuid,
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t max_uuid,
                          T::Where(col(&T::ref) == *Uuid::Parse("FFFFFFFF-FFFF-FFFF-FFFF-"
                                                                 "FFFFFFFFFFFF"))
                              .Count());
     EXPECT_EQ(max_uuid, 2);
-    ASSERT_OK_AND_ASSIGN(int64_t happy, T::Where(col(&T::mood) == Mood::kHappy).Count());
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t happy, T::Where(col(&T::mood) == Mood::kHappy).Count());
     EXPECT_EQ(happy, 2);
-    ASSERT_OK_AND_ASSIGN(int64_t afternoon,
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t afternoon,
                          T::Where(col(&T::opens) > *TimeOfDay::Parse("12:00")).Count());
     EXPECT_EQ(afternoon, 4);
-    ASSERT_OK_AND_ASSIGN(int64_t retired, T::Where(col(&T::status) == Status::kRetired).Count());
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t retired, T::Where(col(&T::status) == Status::kRetired).Count());
     EXPECT_EQ(retired, 2);
   }
 

@@ -209,7 +209,7 @@ TEST(CodecDecodeTest, NumericSpecials) {
             "holds the numeric NaN, which int64 cannot hold");
   // DecodeValue reads a special as a double.
   absl::StatusOr<sql::Value> value = DecodeValue(oid::kNumeric, nan);
-  ASSERT_OK(value.status());
+  DUO_ASSERT_OK(value.status());
   ASSERT_EQ(value->kind(), sql::Value::Kind::kDouble);
   EXPECT_TRUE(std::isnan(value->as_double()));
 }
@@ -333,7 +333,7 @@ TEST(CodecDecodeTest, JsonAndJsonb) {
             "holds a malformed jsonb value");
   EXPECT_EQ(DecodeText(oid::kJsonb, "").status().message(), "holds a malformed jsonb value");
   absl::StatusOr<sql::Value> value = DecodeValue(oid::kJsonb, "\x01[1, 2]");
-  ASSERT_OK(value.status());
+  DUO_ASSERT_OK(value.status());
   ASSERT_EQ(value->kind(), sql::Value::Kind::kJson);
   EXPECT_EQ(value->as_json().text, "[1, 2]");
 }
@@ -367,7 +367,7 @@ TEST(CodecDecodeTest, Int4ArrayWithNull) {
   const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 3, 0, 0, 0, 1,
                                0, 0, 0, 4, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF,
                                0, 0, 0, 4, 0, 0, 0, 3});
-  ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kInt4Array, bytes));
+  DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kInt4Array, bytes));
   ASSERT_EQ(array.elements.size(), 3u);
   EXPECT_EQ(array.elements[0], sql::Value(1));
   EXPECT_TRUE(array.elements[1].is_null());
@@ -378,10 +378,10 @@ TEST(CodecDecodeTest, TextArrayAndEmptyArray) {
   // {"a","bc"} of text (25), no nulls, lower bound 1.
   const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1,
                                0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c'});
-  ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kTextArray, bytes));
+  DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kTextArray, bytes));
   EXPECT_EQ(array, (sql::Array{{sql::Value("a"), sql::Value("bc")}}));
   // '{}': no dimensions.
-  ASSERT_OK_AND_ASSIGN(sql::Array empty,
+  DUO_ASSERT_OK_AND_ASSIGN(sql::Array empty,
                        DecodeArray(oid::kInt8Array, B({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20})));
   EXPECT_TRUE(empty.elements.empty());
 }
@@ -390,7 +390,7 @@ TEST(CodecDecodeTest, NumericArrayUsesTheElementDecoder) {
   // {1.5} of numeric (1700 = 0x06A4).
   const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x06, 0xA4, 0, 0, 0, 1, 0, 0, 0, 1,
                                0, 0, 0, 12, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88});
-  ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kNumericArray, bytes));
+  DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kNumericArray, bytes));
   ASSERT_EQ(array.elements.size(), 1u);
   EXPECT_EQ(array.elements[0], sql::Value(*sql::Decimal::Parse("1.5")));
 }
@@ -447,7 +447,7 @@ TEST(CodecEncodeTest, BinaryParameters) {
       sql::Value(-std::numeric_limits<double>::infinity()),
       sql::Value(sql::Blob{B({0, 0xFF})}),
   };
-  ASSERT_OK_AND_ASSIGN(EncodedParams params, EncodeParams(values));
+  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params, EncodeParams(values));
   ASSERT_EQ(params.count(), 9);
   const std::vector<Param> expected = {
       {oid::kBool, 1, B({1})},
@@ -469,7 +469,7 @@ TEST(CodecEncodeTest, BinaryParameters) {
 }
 
 TEST(CodecEncodeTest, NanBindsAsItsBits) {
-  ASSERT_OK_AND_ASSIGN(EncodedParams params,
+  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params,
                        EncodeParams({sql::Value(std::numeric_limits<double>::quiet_NaN())}));
   const Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kFloat8);
@@ -481,7 +481,7 @@ TEST(CodecEncodeTest, NanBindsAsItsBits) {
 
 TEST(CodecEncodeTest, UuidTimeAndIntervalInBinary) {
   const sql::Uuid uuid = *sql::Uuid::Parse("123e4567-e89b-12d3-a456-426614174000");
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       EncodedParams params,
       EncodeParams({sql::Value(uuid), sql::Value(*sql::TimeOfDay::FromParts(13, 45, 30, 250000)),
                     sql::Value(absl::Hours(26)), sql::Value(-absl::Microseconds(3))}));
@@ -504,7 +504,7 @@ TEST(CodecEncodeTest, UuidTimeAndIntervalInBinary) {
 }
 
 TEST(CodecEncodeTest, TextParameters) {
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       EncodedParams params,
       EncodeParams({sql::Value("abc"), sql::Value(), sql::Value(*sql::Decimal::Parse("-1.50")),
                     sql::Value(sql::JsonText{R"({"a":1})"}),
@@ -536,7 +536,7 @@ TEST(CodecEncodeTest, TextParameters) {
 }
 
 TEST(CodecEncodeTest, ArraysAsTextLiterals) {
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       EncodedParams params,
       EncodeParams({sql::Value(sql::Array{{sql::Value(1), sql::Value(), sql::Value(3)}}),
                     sql::Value(sql::Array{{sql::Value("a\"b"), sql::Value("c,d"),

@@ -48,13 +48,13 @@ using ::duo::sql::Value;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-#define ASSERT_OK(expr)                                       \
+#define DUO_ASSERT_OK(expr)                                       \
   do {                                                        \
     const absl::Status assert_ok_status_ = (expr);            \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
   } while (false)
 
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+#define DUO_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(ASSERT_OK_CONCAT_(statusor_, __LINE__), lhs, rexpr)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                               \
@@ -158,7 +158,7 @@ class SqliteDriverTest : public duo::testing::SqliteTest {
 // ---- Values ------------------------------------------------------------------
 
 TEST_F(SqliteDriverTest, NullRoundTrips) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value()));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_EQ(*row->GetValue(0), Value());
   EXPECT_THAT(row->GetInt(0).status().message(), HasSubstr("column \"v\" is NULL"));
@@ -167,7 +167,7 @@ TEST_F(SqliteDriverTest, NullRoundTrips) {
 
 TEST_F(SqliteDriverTest, BoolsAreZeroAndOne) {
   for (bool value : {false, true}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
     EXPECT_EQ(*row->GetBool(0), value);
     EXPECT_EQ(*row->GetValue(0), Value(value ? 1 : 0));
   }
@@ -176,7 +176,7 @@ TEST_F(SqliteDriverTest, BoolsAreZeroAndOne) {
 TEST_F(SqliteDriverTest, IntegersRoundTripAtTheLimits) {
   for (int64_t value : {std::numeric_limits<int64_t>::min(), int64_t{-1}, int64_t{0},
                         std::numeric_limits<int64_t>::max()}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
     EXPECT_EQ(*row->GetInt(0), value);
     EXPECT_EQ(*row->GetValue(0), Value(value));
   }
@@ -184,7 +184,7 @@ TEST_F(SqliteDriverTest, IntegersRoundTripAtTheLimits) {
 
 TEST_F(SqliteDriverTest, DoublesRoundTrip) {
   for (double value : {0.1, -2.5, 1e300, std::numeric_limits<double>::denorm_min()}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(value)));
     EXPECT_EQ(*row->GetDouble(0), value);
     EXPECT_EQ(*row->GetValue(0), Value(value));
   }
@@ -194,7 +194,7 @@ TEST_F(SqliteDriverTest, TextRoundTripsByteForByte) {
   for (const std::string& text :
        {std::string(), std::string("it's"), std::string("Chloé, Ærøskøbing, 東京, 🎉"),
         std::string("nul\0inside", 10)}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(text)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(text)));
     EXPECT_EQ(*row->GetText(0), text);
     EXPECT_EQ(*row->GetValue(0), Value(text));
   }
@@ -202,7 +202,7 @@ TEST_F(SqliteDriverTest, TextRoundTripsByteForByte) {
 
 TEST_F(SqliteDriverTest, BlobsRoundTripWithNulBytes) {
   for (const std::string& bytes : {std::string(), std::string("\0\x01\xff\0", 4)}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                          Row("SELECT ? AS v, typeof(?1)", {Value(Blob{bytes})}));
     EXPECT_EQ(*row->GetText(1), "blob");  // an empty blob is not NULL
     EXPECT_EQ(*row->GetBytes(0), bytes);
@@ -222,24 +222,24 @@ TEST_F(SqliteDriverTest, TimestampsAreUtcTextWithMicroseconds) {
            Case{Utc(1, 1, 1, 0, 0, 0, 1), "0001-01-01 00:00:00.000001"},
            Case{Utc(9999, 12, 31, 23, 59, 59, 999999), "9999-12-31 23:59:59.999999"},
        }) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(c.time)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(c.time)));
     EXPECT_EQ(*row->GetText(0), c.text);
     EXPECT_EQ(*row->GetTimestamp(0), c.time) << c.text;
     EXPECT_EQ(*row->GetValue(0), Value(c.text));
   }
   // Finer than a microsecond is cut toward the past, before 1970 too.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Echo(Value(Utc(1960, 1, 1, 0, 0, 0) - absl::Nanoseconds(1))));
   EXPECT_EQ(*row->GetText(0), "1959-12-31 23:59:59.999999");
 }
 
 TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
-  ASSERT_OK(Script("CREATE TABLE events (at TEXT)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE events (at TEXT)"));
   for (absl::Time at : {Utc(2026, 1, 1, 0, 0, 0, 500000), Utc(1969, 7, 20, 20, 17, 40),
                         Utc(2026, 1, 1, 0, 0, 0, 5)}) {
-    ASSERT_OK(Execute("INSERT INTO events VALUES (?)", {Value(at)}).status());
+    DUO_ASSERT_OK(Execute("INSERT INTO events VALUES (?)", {Value(at)}).status());
   }
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
                        db().Run({"SELECT at FROM events ORDER BY at", {}}));
   std::vector<absl::Time> times;
   while (*cursor->Next()) times.push_back(*cursor->GetTimestamp(0));
@@ -250,7 +250,7 @@ TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
 TEST_F(SqliteDriverTest, TimestampsInEveryWritersFormAreRead) {
   // DuoORM's earlier form, SQLAlchemy's, CURRENT_TIMESTAMP's, strftime's
   // three digits, and PostgreSQL's text with an offset.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT '2026-11-25T02:30:00.123456Z', '2026-11-25 02:30:00.123456', "
                            "'2026-11-25 02:30:00', '2026-11-25 02:30:00.123', "
                            "'2026-11-25 07:30:00.123456+05'"));
@@ -264,7 +264,7 @@ TEST_F(SqliteDriverTest, TimestampsInEveryWritersFormAreRead) {
 TEST_F(SqliteDriverTest, StoredTimestampsAreWhatSqliteDateFunctionsRead) {
   // SQLite's own functions take the stored text as the same instant (to
   // their millisecond precision).
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT strftime('%Y-%m-%d %H:%M:%f', ?), datetime(?1)",
                            {Value(Utc(2026, 11, 25, 2, 30, 0, 123456))}));
   EXPECT_EQ(*row->GetText(0), "2026-11-25 02:30:00.123");
@@ -272,7 +272,7 @@ TEST_F(SqliteDriverTest, StoredTimestampsAreWhatSqliteDateFunctionsRead) {
 }
 
 TEST_F(SqliteDriverTest, TimestampsFromSqliteItselfAreRead) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT CURRENT_TIMESTAMP, '2026-11-25 02:30:00.123', "
                            "strftime('%Y-%m-%d %H:%M:%f000', 'now')"));
   const absl::Time now = absl::Now();
@@ -299,31 +299,31 @@ TEST_F(SqliteDriverTest, DatesAreIsoText) {
                         Case{absl::CivilDay(1900, 2, 28), "1900-02-28"},
                         Case{absl::CivilDay(2024, 2, 29), "2024-02-29"},
                         Case{absl::CivilDay(33, 3, 4), "0033-03-04"}}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(c.day)));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(c.day)));
     EXPECT_EQ(*row->GetDate(0), c.day);
     EXPECT_EQ(*row->GetValue(0), Value(c.text));
   }
 }
 
 TEST_F(SqliteDriverTest, DecimalsKeepEveryDigit) {
-  ASSERT_OK(Script("CREATE TABLE amounts (exact TEXT, loose)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE amounts (exact TEXT, loose)"));
   for (const char* digits :
        {"0", "-0.10", "12.50", "123456789012345678901234567890.123456789012345678901234567890",
         "-99999999999999999999999999999999999999"}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(D(digits))));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(D(digits))));
     EXPECT_EQ(*row->GetDecimal(0), D(digits));
     EXPECT_EQ(*row->GetValue(0), Value(digits));
     // Stored in columns without numeric affinity, too.
-    ASSERT_OK(Execute("DELETE FROM amounts").status());
-    ASSERT_OK(Execute("INSERT INTO amounts VALUES (?1, ?1)", {Value(D(digits))}).status());
-    ASSERT_OK_AND_ASSIGN(row, Row("SELECT exact, loose FROM amounts"));
+    DUO_ASSERT_OK(Execute("DELETE FROM amounts").status());
+    DUO_ASSERT_OK(Execute("INSERT INTO amounts VALUES (?1, ?1)", {Value(D(digits))}).status());
+    DUO_ASSERT_OK_AND_ASSIGN(row, Row("SELECT exact, loose FROM amounts"));
     EXPECT_EQ(*row->GetDecimal(0), D(digits));
     EXPECT_EQ(*row->GetDecimal(1), D(digits));
   }
 }
 
 TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT 42 AS i, 2.5 AS r, 0.375 AS f, 1e20 AS big, 0.1 AS tenth, "
                            "'1e5' AS sci"));
   EXPECT_EQ(*row->GetDecimal(0), D("42"));
@@ -341,11 +341,11 @@ TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
 // 1234567890123456789012345678.0123456789 as the REAL 1.2345678901234569e27,
 // which used to read as the integer 1234567890123456850245451776.
 TEST_F(SqliteDriverTest, RealsThatNoDecimalIsExactlyAreRefused) {
-  ASSERT_OK(Script("CREATE TABLE prices (amount NUMERIC)"));
-  ASSERT_OK(Execute("INSERT INTO prices VALUES (?)",
+  DUO_ASSERT_OK(Script("CREATE TABLE prices (amount NUMERIC)"));
+  DUO_ASSERT_OK(Execute("INSERT INTO prices VALUES (?)",
                     {Value(D("1234567890123456789012345678.0123456789"))})
                 .status());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT amount, typeof(amount), 0.1 + 0.2 AS sum, "
                            "CAST(1152921504606846976 AS REAL) AS two60 FROM prices"));
   EXPECT_EQ(*row->GetText(1), "real");
@@ -361,7 +361,7 @@ TEST_F(SqliteDriverTest, RealsThatNoDecimalIsExactlyAreRefused) {
 
 TEST_F(SqliteDriverTest, JsonIsText) {
   const std::string json = R"({"tags":["a","é"],"n":1.5})";
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(JsonText{json})));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Echo(Value(JsonText{json})));
   EXPECT_EQ(*row->GetText(0), json);
   EXPECT_EQ(*row->GetValue(0), Value(json));
 }
@@ -370,7 +370,7 @@ TEST_F(SqliteDriverTest, ArraysAreJsonArrays) {
   const Array array{{Value(1), Value(std::numeric_limits<int64_t>::min()), Value("x\"é"),
                      Value(true), Value(), Value(2.5), Value(Utc(2026, 11, 25, 2, 30, 0, 7)),
                      Value(absl::CivilDay(2026, 11, 25)), Value(D("12.50"))}};
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Cursor> row,
       Row("SELECT ? AS a, json_array_length(?1), ? AS empty", {Value(array), Value(Array{})}));
   EXPECT_EQ(*row->GetText(0),
@@ -392,7 +392,7 @@ TEST_F(SqliteDriverTest, ArraysHoldOnlyScalars) {
     absl::StatusOr<std::unique_ptr<Cursor>> row = Echo(Value(Array{{element}}));
     EXPECT_EQ(GetErrorKind(row.status()), ErrorKind::kDataError) << element.DebugString();
   }
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT '[[1]]' AS nested, '{}' AS object, '[1' AS broken"));
   for (int column = 0; column < 3; ++column) {
     absl::StatusOr<Array> array = row->GetArray(column);
@@ -403,18 +403,18 @@ TEST_F(SqliteDriverTest, ArraysHoldOnlyScalars) {
 }
 
 TEST_F(SqliteDriverTest, ValuesRoundTripThroughTypedColumns) {
-  ASSERT_OK(
+  DUO_ASSERT_OK(
       Script("CREATE TABLE things (b BOOLEAN, i INTEGER, r REAL, t TEXT, x BLOB, ts TIMESTAMP, "
              "d DATE, n TEXT, j TEXT, a TEXT)"));
   const absl::Time at = Utc(1950, 6, 1, 12, 0, 0, 654321);
   const Array tags{{Value("a"), Value("b")}};
-  ASSERT_OK(
+  DUO_ASSERT_OK(
       Execute("INSERT INTO things VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               {Value(true), Value(-7), Value(1.25), Value("é"), Value(Blob{std::string(1, '\0')}),
                Value(at), Value(absl::CivilDay(1950, 6, 1)), Value(D("-0.001")),
                Value(JsonText{"[]"}), Value(tags)})
           .status());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row("SELECT * FROM things"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row("SELECT * FROM things"));
   EXPECT_EQ(*row->GetBool(0), true);
   EXPECT_EQ(*row->GetInt(1), -7);
   EXPECT_EQ(*row->GetDouble(2), 1.25);
@@ -430,7 +430,7 @@ TEST_F(SqliteDriverTest, ValuesRoundTripThroughTypedColumns) {
 // ---- Strict getters ----------------------------------------------------------
 
 TEST_F(SqliteDriverTest, GettersRefuseOtherStorageClassesNamingTheColumn) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT '12' AS total, 1.5 AS price, 2 AS flag, X'00' AS data, "
                            "'2026-02-30' AS day, 'noon' AS at, 9007199254740993 AS huge"));
   absl::StatusOr<int64_t> total = row->GetInt(0);
@@ -464,7 +464,7 @@ TEST_F(SqliteDriverTest, GettersRefuseOtherStorageClassesNamingTheColumn) {
 }
 
 TEST_F(SqliteDriverTest, GettersNeedARowAndAColumn) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor, db().Run({"SELECT 1 AS one", {}}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor, db().Run({"SELECT 1 AS one", {}}));
   EXPECT_EQ(GetErrorKind(cursor->GetInt(0).status()), ErrorKind::kProgramming);
   ASSERT_TRUE(*cursor->Next());
   EXPECT_EQ(cursor->column_count(), 1);
@@ -485,7 +485,7 @@ class SqliteIntegrityTest : public SqliteDriverTest {
   void SetUp() override {
     SqliteDriverTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_OK(Script(R"sql(
+    DUO_ASSERT_OK(Script(R"sql(
       CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
       CREATE TABLE orders (
         id INTEGER PRIMARY KEY,
@@ -548,11 +548,11 @@ TEST_F(SqliteIntegrityTest, CheckViolationsNameTheConstraint) {
 }
 
 TEST_F(SqliteIntegrityTest, DeferredViolationsFailTheCommit) {
-  ASSERT_OK(Script("PRAGMA defer_foreign_keys = ON; BEGIN"));
-  ASSERT_OK(Execute("INSERT INTO orders (user_id, total) VALUES (99, 5)").status());
+  DUO_ASSERT_OK(Script("PRAGMA defer_foreign_keys = ON; BEGIN"));
+  DUO_ASSERT_OK(Execute("INSERT INTO orders (user_id, total) VALUES (99, 5)").status());
   absl::Status commit = Script("COMMIT");
   EXPECT_EQ(GetErrorKind(commit), ErrorKind::kForeignKeyViolation) << commit;
-  ASSERT_OK(Script("ROLLBACK"));
+  DUO_ASSERT_OK(Script("ROLLBACK"));
 }
 
 TEST_F(SqliteDriverTest, SyntaxErrorsAreProgrammingErrors) {
@@ -586,15 +586,15 @@ TEST_F(SqliteDriverTest, RegexpUsesRe2) {
   EXPECT_EQ(*QueryInt("SELECT 'Chloé' REGEXP '^Ch.o\\pL$'"), 1);
   EXPECT_EQ(*QueryInt("SELECT ? REGEXP ?", {Value("abc"), Value("^b")}), 0);
   EXPECT_EQ(*QueryInt("SELECT 'ABC' REGEXP ('(?i)' || ?)", {Value("^abc$")}), 1);
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row("SELECT NULL REGEXP 'a', 'a' REGEXP NULL"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row("SELECT NULL REGEXP 'a', 'a' REGEXP NULL"));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_TRUE(row->IsNull(1));
 }
 
 TEST_F(SqliteDriverTest, RegexpCompilesOncePerStatementAndWorksPerRow) {
-  ASSERT_OK(Script("CREATE TABLE words (w TEXT)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE words (w TEXT)"));
   for (int i = 0; i < 200; ++i) {
-    ASSERT_OK(Execute("INSERT INTO words VALUES (?)", {Value(absl::StrCat("w", i))}).status());
+    DUO_ASSERT_OK(Execute("INSERT INTO words VALUES (?)", {Value(absl::StrCat("w", i))}).status());
   }
   // A bound pattern, and one that changes per row.
   EXPECT_EQ(*QueryInt("SELECT count(*) FROM words WHERE w REGEXP ?", {Value("^w1[0-9]?$")}), 11);
@@ -615,10 +615,10 @@ TEST_F(SqliteDriverTest, DuoLowerAndUpperMapUnicode) {
   EXPECT_EQ(*QueryText("SELECT duo_upper(?)", {Value("chloé ærø σίσυφος дом abc")}),
             "CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC");
   // Encodings of different lengths: U+0250 is two bytes, U+2C6F three.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped, Row("SELECT duo_upper('ɐ'), duo_lower('Ɐ')"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped, Row("SELECT duo_upper('ɐ'), duo_lower('Ɐ')"));
   EXPECT_EQ(*mapped->GetText(0), "Ɐ");
   EXPECT_EQ(*mapped->GetText(1), "ɐ");
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
                        Row("SELECT duo_lower(NULL), duo_lower(CAST(X'41FF42' AS TEXT)), duo_lower(12)"));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_EQ(*row->GetText(1),
@@ -647,8 +647,8 @@ TEST_F(SqliteDriverTest, TheBuiltInLowerMeansWhatItMeansToOtherClients) {
   EXPECT_EQ(*QueryText("SELECT lower('CHLOÉ')"), "chloÉ");  // ASCII only, as built in
   const std::string& path = database().native_target();
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> duo, Open());
-    ASSERT_OK(duo->ExecuteScript(
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> duo, Open());
+    DUO_ASSERT_OK(duo->ExecuteScript(
         "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);"
         "CREATE INDEX people_lower_name ON people (lower(name));"
         "INSERT INTO people (name) VALUES ('CHLOÉ'), ('ZOË'), ('ÆRØ')"));
@@ -666,7 +666,7 @@ TEST_F(SqliteDriverTest, TheBuiltInLowerMeansWhatItMeansToOtherClients) {
 
 TEST_F(SqliteDriverTest, CompiledIlikeAndRegexMatchNonAsciiText) {
   if (!sqlite_internal::HasUnicodeCaseMapping()) GTEST_SKIP() << "no C.UTF-8 locale";
-  ASSERT_OK(
+  DUO_ASSERT_OK(
       Script("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);"
              "INSERT INTO people (name) VALUES ('CHLOÉ'), ('Chloe'), ('Zoë')"));
   const sql::Table people("people");
@@ -703,10 +703,10 @@ std::vector<std::string> PreparedStatements(Connection& connection) {
 }
 
 TEST_F(SqliteDriverTest, RepeatedStatementsReuseOnePreparedStatement) {
-  ASSERT_OK(Script("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER)"));
   const absl::Time start = absl::Now();
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_OK(Execute("INSERT INTO counters (n) VALUES (?)", {Value(i)}).status());
+    DUO_ASSERT_OK(Execute("INSERT INTO counters (n) VALUES (?)", {Value(i)}).status());
   }
   for (int i = 0; i < 1000; i += 97) {
     ASSERT_EQ(*QueryInt("SELECT n FROM counters WHERE id = ?", {Value(i + 1)}), i);
@@ -720,7 +720,7 @@ TEST_F(SqliteDriverTest, RepeatedStatementsReuseOnePreparedStatement) {
 }
 
 TEST_F(SqliteDriverTest, TheCacheEvictsTheLeastRecentlyUsedStatement) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> small, Open({.statement_cache_size = 3}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> small, Open({.statement_cache_size = 3}));
   for (int round = 0; round < 3; ++round) {
     for (int i = 1; i <= 5; ++i) {
       ASSERT_EQ(*QueryInt(*small, absl::StrCat("SELECT ", i, " + ?"), {Value(round)}), i + round);
@@ -730,7 +730,7 @@ TEST_F(SqliteDriverTest, TheCacheEvictsTheLeastRecentlyUsedStatement) {
   EXPECT_THAT(PreparedStatements(*small), ElementsAre("SELECT 4 + ?", "SELECT 5 + ?",
                                                       "SELECT sql FROM sqlite_stmt ORDER BY sql"));
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> uncached, Open({.statement_cache_size = 0}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> uncached, Open({.statement_cache_size = 0}));
   EXPECT_EQ(*QueryInt(*uncached, "SELECT 1"), 1);
   EXPECT_THAT(PreparedStatements(*uncached),
               ElementsAre("SELECT sql FROM sqlite_stmt ORDER BY sql"));
@@ -739,11 +739,11 @@ TEST_F(SqliteDriverTest, TheCacheEvictsTheLeastRecentlyUsedStatement) {
 }
 
 TEST_F(SqliteDriverTest, TwoLiveCursorsNeverShareAStatement) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
   const CompiledStatement select{"SELECT n FROM t WHERE n >= ? ORDER BY n", {Value(1)}};
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> first, db().Run(select));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> first, db().Run(select));
   ASSERT_TRUE(*first->Next());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> second, db().Run({select.sql, {Value(2)}}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> second, db().Run({select.sql, {Value(2)}}));
   ASSERT_TRUE(*second->Next());
   EXPECT_EQ(*first->GetInt(0), 1);
   EXPECT_EQ(*second->GetInt(0), 2);
@@ -757,17 +757,17 @@ TEST_F(SqliteDriverTest, TwoLiveCursorsNeverShareAStatement) {
 }
 
 TEST_F(SqliteDriverTest, AnAbandonedCursorStartsOverAndReleasesItsLock) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2)"));
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
                          db().Run({"SELECT n FROM t ORDER BY n", {}}));
     ASSERT_TRUE(*cursor->Next());
   }
   EXPECT_EQ(*QueryInt("SELECT n FROM t ORDER BY n"), 1);
   // No read transaction is left open: another connection can checkpoint
   // the whole log.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> other, Open());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> checkpoint,
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> other, Open());
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> checkpoint,
                        Row(*other, "PRAGMA wal_checkpoint(TRUNCATE)"));
   EXPECT_EQ(*checkpoint->GetInt(0), 0);  // not busy
 }
@@ -883,10 +883,10 @@ TEST_F(SqliteDriverTest, LargeBoundValuesAreReleasedWithTheCursor) {
   const auto length_of = [&](std::string text) {
     return QueryInt("SELECT length($1)", {Value(std::move(text))});
   };
-  ASSERT_OK_AND_ASSIGN(const int64_t small, length_of("small"));  // prepares and caches it
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t small, length_of("small"));  // prepares and caches it
   EXPECT_EQ(small, 5);
   const int64_t before = sqlite3_memory_used();
-  ASSERT_OK_AND_ASSIGN(const int64_t length, length_of(large));
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t length, length_of(large));
   EXPECT_EQ(length, static_cast<int64_t>(large.size()));
   EXPECT_LT(sqlite3_memory_used() - before, 16 * 1024);
 }
@@ -894,9 +894,9 @@ TEST_F(SqliteDriverTest, LargeBoundValuesAreReleasedWithTheCursor) {
 // ---- Connections -------------------------------------------------------------
 
 TEST_F(SqliteDriverTest, AWriterWaitsForAnotherConnectionsTransaction) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> other, Open());
-  ASSERT_OK(Script("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> other, Open());
+  DUO_ASSERT_OK(Script("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
 
   absl::Notification done;
   absl::StatusOr<int64_t> inserted;
@@ -905,7 +905,7 @@ TEST_F(SqliteDriverTest, AWriterWaitsForAnotherConnectionsTransaction) {
     done.Notify();
   });
   EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
-  ASSERT_OK(Script("COMMIT"));
+  DUO_ASSERT_OK(Script("COMMIT"));
   writer.join();
   ASSERT_TRUE(inserted.ok()) << inserted.status();
   EXPECT_EQ(*inserted, 1);
@@ -913,17 +913,17 @@ TEST_F(SqliteDriverTest, AWriterWaitsForAnotherConnectionsTransaction) {
 }
 
 TEST_F(SqliteDriverTest, AWriterTimesOutAfterTheBusyTimeout) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> impatient,
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> impatient,
                        Open({.busy_timeout = absl::Milliseconds(100)}));
-  ASSERT_OK(Script("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
+  DUO_ASSERT_OK(Script("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
   const absl::Time start = absl::Now();
   absl::StatusOr<int64_t> inserted = Execute(*impatient, "INSERT INTO t VALUES (2)");
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(90));
   EXPECT_EQ(inserted.status().code(), absl::StatusCode::kDeadlineExceeded) << inserted.status();
   EXPECT_EQ(GetErrorKind(inserted.status()), ErrorKind::kTimeout);
   EXPECT_EQ(GetErrorDetails(inserted.status())->sqlite_code & 0xFF, SQLITE_BUSY);
-  ASSERT_OK(Script("COMMIT"));
+  DUO_ASSERT_OK(Script("COMMIT"));
   EXPECT_EQ(*Execute(*impatient, "INSERT INTO t VALUES (2)"), 1);
 }
 
@@ -936,18 +936,18 @@ TEST_F(SqliteDriverTest, AWriterTimesOutAfterTheBusyTimeout) {
 // busy handler, retrying every millisecond or two, gets in within a few
 // cycles.
 TEST_F(SqliteDriverTest, AWaitingWriterGetsInBetweenAnotherWritersTransactions) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> hog, Open());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> waiter,
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> hog, Open());
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> waiter,
                        Open({.busy_timeout = absl::Seconds(3)}));
   std::atomic<bool> stop{false};
   absl::Notification holding;
   std::thread writer([&] {
     while (!stop.load()) {
-      ASSERT_OK(hog->ExecuteScript("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
+      DUO_ASSERT_OK(hog->ExecuteScript("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
       holding.HasBeenNotified() ? void() : holding.Notify();
       absl::SleepFor(absl::Milliseconds(28));
-      ASSERT_OK(hog->ExecuteScript("COMMIT"));
+      DUO_ASSERT_OK(hog->ExecuteScript("COMMIT"));
       absl::SleepFor(absl::Microseconds(300));
     }
   });
@@ -972,15 +972,15 @@ TEST_F(SqliteDriverTest, FileDatabasesUseWriteAheadLogging) {
   EXPECT_EQ(*QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*QueryInt("PRAGMA foreign_keys"), 1);
   for (const char* filename : {":memory:", "file:duo-driver-test?mode=memory&cache=shared"}) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> memory, OpenSqlite({.filename = filename}));
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row(*memory, "PRAGMA journal_mode"));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> memory, OpenSqlite({.filename = filename}));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row(*memory, "PRAGMA journal_mode"));
     EXPECT_EQ(*row->GetText(0), "memory") << filename;
   }
 }
 
 TEST_F(SqliteDriverTest, ReadOnlyConnectionsRefuseWrites) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1)"));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> reader, Open({.read_only = true}));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1)"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> reader, Open({.read_only = true}));
   EXPECT_EQ(*QueryInt(*reader, "SELECT n FROM t"), 1);
   absl::StatusOr<int64_t> written = Execute(*reader, "INSERT INTO t VALUES (2)");
   ASSERT_FALSE(written.ok());
@@ -1009,14 +1009,14 @@ TEST_F(SqliteDriverTest, OpeningWhatIsNotADatabaseFails) {
 }
 
 TEST_F(SqliteDriverTest, RowsAffectedCountsChangedRowsOnly) {
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
   EXPECT_EQ(*Execute("UPDATE t SET n = n * 10 WHERE n >= ?", {Value(2)}), 2);
   EXPECT_EQ(*Execute("SELECT * FROM t"), 0);
   EXPECT_EQ(*Execute("DELETE FROM t WHERE n = ?", {Value(30)}), 1);
   EXPECT_EQ(*Execute("UPDATE t SET n = 0 WHERE n > 100"), 0);
   EXPECT_EQ(*Execute("CREATE TABLE u (n INTEGER)"), 0);
 
-  ASSERT_OK_AND_ASSIGN(
+  DUO_ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<Cursor> cursor,
       db().Run({"INSERT INTO t VALUES (?), (?) RETURNING n", {Value(7), Value(8)}}));
   std::vector<int64_t> returned;
@@ -1029,9 +1029,9 @@ TEST_F(SqliteDriverTest, ScriptsAndTransactions) {
   EXPECT_EQ(db().dialect().name(), "sqlite");
   EXPECT_TRUE(db().Ping());
   EXPECT_FALSE(db().InTransaction());
-  ASSERT_OK(Script("CREATE TABLE t (n INTEGER); BEGIN; INSERT INTO t VALUES (1); SAVEPOINT s"));
+  DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); BEGIN; INSERT INTO t VALUES (1); SAVEPOINT s"));
   EXPECT_TRUE(db().InTransaction());
-  ASSERT_OK(Script("INSERT INTO t VALUES (2); ROLLBACK TO s; COMMIT"));
+  DUO_ASSERT_OK(Script("INSERT INTO t VALUES (2); ROLLBACK TO s; COMMIT"));
   EXPECT_FALSE(db().InTransaction());
   EXPECT_EQ(*QueryInt("SELECT sum(n) FROM t"), 1);
   EXPECT_EQ(GetErrorKind(Script("COMMIT")), ErrorKind::kProgramming);
