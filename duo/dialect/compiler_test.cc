@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -150,6 +151,16 @@ TEST(CompilerTest, LiteralsBecomeParametersNumberedInOrderOfAppearance) {
              {"label", "paid", 10.5, 5});
 }
 
+TEST(CompilerTest, ParametersOfAConditionAreNumberedPerDialect) {
+  const Table t("t");
+  const auto status = t.Col<std::string>("status");
+  const auto total = t.Col<double>("total");
+  ExpectWhere(status == "paid" && total > 10.5 && total <= 99,
+              R"sql("t"."status" = ? AND "t"."total" > ? AND "t"."total" <= ?)sql",
+              R"sql("t"."status" = $1 AND "t"."total" > $2 AND "t"."total" <= $3)sql",
+              {"paid", 10.5, 99});
+}
+
 TEST(CompilerTest, EveryKindOfValueIsBound) {
   const std::vector<Value> values = {true,
                                      int16_t{3},
@@ -186,6 +197,29 @@ TEST(CompilerTest, ComparisonWithNullRendersIsNull) {
               R"sql("t"."note" IS NOT NULL)sql");
   ExpectWhere(note == std::optional<std::string>("x"), R"sql("t"."note" = ?)sql",
               R"sql("t"."note" = $1)sql", {"x"});
+}
+
+// On SQLite a timestamp column is compared through one text form, whatever
+// form each row's writer stored (sqlite/dialect.cc); PostgreSQL compares
+// timestamptz natively.
+TEST(CompilerTest, TimestampColumnsAreComparedNormalizedOnSqlite) {
+  const Table events(
+      sql::TableDef("events").AddColumn({.name = "at", .type = sql::SqlType::Timestamp()}));
+  const auto at = events.Col<absl::Time>("at");
+  const absl::Time x = absl::FromUnixSeconds(1767261600);  // 2026-01-01 10:00:00 UTC
+  const std::string normalized =
+      "(replace(substr(\"events\".\"at\", 1, 19), 'T', ' ') || CASE WHEN "
+      "substr(\"events\".\"at\", 20, 1) = '.' THEN substr(rtrim(substr(\"events\".\"at\", 20), "
+      "'Z') || '00000', 1, 7) ELSE '.000000' END)";
+  const std::string prefix = "SELECT \"events\".\"at\" FROM \"events\" WHERE ";
+  const Select select = Select({events.C("at")}).From(events).Where(at >= x);
+  ExpectSql(select, Lite(), prefix + normalized + " >= ?", {x});
+  ExpectSql(select, Pg(), prefix + "\"events\".\"at\" >= $1", {x});
+  ExpectSql(Select({events.C("at")}).From(events).Where(at.Between(x, x)), Lite(),
+            prefix + normalized + " BETWEEN ? AND ?", {x, x});
+  // Other columns, and the result list, are as they were.
+  ExpectSql(Select({events.C("at")}).From(events).Where(events.C("id") == 1), Lite(),
+            prefix + "\"events\".\"id\" = ?", {1});
 }
 
 // ---- Operators and parentheses ----------------------------------------------
@@ -264,6 +298,23 @@ TEST(CompilerTest, ConcatenationIsParenthesizedAsAnOperand) {
   ExpectWhere(sql::Concat(first, last) == std::nullopt,
               R"sql("t"."first" || "t"."last" IS NULL)sql",
               R"sql("t"."first" || "t"."last" IS NULL)sql");
+}
+
+TEST(CompilerTest, MixedOperatorsKeepTheirGroupingWithMinimalParentheses) {
+  const Table t("t");
+  const Expr a = t.C("a");
+  const Expr b = t.C("b");
+  const Expr c = t.C("c");
+  ExpectWhere((a - (b - c)) * 2 == a / (b % 3),
+              R"sql(("t"."a" - ("t"."b" - "t"."c")) * ? = "t"."a" / ("t"."b" % ?))sql",
+              R"sql(("t"."a" - ("t"."b" - "t"."c")) * $1 = "t"."a" / ("t"."b" % $2))sql", {2, 3});
+  ExpectWhere((a == 1 || b == 2) && !(c == 3),
+              R"sql(("t"."a" = ? OR "t"."b" = ?) AND NOT ("t"."c" = ?))sql",
+              R"sql(("t"."a" = $1 OR "t"."b" = $2) AND NOT ("t"."c" = $3))sql", {1, 2, 3});
+  // || binds tighter than = on both databases.
+  ExpectWhere(sql::Concat(sql::Concat(a, b), c) == "x",
+              R"sql(("t"."a" || "t"."b") || "t"."c" = ?)sql",
+              R"sql(("t"."a" || "t"."b") || "t"."c" = $1)sql", {"x"});
 }
 
 TEST(CompilerTest, AndOrSkipEmptyPiecesAndFlatten) {
@@ -384,6 +435,15 @@ TEST(CompilerTest, InWithSubquery) {
               R"sql("t"."customer_id" NOT IN (SELECT "vips"."id" FROM "vips" WHERE )sql"
               R"sql("vips"."level" > $1))sql",
               {2});
+  const Table customers("customers");
+  ExpectWhere(
+      t.Col<int64_t>("customer_id")
+          .In(Select({customers.C("id")}).From(customers).Where(customers.C("vip") == true)),
+      R"sql("t"."customer_id" IN (SELECT "customers"."id" FROM "customers" WHERE )sql"
+      R"sql("customers"."vip" = ?))sql",
+      R"sql("t"."customer_id" IN (SELECT "customers"."id" FROM "customers" WHERE )sql"
+      R"sql("customers"."vip" = $1))sql",
+      {true});
 }
 
 TEST(CompilerTest, Between) {
@@ -515,6 +575,34 @@ TEST(CompilerTest, CastSpellsTypesPerDialect) {
               R"sql(CAST("t"."x" AS bigint) / $1 > CAST("t"."y" AS integer))sql", {2});
 }
 
+TEST(CompilerTest, CaseCastCoalesceExistsAndScalarSubqueriesInOneStatement) {
+  const Table orders("orders");
+  const auto total = orders.Col<double>("total");
+  const Table items("items");
+  const Select count_items =
+      Select({func::Count()}).From(items).Where(items.C("order_id") == orders.C("id"));
+  const Select select =
+      Select({Case().When(total > 100, "big").Else("small").Label("size"),
+              Case(orders.C("status")).When("a", 1).End(), sql::Cast<int64_t>(total),
+              sql::Cast(total, sql::SqlType::Numeric(10, 2)), sql::Coalesce(orders.C("note"), "-"),
+              count_items.AsScalar().Label("n")})
+          .From(orders)
+          .Where(sql::Exists(count_items) && sql::NotExists(Select({sql::Param(1)})));
+  ExpectSql(select, Pg(),
+            "SELECT CASE WHEN \"orders\".\"total\" > $1 THEN $2 ELSE $3 END AS \"size\", "
+            "CASE \"orders\".\"status\" WHEN $4 THEN $5 END, CAST(\"orders\".\"total\" AS bigint), "
+            "CAST(\"orders\".\"total\" AS numeric(10, 2)), coalesce(\"orders\".\"note\", $6), "
+            "(SELECT count(*) FROM \"items\" WHERE \"items\".\"order_id\" = \"orders\".\"id\") "
+            "AS \"n\" FROM \"orders\" WHERE EXISTS (SELECT count(*) FROM \"items\" WHERE "
+            "\"items\".\"order_id\" = \"orders\".\"id\") AND NOT EXISTS (SELECT $7)",
+            {100, "big", "small", "a", 1, "-", 1});
+  ExpectSql(Select({sql::Cast(total, sql::SqlType::Numeric(10, 2)), sql::Cast<bool>(total),
+                    sql::Cast(total, sql::SqlType::Json())}),
+            Lite(),
+            "SELECT CAST(\"orders\".\"total\" AS DECIMAL_TEXT(10, 2)), "
+            "CAST(\"orders\".\"total\" AS BOOLEAN), CAST(\"orders\".\"total\" AS JSON_TEXT)");
+}
+
 // SQLite's type affinity rules (https://www.sqlite.org/datatype3.html, 3.1).
 std::string SqliteAffinity(absl::string_view declared_type) {
   const std::string type = absl::AsciiStrToUpper(declared_type);
@@ -642,6 +730,24 @@ TEST(CompilerTest, AggregatesAndFunctionsByName) {
       {"$.a"});
 }
 
+TEST(CompilerTest, FunctionsAggregatesAndFiltersInOneStatement) {
+  const Table orders("orders");
+  const auto total = orders.Col<double>("total");
+  const Select select =
+      Select({func::Count(), func::Count(orders.C("customer_id")).Distinct(), func::Sum(total),
+              func::Avg(total), func::Min(total), func::Max(total), func::Lower(orders.C("s")),
+              func::Sum(total).Filter(orders.C("status") == "paid"),
+              func::Call("json_extract", orders.C("doc"), "$.a"), func::Now()})
+          .From(orders);
+  ExpectSql(select, Pg(),
+            "SELECT count(*), count(DISTINCT \"orders\".\"customer_id\"), "
+            "sum(\"orders\".\"total\"), avg(\"orders\".\"total\"), min(\"orders\".\"total\"), "
+            "max(\"orders\".\"total\"), lower(\"orders\".\"s\"), sum(\"orders\".\"total\") "
+            "FILTER (WHERE \"orders\".\"status\" = $1), json_extract(\"orders\".\"doc\", $2), "
+            "CURRENT_TIMESTAMP FROM \"orders\"",
+            {"paid", "$.a"});
+}
+
 TEST(CompilerTest, InvalidFunctionNameIsAnError) {
   for (const char* name : {"drop table x; --", "1st", "f(x)", "a b", ""}) {
     SCOPED_TRACE(name);
@@ -726,6 +832,29 @@ TEST(CompilerTest, AggregatesOverWindowFrames) {
       R"sql(UNBOUNDED FOLLOWING), count(*) OVER (), count(*) FILTER (WHERE "orders"."total" > )sql";
   const std::string tail = R"sql() OVER (PARTITION BY "orders"."customer_id") FROM "orders")sql";
   ExpectBoth(select, head + "?" + tail, head + "$1" + tail, {5});
+}
+
+TEST(CompilerTest, WindowFunctionsAndFramesInOneStatement) {
+  const Table orders("orders");
+  const Expr customer = orders.C("customer_id");
+  const Expr id = orders.C("id");
+  const Select select =
+      Select({func::RowNumber().Over(Window().PartitionBy(customer).OrderBy(id.Desc())),
+              func::Sum(orders.C("total"))
+                  .Over(Window().OrderBy(id).Rows(FrameBound::UnboundedPreceding(),
+                                                  FrameBound::CurrentRow())),
+              func::Avg(orders.C("total"))
+                  .Over(Window().OrderBy(id).Range(FrameBound::Preceding(2),
+                                                   FrameBound::Following(1))),
+              func::Lag(id, 2).Over(Window().OrderBy(id)), func::Rank().Over(Window())})
+          .From(orders);
+  const std::string sql =
+      "SELECT row_number() OVER (PARTITION BY \"orders\".\"customer_id\" ORDER BY "
+      "\"orders\".\"id\" DESC), sum(\"orders\".\"total\") OVER (ORDER BY \"orders\".\"id\" ROWS "
+      "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), avg(\"orders\".\"total\") OVER (ORDER BY "
+      "\"orders\".\"id\" RANGE BETWEEN 2 PRECEDING AND 1 FOLLOWING), lag(\"orders\".\"id\", ?) "
+      "OVER (ORDER BY \"orders\".\"id\"), rank() OVER () FROM \"orders\"";
+  ExpectSql(select, Lite(), sql, {2});
 }
 
 // A window's ORDER BY cannot name a result column: PostgreSQL rejects
@@ -835,6 +964,32 @@ TEST(CompilerTest, GroupByHavingOrderByLimitOffset) {
       {"paid", 0, 100, 2, 10, 20});
 }
 
+TEST(CompilerTest, JoinsGroupingOrderingAndPaginationInOneStatement) {
+  const Table orders("orders");
+  const Table c("customers");
+  const Table boss = c.Alias("boss");
+  const Select select = Select({c.C("name"), func::Count().Label("orders")})
+                            .From(c)
+                            .LeftJoin(orders, orders.C("customer_id") == c.C("id"))
+                            .Join(boss, boss.C("id") == c.C("boss_id"))
+                            .RightJoin(Table("r"), Table("r").C("x") == c.C("id"))
+                            .FullJoin(Table("f"), Table("f").C("x") == c.C("id"))
+                            .CrossJoin(Table("z"))
+                            .GroupBy(c.C("name"))
+                            .Having(func::Count() > 1)
+                            .OrderBy(c.C("name").Desc().NullsLast(), func::Count().Label("orders"))
+                            .Limit(10)
+                            .Offset(20);
+  ExpectSql(select, Pg(),
+            "SELECT \"customers\".\"name\", count(*) AS \"orders\" FROM \"customers\" LEFT JOIN "
+            "\"orders\" ON \"orders\".\"customer_id\" = \"customers\".\"id\" JOIN \"customers\" AS "
+            "\"boss\" ON \"boss\".\"id\" = \"customers\".\"boss_id\" RIGHT JOIN \"r\" ON "
+            "\"r\".\"x\" = \"customers\".\"id\" FULL JOIN \"f\" ON \"f\".\"x\" = "
+            "\"customers\".\"id\" CROSS JOIN \"z\" GROUP BY \"customers\".\"name\" HAVING count(*) "
+            "> $1 ORDER BY \"customers\".\"name\" DESC NULLS LAST, \"orders\" LIMIT $2 OFFSET $3",
+            {1, 10, 20});
+}
+
 TEST(CompilerTest, OrderByDirectionsAndNulls) {
   const Table t("t");
   const Select select = Select().From(t).OrderBy(t.C("a"), t.C("b").Asc().NullsFirst(),
@@ -873,6 +1028,8 @@ TEST(CompilerTest, DistinctOnIsPostgresOnly) {
             R"sql("orders"."customer_id", "orders"."created_at" DESC)sql");
   ExpectError(latest, Lite(), absl::StatusCode::kUnimplemented,
               AllOf(HasSubstr("sqlite"), HasSubstr("DISTINCT ON")));
+  ExpectError(Select().DistinctOn({orders.C("customer_id")}).From(orders), Lite(),
+              absl::StatusCode::kUnimplemented, HasSubstr("sqlite does not support DISTINCT ON"));
 }
 
 // ---- Set operations ---------------------------------------------------------
@@ -921,6 +1078,25 @@ TEST(CompilerTest, ChainedAndMixedSetOperations) {
              R"sql(UNION ALL SELECT "c"."id" FROM "c"))sql",
              R"sql((SELECT "a"."id" FROM "a") INTERSECT ((SELECT "b"."id" FROM "b") UNION ALL )sql"
              R"sql((SELECT "c"."id" FROM "c")))sql");
+}
+
+TEST(CompilerTest, ChainedSetOperationsWithALimitedMember) {
+  const Table orders("orders");
+  const Select a = Select({orders.C("id")}).From(orders).Where(orders.C("a") == 1);
+  const Select limited = Select({orders.C("id")}).From(orders).OrderBy(orders.C("id")).Limit(1);
+  const Select unioned = a.Union(limited).UnionAll(a).OrderBy(orders.C("id").Desc());
+  ExpectSql(unioned, Pg(),
+            "((SELECT \"orders\".\"id\" FROM \"orders\" WHERE \"orders\".\"a\" = $1) UNION "
+            "(SELECT \"orders\".\"id\" FROM \"orders\" ORDER BY \"orders\".\"id\" LIMIT $2)) UNION "
+            "ALL (SELECT \"orders\".\"id\" FROM \"orders\" WHERE \"orders\".\"a\" = $3) ORDER BY "
+            "\"id\" DESC",
+            {1, 1, 1});
+  ExpectSql(a.Intersect(a).Except(limited), Lite(),
+            "SELECT * FROM (SELECT \"orders\".\"id\" FROM \"orders\" WHERE \"orders\".\"a\" = ? "
+            "INTERSECT SELECT \"orders\".\"id\" FROM \"orders\" WHERE \"orders\".\"a\" = ?) EXCEPT "
+            "SELECT * FROM (SELECT \"orders\".\"id\" FROM \"orders\" ORDER BY \"orders\".\"id\" "
+            "LIMIT ?)",
+            {1, 1, 1});
 }
 
 TEST(CompilerTest, SetMembersWithTheirOwnOrderAndLimit) {
@@ -1031,6 +1207,26 @@ TEST(CompilerTest, RecursiveCte) {
       {0, 1, 5});
 }
 
+TEST(CompilerTest, RecursiveCteReadThroughADerivedTable) {
+  const Table nodes("nodes");
+  Cte tree = Cte::Recursive("tree", {"id", "depth"});
+  tree = tree.As(Select({nodes.C("id"), sql::Param(0)})
+                     .From(nodes)
+                     .Where(nodes.C("parent_id") == std::nullopt)
+                     .UnionAll(Select({nodes.C("id"), tree.C("depth") + 1})
+                                   .From(nodes)
+                                   .Join(tree, nodes.C("parent_id") == tree.C("id"))));
+  const auto deep = Select({tree.C("id")}).From(tree).Where(tree.C("depth") > 2).Subquery("deep");
+  const Select select = Select({deep.C("id")}).With(tree).From(deep);
+  ExpectSql(select, Lite(),
+            "WITH RECURSIVE \"tree\" (\"id\", \"depth\") AS (SELECT \"nodes\".\"id\", ? FROM "
+            "\"nodes\" WHERE \"nodes\".\"parent_id\" IS NULL UNION ALL SELECT \"nodes\".\"id\", "
+            "\"tree\".\"depth\" + ? FROM \"nodes\" JOIN \"tree\" ON \"nodes\".\"parent_id\" = "
+            "\"tree\".\"id\") SELECT \"deep\".\"id\" FROM (SELECT \"tree\".\"id\" FROM \"tree\" "
+            "WHERE \"tree\".\"depth\" > ?) AS \"deep\"",
+            {0, 1, 2});
+}
+
 TEST(CompilerTest, CteWithoutQueryIsAnError) {
   ExpectErrorOnBoth(Select().With(Cte::Recursive("empty")).From(Table("empty")),
                     absl::StatusCode::kInvalidArgument, HasSubstr("CTE \"empty\" has no query"));
@@ -1054,6 +1250,8 @@ TEST(CompilerTest, RowLockingOnPostgres) {
   ExpectSql(select.WithLock({LockClause::Strength::kKeyShare}), Pg(), base + " FOR KEY SHARE", {1});
   ExpectSql(select.Limit(5).ForUpdate(LockClause::Wait::kSkipLocked), Pg(),
             base + " LIMIT $2 FOR UPDATE SKIP LOCKED", {1, 5});
+  ExpectSql(Select().From(orders).ForShare(LockClause::Wait::kNowait), Pg(),
+            R"sql(SELECT * FROM "orders" FOR SHARE NOWAIT)sql");
 }
 
 TEST(CompilerTest, RowLockingIsUnimplementedOnSqlite) {
@@ -1064,6 +1262,8 @@ TEST(CompilerTest, RowLockingIsUnimplementedOnSqlite) {
     ExpectError(locked, Lite(), absl::StatusCode::kUnimplemented,
                 AllOf(HasSubstr("sqlite"), HasSubstr("FOR UPDATE")));
   }
+  ExpectError(select.ForUpdate(LockClause::Wait::kSkipLocked, {"orders"}), Lite(),
+              absl::StatusCode::kUnimplemented, HasSubstr("sqlite does not support row locking"));
 }
 
 TEST(CompilerTest, RowLockingOfASetOperationIsAnError) {
@@ -1272,6 +1472,21 @@ TEST(CompilerTest, UpdateFrom) {
   ExpectBoth(update, sql, sql);
 }
 
+TEST(CompilerTest, UpdateFromWithReturning) {
+  const Table orders("orders");
+  const Table totals("totals");
+  ExpectSql(Update(orders)
+                .Set("status", "paid")
+                .Set("total", orders.C("total") * 2)
+                .From(totals)
+                .Where(totals.C("id") == orders.C("id"))
+                .Returning({orders.C("id")}),
+            Lite(),
+            "UPDATE \"orders\" SET \"status\" = ?, \"total\" = \"orders\".\"total\" * ? FROM "
+            "\"totals\" WHERE \"totals\".\"id\" = \"orders\".\"id\" RETURNING \"orders\".\"id\"",
+            {"paid", 2});
+}
+
 TEST(CompilerTest, UpdateWithoutSetIsAnError) {
   ExpectErrorOnBoth(Update(Table("orders")).Where(Table("orders").C("id") == 1),
                     absl::StatusCode::kInvalidArgument, HasSubstr("UPDATE orders sets no column"));
@@ -1289,6 +1504,11 @@ TEST(CompilerTest, DeleteWhereReturning) {
              R"sql(RETURNING "orders"."id", *)sql",
              {"cancelled", 1});
   ExpectBoth(Delete(orders), R"sql(DELETE FROM "orders")sql", R"sql(DELETE FROM "orders")sql");
+  ExpectSql(Delete(orders).Where(orders.C("id") == 3).Returning({orders.C("id").Label("gone")}),
+            Pg(),
+            R"sql(DELETE FROM "orders" WHERE "orders"."id" = $1 RETURNING "orders"."id" AS )sql"
+            R"sql("gone")sql",
+            {3});
 }
 
 // ---- Text -------------------------------------------------------------------
@@ -1311,6 +1531,11 @@ TEST(CompilerTest, TextBindsNamedParameters) {
   ExpectBoth(
       Text("UPDATE t SET note = :note WHERE id = :id").Bind("note", std::nullopt).Bind("id", 3),
       "UPDATE t SET note = NULL WHERE id = ?", "UPDATE t SET note = NULL WHERE id = $1", {3});
+  ExpectBoth(Text("SELECT * FROM t WHERE a = :a AND b = :a AND c::int = :c AND d = ':a'")
+                 .Bind("a", 1)
+                 .Bind("c", "x"),
+             "SELECT * FROM t WHERE a = ? AND b = ? AND c::int = ? AND d = ':a'",
+             "SELECT * FROM t WHERE a = $1 AND b = $2 AND c::int = $3 AND d = ':a'", {1, 1, "x"});
 }
 
 TEST(CompilerTest, TextParameterErrorsNameTheParameter) {
@@ -1320,6 +1545,55 @@ TEST(CompilerTest, TextParameterErrorsNameTheParameter) {
   ExpectErrorOnBoth(Text("SELECT * FROM t WHERE a = :a").Bind("a", 1).Bind("typo", 2),
                     absl::StatusCode::kInvalidArgument,
                     HasSubstr("binds :typo, which the SQL does not contain"));
+}
+
+// A ":name" inside a literal, a quoted identifier or a comment is text the
+// server reads as written, never a parameter.
+TEST(CompilerTest, TextFindsNoParametersInsideLiteralsIdentifiersOrComments) {
+  for (const char* sql : {
+           "SELECT $$ :a $$ AS v",
+           "SELECT $tag$ :a $$ :a $tag$ AS v",
+           "SELECT $tag$ :a $TAG$ :a $tag$ AS v",  // tags are case-sensitive
+           "SELECT E'it\\'s :a' AS v",
+           "SELECT e'\\\\' || ':a' AS v",  // E'\\' ends after the escaped backslash
+           "SELECT E'it''s :a' AS v",
+           "SELECT 'it''s :a' AS v",
+           "SELECT 1 AS \":a\"\"b\"",
+           "SELECT 1 -- :a",
+           "SELECT 1 -- :a\r",
+           "SELECT /* :a /* nested :a */ still :a */ 1",
+           "SELECT $$ unterminated :a",
+           "SELECT E'unterminated \\' :a",
+       }) {
+    SCOPED_TRACE(sql);
+    ExpectSql(Text(sql), Pg(), sql);
+    ExpectSql(Text(sql), Lite(), sql);
+    ExpectError(Text(sql).Bind("a", 5), Pg(), absl::StatusCode::kInvalidArgument,
+                HasSubstr("binds :a, which the SQL does not contain"));
+  }
+}
+
+TEST(CompilerTest, TextFindsParametersBetweenLiteralsAndComments) {
+  const Text text =
+      Text(
+          "SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ :a -- :a\n"
+          ", $1, y$$z, :b$$")
+          .Bind("a", 5)
+          .Bind("b", 6);
+  // `$1` is a positional parameter and `y$$z` an identifier (PostgreSQL
+  // takes '$' inside names): neither opens a dollar-quoted string, so :b
+  // is found.
+  ExpectSql(text, Pg(),
+            "SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ $1 -- :a\n"
+            ", $1, y$$z, $2$$",
+            {5, 6});
+  ExpectSql(text, Lite(),
+            "SELECT $$ :a $$, $q$:a$q$, E'\\' :a', ':a', \"a:a\", x::int, /* :a */ ? -- :a\n"
+            ", $1, y$$z, ?$$",
+            {5, 6});
+  // A name ending in E does not prefix an escape string: 'x\' ends at its
+  // second quote, so :a follows it.
+  ExpectSql(Text("SELECT namE'x\\' :a").Bind("a", 1), Pg(), "SELECT namE'x\\' $1", {1});
 }
 
 TEST(CompilerTest, TextAsAnExpression) {
@@ -1337,6 +1611,9 @@ TEST(CompilerTest, TextAsAnExpression) {
       {3, "paid"});
   ExpectWhere(long_note || !long_note, "(length(note) > ?) OR NOT (length(note) > ?)",
               "(length(note) > $1) OR NOT (length(note) > $2)", {3, 3});
+  ExpectWhere(Text("length(name) > :n").Bind("n", 3) && Table("t").C("x") == 1,
+              R"sql((length(name) > ?) AND "t"."x" = ?)sql",
+              R"sql((length(name) > $1) AND "t"."x" = $2)sql", {3, 1});
 }
 
 // ---- Values, types and injection --------------------------------------------
@@ -1384,6 +1661,14 @@ template <typename Column>
 constexpr bool kHasLike = requires(const Column& column) {
   column.Like("a%");
 };
+template <typename Column>
+constexpr bool kComparesWithDouble = requires(const Column& column) {
+  column == 7.5;
+};
+template <typename Column>
+constexpr bool kComparesWithNull = requires(const Column& column) {
+  column == std::nullopt;
+};
 
 TEST(CompilerTest, OperandTypesAreCheckedAtCompileTime) {
   const Table orders("orders");
@@ -1393,12 +1678,27 @@ TEST(CompilerTest, OperandTypesAreCheckedAtCompileTime) {
   static_assert(!kComparesWithText<Id>);
   static_assert(kComparesWithText<Status>);
   static_assert(!kComparesWithInteger<Status>);
+  static_assert(!kComparesWithDouble<Status>);
+  static_assert(kComparesWithNull<Id>);
   static_assert(kHasLike<Status>);
   static_assert(!kHasLike<Id>);
   static_assert(kComparesWithText<Expr> && kComparesWithInteger<Expr>);
   ExpectBoth(Select().From(orders).Where(orders.Col<int64_t>("id") == 7),
              R"sql(SELECT * FROM "orders" WHERE "orders"."id" = ?)sql",
              R"sql(SELECT * FROM "orders" WHERE "orders"."id" = $1)sql", {7});
+}
+
+TEST(CompilerTest, ArithmeticOnTypedColumnsKeepsTheType) {
+  const Table t("t");
+  const auto quantity = t.Col<int64_t>("quantity");
+  const auto price = t.Col<double>("price");
+  static_assert(std::is_same_v<decltype(quantity + 1), sql::TypedExpr<int64_t>>);
+  static_assert(std::is_same_v<decltype(quantity * price), sql::TypedExpr<double>>);
+  static_assert(std::is_same_v<decltype(t.C("x") + 1), Expr>);
+  ExpectWhere(quantity * (price / 2) > 10, R"sql("t"."quantity" * ("t"."price" / ?) > ?)sql",
+              R"sql("t"."quantity" * ("t"."price" / $1) > $2)sql", {2, 10});
+  ExpectError(Select({sql::Cast(quantity, sql::SqlType())}), Pg(),
+              absl::StatusCode::kInvalidArgument, HasSubstr("CAST needs a target type"));
 }
 
 TEST(CompilerTest, ValuesThatLookLikeSqlOnlyReachTheParameters) {
@@ -1427,6 +1727,18 @@ TEST(CompilerTest, ValuesThatLookLikeSqlOnlyReachTheParameters) {
       EXPECT_TRUE(bound) << dialect->name() << ": " << compiled->sql;
     }
   }
+}
+
+TEST(CompilerTest, ValuesThatLookLikeSqlStayParametersAndDebugSqlQuotesThem) {
+  const std::string payload = "'; DROP TABLE orders; --";
+  const Table orders("orders");
+  absl::StatusOr<CompiledStatement> compiled =
+      Pg().Compile(Select().From(orders).Where(orders.C("status") == payload));
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_EQ(compiled->sql.find("DROP"), std::string::npos);
+  EXPECT_EQ(compiled->params, std::vector<Value>{payload});
+  EXPECT_EQ(Pg().DebugSql(*compiled),
+            "SELECT * FROM \"orders\" WHERE \"orders\".\"status\" = '''; DROP TABLE orders; --'");
 }
 
 // ---- DebugSql ---------------------------------------------------------------
@@ -1501,6 +1813,35 @@ TEST(StatementCacheTest, SameShapeSharesTheSqlAndBindsItsOwnValues) {
   EXPECT_EQ(cache.stats().misses, 1);
   EXPECT_EQ(cache.stats().hits, 2);
   EXPECT_EQ(cache.stats().entries, 1u);
+}
+
+TEST(StatementCacheTest, NullsAndDialectsMakeOtherShapesAndErrorsAreNotCached) {
+  const Table orders("orders");
+  StatementCache cache;
+  const auto query = [&orders](int64_t id, const std::string& status) {
+    return Select().From(orders).Where(orders.Col<int64_t>("id") > id &&
+                                       orders.Col<std::string>("status") == status);
+  };
+  absl::StatusOr<CompiledStatement> first = cache.Compile(Pg(), query(1, "a"));
+  absl::StatusOr<CompiledStatement> second = cache.Compile(Pg(), query(2, "b"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->sql, second->sql);
+  EXPECT_EQ(second->params, (std::vector<Value>{2, "b"}));
+  EXPECT_EQ(cache.stats().misses, 1);
+  EXPECT_EQ(cache.stats().hits, 1);
+
+  absl::StatusOr<CompiledStatement> lite = cache.Compile(Lite(), query(3, "c"));
+  ASSERT_TRUE(lite.ok());
+  EXPECT_THAT(lite->sql, HasSubstr("?"));
+  EXPECT_EQ(cache.stats().entries, 2u);
+
+  // NULL renders differently, so it is a different shape.
+  ASSERT_TRUE(cache.Compile(Pg(), Select().From(orders).Where(orders.C("x") == std::nullopt)).ok());
+  EXPECT_EQ(cache.stats().entries, 3u);
+  ASSERT_TRUE(cache.Compile(Pg(), Select().DistinctOn({orders.C("x")})).ok());
+  EXPECT_EQ(cache.Compile(Lite(), Select().DistinctOn({orders.C("x")})).status().code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(cache.stats().entries, 4u);  // errors are not cached
 }
 
 TEST(StatementCacheTest, DifferentShapesAndDialectsAreDifferentEntries) {
@@ -1579,6 +1920,17 @@ TEST(StatementCacheTest, CachedCompilationMatchesDirectCompilation) {
     }
     EXPECT_EQ(cache.stats().hits, static_cast<int64_t>(builders.size()));
   }
+}
+
+TEST(StatementCacheTest, BindsParametersEvenWhenTheDialectRepeatsOrReordersThem) {
+  const Table orders("orders");
+  StatementCache cache;
+  const auto query = [&orders](int64_t offset) { return Select().From(orders).Offset(offset); };
+  ASSERT_TRUE(cache.Compile(Lite(), query(5)).ok());
+  absl::StatusOr<CompiledStatement> hit = cache.Compile(Lite(), query(7));
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->sql, "SELECT * FROM \"orders\" LIMIT -1 OFFSET ?");
+  EXPECT_EQ(hit->params, std::vector<Value>{7});
 }
 
 // One Expr used twice puts one parameter node at two places. A statement of
