@@ -1,14 +1,13 @@
 // CompileShape's per-thread cache of the ORM's compiled statements stays
 // bounded, whatever shapes and CreateBulk row counts a program uses.
 
-#include "duo/query/internal/core.h"
-
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "duo/model/schema.h"
+#include "duo/query/internal/core.h"
 #include "duo/query/testdata/shop.h"
 #include "duo/query/testdata/shop_test_base.h"
 #include "duo/session/database.h"
