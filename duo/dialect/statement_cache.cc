@@ -1,8 +1,8 @@
 #include "duo/dialect/statement_cache.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <utility>
 #include <vector>
 
@@ -23,43 +23,45 @@ CompiledStatement Bind(const CompiledTemplate& compiled, const sql::Statement& s
 absl::StatusOr<CompiledStatement> StatementCache::Compile(const Dialect& dialect,
                                                           const sql::Statement& statement) {
   const Key key(&dialect, sql::ShapeHash(statement));
-  std::shared_ptr<const Entry> found;
+  Bucket candidates;
   {
-    std::shared_lock<std::shared_mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      for (const auto& entry : it->second) {
-        if (sql::SameShape(entry->shape, statement)) {
-          found = entry;
-          break;
-        }
-      }
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const Bucket* bucket = entries_.Find(key)) candidates = *bucket;
   }
-  if (found != nullptr) {
-    hits_.fetch_add(1, std::memory_order_relaxed);
-    return Bind(found->compiled, statement);
+  for (const std::shared_ptr<const Entry>& entry : candidates) {
+    if (sql::SameShape(entry->shape, statement)) {
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return Bind(entry->compiled, statement);
+    }
   }
 
   absl::StatusOr<CompiledTemplate> compiled = dialect.CompileTemplate(statement);
   if (!compiled.ok()) return compiled.status();
   auto entry = std::make_shared<const Entry>(Entry{statement, *std::move(compiled)});
   {
-    std::unique_lock<std::shared_mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     misses_.fetch_add(1, std::memory_order_relaxed);
-    if (size_ >= capacity_ && !entries_.empty()) {
-      auto victim = entries_.begin();
-      size_ -= victim->second.size();
-      entries_.erase(victim);
+    if (Bucket* bucket = entries_.Find(key)) {
+      // Another thread may have compiled the same shape meanwhile.
+      const bool known = std::any_of(bucket->begin(), bucket->end(), [&](const auto& cached) {
+        return sql::SameShape(cached->shape, statement);
+      });
+      if (!known) {
+        bucket->push_back(entry);
+        ++size_;
+      }
+    } else {
+      for (const auto& [evicted_key, evicted] : entries_.Insert(key, Bucket{entry})) {
+        size_ -= evicted.size();
+      }
+      ++size_;
     }
-    entries_[key].push_back(entry);
-    ++size_;
   }
   return Bind(entry->compiled, statement);
 }
 
 StatementCache::Stats StatementCache::stats() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return Stats{hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
                size_};
 }

@@ -4,21 +4,24 @@
 // other values, as an ORM does on every call) skips compilation: the cache
 // finds the compiled SQL by shape and binds the new statement's values into
 // it. Thread-safe.
+//
+// Bounded: a duo::LruCache (duo/base/lru_cache.h) of `capacity` shape
+// hashes drops the least recently used shapes when a program keeps making
+// new ones (SQL built from data, IN lists of every length).
 
 #ifndef DUO_DIALECT_STATEMENT_CACHE_H_
 #define DUO_DIALECT_STATEMENT_CACHE_H_
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <utility>
-#include <vector>
 
-#include <shared_mutex>
-
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
+#include "duo/base/lru_cache.h"
 #include "duo/dialect/compiler.h"
 #include "duo/sql/statement.h"
 
@@ -26,9 +29,10 @@ namespace duo::dialect {
 
 class StatementCache {
  public:
-  // Holds at most `capacity` compiled shapes; beyond that an arbitrary
-  // entry makes room.
-  explicit StatementCache(size_t capacity = 2048) : capacity_(capacity) {}
+  // Holds at most `capacity` shape hashes (in practice as many shapes: the
+  // rare shapes whose hashes collide share one); beyond that the least
+  // recently used make room.
+  explicit StatementCache(size_t capacity = 2048) : entries_(capacity) {}
 
   StatementCache(const StatementCache&) = delete;
   StatementCache& operator=(const StatementCache&) = delete;
@@ -41,7 +45,7 @@ class StatementCache {
   struct Stats {
     int64_t hits = 0;
     int64_t misses = 0;
-    size_t entries = 0;
+    size_t entries = 0;  // shapes cached now
   };
   Stats stats() const;
 
@@ -51,14 +55,17 @@ class StatementCache {
     CompiledTemplate compiled;
   };
   using Key = std::pair<const Dialect*, size_t>;
+  // The shapes that share a hash: one, but for a collision. Copied out of
+  // the lock to be compared.
+  using Bucket = absl::InlinedVector<std::shared_ptr<const Entry>, 1>;
 
-  const size_t capacity_;
   // A standard mutex so that ThreadSanitizer sees it (Debian's abseil has
-  // no TSan annotations).
-  mutable std::shared_mutex mu_;
+  // no TSan annotations). Exclusive even for a lookup, which moves the
+  // entry to the front; the shapes are compared outside it.
+  mutable std::mutex mu_;
   // Guarded by mu_:
-  absl::flat_hash_map<Key, std::vector<std::shared_ptr<const Entry>>> entries_;
-  size_t size_ = 0;
+  LruCache<Key, Bucket> entries_;
+  size_t size_ = 0;  // shapes in entries_
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
 };

@@ -145,19 +145,12 @@ class DeadlineWatch {
   uint64_t sever_timer_ = 0;
 };
 
-// A streamed cursor whose rows are still to come: the deadline watch lives
-// as long as it does, so that reading the rows is bounded too.
-class WatchedCursor final : public engine::Cursor {
+// A cursor that hands every call to another one; subclasses watch Next().
+class ForwardingCursor : public engine::Cursor {
  public:
-  WatchedCursor(std::unique_ptr<engine::Cursor> cursor, std::unique_ptr<DeadlineWatch> watch,
-                std::string sql)
-      : cursor_(std::move(cursor)), watch_(std::move(watch)), sql_(std::move(sql)) {}
+  explicit ForwardingCursor(std::unique_ptr<engine::Cursor> cursor) : cursor_(std::move(cursor)) {}
 
-  absl::StatusOr<bool> Next() override {
-    absl::StatusOr<bool> more = cursor_->Next();
-    if (more.ok()) return more;
-    return watch_->Outcome(more.status(), sql_);
-  }
+  absl::StatusOr<bool> Next() override { return cursor_->Next(); }
   int column_count() const override { return cursor_->column_count(); }
   absl::string_view column_name(int column) const override { return cursor_->column_name(column); }
   bool IsNull(int column) const override { return cursor_->IsNull(column); }
@@ -192,9 +185,24 @@ class WatchedCursor final : public engine::Cursor {
   int64_t rows_affected() const override { return cursor_->rows_affected(); }
 
  private:
-  // Before watch_: the cursor is done with the connection before the watch
-  // lets go of it.
   std::unique_ptr<engine::Cursor> cursor_;
+};
+
+// A streamed cursor whose rows are still to come: the deadline watch lives
+// as long as it does, so that reading the rows is bounded too.
+class WatchedCursor final : public ForwardingCursor {
+ public:
+  WatchedCursor(std::unique_ptr<engine::Cursor> cursor, std::unique_ptr<DeadlineWatch> watch,
+                std::string sql)
+      : ForwardingCursor(std::move(cursor)), watch_(std::move(watch)), sql_(std::move(sql)) {}
+
+  absl::StatusOr<bool> Next() override {
+    absl::StatusOr<bool> more = ForwardingCursor::Next();
+    if (more.ok()) return more;
+    return watch_->Outcome(more.status(), sql_);
+  }
+
+ private:
   std::unique_ptr<DeadlineWatch> watch_;
   std::string sql_;
 };
@@ -272,7 +280,12 @@ class DatabaseState {
         options_(std::move(options)),
         dialect_(url_.backend == engine::DatabaseUrl::Backend::kSqlite
                      ? &dialect::SqliteDialect()
-                     : &dialect::PostgresDialect()) {}
+                     : &dialect::PostgresDialect()) {
+    // echo is one statement callback among others.
+    if (options_.echo) listeners_.push_back(&EchoStatement);
+    if (options_.on_statement != nullptr) listeners_.push_back(options_.on_statement);
+    reporting_ = !listeners_.empty() || options_.on_slow_statement != nullptr;
+  }
 
   // Prepares what the connections share; the pool is built here because
   // an in-memory SQLite database changes its shape.
@@ -394,7 +407,9 @@ class DatabaseState {
     if (ScopedDeadline::Current() != absl::InfiniteFuture()) {
       return RunWithDeadline(connection, compiled, mode);
     }
-    return RunReported(connection, compiled, mode);
+    if (!reporting()) return connection.Run(compiled, mode);
+    const absl::Time start = absl::Now();
+    return Reported(compiled, start, connection.Run(compiled, mode));
   }
 
   // RunMany on `connection`, reported as one statement.
@@ -411,7 +426,8 @@ class DatabaseState {
     const absl::Time start = absl::Now();
     absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
     if (!affected.ok()) affected = watch.Outcome(affected.status(), compiled.sql);
-    Report(compiled, absl::Now() - start, affected.status());
+    Report(compiled, absl::Now() - start, affected.status(), /*rows_returned=*/0,
+           affected.ok() ? *affected : -1);
     return affected;
   }
 
@@ -419,20 +435,11 @@ class DatabaseState {
   absl::Status Script(engine::Connection& connection, absl::string_view sql) const {
     DeadlineWatch watch(connection);
     DUO_RETURN_IF_ERROR(watch.CheckNotPast());
+    if (!reporting()) return watch.Outcome(connection.ExecuteScript(sql), sql);
     const absl::Time start = absl::Now();
     absl::Status status = watch.Outcome(connection.ExecuteScript(sql), sql);
-    Report({std::string(sql), {}}, absl::Now() - start, status);
+    ReportScript(sql, absl::Now() - start, status);
     return status;
-  }
-
-  absl::StatusOr<std::unique_ptr<engine::Cursor>> RunReported(
-      engine::Connection& connection, const dialect::CompiledStatement& compiled,
-      engine::RunMode mode) const {
-    if (!reporting()) return connection.Run(compiled, mode);
-    const absl::Time start = absl::Now();
-    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection.Run(compiled, mode);
-    Report(compiled, absl::Now() - start, cursor.status());
-    return cursor;
   }
 
   absl::StatusOr<std::unique_ptr<engine::Cursor>> RunWithDeadline(
@@ -440,35 +447,53 @@ class DatabaseState {
       engine::RunMode mode) const {
     auto watch = std::make_unique<DeadlineWatch>(connection);
     DUO_RETURN_IF_ERROR(watch->CheckNotPast());
-    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor =
-        RunReported(connection, compiled, mode);
-    if (!cursor.ok()) return watch->Outcome(cursor.status(), compiled.sql);
-    // SQLite always steps rows on demand; PostgreSQL does when streaming.
-    if (mode == engine::RunMode::kStreaming || is_sqlite()) {
-      return std::make_unique<WatchedCursor>(*std::move(cursor), std::move(watch), compiled.sql);
+    const absl::Time start = reporting() ? absl::Now() : absl::InfinitePast();
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection.Run(compiled, mode);
+    if (!cursor.ok()) {
+      cursor = watch->Outcome(cursor.status(), compiled.sql);
+    } else if (mode == engine::RunMode::kStreaming || is_sqlite()) {
+      // SQLite always steps rows on demand; PostgreSQL does when streaming.
+      cursor = std::make_unique<WatchedCursor>(*std::move(cursor), std::move(watch), compiled.sql);
     }
-    return cursor;
+    if (!reporting()) return cursor;
+    return Reported(compiled, start, std::move(cursor));
   }
 
-  // Whether statements are timed at all: reading the clock twice per
-  // statement is measurable on a hot insert loop.
-  bool reporting() const { return options_.echo || options_.on_slow_statement != nullptr; }
+  // Whether statements are timed and reported at all: reading the clock
+  // twice per statement is measurable on a hot insert loop.
+  bool reporting() const { return reporting_; }
 
-  // Echo and slow-statement reporting around one statement.
+  // `cursor`, the outcome of running `compiled` from `start`, made to
+  // report the statement: now if it failed, else once its rows are read
+  // (see StatementEvent::duration). Only when reporting().
+  absl::StatusOr<std::unique_ptr<engine::Cursor>> Reported(
+      const dialect::CompiledStatement& compiled, absl::Time start,
+      absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor) const;
+
+  // Reports one statement to the callbacks (DatabaseOptions::echo,
+  // on_statement, on_slow_statement) that want it.
   void Report(const dialect::CompiledStatement& compiled, absl::Duration duration,
-              const absl::Status& status) const {
+              const absl::Status& status, int64_t rows_returned, int64_t rows_affected) const {
     const bool slow = duration >= options_.slow_statement_threshold &&
                       options_.on_slow_statement != nullptr;
-    if (!options_.echo && !slow) return;
-    StatementEvent event{compiled.sql,
-                         options_.echo_values ? dialect_->DebugSql(compiled) : compiled.sql,
-                         duration, status};
-    if (options_.echo) {
-      std::fprintf(stderr, "duo: %s (%s)%s%s\n", event.sql_with_values.c_str(),
-                   absl::FormatDuration(duration).c_str(), status.ok() ? "" : " failed: ",
-                   status.ok() ? "" : std::string(status.message()).c_str());
-    }
+    if (listeners_.empty() && !slow) return;
+    StatementEvent event;
+    event.sql = compiled.sql;
+    event.sql_with_values = options_.echo_values ? dialect_->DebugSql(compiled) : compiled.sql;
+    if (options_.echo_values) event.params = compiled.params;
+    event.param_count = compiled.params.size();
+    event.duration = duration;
+    event.rows_returned = rows_returned;
+    event.rows_affected = rows_affected;
+    event.status = status;
+    for (const auto& listener : listeners_) listener(event);
     if (slow) options_.on_slow_statement(event);
+  }
+  // A script: SQL without parameters or rows.
+  void ReportScript(absl::string_view sql, absl::Duration duration,
+                    const absl::Status& status) const {
+    Report(dialect::CompiledStatement{std::string(sql), {}}, duration, status,
+           /*rows_returned=*/0, /*rows_affected=*/-1);
   }
 
   engine::ConnectionPool& pool() { return *pool_; }
@@ -548,6 +573,9 @@ class DatabaseState {
   engine::DatabaseUrl url_;  // DuoORM's own options taken out by Init
   const std::string masked_url_;
   DatabaseOptions options_;  // with the URL's options applied
+  // What Report calls for every statement: EchoStatement, on_statement.
+  std::vector<std::function<void(const StatementEvent&)>> listeners_;
+  bool reporting_ = false;
   bool read_only_ = false;
   const dialect::Dialect* const dialect_;
   engine::SqliteOptions sqlite_options_;
@@ -560,6 +588,59 @@ class DatabaseState {
   // Last: destroyed first, while what its factory uses still exists.
   std::unique_ptr<engine::ConnectionPool> pool_;
 };
+
+namespace {
+
+// A cursor that reports its statement once: when Next() reaches the end or
+// fails, or else when it is destroyed (rows left unread).
+class ReportedCursor final : public ForwardingCursor {
+ public:
+  ReportedCursor(std::unique_ptr<engine::Cursor> cursor, const DatabaseState* database,
+                 dialect::CompiledStatement compiled, absl::Time start)
+      : ForwardingCursor(std::move(cursor)),
+        database_(database),
+        compiled_(std::move(compiled)),
+        start_(start) {}
+  ~ReportedCursor() override { Done(absl::OkStatus(), /*rows_affected=*/-1); }
+
+  absl::StatusOr<bool> Next() override {
+    absl::StatusOr<bool> more = ForwardingCursor::Next();
+    if (!more.ok()) {
+      Done(more.status(), -1);
+    } else if (*more) {
+      ++rows_;
+    } else {
+      Done(absl::OkStatus(), rows_affected());
+    }
+    return more;
+  }
+
+ private:
+  void Done(const absl::Status& status, int64_t rows_affected) {
+    if (reported_) return;
+    reported_ = true;
+    database_->Report(compiled_, absl::Now() - start_, status, rows_, rows_affected);
+  }
+
+  const DatabaseState* const database_;
+  const dialect::CompiledStatement compiled_;
+  const absl::Time start_;
+  int64_t rows_ = 0;
+  bool reported_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<engine::Cursor>> DatabaseState::Reported(
+    const dialect::CompiledStatement& compiled, absl::Time start,
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor) const {
+  if (!cursor.ok()) {
+    Report(compiled, absl::Now() - start, cursor.status(), /*rows_returned=*/0,
+           /*rows_affected=*/-1);
+    return cursor;
+  }
+  return std::make_unique<ReportedCursor>(*std::move(cursor), this, compiled, start);
+}
 
 }  // namespace session_internal
 
@@ -617,6 +698,14 @@ absl::Status WithUndoFailure(absl::Status status, const absl::Status& undone) {
 }
 
 }  // namespace
+
+// ---- Statement callbacks -----------------------------------------------------
+
+void EchoStatement(const StatementEvent& event) {
+  std::fprintf(stderr, "duo: %s (%s)%s%s\n", event.sql_with_values.c_str(),
+               absl::FormatDuration(event.duration).c_str(), event.status.ok() ? "" : " failed: ",
+               event.status.ok() ? "" : std::string(event.status.message()).c_str());
+}
 
 // ---- Database ---------------------------------------------------------------
 
@@ -1109,7 +1198,11 @@ Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
                                       absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                       engine::RunMode mode, absl::Duration timeout) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
-  const absl::Time start = absl::Now();
+  const bool reporting = database_->reporting();
+  // The clock is read only when needed: a hot path without a timeout and
+  // without statement callbacks does without.
+  const absl::Time start =
+      reporting || timeout != absl::InfiniteDuration() ? absl::Now() : absl::InfinitePast();
   const absl::Time deadline =
       timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : start + timeout;
   engine::Connection* const connection = connection_.get();
@@ -1117,7 +1210,7 @@ Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
   if (async != nullptr && mode == engine::RunMode::kBuffered) {
     absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor =
         co_await async->RunAsync(compiled, deadline);
-    if (database_->reporting()) database_->Report(compiled, absl::Now() - start, cursor.status());
+    if (reporting) cursor = database_->Reported(compiled, start, std::move(cursor));
     if (!cursor.ok()) co_return cursor.status();
     co_return read(**cursor);
   }
@@ -1128,7 +1221,7 @@ Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
                              : loop.AddTimer(deadline, [connection] { connection->Interrupt(); });
   absl::Status status = co_await connection->worker().Run([&]() -> absl::Status {
     absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection->Run(compiled, mode);
-    if (database_->reporting()) database_->Report(compiled, absl::Now() - start, cursor.status());
+    if (reporting) cursor = database_->Reported(compiled, start, std::move(cursor));
     if (!cursor.ok()) return cursor.status();
     return read(**cursor);
   });
@@ -1164,11 +1257,31 @@ Task<absl::StatusOr<std::vector<Result>>> Session::ExecuteBatchAsync(
     DUO_CO_ASSIGN_OR_RETURN(dialect::CompiledStatement one, database_->Compile(statement));
     compiled.push_back(std::move(one));
   }
-  DUO_CO_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<engine::Cursor>> cursors,
-                          co_await async->RunBatchAsync(compiled, absl::InfiniteFuture()));
+  const bool reporting = database_->reporting();
+  const absl::Time start = reporting ? absl::Now() : absl::InfinitePast();
+  absl::StatusOr<std::vector<std::unique_ptr<engine::Cursor>>> cursors =
+      co_await async->RunBatchAsync(compiled, absl::InfiniteFuture());
+  if (reporting) {
+    if (!cursors.ok()) {
+      // The pipeline fails as a whole: every statement in it is reported
+      // with its error.
+      const absl::Duration duration = absl::Now() - start;
+      for (const dialect::CompiledStatement& one : compiled) {
+        database_->Report(one, duration, cursors.status(), /*rows_returned=*/0,
+                          /*rows_affected=*/-1);
+      }
+    } else {
+      for (size_t i = 0; i < cursors->size(); ++i) {
+        absl::StatusOr<std::unique_ptr<engine::Cursor>> reported =
+            database_->Reported(compiled[i], start, std::move((*cursors)[i]));
+        (*cursors)[i] = *std::move(reported);  // cannot fail: the cursor was there
+      }
+    }
+  }
+  if (!cursors.ok()) co_return cursors.status();
   std::vector<Result> results;
-  results.reserve(cursors.size());
-  for (std::unique_ptr<engine::Cursor>& cursor : cursors) {
+  results.reserve(cursors->size());
+  for (std::unique_ptr<engine::Cursor>& cursor : *cursors) {
     DUO_CO_ASSIGN_OR_RETURN(Result result, Result::FromCursor(*cursor));
     results.push_back(std::move(result));
   }
@@ -1178,14 +1291,20 @@ Task<absl::StatusOr<std::vector<Result>>> Session::ExecuteBatchAsync(
 Task<absl::Status> Session::ExecuteScriptAsync(std::string sql) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
   engine::Connection* const connection = connection_.get();
-  const absl::Time start = absl::Now();
+  const bool reporting = database_->reporting();
+  const absl::Time start = reporting ? absl::Now() : absl::InfinitePast();
   absl::Status status;
   if (engine::AsyncConnection* async = connection->async(); async != nullptr) {
     status = co_await async->ExecuteScriptAsync(sql, absl::InfiniteFuture());
+    if (reporting) database_->ReportScript(sql, absl::Now() - start, status);
   } else {
-    status = co_await connection->worker().Run([&] { return connection->ExecuteScript(sql); });
+    status = co_await connection->worker().Run([&] {
+      absl::Status done = connection->ExecuteScript(sql);
+      // On the worker, like the statements it runs.
+      if (reporting) database_->ReportScript(sql, absl::Now() - start, done);
+      return done;
+    });
   }
-  database_->Report({sql, {}}, absl::Now() - start, status);
   co_return status;
 }
 

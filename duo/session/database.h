@@ -54,6 +54,7 @@
 #ifndef DUO_SESSION_DATABASE_H_
 #define DUO_SESSION_DATABASE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -76,28 +77,80 @@
 #include "duo/session/identity_map.h"
 #include "duo/session/result.h"
 #include "duo/sql/statement.h"
+#include "duo/sql/value.h"
 
 namespace duo {
 
-// One executed statement, for logging and slow-statement hooks.
+// One statement a Database ran, as its statement callbacks see it
+// (DatabaseOptions::on_statement, on_slow_statement, and echo, which is
+// one such callback: EchoStatement).
 struct StatementEvent {
+  // The SQL as sent, with the dialect's placeholders ("?" on SQLite, "$1"
+  // on PostgreSQL).
   std::string sql;
-  // Inlined only with DatabaseOptions::echo_values; otherwise the dialect's
-  // placeholders ("?" on SQLite, "$1" on PostgreSQL) stand in for every
+  // `sql` with the values inlined, only with DatabaseOptions::echo_values;
+  // otherwise the same as `sql`, its placeholders standing in for every
   // value, so that logs never hold user data.
   std::string sql_with_values;
+  // The values bound to the placeholders, in order, only with echo_values;
+  // otherwise empty. `param_count` says how many there were either way.
+  std::vector<sql::Value> params;
+  size_t param_count = 0;
+  // From sending the statement until it was done: for a statement that
+  // returns rows, until they were read to the end (or the cursor failed or
+  // was dropped), so reading the rows counts.
   absl::Duration duration;
+  // Rows the statement handed to the caller, as far as the caller read.
+  int64_t rows_returned = 0;
+  // Rows inserted, updated or deleted as the driver counts them (0 for a
+  // SELECT); -1 when unknown: a script, or rows not read to the end.
+  int64_t rows_affected = -1;
+  // OK, or the error the statement failed with (as the caller sees it).
   absl::Status status;
 };
 
+// Prints `event` on stderr as DatabaseOptions::echo does, one line:
+//   duo: SELECT ... WHERE "id" = $1 (1.234ms)
+//   duo: INSERT ... (0.5ms) failed: <message>
+// The statement text is event.sql_with_values: values masked unless
+// echo_values.
+void EchoStatement(const StatementEvent& event);
+
 struct DatabaseOptions {
   engine::PoolOptions pool;
-  // Log every statement to stderr (SQL and duration; values masked unless
-  // echo_values).
+
+  // Statement callbacks. Each is called once after every statement the
+  // database runs, on the primary and on replicas: Execute and Read, the
+  // ORM's statements (Create, All, Get, ...), ExecuteMany (once, with the
+  // rows affected in total), scripts, and transaction control (BEGIN,
+  // COMMIT, ROLLBACK, SAVEPOINT ...), failures included with their status.
+  // A pipelined ExecuteBatchAsync on PostgreSQL reports each statement;
+  // when the batch fails, each with the batch's error. A statement that
+  // returns rows is reported once its rows are read (see
+  // StatementEvent::duration).
+  //
+  // Threads: a callback runs on the thread that finished the statement,
+  // which is the caller's for blocking calls; for async calls the thread
+  // resuming the task on PostgreSQL (the event loop's) and the
+  // connection's worker thread on SQLite. With a pool, several threads may
+  // call it at once: it must be thread-safe, and quick, since its
+  // statement's caller waits for it. Inside it, run no statement on the
+  // same database.
+  //
+  // Cost: with no callback (and no echo) statements are neither timed nor
+  // formatted. With one, each statement reads the clock twice and copies
+  // its SQL; echo_values also renders the values.
+  //
+  // Called for every statement: logging, tracing, metrics.
+  std::function<void(const StatementEvent&)> on_statement;
+  // Calls EchoStatement for every statement, as an on_statement would (and
+  // before it).
   bool echo = false;
+  // Whether StatementEvents carry the values (in sql_with_values and
+  // params): for debugging only, as they may be user data.
   bool echo_values = false;
-  // Called, from the executing thread, for every statement that took at
-  // least `slow_statement_threshold`.
+  // Called for every statement that took at least
+  // `slow_statement_threshold`.
   absl::Duration slow_statement_threshold = absl::InfiniteDuration();
   std::function<void(const StatementEvent&)> on_slow_statement;
   // PostgreSQL: reported to the server; a per-statement time limit (zero:

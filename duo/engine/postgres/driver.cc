@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,6 +27,7 @@
 #include "absl/time/time.h"
 #include "duo/async/event_loop.h"
 #include "duo/async/task.h"
+#include "duo/base/lru_cache.h"
 #include "duo/base/status_macros.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/engine/error.h"
@@ -539,75 +539,48 @@ absl::StatusOr<absl::string_view> PostgresCursor::TextOf(int column,
 
 // The statements one connection has prepared, by SQL text and parameter
 // types (the same text with other types is another statement), least
-// recently used first out.
-class StatementCache {
+// recently used first out (a duo::LruCache).
+class PostgresStatementCache {
  public:
-  explicit StatementCache(size_t capacity) : capacity_(capacity) {}
+  explicit PostgresStatementCache(size_t capacity) : statements_(capacity) {}
 
-  size_t capacity() const { return capacity_; }
+  size_t capacity() const { return statements_.capacity(); }
 
   // The prepared statement's name, or null; counts as a use.
-  const std::string* Find(absl::string_view key);
+  const std::string* Find(absl::string_view key) {
+    Statement* const found = statements_.Find(key);
+    return found == nullptr ? nullptr : &found->name;
+  }
   // Records a newly prepared statement. Returns the names of those evicted
   // to make room, for the caller to DEALLOCATE.
-  std::vector<std::string> Insert(std::string key, std::string name);
-  void Erase(absl::string_view key);
+  std::vector<std::string> Insert(std::string key, std::string name) {
+    std::vector<std::string> evicted;
+    for (auto& [evicted_key, statement] :
+         statements_.Insert(std::move(key), Statement{std::move(name)})) {
+      evicted.push_back(std::move(statement.name));
+    }
+    return evicted;
+  }
+  void Erase(absl::string_view key) { statements_.Erase(key); }
   // Whether the cached statement's result columns were described and their
   // created types looked up (PostgresConnection::LookUpResultTypes); false
   // for a statement not in the cache. Neither counts as a use.
-  bool Described(absl::string_view key) const;
-  void MarkDescribed(absl::string_view key);
+  bool Described(absl::string_view key) const {
+    const Statement* const found = statements_.Peek(key);
+    return found != nullptr && found->described;
+  }
+  void MarkDescribed(absl::string_view key) {
+    if (Statement* const found = statements_.Peek(key)) found->described = true;
+  }
 
  private:
-  struct Entry {
-    std::string key;
+  struct Statement {
     std::string name;
     bool described = false;
   };
-  using EntryList = std::list<Entry>;
 
-  const size_t capacity_;
-  EntryList entries_;  // most recently used first
-  // Keys view the `key` of their entries, which list nodes keep in place.
-  absl::flat_hash_map<absl::string_view, EntryList::iterator> by_key_;
+  LruCache<std::string, Statement> statements_;
 };
-
-const std::string* StatementCache::Find(absl::string_view key) {
-  const auto found = by_key_.find(key);
-  if (found == by_key_.end()) return nullptr;
-  entries_.splice(entries_.begin(), entries_, found->second);
-  return &found->second->name;
-}
-
-std::vector<std::string> StatementCache::Insert(std::string key, std::string name) {
-  std::vector<std::string> evicted;
-  while (!entries_.empty() && entries_.size() >= capacity_) {
-    by_key_.erase(entries_.back().key);
-    evicted.push_back(std::move(entries_.back().name));
-    entries_.pop_back();
-  }
-  entries_.push_front(Entry{std::move(key), std::move(name)});
-  by_key_[entries_.front().key] = entries_.begin();
-  return evicted;
-}
-
-bool StatementCache::Described(absl::string_view key) const {
-  const auto found = by_key_.find(key);
-  return found != by_key_.end() && found->second->described;
-}
-
-void StatementCache::MarkDescribed(absl::string_view key) {
-  const auto found = by_key_.find(key);
-  if (found != by_key_.end()) found->second->described = true;
-}
-
-void StatementCache::Erase(absl::string_view key) {
-  const auto found = by_key_.find(key);
-  if (found == by_key_.end()) return;
-  const EntryList::iterator entry = found->second;
-  by_key_.erase(found);
-  entries_.erase(entry);
-}
 
 std::string StatementKey(absl::string_view sql, const std::vector<Oid>& types) {
   std::string key(sql);
@@ -770,7 +743,7 @@ class PostgresConnection final : public Connection, public AsyncConnection {
   // A statement was given up on mid-flight (its deadline passed and the
   // server answered nothing): the connection's protocol state is unknown.
   bool abandoned_ = false;
-  StatementCache cache_;
+  PostgresStatementCache cache_;
   CreatedTypes created_types_;
   int64_t statements_prepared_ = 0;
   // Evicted statements still to DEALLOCATE: outside a transaction only, so

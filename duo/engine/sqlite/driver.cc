@@ -38,7 +38,7 @@
 namespace duo::engine {
 namespace {
 
-using sqlite_internal::StatementCache;
+using sqlite_internal::SqliteStatementCache;
 
 // ---- Errors ------------------------------------------------------------------
 
@@ -436,7 +436,7 @@ class SqliteCursor final : public Cursor {
   static void* operator new(std::size_t size);
   static void operator delete(void* memory, std::size_t size) noexcept;
 
-  SqliteCursor(sqlite3* db, StatementCache::Lease lease)
+  SqliteCursor(sqlite3* db, SqliteStatementCache::Lease lease)
       : db_(db),
         lease_(std::move(lease)),
         statement_(lease_.get()),
@@ -495,7 +495,7 @@ class SqliteCursor final : public Cursor {
   absl::Status ValueError(int column, absl::string_view what) const;
 
   sqlite3* const db_;
-  StatementCache::Lease lease_;
+  SqliteStatementCache::Lease lease_;
   sqlite3_stmt* const statement_;
   const int column_count_;
   State state_ = State::kBeforeFirst;
@@ -852,7 +852,7 @@ class SqliteConnection final : public Connection {
   }
 
  private:
-  absl::StatusOr<StatementCache::Lease> Prepare(const std::string& sql);
+  absl::StatusOr<SqliteStatementCache::Lease> Prepare(const std::string& sql);
   // Numbers the call that begins, for Interrupt.
   void BeginCall() { busy_wait_->call.fetch_add(1, std::memory_order_acq_rel); }
   absl::Status CheckSingleStatement(const char* tail, absl::string_view sql);
@@ -860,13 +860,13 @@ class SqliteConnection final : public Connection {
   // Before db_: the handler's state outlives the connection.
   std::unique_ptr<BusyWait> busy_wait_;
   DatabasePtr db_;
-  StatementCache cache_;  // after db_: finalizes its statements before the close
+  SqliteStatementCache cache_;  // after db_: finalizes its statements before the close
 };
 
 absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
     const dialect::CompiledStatement& statement, RunMode /*mode: SQLite always streams*/) {
   BeginCall();
-  DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
+  DUO_ASSIGN_OR_RETURN(SqliteStatementCache::Lease lease, Prepare(statement.sql));
   // A failed bind returns the lease as it is, clearing what was bound.
   DUO_ASSIGN_OR_RETURN(const size_t copied,
                        BindParams(db_.get(), lease.get(), statement.sql, statement.params));
@@ -879,7 +879,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> SqliteConnection::Run(
 absl::StatusOr<int64_t> SqliteConnection::RunMany(const dialect::CompiledStatement& statement,
                                                   int64_t rows, FillParams fill) {
   BeginCall();
-  DUO_ASSIGN_OR_RETURN(StatementCache::Lease lease, Prepare(statement.sql));
+  DUO_ASSIGN_OR_RETURN(SqliteStatementCache::Lease lease, Prepare(statement.sql));
   sqlite3* const db = db_.get();
   sqlite3_stmt* const prepared = lease.get();
   std::vector<sql::Value> params = statement.params;
@@ -907,8 +907,8 @@ absl::StatusOr<int64_t> SqliteConnection::RunMany(const dialect::CompiledStateme
   return affected;
 }
 
-absl::StatusOr<StatementCache::Lease> SqliteConnection::Prepare(const std::string& sql) {
-  StatementCache::Lease lease = cache_.Take(sql);
+absl::StatusOr<SqliteStatementCache::Lease> SqliteConnection::Prepare(const std::string& sql) {
+  SqliteStatementCache::Lease lease = cache_.Take(sql);
   if (lease) return lease;
   // PERSISTENT tells SQLite the statement lives long, so that it does not
   // take memory from the small-allocation pool meant for short-lived ones.

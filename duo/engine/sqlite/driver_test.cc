@@ -772,7 +772,7 @@ TEST_F(SqliteDriverTest, AnAbandonedCursorStartsOverAndReleasesItsLock) {
   EXPECT_EQ(*checkpoint->GetInt(0), 0);  // not busy
 }
 
-class StatementCacheTest : public ::testing::Test {
+class SqliteStatementCacheTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK); }
   void TearDown() override { sqlite3_close_v2(db_); }
@@ -783,9 +783,9 @@ class StatementCacheTest : public ::testing::Test {
     return statement;
   }
 
-  sqlite_internal::StatementCache::Lease Get(sqlite_internal::StatementCache& cache,
-                                             const std::string& sql) {
-    sqlite_internal::StatementCache::Lease lease = cache.Take(sql);
+  sqlite_internal::SqliteStatementCache::Lease Get(sqlite_internal::SqliteStatementCache& cache,
+                                                   const std::string& sql) {
+    sqlite_internal::SqliteStatementCache::Lease lease = cache.Take(sql);
     if (!lease) lease = cache.Adopt(sql, Prepare(sql));
     return lease;
   }
@@ -801,9 +801,9 @@ class StatementCacheTest : public ::testing::Test {
   sqlite3* db_ = nullptr;
 };
 
-TEST_F(StatementCacheTest, ReusesIdleStatementsAndEvictsTheLeastRecentlyUsed) {
+TEST_F(SqliteStatementCacheTest, ReusesIdleStatementsAndEvictsTheLeastRecentlyUsed) {
   {
-    sqlite_internal::StatementCache cache(2);
+    sqlite_internal::SqliteStatementCache cache(2);
     sqlite3_stmt* a = Get(cache, "SELECT 'a'").get();
     EXPECT_EQ(Get(cache, "SELECT 'a'").get(), a);
     Get(cache, "SELECT 'b'");
@@ -820,12 +820,12 @@ TEST_F(StatementCacheTest, ReusesIdleStatementsAndEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(LiveStatements(), 0);
 }
 
-TEST_F(StatementCacheTest, LentStatementsAreNeitherSharedNorEvicted) {
-  sqlite_internal::StatementCache cache(1);
-  sqlite_internal::StatementCache::Lease a = Get(cache, "SELECT 'a'");
-  sqlite_internal::StatementCache::Lease a2 = Get(cache, "SELECT 'a'");
+TEST_F(SqliteStatementCacheTest, LentStatementsAreNeitherSharedNorEvicted) {
+  sqlite_internal::SqliteStatementCache cache(1);
+  sqlite_internal::SqliteStatementCache::Lease a = Get(cache, "SELECT 'a'");
+  sqlite_internal::SqliteStatementCache::Lease a2 = Get(cache, "SELECT 'a'");
   EXPECT_NE(a.get(), a2.get());
-  sqlite_internal::StatementCache::Lease b = Get(cache, "SELECT 'b'");
+  sqlite_internal::SqliteStatementCache::Lease b = Get(cache, "SELECT 'b'");
   EXPECT_EQ(cache.stats().size, 2u);  // over capacity while both are lent
   EXPECT_EQ(LiveStatements(), 3);
   a2.Release();  // was never cached: finalized
@@ -837,27 +837,27 @@ TEST_F(StatementCacheTest, LentStatementsAreNeitherSharedNorEvicted) {
   EXPECT_EQ(Get(cache, "SELECT 'a'").get(), kept);
 }
 
-TEST_F(StatementCacheTest, ReturnedStatementsAreResetAndUnbound) {
-  sqlite_internal::StatementCache cache(4);
+TEST_F(SqliteStatementCacheTest, ReturnedStatementsAreResetAndUnbound) {
+  sqlite_internal::SqliteStatementCache cache(4);
   sqlite3_stmt* statement;
   {
-    sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+    sqlite_internal::SqliteStatementCache::Lease lease = Get(cache, "SELECT ?");
     statement = lease.get();
     sqlite3_bind_int(statement, 1, 7);
     ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   }
   EXPECT_FALSE(sqlite3_stmt_busy(statement));
-  sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+  sqlite_internal::SqliteStatementCache::Lease lease = Get(cache, "SELECT ?");
   ASSERT_EQ(lease.get(), statement);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_type(statement, 0), SQLITE_NULL);
 }
 
-TEST_F(StatementCacheTest, KeptBindingsStayUntilTheNextBind) {
-  sqlite_internal::StatementCache cache(4);
+TEST_F(SqliteStatementCacheTest, KeptBindingsStayUntilTheNextBind) {
+  sqlite_internal::SqliteStatementCache cache(4);
   sqlite3_stmt* statement;
   {
-    sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+    sqlite_internal::SqliteStatementCache::Lease lease = Get(cache, "SELECT ?");
     statement = lease.get();
     sqlite3_bind_int(statement, 1, 7);
     ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
@@ -865,13 +865,13 @@ TEST_F(StatementCacheTest, KeptBindingsStayUntilTheNextBind) {
   }
   EXPECT_FALSE(sqlite3_stmt_busy(statement));
   {
-    sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+    sqlite_internal::SqliteStatementCache::Lease lease = Get(cache, "SELECT ?");
     ASSERT_EQ(lease.get(), statement);
     ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int(statement, 0), 7);
   }
   // The option lasts one lease: the next return clears again.
-  sqlite_internal::StatementCache::Lease lease = Get(cache, "SELECT ?");
+  sqlite_internal::SqliteStatementCache::Lease lease = Get(cache, "SELECT ?");
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_type(statement, 0), SQLITE_NULL);
 }

@@ -1,21 +1,22 @@
 #include "duo/engine/sqlite/statement_cache.h"
 
+#include <string>
 #include <utility>
 
 namespace duo::engine::sqlite_internal {
 
-StatementCache::Lease::Lease(Lease&& other) noexcept
+SqliteStatementCache::Lease::Lease(Lease&& other) noexcept
     : cache_(std::exchange(other.cache_, nullptr)),
-      entry_(other.entry_),
+      slot_(other.slot_),
       statement_(std::exchange(other.statement_, nullptr)),
       reset_(other.reset_),
       clear_bindings_(other.clear_bindings_) {}
 
-StatementCache::Lease& StatementCache::Lease::operator=(Lease&& other) noexcept {
+SqliteStatementCache::Lease& SqliteStatementCache::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     Release();
     cache_ = std::exchange(other.cache_, nullptr);
-    entry_ = other.entry_;
+    slot_ = other.slot_;
     statement_ = std::exchange(other.statement_, nullptr);
     reset_ = other.reset_;
     clear_bindings_ = other.clear_bindings_;
@@ -23,7 +24,7 @@ StatementCache::Lease& StatementCache::Lease::operator=(Lease&& other) noexcept 
   return *this;
 }
 
-void StatementCache::Lease::Release() {
+void SqliteStatementCache::Lease::Release() {
   if (statement_ == nullptr) return;
   // The result of reset repeats the last step's error, which the cursor
   // has already reported.
@@ -32,7 +33,7 @@ void StatementCache::Lease::Release() {
   reset_ = false;
   clear_bindings_ = true;
   if (cache_ != nullptr) {
-    cache_->Return(entry_);
+    cache_->Return(slot_);
   } else {
     sqlite3_finalize(statement_);
   }
@@ -40,58 +41,47 @@ void StatementCache::Lease::Release() {
   statement_ = nullptr;
 }
 
-StatementCache::~StatementCache() {
-  for (Entry& entry : entries_) sqlite3_finalize(entry.statement);
+SqliteStatementCache::~SqliteStatementCache() {
+  for (auto& [sql, slot] : statements_.Clear()) sqlite3_finalize(slot.statement);
 }
 
-StatementCache::Lease StatementCache::Take(absl::string_view sql) {
-  // A loop runs one statement again and again: the most recently used
-  // entry answers without hashing the SQL.
-  if (!entries_.empty() && !entries_.front().leased && entries_.front().sql == sql) {
-    ++stats_.hits;
-    entries_.front().leased = true;
-    return Lease(this, entries_.begin(), entries_.front().statement);
-  }
-  auto found = by_sql_.find(sql);
-  if (found == by_sql_.end() || found->second->leased) {
+SqliteStatementCache::Lease SqliteStatementCache::Take(absl::string_view sql) {
+  Slot* const slot = statements_.Find(sql);
+  if (slot == nullptr || slot->leased) {
     ++stats_.misses;
     return Lease();
   }
   ++stats_.hits;
-  EntryList::iterator entry = found->second;
-  entries_.splice(entries_.begin(), entries_, entry);
-  entry->leased = true;
-  return Lease(this, entry, entry->statement);
+  slot->leased = true;
+  return Lease(this, slot, slot->statement);
 }
 
-StatementCache::Lease StatementCache::Adopt(absl::string_view sql, sqlite3_stmt* statement) {
-  if (capacity_ == 0 || by_sql_.contains(sql)) {
-    return Lease(nullptr, EntryList::iterator(), statement);
+SqliteStatementCache::Lease SqliteStatementCache::Adopt(absl::string_view sql,
+                                                        sqlite3_stmt* statement) {
+  if (capacity() == 0 || statements_.Contains(sql)) return Lease(nullptr, nullptr, statement);
+  for (auto& [evicted_sql, evicted] :
+       statements_.Insert(std::string(sql), Slot{statement, /*leased=*/true},
+                          [](const Slot& slot) { return slot.leased; })) {
+    sqlite3_finalize(evicted.statement);
+    ++stats_.evictions;
   }
-  entries_.push_front(Entry{std::string(sql), statement, /*leased=*/true});
-  by_sql_.emplace(entries_.front().sql, entries_.begin());
-  EvictIdle();
-  stats_.size = entries_.size();
-  return Lease(this, entries_.begin(), statement);
+  stats_.size = statements_.size();
+  // The newest entry, found without hashing.
+  return Lease(this, statements_.Find(sql), statement);
 }
 
-void StatementCache::Return(EntryList::iterator entry) {
-  entry->leased = false;
+void SqliteStatementCache::Return(Slot* slot) {
+  slot->leased = false;
   // Statements lent past capacity wait for their return to be evicted.
-  if (entries_.size() > capacity_) {
+  if (statements_.size() > capacity()) {
     EvictIdle();
-    stats_.size = entries_.size();
+    stats_.size = statements_.size();
   }
 }
 
-void StatementCache::EvictIdle() {
-  auto it = entries_.end();
-  while (entries_.size() > capacity_ && it != entries_.begin()) {
-    --it;
-    if (it->leased) continue;
-    by_sql_.erase(it->sql);
-    sqlite3_finalize(it->statement);
-    it = entries_.erase(it);
+void SqliteStatementCache::EvictIdle() {
+  for (auto& [sql, slot] : statements_.Trim([](const Slot& slot) { return slot.leased; })) {
+    sqlite3_finalize(slot.statement);
     ++stats_.evictions;
   }
 }

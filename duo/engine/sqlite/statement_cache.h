@@ -3,14 +3,14 @@
 // Preparing is the costly part of running a small statement, and an ORM runs
 // the same few SQL texts over and over. The cache keeps up to `capacity`
 // statements, keyed by their SQL text, and drops the least recently used
-// one when it is full.
+// one when it is full (a duo::LruCache, duo/base/lru_cache.h).
 //
 // A statement is lent to one user at a time (a Lease): while it is lent, a
 // request for the same SQL text gets a statement of its own, prepared for
 // that lease only, so that two live cursors never share a statement's
 // bindings or position.
 //
-//   StatementCache::Lease lease = cache.Take(sql);
+//   SqliteStatementCache::Lease lease = cache.Take(sql);
 //   if (!lease) {
 //     sqlite3_stmt* prepared = ...;  // sqlite3_prepare_v3
 //     lease = cache.Adopt(sql, prepared);
@@ -23,25 +23,22 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "duo/base/lru_cache.h"
 #include "sqlite3.h"
 
 namespace duo::engine::sqlite_internal {
 
 // Not thread-safe: it belongs to one connection. Must be destroyed after
 // every Lease it handed out and before the connection is closed.
-class StatementCache {
+class SqliteStatementCache {
  private:
-  struct Entry {
-    std::string sql;
+  struct Slot {
     sqlite3_stmt* statement = nullptr;
     bool leased = false;
   };
-  using EntryList = std::list<Entry>;
 
  public:
   struct Stats {
@@ -74,24 +71,24 @@ class StatementCache {
     void Release();
 
    private:
-    friend class StatementCache;
-    Lease(StatementCache* cache, EntryList::iterator entry, sqlite3_stmt* statement)
-        : cache_(cache), entry_(entry), statement_(statement) {}
+    friend class SqliteStatementCache;
+    Lease(SqliteStatementCache* cache, Slot* slot, sqlite3_stmt* statement)
+        : cache_(cache), slot_(slot), statement_(statement) {}
 
-    StatementCache* cache_ = nullptr;  // null for a statement the cache does not keep
-    EntryList::iterator entry_{};
+    SqliteStatementCache* cache_ = nullptr;  // null for a statement the cache does not keep
+    Slot* slot_ = nullptr;                   // lent entries are never evicted: it stays valid
     sqlite3_stmt* statement_ = nullptr;
     bool reset_ = false;
     bool clear_bindings_ = true;
   };
 
   // `capacity` 0 disables caching: every statement is finalized on return.
-  explicit StatementCache(size_t capacity) : capacity_(capacity) {}
-  StatementCache(const StatementCache&) = delete;
-  StatementCache& operator=(const StatementCache&) = delete;
-  ~StatementCache();
+  explicit SqliteStatementCache(size_t capacity) : statements_(capacity) {}
+  SqliteStatementCache(const SqliteStatementCache&) = delete;
+  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
+  ~SqliteStatementCache();
 
-  size_t capacity() const { return capacity_; }
+  size_t capacity() const { return statements_.capacity(); }
 
   // The cached statement for `sql` if it is idle, lent out; otherwise an
   // empty Lease, and the caller prepares the statement and Adopt()s it.
@@ -107,13 +104,12 @@ class StatementCache {
   const Stats& stats() const { return stats_; }
 
  private:
-  void Return(EntryList::iterator entry);
+  void Return(Slot* slot);
+  // Finalizes the least recently used idle statements beyond capacity.
   void EvictIdle();
 
-  const size_t capacity_;
-  EntryList entries_;  // most recently used first
-  // Keys view the `sql` of their entries, which list nodes keep in place.
-  absl::flat_hash_map<absl::string_view, EntryList::iterator> by_sql_;
+  // Keyed by SQL text, most recently used first.
+  LruCache<std::string, Slot> statements_;
   Stats stats_;
 };
 

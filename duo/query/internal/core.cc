@@ -9,12 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "duo/base/lru_cache.h"
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
 #include "duo/sql/functions.h"
@@ -535,6 +535,38 @@ bool IsPlainLookup(const QueryState& state) {
          !state.distinct;
 }
 
+namespace {
+
+// CompileShape's cache: per thread, so that the hot path takes no lock.
+// Models and dialects live as long as the program, so their addresses are
+// stable keys.
+using ShapeKey =
+    std::tuple<const ModelMeta*, const dialect::Dialect*, StatementShape::Kind, uint64_t, int>;
+// The SQL, and whether Database::Compile found it reads only (read
+// replicas may serve it).
+using ShapeSql = std::pair<std::string, bool>;
+
+struct ShapeCaches {
+  // Key lookups and single-row INSERTs: what a program runs over and over.
+  LruCache<ShapeKey, ShapeSql> single_row{kSingleRowShapesPerThread};
+  // CreateBulk's multi-row INSERTs, whose row counts vary (a bulk load's
+  // last statement carries what is left): kept apart, so that they never
+  // push the single-row shapes out, and few, as each holds a long SQL text.
+  LruCache<ShapeKey, ShapeSql> multi_row{kMultiRowShapesPerThread};
+};
+
+ShapeCaches& ThreadShapeCaches() {
+  thread_local ShapeCaches caches;
+  return caches;
+}
+
+}  // namespace
+
+CompiledShapeCacheSizes CompiledShapesOnThisThread() {
+  const ShapeCaches& caches = ThreadShapeCaches();
+  return {caches.single_row.size(), caches.multi_row.size()};
+}
+
 absl::StatusOr<dialect::CompiledStatement> CompileShape(
     const Database& database, const StatementShape& shape, std::vector<sql::Value> params,
     absl::FunctionRef<sql::Statement(const std::vector<sql::Value>&)> build) {
@@ -546,18 +578,12 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(
     if (column >= 64) cacheable = false;
     column_set |= uint64_t{1} << (column & 63);
   }
-  // Per thread, so that the hot path takes no lock. Models and dialects
-  // live as long as the program, so their addresses are stable keys.
-  using CacheKey = std::tuple<const ModelMeta*, const dialect::Dialect*, StatementShape::Kind,
-                              uint64_t, int>;
-  // The SQL, and whether Database::Compile found it reads only (read
-  // replicas may serve it).
-  thread_local absl::flat_hash_map<CacheKey, std::pair<std::string, bool>> sql_by_shape;
-  const CacheKey key{shape.meta, &database.dialect(), shape.kind, column_set, shape.rows};
+  ShapeCaches& caches = ThreadShapeCaches();
+  LruCache<ShapeKey, ShapeSql>& cache = shape.rows > 1 ? caches.multi_row : caches.single_row;
+  const ShapeKey key{shape.meta, &database.dialect(), shape.kind, column_set, shape.rows};
   if (cacheable) {
-    if (auto found = sql_by_shape.find(key); found != sql_by_shape.end()) {
-      return dialect::CompiledStatement{found->second.first, std::move(params),
-                                        found->second.second};
+    if (const ShapeSql* found = cache.Find(key)) {
+      return dialect::CompiledStatement{found->first, std::move(params), found->second};
     }
   }
   DUO_RETURN_IF_ERROR(shape.meta->declaration_status());
@@ -565,7 +591,7 @@ absl::StatusOr<dialect::CompiledStatement> CompileShape(
   // A dialect that adds parameters of its own (or inlines one) keeps going
   // through the IR: correct, only slower.
   if (cacheable && compiled.params == params) {
-    sql_by_shape.try_emplace(key, compiled.sql, compiled.reads_only);
+    cache.Insert(key, ShapeSql(compiled.sql, compiled.reads_only));
   }
   return compiled;
 }

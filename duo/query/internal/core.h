@@ -4,6 +4,7 @@
 #ifndef DUO_QUERY_INTERNAL_CORE_H_
 #define DUO_QUERY_INTERNAL_CORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -152,9 +153,21 @@ struct StatementShape {
 // parameters. The IR is built and compiled once per shape and dialect (per
 // thread); later calls only swap the values in, when the first compilation
 // showed that `params` are exactly the statement's parameters in order.
+// Each thread keeps the SQL of its kSingleRowShapesPerThread most recently
+// used single-row shapes and, apart, of its kMultiRowShapesPerThread most
+// recently used multi-row INSERTs (CreateBulk, whose row counts vary); a
+// shape pushed out is compiled again when next used.
+inline constexpr size_t kSingleRowShapesPerThread = 256;
+inline constexpr size_t kMultiRowShapesPerThread = 8;
 absl::StatusOr<dialect::CompiledStatement> CompileShape(
     const Database& database, const StatementShape& shape, std::vector<sql::Value> params,
     absl::FunctionRef<sql::Statement(const std::vector<sql::Value>&)> build);
+// How many shapes CompileShape keeps on the calling thread; for tests.
+struct CompiledShapeCacheSizes {
+  size_t single_row = 0;
+  size_t multi_row = 0;
+};
+CompiledShapeCacheSizes CompiledShapesOnThisThread();
 // SELECT <columns> FROM <table> WHERE pk = key (Get by primary key, the
 // hottest path of most programs), through CompileShape.
 absl::StatusOr<dialect::CompiledStatement> KeyLookup(const Database& database,
