@@ -75,7 +75,8 @@ void Reset() {
 void Seed(int rows) {
   Reset();
   std::vector<Point> points;
-  for (int i = 0; i < rows; ++i) points.push_back({.name = absl::StrCat("p", i), .price = i * 0.25});
+  for (int i = 0; i < rows; ++i)
+    points.push_back({.name = absl::StrCat("p", i), .price = i * 0.25});
   Check(Point::CreateBulk(std::move(points), {.return_models = false}).status(), "seed");
 }
 
@@ -95,14 +96,16 @@ double GetAsync() {
   auto reader = [](int first) -> duo::Task<absl::StatusOr<double>> {
     double sum = 0;
     for (int i = first; i < gets; i += kInFlight) {
-      DUO_CO_ASSIGN_OR_RETURN(std::optional<Point> point, co_await Point::GetAsync(int64_t{1} + i % 1000));
+      DUO_CO_ASSIGN_OR_RETURN(std::optional<Point> point,
+                              co_await Point::GetAsync(int64_t{1} + i % 1000));
       sum += point->price;
     }
     co_return sum;
   };
   std::vector<duo::Task<absl::StatusOr<double>>> readers;
   for (int i = 0; i < kInFlight; ++i) readers.push_back(reader(i));
-  absl::StatusOr<std::vector<absl::StatusOr<double>>> sums = duo::SyncWait(duo::WhenAll(std::move(readers)));
+  absl::StatusOr<std::vector<absl::StatusOr<double>>> sums =
+      duo::SyncWait(duo::WhenAll(std::move(readers)));
   double sum = 0;
   for (absl::StatusOr<double>& part : *sums) {
     Check(part.status(), "GetAsync");
@@ -138,7 +141,8 @@ void InsertPipelined() {
 std::vector<Point> BulkRows() {
   std::vector<Point> points;
   points.reserve(bulk_rows);
-  for (int i = 0; i < bulk_rows; ++i) points.push_back({.name = absl::StrCat("b", i), .price = 1.0 * i});
+  for (int i = 0; i < bulk_rows; ++i)
+    points.push_back({.name = absl::StrCat("b", i), .price = 1.0 * i});
   return points;
 }
 
@@ -251,7 +255,10 @@ void PrintPoolLatency(const PoolLatency& latency, int tasks) {
 }
 
 int64_t Rows() {
-  return database->Execute(duo::sql::Text("SELECT count(*) FROM points")).value().Scalar<int64_t>().value();
+  return database->Execute(duo::sql::Text("SELECT count(*) FROM points"))
+      .value()
+      .Scalar<int64_t>()
+      .value();
 }
 
 // Both forms once, small, with their results compared.
@@ -300,7 +307,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<duo::testing::TestDatabase>> created =
         duo::testing::TestDatabase::NewPostgres();
     if (!created.ok()) {
-      std::fprintf(stderr, "cannot start PostgreSQL: %s\n", std::string(created.status().message()).c_str());
+      std::fprintf(stderr, "cannot start PostgreSQL: %s\n",
+                   std::string(created.status().message()).c_str());
       return 1;
     }
     fixture = *std::move(created);

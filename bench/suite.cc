@@ -106,12 +106,12 @@ namespace {
 // ---- Sizes ---------------------------------------------------------------------
 
 struct Sizes {
-  int rows = 100'000;        // inserts, selects, hydration
-  int gets = 10'000;         // point reads
-  int bulk = 50'000;         // rows a bulk update or delete touches
-  int parents = 1'000;       // eager loading: parents ...
-  int children = 10;         // ... times children each
-  int batch = 1'000;         // Iterate's batch size
+  int rows = 100'000;   // inserts, selects, hydration
+  int gets = 10'000;    // point reads
+  int bulk = 50'000;    // rows a bulk update or delete touches
+  int parents = 1'000;  // eager loading: parents ...
+  int children = 10;    // ... times children each
+  int batch = 1'000;    // Iterate's batch size
   int memory_rows = 1'000'000;
 };
 
@@ -330,17 +330,17 @@ std::vector<std::string> Ddl(Backend backend) {
   std::vector<std::string> statements;
   for (const duo::ModelMeta* meta :
        {&duo::MetaOf<Item>(), &duo::MetaOf<Author>(), &duo::MetaOf<Post>()}) {
-    for (std::string& sql : Must(duo::dialect::CreateTableStatements(DialectOf(backend),
-                                                                      meta->table_def()),
-                                 "DDL")) {
+    for (std::string& sql :
+         Must(duo::dialect::CreateTableStatements(DialectOf(backend), meta->table_def()), "DDL")) {
       statements.push_back(std::move(sql));
     }
   }
   return statements;
 }
 
-constexpr char kDropAll[] = "DROP TABLE IF EXISTS posts; DROP TABLE IF EXISTS authors; "
-                            "DROP TABLE IF EXISTS items";
+constexpr char kDropAll[] =
+    "DROP TABLE IF EXISTS posts; DROP TABLE IF EXISTS authors; "
+    "DROP TABLE IF EXISTS items";
 
 std::unique_ptr<RawSide> OpenRaw(Backend backend) {
   auto side = std::make_unique<RawSide>();
@@ -359,7 +359,8 @@ std::unique_ptr<RawSide> OpenRaw(Backend backend) {
     side->pg = PQconnectdb(side->fixture->native_target().c_str());
     if (PQstatus(side->pg) != CONNECTION_OK) Die(PQerrorMessage(side->pg));
     // DROP ... IF EXISTS notices are expected; duo does not print them either.
-    PQsetNoticeProcessor(side->pg, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        side->pg, [](void*, const char*) {}, nullptr);
   }
   return side;
 }
@@ -389,8 +390,8 @@ void ResetTables(RawSide& side) {
 
 void ResetTables(DuoSide& side) {
   Must(Must(side.db->StandaloneSession(), "session").ExecuteScript(kDropAll), "drop");
-  Must(duo::Models::CreateTables(*side.db, {&duo::MetaOf<Item>(), &duo::MetaOf<Author>(),
-                                            &duo::MetaOf<Post>()}),
+  Must(duo::Models::CreateTables(
+           *side.db, {&duo::MetaOf<Item>(), &duo::MetaOf<Author>(), &duo::MetaOf<Post>()}),
        "CreateTables");
   duo::Models::Default().Bind(*side.db);
 }
@@ -407,7 +408,8 @@ constexpr char kSettleAuthors[] = "VACUUM ANALYZE authors, posts";
 void FillItems(RawSide& side, int rows) {
   if (side.lite != nullptr) {
     LiteExec(side.lite, "BEGIN");
-    sqlite3_stmt* insert = LitePrepare(side.lite, "INSERT INTO items (name, price, stock) VALUES (?, ?, ?)");
+    sqlite3_stmt* insert =
+        LitePrepare(side.lite, "INSERT INTO items (name, price, stock) VALUES (?, ?, ?)");
     for (int i = 0; i < rows; ++i) {
       const Item item = MakeItem(i);
       LiteBindItem(insert, 1, item);
@@ -561,7 +563,8 @@ uint64_t RawInsertEngine(RawSide& side) {
     PgExec(side.pg, "DEALLOCATE insert_engine");
     PgExec(side.pg, "COMMIT");
   }
-  return static_cast<uint64_t>(RawScalar(side, "SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items"));
+  return static_cast<uint64_t>(
+      RawScalar(side, "SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items"));
 }
 
 uint64_t SumOfStock(DuoSide& side) {
@@ -608,8 +611,8 @@ uint64_t DuoInsertStatements(DuoSide& side) {
       insert.params[0] = std::move(item.name);
       insert.params[1] = item.price;
       insert.params[2] = item.stock;
-      DUO_RETURN_IF_ERROR(session.Read(
-          insert, [](duo::engine::Cursor& cursor) { return cursor.Next().status(); }));
+      DUO_RETURN_IF_ERROR(
+          session.Read(insert, [](duo::engine::Cursor& cursor) { return cursor.Next().status(); }));
     }
     return absl::OkStatus();
   }),
@@ -629,7 +632,8 @@ uint64_t RawCreateBulk(RawSide& side) {
   auto insert_sql = [&](int rows) {
     std::string sql = "INSERT INTO items (name, price, stock) VALUES ";
     for (int r = 0; r < rows; ++r) {
-      absl::StrAppend(&sql, r == 0 ? "" : ", ", "($", 3 * r + 1, ", $", 3 * r + 2, ", $", 3 * r + 3, ")");
+      absl::StrAppend(&sql, r == 0 ? "" : ", ", "($", 3 * r + 1, ", $", 3 * r + 2, ", $", 3 * r + 3,
+                      ")");
     }
     absl::StrAppend(&sql, " RETURNING id, name, price, stock");
     return sql;
@@ -755,8 +759,7 @@ uint64_t DuoSelect(DuoSide& side) {
   const duo::sql::Select select = duo::sql::Select({items_table.C("id"), items_table.C("name"),
                                                     items_table.C("price"), items_table.C("stock")})
                                       .From(items_table);
-  const duo::engine::RowReader<Item> read_item(&Item::id, &Item::name, &Item::price,
-                                               &Item::stock);
+  const duo::engine::RowReader<Item> read_item(&Item::id, &Item::name, &Item::price, &Item::stock);
   std::vector<Item> items;
   Must(side.db->Read(select,
                      [&](duo::engine::Cursor& cursor) -> absl::Status {
@@ -807,8 +810,8 @@ uint64_t RawIterate(RawSide& side) {
     params.Clear();
     params.AddInt8(after);
     params.Seal();
-    PGresult* result = PQexecPrepared(side.pg, "page", 1, params.values.data(), params.lengths.data(),
-                                      params.formats.data(), 1);
+    PGresult* result = PQexecPrepared(side.pg, "page", 1, params.values.data(),
+                                      params.lengths.data(), params.formats.data(), 1);
     PgCheck(result, side.pg, "page");
     for (int r = 0; r < PQntuples(result); ++r) page.push_back(PgItem(result, r));
     PQclear(result);
@@ -852,8 +855,8 @@ uint64_t RawGet(RawSide& side) {
     params.Clear();
     params.AddInt8(GetKey(i));
     params.Seal();
-    PGresult* result = PQexecPrepared(side.pg, "get", 1, params.values.data(), params.lengths.data(),
-                                      params.formats.data(), 1);
+    PGresult* result = PQexecPrepared(side.pg, "get", 1, params.values.data(),
+                                      params.lengths.data(), params.formats.data(), 1);
     PgCheck(result, side.pg, "get");
     if (PQntuples(result) == 1) sum.Add(PgItem(result, 0));
     PQclear(result);
@@ -891,7 +894,8 @@ uint64_t RawScalar(RawSide& side, const std::string& sql) {
 uint64_t RawUpdateBulk(RawSide& side) {
   const std::string bound = absl::StrCat(CurrentSizes().bulk);
   if (side.lite != nullptr) {
-    sqlite3_stmt* update = LitePrepare(side.lite, "UPDATE items SET stock = stock + 1 WHERE id <= ?");
+    sqlite3_stmt* update =
+        LitePrepare(side.lite, "UPDATE items SET stock = stock + 1 WHERE id <= ?");
     sqlite3_bind_int64(update, 1, CurrentSizes().bulk);
     if (sqlite3_step(update) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
     sqlite3_finalize(update);
@@ -932,8 +936,8 @@ uint64_t RawDeleteBulk(RawSide& side) {
 }
 
 uint64_t DuoDeleteBulk(DuoSide&) {
-  return static_cast<uint64_t>(
-      Must(Item::Where(duo::col(&Item::id) <= int64_t{CurrentSizes().bulk}).DeleteBulk(), "DeleteBulk"));
+  return static_cast<uint64_t>(Must(
+      Item::Where(duo::col(&Item::id) <= int64_t{CurrentSizes().bulk}).DeleteBulk(), "DeleteBulk"));
 }
 
 void FillAuthors(RawSide& side) {
@@ -1026,8 +1030,8 @@ uint64_t RawEagerLoad(RawSide& side) {
       sqlite3_finalize(children);
     }
   } else {
-    PGresult* parents =
-        PQexecParams(side.pg, "SELECT id, name FROM authors", 0, nullptr, nullptr, nullptr, nullptr, 1);
+    PGresult* parents = PQexecParams(side.pg, "SELECT id, name FROM authors", 0, nullptr, nullptr,
+                                     nullptr, nullptr, 1);
     PgCheck(parents, side.pg, "authors");
     for (int r = 0; r < PQntuples(parents); ++r) {
       Author& author = authors.emplace_back();
@@ -1046,7 +1050,8 @@ uint64_t RawEagerLoad(RawSide& side) {
                                         params.lengths.data(), params.formats.data(), 1);
       PgCheck(children, side.pg, "posts");
       for (int r = 0; r < PQntuples(children); ++r) {
-        Post post{.id = PgInt8(children, r, 0), .author_id = PgInt8(children, r, 1),
+        Post post{.id = PgInt8(children, r, 0),
+                  .author_id = PgInt8(children, r, 1),
                   .title = PgText(children, r, 2)};
         authors[index[post.author_id]].posts.push_back(std::move(post));
       }
@@ -1054,13 +1059,15 @@ uint64_t RawEagerLoad(RawSide& side) {
     }
   }
   // Parents come in no particular order on either side.
-  std::sort(authors.begin(), authors.end(), [](const Author& a, const Author& b) { return a.id < b.id; });
+  std::sort(authors.begin(), authors.end(),
+            [](const Author& a, const Author& b) { return a.id < b.id; });
   return SumAuthors(authors).value;
 }
 
 uint64_t DuoEagerLoad(DuoSide&) {
   std::vector<Author> authors = Must(Author::Query().Related("posts").All(), "Related");
-  std::sort(authors.begin(), authors.end(), [](const Author& a, const Author& b) { return a.id < b.id; });
+  std::sort(authors.begin(), authors.end(),
+            [](const Author& a, const Author& b) { return a.id < b.id; });
   return SumAuthors(authors).value;
 }
 
@@ -1090,19 +1097,19 @@ std::vector<Workload> Workloads() {
   const Sizes& s = CurrentSizes();
   return {
       {"insert_engine",
-       absl::StrCat(s.rows, " rows, one transaction, one prepared statement (ExecuteMany)"),
-       1.10, false, none_raw, RawInsertEngine, none_duo, DuoInsertEngine},
+       absl::StrCat(s.rows, " rows, one transaction, one prepared statement (ExecuteMany)"), 1.10,
+       false, none_raw, RawInsertEngine, none_duo, DuoInsertEngine},
       {"insert_statements",
-       absl::StrCat(s.rows, " rows as separate statements, one transaction (Session::Read)"),
-       1.10, false, none_raw, RawInsertEngine, none_duo, DuoInsertStatements},
+       absl::StrCat(s.rows, " rows as separate statements, one transaction (Session::Read)"), 1.10,
+       false, none_raw, RawInsertEngine, none_duo, DuoInsertStatements},
       {"insert", absl::StrCat(s.rows, " models one by one, one transaction (Create)"), 1.15, false,
        none_raw, RawInsertOneByOne, none_duo, DuoInsertOneByOne},
       {"create_bulk", absl::StrCat(s.rows, " rows, multi-row INSERT ... RETURNING (CreateBulk)"),
        1.15, false, none_raw, RawCreateBulk, none_duo, DuoCreateBulk},
-      {"bulk_fastest", absl::StrCat(s.rows, " rows: raw COPY vs pipelined CreateBulkAsync"), 0, true,
-       none_raw, RawCopy, none_duo, DuoCreateBulkPipelined},
-      {"select", absl::StrCat(s.rows, " rows into structs through the engine (Database::Read)"), 1.10,
-       false, items_raw, RawSelect, items_duo, DuoSelect},
+      {"bulk_fastest", absl::StrCat(s.rows, " rows: raw COPY vs pipelined CreateBulkAsync"), 0,
+       true, none_raw, RawCopy, none_duo, DuoCreateBulkPipelined},
+      {"select", absl::StrCat(s.rows, " rows into structs through the engine (Database::Read)"),
+       1.10, false, items_raw, RawSelect, items_duo, DuoSelect},
       {"all", absl::StrCat(s.rows, " rows hydrated into models (All)"), 1.15, false, items_raw,
        RawSelect, items_duo, DuoAll},
       {"iterate", absl::StrCat(s.rows, " rows in batches of ", s.batch, " (IterateBatches)"), 1.15,
@@ -1113,8 +1120,8 @@ std::vector<Workload> Workloads() {
        RawUpdateBulk, items_duo, DuoUpdateBulk},
       {"delete_bulk", absl::StrCat(s.bulk, " rows (DeleteBulk)"), 1.10, false, items_raw,
        RawDeleteBulk, items_duo, DuoDeleteBulk},
-      {"eager_load", absl::StrCat(s.parents, " parents x ", s.children, " children (Related)"), 1.15,
-       false, authors_raw, RawEagerLoad, authors_duo, DuoEagerLoad},
+      {"eager_load", absl::StrCat(s.parents, " parents x ", s.children, " children (Related)"),
+       1.15, false, authors_raw, RawEagerLoad, authors_duo, DuoEagerLoad},
   };
 }
 
@@ -1237,15 +1244,25 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
       if (w.postgres_only && b != Backend::kPostgres) continue;
       RawSide* r = raw[b].get();
       DuoSide* d = duo[b].get();
-      benchmark::RegisterBenchmark(Name(w, b, "raw").c_str(), [w, r](benchmark::State& state) {
-        w.raw_setup(*r);
-        for (auto _ : state) benchmark::DoNotOptimize(w.raw_run(*r));
-      })->Iterations(1)->Repetitions(kRepetitions)->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond)
+      benchmark::RegisterBenchmark(Name(w, b, "raw").c_str(),
+                                   [w, r](benchmark::State& state) {
+                                     w.raw_setup(*r);
+                                     for (auto _ : state) benchmark::DoNotOptimize(w.raw_run(*r));
+                                   })
+          ->Iterations(1)
+          ->Repetitions(kRepetitions)
+          ->ReportAggregatesOnly(true)
+          ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
-      benchmark::RegisterBenchmark(Name(w, b, "duo").c_str(), [w, d](benchmark::State& state) {
-        w.duo_setup(*d);
-        for (auto _ : state) benchmark::DoNotOptimize(w.duo_run(*d));
-      })->Iterations(1)->Repetitions(kRepetitions)->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond)
+      benchmark::RegisterBenchmark(Name(w, b, "duo").c_str(),
+                                   [w, d](benchmark::State& state) {
+                                     w.duo_setup(*d);
+                                     for (auto _ : state) benchmark::DoNotOptimize(w.duo_run(*d));
+                                   })
+          ->Iterations(1)
+          ->Repetitions(kRepetitions)
+          ->ReportAggregatesOnly(true)
+          ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     }
   }
@@ -1296,13 +1313,16 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
   }
   const std::optional<double> build = collector.Get("compile/build");
   for (const char* dialect : {"sqlite", "postgres"}) {
-    const std::optional<double> uncached = collector.Get(absl::StrCat("compile/", dialect, "/uncached"));
-    const std::optional<double> cached = collector.Get(absl::StrCat("compile/", dialect, "/cached"));
+    const std::optional<double> uncached =
+        collector.Get(absl::StrCat("compile/", dialect, "/uncached"));
+    const std::optional<double> cached =
+        collector.Get(absl::StrCat("compile/", dialect, "/cached"));
     if (uncached) {
       const bool met = *uncached <= 2000;
       missed += !met;
-      std::printf("| compile a typical SELECT (build: %.0f ns) | %s | %.2f us | - | - | <= 2 us | %s |\n",
-                  build.value_or(0), dialect, *uncached / 1000, met ? "yes" : "NO");
+      std::printf(
+          "| compile a typical SELECT (build: %.0f ns) | %s | %.2f us | - | - | <= 2 us | %s |\n",
+          build.value_or(0), dialect, *uncached / 1000, met ? "yes" : "NO");
     }
     if (cached) {
       const bool met = *cached <= 300;
@@ -1315,9 +1335,11 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
     // Flat: ten times the rows may not raise the peak by more than 2 MiB.
     const bool met = m.large_kib <= m.small_kib + 2048;
     missed += !met;
-    std::printf("| peak RSS growth, IterateBatches(%d): %d rows -> %d rows | %s | %.1f -> %.1f MiB | - | - | flat | %s |\n",
-                sizes.batch, m.small_rows, m.large_rows, m.backend.c_str(), m.small_kib / 1024.0,
-                m.large_kib / 1024.0, met ? "yes" : "NO");
+    std::printf(
+        "| peak RSS growth, IterateBatches(%d): %d rows -> %d rows | %s | %.1f -> %.1f MiB | - | - "
+        "| flat | %s |\n",
+        sizes.batch, m.small_rows, m.large_rows, m.backend.c_str(), m.small_kib / 1024.0,
+        m.large_kib / 1024.0, met ? "yes" : "NO");
   }
   std::printf("\n%d target(s) missed\n", missed);
   return 0;
@@ -1327,7 +1349,12 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
 // both forms computed the same thing: a smoke test, not a measurement.
 int RunSmoke(const std::vector<Backend>& backends) {
   Sizes& sizes = CurrentSizes();
-  sizes = {.rows = 300, .gets = 50, .bulk = 120, .parents = 20, .children = 3, .batch = 40,
+  sizes = {.rows = 300,
+           .gets = 50,
+           .bulk = 120,
+           .parents = 20,
+           .children = 3,
+           .batch = 40,
            .memory_rows = 2000};
   int failures = 0;
   for (Backend b : backends) {
@@ -1366,8 +1393,8 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 512 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   bool smoke = false;
-  std::vector<bench::Backend> backends = {bench::Backend::kSqliteFile, bench::Backend::kSqliteMemory,
-                                          bench::Backend::kPostgres};
+  std::vector<bench::Backend> backends = {bench::Backend::kSqliteFile,
+                                          bench::Backend::kSqliteMemory, bench::Backend::kPostgres};
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

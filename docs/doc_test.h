@@ -26,20 +26,20 @@
 
 // A hidden check that later samples depend on (an optional that must hold a
 // value): ends the page's body with an error instead of dereferencing.
-#define DOC_REQUIRE(condition)                                                   \
-  do {                                                                           \
+#define DOC_REQUIRE(condition)                                                     \
+  do {                                                                             \
     if (!(condition)) return absl::InternalError("doc check failed: " #condition); \
   } while (false)
 
 // EXPECT_EQ that also ends the body when it fails, for sizes that later
 // checks index by. (gtest's ASSERT_* needs a void function; the body returns
 // absl::Status so that the samples can use DUO_ASSIGN_OR_RETURN.)
-#define DOC_ASSERT_EQ(actual, expected)                                      \
-  do {                                                                       \
-    EXPECT_EQ(actual, expected);                                             \
-    if (!((actual) == (expected))) {                                         \
+#define DOC_ASSERT_EQ(actual, expected)                                          \
+  do {                                                                           \
+    EXPECT_EQ(actual, expected);                                                 \
+    if (!((actual) == (expected))) {                                             \
       return absl::InternalError("doc check failed: " #actual " == " #expected); \
-    }                                                                        \
+    }                                                                            \
   } while (false)
 
 class DocTest : public duo::testing::BackendTest {
@@ -49,9 +49,8 @@ class DocTest : public duo::testing::BackendTest {
     if (IsSkipped()) return;
     setenv("DUO_DATABASE_URL", database().url().c_str(), 1);
     const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::filesystem::path dir =
-        std::filesystem::path(tmp != nullptr ? tmp : "/tmp") /
-        std::string(duo::testing::BackendName(backend()));
+    const std::filesystem::path dir = std::filesystem::path(tmp != nullptr ? tmp : "/tmp") /
+                                      std::string(duo::testing::BackendName(backend()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     previous_dir_ = std::filesystem::current_path();

@@ -40,24 +40,24 @@
 #ifndef DUO_DUO_H_
 #define DUO_DUO_H_
 
-#include "duo/async/async.h"          // IWYU pragma: export
-#include "duo/base/status_macros.h"   // IWYU pragma: export
-#include "duo/engine/error.h"         // IWYU pragma: export
-#include "duo/engine/url.h"           // IWYU pragma: export
-#include "duo/model/json.h"           // IWYU pragma: export
-#include "duo/model/payload.h"        // IWYU pragma: export
-#include "duo/model/schema.h"         // IWYU pragma: export
-#include "duo/query/hooks.h"          // IWYU pragma: export
-#include "duo/query/options.h"        // IWYU pragma: export
-#include "duo/query/query.h"          // IWYU pragma: export
-#include "duo/session/database.h"     // IWYU pragma: export
-#include "duo/session/result.h"       // IWYU pragma: export
-#include "duo/sql/dml.h"              // IWYU pragma: export
-#include "duo/sql/expr.h"             // IWYU pragma: export
-#include "duo/sql/functions.h"        // IWYU pragma: export
-#include "duo/sql/select.h"           // IWYU pragma: export
-#include "duo/sql/text.h"             // IWYU pragma: export
-#include "duo/sql/types.h"            // IWYU pragma: export
-#include "duo/sql/value.h"            // IWYU pragma: export
+#include "duo/async/async.h"         // IWYU pragma: export
+#include "duo/base/status_macros.h"  // IWYU pragma: export
+#include "duo/engine/error.h"        // IWYU pragma: export
+#include "duo/engine/url.h"          // IWYU pragma: export
+#include "duo/model/json.h"          // IWYU pragma: export
+#include "duo/model/payload.h"       // IWYU pragma: export
+#include "duo/model/schema.h"        // IWYU pragma: export
+#include "duo/query/hooks.h"         // IWYU pragma: export
+#include "duo/query/options.h"       // IWYU pragma: export
+#include "duo/query/query.h"         // IWYU pragma: export
+#include "duo/session/database.h"    // IWYU pragma: export
+#include "duo/session/result.h"      // IWYU pragma: export
+#include "duo/sql/dml.h"             // IWYU pragma: export
+#include "duo/sql/expr.h"            // IWYU pragma: export
+#include "duo/sql/functions.h"       // IWYU pragma: export
+#include "duo/sql/select.h"          // IWYU pragma: export
+#include "duo/sql/text.h"            // IWYU pragma: export
+#include "duo/sql/types.h"           // IWYU pragma: export
+#include "duo/sql/value.h"           // IWYU pragma: export
 
 #endif  // DUO_DUO_H_

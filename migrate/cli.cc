@@ -30,7 +30,8 @@ namespace {
 
 constexpr char kConfigFile[] = "duo-migrate.cfg";
 
-constexpr char kUsage[] = R"(usage: duo-migrate COMMAND [ARGS] [--url URL] [--dir DIR] [--group NAME]
+constexpr char kUsage[] =
+    R"(usage: duo-migrate COMMAND [ARGS] [--url URL] [--dir DIR] [--group NAME]
 
 Commands:
   init [--dir DIR]        create the migrations folder and duo-migrate.cfg
@@ -95,14 +96,18 @@ them (base), running their down steps.
   --allow-destructive   needed when a down step drops data (dropping a table
                         or column the revision created)
 )"},
-      {"history", "usage: duo-migrate history\n\nLists revisions base first; "
-                  "applied ones are marked, the database's current one with (current).\n"},
-      {"current", "usage: duo-migrate current\n\nPrints the database's current revision, "
-                  "or base.\n"},
-      {"heads", "usage: duo-migrate heads\n\nPrints the revisions nothing follows (one, "
-                "unless the history branched).\n"},
-      {"stamp", "usage: duo-migrate stamp REV|head|base\n\nRecords REV as the database's "
-                "revision without running any SQL (for a schema created another way).\n"},
+      {"history",
+       "usage: duo-migrate history\n\nLists revisions base first; "
+       "applied ones are marked, the database's current one with (current).\n"},
+      {"current",
+       "usage: duo-migrate current\n\nPrints the database's current revision, "
+       "or base.\n"},
+      {"heads",
+       "usage: duo-migrate heads\n\nPrints the revisions nothing follows (one, "
+       "unless the history branched).\n"},
+      {"stamp",
+       "usage: duo-migrate stamp REV|head|base\n\nRecords REV as the database's "
+       "revision without running any SQL (for a schema created another way).\n"},
       {"check", R"(usage: duo-migrate check
 
 Exits 0 when the database is at the latest revision and matches the models,
@@ -183,12 +188,12 @@ absl::StatusOr<std::map<std::string, std::string>> ReadConfig(const std::string&
     ++number;
     absl::string_view text = absl::StripAsciiWhitespace(line);
     if (text.empty() || text[0] == '#') continue;
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(text, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(text, absl::MaxSplits('=', 1));
     const std::string key(absl::StripAsciiWhitespace(kv.first));
     if (key != "directory" && key != "url" && key != "group") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", number, ": unknown setting '", key,
-                       "' (known: directory, url, group)"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": unknown setting '", key,
+                                                     "' (known: directory, url, group)"));
     }
     config[key] = std::string(absl::StripAsciiWhitespace(kv.second));
   }
@@ -197,11 +202,14 @@ absl::StatusOr<std::map<std::string, std::string>> ReadConfig(const std::string&
 
 int ExitCodeFor(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kOk: return kExitOk;
+    case absl::StatusCode::kOk:
+      return kExitOk;
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kAlreadyExists: return kExitRefused;
-    default: return kExitFailed;
+    case absl::StatusCode::kAlreadyExists:
+      return kExitRefused;
+    default:
+      return kExitFailed;
   }
 }
 
@@ -403,10 +411,10 @@ class Cli {
     DUO_RETURN_IF_ERROR(RequireDirectory());
     DUO_ASSIGN_OR_RETURN(Database database, OpenDatabase());
     const absl::Time start = absl::Now();
-    DUO_ASSIGN_OR_RETURN(RunReport report,
-                         Migrator(database, Directory())
-                             .Upgrade(flags_.positional.empty() ? "head" : flags_.positional[0],
-                                      Options()));
+    DUO_ASSIGN_OR_RETURN(
+        RunReport report,
+        Migrator(database, Directory())
+            .Upgrade(flags_.positional.empty() ? "head" : flags_.positional[0], Options()));
     if (!report.revisions.empty() && !flags_.Switch("sql")) {
       out_ << "upgraded " << report.revisions.size() << " revision(s) in "
            << absl::ToInt64Milliseconds(absl::Now() - start) << " ms\n";
@@ -418,10 +426,10 @@ class Cli {
     if (flags_.positional.size() > 1) return absl::InvalidArgumentError("downgrade takes one REV");
     DUO_RETURN_IF_ERROR(RequireDirectory());
     DUO_ASSIGN_OR_RETURN(Database database, OpenDatabase());
-    DUO_ASSIGN_OR_RETURN(RunReport report,
-                         Migrator(database, Directory())
-                             .Downgrade(flags_.positional.empty() ? "" : flags_.positional[0],
-                                        Options()));
+    DUO_ASSIGN_OR_RETURN(
+        RunReport report,
+        Migrator(database, Directory())
+            .Downgrade(flags_.positional.empty() ? "" : flags_.positional[0], Options()));
     return PrintReport(report, "no applied revision to revert");
   }
 
@@ -517,9 +525,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return kExitOk;
   }
   static const auto* const kArity = new std::map<std::string, std::pair<size_t, size_t>>{
-      {"init", {0, 0}},    {"create", {1, 1}},  {"upgrade", {0, 1}},
+      {"init", {0, 0}},      {"create", {1, 1}},  {"upgrade", {0, 1}},
       {"downgrade", {0, 1}}, {"history", {0, 0}}, {"current", {0, 0}},
-      {"heads", {0, 0}},   {"stamp", {1, 1}},   {"check", {0, 0}},
+      {"heads", {0, 0}},     {"stamp", {1, 1}},   {"check", {0, 0}},
   };
   const auto [min_args, max_args] = kArity->at(flags->command);
   if (flags->positional.size() < min_args || flags->positional.size() > max_args) {

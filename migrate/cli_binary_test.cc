@@ -36,9 +36,8 @@ class CliBinaryTest : public ::testing::Test {
 
   // Runs the binary from the test's own directory, as `bazel run` would.
   Outcome Migrate(const std::string& args) {
-    const std::string command =
-        absl::StrCat("BUILD_WORKING_DIRECTORY='", workdir_.string(), "' '", binary_, "' ", args,
-                     " 2>&1");
+    const std::string command = absl::StrCat("BUILD_WORKING_DIRECTORY='", workdir_.string(), "' '",
+                                             binary_, "' ", args, " 2>&1");
     FILE* pipe = popen(command.c_str(), "r");
     EXPECT_NE(pipe, nullptr);
     std::string output;

@@ -46,9 +46,12 @@ bool EnclosedInParentheses(absl::string_view text) {
 }
 
 std::string Columns(const std::vector<std::string>& columns) {
-  return absl::StrCat("(", absl::StrJoin(columns, ", ", [](std::string* out, const std::string& c) {
-                        out->append(QuoteIdentifier(c));
-                      }), ")");
+  return absl::StrCat("(",
+                      absl::StrJoin(columns, ", ",
+                                    [](std::string* out, const std::string& c) {
+                                      out->append(QuoteIdentifier(c));
+                                    }),
+                      ")");
 }
 
 bool SameForeignKeyTarget(const sql::ForeignKeyDef& a, const sql::ForeignKeyDef& b) {
@@ -117,9 +120,8 @@ class TableDiffer {
       ColumnChange column{Normalized(*current, from), Normalized(target, to)};
       column.type = column.from.type != column.to.type;
       column.nullable = column.from.nullable != column.to.nullable;
-      column.server_default =
-          NormalizeSqlText(ExprText(dialect_, column.from.server_default)) !=
-          NormalizeSqlText(ExprText(dialect_, column.to.server_default));
+      column.server_default = NormalizeSqlText(ExprText(dialect_, column.from.server_default)) !=
+                              NormalizeSqlText(ExprText(dialect_, column.to.server_default));
       column.autoincrement = column.from.autoincrement != column.to.autoincrement;
       if (column.type || column.nullable || column.server_default || column.autoincrement) {
         change.altered_columns.push_back(std::move(column));
@@ -420,8 +422,8 @@ std::vector<std::string> SchemaDiff::Describe(const dialect::Dialect& dialect) c
         absl::StrCat("create enum type ", type.name, " (", absl::StrJoin(quoted, ", "), ")"));
   }
   for (const EnumLabelAdded& added : added_enum_labels) {
-    lines.push_back(absl::StrCat("add label ", dialect::QuoteLiteral(added.label),
-                                 " to enum type ", added.type));
+    lines.push_back(absl::StrCat("add label ", dialect::QuoteLiteral(added.label), " to enum type ",
+                                 added.type));
   }
   for (const sql::TableDef& table : created_tables) {
     lines.push_back(absl::StrCat("create table ", QuoteIdentifier(table.name)));
@@ -436,8 +438,8 @@ std::vector<std::string> SchemaDiff::Describe(const dialect::Dialect& dialect) c
           absl::StrCat("rename table ", QuoteIdentifier(change.renamed_from), " to ", table));
     }
     for (const auto& [old_name, new_name] : change.renamed_columns) {
-      lines.push_back(absl::StrCat("rename column ", column(old_name), " to ",
-                                   QuoteIdentifier(new_name)));
+      lines.push_back(
+          absl::StrCat("rename column ", column(old_name), " to ", QuoteIdentifier(new_name)));
     }
     for (const sql::ColumnDef& added : change.added_columns) {
       lines.push_back(absl::StrCat("add column ", column(added.name), " ",

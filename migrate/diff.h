@@ -42,8 +42,8 @@ struct ColumnChange {
 
 // Everything that differs inside one table present on both sides.
 struct TableChange {
-  sql::TableDef from;  // as it is
-  sql::TableDef to;    // as it should be
+  sql::TableDef from;        // as it is
+  sql::TableDef to;          // as it should be
   std::string renamed_from;  // a declared table rename: from.name
   std::vector<std::pair<std::string, std::string>> renamed_columns;  // old → new
   std::vector<sql::ColumnDef> added_columns;

@@ -17,17 +17,21 @@
 namespace duo::migrate {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using sql::ColumnDef;
 using sql::ReferentialAction;
 using sql::SqlType;
 using sql::TableDef;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 
 TableDef Authors(const std::string& name = "authors") {
   TableDef table(name);
-  table.AddColumn({.name = "id", .type = SqlType::BigInt(), .nullable = false, .primary_key = true,
-                   .autoincrement = true})
+  table
+      .AddColumn({.name = "id",
+                  .type = SqlType::BigInt(),
+                  .nullable = false,
+                  .primary_key = true,
+                  .autoincrement = true})
       .AddColumn({.name = "name", .type = SqlType::Varchar(100), .nullable = false});
   table.uniques.push_back({"", {"name"}});
   return table;
@@ -51,7 +55,8 @@ TableDef Books(const std::string& parent = "authors") {
 }
 
 TEST(DiffTest, IdenticalSchemasDiffToNothing) {
-  const SchemaDiff diff = Diff(dialect::SqliteDialect(), {Authors(), Books()}, {Authors(), Books()});
+  const SchemaDiff diff =
+      Diff(dialect::SqliteDialect(), {Authors(), Books()}, {Authors(), Books()});
   EXPECT_TRUE(diff.empty());
 }
 
@@ -60,32 +65,31 @@ TEST(DiffTest, EveryKindOfChangeInBothSpellings) {
   books.columns.erase(books.columns.begin() + 4);  // note
   books.columns[3].type = SqlType::BigInt();       // pages
   books.columns[3].server_default = sql::Text("0");
-  books.columns[2].nullable = true;                // title
+  books.columns[2].nullable = true;  // title
   books.AddColumn({.name = "isbn", .type = SqlType::Varchar(13), .nullable = false});
   books.uniques.push_back({"", {"isbn"}});
   books.foreign_keys[0].on_delete = ReferentialAction::kRestrict;
   books.indexes.push_back({"books_title_idx", {"title"}, false, sql::Text("title IS NOT NULL")});
   books.checks[0].condition = sql::Text("(pages >= 0)");
   TableDef shelves("shelves");
-  shelves.AddColumn({.name = "id", .type = SqlType::Integer(), .nullable = false,
-                     .primary_key = true});
-  const SchemaDiff diff =
-      Diff(dialect::SqliteDialect(), {Authors(), Books(), TableDef("legacy")},
-           {Authors(), books, shelves});
-  EXPECT_THAT(diff.Describe(dialect::SqliteDialect()),
-              ElementsAre("create table \"shelves\"",
-                          "add column \"books\".\"isbn\" VARCHAR(13) NOT NULL",
-                          "drop column \"books\".\"note\"",
-                          "alter column \"books\".\"title\": NOT NULL -> NULL",
-                          "alter column \"books\".\"pages\": type INTEGER -> BIGINT; "
-                          "default (none) -> 0",
-                          "add index \"books_title_idx\" on \"books\" (\"title\")",
-                          "add unique (\"isbn\") on \"books\"",
-                          "drop foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
-                          "add foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
-                          "drop check \"books_pages_positive\" on \"books\"",
-                          "add check \"books_pages_positive\" on \"books\": (pages >= 0)",
-                          "drop table \"legacy\""));
+  shelves.AddColumn(
+      {.name = "id", .type = SqlType::Integer(), .nullable = false, .primary_key = true});
+  const SchemaDiff diff = Diff(dialect::SqliteDialect(), {Authors(), Books(), TableDef("legacy")},
+                               {Authors(), books, shelves});
+  EXPECT_THAT(
+      diff.Describe(dialect::SqliteDialect()),
+      ElementsAre("create table \"shelves\"", "add column \"books\".\"isbn\" VARCHAR(13) NOT NULL",
+                  "drop column \"books\".\"note\"",
+                  "alter column \"books\".\"title\": NOT NULL -> NULL",
+                  "alter column \"books\".\"pages\": type INTEGER -> BIGINT; "
+                  "default (none) -> 0",
+                  "add index \"books_title_idx\" on \"books\" (\"title\")",
+                  "add unique (\"isbn\") on \"books\"",
+                  "drop foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
+                  "add foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
+                  "drop check \"books_pages_positive\" on \"books\"",
+                  "add check \"books_pages_positive\" on \"books\": (pages >= 0)",
+                  "drop table \"legacy\""));
   EXPECT_THAT(
       Diff(dialect::PostgresDialect(), {Books()}, {books}).Describe(dialect::PostgresDialect())[3],
       "alter column \"books\".\"pages\": type integer -> bigint; default (none) -> 0");
@@ -101,9 +105,9 @@ TEST(DiffTest, ExpressionsCompareByNormalizedText) {
 TEST(DiffTest, UndeclaredRenamesAreDropsAndAdds) {
   TableDef books = Books();
   books.columns[4].name = "remark";
-  EXPECT_THAT(Diff(dialect::SqliteDialect(), {Books()}, {books}).Describe(dialect::SqliteDialect()),
-              ElementsAre("add column \"books\".\"remark\" TEXT NULL",
-                          "drop column \"books\".\"note\""));
+  EXPECT_THAT(
+      Diff(dialect::SqliteDialect(), {Books()}, {books}).Describe(dialect::SqliteDialect()),
+      ElementsAre("add column \"books\".\"remark\" TEXT NULL", "drop column \"books\".\"note\""));
   EXPECT_THAT(Diff(dialect::SqliteDialect(), {Books()}, {books},
                    {.column_renames = {{{"books", "note"}, "remark"}}})
                   .Describe(dialect::SqliteDialect()),
@@ -113,35 +117,35 @@ TEST(DiffTest, UndeclaredRenamesAreDropsAndAdds) {
 // Both databases retarget a child's foreign key when its parent is
 // renamed: the child does not change.
 TEST(DiffTest, RenamedParentRetargetsItsChildren) {
-  const SchemaDiff diff = Diff(dialect::PostgresDialect(), {Authors(), Books()},
-                               {Authors("writers"), Books("writers")},
-                               {.table_renames = {{"authors", "writers"}}});
+  const SchemaDiff diff =
+      Diff(dialect::PostgresDialect(), {Authors(), Books()}, {Authors("writers"), Books("writers")},
+           {.table_renames = {{"authors", "writers"}}});
   EXPECT_THAT(diff.Describe(dialect::PostgresDialect()),
               ElementsAre("rename table \"authors\" to \"writers\""));
   ASSERT_EQ(diff.changed_tables.size(), 1u);
   EXPECT_EQ(diff.changed_tables[0].renamed_from, "authors");
   // Without the declaration: a new table, a dropped one, and the child's
   // key moving between them.
-  EXPECT_THAT(Diff(dialect::PostgresDialect(), {Authors(), Books()},
-                   {Authors("writers"), Books("writers")})
-                  .Describe(dialect::PostgresDialect()),
-              ElementsAre("create table \"writers\"",
-                          "drop foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
-                          "add foreign key \"books\" (\"author_id\") -> \"writers\" (\"id\")",
-                          "drop table \"authors\""));
+  EXPECT_THAT(
+      Diff(dialect::PostgresDialect(), {Authors(), Books()}, {Authors("writers"), Books("writers")})
+          .Describe(dialect::PostgresDialect()),
+      ElementsAre("create table \"writers\"",
+                  "drop foreign key \"books\" (\"author_id\") -> \"authors\" (\"id\")",
+                  "add foreign key \"books\" (\"author_id\") -> \"writers\" (\"id\")",
+                  "drop table \"authors\""));
 }
 
 TEST(DiffTest, PrimaryKeyChangesAndRenamedKeyColumns) {
   TableDef tags("book_tags");
-  tags.AddColumn({.name = "book_id", .type = SqlType::Integer(), .nullable = false,
-                  .primary_key = true})
+  tags.AddColumn(
+          {.name = "book_id", .type = SqlType::Integer(), .nullable = false, .primary_key = true})
       .AddColumn({.name = "tag", .type = SqlType::Text(), .nullable = false});
   TableDef composite = tags;
   composite.primary_key = {"book_id", "tag"};
-  EXPECT_THAT(Diff(dialect::PostgresDialect(), {tags}, {composite})
-                  .Describe(dialect::PostgresDialect()),
-              ElementsAre("change primary key of \"book_tags\": (\"book_id\") -> "
-                          "(\"book_id\", \"tag\")"));
+  EXPECT_THAT(
+      Diff(dialect::PostgresDialect(), {tags}, {composite}).Describe(dialect::PostgresDialect()),
+      ElementsAre("change primary key of \"book_tags\": (\"book_id\") -> "
+                  "(\"book_id\", \"tag\")"));
   TableDef renamed = tags;
   renamed.columns[0].name = "title_id";
   EXPECT_THAT(Diff(dialect::PostgresDialect(), {tags}, {renamed},
@@ -221,8 +225,9 @@ TEST(DiffTest, UuidColumnsSpelledPerDialect) {
   live.AddColumn({.name = "id", .type = SqlType::Text(), .nullable = false, .primary_key = true});
   TableDef model("t");
   model.AddColumn({.name = "id", .type = SqlType::Uuid(), .nullable = false, .primary_key = true});
-  EXPECT_THAT(Diff(dialect::PostgresDialect(), {live}, {model}).Describe(dialect::PostgresDialect()),
-              ElementsAre(::testing::HasSubstr("type text -> uuid")));
+  EXPECT_THAT(
+      Diff(dialect::PostgresDialect(), {live}, {model}).Describe(dialect::PostgresDialect()),
+      ElementsAre(::testing::HasSubstr("type text -> uuid")));
   EXPECT_THAT(Diff(dialect::SqliteDialect(), {live}, {model}).Describe(dialect::SqliteDialect()),
               ElementsAre(::testing::HasSubstr("type TEXT -> CHAR(32)")));
   EXPECT_TRUE(Diff(dialect::PostgresDialect(), {model}, {model}).empty());

@@ -68,13 +68,13 @@ std::optional<Kind> ScalarKind(absl::string_view dialect, absl::string_view name
   // SQLite keeps the declared type verbatim: these are duo's own spellings
   // (see the SQLite dialect) plus the usual synonyms.
   static const auto* const kSqlite = new std::map<std::string, Kind, std::less<>>{
-      {"BOOLEAN", Kind::kBoolean},       {"SMALLINT", Kind::kSmallInt},
-      {"INTEGER", Kind::kInteger},       {"INT", Kind::kInteger},
-      {"BIGINT", Kind::kBigInt},         {"REAL", Kind::kReal},
-      {"DOUBLE", Kind::kDouble},         {"TEXT", Kind::kText},
-      {"BLOB", Kind::kBlob},             {"TIMESTAMP_TEXT", Kind::kTimestamp},
-      {"DATE_TEXT", Kind::kDate},        {"JSON_TEXT", Kind::kJson},
-      {"TIME_TEXT", Kind::kTime},        {"INTERVAL_TEXT", Kind::kInterval},
+      {"BOOLEAN", Kind::kBoolean}, {"SMALLINT", Kind::kSmallInt},
+      {"INTEGER", Kind::kInteger}, {"INT", Kind::kInteger},
+      {"BIGINT", Kind::kBigInt},   {"REAL", Kind::kReal},
+      {"DOUBLE", Kind::kDouble},   {"TEXT", Kind::kText},
+      {"BLOB", Kind::kBlob},       {"TIMESTAMP_TEXT", Kind::kTimestamp},
+      {"DATE_TEXT", Kind::kDate},  {"JSON_TEXT", Kind::kJson},
+      {"TIME_TEXT", Kind::kTime},  {"INTERVAL_TEXT", Kind::kInterval},
   };
   const auto& names = dialect == "postgresql" ? *kPostgres : *kSqlite;
   auto it = names.find(dialect == "postgresql" ? std::string(name) : absl::AsciiStrToUpper(name));
@@ -316,16 +316,15 @@ TableConstraints ParseTableConstraints(absl::string_view create_sql) {
     if (ConsumeKeyword(rest, "CONSTRAINT")) std::tie(name, rest) = ReadIdentifier(rest);
     const bool check = ConsumeKeyword(rest, "CHECK");
     const bool unique = !check && ConsumeKeyword(rest, "UNIQUE");
-    const bool foreign_key = !check && !unique && ConsumeKeyword(rest, "FOREIGN") &&
-                             ConsumeKeyword(rest, "KEY");
+    const bool foreign_key =
+        !check && !unique && ConsumeKeyword(rest, "FOREIGN") && ConsumeKeyword(rest, "KEY");
     if (!check && !unique && !foreign_key) continue;
     SqlScanner rest_scanner(rest);
     size_t paren = rest_scanner.FindOpen(0);
     if (paren == absl::string_view::npos) continue;
     absl::string_view inside = rest_scanner.Parenthesized(paren).first;
     if (check) {
-      constraints.checks.push_back(
-          {name, sql::Text(absl::StripAsciiWhitespace(inside))});
+      constraints.checks.push_back({name, sql::Text(absl::StripAsciiWhitespace(inside))});
     } else if (!name.empty()) {
       (unique ? constraints.unique_names : constraints.foreign_key_names)
           .emplace_back(IdentifierList(inside), name);
@@ -408,20 +407,21 @@ absl::Status IntrospectSqliteTable(Session& session, const std::string& create_s
 
   DUO_ASSIGN_OR_RETURN(
       Result indexes,
-      Query(session, sql::Text("SELECT l.name, l.\"unique\", l.origin, s.sql "
-                               "FROM pragma_index_list(:table) AS l "
-                               "LEFT JOIN sqlite_schema AS s ON s.type = 'index' AND s.name = l.name "
-                               "ORDER BY l.name")
-                         .Bind("table", table.name)));
+      Query(session,
+            sql::Text("SELECT l.name, l.\"unique\", l.origin, s.sql "
+                      "FROM pragma_index_list(:table) AS l "
+                      "LEFT JOIN sqlite_schema AS s ON s.type = 'index' AND s.name = l.name "
+                      "ORDER BY l.name")
+                .Bind("table", table.name)));
   for (size_t row = 0; row < indexes.size(); ++row) {
     DUO_ASSIGN_OR_RETURN(std::string name, indexes.Get<std::string>(row, 0));
     DUO_ASSIGN_OR_RETURN(bool unique, indexes.Get<bool>(row, 1));
     DUO_ASSIGN_OR_RETURN(std::string origin, indexes.Get<std::string>(row, 2));
     if (origin == "pk") continue;
-    DUO_ASSIGN_OR_RETURN(
-        Result parts, Query(session, sql::Text("SELECT name FROM pragma_index_xinfo(:index) "
-                                               "WHERE key = 1 ORDER BY seqno")
-                                         .Bind("index", name)));
+    DUO_ASSIGN_OR_RETURN(Result parts,
+                         Query(session, sql::Text("SELECT name FROM pragma_index_xinfo(:index) "
+                                                  "WHERE key = 1 ORDER BY seqno")
+                                            .Bind("index", name)));
     std::vector<std::string> index_columns;
     for (size_t part = 0; part < parts.size(); ++part) {
       DUO_ASSIGN_OR_RETURN(std::optional<std::string> column,
@@ -464,7 +464,8 @@ absl::Status IntrospectSqliteTable(Session& session, const std::string& create_s
     fk.columns.push_back(std::move(from));
     // NULL when the key references the parent's primary key implicitly;
     // filled in once every table is read.
-    DUO_ASSIGN_OR_RETURN(std::optional<std::string> to, keys.Get<std::optional<std::string>>(row, 3));
+    DUO_ASSIGN_OR_RETURN(std::optional<std::string> to,
+                         keys.Get<std::optional<std::string>>(row, 3));
     if (to.has_value()) fk.referenced_columns.push_back(*to);
   }
   for (sql::ForeignKeyDef& fk : table.foreign_keys) {
@@ -506,8 +507,9 @@ absl::StatusOr<LiveSchema> IntrospectSqlite(Session& session, const IntrospectOp
   for (ViewDef& view : schema.views) {
     const std::vector<std::string> words = IdentifiersIn(view.sql);
     auto mentioned = [&](const std::string& name) {
-      return std::any_of(words.begin(), words.end(),
-                         [&](const std::string& word) { return absl::EqualsIgnoreCase(word, name); });
+      return std::any_of(words.begin(), words.end(), [&](const std::string& word) {
+        return absl::EqualsIgnoreCase(word, name);
+      });
     };
     for (const sql::TableDef& table : schema.tables) {
       if (mentioned(table.name)) view.depends_on.push_back(table.name);
@@ -593,7 +595,8 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
                           "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
                           "JOIN pg_type b ON b.oid = COALESCE(e.oid, t.oid) "
                           "JOIN pg_namespace bn ON bn.oid = b.typnamespace "
-                          "WHERE n.nspname = ", kPostgresSchema,
+                          "WHERE n.nspname = ",
+                          kPostgresSchema,
                           " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
                           "ORDER BY c.relname, a.attnum"))
                 .Bind("schema", options.schema)));
@@ -633,21 +636,22 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
   };
   DUO_ASSIGN_OR_RETURN(
       Result constraints,
-      Query(session,
-            sql::Text(absl::StrCat(
-                          "SELECT c.relname::text, con.conname::text, con.contype::text, ",
-                          column_names("con.conkey", "con.conrelid"), ", r.relname::text, ",
-                          column_names("con.confkey", "con.confrelid"),
-                          ", con.confdeltype::text, con.confupdtype::text, "
-                          "pg_get_expr(con.conbin, con.conrelid) "
-                          "FROM pg_constraint con "
-                          "JOIN pg_class c ON c.oid = con.conrelid "
-                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "LEFT JOIN pg_class r ON r.oid = con.confrelid "
-                          "WHERE n.nspname = ", kPostgresSchema,
-                          " AND con.contype IN ('p', 'u', 'f', 'c') "
-                          "ORDER BY c.relname, con.conname"))
-                .Bind("schema", options.schema)));
+      Query(
+          session,
+          sql::Text(absl::StrCat("SELECT c.relname::text, con.conname::text, con.contype::text, ",
+                                 column_names("con.conkey", "con.conrelid"), ", r.relname::text, ",
+                                 column_names("con.confkey", "con.confrelid"),
+                                 ", con.confdeltype::text, con.confupdtype::text, "
+                                 "pg_get_expr(con.conbin, con.conrelid) "
+                                 "FROM pg_constraint con "
+                                 "JOIN pg_class c ON c.oid = con.conrelid "
+                                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "LEFT JOIN pg_class r ON r.oid = con.confrelid "
+                                 "WHERE n.nspname = ",
+                                 kPostgresSchema,
+                                 " AND con.contype IN ('p', 'u', 'f', 'c') "
+                                 "ORDER BY c.relname, con.conname"))
+              .Bind("schema", options.schema)));
   for (size_t row = 0; row < constraints.size(); ++row) {
     DUO_ASSIGN_OR_RETURN(std::string table_name, constraints.Get<std::string>(row, 0));
     sql::TableDef* table = table_for(table_name);
@@ -697,7 +701,8 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
                           "JOIN pg_class i ON i.oid = ix.indexrelid "
                           "JOIN pg_class t ON t.oid = ix.indrelid "
                           "JOIN pg_namespace n ON n.oid = t.relnamespace "
-                          "WHERE n.nspname = ", kPostgresSchema,
+                          "WHERE n.nspname = ",
+                          kPostgresSchema,
                           " AND NOT EXISTS (SELECT 1 FROM pg_constraint con "
                           "WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) "
                           "ORDER BY t.relname, i.relname"))
@@ -721,16 +726,16 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
   DUO_ASSIGN_OR_RETURN(
       Result views,
       Query(session,
-            sql::Text(absl::StrCat(
-                          "SELECT v.relname::text, "
-                          "(SELECT json_agg(DISTINCT t.relname::text) FROM pg_rewrite r "
-                          "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass "
-                          "AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass "
-                          "JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid "
-                          "WHERE r.ev_class = v.oid) "
-                          "FROM pg_class v JOIN pg_namespace n ON n.oid = v.relnamespace "
-                          "WHERE n.nspname = ", kPostgresSchema,
-                          " AND v.relkind IN ('v', 'm') ORDER BY v.relname"))
+            sql::Text(absl::StrCat("SELECT v.relname::text, "
+                                   "(SELECT json_agg(DISTINCT t.relname::text) FROM pg_rewrite r "
+                                   "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass "
+                                   "AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass "
+                                   "JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid "
+                                   "WHERE r.ev_class = v.oid) "
+                                   "FROM pg_class v JOIN pg_namespace n ON n.oid = v.relnamespace "
+                                   "WHERE n.nspname = ",
+                                   kPostgresSchema,
+                                   " AND v.relkind IN ('v', 'm') ORDER BY v.relname"))
                 .Bind("schema", options.schema)));
   for (size_t row = 0; row < views.size(); ++row) {
     ViewDef view;
@@ -742,15 +747,15 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
   // Enum types, spelled as column types spell them, labels in sort order.
   DUO_ASSIGN_OR_RETURN(
       Result enums,
-      Query(session,
-            sql::Text(absl::StrCat(
-                          "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), "
-                          "(SELECT json_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
-                          "FROM pg_enum e WHERE e.enumtypid = t.oid) "
-                          "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                          "WHERE t.typtype = 'e' AND n.nspname = ", kPostgresSchema,
-                          " ORDER BY t.typname"))
-                .Bind("schema", options.schema)));
+      Query(
+          session,
+          sql::Text(absl::StrCat("SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), "
+                                 "(SELECT json_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
+                                 "FROM pg_enum e WHERE e.enumtypid = t.oid) "
+                                 "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                                 "WHERE t.typtype = 'e' AND n.nspname = ",
+                                 kPostgresSchema, " ORDER BY t.typname"))
+              .Bind("schema", options.schema)));
   for (size_t row = 0; row < enums.size(); ++row) {
     EnumTypeDef type;
     DUO_ASSIGN_OR_RETURN(type.name, enums.Get<std::string>(row, 0));
@@ -759,7 +764,8 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
   }
   DUO_ASSIGN_OR_RETURN(
       Result current,
-      Query(session, sql::Text(absl::StrCat("SELECT quote_ident(", kPostgresSchema, ")")).Bind("schema", options.schema)));
+      Query(session, sql::Text(absl::StrCat("SELECT quote_ident(", kPostgresSchema, ")"))
+                         .Bind("schema", options.schema)));
   if (current.size() == 1) {
     DUO_ASSIGN_OR_RETURN(schema.schema, current.Get<std::string>(0, 0));
   }

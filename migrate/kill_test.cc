@@ -54,7 +54,8 @@ class MigrateKillTest : public testing::BackendTest {
                        "\n-- parent: base\n-- message: knob\n-- dialect: ", dialect,
                        "\n\n-- duo:up\nCREATE TABLE knob (n INTEGER NOT NULL);\n"
                        "INSERT INTO knob VALUES (",
-                       pg ? "600" : "2000000000", ");\n\n-- duo:down\nDROP TABLE knob;\n-- duo:end\n"));
+                       pg ? "600" : "2000000000",
+                       ");\n\n-- duo:down\nDROP TABLE knob;\n-- duo:end\n"));
     // The slow statement comes after a write of the same revision, so a
     // kill mid-revision has something to roll back.
     const std::string slow =
@@ -96,7 +97,8 @@ class MigrateKillTest : public testing::BackendTest {
   }
 
   std::optional<std::string> Current() {
-    absl::StatusOr<std::optional<std::string>> current = Migrator(*db_, directory_.string()).Current();
+    absl::StatusOr<std::optional<std::string>> current =
+        Migrator(*db_, directory_.string()).Current();
     EXPECT_TRUE(current.ok()) << current.status();
     return current.ok() ? *current : std::nullopt;
   }
@@ -105,8 +107,8 @@ class MigrateKillTest : public testing::BackendTest {
   // so; SQLite: the first revision is recorded and the file is growing).
   bool SlowStatementRunning() {
     if (backend() == Backend::kPostgres) {
-      absl::StatusOr<Result> running = db_->Execute(
-          Text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep((SELECT%'"));
+      absl::StatusOr<Result> running = db_->Execute(Text(
+          "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep((SELECT%'"));
       return running.ok() && *running->Scalar<int64_t>() > 0;
     }
     return Current() == kFirst;
@@ -136,7 +138,7 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
   // At the first revision, recorded once; nothing of the second remains.
   EXPECT_EQ(Current(), kFirst);
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<AppliedRevision> applied,
-                       Migrator(*db_, directory_.string()).Applied());
+                           Migrator(*db_, directory_.string()).Applied());
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].id, kFirst);
   const absl::Status slow_table = db_->Execute(Text("SELECT count(*) FROM slow")).status();

@@ -60,8 +60,9 @@ class MigrateTest : public testing::BackendTest {
   }
 
   absl::StatusOr<int64_t> Count(const std::string& table) {
-    DUO_ASSIGN_OR_RETURN(Result result,
-                         db_.Execute(sql::Text(absl::StrCat("SELECT count(*) FROM \"", table, "\""))));
+    DUO_ASSIGN_OR_RETURN(
+        Result result,
+        db_.Execute(sql::Text(absl::StrCat("SELECT count(*) FROM \"", table, "\""))));
     return result.Scalar<int64_t>();
   }
 
@@ -128,16 +129,16 @@ TEST_P(MigrateTest, FullCycleThroughTheCli) {
   // Data that the next revision must keep, including the rows of a child
   // table (shelves) whose parent (books) SQLite rebuilds.
   DUO_ASSERT_OK(Exec("INSERT INTO authors (name) VALUES ('Le Guin'), ('Borges')"));
-  DUO_ASSERT_OK(Exec("INSERT INTO books (author_id, title, price, note) VALUES "
-                 "(1, 'Earthsea', 12.50, 'classic'), (2, 'Ficciones', 9.99, NULL)"));
+  DUO_ASSERT_OK(
+      Exec("INSERT INTO books (author_id, title, price, note) VALUES "
+           "(1, 'Earthsea', 12.50, 'classic'), (2, 'Ficciones', 9.99, NULL)"));
   DUO_ASSERT_OK(Exec("INSERT INTO shelves (book_id, position) VALUES (1, 1), (2, 2)"));
 
   // v2 drops books.note: refused without the flag, nothing written.
   EXPECT_EQ(Cli({"create", "v2", "--group", "library_v2"}), kExitRefused);
   EXPECT_THAT(err_, HasSubstr("drop column \"books\".\"note\""));
   EXPECT_EQ(RevisionFiles().size(), 1u);
-  ASSERT_EQ(Cli({"create", "v2", "--group", "library_v2", "--allow-destructive"}), kExitOk)
-      << err_;
+  ASSERT_EQ(Cli({"create", "v2", "--group", "library_v2", "--allow-destructive"}), kExitOk) << err_;
   EXPECT_THAT(out_, HasSubstr("add column \"books\".\"pages\""));
   EXPECT_THAT(out_, HasSubstr("add index \"books_author_title_idx\""));
   EXPECT_THAT(out_, HasSubstr("add foreign key \"books\" (\"translator_id\")"));
@@ -159,7 +160,7 @@ TEST_P(MigrateTest, FullCycleThroughTheCli) {
   EXPECT_EQ(Count("books").value_or(-1), 2);
   EXPECT_EQ(Count("shelves").value_or(-1), 2);  // no cascade fired
   DUO_ASSERT_OK_AND_ASSIGN(Result titles,
-                       db_.Execute(sql::Text("SELECT title, price FROM books ORDER BY id")));
+                           db_.Execute(sql::Text("SELECT title, price FROM books ORDER BY id")));
   EXPECT_EQ(titles.Get<std::string>(0, 0).value(), "Earthsea");
   EXPECT_EQ(titles.Get<std::string>(1, 0).value(), "Ficciones");
   // The foreign keys still hold after the rebuild.
@@ -200,11 +201,14 @@ TEST_P(MigrateTest, FullCycleThroughTheCli) {
 }
 
 TEST_P(MigrateTest, FailingRevisionLeavesVersionAndSchemaUnchanged) {
-  Revision good{.id = "aaaaaaaaaaaa", .message = "first", .dialect = std::string(db_.dialect().name())};
+  Revision good{
+      .id = "aaaaaaaaaaaa", .message = "first", .dialect = std::string(db_.dialect().name())};
   good.up = {"CREATE TABLE first_table (id INTEGER PRIMARY KEY)"};
   good.down = {"DROP TABLE first_table"};
   DUO_ASSERT_OK(WriteRevisionFile(dir_.string(), good).status());
-  Revision bad{.id = "bbbbbbbbbbbb", .parent = good.id, .message = "broken",
+  Revision bad{.id = "bbbbbbbbbbbb",
+               .parent = good.id,
+               .message = "broken",
                .dialect = std::string(db_.dialect().name())};
   bad.up = {"CREATE TABLE second_table (id INTEGER PRIMARY KEY)",
             "INSERT INTO no_such_table VALUES (1)"};
@@ -225,7 +229,8 @@ TEST_P(MigrateTest, FailingRevisionLeavesVersionAndSchemaUnchanged) {
 }
 
 TEST_P(MigrateTest, EditedAppliedFileIsRefused) {
-  Revision revision{.id = "cccccccccccc", .message = "table", .dialect = std::string(db_.dialect().name())};
+  Revision revision{
+      .id = "cccccccccccc", .message = "table", .dialect = std::string(db_.dialect().name())};
   revision.up = {"CREATE TABLE t (id INTEGER PRIMARY KEY)"};
   revision.down = {"DROP TABLE t"};
   DUO_ASSERT_OK_AND_ASSIGN(std::string path, WriteRevisionFile(dir_.string(), revision));
@@ -243,14 +248,18 @@ TEST_P(MigrateTest, EditedAppliedFileIsRefused) {
 }
 
 TEST_P(MigrateTest, NonTransactionalRevisionRunsOutsideATransaction) {
-  Revision table{.id = "dddddddddddd", .message = "table", .dialect = std::string(db_.dialect().name())};
+  Revision table{
+      .id = "dddddddddddd", .message = "table", .dialect = std::string(db_.dialect().name())};
   table.up = {"CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT)"};
   table.down = {"DROP TABLE events"};
   DUO_ASSERT_OK(WriteRevisionFile(dir_.string(), table).status());
   // PostgreSQL refuses CREATE INDEX CONCURRENTLY inside a transaction.
   const std::string concurrently = backend() == testing::Backend::kPostgres ? "CONCURRENTLY " : "";
-  Revision index{.id = "eeeeeeeeeeee", .parent = table.id, .message = "index",
-                 .dialect = std::string(db_.dialect().name()), .transactional = false};
+  Revision index{.id = "eeeeeeeeeeee",
+                 .parent = table.id,
+                 .message = "index",
+                 .dialect = std::string(db_.dialect().name()),
+                 .transactional = false};
   index.up = {absl::StrCat("CREATE INDEX ", concurrently, "events_kind_idx ON events (kind)")};
   index.down = {"DROP INDEX events_kind_idx"};
   DUO_ASSERT_OK(WriteRevisionFile(dir_.string(), index).status());
@@ -270,8 +279,10 @@ TEST_P(MigrateTest, NonTransactionalRevisionRunsOutsideATransaction) {
 TEST_P(MigrateTest, ConcurrentUpgradesApplyEachRevisionOnce) {
   std::string parent;
   for (int i = 0; i < 4; ++i) {
-    Revision revision{.id = absl::StrCat("00000000000", i), .parent = parent,
-                      .message = absl::StrCat("step ", i), .dialect = std::string(db_.dialect().name())};
+    Revision revision{.id = absl::StrCat("00000000000", i),
+                      .parent = parent,
+                      .message = absl::StrCat("step ", i),
+                      .dialect = std::string(db_.dialect().name())};
     // Not idempotent: applying a revision twice fails.
     revision.up = {absl::StrCat("CREATE TABLE step_", i, " (id INTEGER PRIMARY KEY)"),
                    absl::StrCat("INSERT INTO step_", i, " (id) VALUES (1)")};
@@ -302,7 +313,8 @@ TEST_P(MigrateTest, ConcurrentUpgradesApplyEachRevisionOnce) {
 }
 
 TEST_P(MigrateTest, DeclaredRenameIsARenameNotADrop) {
-  DUO_ASSERT_OK(Exec("CREATE TABLE authors (id INTEGER PRIMARY KEY, full_name VARCHAR(100) NOT NULL)"));
+  DUO_ASSERT_OK(
+      Exec("CREATE TABLE authors (id INTEGER PRIMARY KEY, full_name VARCHAR(100) NOT NULL)"));
   DUO_ASSERT_OK(Exec("INSERT INTO authors (id, full_name) VALUES (1, 'Le Guin')"));
   // Undeclared: drop + add, refused as destructive.
   EXPECT_EQ(Cli({"create", "rename", "--group", "library_v1"}), kExitRefused);
@@ -366,18 +378,19 @@ TEST_P(MigrateTest, EarlierSqliteTimestampDefaultIsAChangedDefault) {
   const std::string earlier_sql =
       absl::StrReplaceAll(create_sql, {{std::string(kCurrent), std::string(kEarlier)}});
   DUO_ASSERT_OK(Exec(absl::StrCat("PRAGMA foreign_keys = OFF; DROP TABLE authors; ", earlier_sql,
-                              "; PRAGMA foreign_keys = ON")));
+                                  "; PRAGMA foreign_keys = ON")));
   DUO_ASSERT_OK(Exec("INSERT INTO authors (name) VALUES ('Le Guin')"));
   DUO_ASSERT_OK_AND_ASSIGN(Result earlier_row,
-                       db_.Execute(sql::Text("SELECT created_at FROM authors")));
+                           db_.Execute(sql::Text("SELECT created_at FROM authors")));
   EXPECT_THAT(*earlier_row.Scalar<std::string>(),
               ::testing::MatchesRegex("....-..-..T..:..:..\\.......Z"));
 
   // Reported as a change from the earlier text to the current one.
   DUO_ASSERT_OK_AND_ASSIGN(Autogenerated generated, Autogenerate(db_, library::v1_models.models()));
-  EXPECT_THAT(generated.diff.Describe(db_.dialect()),
-              ::testing::ElementsAre(absl::StrCat("alter column \"authors\".\"created_at\": default ",
-                                                  kEarlier, " -> ", kCurrent)));
+  EXPECT_THAT(
+      generated.diff.Describe(db_.dialect()),
+      ::testing::ElementsAre(absl::StrCat("alter column \"authors\".\"created_at\": default ",
+                                          kEarlier, " -> ", kCurrent)));
   ASSERT_EQ(generated.diff.changed_tables.size(), 1u);
   ASSERT_EQ(generated.diff.changed_tables[0].altered_columns.size(), 1u);
   EXPECT_TRUE(generated.diff.changed_tables[0].altered_columns[0].server_default);
@@ -385,8 +398,7 @@ TEST_P(MigrateTest, EarlierSqliteTimestampDefaultIsAChangedDefault) {
   EXPECT_THAT(out_, HasSubstr(std::string(kEarlier)));
 
   // The revision `create` writes converts the column, keeping the row.
-  ASSERT_EQ(Cli({"create", "current timestamp default", "--group", "library_v1"}), kExitOk)
-      << err_;
+  ASSERT_EQ(Cli({"create", "current timestamp default", "--group", "library_v1"}), kExitOk) << err_;
   EXPECT_THAT(out_, HasSubstr("alter column \"authors\".\"created_at\""));
   ASSERT_EQ(Cli({"upgrade"}), kExitOk) << err_;
   ASSERT_EQ(Cli({"check", "--group", "library_v1"}), kExitOk) << out_ << err_;

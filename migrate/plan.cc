@@ -37,10 +37,14 @@ std::string Qualified(absl::string_view table, absl::string_view column) {
 
 int IntegerRank(Kind kind) {
   switch (kind) {
-    case Kind::kSmallInt: return 1;
-    case Kind::kInteger: return 2;
-    case Kind::kBigInt: return 3;
-    default: return 0;
+    case Kind::kSmallInt:
+      return 1;
+    case Kind::kInteger:
+      return 2;
+    case Kind::kBigInt:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -82,9 +86,9 @@ std::string UnconvertedValues(const sql::ColumnDef& from, const sql::ColumnDef& 
 }
 
 std::string ForeignKeySql(const sql::ForeignKeyDef& fk) {
-  std::string sql = absl::StrCat("FOREIGN KEY (", ColumnList(fk.columns), ") REFERENCES ",
-                                 Q(fk.referenced_table), " (", ColumnList(fk.referenced_columns),
-                                 ")");
+  std::string sql =
+      absl::StrCat("FOREIGN KEY (", ColumnList(fk.columns), ") REFERENCES ", Q(fk.referenced_table),
+                   " (", ColumnList(fk.referenced_columns), ")");
   if (fk.on_delete != sql::ReferentialAction::kNoAction) {
     absl::StrAppend(&sql, " ON DELETE ", dialect::ReferentialActionSql(fk.on_delete));
   }
@@ -109,8 +113,8 @@ class Planner {
       std::vector<std::string> labels;
       for (const std::string& label : type.labels) labels.push_back(dialect::QuoteLiteral(label));
       Step& step = NewStep(absl::StrCat("create enum type ", type.name));
-      step.up.push_back(absl::StrCat("CREATE TYPE ", type.name, " AS ENUM (",
-                                     absl::StrJoin(labels, ", "), ")"));
+      step.up.push_back(
+          absl::StrCat("CREATE TYPE ", type.name, " AS ENUM (", absl::StrJoin(labels, ", "), ")"));
       step.down.push_back(absl::StrCat("DROP TYPE ", type.name));
     }
     for (const EnumLabelAdded& added : diff.added_enum_labels) {
@@ -128,8 +132,8 @@ class Planner {
     // SQLite refuses to rename the rebuilt table while a view names a
     // table that is gone, so the views over rebuilt tables go first and
     // come back last, as they were.
-    const std::vector<const ViewDef*> views = sqlite_ ? ViewsOverRebuilds(diff)
-                                                      : std::vector<const ViewDef*>();
+    const std::vector<const ViewDef*> views =
+        sqlite_ ? ViewsOverRebuilds(diff) : std::vector<const ViewDef*>();
     if (!views.empty()) DropViews(views);
     // Constraints go before the columns and tables they mention, and come
     // back after them.
@@ -197,8 +201,8 @@ class Planner {
   void DropViews(const std::vector<const ViewDef*>& views) {
     std::vector<std::string> names;
     for (const ViewDef* view : views) names.push_back(Q(view->name));
-    Step& step = NewStep(absl::StrCat("drop views ", absl::StrJoin(names, ", "),
-                                      " around the rebuild"));
+    Step& step =
+        NewStep(absl::StrCat("drop views ", absl::StrJoin(names, ", "), " around the rebuild"));
     for (auto it = views.rbegin(); it != views.rend(); ++it) {
       step.up.push_back(absl::StrCat("DROP VIEW ", Q((*it)->name)));
     }
@@ -235,7 +239,8 @@ class Planner {
           plan_.warnings.push_back(absl::StrCat(
               "column ", Qualified(change.to.name, column.name),
               " is dropped; it was NOT NULL without a default, so the downgrade (which adds it "
-              "back empty) fails if ", table, " has rows"));
+              "back empty) fails if ",
+              table, " has rows"));
         }
       }
       const bool alters_in_place = !change.dropped_columns.empty() ||
@@ -336,8 +341,7 @@ class Planner {
     return absl::StrCat("ALTER TABLE ", Q(table.name), " ");
   }
 
-  absl::StatusOr<std::string> AddConstraintSql(const sql::TableDef& table,
-                                               absl::string_view name,
+  absl::StatusOr<std::string> AddConstraintSql(const sql::TableDef& table, absl::string_view name,
                                                absl::string_view definition) const {
     return absl::StrCat(AlterTable(table), "ADD ",
                         name.empty() ? "" : absl::StrCat("CONSTRAINT ", Q(name), " "), definition);
@@ -362,28 +366,29 @@ class Planner {
     // Constraints and indexes are named on the table as it is now.
     const sql::TableDef& table = change.from;
     for (const sql::ForeignKeyDef& fk : change.dropped_foreign_keys) {
-      Step& step = NewStep(absl::StrCat("drop foreign key ", Q(ForeignKeyName(table, fk)), " on ",
-                                        Q(table.name)));
+      Step& step = NewStep(
+          absl::StrCat("drop foreign key ", Q(ForeignKeyName(table, fk)), " on ", Q(table.name)));
       step.up = {DropConstraintSql(table, ForeignKeyName(table, fk))};
-      DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, ForeignKeyName(table, fk),
-                                                             ForeignKeySql(fk)));
+      DUO_ASSIGN_OR_RETURN(std::string add,
+                           AddConstraintSql(table, ForeignKeyName(table, fk), ForeignKeySql(fk)));
       step.down = {add};
     }
     for (const sql::CheckDef& check : change.dropped_checks) {
       Step& step = NewStep(absl::StrCat("drop check ", Q(check.name), " on ", Q(table.name)));
       step.up = {DropConstraintSql(table, check.name)};
       DUO_ASSIGN_OR_RETURN(std::string condition, dialect::InlineExpr(dialect_, check.condition));
-      DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, check.name,
-                                                             absl::StrCat("CHECK (", condition, ")")));
+      DUO_ASSIGN_OR_RETURN(
+          std::string add,
+          AddConstraintSql(table, check.name, absl::StrCat("CHECK (", condition, ")")));
       step.down = {add};
     }
     for (const sql::UniqueDef& unique : change.dropped_uniques) {
       const std::string name = UniqueName(table, unique);
       Step& step = NewStep(absl::StrCat("drop unique ", Q(name), " on ", Q(table.name)));
       step.up = {DropConstraintSql(table, name)};
-      DUO_ASSIGN_OR_RETURN(std::string add,
-                           AddConstraintSql(table, name,
-                                            absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
+      DUO_ASSIGN_OR_RETURN(
+          std::string add,
+          AddConstraintSql(table, name, absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
       step.down = {add};
     }
     for (const sql::IndexDef& index : change.dropped_indexes) {
@@ -401,8 +406,9 @@ class Planner {
       step.up = {DropConstraintSql(table, name)};
       DUO_ASSIGN_OR_RETURN(
           std::string add,
-          AddConstraintSql(table, name,
-                           absl::StrCat("PRIMARY KEY (", ColumnList(change.from.PrimaryKeyColumns()), ")")));
+          AddConstraintSql(
+              table, name,
+              absl::StrCat("PRIMARY KEY (", ColumnList(change.from.PrimaryKeyColumns()), ")")));
       step.down = {add};
     }
     return absl::OkStatus();
@@ -416,25 +422,27 @@ class Planner {
       Step& step = NewStep(absl::StrCat("add primary key to ", Q(table.name)));
       DUO_ASSIGN_OR_RETURN(
           std::string add,
-          AddConstraintSql(table, name,
-                           absl::StrCat("PRIMARY KEY (", ColumnList(table.PrimaryKeyColumns()), ")")));
+          AddConstraintSql(
+              table, name,
+              absl::StrCat("PRIMARY KEY (", ColumnList(table.PrimaryKeyColumns()), ")")));
       step.up = {add};
       step.down = {DropConstraintSql(table, name)};
     }
     for (const sql::UniqueDef& unique : change.added_uniques) {
       const std::string name = UniqueName(table, unique);
       Step& step = NewStep(absl::StrCat("add unique ", Q(name), " on ", Q(table.name)));
-      DUO_ASSIGN_OR_RETURN(std::string add,
-                           AddConstraintSql(table, name,
-                                            absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
+      DUO_ASSIGN_OR_RETURN(
+          std::string add,
+          AddConstraintSql(table, name, absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
       step.up = {add};
       step.down = {DropConstraintSql(table, name)};
     }
     for (const sql::CheckDef& check : change.added_checks) {
       Step& step = NewStep(absl::StrCat("add check ", Q(check.name), " on ", Q(table.name)));
       DUO_ASSIGN_OR_RETURN(std::string condition, dialect::InlineExpr(dialect_, check.condition));
-      DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, check.name,
-                                                             absl::StrCat("CHECK (", condition, ")")));
+      DUO_ASSIGN_OR_RETURN(
+          std::string add,
+          AddConstraintSql(table, check.name, absl::StrCat("CHECK (", condition, ")")));
       step.up = {add};
       step.down = {DropConstraintSql(table, check.name)};
     }
@@ -448,8 +456,7 @@ class Planner {
     for (const sql::ForeignKeyDef& fk : change.added_foreign_keys) {
       const std::string name = ForeignKeyName(table, fk);
       Step& step = NewStep(absl::StrCat("add foreign key ", Q(name), " on ", Q(table.name)));
-      DUO_ASSIGN_OR_RETURN(std::string add,
-                           AddConstraintSql(table, name, ForeignKeySql(fk)));
+      DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, name, ForeignKeySql(fk)));
       step.up = {add};
       step.down = {DropConstraintSql(table, name)};
     }
@@ -460,15 +467,17 @@ class Planner {
   absl::Status AlterColumns(const TableChange& change) {
     const sql::TableDef& to = change.to;
     if (!change.renamed_from.empty()) {
-      Step& step = NewStep(absl::StrCat("rename table ", Q(change.renamed_from), " to ", Q(to.name)));
+      Step& step =
+          NewStep(absl::StrCat("rename table ", Q(change.renamed_from), " to ", Q(to.name)));
       step.up = {absl::StrCat("ALTER TABLE ", Q(change.renamed_from), " RENAME TO ", Q(to.name))};
       step.down = {absl::StrCat("ALTER TABLE ", Q(to.name), " RENAME TO ", Q(change.renamed_from))};
     }
     for (const auto& [old_name, new_name] : change.renamed_columns) {
-      Step& step = NewStep(absl::StrCat("rename column ", Qualified(to.name, old_name), " to ",
-                                        Q(new_name)));
+      Step& step = NewStep(
+          absl::StrCat("rename column ", Qualified(to.name, old_name), " to ", Q(new_name)));
       step.up = {absl::StrCat(AlterTable(to), "RENAME COLUMN ", Q(old_name), " TO ", Q(new_name))};
-      step.down = {absl::StrCat(AlterTable(to), "RENAME COLUMN ", Q(new_name), " TO ", Q(old_name))};
+      step.down = {
+          absl::StrCat(AlterTable(to), "RENAME COLUMN ", Q(new_name), " TO ", Q(old_name))};
     }
     for (const sql::ColumnDef& column : change.dropped_columns) {
       Step& step = NewStep(absl::StrCat("drop column ", Qualified(to.name, column.name)));
@@ -493,7 +502,8 @@ class Planner {
   }
 
   absl::Status AlterColumn(const sql::TableDef& table, const ColumnChange& altered) {
-    const std::string prefix = absl::StrCat(AlterTable(table), "ALTER COLUMN ", Q(altered.to.name), " ");
+    const std::string prefix =
+        absl::StrCat(AlterTable(table), "ALTER COLUMN ", Q(altered.to.name), " ");
     const std::string column = Qualified(table.name, altered.to.name);
     if (altered.type) {
       Step& step = NewStep(absl::StrCat("alter column ", column, " type"));
@@ -503,9 +513,9 @@ class Planner {
       };
       step.up = {alter_type(altered.to.type)};
       step.down = {alter_type(altered.from.type)};
-      const std::string change = absl::StrCat("change type of ", column, " from ",
-                                              dialect_.TypeName(altered.from.type), " to ",
-                                              dialect_.TypeName(altered.to.type));
+      const std::string change =
+          absl::StrCat("change type of ", column, " from ", dialect_.TypeName(altered.from.type),
+                       " to ", dialect_.TypeName(altered.to.type));
       if (!IsWidening(altered.from.type, altered.to.type)) step.destructive_up = change;
       if (!IsWidening(altered.to.type, altered.from.type)) {
         step.destructive_down = absl::StrCat("change type of ", column, " back to ",
@@ -538,10 +548,9 @@ class Planner {
       const std::string add = prefix + "ADD GENERATED BY DEFAULT AS IDENTITY";
       // A new identity starts at 1; rows already there would collide.
       const std::string restart = absl::StrCat(
-          "DO $$ BEGIN PERFORM setval(pg_get_serial_sequence(",
-          StringLiteral(Q(table.name)), ", ", StringLiteral(altered.to.name),
-          "), COALESCE(MAX(", Q(altered.to.name), "), 0) + 1, false) FROM ", Q(table.name),
-          "; END $$");
+          "DO $$ BEGIN PERFORM setval(pg_get_serial_sequence(", StringLiteral(Q(table.name)), ", ",
+          StringLiteral(altered.to.name), "), COALESCE(MAX(", Q(altered.to.name),
+          "), 0) + 1, false) FROM ", Q(table.name), "; END $$");
       const std::string drop = prefix + "DROP IDENTITY";
       if (altered.to.autoincrement) {
         step.up = {add, restart};
@@ -559,13 +568,15 @@ class Planner {
       const sql::TableDef& from, const sql::TableDef& to,
       const std::vector<std::pair<std::string, std::string>>& renamed_columns) {
     const std::string scratch = absl::StrCat("_duo_new_", to.name);
-    DUO_ASSIGN_OR_RETURN(std::vector<std::string> create, dialect::CreateTableStatements(dialect_, to));
+    DUO_ASSIGN_OR_RETURN(std::vector<std::string> create,
+                         dialect::CreateTableStatements(dialect_, to));
     std::vector<std::string> statements;
     const std::string prefix = absl::StrCat("CREATE TABLE ", Q(to.name));
     if (!absl::StartsWith(create[0], prefix)) {
       return absl::InternalError(absl::StrCat("unexpected CREATE TABLE for ", Q(to.name)));
     }
-    statements.push_back(absl::StrCat("CREATE TABLE ", Q(scratch), create[0].substr(prefix.size())));
+    statements.push_back(
+        absl::StrCat("CREATE TABLE ", Q(scratch), create[0].substr(prefix.size())));
     std::vector<std::string> targets, sources;
     for (const sql::ColumnDef& column : to.columns) {
       std::string source = column.name;
@@ -616,7 +627,8 @@ class Planner {
     for (const auto& [old_name, new_name] : change.renamed_columns) {
       reversed.emplace_back(new_name, old_name);
     }
-    DUO_ASSIGN_OR_RETURN(step.up, RebuildStatements(change.from, change.to, change.renamed_columns));
+    DUO_ASSIGN_OR_RETURN(step.up,
+                         RebuildStatements(change.from, change.to, change.renamed_columns));
     DUO_ASSIGN_OR_RETURN(step.down, RebuildStatements(change.to, change.from, reversed));
     std::vector<std::string> lost_up, lost_down;
     for (const sql::ColumnDef& column : change.dropped_columns) {
@@ -662,7 +674,8 @@ std::vector<std::string> SqliteFailUnlessZero(absl::string_view message,
 
 std::vector<std::string> Plan::Up() const {
   std::vector<std::string> statements;
-  for (const Step& step : steps) statements.insert(statements.end(), step.up.begin(), step.up.end());
+  for (const Step& step : steps)
+    statements.insert(statements.end(), step.up.begin(), step.up.end());
   return statements;
 }
 

@@ -22,10 +22,10 @@
 namespace duo::migrate {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using sql::SqlType;
 using sql::TableDef;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 
 const dialect::Dialect& Sqlite() { return dialect::SqliteDialect(); }
 const dialect::Dialect& Postgres() { return dialect::PostgresDialect(); }
@@ -53,8 +53,8 @@ TEST(PostgresPlanTest, CreateAndDropTables) {
   LiveSchema live;
   live.tables = {TableDef("legacy")};
   live.tables[0].AddColumn({.name = "x", .type = SqlType::Integer()});
-  DUO_ASSERT_OK_AND_ASSIGN(Plan plan,
-                       PlanFor(Postgres(), live, {Books(SqlType::BigInt(), SqlType::Integer())}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Plan plan, PlanFor(Postgres(), live, {Books(SqlType::BigInt(), SqlType::Integer())}));
   EXPECT_EQ(Joined(plan.Up()),
             "CREATE TABLE \"books\" (\n"
             "  \"id\" bigint NOT NULL,\n"
@@ -77,8 +77,8 @@ TEST(PostgresPlanTest, TypeChangesWidenOrLoseData) {
   LiveSchema live;
   live.tables = {Books(SqlType::Integer(), SqlType::Array(SqlType::Kind::kInteger))};
   DUO_ASSERT_OK_AND_ASSIGN(
-      Plan plan,
-      PlanFor(Postgres(), live, {Books(SqlType::BigInt(), SqlType::Array(SqlType::Kind::kBigInt))}));
+      Plan plan, PlanFor(Postgres(), live,
+                         {Books(SqlType::BigInt(), SqlType::Array(SqlType::Kind::kBigInt))}));
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"books\" ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint;\n"
             "ALTER TABLE \"books\" ALTER COLUMN \"pages\" TYPE bigint[] USING \"pages\"::bigint[]");
@@ -92,8 +92,8 @@ TEST(PostgresPlanTest, TypeChangesWidenOrLoseData) {
 
 TEST(PostgresPlanTest, PrimaryKeyIsDroppedByItsIntrospectedName) {
   TableDef tags("book_tags");
-  tags.AddColumn({.name = "book_id", .type = SqlType::Integer(), .nullable = false,
-                  .primary_key = true})
+  tags.AddColumn(
+          {.name = "book_id", .type = SqlType::Integer(), .nullable = false, .primary_key = true})
       .AddColumn({.name = "tag", .type = SqlType::Text(), .nullable = false});
   TableDef composite = tags;
   composite.primary_key = {"book_id", "tag"};
@@ -112,8 +112,8 @@ TEST(PostgresPlanTest, PrimaryKeyIsDroppedByItsIntrospectedName) {
 
 TEST(PostgresPlanTest, ForeignKeyActionChangeAndRenamedParent) {
   TableDef authors("authors");
-  authors.AddColumn({.name = "id", .type = SqlType::BigInt(), .nullable = false,
-                     .primary_key = true});
+  authors.AddColumn(
+      {.name = "id", .type = SqlType::BigInt(), .nullable = false, .primary_key = true});
   TableDef books = Books(SqlType::BigInt(), SqlType::Integer());
   books.AddColumn({.name = "author_id", .type = SqlType::BigInt()});
   books.foreign_keys.push_back({.name = "books_author_id_fkey",
@@ -128,7 +128,7 @@ TEST(PostgresPlanTest, ForeignKeyActionChangeAndRenamedParent) {
   cascading.foreign_keys[0].referenced_table = "writers";
   cascading.foreign_keys[0].on_delete = sql::ReferentialAction::kSetNull;
   DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Postgres(), live, {writers, cascading},
-                                          {.table_renames = {{"authors", "writers"}}}));
+                                              {.table_renames = {{"authors", "writers"}}}));
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"books\" DROP CONSTRAINT \"books_author_id_fkey\";\n"
             "ALTER TABLE \"authors\" RENAME TO \"writers\";\n"
@@ -147,7 +147,9 @@ TEST(PostgresPlanTest, NotNullColumnsWithoutDefaultsWarn) {
   TableDef target = Books(SqlType::BigInt(), SqlType::Integer());
   target.columns.erase(target.columns.begin() + 2);
   target.AddColumn({.name = "year", .type = SqlType::Integer(), .nullable = false});
-  target.AddColumn({.name = "isbn", .type = SqlType::Text(), .nullable = false,
+  target.AddColumn({.name = "isbn",
+                    .type = SqlType::Text(),
+                    .nullable = false,
                     .server_default = sql::Text("''::text")});
   LiveSchema live;
   live.tables = {books};
@@ -181,8 +183,8 @@ TEST(SqlitePlanTest, RebuildKeepsViewsTriggersAndVerifiesConversions) {
   live.triggers.push_back({"books_touch", "books",
                            "CREATE TRIGGER books_touch AFTER UPDATE ON books BEGIN SELECT 1; END"});
   live.views.push_back({"titles", "CREATE VIEW titles AS SELECT title FROM books", {"books"}});
-  live.views.push_back({"long_titles", "CREATE VIEW long_titles AS SELECT * FROM titles",
-                        {"titles"}});
+  live.views.push_back(
+      {"long_titles", "CREATE VIEW long_titles AS SELECT * FROM titles", {"titles"}});
   live.views.push_back({"other", "CREATE VIEW other AS SELECT 1", {}});
   TableDef target = live.tables[0];
   target.columns[2].type = SqlType::Integer();  // pages: TEXT -> INTEGER
@@ -234,8 +236,12 @@ TEST(SqlitePlanTest, RebuildKeepsViewsTriggersAndVerifiesConversions) {
 
 TEST(SqlitePlanTest, RenamesAndPlainColumnsAlterInPlace) {
   TableDef authors("authors");
-  authors.AddColumn({.name = "id", .type = SqlType::Integer(), .nullable = false,
-                     .primary_key = true, .autoincrement = true})
+  authors
+      .AddColumn({.name = "id",
+                  .type = SqlType::Integer(),
+                  .nullable = false,
+                  .primary_key = true,
+                  .autoincrement = true})
       .AddColumn({.name = "full_name", .type = SqlType::Text()});
   TableDef books = Books(SqlType::Integer(), SqlType::Integer());
   books.AddColumn({.name = "author_id", .type = SqlType::Integer()});
@@ -249,10 +255,10 @@ TEST(SqlitePlanTest, RenamesAndPlainColumnsAlterInPlace) {
   writers.AddColumn({.name = "bio", .type = SqlType::Text()});
   TableDef retargeted = books;
   retargeted.foreign_keys[0].referenced_table = "writers";
-  DUO_ASSERT_OK_AND_ASSIGN(
-      Plan plan, PlanFor(Sqlite(), live, {writers, retargeted},
-                         {.table_renames = {{"authors", "writers"}},
-                          .column_renames = {{{"writers", "full_name"}, "name"}}}));
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan,
+                           PlanFor(Sqlite(), live, {writers, retargeted},
+                                   {.table_renames = {{"authors", "writers"}},
+                                    .column_renames = {{{"writers", "full_name"}, "name"}}}));
   EXPECT_FALSE(plan.sqlite_foreign_keys_off);  // no rebuild, not even of the child
   EXPECT_EQ(Joined(plan.Up()),
             "ALTER TABLE \"authors\" RENAME TO \"writers\";\n"
@@ -283,10 +289,10 @@ TEST(PlanEnumTest, CreatesTypesAddsLabelsAndRefusesConflicts) {
   diff.added_enum_labels.push_back({.type = "public.tone", .label = "pale", .before = "light"});
   absl::StatusOr<Plan> plan = PlanMigration(dialect::PostgresDialect(), diff, LiveSchema{});
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_THAT(plan->Up(), ::testing::ElementsAre(
-                              "CREATE TYPE public.mood AS ENUM ('sad', 'ok')",
-                              "ALTER TYPE public.tone ADD VALUE 'dark' AFTER 'light'",
-                              "ALTER TYPE public.tone ADD VALUE 'pale' BEFORE 'light'"));
+  EXPECT_THAT(plan->Up(),
+              ::testing::ElementsAre("CREATE TYPE public.mood AS ENUM ('sad', 'ok')",
+                                     "ALTER TYPE public.tone ADD VALUE 'dark' AFTER 'light'",
+                                     "ALTER TYPE public.tone ADD VALUE 'pale' BEFORE 'light'"));
   EXPECT_THAT(plan->Down(), ::testing::ElementsAre("DROP TYPE public.mood"));
   EXPECT_EQ(plan->warnings.size(), 2u);
 

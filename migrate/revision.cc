@@ -478,7 +478,8 @@ absl::StatusOr<Revision> ParseRevision(absl::string_view text, absl::string_view
   size_t marker_at = 0;  // where the end marker line starts in `normalized`
   for (size_t i = 0; i < end_marker; ++i) marker_at += lines[i].size() + 1;
   std::string checksummed = normalized;
-  checksummed.erase(marker_at, std::min(lines[end_marker].size() + 1, normalized.size() - marker_at));
+  checksummed.erase(marker_at,
+                    std::min(lines[end_marker].size() + 1, normalized.size() - marker_at));
   revision.checksum = absl::StrCat("sha256:", migrate_internal::Sha256Hex(checksummed));
 
   size_t up_marker = 1;

@@ -47,7 +47,8 @@ bool AllBalanced(const std::vector<std::string>& statements) {
 }
 
 std::vector<std::string> Crlf(std::vector<std::string> statements) {
-  for (std::string& statement : statements) statement = absl::StrReplaceAll(statement, {{"\r\n", "\n"}});
+  for (std::string& statement : statements)
+    statement = absl::StrReplaceAll(statement, {{"\r\n", "\n"}});
   return statements;
 }
 
@@ -84,8 +85,8 @@ Revision Formatted(Revision revision) {
 }
 
 bool SameHeader(const Revision& a, const Revision& b) {
-  return a.id == b.id && a.parent == b.parent && a.message == b.message &&
-         a.dialect == b.dialect && a.created == b.created && a.transactional == b.transactional &&
+  return a.id == b.id && a.parent == b.parent && a.message == b.message && a.dialect == b.dialect &&
+         a.created == b.created && a.transactional == b.transactional &&
          a.sqlite_foreign_keys_off == b.sqlite_foreign_keys_off &&
          a.destructive_up == b.destructive_up && a.destructive_down == b.destructive_down;
 }
@@ -111,16 +112,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const absl::StatusOr<Revision> revision = duo::migrate::ParseRevision(input, kPath);
   if (!revision.ok()) {
-    DUO_FUZZ_CHECK(absl::IsInvalidArgument(revision.status()), input,
-                   revision.status().ToString());
+    DUO_FUZZ_CHECK(absl::IsInvalidArgument(revision.status()), input, revision.status().ToString());
     DUO_FUZZ_CHECK(absl::StartsWith(revision.status().message(), kPath), input,
                    revision.status().ToString());
     return 0;
   }
   DUO_FUZZ_CHECK(revision->path == kPath, input);
-  DUO_FUZZ_CHECK(absl::StartsWith(revision->checksum, "sha256:") &&
-                     revision->checksum.size() == 7 + 64,
-                 input, revision->checksum);
+  DUO_FUZZ_CHECK(
+      absl::StartsWith(revision->checksum, "sha256:") && revision->checksum.size() == 7 + 64, input,
+      revision->checksum);
 
   const std::string formatted = duo::migrate::FormatRevision(*revision);
   const absl::StatusOr<Revision> again = duo::migrate::ParseRevision(formatted, kPath);

@@ -195,7 +195,8 @@ TEST(ParseRevisionTest, ChecksumChangesWithTheText) {
   revision.down = {"DROP TABLE \"order\""};
   DUO_ASSERT_OK_AND_ASSIGN(const Revision after, ParseRevision(FormatRevision(revision), kPath));
   EXPECT_NE(before.checksum, after.checksum);
-  DUO_ASSERT_OK_AND_ASSIGN(const Revision again, ParseRevision(FormatRevision(revision), "other.sql"));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision again,
+                           ParseRevision(FormatRevision(revision), "other.sql"));
   EXPECT_EQ(after.checksum, again.checksum);
 }
 
@@ -251,7 +252,8 @@ TEST(ParseRevisionTest, RejectsMalformedFilesNamingThem) {
       {"SecondUpMarker", Replaced("-- duo:down", "-- duo:up"), ":11: a second \"-- duo:up\""},
       {"SecondDownMarker", Replaced("SELECT 2;", "-- duo:down"), ":12: a second \"-- duo:down\""},
       {"NoEndMarker", Replaced("-- duo:end\n", ""), "no \"-- duo:end\" line at the end"},
-      {"SqlAfterEndMarker", ValidText() + "-- note\nSELECT 3;\n", "no \"-- duo:end\" line at the end"},
+      {"SqlAfterEndMarker", ValidText() + "-- note\nSELECT 3;\n",
+       "no \"-- duo:end\" line at the end"},
       {"EarlyEndMarker", Replaced("-- duo:down", "-- duo:end\n-- duo:down"),
        ":11: \"-- duo:end\" before the end of the file"},
       {"EmptyUp", Replaced("SELECT 1;\n", ""), ":8: the up step holds no statement"},
@@ -298,11 +300,11 @@ TEST(ParseRevisionTest, AddingTheEndMarkerKeepsTheChecksum) {
   EXPECT_EQ(fixed.checksum, written.checksum);
   // What the checksum covers: the text without the marker, as recorded by
   // duo-migrate versions that had no marker.
-  EXPECT_EQ(fixed.checksum,
-            absl::StrCat("sha256:", migrate_internal::Sha256Hex(legacy)));
+  EXPECT_EQ(fixed.checksum, absl::StrCat("sha256:", migrate_internal::Sha256Hex(legacy)));
   // A comment appended after the marker is an edit: it parses, with
   // another checksum.
-  DUO_ASSERT_OK_AND_ASSIGN(const Revision noted, ParseRevision(text + "-- an afterthought\n", kPath));
+  DUO_ASSERT_OK_AND_ASSIGN(const Revision noted,
+                           ParseRevision(text + "-- an afterthought\n", kPath));
   EXPECT_NE(noted.checksum, written.checksum);
   EXPECT_EQ(noted.up, written.up);
 }
@@ -313,7 +315,8 @@ TEST(ParseRevisionTest, AnEmptyUpStepMustSaySo) {
   revision.dialect = "sqlite";
   DUO_ASSERT_OK_AND_ASSIGN(const Revision blank, ParseRevision(FormatRevision(revision), kPath));
   EXPECT_THAT(blank.up, IsEmpty());
-  const std::string emptied = absl::StrReplaceAll(FormatRevision(revision), {{"-- (nothing)\n", ""}});
+  const std::string emptied =
+      absl::StrReplaceAll(FormatRevision(revision), {{"-- (nothing)\n", ""}});
   EXPECT_THAT(std::string(ParseRevision(emptied, kPath).status().message()),
               HasSubstr("the up step holds no statement"));
 }
@@ -464,7 +467,7 @@ TEST(WriteRevisionFileTest, ShortensTheSlug) {
   EXPECT_EQ(std::filesystem::path(long_path).filename().string(),
             "aaaaaaaaaaaa_rebuild_the_orders_table_with_a_longer.sql");
   DUO_ASSERT_OK_AND_ASSIGN(const std::string bare_path,
-                       WriteRevisionFile(directory, MakeRevision("bbbbbbbbbbbb", "", "!?")));
+                           WriteRevisionFile(directory, MakeRevision("bbbbbbbbbbbb", "", "!?")));
   EXPECT_EQ(std::filesystem::path(bare_path).filename().string(), "bbbbbbbbbbbb.sql");
 }
 
@@ -531,9 +534,10 @@ TEST_F(HistoryTest, LoadsAndOrdersAChain) {
 }
 
 TEST_F(HistoryTest, BranchNamesBothFiles) {
-  DUO_ASSERT_OK_AND_ASSIGN(const std::string branch,
-                       WriteRevisionFile(directory_, MakeRevision("dddddddddddd", "aaaaaaaaaaaa",
-                                                                  "third elsewhere")));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      const std::string branch,
+      WriteRevisionFile(directory_,
+                        MakeRevision("dddddddddddd", "aaaaaaaaaaaa", "third elsewhere")));
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Revision> loaded, LoadRevisions(directory_));
   EXPECT_THAT(Heads(loaded), ElementsAre("cccccccccccc", "dddddddddddd"));
   const absl::StatusOr<std::vector<Revision>> ordered = OrderRevisions(std::move(loaded));
@@ -556,7 +560,7 @@ TEST_F(HistoryTest, MissingParentNamesTheFile) {
 
 TEST_F(HistoryTest, SameIdTwiceNamesBothFiles) {
   DUO_ASSERT_OK_AND_ASSIGN(const std::string copy,
-                       WriteRevisionFile(directory_, MakeRevision("aaaaaaaaaaaa", "", "copy")));
+                           WriteRevisionFile(directory_, MakeRevision("aaaaaaaaaaaa", "", "copy")));
   const absl::StatusOr<std::vector<Revision>> loaded = LoadRevisions(directory_);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(loaded.status().message(), AllOf(HasSubstr(copy), HasSubstr(paths_[2])));

@@ -32,8 +32,11 @@ constexpr int64_t kAdvisoryLockKey = 0x64756f6d69677261;
 
 sql::TableDef VersionTableDef() {
   sql::TableDef table(kVersionTable);
-  table.AddColumn({.name = "revision", .type = sql::SqlType::Varchar(32), .nullable = false,
-                   .primary_key = true})
+  table
+      .AddColumn({.name = "revision",
+                  .type = sql::SqlType::Varchar(32),
+                  .nullable = false,
+                  .primary_key = true})
       .AddColumn({.name = "parent", .type = sql::SqlType::Varchar(32)})
       .AddColumn({.name = "message", .type = sql::SqlType::Text(), .nullable = false})
       .AddColumn({.name = "checksum", .type = sql::SqlType::Varchar(80), .nullable = false})
@@ -66,10 +69,12 @@ sql::Statement VersionUpdate(const Revision& revision, bool applied) {
 
 absl::StatusOr<bool> VersionTableExists(Session& session) {
   sql::Text query = IsPostgres(session)
-                        ? sql::Text("SELECT count(*) FROM pg_catalog.pg_tables "
-                                    "WHERE schemaname = current_schema() AND tablename = :name")
-                        : sql::Text("SELECT count(*) FROM sqlite_schema "
-                                    "WHERE type = 'table' AND name = :name");
+                        ? sql::Text(
+                              "SELECT count(*) FROM pg_catalog.pg_tables "
+                              "WHERE schemaname = current_schema() AND tablename = :name")
+                        : sql::Text(
+                              "SELECT count(*) FROM sqlite_schema "
+                              "WHERE type = 'table' AND name = :name");
   DUO_ASSIGN_OR_RETURN(Result result, session.Execute(query.Bind("name", kVersionTable)));
   DUO_ASSIGN_OR_RETURN(int64_t count, result.Scalar<int64_t>());
   return count > 0;
@@ -90,11 +95,11 @@ absl::StatusOr<std::vector<AppliedRevision>> ReadApplied(Session& session) {
   DUO_ASSIGN_OR_RETURN(bool exists, VersionTableExists(session));
   if (!exists) return std::vector<AppliedRevision>();
   const sql::Table& table = VersionTable();
-  DUO_ASSIGN_OR_RETURN(Result result,
-                       session.Execute(sql::Select({table.C("revision"), table.C("parent"),
-                                                    table.C("message"), table.C("checksum"),
-                                                    table.C("applied_at")})
-                                           .From(table)));
+  DUO_ASSIGN_OR_RETURN(
+      Result result,
+      session.Execute(sql::Select({table.C("revision"), table.C("parent"), table.C("message"),
+                                   table.C("checksum"), table.C("applied_at")})
+                          .From(table)));
   std::map<std::string, AppliedRevision> by_parent;
   for (size_t row = 0; row < result.size(); ++row) {
     AppliedRevision applied;
@@ -120,9 +125,9 @@ absl::StatusOr<std::vector<AppliedRevision>> ReadApplied(Session& session) {
     parent = it->second.id;
   }
   if (chain.size() != by_parent.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the version table ", kVersionTable,
-        " does not form one chain from base; repair it with `stamp`"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the version table ", kVersionTable,
+                     " does not form one chain from base; repair it with `stamp`"));
   }
   return chain;
 }
@@ -217,13 +222,12 @@ class Run {
       absl::Status status = session_.ExecuteScript(statements[i]);
       if (!status.ok()) {
         // Aborted, whatever the database said: the revision did not happen.
-        return absl::AbortedError(
-            absl::StrCat("revision ", Describe(revision), ": statement ", i + 1, " of ",
-                         statements.size(), " failed: ", status.message(),
-                         "\n  statement: ", Truncated(statements[i]),
-                         revision.transactional ? "\n  the revision was rolled back; the version "
-                                                  "is unchanged"
-                                                : ""));
+        return absl::AbortedError(absl::StrCat(
+            "revision ", Describe(revision), ": statement ", i + 1, " of ", statements.size(),
+            " failed: ", status.message(), "\n  statement: ", Truncated(statements[i]),
+            revision.transactional ? "\n  the revision was rolled back; the version "
+                                     "is unchanged"
+                                   : ""));
       }
     }
     if (foreign_keys_off) {
@@ -233,10 +237,10 @@ class Run {
       if (!violations.empty()) {
         DUO_ASSIGN_OR_RETURN(std::string table, violations.Get<std::string>(0, 0));
         DUO_ASSIGN_OR_RETURN(std::string parent, violations.Get<std::string>(0, 2));
-        return absl::AbortedError(absl::StrCat(
-            "revision ", Describe(revision), " leaves ", violations.size(),
-            " rows violating foreign keys (first: table \"", table, "\" referencing \"", parent,
-            "\"); the revision was rolled back"));
+        return absl::AbortedError(
+            absl::StrCat("revision ", Describe(revision), " leaves ", violations.size(),
+                         " rows violating foreign keys (first: table \"", table,
+                         "\" referencing \"", parent, "\"); the revision was rolled back"));
       }
     }
     // Statements have run by now: whatever fails from here is a failure
@@ -246,8 +250,8 @@ class Run {
     if (recorded.ok() && revision.transactional) recorded = session_.Commit();
     if (!recorded.ok()) {
       return absl::AbortedError(absl::StrCat(
-          "revision ", Describe(revision), ": recording it in ", kVersionTable, " failed: ",
-          recorded.message(),
+          "revision ", Describe(revision), ": recording it in ", kVersionTable,
+          " failed: ", recorded.message(),
           revision.transactional ? "\n  the revision was rolled back; the version is unchanged"
                                  : "\n  its statements ran (it is not transactional)"));
     }
@@ -264,19 +268,19 @@ class Run {
                     bool upgrade) {
     const bool sqlite = !IsPostgres(session_);
     const bool foreign_keys_off = sqlite && revision.sqlite_foreign_keys_off;
-    script_.push_back(absl::StrCat("-- ", upgrade ? "upgrade to " : "downgrade from ",
-                                   revision.id, ": ", revision.message));
-    for (const std::string& reason : upgrade ? revision.destructive_up : revision.destructive_down) {
+    script_.push_back(absl::StrCat("-- ", upgrade ? "upgrade to " : "downgrade from ", revision.id,
+                                   ": ", revision.message));
+    for (const std::string& reason :
+         upgrade ? revision.destructive_up : revision.destructive_down) {
       script_.push_back(absl::StrCat("-- loses data: ", reason));
     }
     if (foreign_keys_off) script_.push_back("PRAGMA foreign_keys = OFF;");
     if (revision.transactional) script_.push_back(sqlite ? "BEGIN IMMEDIATE;" : "BEGIN;");
     for (const std::string& statement : statements) script_.push_back(statement + ";");
     if (foreign_keys_off) {
-      for (const std::string& statement :
-           SqliteFailUnlessZero(absl::StrCat("revision ", revision.id,
-                                             " leaves rows violating foreign keys"),
-                                "SELECT count(*) FROM pragma_foreign_key_check")) {
+      for (const std::string& statement : SqliteFailUnlessZero(
+               absl::StrCat("revision ", revision.id, " leaves rows violating foreign keys"),
+               "SELECT count(*) FROM pragma_foreign_key_check")) {
         script_.push_back(statement + ";");
       }
     }
@@ -315,7 +319,9 @@ class RunLock {
     session.Execute(sql::Text("SELECT set_config('client_connection_check_interval', '1s', false)"))
         .IgnoreError();
     DUO_RETURN_IF_ERROR(
-        session.Execute(sql::Text("SELECT 1 FROM pg_advisory_lock(:key)").Bind("key", kAdvisoryLockKey))
+        session
+            .Execute(
+                sql::Text("SELECT 1 FROM pg_advisory_lock(:key)").Bind("key", kAdvisoryLockKey))
             .status());
     return RunLock(&session, -1);
   }
@@ -368,12 +374,14 @@ class RunLock {
 // COMMIT what came before the failing statement.
 std::vector<std::string> ScriptStart(const Session& session) {
   if (!IsPostgres(session)) {
-    return {"-- duo-migrate script: run it with `sqlite3 -bail DATABASE < FILE` (or a client that "
-            "stops at the first error)"};
+    return {
+        "-- duo-migrate script: run it with `sqlite3 -bail DATABASE < FILE` (or a client that "
+        "stops at the first error)"};
   }
-  return {"-- duo-migrate script: run it with `psql -v ON_ERROR_STOP=1 -f FILE` (or a client "
-          "that stops at the first error)",
-          absl::StrCat("SELECT pg_advisory_lock(", kAdvisoryLockKey, ");")};
+  return {
+      "-- duo-migrate script: run it with `psql -v ON_ERROR_STOP=1 -f FILE` (or a client "
+      "that stops at the first error)",
+      absl::StrCat("SELECT pg_advisory_lock(", kAdvisoryLockKey, ");")};
 }
 
 std::vector<std::string> ScriptEnd(const Session& session) {
@@ -384,9 +392,9 @@ std::vector<std::string> ScriptEnd(const Session& session) {
 absl::Status CheckDialect(const Session& session, const std::vector<Revision>& revisions) {
   for (const Revision& revision : revisions) {
     if (revision.dialect != session.dialect().name()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "revision ", Describe(revision), " is written for ", revision.dialect,
-          " but the database is ", session.dialect().name()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("revision ", Describe(revision), " is written for ", revision.dialect,
+                       " but the database is ", session.dialect().name()));
     }
   }
   return absl::OkStatus();
@@ -397,7 +405,8 @@ absl::Status CheckDestructive(const std::vector<Revision>& revisions, bool upgra
   if (options.allow_destructive) return absl::OkStatus();
   std::vector<std::string> lines;
   for (const Revision& revision : revisions) {
-    for (const std::string& reason : upgrade ? revision.destructive_up : revision.destructive_down) {
+    for (const std::string& reason :
+         upgrade ? revision.destructive_up : revision.destructive_down) {
       lines.push_back(absl::StrCat("  ", revision.id, ": ", reason));
     }
   }
@@ -442,8 +451,7 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
     auto it = std::find_if(revisions.begin(), revisions.end(),
                            [&](const Revision& r) { return r.id == target; });
     if (it == revisions.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("no revision '", target, "' in ", directory_));
+      return absl::InvalidArgumentError(absl::StrCat("no revision '", target, "' in ", directory_));
     }
     end = it - revisions.begin() + 1;
   }
@@ -475,9 +483,8 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
     }
     report.revisions.push_back(revision.id);
     if (!options.sql_only) {
-      run.Log(absl::StrCat("applied ", revision.id, " ", revision.message, " (",
-                           revision.up.size(), " statements, ", Milliseconds(absl::Now() - start),
-                           ")"));
+      run.Log(absl::StrCat("applied ", revision.id, " ", revision.message, " (", revision.up.size(),
+                           " statements, ", Milliseconds(absl::Now() - start), ")"));
     }
   }
   report.sql.insert(report.sql.end(), run.script().begin(), run.script().end());
@@ -511,8 +518,8 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
                                   revisions.rbegin() + (revisions.size() - keep));
   for (const Revision& revision : reverting) {
     if (revision.down.empty() && !revision.up.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "revision ", Describe(revision), " has no down step; nothing was reverted"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("revision ", Describe(revision), " has no down step; nothing was reverted"));
     }
   }
   if (!options.sql_only) {
@@ -528,8 +535,8 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
     report.revisions.push_back(revision.id);
     if (!options.sql_only) {
       run.Log(absl::StrCat("reverted ", revision.id, " ", revision.message, " (",
-                           revision.down.size(), " statements, ",
-                           Milliseconds(absl::Now() - start), ")"));
+                           revision.down.size(), " statements, ", Milliseconds(absl::Now() - start),
+                           ")"));
     }
   }
   if (options.sql_only && !reverting.empty()) {

@@ -38,8 +38,7 @@ void CreateOrSkip(Backend backend, std::unique_ptr<TestDatabase>& database) {
     GTEST_SKIP() << "PostgreSQL tests skipped: " << created.status().message()
                  << " (CI=true or DUO_REQUIRE_POSTGRES=1 turns this into a failure)";
   }
-  FAIL() << "cannot create a " << BackendName(backend)
-         << " test database: " << created.status();
+  FAIL() << "cannot create a " << BackendName(backend) << " test database: " << created.status();
 }
 
 }  // namespace
@@ -109,31 +108,30 @@ absl::Status TestDatabase::WaitForReplica() const {
 
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewSqliteFile() {
   const char* test_tmpdir = std::getenv("TEST_TMPDIR");
-  std::string directory = absl::StrCat(test_tmpdir != nullptr ? test_tmpdir : "/tmp",
-                                       "/duo-sqlite-XXXXXX");
+  std::string directory =
+      absl::StrCat(test_tmpdir != nullptr ? test_tmpdir : "/tmp", "/duo-sqlite-XXXXXX");
   if (mkdtemp(directory.data()) == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("mkdtemp ", directory, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("mkdtemp ", directory, ": ", std::strerror(errno)));
   }
   // The directory, not just the file, goes at the end: SQLite keeps -wal and
   // -shm files beside the database.
   std::string path = directory + "/test.db";
-  return std::unique_ptr<TestDatabase>(new TestDatabase(
-      Backend::kSqlite, "sqlite:///" + path, path, directory, /*postgres_database=*/""));
+  return std::unique_ptr<TestDatabase>(new TestDatabase(Backend::kSqlite, "sqlite:///" + path, path,
+                                                        directory, /*postgres_database=*/""));
 }
 
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewSqliteInMemory() {
-  return std::unique_ptr<TestDatabase>(new TestDatabase(
-      Backend::kSqlite, "sqlite:///:memory:", ":memory:", /*file_to_remove=*/"",
-      /*postgres_database=*/""));
+  return std::unique_ptr<TestDatabase>(
+      new TestDatabase(Backend::kSqlite, "sqlite:///:memory:", ":memory:", /*file_to_remove=*/"",
+                       /*postgres_database=*/""));
 }
 
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgres() {
   DUO_ASSIGN_OR_RETURN(PostgresServer * server, PostgresServer::Shared());
   DUO_ASSIGN_OR_RETURN(std::string name, server->CreateDatabase());
-  return std::unique_ptr<TestDatabase>(new TestDatabase(
-      Backend::kPostgres, server->Url(name), server->ConnInfo(name),
-      /*file_to_remove=*/"", name));
+  return std::unique_ptr<TestDatabase>(new TestDatabase(Backend::kPostgres, server->Url(name),
+                                                        server->ConnInfo(name),
+                                                        /*file_to_remove=*/"", name));
 }
 
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgresThroughPgBouncer(

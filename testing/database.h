@@ -174,22 +174,20 @@ std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info);
 
 // Runs every TEST_P of `suite` once per backend: SQLite, PostgreSQL, and
 // PostgreSQL through PgBouncer in transaction mode.
-#define DUO_INSTANTIATE_BACKEND_TEST(suite)                              \
-  INSTANTIATE_TEST_SUITE_P(                                              \
-      Backends, suite,                                                   \
-      ::testing::Values(::duo::testing::Backend::kSqlite,                \
-                        ::duo::testing::Backend::kPostgres,              \
-                        ::duo::testing::Backend::kPgBouncer),            \
+#define DUO_INSTANTIATE_BACKEND_TEST(suite)                                                   \
+  INSTANTIATE_TEST_SUITE_P(                                                                   \
+      Backends, suite,                                                                        \
+      ::testing::Values(::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres, \
+                        ::duo::testing::Backend::kPgBouncer),                                 \
       ::duo::testing::BackendParamName)
 
 // The same without PgBouncer, for suites that hold session state across
 // transactions (advisory locks, killed backends, server restarts), which a
 // transaction-pooling proxy does not keep by design.
-#define DUO_INSTANTIATE_DIRECT_BACKEND_TEST(suite)                       \
-  INSTANTIATE_TEST_SUITE_P(                                              \
-      Backends, suite,                                                   \
-      ::testing::Values(::duo::testing::Backend::kSqlite,                \
-                        ::duo::testing::Backend::kPostgres),             \
+#define DUO_INSTANTIATE_DIRECT_BACKEND_TEST(suite)                                             \
+  INSTANTIATE_TEST_SUITE_P(                                                                    \
+      Backends, suite,                                                                         \
+      ::testing::Values(::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres), \
       ::duo::testing::BackendParamName)
 
 #endif  // DUO_TESTING_DATABASE_H_

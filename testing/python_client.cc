@@ -39,8 +39,7 @@ class ScratchDirectory {
  public:
   ScratchDirectory() {
     const char* base = std::getenv("TEST_TMPDIR");
-    std::string pattern =
-        absl::StrCat(base != nullptr ? base : "/tmp", "/duo-python-XXXXXX");
+    std::string pattern = absl::StrCat(base != nullptr ? base : "/tmp", "/duo-python-XXXXXX");
     if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
   }
   ~ScratchDirectory() {
@@ -59,8 +58,9 @@ absl::StatusOr<std::string> RunPythonClient(absl::string_view script,
                                             const std::vector<std::string>& args) {
   if (access(kPython, X_OK) != 0) {
     return absl::UnavailableError(
-        absl::StrCat(kPython, " is missing: run tools/setup.sh --postgres (installs "
-                              "python3-sqlalchemy and python3-psycopg2)"));
+        absl::StrCat(kPython,
+                     " is missing: run tools/setup.sh --postgres (installs "
+                     "python3-sqlalchemy and python3-psycopg2)"));
   }
   const ScratchDirectory scratch;
   if (scratch.path().empty()) {
@@ -100,8 +100,7 @@ absl::StatusOr<std::string> RunPythonClient(absl::string_view script,
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = 0;
-  const int spawn_error =
-      posix_spawn(&pid, kPython, &actions, nullptr, argv.data(), envp.data());
+  const int spawn_error = posix_spawn(&pid, kPython, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_error != 0) {
     return absl::InternalError(
@@ -119,15 +118,16 @@ absl::StatusOr<std::string> RunPythonClient(absl::string_view script,
   const std::string err = ReadFile(err_path);
   if (err.find("No module named 'sqlalchemy'") != std::string::npos ||
       err.find("No module named 'psycopg2'") != std::string::npos) {
-    return absl::UnavailableError(absl::StrCat(
-        script, ": ", err, "(tools/setup.sh --postgres installs python3-sqlalchemy and "
-                           "python3-psycopg2)"));
+    return absl::UnavailableError(
+        absl::StrCat(script, ": ", err,
+                     "(tools/setup.sh --postgres installs python3-sqlalchemy and "
+                     "python3-psycopg2)"));
   }
-  return absl::InternalError(absl::StrCat(
-      script, " ",
-      WIFEXITED(wait_status) ? absl::StrCat("exited with ", WEXITSTATUS(wait_status))
-                             : absl::StrCat("died of signal ", WTERMSIG(wait_status)),
-      "\nstderr:\n", err, "stdout:\n", out));
+  return absl::InternalError(
+      absl::StrCat(script, " ",
+                   WIFEXITED(wait_status) ? absl::StrCat("exited with ", WEXITSTATUS(wait_status))
+                                          : absl::StrCat("died of signal ", WTERMSIG(wait_status)),
+                   "\nstderr:\n", err, "stdout:\n", out));
 }
 
 }  // namespace duo::testing

@@ -19,10 +19,10 @@
 #define DUO_TESTING_PYTHON_CLIENT_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace duo::testing {
 

@@ -19,17 +19,19 @@ class PythonClientTest : public BackendTest {};
 TEST_P(PythonClientTest, SqlalchemyReadsAndWritesTheTestDatabase) {
   absl::StatusOr<Database> db = Database::Open(database().direct_url());
   DUO_ASSERT_OK(db.status());
-  DUO_ASSERT_OK(db->Execute(sql::Text("CREATE TABLE smoke (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")).status());
-  DUO_ASSERT_OK(db->Execute(sql::Text("INSERT INTO smoke (id, name) VALUES (1, 'from c++')")).status());
+  DUO_ASSERT_OK(
+      db->Execute(sql::Text("CREATE TABLE smoke (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"))
+          .status());
+  DUO_ASSERT_OK(
+      db->Execute(sql::Text("INSERT INTO smoke (id, name) VALUES (1, 'from c++')")).status());
 
-  absl::StatusOr<std::string> out = RunPythonClient(
-      "testing/interop/smoke.py",
-      {std::string(BackendName(backend())), database().native_target()});
+  absl::StatusOr<std::string> out =
+      RunPythonClient("testing/interop/smoke.py",
+                      {std::string(BackendName(backend())), database().native_target()});
   DUO_ASSERT_OK(out.status());
   EXPECT_EQ(*out, "[[1, \"from c++\"], [2, \"from python\"]]\n");
 
-  absl::StatusOr<Result> rows =
-      db->Execute(sql::Text("SELECT name FROM smoke WHERE id = 2"));
+  absl::StatusOr<Result> rows = db->Execute(sql::Text("SELECT name FROM smoke WHERE id = 2"));
   DUO_ASSERT_OK(rows.status());
   DUO_ASSERT_OK_AND_ASSIGN(std::string name, rows->Get<std::string>(0, 0));
   EXPECT_EQ(name, "from python");

@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-#define DUO_ASSERT_OK(...)                                        \
+#define DUO_ASSERT_OK(...)                                    \
   do {                                                        \
     const absl::Status assert_ok_status_ = (__VA_ARGS__);     \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \

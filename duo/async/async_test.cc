@@ -1,3 +1,5 @@
+#include "duo/async/async.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "duo/async/async.h"
 #include "duo/async/context.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -154,7 +155,9 @@ TEST(EventLoopTest, CancelledTimersDoNotRun) {
   std::atomic<int> ran{0};
   const uint64_t id = loop.AddTimer(absl::Now() + absl::Milliseconds(20), [&] { ran += 1; });
   EXPECT_TRUE(loop.CancelTimer(id));
-  auto sleep = [&]() -> Task<absl::Status> { co_return co_await loop.Sleep(absl::Milliseconds(40)); };
+  auto sleep = [&]() -> Task<absl::Status> {
+    co_return co_await loop.Sleep(absl::Milliseconds(40));
+  };
   EXPECT_TRUE(SyncWait(sleep()).ok());
   EXPECT_EQ(ran.load(), 0);
   EXPECT_FALSE(loop.CancelTimer(id));

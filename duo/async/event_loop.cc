@@ -123,7 +123,8 @@ bool EventLoop::FdAwaiter::await_suspend(std::coroutine_handle<> handle) {
       loop->timer_times_.erase(found->second.timer);
     }
     loop->fd_waits_.erase(found);
-    status_ = absl::InternalError(absl::StrCat("cannot wait for socket ", fd, ": ", std::strerror(error)));
+    status_ = absl::InternalError(
+        absl::StrCat("cannot wait for socket ", fd, ": ", std::strerror(error)));
     return false;
   }
   if (!loop->InLoopThread()) loop->Wake();
@@ -163,9 +164,9 @@ void EventLoop::RunOnce() {
       timeout_ms = 0;
     } else if (!timers_.empty()) {
       const absl::Duration until = timers_.begin()->first.first - absl::Now();
-      timeout_ms = until <= absl::ZeroDuration()
-                       ? 0
-                       : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(until, absl::Milliseconds(1))));
+      timeout_ms = until <= absl::ZeroDuration() ? 0
+                                                 : static_cast<int>(absl::ToInt64Milliseconds(
+                                                       absl::Ceil(until, absl::Milliseconds(1))));
     }
   }
   epoll_event events[64];

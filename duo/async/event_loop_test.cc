@@ -31,9 +31,7 @@ constexpr absl::Duration kWait = absl::Seconds(10);
 
 // A pipe whose ends are closed at the end of the test.
 struct Pipe {
-  Pipe() {
-    EXPECT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-  }
+  Pipe() { EXPECT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0); }
   ~Pipe() {
     close(fds[0]);
     if (fds[1] >= 0) close(fds[1]);
@@ -133,14 +131,14 @@ TEST(EventLoopTest, CancelledTimerNeverRuns) {
   absl::Notification later_ran;
   const uint64_t id =
       loop.AddTimer(absl::Now() + absl::Milliseconds(30), [&] { cancelled_ran = true; });
-  const uint64_t other = loop.AddTimer(absl::Now() + absl::Milliseconds(80),
-                                       [&] { later_ran.Notify(); });
+  const uint64_t other =
+      loop.AddTimer(absl::Now() + absl::Milliseconds(80), [&] { later_ran.Notify(); });
   EXPECT_NE(id, other);
   EXPECT_TRUE(loop.CancelTimer(id));
   EXPECT_FALSE(loop.CancelTimer(id));  // already cancelled
   ASSERT_TRUE(later_ran.WaitForNotificationWithTimeout(kWait));
   EXPECT_FALSE(cancelled_ran);
-  EXPECT_FALSE(loop.CancelTimer(other));  // already ran
+  EXPECT_FALSE(loop.CancelTimer(other));              // already ran
   EXPECT_FALSE(loop.CancelTimer(0xFFFFFFFFFFFFull));  // never existed
 }
 
@@ -151,9 +149,8 @@ TEST(EventLoopTest, TimerCanCancelAnotherFromTheLoop) {
   const absl::Time now = absl::Now();
   std::atomic<uint64_t> second{0};
   second = loop.AddTimer(now + absl::Milliseconds(60), [&] { second_ran = true; });
-  loop.AddTimer(now + absl::Milliseconds(20), [&] {
-    EXPECT_TRUE(EventLoop::Default().CancelTimer(second.load()));
-  });
+  loop.AddTimer(now + absl::Milliseconds(20),
+                [&] { EXPECT_TRUE(EventLoop::Default().CancelTimer(second.load())); });
   loop.AddTimer(now + absl::Milliseconds(120), [&] { done.Notify(); });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
   EXPECT_FALSE(second_ran);
@@ -163,9 +160,8 @@ TEST(EventLoopTest, PostedWorkMayAddTimersAndPostMore) {
   EventLoop& loop = EventLoop::Default();
   absl::Notification done;
   loop.Post([&] {
-    EventLoop::Default().AddTimer(absl::Now() + absl::Milliseconds(5), [&] {
-      EventLoop::Default().Post([&] { done.Notify(); });
-    });
+    EventLoop::Default().AddTimer(absl::Now() + absl::Milliseconds(5),
+                                  [&] { EventLoop::Default().Post([&] { done.Notify(); }); });
   });
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(kWait));
 }
@@ -199,8 +195,7 @@ TEST(EventLoopTest, AlreadyReadableFdResumesAtOnce) {
 TEST(EventLoopTest, FdWaitDeadline) {
   Pipe pipe;
   const absl::Time start = absl::Now();
-  const absl::Status status =
-      SyncWait(WaitReadable(pipe.fds[0], start + absl::Milliseconds(30)));
+  const absl::Status status = SyncWait(WaitReadable(pipe.fds[0], start + absl::Milliseconds(30)));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
   // The fd can be waited on again after a deadline.

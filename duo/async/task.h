@@ -155,10 +155,8 @@ class [[nodiscard]] Task {
     }
 
     template <typename U>
-      requires std::is_convertible_v<U&&, T>
-    void return_value(U&& value) {
-      result_.emplace(std::forward<U>(value));
-    }
+    requires std::is_convertible_v<U&&, T>
+    void return_value(U&& value) { result_.emplace(std::forward<U>(value)); }
     void unhandled_exception() noexcept {
       result_.emplace(async_internal::StatusFromException(std::current_exception()));
     }

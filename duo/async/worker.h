@@ -80,7 +80,7 @@ class Worker {
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<absl::AnyInvocable<void() &&>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                          // guarded by mu_
+  bool stopping_ = false;                           // guarded by mu_
   std::thread thread_;
 };
 

@@ -13,10 +13,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define DUO_RETURN_IF_ERROR(expr)                  \
-  do {                                             \
-    ::absl::Status duo_status_ = (expr);           \
-    if (!duo_status_.ok()) return duo_status_;     \
+#define DUO_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status duo_status_ = (expr);       \
+    if (!duo_status_.ok()) return duo_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
@@ -25,23 +25,23 @@
 #define DUO_ASSIGN_OR_RETURN(lhs, rexpr) \
   DUO_ASSIGN_OR_RETURN_IMPL_(DUO_STATUS_MACROS_CONCAT_(duo_statusor_, __LINE__), lhs, rexpr)
 
-#define DUO_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
+#define DUO_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)   \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 
 // The same for coroutines (duo::Task), which must co_return.
-#define DUO_CO_RETURN_IF_ERROR(expr)               \
-  do {                                             \
-    ::absl::Status duo_status_ = (expr);           \
-    if (!duo_status_.ok()) co_return duo_status_;  \
+#define DUO_CO_RETURN_IF_ERROR(expr)              \
+  do {                                            \
+    ::absl::Status duo_status_ = (expr);          \
+    if (!duo_status_.ok()) co_return duo_status_; \
   } while (false)
 
 #define DUO_CO_ASSIGN_OR_RETURN(lhs, rexpr) \
   DUO_CO_ASSIGN_OR_RETURN_IMPL_(DUO_STATUS_MACROS_CONCAT_(duo_statusor_, __LINE__), lhs, rexpr)
 
-#define DUO_CO_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                  \
+#define DUO_CO_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)   \
+  auto statusor = (rexpr);                                    \
   if (!statusor.ok()) co_return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 

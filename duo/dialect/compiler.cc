@@ -59,19 +59,32 @@ int PrecedenceOf(const ExprNode& node) {
 
 absl::string_view BinaryOperator(ExprOp op) {
   switch (op) {
-    case ExprOp::kEq: return " = ";
-    case ExprOp::kNe: return " <> ";
-    case ExprOp::kLt: return " < ";
-    case ExprOp::kLe: return " <= ";
-    case ExprOp::kGt: return " > ";
-    case ExprOp::kGe: return " >= ";
-    case ExprOp::kAdd: return " + ";
-    case ExprOp::kSub: return " - ";
-    case ExprOp::kMul: return " * ";
-    case ExprOp::kDiv: return " / ";
-    case ExprOp::kMod: return " % ";
-    case ExprOp::kConcat: return " || ";
-    default: return " ? ";
+    case ExprOp::kEq:
+      return " = ";
+    case ExprOp::kNe:
+      return " <> ";
+    case ExprOp::kLt:
+      return " < ";
+    case ExprOp::kLe:
+      return " <= ";
+    case ExprOp::kGt:
+      return " > ";
+    case ExprOp::kGe:
+      return " >= ";
+    case ExprOp::kAdd:
+      return " + ";
+    case ExprOp::kSub:
+      return " - ";
+    case ExprOp::kMul:
+      return " * ";
+    case ExprOp::kDiv:
+      return " / ";
+    case ExprOp::kMod:
+      return " % ";
+    case ExprOp::kConcat:
+      return " || ";
+    default:
+      return " ? ";
   }
 }
 
@@ -86,21 +99,30 @@ bool IsValidFunctionName(absl::string_view name) {
 
 absl::string_view JoinKeyword(sql::JoinKind kind) {
   switch (kind) {
-    case sql::JoinKind::kInner: return " JOIN ";
-    case sql::JoinKind::kLeft: return " LEFT JOIN ";
-    case sql::JoinKind::kRight: return " RIGHT JOIN ";
-    case sql::JoinKind::kFull: return " FULL JOIN ";
-    case sql::JoinKind::kCross: return " CROSS JOIN ";
+    case sql::JoinKind::kInner:
+      return " JOIN ";
+    case sql::JoinKind::kLeft:
+      return " LEFT JOIN ";
+    case sql::JoinKind::kRight:
+      return " RIGHT JOIN ";
+    case sql::JoinKind::kFull:
+      return " FULL JOIN ";
+    case sql::JoinKind::kCross:
+      return " CROSS JOIN ";
   }
   return " JOIN ";
 }
 
 absl::string_view SetOpKeyword(sql::SetOp op) {
   switch (op) {
-    case sql::SetOp::kUnion: return " UNION ";
-    case sql::SetOp::kUnionAll: return " UNION ALL ";
-    case sql::SetOp::kIntersect: return " INTERSECT ";
-    case sql::SetOp::kExcept: return " EXCEPT ";
+    case sql::SetOp::kUnion:
+      return " UNION ";
+    case sql::SetOp::kUnionAll:
+      return " UNION ALL ";
+    case sql::SetOp::kIntersect:
+      return " INTERSECT ";
+    case sql::SetOp::kExcept:
+      return " EXCEPT ";
   }
   return " UNION ";
 }
@@ -140,8 +162,7 @@ void SqlWriter::Fail(absl::Status status) {
 }
 
 void SqlWriter::Unsupported(absl::string_view construct) {
-  Fail(absl::UnimplementedError(
-      absl::StrCat(dialect_.name(), " does not support ", construct)));
+  Fail(absl::UnimplementedError(absl::StrCat(dialect_.name(), " does not support ", construct)));
 }
 
 absl::StatusOr<CompiledTemplate> SqlWriter::Finish() && {
@@ -187,9 +208,9 @@ void SqlWriter::WriteExpr(const Expr& expr, int context) {
     return;
   }
   const ExprNode& node = expr.node();
-  const bool parenthesize = PrecedenceOf(node) < context ||
-                            (context > kLowest && PrecedenceOf(node) == context &&
-                             context == kComparison);
+  const bool parenthesize =
+      PrecedenceOf(node) < context ||
+      (context > kLowest && PrecedenceOf(node) == context && context == kComparison);
   if (parenthesize) Write("(");
   WriteNode(node, context);
   if (parenthesize) Write(")");
@@ -256,8 +277,7 @@ bool SqlWriter::WriteInAsArray(const ExprNode& in) {
   return true;
 }
 
-std::vector<sql::Value> CompiledTemplate::Bind(
-    const std::vector<const sql::Value*>& values) const {
+std::vector<sql::Value> CompiledTemplate::Bind(const std::vector<const sql::Value*>& values) const {
   std::vector<sql::Value> params;
   params.reserve(slots.size());
   size_t next_array = 0;
@@ -470,8 +490,8 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
 void SqlWriter::WriteText(const ExprNode& node) {
   const sql::TextParts& text = *node.text;
   if (!text.unknown_bindings.empty()) {
-    Fail(absl::InvalidArgumentError(absl::StrCat(
-        "Text binds :", text.unknown_bindings.front(), ", which the SQL does not contain")));
+    Fail(absl::InvalidArgumentError(absl::StrCat("Text binds :", text.unknown_bindings.front(),
+                                                 ", which the SQL does not contain")));
   }
   Write(text.pieces[0]);
   for (size_t i = 0; i < text.names.size(); ++i) {
@@ -581,8 +601,7 @@ void SqlWriter::WriteFromItem(const sql::FromItem& item, const sql::SelectData* 
   }
   if (hints_from != nullptr) {
     for (const sql::Hint& hint : hints_from->hints) {
-      if (!hint.table.empty() && hint.table == item.ref_name() &&
-          hint.dialect == dialect_.name()) {
+      if (!hint.table.empty() && hint.table == item.ref_name() && hint.dialect == dialect_.name()) {
         Write(" ");
         Write(hint.text);
       }
@@ -684,8 +703,7 @@ void SqlWriter::WriteCompound(const sql::SelectData& select) {
     if (i > 0) Write(SetOpKeyword(select.set_op));
     const sql::SelectData& member = *select.set_members[i];
     const bool complex = member.is_compound() || !member.order_by.empty() ||
-                         !member.limit.empty() || !member.offset.empty() ||
-                         !member.ctes.empty();
+                         !member.limit.empty() || !member.offset.empty() || !member.ctes.empty();
     if (dialect_.ParenthesizesSetMembers()) {
       Write("(");
       WriteSelect(member);
@@ -777,9 +795,9 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
       for (size_t r = 0; r < insert.rows.size(); ++r) {
         const std::vector<Expr>& row = insert.rows[r];
         if (row.size() != insert.columns.size()) {
-          Fail(absl::InvalidArgumentError(absl::StrCat(
-              "INSERT INTO ", insert.table.name(), ": row ", r, " has ", row.size(),
-              " values for ", insert.columns.size(), " columns")));
+          Fail(absl::InvalidArgumentError(
+              absl::StrCat("INSERT INTO ", insert.table.name(), ": row ", r, " has ", row.size(),
+                           " values for ", insert.columns.size(), " columns")));
           return;
         }
         if (r > 0) Write(", ");
@@ -813,8 +831,9 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
       Write(" DO NOTHING");
     } else {
       if (conflict.target.empty()) {
-        Fail(absl::InvalidArgumentError(absl::StrCat(
-            "INSERT INTO ", insert.table.name(), ": ON CONFLICT DO UPDATE needs conflict columns")));
+        Fail(absl::InvalidArgumentError(
+            absl::StrCat("INSERT INTO ", insert.table.name(),
+                         ": ON CONFLICT DO UPDATE needs conflict columns")));
       }
       Write(" DO UPDATE SET ");
       for (size_t i = 0; i < conflict.updates.size(); ++i) {

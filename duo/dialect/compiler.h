@@ -138,9 +138,9 @@ class SqlWriter {
   const ParamSlots* params_ = nullptr;
   absl::flat_hash_map<const sql::ExprNode*, size_t> occurrences_used_;
   std::string sql_;
-  std::vector<int> slots_;     // with params_
+  std::vector<int> slots_;                     // with params_
   std::vector<std::vector<int>> array_slots_;  // with params_
-  std::vector<sql::Value> values_;  // without
+  std::vector<sql::Value> values_;             // without
   int placeholders_ = 0;
   absl::Status status_;
   // ORDER BY of a compound select names result columns, not table columns.
@@ -195,9 +195,7 @@ class Dialect {
   // infinity) as itself and reads it back: what the ORM checks before
   // writing, so that a value the database would turn into something else
   // (SQLite stores NaN as NULL) is an error naming the column instead.
-  virtual bool StoresDouble(double /*value*/, const sql::SqlType& /*type*/) const {
-    return true;
-  }
+  virtual bool StoresDouble(double /*value*/, const sql::SqlType& /*type*/) const { return true; }
   // The most values an IN list of bound values is written with, one
   // placeholder each; a longer list binds its values as one array
   // parameter: `x = ANY($1)`, `x <> ALL($1)` for NOT IN. 0: never (the

@@ -471,7 +471,8 @@ TEST(CompilerTest, ILikeIsNativeOnPostgresAndCaseMappedOnSqlite) {
   const auto name = Table("t").Col<std::string>("name");
   ExpectWhere(name.ILike("a%"), R"sql(duo_lower("t"."name") LIKE duo_lower(?) ESCAPE '\')sql",
               R"sql("t"."name" ILIKE $1 ESCAPE '\')sql", {"a%"});
-  ExpectWhere(name.NotILike("a%"), R"sql(duo_lower("t"."name") NOT LIKE duo_lower(?) ESCAPE '\')sql",
+  ExpectWhere(name.NotILike("a%"),
+              R"sql(duo_lower("t"."name") NOT LIKE duo_lower(?) ESCAPE '\')sql",
               R"sql("t"."name" NOT ILIKE $1 ESCAPE '\')sql", {"a%"});
 }
 

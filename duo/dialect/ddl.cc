@@ -19,9 +19,9 @@ std::string ColumnList(const std::vector<std::string>& columns) {
 }
 
 std::string TableName(const sql::TableDef& table) {
-  return table.schema.empty() ? QuoteIdentifier(table.name)
-                              : absl::StrCat(QuoteIdentifier(table.schema), ".",
-                                             QuoteIdentifier(table.name));
+  return table.schema.empty()
+             ? QuoteIdentifier(table.name)
+             : absl::StrCat(QuoteIdentifier(table.schema), ".", QuoteIdentifier(table.name));
 }
 
 // SQLite makes a lone INTEGER PRIMARY KEY the rowid: generated on insert.
@@ -39,11 +39,16 @@ std::string QuoteIdentifier(absl::string_view name) {
 
 std::string ReferentialActionSql(sql::ReferentialAction action) {
   switch (action) {
-    case sql::ReferentialAction::kNoAction: return "NO ACTION";
-    case sql::ReferentialAction::kRestrict: return "RESTRICT";
-    case sql::ReferentialAction::kCascade: return "CASCADE";
-    case sql::ReferentialAction::kSetNull: return "SET NULL";
-    case sql::ReferentialAction::kSetDefault: return "SET DEFAULT";
+    case sql::ReferentialAction::kNoAction:
+      return "NO ACTION";
+    case sql::ReferentialAction::kRestrict:
+      return "RESTRICT";
+    case sql::ReferentialAction::kCascade:
+      return "CASCADE";
+    case sql::ReferentialAction::kSetNull:
+      return "SET NULL";
+    case sql::ReferentialAction::kSetDefault:
+      return "SET DEFAULT";
   }
   return "NO ACTION";
 }
@@ -91,9 +96,9 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
   }
   for (const sql::ColumnDef& column : table.columns) {
     if (column.unique) {
-      parts.push_back(absl::StrCat("CONSTRAINT ",
-                                   QuoteIdentifier(absl::StrCat(table.name, "_", column.name, "_key")),
-                                   " UNIQUE (", QuoteIdentifier(column.name), ")"));
+      parts.push_back(absl::StrCat(
+          "CONSTRAINT ", QuoteIdentifier(absl::StrCat(table.name, "_", column.name, "_key")),
+          " UNIQUE (", QuoteIdentifier(column.name), ")"));
     }
   }
   for (const sql::UniqueDef& unique : table.uniques) {
@@ -116,8 +121,8 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
   }
   for (const sql::CheckDef& check : table.checks) {
     DUO_ASSIGN_OR_RETURN(std::string condition, InlineExpr(dialect, check.condition));
-    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(check.name), " CHECK (",
-                                 condition, ")"));
+    parts.push_back(
+        absl::StrCat("CONSTRAINT ", QuoteIdentifier(check.name), " CHECK (", condition, ")"));
   }
   std::vector<std::string> statements;
   statements.push_back(absl::StrCat("CREATE TABLE ", options.if_not_exists ? "IF NOT EXISTS " : "",
@@ -131,13 +136,12 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
   return statements;
 }
 
-absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect,
-                                                 const sql::TableDef& table,
+absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index, DdlOptions options) {
-  std::string sql = absl::StrCat("CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
-                                 options.if_not_exists ? "IF NOT EXISTS " : "",
-                                 QuoteIdentifier(index.name), " ON ", TableName(table), " (",
-                                 ColumnList(index.columns), ")");
+  std::string sql =
+      absl::StrCat("CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
+                   options.if_not_exists ? "IF NOT EXISTS " : "", QuoteIdentifier(index.name),
+                   " ON ", TableName(table), " (", ColumnList(index.columns), ")");
   if (!index.where.empty()) {
     DUO_ASSIGN_OR_RETURN(std::string condition, InlineExpr(dialect, index.where));
     absl::StrAppend(&sql, " WHERE ", condition);

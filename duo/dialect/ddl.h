@@ -29,8 +29,7 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
                                                                DdlOptions options = {});
 std::string DropTableStatement(const Dialect& dialect, const sql::TableDef& table,
                                bool if_exists = false);
-absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect,
-                                                 const sql::TableDef& table,
+absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index,
                                                  DdlOptions options = {});
 // "col" type [NOT NULL] [DEFAULT ...], as CREATE TABLE and ADD COLUMN write it.
@@ -47,8 +46,7 @@ std::vector<sql::SqlType> EnumTypes(const sql::TableDef& table);
 // with if_not_exists, a DO block that leaves an existing type of that name
 // as it is (duo-migrate compares labels; CreateTables is for tests and
 // prototypes). SQLite has no enum types: nothing.
-std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect,
-                                                  const sql::SqlType& type,
+std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect, const sql::SqlType& type,
                                                   DdlOptions options = {});
 // A SQL string literal: 'it''s'.
 std::string QuoteLiteral(absl::string_view text);

@@ -127,20 +127,19 @@ TEST_P(ExecutionTest, RecursiveCteWalksATree) {
                   .ok());
   Table nodes("nodes");
   Cte tree = Cte::Recursive("tree", {"id", "name", "depth"});
-  tree = tree.As(
-      Select({nodes.C("id"), nodes.C("name"), Param(0)})
-          .From(nodes)
-          .Where(nodes.C("id") == 1)
-          .UnionAll(Select({nodes.C("id"), nodes.C("name"), tree.C("depth") + 1})
-                        .From(nodes)
-                        .Join(tree, nodes.C("parent_id") == tree.C("id"))));
+  tree = tree.As(Select({nodes.C("id"), nodes.C("name"), Param(0)})
+                     .From(nodes)
+                     .Where(nodes.C("id") == 1)
+                     .UnionAll(Select({nodes.C("id"), nodes.C("name"), tree.C("depth") + 1})
+                                   .From(nodes)
+                                   .Join(tree, nodes.C("parent_id") == tree.C("id"))));
   const Select walk = Select({tree.C("name"), tree.C("depth")})
                           .With(tree)
                           .From(tree)
                           .OrderBy(tree.C("depth"), tree.C("name"));
 
-  EXPECT_THAT(Run(walk), ElementsAre(Row{"root", "0"}, Row{"a", "1"}, Row{"b", "1"},
-                                     Row{"a1", "2"}, Row{"a1x", "3"}));
+  EXPECT_THAT(Run(walk), ElementsAre(Row{"root", "0"}, Row{"a", "1"}, Row{"b", "1"}, Row{"a1", "2"},
+                                     Row{"a1x", "3"}));
 }
 
 TEST_P(ExecutionTest, SeveralCtesReferToEachOther) {
@@ -169,10 +168,8 @@ TEST_P(ExecutionTest, WindowFunctionsComputeRunningTotalsAndRanks) {
   const Select stmt =
       Select({id,
               func::Sum(total)
-                  .Over(Window()
-                            .PartitionBy(customer)
-                            .OrderBy(id)
-                            .Rows(FrameBound::UnboundedPreceding(), FrameBound::CurrentRow()))
+                  .Over(Window().PartitionBy(customer).OrderBy(id).Rows(
+                      FrameBound::UnboundedPreceding(), FrameBound::CurrentRow()))
                   .Label("running"),
               func::RowNumber().Over(Window().PartitionBy(customer).OrderBy(id)).Label("n"),
               func::Rank().Over(Window().OrderBy(total.Desc())).Label("rank"),
@@ -183,22 +180,21 @@ TEST_P(ExecutionTest, WindowFunctionsComputeRunningTotalsAndRanks) {
           .From(orders_)
           .OrderBy(id);
 
-  EXPECT_THAT(Run(stmt),
-              ElementsAre(Row{"1", "9000", "1", "2", "1", "NULL", "2", "9000"},
-                          Row{"2", "13000", "2", "3", "1", "9000", "3", "9000"},
-                          Row{"3", "250", "1", "5", "2", "NULL", "4", "250"},
-                          Row{"4", "1000", "2", "4", "2", "250", "5", "250"},
-                          Row{"5", "12000", "1", "1", "3", "NULL", "6", "12000"},
-                          Row{"6", "13100", "3", "6", "1", "4000", "NULL", "9000"}));
+  EXPECT_THAT(Run(stmt), ElementsAre(Row{"1", "9000", "1", "2", "1", "NULL", "2", "9000"},
+                                     Row{"2", "13000", "2", "3", "1", "9000", "3", "9000"},
+                                     Row{"3", "250", "1", "5", "2", "NULL", "4", "250"},
+                                     Row{"4", "1000", "2", "4", "2", "250", "5", "250"},
+                                     Row{"5", "12000", "1", "1", "3", "NULL", "6", "12000"},
+                                     Row{"6", "13100", "3", "6", "1", "4000", "NULL", "9000"}));
 }
 
 TEST_P(ExecutionTest, RangeFrameAveragesPeers) {
   const Expr total = orders_.C("total_amount");
   const Select stmt =
-      Select({orders_.C("id"),
-              func::Avg(total).Over(
-                  Window().OrderBy(orders_.C("customer_id"))
-                      .Range(FrameBound::UnboundedPreceding(), FrameBound::CurrentRow()))})
+      Select({orders_.C("id"), func::Avg(total).Over(Window()
+                                                         .OrderBy(orders_.C("customer_id"))
+                                                         .Range(FrameBound::UnboundedPreceding(),
+                                                                FrameBound::CurrentRow()))})
           .From(orders_)
           .Where(orders_.C("customer_id") != 3)
           .OrderBy(orders_.C("id"));
@@ -209,11 +205,9 @@ TEST_P(ExecutionTest, RangeFrameAveragesPeers) {
 
 TEST_P(ExecutionTest, AggregateFilterAndDistinct) {
   const Expr status = orders_.C("status");
-  const Select stmt =
-      Select({func::Count(),
-              func::Count(orders_.C("customer_id")).Distinct(),
-              func::Sum(orders_.C("total_amount")).Filter(status == "completed")})
-          .From(orders_);
+  const Select stmt = Select({func::Count(), func::Count(orders_.C("customer_id")).Distinct(),
+                              func::Sum(orders_.C("total_amount")).Filter(status == "completed")})
+                          .From(orders_);
   EXPECT_THAT(Run(stmt), ElementsAre(Row{"6", "3", "13750"}));
 
   const Select statuses = Select({status}).Distinct().From(orders_).OrderBy(status);
@@ -229,8 +223,7 @@ TEST_P(ExecutionTest, UpsertDoNothingAndDoUpdate) {
     return Insert(counters)
         .Values({{"name", name}, {"hits", n}})
         .OnConflict({"name"})
-        .DoUpdate({{"hits", counters.C("hits") + Excluded("hits")}},
-                  counters.C("locked") == 0);
+        .DoUpdate({{"hits", counters.C("hits") + Excluded("hits")}}, counters.C("locked") == 0);
   };
   Run(hit("home", 1));
   Run(hit("home", 2));
@@ -244,8 +237,8 @@ TEST_P(ExecutionTest, UpsertDoNothingAndDoUpdate) {
 
   // INSERT ... SELECT with an upsert (SQLite needs its WHERE to parse).
   Run(Insert(counters)
-          .FromSelect({"name", "hits"}, Select({customers_.C("name"), customers_.C("id")})
-                                            .From(customers_))
+          .FromSelect({"name", "hits"},
+                      Select({customers_.C("name"), customers_.C("id")}).From(customers_))
           .OnConflict({"name"})
           .DoNothing());
   EXPECT_THAT(RunRaw("SELECT count(*) FROM counters"), ElementsAre(Row{"5"}));
@@ -303,10 +296,8 @@ TEST_P(ExecutionTest, SetOperations) {
   EXPECT_THAT(Run(big.Intersect(region("north"))), ElementsAre(Row{"Ada"}));
   EXPECT_THAT(Run(big.Except(region("north"))), ElementsAre(Row{"Chloé"}));
   // A member with its own ORDER BY and LIMIT keeps them.
-  const Select cheapest = Select({orders_.C("status")})
-                              .From(orders_)
-                              .OrderBy(orders_.C("total_amount"))
-                              .Limit(1);
+  const Select cheapest =
+      Select({orders_.C("status")}).From(orders_).OrderBy(orders_.C("total_amount")).Limit(1);
   EXPECT_THAT(Run(cheapest.UnionAll(cheapest)), ElementsAre(Row{"pending"}, Row{"pending"}));
 }
 
@@ -317,10 +308,10 @@ TEST_P(ExecutionTest, CorrelatedSubqueries) {
                                   .Where(o.C("customer_id") == customers_.C("id"))
                                   .OrderBy(o.C("id").Desc())
                                   .Limit(1);
-  const Select has_pending = Select({o.C("id")})
-                                 .From(o)
-                                 .Where(o.C("customer_id") == customers_.C("id") &&
-                                        o.C("status") == "pending");
+  const Select has_pending =
+      Select({o.C("id")})
+          .From(o)
+          .Where(o.C("customer_id") == customers_.C("id") && o.C("status") == "pending");
   const Select stmt = Select({customers_.C("name"), latest_total.AsScalar().Label("latest")})
                           .From(customers_)
                           .Where(Exists(has_pending))
@@ -331,22 +322,23 @@ TEST_P(ExecutionTest, CorrelatedSubqueries) {
       Select({customers_.C("name")})
           .From(customers_)
           .Where(customers_.C("id").IsNotNull() &&
-                 sql::In(customers_.C("id"), Select({o.C("customer_id")})
-                                                 .From(o)
-                                                 .Where(o.C("status") == "cancelled")));
+                 sql::In(customers_.C("id"),
+                         Select({o.C("customer_id")}).From(o).Where(o.C("status") == "cancelled")));
   EXPECT_THAT(Run(in_subquery), ElementsAre(Row{"Chloé"}));
 }
 
 TEST_P(ExecutionTest, JoinsOfEveryKind) {
   ASSERT_TRUE(db_->Exec("INSERT INTO customers VALUES (4, 'Dan', 'east')").ok());
-  const auto names = [&](Select s) { return Run(s.OrderBy(customers_.C("name"), orders_.C("id"))); };
+  const auto names = [&](Select s) {
+    return Run(s.OrderBy(customers_.C("name"), orders_.C("id")));
+  };
   const Select base = Select({customers_.C("name"), orders_.C("id")}).From(customers_);
 
   EXPECT_EQ(names(base.Join(orders_, orders_.C("customer_id") == customers_.C("id"))).size(), 6u);
-  EXPECT_THAT(names(base.LeftJoin(orders_, (orders_.C("customer_id") == customers_.C("id")) &&
-                                               (orders_.C("status") == "cancelled"))),
-              ElementsAre(Row{"Ada", "NULL"}, Row{"Brian", "NULL"}, Row{"Chloé", "5"},
-                          Row{"Dan", "NULL"}));
+  EXPECT_THAT(
+      names(base.LeftJoin(orders_, (orders_.C("customer_id") == customers_.C("id")) &&
+                                       (orders_.C("status") == "cancelled"))),
+      ElementsAre(Row{"Ada", "NULL"}, Row{"Brian", "NULL"}, Row{"Chloé", "5"}, Row{"Dan", "NULL"}));
   EXPECT_EQ(names(base.RightJoin(orders_, orders_.C("customer_id") == customers_.C("id"))).size(),
             6u);
   EXPECT_EQ(names(base.FullJoin(orders_, orders_.C("customer_id") == customers_.C("id"))).size(),
@@ -386,19 +378,18 @@ TEST_P(ExecutionTest, ConditionalsCastsAndRanges) {
   const Select stmt =
       Select({orders_.C("id"),
               Case().When(total >= 9000, "big").When(total >= 1000, "medium").Else("small"),
-              Coalesce(orders_.C("note"), "-"),
-              Cast<int64_t>(total)})
+              Coalesce(orders_.C("note"), "-"), Cast<int64_t>(total)})
           .From(orders_)
           .Where(total.Between(200, 9500) && orders_.C("id").IsNotNull())
           .Where(sql::In(orders_.C("status"), {"completed", "pending"}))
           .OrderBy(orders_.C("id"));
-  EXPECT_THAT(Run(stmt), ElementsAre(Row{"1", "big", "-", "9000"}, Row{"2", "medium", "gift", "4000"},
-                                     Row{"3", "small", "-", "250"}, Row{"4", "small", "-", "750"}));
+  EXPECT_THAT(Run(stmt),
+              ElementsAre(Row{"1", "big", "-", "9000"}, Row{"2", "medium", "gift", "4000"},
+                          Row{"3", "small", "-", "250"}, Row{"4", "small", "-", "750"}));
 }
 
 TEST_P(ExecutionTest, SubqueryInFromWithPagination) {
-  const auto per_customer = Select({orders_.C("customer_id"),
-                                    func::Count().Label("orders")})
+  const auto per_customer = Select({orders_.C("customer_id"), func::Count().Label("orders")})
                                 .From(orders_)
                                 .GroupBy(orders_.C("customer_id"))
                                 .Subquery("per_customer");
@@ -409,13 +400,15 @@ TEST_P(ExecutionTest, SubqueryInFromWithPagination) {
                           .Limit(2)
                           .Offset(1);
   EXPECT_THAT(Run(stmt), ElementsAre(Row{"Brian", "2"}, Row{"Chloé", "1"}));
-  EXPECT_THAT(Run(Select({customers_.C("id")}).From(customers_).OrderBy(customers_.C("id")).Offset(2)),
-              ElementsAre(Row{"3"}));
+  EXPECT_THAT(
+      Run(Select({customers_.C("id")}).From(customers_).OrderBy(customers_.C("id")).Offset(2)),
+      ElementsAre(Row{"3"}));
 }
 
 TEST_P(ExecutionTest, TextFragmentsBindNamedParameters) {
-  const Text text = Text("SELECT name FROM customers WHERE id >= :low AND region = :region "
-                         "AND name <> ':low' ORDER BY name")
+  const Text text = Text(
+                        "SELECT name FROM customers WHERE id >= :low AND region = :region "
+                        "AND name <> ':low' ORDER BY name")
                         .Bind("low", 2)
                         .Bind("region", "south");
   EXPECT_THAT(Run(text), ElementsAre(Row{"Brian"}));
@@ -452,15 +445,16 @@ TEST_P(ExecutionTest, ValuesThatLookLikeSqlAreOnlyData) {
                               {"note", "\" OR 1=1 --"}}));
   EXPECT_THAT(Run(Select({orders_.C("id")}).From(orders_).Where(orders_.C("status") == payload)),
               ElementsAre(Row{"99"}));
-  EXPECT_THAT(Run(Select({orders_.C("id")})
-                      .From(orders_)
-                      .Where(orders_.C("note") == "x' OR '1'='1")),
-              IsEmpty());
+  EXPECT_THAT(
+      Run(Select({orders_.C("id")}).From(orders_).Where(orders_.C("note") == "x' OR '1'='1")),
+      IsEmpty());
   EXPECT_THAT(RunRaw("SELECT count(*) FROM orders"), ElementsAre(Row{"7"}));
 }
 
 TEST_P(ExecutionTest, ReservedWordsAndMixedCaseIdentifiers) {
-  ASSERT_TRUE(db_->Exec(R"sql(CREATE TABLE "order" ("group" TEXT, "MixedCase" INTEGER, "select" TEXT))sql").ok());
+  ASSERT_TRUE(
+      db_->Exec(R"sql(CREATE TABLE "order" ("group" TEXT, "MixedCase" INTEGER, "select" TEXT))sql")
+          .ok());
   Table order("order");
   Run(Insert(order).Values({{"group", "g1"}, {"MixedCase", 1}, {"select", "s"}}));
   Run(Insert(order).Values({{"group", "g2"}, {"MixedCase", 2}, {"select", "t"}}));
@@ -482,8 +476,7 @@ TEST_P(ExecutionTest, DialectOnlyConstructsRunOrFailClearly) {
                             .OrderBy(orders_.C("id"))
                             .ForUpdate(sql::LockClause::Wait::kSkipLocked);
   if (is_postgres()) {
-    EXPECT_THAT(Run(latest_per_customer),
-                ElementsAre(Row{"1", "6"}, Row{"2", "4"}, Row{"3", "5"}));
+    EXPECT_THAT(Run(latest_per_customer), ElementsAre(Row{"1", "6"}, Row{"2", "4"}, Row{"3", "5"}));
     EXPECT_THAT(Run(locked), ElementsAre(Row{"3"}, Row{"6"}));
   } else {
     for (const Select& unsupported : {latest_per_customer, locked}) {

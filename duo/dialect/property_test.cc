@@ -48,8 +48,8 @@ constexpr int kMaxDepth = 4;
 // the SQL if it were spliced in.
 const std::vector<std::string>& Texts() {
   static const auto* const kTexts = new std::vector<std::string>{
-      "O'Brien", "say \"hi\"", "50% off_", "back\\slash", "semi; colon", "-- not a comment",
-      "$1", "?", ":name", "Chloé", "'; DROP TABLE t; --", "line\nbreak"};
+      "O'Brien", "say \"hi\"", "50% off_", "back\\slash", "semi; colon",         "-- not a comment",
+      "$1",      "?",          ":name",    "Chloé",       "'; DROP TABLE t; --", "line\nbreak"};
   return *kTexts;
 }
 
@@ -132,10 +132,8 @@ class Generator {
         return select;
       }
       case 2:
-        return sql::Insert(table_).Values({{"n", Number()},
-                                           {"x", 0.5 + Number()},
-                                           {"s", AnyText()},
-                                           {"b", Below(2) == 0}});
+        return sql::Insert(table_).Values(
+            {{"n", Number()}, {"x", 0.5 + Number()}, {"s", AnyText()}, {"b", Below(2) == 0}});
       case 3:
         return sql::Update(table_).Set("s", Text(1)).Set("n", Int(2)).Where(Bool(0));
       default:
@@ -212,7 +210,8 @@ TEST_P(IrPropertyTest, RandomStatementsCompileRunAndBindEveryValue) {
     const sql::Statement statement = generator.Statement();
     // Both dialects compile it and bind every value; the backend's own
     // runs it.
-    for (const dialect::Dialect* dialect : {&dialect::SqliteDialect(), &dialect::PostgresDialect()}) {
+    for (const dialect::Dialect* dialect :
+         {&dialect::SqliteDialect(), &dialect::PostgresDialect()}) {
       absl::StatusOr<CompiledStatement> compiled = dialect->Compile(statement);
       ASSERT_TRUE(compiled.ok()) << "seed " << kSeed << " #" << i << ": " << compiled.status();
       const std::string structure = Structure(compiled->sql);

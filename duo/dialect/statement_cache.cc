@@ -13,8 +13,7 @@ namespace {
 
 CompiledStatement Bind(const CompiledTemplate& compiled, const sql::Statement& statement) {
   std::vector<const sql::Value*> values;
-  sql::ForEachParam(statement,
-                    [&](const sql::ExprNode& param) { values.push_back(&param.value); });
+  sql::ForEachParam(statement, [&](const sql::ExprNode& param) { values.push_back(&param.value); });
   return CompiledStatement{compiled.sql, compiled.Bind(values)};
 }
 

@@ -73,8 +73,7 @@ void FuzzText(absl::string_view input, absl::string_view text, absl::string_view
     if (dialect == &duo::dialect::SqliteDialect()) {
       // Only the k occurrences of ":name" changed, each into "?".
       const size_t question_marks_in = std::count(text.begin(), text.end(), '?');
-      const size_t question_marks_out =
-          std::count(compiled->sql.begin(), compiled->sql.end(), '?');
+      const size_t question_marks_out = std::count(compiled->sql.begin(), compiled->sql.end(), '?');
       DUO_FUZZ_CHECK(question_marks_out == question_marks_in + bound, input, compiled->sql);
       DUO_FUZZ_CHECK(compiled->sql.size() + bound * name.size() == text.size(), input,
                      compiled->sql);
@@ -136,8 +135,7 @@ void FuzzOpaque(absl::string_view input, uint8_t how, absl::string_view text,
     const absl::StatusOr<CompiledStatement> compiled = dialect->Compile(statement);
     DUO_FUZZ_CHECK(compiled.ok(), input, compiled.status().ToString());
     const std::string placeholder = dialect == &duo::dialect::SqliteDialect() ? "?" : "$1";
-    DUO_FUZZ_CHECK(compiled->sql == absl::StrCat(hidden, " ", placeholder), input,
-                   compiled->sql);
+    DUO_FUZZ_CHECK(compiled->sql == absl::StrCat(hidden, " ", placeholder), input, compiled->sql);
     DUO_FUZZ_CHECK(compiled->params.size() == 1, input, compiled->sql);
   }
 }

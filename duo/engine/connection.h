@@ -53,8 +53,7 @@
 namespace duo::engine {
 
 // What a typed getter says of a NULL, after the column's name.
-inline constexpr absl::string_view kNullAdvice =
-    "is NULL; read it as std::optional to accept NULL";
+inline constexpr absl::string_view kNullAdvice = "is NULL; read it as std::optional to accept NULL";
 
 class Cursor;
 
@@ -197,8 +196,8 @@ class Connection {
 
   // Runs `statement` and returns its rows. The cursor borrows the
   // connection: destroy it before the next call.
-  virtual absl::StatusOr<std::unique_ptr<Cursor>> Run(
-      const dialect::CompiledStatement& statement, RunMode mode = RunMode::kBuffered) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Cursor>> Run(const dialect::CompiledStatement& statement,
+                                                      RunMode mode = RunMode::kBuffered) = 0;
 
   // Fills a statement's parameters for one row of RunMany: `params` holds
   // the previous row's values (the statement's own for row 0) to replace.
@@ -211,8 +210,8 @@ class Connection {
   // it stay done, so callers run it inside a transaction. The statement is
   // looked up once and rebound for each row, which makes a loop of small
   // writes cost what the C API's own loop does.
-  virtual absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement,
-                                          int64_t rows, FillParams fill);
+  virtual absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement, int64_t rows,
+                                          FillParams fill);
 
   // Runs SQL without parameters or result rows: transaction control
   // (BEGIN, SAVEPOINT, ...), DDL, or several statements separated by ';'.

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -59,18 +59,30 @@ absl::StatusCode CodeFor(ErrorKind kind) {
 
 absl::string_view ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kOther: return "other";
-    case ErrorKind::kUniqueViolation: return "unique violation";
-    case ErrorKind::kForeignKeyViolation: return "foreign key violation";
-    case ErrorKind::kNotNullViolation: return "not null violation";
-    case ErrorKind::kCheckViolation: return "check violation";
-    case ErrorKind::kTransactionAborted: return "transaction aborted";
-    case ErrorKind::kSerializationFailure: return "serialization failure";
-    case ErrorKind::kConnectionLost: return "connection lost";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kProgramming: return "programming error";
-    case ErrorKind::kDataError: return "data error";
-    case ErrorKind::kResourceExhausted: return "resource exhausted";
+    case ErrorKind::kOther:
+      return "other";
+    case ErrorKind::kUniqueViolation:
+      return "unique violation";
+    case ErrorKind::kForeignKeyViolation:
+      return "foreign key violation";
+    case ErrorKind::kNotNullViolation:
+      return "not null violation";
+    case ErrorKind::kCheckViolation:
+      return "check violation";
+    case ErrorKind::kTransactionAborted:
+      return "transaction aborted";
+    case ErrorKind::kSerializationFailure:
+      return "serialization failure";
+    case ErrorKind::kConnectionLost:
+      return "connection lost";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kProgramming:
+      return "programming error";
+    case ErrorKind::kDataError:
+      return "data error";
+    case ErrorKind::kResourceExhausted:
+      return "resource exhausted";
   }
   return "other";
 }

@@ -62,12 +62,14 @@ TEST(ErrorTest, PrintedStatusesReadCleanly) {
                      .sqlstate = "23505",
                      .constraint = "users_email_key",
                      .sql = "INSERT INTO \"users\" (\"email\") VALUES ($1)"});
-  const std::string line = "ALREADY_EXISTS: duplicate key value violates unique constraint "
-                           "\"users_email_key\" [INSERT INTO \"users\" (\"email\") VALUES ($1)]";
+  const std::string line =
+      "ALREADY_EXISTS: duplicate key value violates unique constraint "
+      "\"users_email_key\" [INSERT INTO \"users\" (\"email\") VALUES ($1)]";
   EXPECT_EQ(ErrorString(status), line);
   EXPECT_EQ(status.ToString(),
-            line + " [type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505; sql 41 "
-                   "bytes; constraint users_email_key']");
+            line +
+                " [type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505; sql 41 "
+                "bytes; constraint users_email_key']");
   for (const std::string& printed : {status.ToString(), ErrorString(status)}) {
     EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr("\\x")));
     for (const char c : printed) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << printed;
@@ -109,9 +111,8 @@ TEST(ErrorTest, MessagesQuoteAtMostAThousandBytesOfSql) {
   std::string sql = "SELECT * FROM t WHERE id IN (";
   for (int i = 0; i < 100000; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", "$", i + 1);
   sql += ")";
-  const absl::Status status = DatabaseError(
-      "number of parameters must be between 0 and 65535", {.kind = ErrorKind::kProgramming,
-                                                           .sql = sql});
+  const absl::Status status = DatabaseError("number of parameters must be between 0 and 65535",
+                                            {.kind = ErrorKind::kProgramming, .sql = sql});
   EXPECT_LT(status.message().size(), 1200u);
   EXPECT_LT(status.ToString().size(), 1300u);
   EXPECT_THAT(std::string(status.message()),

@@ -16,14 +16,13 @@
 #ifndef DUO_ENGINE_POOL_H_
 #define DUO_ENGINE_POOL_H_
 
+#include <condition_variable>
 #include <coroutine>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <vector>
-
-#include <condition_variable>
 #include <mutex>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -102,7 +101,7 @@ class ConnectionPool {
   void CloseIdle();
 
   struct Stats {
-    int open = 0;    // idle + in use
+    int open = 0;  // idle + in use
     int idle = 0;
     int opened = 0;  // total ever opened
     int discarded = 0;

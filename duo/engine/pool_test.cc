@@ -60,8 +60,8 @@ TEST_F(PoolTest, WaitersAreServedInArrivalOrder) {
 // A caller that returns a connection and asks again at once must not take
 // it back from one already waiting.
 TEST_F(PoolTest, ACallerCyclingConnectionsCannotStarveAWaiter) {
-  ConnectionPool pool(Factory(), {.size = 1, .max_overflow = 0,
-                                  .acquire_timeout = absl::Seconds(20)});
+  ConnectionPool pool(Factory(),
+                      {.size = 1, .max_overflow = 0, .acquire_timeout = absl::Seconds(20)});
   absl::StatusOr<PooledConnection> first = pool.Acquire();
   ASSERT_TRUE(first.ok());
   std::atomic<bool> waiter_served{false};

@@ -21,9 +21,8 @@ namespace duo::engine {
 namespace read_internal {
 
 absl::Status NullError(absl::string_view column) {
-  return DatabaseError(
-      absl::StrCat("column \"", column, "\" ", kNullAdvice),
-      {.kind = ErrorKind::kDataError});
+  return DatabaseError(absl::StrCat("column \"", column, "\" ", kNullAdvice),
+                       {.kind = ErrorKind::kDataError});
 }
 
 absl::Status RangeError(absl::string_view column, int64_t value, absl::string_view type) {
@@ -32,18 +31,17 @@ absl::Status RangeError(absl::string_view column, int64_t value, absl::string_vi
       {.kind = ErrorKind::kDataError});
 }
 
-absl::Status RangeError(absl::string_view column, absl::string_view value,
-                        absl::string_view type) {
+absl::Status RangeError(absl::string_view column, absl::string_view value, absl::string_view type) {
   return DatabaseError(
       absl::StrCat("column \"", column, "\" holds ", value, ", which does not fit in ", type),
       {.kind = ErrorKind::kDataError});
 }
 
 absl::Status FloatRangeError(absl::string_view column, double value, absl::string_view type) {
-  return DatabaseError(absl::StrCat("column \"", column, "\" holds ", absl::SixDigits(value),
-                                    ", which ", type, " cannot hold (it would become ",
-                                    std::abs(value) < 1 ? "0" : "infinity", ")"),
-                       {.kind = ErrorKind::kDataError});
+  return DatabaseError(
+      absl::StrCat("column \"", column, "\" holds ", absl::SixDigits(value), ", which ", type,
+                   " cannot hold (it would become ", std::abs(value) < 1 ? "0" : "infinity", ")"),
+      {.kind = ErrorKind::kDataError});
 }
 
 absl::StatusOr<int64_t> DecimalToInt64(const sql::Decimal& decimal, absl::string_view column) {
@@ -122,8 +120,8 @@ namespace read_internal {
 absl::Status KindError(absl::string_view column, const sql::Value& value,
                        absl::string_view wanted) {
   static constexpr const char* kKindNames[] = {
-      "NULL", "a boolean", "an integer", "a double", "text", "bytes", "a timestamp",
-      "a date", "a decimal", "JSON", "an array", "a UUID", "a time of day", "an interval"};
+      "NULL",   "a boolean", "an integer", "a double", "text",   "bytes",         "a timestamp",
+      "a date", "a decimal", "JSON",       "an array", "a UUID", "a time of day", "an interval"};
   return DatabaseError(absl::StrCat("column \"", column, "\" holds ",
                                     kKindNames[static_cast<int>(value.kind())], ", not ", wanted),
                        {.kind = ErrorKind::kDataError});
@@ -334,8 +332,7 @@ class ExactNumbers : public nlohmann::detail::json_sax_dom_parser<nlohmann::json
 
   bool number_float(double value, const std::string& text) {
     if (text.find_first_of(".eE") == std::string::npos &&
-        (!std::isfinite(value) ||
-         !(Normalize(text) == Normalize(nlohmann::json(value).dump())))) {
+        (!std::isfinite(value) || !(Normalize(text) == Normalize(nlohmann::json(value).dump())))) {
       inexact_ = text;
       return false;  // stops the parse
     }
@@ -357,8 +354,8 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
   ExactNumbers builder(parsed);
   bool parsed_ok = false;
   try {
-    parsed_ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder) &&
-                !builder.is_errored();
+    parsed_ok =
+        nlohmann::json::sax_parse(text.begin(), text.end(), &builder) && !builder.is_errored();
   } catch (const nlohmann::json::exception&) {
     parsed_ok = false;  // allow_exceptions is off; nothing is expected here
   }
@@ -378,9 +375,9 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
                          {.kind = ErrorKind::kDataError});
   }
   if (absl::Status checked = CheckJson(parsed, column); !checked.ok()) {
-    return DatabaseError(absl::StrCat("column \"", column, "\" holds JSON that cannot be read: ",
-                                      checked.message()),
-                         {.kind = ErrorKind::kDataError});
+    return DatabaseError(
+        absl::StrCat("column \"", column, "\" holds JSON that cannot be read: ", checked.message()),
+        {.kind = ErrorKind::kDataError});
   }
   return parsed;
 }

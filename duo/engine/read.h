@@ -103,8 +103,7 @@ struct IsVector<std::vector<char>> : std::false_type {};
 absl::Status NullError(absl::string_view column);
 absl::Status RangeError(absl::string_view column, int64_t value, absl::string_view type);
 absl::Status RangeError(absl::string_view column, absl::string_view value, absl::string_view type);
-absl::Status KindError(absl::string_view column, const sql::Value& value,
-                       absl::string_view wanted);
+absl::Status KindError(absl::string_view column, const sql::Value& value, absl::string_view wanted);
 // A name or number no enumerator is declared with.
 absl::Status EnumError(absl::string_view column, const sql::Value& value);
 // The JSON number a column holds as a number: SQLite keeps the scalar
@@ -113,8 +112,7 @@ absl::Status EnumError(absl::string_view column, const sql::Value& value);
 absl::StatusOr<nlohmann::json> JsonFromNumber(const sql::Value& value, absl::string_view column);
 // ReadColumn<nlohmann::json> after GetText failed with `error`: the column
 // holds a number (see JsonFromNumber), else `error` stands.
-absl::StatusOr<nlohmann::json> ReadJsonNumber(const Cursor& cursor, int column,
-                                              absl::Status error);
+absl::StatusOr<nlohmann::json> ReadJsonNumber(const Cursor& cursor, int column, absl::Status error);
 // Whether the column holds the JSON document null (as text or json).
 bool HoldsJsonNull(const Cursor& cursor, int column);
 bool IsJsonNull(const sql::Value& value);
@@ -200,7 +198,8 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       if (value.kind() == Kind::kDecimal) {
         // An unsigned 64-bit number beyond int64_t arrives as its digits.
         if constexpr (std::is_unsigned_v<T>) {
-          absl::StatusOr<uint64_t> wide = read_internal::DecimalToUint64(value.as_decimal(), column);
+          absl::StatusOr<uint64_t> wide =
+              read_internal::DecimalToUint64(value.as_decimal(), column);
           if (!wide.ok()) return wide.status();
           if (!std::in_range<T>(*wide)) {
             return read_internal::RangeError(column, absl::StrCat(*wide),
@@ -216,7 +215,8 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       if (value.kind() != Kind::kInt) return read_internal::KindError(column, value, "an integer");
       return read_internal::NarrowInt<T>(value.as_int(), column);
     } else if constexpr (std::is_floating_point_v<T>) {
-      if (value.kind() == Kind::kDouble) return read_internal::ToFloating<T>(value.as_double(), column);
+      if (value.kind() == Kind::kDouble)
+        return read_internal::ToFloating<T>(value.as_double(), column);
       if (value.kind() == Kind::kInt) return static_cast<T>(value.as_int());
       return read_internal::KindError(column, value, "a number");
     } else if constexpr (std::is_same_v<T, std::string>) {
@@ -234,7 +234,8 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
       return read_internal::KindError(column, value, "a UUID");
     } else if constexpr (std::is_same_v<T, sql::TimeOfDay>) {
       if (value.kind() == Kind::kTimeOfDay) return value.as_time_of_day();
-      if (value.kind() == Kind::kText) return read_internal::ParseTimeOfDay(value.as_text(), column);
+      if (value.kind() == Kind::kText)
+        return read_internal::ParseTimeOfDay(value.as_text(), column);
       return read_internal::KindError(column, value, "a time of day");
     } else if constexpr (std::is_same_v<T, absl::Duration>) {
       if (value.kind() == Kind::kInterval) return value.as_interval();
@@ -246,7 +247,8 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
     } else if constexpr (std::is_same_v<T, absl::Time>) {
       if (value.kind() == Kind::kTimestamp) return value.as_timestamp();
       // SQLite hands back timestamps (in arrays, in plain SELECTs) as text.
-      if (value.kind() == Kind::kText) return read_internal::ParseTimestamp(value.as_text(), column);
+      if (value.kind() == Kind::kText)
+        return read_internal::ParseTimestamp(value.as_text(), column);
       return read_internal::KindError(column, value, "a timestamp");
     } else if constexpr (std::is_same_v<T, absl::CivilDay>) {
       if (value.kind() == Kind::kDate) return value.as_date();

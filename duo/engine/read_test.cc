@@ -165,8 +165,7 @@ TEST(FromValueTest, JsonNullIsNoValueForOptionalsAndTheDocumentNullOtherwise) {
   EXPECT_EQ(*FromValue<std::optional<nlohmann::json>>(json_null, "doc"), std::nullopt);
   EXPECT_EQ(*FromValue<std::optional<nlohmann::json>>(Value("  null "), "doc"), std::nullopt);
   EXPECT_EQ(*FromValue<nlohmann::json>(json_null, "doc"), nlohmann::json(nullptr));
-  EXPECT_EQ(*FromValue<std::optional<std::vector<int64_t>>>(Value("null"), "tags"),
-            std::nullopt);
+  EXPECT_EQ(*FromValue<std::optional<std::vector<int64_t>>>(Value("null"), "tags"), std::nullopt);
   EXPECT_EQ(**FromValue<std::optional<nlohmann::json>>(Value(sql::JsonText{"[null]"}), "doc"),
             nlohmann::json::parse("[null]"));
 }
@@ -175,10 +174,10 @@ TEST(FromValueTest, NumbersAreJsonNumbers) {
   // SQLite keeps the documents 42 and 3.5 as numbers in a NUMERIC column.
   EXPECT_EQ(*FromValue<nlohmann::json>(Value(42), "doc"), nlohmann::json(42));
   EXPECT_EQ(*FromValue<nlohmann::json>(Value(3.5), "doc"), nlohmann::json(3.5));
-  EXPECT_EQ(GetErrorKind(FromValue<nlohmann::json>(
-                             Value(std::numeric_limits<double>::infinity()), "doc")
-                             .status()),
-            ErrorKind::kDataError);
+  EXPECT_EQ(
+      GetErrorKind(FromValue<nlohmann::json>(Value(std::numeric_limits<double>::infinity()), "doc")
+                       .status()),
+      ErrorKind::kDataError);
 }
 
 TEST(CheckJsonTest, RefusesDepthNonFiniteNumbersAndInvalidUtf8) {

@@ -151,8 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (IsSecretOption(key)) value += "-other";
   }
   DUO_FUZZ_CHECK(other.ToString() == text, input, absl::StrCat(text, " vs ", other.ToString()));
-  DUO_FUZZ_CHECK(url->in_memory() == (url->backend == DatabaseUrl::Backend::kSqlite &&
-                                      url->database == ":memory:"),
+  DUO_FUZZ_CHECK(url->in_memory() ==
+                     (url->backend == DatabaseUrl::Backend::kSqlite && url->database == ":memory:"),
                  input);
 
   if (url->backend == DatabaseUrl::Backend::kPostgres) {
@@ -162,10 +162,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     DUO_FUZZ_CHECK(read == ExpectedConnInfo(*url), input, conninfo);
     for (const auto& [key, value] : read) {
       // Keywords go into conninfo unquoted.
-      DUO_FUZZ_CHECK(!key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-                       return absl::ascii_isalnum(c) || c == '_';
-                     }),
-                     input, conninfo);
+      DUO_FUZZ_CHECK(
+          !key.empty() && std::all_of(key.begin(), key.end(),
+                                      [](char c) { return absl::ascii_isalnum(c) || c == '_'; }),
+          input, conninfo);
     }
   }
   return 0;

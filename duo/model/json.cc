@@ -14,9 +14,7 @@
 
 namespace duo::model_internal {
 
-nlohmann::json TimeToJson(absl::Time time) {
-  return sql::FormatRfc3339(time);
-}
+nlohmann::json TimeToJson(absl::Time time) { return sql::FormatRfc3339(time); }
 
 nlohmann::json DayToJson(absl::CivilDay day) {
   // Four year digits, which DayFromJson needs (absl prints year 1 as "1").
@@ -100,8 +98,7 @@ absl::StatusOr<std::string> BytesFromJson(const nlohmann::json& json, absl::stri
   return bytes;
 }
 
-absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json,
-                                             absl::string_view field) {
+absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json, absl::string_view field) {
   if (json.is_string()) {
     absl::StatusOr<sql::Decimal> decimal = sql::Decimal::Parse(json.get<std::string>());
     if (decimal.ok()) return decimal;
@@ -130,8 +127,8 @@ namespace {
 
 absl::Status UnknownField(const ModelMeta& meta, absl::string_view field) {
   return absl::InvalidArgumentError(absl::StrCat("field \"", field, "\" is not a column of ",
-                                                 meta.model_name(), "; its columns are: ",
-                                                 meta.ColumnNames()));
+                                                 meta.model_name(),
+                                                 "; its columns are: ", meta.ColumnNames()));
 }
 
 }  // namespace

@@ -129,7 +129,10 @@ Everything Sample() {
   e.ref = *duo::sql::Uuid::Parse("123E4567-E89B-12D3-A456-426614174000");
   e.opens = *duo::sql::TimeOfDay::FromParts(8, 5, 3, 120);
   e.wait = absl::Hours(26) + absl::Milliseconds(500);
-  e.data = duo::sql::Blob{std::string("\x00\xff" "ab", 4)};
+  e.data =
+      duo::sql::Blob{std::string("\x00\xff"
+                                 "ab",
+                                 4)};
   e.doc = nlohmann::json{{"k", {1, 2}}, {"n", nullptr}};
   e.color = Color::kGreen;
   e.level = Level::kHigh;
@@ -193,8 +196,9 @@ TEST(ModelJsonTest, RoundTrip) {
   EXPECT_TRUE(SameMembers(back, original)) << duo::ToJson(back).dump();
   EXPECT_EQ(duo::ToJson(original)["maybe_at"], "1969-12-31T23:59:59.999999Z");
   // Through text, as a web service sends it.
-  DUO_ASSERT_OK_AND_ASSIGN(Everything reparsed, duo::FromJson<Everything>(nlohmann::json::parse(
-                                                duo::ToJson(original).dump())));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Everything reparsed,
+      duo::FromJson<Everything>(nlohmann::json::parse(duo::ToJson(original).dump())));
   EXPECT_TRUE(SameMembers(reparsed, original));
 }
 
@@ -207,21 +211,21 @@ TEST(ModelJsonTest, AbsentFieldsKeepTheirDefaults) {
 }
 
 TEST(ModelJsonTest, EnumsAcceptNamesAndNumbers) {
-  DUO_ASSERT_OK_AND_ASSIGN(Everything e,
-                       duo::FromJson<Everything>(nlohmann::json{{"color", 1}, {"level", "low"}}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Everything e, duo::FromJson<Everything>(nlohmann::json{{"color", 1}, {"level", "low"}}));
   EXPECT_EQ(e.color, Color::kGreen);
   EXPECT_EQ(e.level, Level::kLow);
 }
 
 TEST(ModelJsonTest, DecimalAcceptsIntegers) {
   DUO_ASSERT_OK_AND_ASSIGN(Everything e,
-                       duo::FromJson<Everything>(nlohmann::json{{"amount", -12}}));
+                           duo::FromJson<Everything>(nlohmann::json{{"amount", -12}}));
   EXPECT_EQ(e.amount.digits(), "-12");
 }
 
 TEST(ModelJsonTest, TimestampWithOffset) {
-  DUO_ASSERT_OK_AND_ASSIGN(Everything e, duo::FromJson<Everything>(nlohmann::json{
-                                         {"at", "2026-11-25T10:30:00+01:00"}}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Everything e, duo::FromJson<Everything>(nlohmann::json{{"at", "2026-11-25T10:30:00+01:00"}}));
   EXPECT_EQ(e.at, absl::FromCivil(absl::CivilSecond(2026, 11, 25, 9, 30, 0), absl::UTCTimeZone()));
 }
 
@@ -236,8 +240,7 @@ TEST(ModelJsonTest, UnknownFieldListsTheColumns) {
 TEST(ModelJsonTest, NotAnObject) {
   absl::StatusOr<Everything> e = duo::FromJson<Everything>(nlohmann::json::array({1}));
   EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(e.status().message(),
-            "field \"json_test::Everything\" must be a JSON object, not [1]");
+  EXPECT_EQ(e.status().message(), "field \"json_test::Everything\" must be a JSON object, not [1]");
 }
 
 struct BadCase {
@@ -306,8 +309,7 @@ INSTANTIATE_TEST_SUITE_P(
                 R"(field "level" must be one of the enum's declared values, not 3)"}));
 
 TEST(ModelJsonTest, UuidAndTimeOfDayParseErrorsNameTheField) {
-  absl::StatusOr<Everything> e =
-      duo::FromJson<Everything>(nlohmann::json{{"ref", "not-a-uuid"}});
+  absl::StatusOr<Everything> e = duo::FromJson<Everything>(nlohmann::json{{"ref", "not-a-uuid"}});
   EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(e.status().message()), ::testing::StartsWith("field \"ref\": "));
   e = duo::FromJson<Everything>(nlohmann::json{{"opens", "25:00"}});
@@ -341,14 +343,13 @@ TEST(ModelJsonTest, AFailedFieldLeavesNoPartialObject) {
 
 TEST(ModelJsonTest, PayloadFromJsonConvertsToColumnValues) {
   DUO_ASSERT_OK_AND_ASSIGN(duo::Payload payload,
-                       duo::PayloadFromJson<Everything>(nlohmann::json::parse(
-                           R"({"text": "x", "maybe_text": null, "day": "2024-01-02",
+                           duo::PayloadFromJson<Everything>(nlohmann::json::parse(
+                               R"({"text": "x", "maybe_text": null, "day": "2024-01-02",
                                "amount": "1.50"})")));
   ASSERT_EQ(payload.size(), 4u);
   // nlohmann's object keeps its keys sorted.
   EXPECT_EQ(payload[0].column, "amount");
-  EXPECT_EQ(payload[0].value.node().value,
-            duo::sql::Value(*duo::sql::Decimal::Parse("1.50")));
+  EXPECT_EQ(payload[0].value.node().value, duo::sql::Value(*duo::sql::Decimal::Parse("1.50")));
   EXPECT_EQ(payload[1].column, "day");
   EXPECT_EQ(payload[1].value.node().value, duo::sql::Value(absl::CivilDay(2024, 1, 2)));
   EXPECT_EQ(payload[2].column, "maybe_text");

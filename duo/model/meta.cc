@@ -18,8 +18,7 @@ namespace {
 
 bool IsIntegerType(const sql::SqlType& type) {
   using Kind = sql::SqlType::Kind;
-  return type.kind == Kind::kSmallInt || type.kind == Kind::kInteger ||
-         type.kind == Kind::kBigInt;
+  return type.kind == Kind::kSmallInt || type.kind == Kind::kInteger || type.kind == Kind::kBigInt;
 }
 
 }  // namespace
@@ -46,12 +45,12 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
       fail(absl::StrCat("column \"", spec.def.name, "\" is declared twice"));
     }
     if (spec.index || spec.unique_index) {
-      table.indexes.push_back(
-          {spec.index_name.empty() ? absl::StrCat(table.name, "_", spec.def.name, "_idx")
+      table.indexes.push_back({spec.index_name.empty()
+                                   ? absl::StrCat(table.name, "_", spec.def.name, "_idx")
                                    : spec.index_name,
-           {spec.def.name},
-           spec.unique_index,
-           sql::Expr()});
+                               {spec.def.name},
+                               spec.unique_index,
+                               sql::Expr()});
     }
     if (spec.foreign_key) {
       sql::ForeignKeyDef fk = *spec.foreign_key;
@@ -82,15 +81,16 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
   }
   if (table.primary_key.empty()) fail("no primary key is declared");
   for (const std::string& key : table.primary_key) {
-    if (!names.contains(key)) fail(absl::StrCat("primary key column \"", key, "\" is not declared"));
+    if (!names.contains(key))
+      fail(absl::StrCat("primary key column \"", key, "\" is not declared"));
   }
   for (model_internal::ColumnSpec& spec : specs) {
     const bool in_key = std::find(table.primary_key.begin(), table.primary_key.end(),
                                   spec.def.name) != table.primary_key.end();
     spec.def.primary_key = in_key;
     if (in_key) spec.def.nullable = false;
-    const bool sole_integer_key = in_key && table.primary_key.size() == 1 &&
-                                  IsIntegerType(spec.def.type);
+    const bool sole_integer_key =
+        in_key && table.primary_key.size() == 1 && IsIntegerType(spec.def.type);
     spec.def.autoincrement = spec.autoincrement.value_or(sole_integer_key);
     if (spec.def.autoincrement && !sole_integer_key) {
       fail(absl::StrCat("AutoIncrement on \"", spec.def.name,
@@ -105,8 +105,10 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
     }
   };
   for (const sql::IndexDef& index : table.indexes) check_columns(index.columns, "an index");
-  for (const sql::UniqueDef& unique : table.uniques) check_columns(unique.columns, "a unique constraint");
-  for (const sql::ForeignKeyDef& fk : table.foreign_keys) check_columns(fk.columns, "a foreign key");
+  for (const sql::UniqueDef& unique : table.uniques)
+    check_columns(unique.columns, "a unique constraint");
+  for (const sql::ForeignKeyDef& fk : table.foreign_keys)
+    check_columns(fk.columns, "a foreign key");
   for (const RelationMeta& relation : relations_) {
     if (relation.kind == RelationKind::kBelongsTo && relation.local_column.empty()) {
       fail(absl::StrCat("relationship \"", relation.name,
@@ -167,8 +169,8 @@ absl::Status ModelMeta::relations_status() const {
 void ModelMeta::ResolveRelations() const {
   auto fail = [&](const RelationMeta& relation, absl::string_view message) {
     if (relations_status_.ok()) {
-      relations_status_ = absl::InvalidArgumentError(absl::StrCat(
-          "model ", model_name_, ", relationship \"", relation.name, "\": ", message));
+      relations_status_ = absl::InvalidArgumentError(
+          absl::StrCat("model ", model_name_, ", relationship \"", relation.name, "\": ", message));
     }
   };
   for (RelationMeta& relation : relations_) {
@@ -203,8 +205,8 @@ void ModelMeta::ResolveRelations() const {
         relation.local_column = single_key(*this);
         relation.remote_column = single_key(target);
         if (relation.through_local.empty() || relation.through_remote.empty()) {
-          fail(relation, absl::StrCat("its keys are not declared columns of ",
-                                      through.model_name()));
+          fail(relation,
+               absl::StrCat("its keys are not declared columns of ", through.model_name()));
         }
         break;
       }
@@ -220,9 +222,8 @@ const RelationMeta* ModelMeta::FindRelation(absl::string_view name) const {
 }
 
 std::string ModelMeta::ColumnNames() const {
-  return absl::StrJoin(columns_, ", ", [](std::string* out, const ColumnMeta& column) {
-    out->append(column.name);
-  });
+  return absl::StrJoin(
+      columns_, ", ", [](std::string* out, const ColumnMeta& column) { out->append(column.name); });
 }
 
 std::string ModelMeta::RelationNames() const {
@@ -233,8 +234,8 @@ std::string ModelMeta::RelationNames() const {
 }
 
 absl::Status ModelMeta::UnknownColumn(absl::string_view name) const {
-  return absl::InvalidArgumentError(absl::StrCat(model_name_, " has no column \"", name,
-                                                 "\"; its columns are: ", ColumnNames()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(model_name_, " has no column \"", name, "\"; its columns are: ", ColumnNames()));
 }
 
 std::vector<sql::Value> ModelMeta::KeyOf(const void* object) const {

@@ -18,8 +18,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -169,7 +169,9 @@ struct RelationMeta {
   std::function<std::string(const ModelMeta& target)> resolve_remote;
   std::function<std::pair<std::string, std::string>(const ModelMeta& through)> resolve_through;
 
-  bool to_many() const { return kind == RelationKind::kHasMany || kind == RelationKind::kManyToMany; }
+  bool to_many() const {
+    return kind == RelationKind::kHasMany || kind == RelationKind::kManyToMany;
+  }
 };
 
 class ModelMeta {

@@ -50,10 +50,11 @@ void Models::Unbind() {
 absl::StatusOr<Database> Models::database() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!database_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the models of group \"", name_, "\" are not bound to a database: call ",
-        name_ == "default" ? "duo::Models::Default()" : name_, ".Bind(db) at start-up, "
-        "or run the query with Query(db)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the models of group \"", name_, "\" are not bound to a database: call ",
+                     name_ == "default" ? "duo::Models::Default()" : name_,
+                     ".Bind(db) at start-up, "
+                     "or run the query with Query(db)"));
   }
   return *database_;
 }
@@ -114,16 +115,15 @@ std::vector<const ModelMeta*> DependencyOrder(const std::vector<const ModelMeta*
 }  // namespace
 
 absl::Status Models::CreateTables(const Database& database,
-                                  const std::vector<const ModelMeta*>& models,
-                                  bool if_not_exists) {
+                                  const std::vector<const ModelMeta*>& models, bool if_not_exists) {
   for (const ModelMeta* meta : models) DUO_RETURN_IF_ERROR(meta->declaration_status());
   return database.Transaction([&](Session& session) -> absl::Status {
     for (const ModelMeta* meta : DependencyOrder(models)) {
       // Native enum types first; models may share one, so an existing
       // type is kept.
       for (const sql::SqlType& type : dialect::EnumTypes(meta->table_def())) {
-        for (const std::string& statement : dialect::CreateEnumTypeStatements(
-                 database.dialect(), type, {.if_not_exists = true})) {
+        for (const std::string& statement :
+             dialect::CreateEnumTypeStatements(database.dialect(), type, {.if_not_exists = true})) {
           DUO_RETURN_IF_ERROR(session.ExecuteScript(statement));
         }
       }

@@ -72,7 +72,7 @@ class Models {
  private:
   std::string name_;
   mutable std::mutex mu_;
-  std::optional<Database> database_;   // guarded by mu_
+  std::optional<Database> database_;                  // guarded by mu_
   mutable std::vector<const ModelMeta*> registered_;  // guarded by mu_
 };
 

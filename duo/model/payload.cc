@@ -20,22 +20,34 @@ bool ValueFitsColumn(const sql::Value& value, const ColumnMeta& column) {
   using Kind = sql::Value::Kind;
   using Category = sql::TypeCategory;
   switch (value.kind()) {
-    case Kind::kNull: return true;
-    case Kind::kBool: return column.category == Category::kBool;
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return column.category == Category::kBool;
     case Kind::kInt:
       // Integer-stored enums and booleans written as 0/1 are numbers too.
       return column.category == Category::kNumeric || column.category == Category::kBool;
     case Kind::kDouble:
-    case Kind::kDecimal: return column.category == Category::kNumeric;
-    case Kind::kText: return column.category == Category::kText;
-    case Kind::kBlob: return column.category == Category::kBytes;
-    case Kind::kTimestamp: return column.category == Category::kTime;
-    case Kind::kDate: return column.category == Category::kDate;
-    case Kind::kJson: return column.category == Category::kJson;
-    case Kind::kArray: return column.category == Category::kArray;
-    case Kind::kUuid: return column.category == Category::kUuid;
-    case Kind::kTimeOfDay: return column.category == Category::kTimeOfDay;
-    case Kind::kInterval: return column.category == Category::kInterval;
+    case Kind::kDecimal:
+      return column.category == Category::kNumeric;
+    case Kind::kText:
+      return column.category == Category::kText;
+    case Kind::kBlob:
+      return column.category == Category::kBytes;
+    case Kind::kTimestamp:
+      return column.category == Category::kTime;
+    case Kind::kDate:
+      return column.category == Category::kDate;
+    case Kind::kJson:
+      return column.category == Category::kJson;
+    case Kind::kArray:
+      return column.category == Category::kArray;
+    case Kind::kUuid:
+      return column.category == Category::kUuid;
+    case Kind::kTimeOfDay:
+      return column.category == Category::kTimeOfDay;
+    case Kind::kInterval:
+      return column.category == Category::kInterval;
   }
   return false;
 }
@@ -43,9 +55,9 @@ bool ValueFitsColumn(const sql::Value& value, const ColumnMeta& column) {
 namespace {
 
 absl::Status WrongType(const ModelMeta& meta, const ColumnMeta& column, const sql::Value& value) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "value ", value.DebugString(), " does not suit column ", meta.model_name(), ".",
-      column.name, " (", meta.table().name(), ".", column.name, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("value ", value.DebugString(), " does not suit column ", meta.model_name(), ".",
+                   column.name, " (", meta.table().name(), ".", column.name, ")"));
 }
 
 using Kind = sql::SqlType::Kind;
@@ -55,8 +67,8 @@ std::string ColumnName(const ModelMeta& meta, const ColumnMeta& column) {
                       "\")");
 }
 
-absl::Status OutOfRange(const ModelMeta& meta, const ColumnMeta& column,
-                        const sql::Value& value, absl::string_view why) {
+absl::Status OutOfRange(const ModelMeta& meta, const ColumnMeta& column, const sql::Value& value,
+                        absl::string_view why) {
   std::string shown = value.DebugString();
   if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
   return absl::OutOfRangeError(absl::StrCat("value ", shown, " cannot be stored in column ",
@@ -118,24 +130,24 @@ absl::Status CheckDigits(const ModelMeta& meta, const ColumnMeta& column, const 
   const Digits digits = CountDigits(text);
   if (type.kind == Kind::kNumeric && type.precision > 0) {
     if (digits.fraction > static_cast<size_t>(type.scale)) {
-      return OutOfRange(meta, column, value,
-                        absl::StrCat("it has ", digits.fraction,
-                                     " fractional digits and the column is numeric(",
-                                     type.precision, ", ", type.scale, "), which keeps ",
-                                     type.scale, " (the database would round it)"));
+      return OutOfRange(
+          meta, column, value,
+          absl::StrCat("it has ", digits.fraction, " fractional digits and the column is numeric(",
+                       type.precision, ", ", type.scale, "), which keeps ", type.scale,
+                       " (the database would round it)"));
     }
     if (digits.integer > static_cast<size_t>(type.precision - type.scale)) {
-      return OutOfRange(meta, column, value,
-                        absl::StrCat("it has ", digits.integer,
-                                     " integer digits and the column is numeric(",
-                                     type.precision, ", ", type.scale, "), which keeps ",
-                                     type.precision - type.scale));
+      return OutOfRange(
+          meta, column, value,
+          absl::StrCat("it has ", digits.integer, " integer digits and the column is numeric(",
+                       type.precision, ", ", type.scale, "), which keeps ",
+                       type.precision - type.scale));
     }
   }
   if (IntegerRange(type.kind) && digits.fraction > 0) {
-    return OutOfRange(meta, column, value,
-                      absl::StrCat(IntegerTypeWithArticle(type.kind),
-                                   " column holds whole numbers only"));
+    return OutOfRange(
+        meta, column, value,
+        absl::StrCat(IntegerTypeWithArticle(type.kind), " column holds whole numbers only"));
   }
   return absl::OkStatus();
 }
@@ -161,8 +173,7 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
         // Whole (checked above): compare the integer part's digits exactly.
         absl::string_view whole = absl::string_view(text).substr(0, text.find('.'));
         int64_t number = 0;
-        if (!absl::SimpleAtoi(whole, &number) || number < range->first ||
-            number > range->second) {
+        if (!absl::SimpleAtoi(whole, &number) || number < range->first || number > range->second) {
           return OutOfRange(meta, column, value,
                             absl::StrCat("beyond the range of ", IntegerTypeName(type.kind)));
         }
@@ -182,9 +193,9 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
                             absl::StrCat("beyond the range of ", IntegerTypeName(type.kind)));
         }
         if (type.kind == Kind::kNumeric) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("column ", ColumnName(meta, column), " holds decimal digits, not ",
-                           value.DebugString()));
+          return absl::InvalidArgumentError(absl::StrCat("column ", ColumnName(meta, column),
+                                                         " holds decimal digits, not ",
+                                                         value.DebugString()));
         }
         return absl::OkStatus();
       }
@@ -198,13 +209,12 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
       }
       if (range) {
         if (number != std::trunc(number)) {
-          return OutOfRange(meta, column, value,
-                            absl::StrCat(IntegerTypeWithArticle(type.kind),
-                                         " column holds whole numbers only"));
+          return OutOfRange(
+              meta, column, value,
+              absl::StrCat(IntegerTypeWithArticle(type.kind), " column holds whole numbers only"));
         }
         // Beyond ±2^63 no double converts to int64_t (the cast is undefined).
-        if (number < -0x1p63 || number >= 0x1p63 ||
-            static_cast<int64_t>(number) < range->first ||
+        if (number < -0x1p63 || number >= 0x1p63 || static_cast<int64_t>(number) < range->first ||
             static_cast<int64_t>(number) > range->second) {
           return OutOfRange(meta, column, value,
                             absl::StrCat("beyond the range of ", IntegerTypeName(type.kind)));
@@ -223,8 +233,8 @@ absl::Status CheckScalar(const ModelMeta& meta, const ColumnMeta& column, const 
 
 }  // namespace
 
-absl::Status CheckStorable(const ModelMeta& meta, const ColumnMeta& column,
-                           const sql::Value& value, const dialect::Dialect* dialect) {
+absl::Status CheckStorable(const ModelMeta& meta, const ColumnMeta& column, const sql::Value& value,
+                           const dialect::Dialect* dialect) {
   if (value.kind() == sql::Value::Kind::kArray) {
     const sql::SqlType element{.kind = column.type.element};
     for (const sql::Value& item : value.as_array().elements) {
@@ -267,8 +277,8 @@ absl::Status CheckPayload(const ModelMeta& meta, const Payload& payload) {
     if ((node.kind == sql::ExprKind::kNull ||
          (node.kind == sql::ExprKind::kParam && node.value.is_null())) &&
         !column->nullable) {
-      return absl::InvalidArgumentError(absl::StrCat("column ", meta.model_name(), ".",
-                                                     column->name, " may not be NULL"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("column ", meta.model_name(), ".", column->name, " may not be NULL"));
     }
   }
   return absl::OkStatus();

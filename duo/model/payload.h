@@ -48,8 +48,8 @@ absl::Status ApplyPayloadValues(const ModelMeta& meta, void* object, const Paylo
 //     itself (Dialect::StoresDouble), or any in a numeric column, is
 //     InvalidArgument.
 // Out of range is OutOfRange; errors name the model, table and column.
-absl::Status CheckStorable(const ModelMeta& meta, const ColumnMeta& column,
-                           const sql::Value& value, const dialect::Dialect* dialect = nullptr);
+absl::Status CheckStorable(const ModelMeta& meta, const ColumnMeta& column, const sql::Value& value,
+                           const dialect::Dialect* dialect = nullptr);
 
 // CheckStorable for the members of `object` that a write would send (all
 // columns, or the indexes into meta.columns() in `columns`), after each

@@ -66,16 +66,17 @@ duo::sql::Decimal Dec(const char* text) { return *duo::sql::Decimal::Parse(text)
 TEST(CheckPayloadTest, AcceptsFittingValues) {
   DUO_ASSERT_OK(Meta().declaration_status());
   DUO_ASSERT_OK(duo::CheckPayload(
-      Meta(), {{"name", "x"},
-               {"small", int64_t{-32768}},
-               {"count", 5},
-               {"balance", 1.5},
-               {"ratio", 2},  // an integer in a float column
-               {"price", Dec("9999.99")},
-               {"note", duo::sql::Value()},
-               {"active", true},
-               {"opened", absl::UnixEpoch()},
-               {"scores", duo::sql::Value(duo::sql::Array{{duo::sql::Value(1), duo::sql::Value(2)}})}}));
+      Meta(),
+      {{"name", "x"},
+       {"small", int64_t{-32768}},
+       {"count", 5},
+       {"balance", 1.5},
+       {"ratio", 2},  // an integer in a float column
+       {"price", Dec("9999.99")},
+       {"note", duo::sql::Value()},
+       {"active", true},
+       {"opened", absl::UnixEpoch()},
+       {"scores", duo::sql::Value(duo::sql::Array{{duo::sql::Value(1), duo::sql::Value(2)}})}}));
   // Expressions are the database's to evaluate.
   DUO_ASSERT_OK(duo::CheckPayload(Meta(), {{"count", duo::col(&Account::count) + 1}}));
 }
@@ -173,8 +174,8 @@ TEST(CheckPayloadTest, RealColumnOverflowAndUnderflow) {
 
 TEST(CheckPayloadTest, ArrayElementsAreChecked) {
   const absl::Status status = duo::CheckPayload(
-      Meta(), {{"scores", duo::sql::Value(
-                              duo::sql::Array{{duo::sql::Value(1), duo::sql::Value(int64_t{1} << 40)}})}});
+      Meta(), {{"scores", duo::sql::Value(duo::sql::Array{
+                              {duo::sql::Value(1), duo::sql::Value(int64_t{1} << 40)}})}});
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(status.message(), HasSubstr("beyond the range of integer"));
   EXPECT_THAT(status.message(), HasSubstr("Account.scores"));
@@ -182,14 +183,15 @@ TEST(CheckPayloadTest, ArrayElementsAreChecked) {
 
 TEST(ApplyPayloadTest, ConvertsValuesIntoMembers) {
   Account account;
-  DUO_ASSERT_OK(duo::ApplyPayload(Meta(), &account,
-                              {{"name", "Ada"},
-                               {"small", 12},
-                               {"count", Dec("7")},
-                               {"balance", 3},
-                               {"note", "n"},
-                               {"price", Dec("12.50")},
-                               {"scores", duo::sql::Value(duo::sql::Array{{duo::sql::Value(4)}})}}));
+  DUO_ASSERT_OK(
+      duo::ApplyPayload(Meta(), &account,
+                        {{"name", "Ada"},
+                         {"small", 12},
+                         {"count", Dec("7")},
+                         {"balance", 3},
+                         {"note", "n"},
+                         {"price", Dec("12.50")},
+                         {"scores", duo::sql::Value(duo::sql::Array{{duo::sql::Value(4)}})}}));
   EXPECT_EQ(account.name, "Ada");
   EXPECT_EQ(account.small, 12);
   EXPECT_EQ(account.count, 7);

@@ -10,7 +10,8 @@ ColumnOption PrimaryKey() {
 }
 
 ColumnOption AutoIncrement(bool enabled) {
-  return ColumnOption([enabled](model_internal::ColumnSpec& spec) { spec.autoincrement = enabled; });
+  return ColumnOption(
+      [enabled](model_internal::ColumnSpec& spec) { spec.autoincrement = enabled; });
 }
 
 ColumnOption Unique() {
@@ -32,8 +33,9 @@ ColumnOption UniqueIndex(std::string name) {
 }
 
 ColumnOption Length(int length) {
-  return ColumnOption(
-      [length](model_internal::ColumnSpec& spec) { spec.def.type = sql::SqlType::Varchar(length); });
+  return ColumnOption([length](model_internal::ColumnSpec& spec) {
+    spec.def.type = sql::SqlType::Varchar(length);
+  });
 }
 
 ColumnOption Precision(int precision, int scale) {
@@ -59,15 +61,15 @@ ColumnOption Nullable(bool nullable) {
 }
 
 ColumnOption ForeignKey(std::string target, ForeignKeyOptions options) {
-  return ColumnOption([target = std::move(target),
-                       options = std::move(options)](model_internal::ColumnSpec& spec) {
-    sql::ForeignKeyDef fk;
-    fk.name = options.name;
-    fk.on_delete = options.on_delete;
-    fk.on_update = options.on_update;
-    spec.foreign_key = std::move(fk);
-    spec.foreign_key_target = target;
-  });
+  return ColumnOption(
+      [target = std::move(target), options = std::move(options)](model_internal::ColumnSpec& spec) {
+        sql::ForeignKeyDef fk;
+        fk.name = options.name;
+        fk.on_delete = options.on_delete;
+        fk.on_update = options.on_update;
+        spec.foreign_key = std::move(fk);
+        spec.foreign_key_target = target;
+      });
 }
 
 ColumnOption CreatedAt() {

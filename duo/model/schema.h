@@ -137,8 +137,7 @@ class TypedModelMeta final : public ModelMeta {
  public:
   void InitFrom(Schema<T> schema) {
     Init(TypeName(typeid(T)), *schema.models_, std::move(schema.table_), std::move(schema.specs_),
-         std::move(schema.accessors_), std::move(schema.categories_),
-         std::move(schema.relations_));
+         std::move(schema.accessors_), std::move(schema.categories_), std::move(schema.relations_));
   }
 
  private:
@@ -153,7 +152,6 @@ class TypedModelMeta final : public ModelMeta {
    private:
     std::vector<std::unique_ptr<T>> objects_;  // stable addresses
   };
-
 };
 
 template <typename T, typename U>
@@ -226,8 +224,8 @@ sql::TypedExpr<M> col(M T::*member) {
   const ColumnMeta* column = model_internal::FindMember(meta, member);
   if (column == nullptr) {
     return sql::TypedExpr<M>(
-        sql::ColumnRef(meta.table().name(), "(a member of " + meta.model_name() +
-                                                " that Table() does not declare)"));
+        sql::ColumnRef(meta.table().name(),
+                       "(a member of " + meta.model_name() + " that Table() does not declare)"));
   }
   return meta.table().template Col<M>(column->name);
 }
@@ -247,8 +245,8 @@ class Schema {
     if constexpr (std::is_same_v<Stored, nlohmann::json>) {
       spec.def.type = sql::SqlType::Json();
     } else if constexpr (model_internal::IsVector<Stored>::value) {
-      spec.def.type = sql::SqlType::Array(
-          sql::ValueTraits<typename Stored::value_type>::DefaultType().kind);
+      spec.def.type =
+          sql::SqlType::Array(sql::ValueTraits<typename Stored::value_type>::DefaultType().kind);
     } else {
       static_assert(sql::ValueTraits<M>::kSupported, "DuoORM cannot store this member type");
       spec.def.type = sql::ValueTraits<M>::DefaultType();
@@ -356,9 +354,12 @@ class Schema {
   template <typename M>
   static constexpr sql::TypeCategory Category() {
     using Stored = typename sql::StripOptional<M>::type;
-    if constexpr (std::is_same_v<Stored, nlohmann::json>) return sql::TypeCategory::kJson;
-    else if constexpr (model_internal::IsVector<Stored>::value) return sql::TypeCategory::kArray;
-    else return sql::ValueTraits<M>::kCategory;
+    if constexpr (std::is_same_v<Stored, nlohmann::json>)
+      return sql::TypeCategory::kJson;
+    else if constexpr (model_internal::IsVector<Stored>::value)
+      return sql::TypeCategory::kArray;
+    else
+      return sql::ValueTraits<M>::kCategory;
   }
 
   template <typename K>
@@ -428,11 +429,11 @@ nlohmann::json ToOneAccessor<T, U>::ToJson(const void* parent) const {
 
 // Lists T for duo-migrate (see duo/model/models.h). Use once per model, at
 // namespace scope in a .cc file.
-#define DUO_REGISTER_MODEL(Type)                                                    \
-  static const bool duo_registered_##Type##_ [[maybe_unused]] = [] {               \
-    const ::duo::ModelMeta& meta = ::duo::MetaOf<Type>();                          \
-    meta.models().Register(meta);                      \
-    return true;                                                                    \
+#define DUO_REGISTER_MODEL(Type)                                     \
+  static const bool duo_registered_##Type##_ [[maybe_unused]] = [] { \
+    const ::duo::ModelMeta& meta = ::duo::MetaOf<Type>();            \
+    meta.models().Register(meta);                                    \
+    return true;                                                     \
   }()
 
 }  // namespace duo

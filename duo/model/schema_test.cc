@@ -122,7 +122,8 @@ struct AutoIncrementText {
 struct Target {
   int64_t id = 0;
   static duo::Schema<Target> Table() {
-    return duo::Schema<Target>("targets", TestModels()).Column(&Target::id, "id", duo::PrimaryKey());
+    return duo::Schema<Target>("targets", TestModels())
+        .Column(&Target::id, "id", duo::PrimaryKey());
   }
 };
 
@@ -133,8 +134,7 @@ struct BelongsToUndeclaredKey {
   static duo::Schema<BelongsToUndeclaredKey> Table() {
     return duo::Schema<BelongsToUndeclaredKey>("belongs_undeclared", TestModels())
         .Column(&BelongsToUndeclaredKey::id, "id", duo::PrimaryKey())
-        .BelongsTo("target", &BelongsToUndeclaredKey::target,
-                   &BelongsToUndeclaredKey::target_id);
+        .BelongsTo("target", &BelongsToUndeclaredKey::target, &BelongsToUndeclaredKey::target_id);
   }
 };
 
@@ -256,12 +256,13 @@ struct Item {
         .Column(&Item::note, "note")
         .Column(&Item::status, "status", duo::ServerDefault(duo::sql::Param("new")))
         .Column(&Item::rank, "rank", duo::UniqueIndex("items_by_rank"))
-        .Column(&Item::legacy, "legacy", duo::Nullable(), duo::Type(duo::sql::SqlType::Custom("citext")))
+        .Column(&Item::legacy, "legacy", duo::Nullable(),
+                duo::Type(duo::sql::SqlType::Custom("citext")))
         .Column(&Item::created_at, "created_at", duo::CreatedAt())
         .Column(&Item::updated_at, "updated_at", duo::UpdatedAt())
         .Column(&Item::target_id, "target_id",
-                duo::ForeignKey("targets.id", {.on_delete = duo::kCascade,
-                                               .on_update = duo::kRestrict}))
+                duo::ForeignKey("targets.id",
+                                {.on_delete = duo::kCascade, .on_update = duo::kRestrict}))
         .Column(&Item::weight, "weight", duo::Nullable(false))
         .Column(&Item::tags, "tags")
         .Index("items_title_rank", {"title", "rank"}, /*unique=*/true)
@@ -333,7 +334,7 @@ TEST(SchemaColumnTest, Nullability) {
   EXPECT_TRUE(ColumnOf(meta, "updated_at").nullable);  // std::optional
   EXPECT_TRUE(ColumnOf(meta, "legacy").nullable);      // Nullable()
   EXPECT_FALSE(ColumnOf(meta, "title").nullable);
-  EXPECT_FALSE(ColumnOf(meta, "weight").nullable);     // Nullable(false)
+  EXPECT_FALSE(ColumnOf(meta, "weight").nullable);  // Nullable(false)
   EXPECT_FALSE(meta.table_def().FindColumn("title")->nullable);
   EXPECT_TRUE(meta.table_def().FindColumn("note")->nullable);
 }
@@ -587,7 +588,8 @@ struct Orphan {
   int64_t id = 0;
   int64_t parent_id = 0;  // not declared with Column
   static duo::Schema<Orphan> Table() {
-    return duo::Schema<Orphan>("orphans", TestModels()).Column(&Orphan::id, "id", duo::PrimaryKey());
+    return duo::Schema<Orphan>("orphans", TestModels())
+        .Column(&Orphan::id, "id", duo::PrimaryKey());
   }
 };
 duo::Schema<Parent> Parent::Table() {

@@ -2,13 +2,14 @@
 // results as the sync forms on SQLite and PostgreSQL, and concurrent
 // transactions through the ORM without cross-talk.
 
+#include "duo/async/async.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "duo/async/async.h"
 #include "duo/base/status_macros.h"
 #include "duo/query/query.h"
 #include "duo/query/testdata/shop.h"
@@ -91,10 +92,13 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
                   seen.push_back(o.id);
                   return absl::OkStatus();
                 })).ok());
-    ASSERT_TRUE(query.Iterate(5, [&](Order& o) {
-                       seen_sync.push_back(o.id);
-                       return absl::OkStatus();
-                     }).ok());
+    ASSERT_TRUE(query
+                    .Iterate(5,
+                             [&](Order& o) {
+                               seen_sync.push_back(o.id);
+                               return absl::OkStatus();
+                             })
+                    .ok());
     EXPECT_EQ(seen, seen_sync);
     EXPECT_FALSE(seen.empty());
   }
@@ -102,7 +106,7 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
   // Eager loading: the same constant number of statements.
   const int64_t before = statements();
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
-                       SyncWait(Customer::Related("orders").OrderBy("id").AllAsync()));
+                           SyncWait(Customer::Related("orders").OrderBy("id").AllAsync()));
   EXPECT_EQ(statements() - before, 2);
   ASSERT_EQ(loaded.size(), 3u);
   EXPECT_EQ(loaded[0].orders.size(), 6u);
@@ -110,13 +114,14 @@ TEST_P(AsyncQueryTest, EveryTerminalOperationGivesTheSameResultAsync) {
 }
 
 TEST_P(AsyncQueryTest, CrudAndBulkOperationsAsync) {
-  DUO_ASSERT_OK_AND_ASSIGN(Order created, SyncWait(Order::CreateAsync(
-                                          {.customer_id = customers_[2].id, .total_amount = 5})));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Order created,
+      SyncWait(Order::CreateAsync({.customer_id = customers_[2].id, .total_amount = 5})));
   EXPECT_GT(created.id, 0);
   EXPECT_EQ(created.status, "pending");  // the server default, read back
   DUO_ASSERT_OK_AND_ASSIGN(Order from_payload,
-                       SyncWait(Order::CreateAsync(duo::Payload{{"customer_id", customers_[2].id},
-                                                                {"total_amount", 6.0}})));
+                           SyncWait(Order::CreateAsync(duo::Payload{
+                               {"customer_id", customers_[2].id}, {"total_amount", 6.0}})));
   EXPECT_GT(from_payload.id, created.id);
 
   created.total_amount = 50;
@@ -135,9 +140,10 @@ TEST_P(AsyncQueryTest, CrudAndBulkOperationsAsync) {
   EXPECT_TRUE(duo::IsObjectNotFound(SyncWait(created.DeleteAsync())));
 
   std::vector<Order> bulk;
-  for (int i = 0; i < 250; ++i) bulk.push_back({.customer_id = customers_[2].id, .total_amount = 1.0 * i});
+  for (int i = 0; i < 250; ++i)
+    bulk.push_back({.customer_id = customers_[2].id, .total_amount = 1.0 * i});
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> stored,
-                       SyncWait(Order::CreateBulkAsync(bulk, {.batch_size = 100})));
+                           SyncWait(Order::CreateBulkAsync(bulk, {.batch_size = 100})));
   ASSERT_EQ(stored.size(), 250u);
   for (size_t i = 0; i < stored.size(); ++i) {
     EXPECT_GT(stored[i].id, 0);
@@ -167,9 +173,11 @@ TEST_P(AsyncQueryTest, FiftyCoroutinesInTransactionsEndWithTheRightTotals) {
       DUO_CO_ASSIGN_OR_RETURN(Order created, co_await Order::CreateAsync(draft));
       // The ORM finds this task's transaction: the new row is visible to
       // it, uncommitted, and to no other task.
-      const duo::Query<Order> same = Order::FilterBy({{"customer_id", customer}, {"total_amount", 1.0 * i}});
+      const duo::Query<Order> same =
+          Order::FilterBy({{"customer_id", customer}, {"total_amount", 1.0 * i}});
       DUO_CO_ASSIGN_OR_RETURN(int64_t mine, co_await same.CountAsync());
-      if (mine != 1) co_return absl::InternalError(absl::StrCat("task ", i, " sees ", mine, " rows"));
+      if (mine != 1)
+        co_return absl::InternalError(absl::StrCat("task ", i, " sees ", mine, " rows"));
       if (i % 10 == 9) co_return absl::AbortedError("rolled back on purpose");
       created.status = "paid";
       co_return co_await created.SaveAsync();
@@ -177,7 +185,8 @@ TEST_P(AsyncQueryTest, FiftyCoroutinesInTransactionsEndWithTheRightTotals) {
   };
   std::vector<Task<absl::Status>> tasks;
   for (int i = 0; i < kTasks; ++i) tasks.push_back(order(i));
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<absl::Status> statuses, SyncWait(duo::WhenAll(std::move(tasks))));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<absl::Status> statuses,
+                           SyncWait(duo::WhenAll(std::move(tasks))));
   for (int i = 0; i < kTasks; ++i) {
     EXPECT_EQ(statuses[i].ok(), i % 10 != 9) << i << ": " << statuses[i];
   }

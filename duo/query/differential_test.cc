@@ -80,7 +80,7 @@ struct Leaf {
   std::string column;  // name, level or manager_id
   std::string text;
   int64_t number = 0;
-  bool null = false;   // manager_id IS NULL
+  bool null = false;      // manager_id IS NULL
   bool at_least = false;  // level >= number instead of ==
 
   bool Matches(const Row& row) const {
@@ -104,7 +104,8 @@ struct Leaf {
   }
   std::string Describe() const {
     if (null) return absl::StrCat(column, " IS NULL");
-    return absl::StrCat(column, at_least ? " >= " : " = ", column == "name" ? text : absl::StrCat(number));
+    return absl::StrCat(column, at_least ? " >= " : " = ",
+                        column == "name" ? text : absl::StrCat(number));
   }
 };
 
@@ -134,9 +135,9 @@ struct QuerySpec {
                                    p.relations.empty() ? "" : ".", p.leaf.Describe()));
     }
     if (related) {
-      parts.push_back(absl::StrCat("Related ", related->relation, " agg=",
-                                   static_cast<int>(related->aggregate), " where=",
-                                   related->where ? related->where->Describe() : "-",
+      parts.push_back(absl::StrCat("Related ", related->relation,
+                                   " agg=", static_cast<int>(related->aggregate),
+                                   " where=", related->where ? related->where->Describe() : "-",
                                    " count>=", related->count_at_least));
     }
     parts.push_back(absl::StrCat("OrderBy ", absl::StrJoin(order, ",")));
@@ -247,7 +248,8 @@ class Generator {
     QuerySpec spec;
     for (int64_t n = Uniform(0, 2); n > 0; --n) {
       PathFilter path;
-      for (int64_t depth = Uniform(0, 3); depth > 0; --depth) path.relations.push_back(Pick(kRelations));
+      for (int64_t depth = Uniform(0, 3); depth > 0; --depth)
+        path.relations.push_back(Pick(kRelations));
       path.leaf = RandomLeaf(size, /*for_filter_by=*/true);
       spec.paths.push_back(std::move(path));
     }
@@ -302,8 +304,11 @@ class DifferentialTest : public duo::testing::BackendTest {
     DUO_ASSERT_OK(Employee::Query().DeleteBulk({.require_filter = false}).status());
     std::vector<Employee> employees;
     for (const Row& row : oracle.rows) {
-      employees.push_back({.id = row.id, .name = row.name, .level = row.level,
-                           .manager_id = row.manager, .mentor_id = row.mentor});
+      employees.push_back({.id = row.id,
+                           .name = row.name,
+                           .level = row.level,
+                           .manager_id = row.manager,
+                           .mentor_id = row.mentor});
     }
     DUO_ASSERT_OK(Employee::CreateBulk(std::move(employees), {.return_models = false}).status());
     std::vector<Friendship> links;
@@ -361,7 +366,8 @@ TEST_P(DifferentialTest, QueriesAgreeWithRowsFilteredInCpp) {
     const int64_t size = static_cast<int64_t>(oracle.rows.size());
     for (int q = 0; q < 25 && !HasFailure(); ++q) {
       const QuerySpec spec = generate.Query(size);
-      SCOPED_TRACE(absl::StrCat("seed ", seed, " round ", round, " query ", q, ": ", spec.Describe()));
+      SCOPED_TRACE(
+          absl::StrCat("seed ", seed, " round ", round, " query ", q, ": ", spec.Describe()));
       const std::vector<const Row*> expected = Answer(oracle, spec);
       const duo::Query<Employee> query = Build(spec);
       DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> all, query.All());

@@ -74,7 +74,8 @@ class InjectionTest : public ShopTestBase {
   void SetUp() override {
     ShopTestBase::SetUp();
     if (IsSkipped()) return;
-    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, word TEXT)")).status());
+    DUO_ASSERT_OK(
+        db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, word TEXT)")).status());
     DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'tweet')")).status());
     DUO_ASSERT_OK_AND_ASSIGN(ada_, Customer::Create({.name = "Ada", .region = "north"}));
   }
@@ -94,8 +95,7 @@ class InjectionTest : public ShopTestBase {
 
   // PostgreSQL text cannot hold NUL: refusing it is the safe outcome.
   bool Storable(const std::string& payload) const {
-    return backend() == duo::testing::Backend::kSqlite ||
-           payload.find('\0') == std::string::npos;
+    return backend() == duo::testing::Backend::kSqlite || payload.find('\0') == std::string::npos;
   }
 
   Customer ada_;
@@ -115,17 +115,18 @@ TEST_P(InjectionTest, ValuesBindAndReadBackExactly) {
     ++stored;
     // Every way of matching the value finds exactly that row.
     DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> by_filter,
-                         Customer::FilterBy({{"name", payload}}).All());
+                             Customer::FilterBy({{"name", payload}}).All());
     ASSERT_EQ(by_filter.size(), 1u);
     EXPECT_EQ(by_filter[0].name, payload);
     EXPECT_EQ(by_filter[0].region, payload);
-    DUO_ASSERT_OK_AND_ASSIGN(int64_t typed, Customer::Where(col(&Customer::name) == payload).Count());
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t typed,
+                             Customer::Where(col(&Customer::name) == payload).Count());
     EXPECT_EQ(typed, 1);
     DUO_ASSERT_OK_AND_ASSIGN(int64_t contains,
-                         Customer::Where(col(&Customer::name).Contains(payload)).Count());
+                             Customer::Where(col(&Customer::name).Contains(payload)).Count());
     EXPECT_EQ(contains, 1);
     DUO_ASSERT_OK_AND_ASSIGN(int64_t starts,
-                         Customer::Where(col(&Customer::name).StartsWith(payload)).Count());
+                             Customer::Where(col(&Customer::name).StartsWith(payload)).Count());
     EXPECT_EQ(starts, 1);
     DUO_ASSERT_OK_AND_ASSIGN(
         duo::Result bound,
@@ -134,8 +135,9 @@ TEST_P(InjectionTest, ValuesBindAndReadBackExactly) {
     EXPECT_EQ(*bound.Scalar<int64_t>(), 1);
     // Updates carry the value as a value too.
     const std::string changed = payload + "!";
-    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Customer::FilterBy({{"name", payload}})
-                                              .UpdateBulk(duo::Payload{{"region", changed}}));
+    DUO_ASSERT_OK_AND_ASSIGN(
+        int64_t updated,
+        Customer::FilterBy({{"name", payload}}).UpdateBulk(duo::Payload{{"region", changed}}));
     EXPECT_EQ(updated, 1);
     Customer row = *created;
     DUO_ASSERT_OK(Customer::Update(row, duo::Payload{{"region", payload}}));
@@ -178,19 +180,18 @@ TEST_P(InjectionTest, IdentifiersAreQuotedNeverSpliced) {
     // A table or column named by the payload is one quoted identifier: the
     // database looks for that name (and finds none) instead of running it.
     duo::sql::Table table(payload);
-    const absl::Status from =
-        db_->Execute(duo::sql::Select({table.C("id")}).From(table)).status();
+    const absl::Status from = db_->Execute(duo::sql::Select({table.C("id")}).From(table)).status();
     EXPECT_FALSE(from.ok());
     duo::sql::Table canary("canary");
     const absl::Status column =
         db_->Execute(duo::sql::Select({canary.C(payload)}).From(canary)).status();
     EXPECT_FALSE(column.ok());
-    const absl::Status insert =
-        db_->Execute(duo::sql::Insert(table).Values({{"id", 1}})).status();
+    const absl::Status insert = db_->Execute(duo::sql::Insert(table).Values({{"id", 1}})).status();
     EXPECT_FALSE(insert.ok());
     // A Text parameter named by the payload is no parameter of the text.
     const absl::Status bind =
-        db_->Execute(Text("SELECT word FROM canary WHERE word = :w").Bind("w", "x").Bind(payload, 1))
+        db_->Execute(
+               Text("SELECT word FROM canary WHERE word = :w").Bind("w", "x").Bind(payload, 1))
             .status();
     EXPECT_TRUE(absl::IsInvalidArgument(bind)) << bind;
     ExpectIntact(payload);

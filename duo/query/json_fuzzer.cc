@@ -120,40 +120,74 @@ nlohmann::json EdgeValue(uint64_t pick) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   constexpr double kInf = std::numeric_limits<double>::infinity();
   switch (pick % 34) {
-    case 0: return 0;
-    case 1: return -0.0;
-    case 2: return 1e300;
-    case 3: return -1e300;
-    case 4: return 1e-300;
-    case 5: return std::numeric_limits<double>::denorm_min();
-    case 6: return std::numeric_limits<float>::max();
-    case 7: return 3.5e38;
-    case 8: return 1e-45;  // float's smallest subnormal, rounded
-    case 9: return 1e-46;  // below it
-    case 10: return kNaN;
-    case 11: return kInf;
-    case 12: return -kInf;
-    case 13: return std::numeric_limits<int64_t>::max();
-    case 14: return std::numeric_limits<int64_t>::min();
-    case 15: return uint64_t{1} << 63;
-    case 16: return std::numeric_limits<uint64_t>::max();
-    case 17: return int64_t{std::numeric_limits<int32_t>::max()} + 1;
-    case 18: return "1.1234567";
-    case 19: return "123456789012345";
-    case 20: return "99999999999999.999999";
-    case 21: return "-0.000001000";
-    case 22: return "\xff";
-    case 23: return "caf\xc3";
-    case 24: return "\xed\xa0\x80";
-    case 25: return "caf\xc3\xa9";
-    case 26: return Nested(duo::engine::kMaxJsonDepth - 1);
-    case 27: return Nested(duo::engine::kMaxJsonDepth);
-    case 28: return Nested(duo::engine::kMaxJsonDepth + 1);
-    case 29: return Nested(2 * duo::engine::kMaxJsonDepth);
-    case 30: return {{"x", kNaN}};
-    case 31: return {{"\xff", 1}};
-    case 32: return nlohmann::json::array({1.5, kNaN, -kInf});
-    default: return nlohmann::json::array({1.5, 1e300, -0.0});
+    case 0:
+      return 0;
+    case 1:
+      return -0.0;
+    case 2:
+      return 1e300;
+    case 3:
+      return -1e300;
+    case 4:
+      return 1e-300;
+    case 5:
+      return std::numeric_limits<double>::denorm_min();
+    case 6:
+      return std::numeric_limits<float>::max();
+    case 7:
+      return 3.5e38;
+    case 8:
+      return 1e-45;  // float's smallest subnormal, rounded
+    case 9:
+      return 1e-46;  // below it
+    case 10:
+      return kNaN;
+    case 11:
+      return kInf;
+    case 12:
+      return -kInf;
+    case 13:
+      return std::numeric_limits<int64_t>::max();
+    case 14:
+      return std::numeric_limits<int64_t>::min();
+    case 15:
+      return uint64_t{1} << 63;
+    case 16:
+      return std::numeric_limits<uint64_t>::max();
+    case 17:
+      return int64_t{std::numeric_limits<int32_t>::max()} + 1;
+    case 18:
+      return "1.1234567";
+    case 19:
+      return "123456789012345";
+    case 20:
+      return "99999999999999.999999";
+    case 21:
+      return "-0.000001000";
+    case 22:
+      return "\xff";
+    case 23:
+      return "caf\xc3";
+    case 24:
+      return "\xed\xa0\x80";
+    case 25:
+      return "caf\xc3\xa9";
+    case 26:
+      return Nested(duo::engine::kMaxJsonDepth - 1);
+    case 27:
+      return Nested(duo::engine::kMaxJsonDepth);
+    case 28:
+      return Nested(duo::engine::kMaxJsonDepth + 1);
+    case 29:
+      return Nested(2 * duo::engine::kMaxJsonDepth);
+    case 30:
+      return {{"x", kNaN}};
+    case 31:
+      return {{"\xff", 1}};
+    case 32:
+      return nlohmann::json::array({1.5, kNaN, -kInf});
+    default:
+      return nlohmann::json::array({1.5, 1e300, -0.0});
   }
 }
 
@@ -179,11 +213,11 @@ void CheckWrites(const T& object, const nlohmann::json& json, const duo::Payload
     if (dialect == &duo::dialect::PostgresDialect() && payload != nullptr) {
       const absl::Status checked = duo::CheckPayload(meta, *payload);
       DUO_FUZZ_CHECK(Allowed(checked), input, checked.ToString());
-      DUO_FUZZ_CHECK(checked.ok() == writable.ok(), input,
-                     absl::StrCat(json.dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace),
-                                  ": CheckPayload ", checked.ToString(), " vs CheckWritable ",
-                                  writable.ToString()));
+      DUO_FUZZ_CHECK(
+          checked.ok() == writable.ok(), input,
+          absl::StrCat(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       ": CheckPayload ", checked.ToString(), " vs CheckWritable ",
+                       writable.ToString()));
     }
     if (!writable.ok()) continue;
     // What the driver would bind converts back to the same value.

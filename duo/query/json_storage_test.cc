@@ -21,10 +21,10 @@
 #include "duo/model/models.h"
 #include "duo/model/schema.h"
 #include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
-#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -34,10 +34,10 @@ namespace json_storage {
 
 struct Document : duo::Model<Document> {
   int64_t id = 0;
-  nlohmann::json doc;                    // DuoORM's own: jsonb / JSON_TEXT
-  std::optional<nlohmann::json> maybe;   // nullable, likewise
-  std::optional<nlohmann::json> loose;   // declared JSON, as SQLAlchemy's create_all does
-  std::vector<int64_t> tags;             // bigint[] / a JSON array in ARRAY_TEXT
+  nlohmann::json doc;                   // DuoORM's own: jsonb / JSON_TEXT
+  std::optional<nlohmann::json> maybe;  // nullable, likewise
+  std::optional<nlohmann::json> loose;  // declared JSON, as SQLAlchemy's create_all does
+  std::vector<int64_t> tags;            // bigint[] / a JSON array in ARRAY_TEXT
   std::optional<std::vector<int64_t>> maybe_tags;
 
   static duo::Schema<Document> Table() {
@@ -70,15 +70,16 @@ class JsonStorageTest : public duo::query_testing::ModelTableTest<Document> {
     // An array parameter is a native array on PostgreSQL and JSON text on
     // SQLite; JSON null only exists in the latter.
     duo::sql::Value tags = duo::sql::Value(duo::sql::Array{});
-    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO json_documents (id, doc, maybe, loose, tags, "
-                                "maybe_tags) VALUES (:id, :doc, :maybe, :loose, :tags, :mt)")
-                               .Bind("id", id)
-                               .Bind("doc", doc)
-                               .Bind("maybe", text_or_null(maybe))
-                               .Bind("loose", text_or_null(loose))
-                               .Bind("tags", tags)
-                               .Bind("mt", maybe_tags && !sqlite() ? tags : text_or_null(maybe_tags)))
-                  .status());
+    DUO_ASSERT_OK(
+        db_->Execute(Text("INSERT INTO json_documents (id, doc, maybe, loose, tags, "
+                          "maybe_tags) VALUES (:id, :doc, :maybe, :loose, :tags, :mt)")
+                         .Bind("id", id)
+                         .Bind("doc", doc)
+                         .Bind("maybe", text_or_null(maybe))
+                         .Bind("loose", text_or_null(loose))
+                         .Bind("tags", tags)
+                         .Bind("mt", maybe_tags && !sqlite() ? tags : text_or_null(maybe_tags)))
+            .status());
   }
 
   // What the database itself says column `column` of row `id` holds.
@@ -93,16 +94,15 @@ class JsonStorageTest : public duo::query_testing::ModelTableTest<Document> {
     return text.ok() ? *text : std::nullopt;
   }
   std::string StoredType(int64_t id, absl::string_view column) {
-    const std::string type = sqlite() ? absl::StrCat("typeof(", column, ")")
-                                      : absl::StrCat("CASE WHEN ", column,
-                                                     " IS NULL THEN 'null' ELSE 'text' END");
+    const std::string type =
+        sqlite() ? absl::StrCat("typeof(", column, ")")
+                 : absl::StrCat("CASE WHEN ", column, " IS NULL THEN 'null' ELSE 'text' END");
     absl::StatusOr<duo::Result> rows = db_->Execute(
         Text(absl::StrCat("SELECT ", type, " FROM json_documents WHERE id = :id")).Bind("id", id));
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) return "";
     return *rows->Get<std::string>(0, 0);
   }
-
 };
 
 TEST_P(JsonStorageTest, JsonNullFromAnotherClientIsNulloptInAnOptional) {
@@ -126,8 +126,8 @@ TEST_P(JsonStorageTest, NulloptIsSqlNullAndAJsonNullIsStoredAsWritten) {
   DUO_ASSERT_OK_AND_ASSIGN(Document none, Document::Create(Document{.doc = nullptr}));
   EXPECT_EQ(StoredType(none.id, "maybe"), "null");
   EXPECT_EQ(StoredText(none.id, "doc"), "null");
-  DUO_ASSERT_OK_AND_ASSIGN(Document json_null,
-                       Document::Create(Document{.doc = {1}, .maybe = nlohmann::json(nullptr)}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Document json_null, Document::Create(Document{.doc = {1}, .maybe = nlohmann::json(nullptr)}));
   EXPECT_EQ(StoredText(json_null.id, "maybe"), "null");
   // Read back as SQLAlchemy reads it: no value.
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Document> read, Document::Get(json_null.id));
@@ -153,7 +153,8 @@ TEST_P(JsonStorageTest, ArraysHoldingJsonNull) {
 
   // A plain vector refuses it like SQL NULL, naming the column: an empty
   // array would be a value no client wrote.
-  DUO_ASSERT_OK(db_->Execute(Text("UPDATE json_documents SET tags = 'null' WHERE id = 2")).status());
+  DUO_ASSERT_OK(
+      db_->Execute(Text("UPDATE json_documents SET tags = 'null' WHERE id = 2")).status());
   absl::StatusOr<std::optional<Document>> refused = Document::Get(2);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(duo::GetErrorKind(refused.status()), duo::ErrorKind::kDataError);
@@ -161,12 +162,11 @@ TEST_P(JsonStorageTest, ArraysHoldingJsonNull) {
 }
 
 TEST_P(JsonStorageTest, NumbersKeepTheirSpellingWhereTheColumnKeepsText) {
-  const nlohmann::json edge = {
-      {"big", std::numeric_limits<uint64_t>::max()},
-      {"huge", 1e300},
-      {"negative_zero", -0.0},
-      {"tenth", 0.1},
-      {"min", std::numeric_limits<int64_t>::min()}};
+  const nlohmann::json edge = {{"big", std::numeric_limits<uint64_t>::max()},
+                               {"huge", 1e300},
+                               {"negative_zero", -0.0},
+                               {"tenth", 0.1},
+                               {"min", std::numeric_limits<int64_t>::min()}};
   DUO_ASSERT_OK_AND_ASSIGN(Document stored, Document::Create(Document{.doc = edge, .loose = edge}));
   const std::string written = edge.dump();
   // PostgreSQL json and SQLite's TEXT-affinity columns keep the text. It

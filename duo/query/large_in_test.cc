@@ -27,9 +27,9 @@ class LargeInTest : public ShopTestBase {
   // 300 customers; every fourth has no region.
   void Seed() {
     for (int i = 0; i < 300; ++i) {
-      absl::StatusOr<Customer> created = Customer::Create(
-          {.name = absl::StrCat("c", i),
-           .region = i % 4 == 0 ? std::nullopt : std::optional<std::string>("r")});
+      absl::StatusOr<Customer> created =
+          Customer::Create({.name = absl::StrCat("c", i),
+                            .region = i % 4 == 0 ? std::nullopt : std::optional<std::string>("r")});
       ASSERT_TRUE(created.ok()) << created.status();
       customers_.push_back(*created);
     }
@@ -71,20 +71,20 @@ TEST_P(LargeInTest, WhereInWithAHundredThousandAndTwoHundredThousandValues) {
     const auto listed = [&](const Customer& c) {
       return (c.id - first_id) % 2 == 0 && (c.id - first_id) / 2 < n;
     };
-    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> in, Customer::Where(col(&Customer::id).In(ids)).All());
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> in,
+                             Customer::Where(col(&Customer::id).In(ids)).All());
     EXPECT_EQ(Ids(in), Expected(listed));
     DUO_ASSERT_OK_AND_ASSIGN(const int64_t counted,
-                         Customer::Where(col(&Customer::id).In(ids)).Count());
+                             Customer::Where(col(&Customer::id).In(ids)).Count());
     EXPECT_EQ(counted, static_cast<int64_t>(Expected(listed).size()));
     DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
-                         Customer::Where(col(&Customer::id).NotIn(ids)).All());
+                             Customer::Where(col(&Customer::id).NotIn(ids)).All());
     EXPECT_EQ(Ids(not_in), Expected([&](const Customer& c) { return !listed(c); }));
 
     // Text values, with another condition.
-    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> named,
-                         Customer::Where(col(&Customer::name).In(names))
-                             .FilterBy({{"region", "r"}})
-                             .All());
+    DUO_ASSERT_OK_AND_ASSIGN(
+        std::vector<Customer> named,
+        Customer::Where(col(&Customer::name).In(names)).FilterBy({{"region", "r"}}).All());
     EXPECT_EQ(Ids(named), Expected([&](const Customer& c) {
                 const int64_t number = std::stoll(c.name.substr(1));
                 return number % 2 == 0 && number / 2 < n && c.region.has_value();

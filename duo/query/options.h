@@ -67,10 +67,10 @@ struct CreateBulkOptions {
 template <typename T>
 struct Page {
   std::vector<T> items;
-  int64_t total = 0;     // rows matching the query
-  int64_t page = 1;      // 1-based
+  int64_t total = 0;  // rows matching the query
+  int64_t page = 1;   // 1-based
   int64_t per_page = 0;
-  int64_t pages = 0;     // ceil(total / per_page)
+  int64_t pages = 0;  // ceil(total / per_page)
   bool has_next = false;
   bool has_prev = false;
 };

@@ -97,9 +97,9 @@ bool IsKnownIdentifier(absl::string_view name) {
 
 const absl::flat_hash_set<absl::string_view>& Keywords() {
   static const auto* const kKeywords = new absl::flat_hash_set<absl::string_view>{
-      "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "EXISTS", "IS", "NULL", "ORDER",
-      "BY", "ASC", "DESC", "LEFT", "OUTER", "JOIN", "ON", "AS", "LIMIT", "OFFSET",
-      "NULLS", "FIRST", "LAST", "DISTINCT", "IN", "count", "COUNT", "INNER"};
+      "SELECT", "FROM",  "WHERE", "AND",      "OR",    "NOT",   "EXISTS", "IS",   "NULL",  "ORDER",
+      "BY",     "ASC",   "DESC",  "LEFT",     "OUTER", "JOIN",  "ON",     "AS",   "LIMIT", "OFFSET",
+      "NULLS",  "FIRST", "LAST",  "DISTINCT", "IN",    "count", "COUNT",  "INNER"};
   return *kKeywords;
 }
 
@@ -144,8 +144,8 @@ std::string Stray(absl::string_view sql) {
   return "";
 }
 
-void CheckCompiles(const duo::sql::Select& select, absl::string_view input,
-                   absl::string_view value, bool has_value) {
+void CheckCompiles(const duo::sql::Select& select, absl::string_view input, absl::string_view value,
+                   bool has_value) {
   for (const duo::dialect::Dialect* dialect :
        {&duo::dialect::SqliteDialect(), &duo::dialect::PostgresDialect()}) {
     absl::StatusOr<duo::dialect::CompiledStatement> compiled = dialect->Compile(select);
@@ -181,9 +181,9 @@ void Fuzz(Op op, absl::string_view path, absl::string_view value, absl::string_v
   if (!status.ok()) {
     DUO_FUZZ_CHECK(absl::IsInvalidArgument(status), input, status.ToString());
     // A valid path is refused only for a value its column cannot hold.
-    DUO_FUZZ_CHECK(!expected || (op == Op::kFilterBy &&
-                                 absl::StrContains(status.message(), "does not suit")),
-                   input, status.ToString());
+    DUO_FUZZ_CHECK(
+        !expected || (op == Op::kFilterBy && absl::StrContains(status.message(), "does not suit")),
+        input, status.ToString());
     return;
   }
   DUO_FUZZ_CHECK(expected, input, "accepted a path the models do not declare");

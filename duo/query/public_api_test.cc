@@ -36,8 +36,7 @@ struct Bio : duo::Model<Bio> {
     return duo::Schema<Bio>("api_bios")
         .Column(&Bio::id, "id", duo::PrimaryKey())
         .Column(&Bio::member_id, "member_id",
-                duo::ForeignKey("api_members.id", {.on_delete = duo::kCascade}),
-                duo::UniqueIndex())
+                duo::ForeignKey("api_members.id", {.on_delete = duo::kCascade}), duo::UniqueIndex())
         .Column(&Bio::text, "text");
   }
 };
@@ -56,7 +55,7 @@ TEST_P(PublicApiTest, HasOneLoadsTheRelatedRowOrNothing) {
   DUO_ASSERT_OK_AND_ASSIGN(Member bob, Member::Create(Member{.name = "bob"}));
   DUO_ASSERT_OK(Bio::Create(Bio{.member_id = ada.id, .text = "mathematician"}).status());
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Member> members,
-                       Member::Related("bio").OrderBy("name").All());
+                           Member::Related("bio").OrderBy("name").All());
   ASSERT_EQ(members.size(), 2u);
   EXPECT_EQ(members[0].name, "ada");
   ASSERT_TRUE(members[0].bio.has_value());

@@ -175,7 +175,9 @@ class Model {
     return Query().FilterBy(filters);
   }
   template <typename... Keys>
-  static duo::Query<T> OrderBy(const Keys&... keys) { return Query().OrderBy(keys...); }
+  static duo::Query<T> OrderBy(const Keys&... keys) {
+    return Query().OrderBy(keys...);
+  }
   static duo::Query<T> Related(std::string_view path, RelatedOptions options = {}) {
     return Query().Related(path, std::move(options));
   }
@@ -184,7 +186,9 @@ class Model {
   static absl::StatusOr<int64_t> Count() { return Query().Count(); }
   static Task<absl::StatusOr<int64_t>> CountAsync() { return Query().CountAsync(); }
   template <typename... K>
-  static absl::StatusOr<std::optional<T>> Get(const K&... key) { return Query().Get(key...); }
+  static absl::StatusOr<std::optional<T>> Get(const K&... key) {
+    return Query().Get(key...);
+  }
   template <typename... K>
   static Task<absl::StatusOr<std::optional<T>>> GetAsync(const K&... key) {
     return Query().GetAsync(key...);

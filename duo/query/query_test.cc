@@ -48,7 +48,9 @@ class QueryTest : public ShopTestBase {
                                            {ada_.id, "pending", 100, 3},
                                            {bob_.id, "completed", 5000, 4},
                                            {bob_.id, "cancelled", 70, 5}}) {
-      Order order{.customer_id = row.customer, .status = row.status, .total_amount = row.total,
+      Order order{.customer_id = row.customer,
+                  .status = row.status,
+                  .total_amount = row.total,
                   .created_at = t0 + absl::Minutes(row.minutes)};
       ASSERT_TRUE(Order::Create(order).ok());
     }
@@ -70,7 +72,8 @@ TEST_P(QueryTest, SeedExampleThroughAlchemizeInManagedAndStandaloneSessions) {
   duo::sql::Select stmt =
       qb.Alchemize()
           .ClearOrderBy()
-          .WithColumns({col(&Order::customer_id), duo::func::Sum(col(&Order::total_amount)).Label("sum")})
+          .WithColumns(
+              {col(&Order::customer_id), duo::func::Sum(col(&Order::total_amount)).Label("sum")})
           .GroupBy(col(&Order::customer_id))
           .Having(duo::func::Sum(col(&Order::total_amount)) > 10'000)
           .WithHint(duo::TableOf<Order>(), "INDEX(orders_customer_id_idx)", "mysql");
@@ -100,8 +103,8 @@ TEST_P(QueryTest, SeedExampleThroughAlchemizeInManagedAndStandaloneSessions) {
 
 TEST_P(QueryTest, CreateFillsKeyAndServerDefaultsAndCrudRoundTrips) {
   Seed();
-  DUO_ASSERT_OK_AND_ASSIGN(Order created,
-                       Order::Create({.customer_id = ada_.id, .status = "", .total_amount = 12.5}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Order created, Order::Create({.customer_id = ada_.id, .status = "", .total_amount = 12.5}));
   EXPECT_GT(created.id, 0);
   EXPECT_EQ(created.status, "pending");  // the column's DEFAULT, read back
   EXPECT_NE(created.created_at, absl::Time());
@@ -125,8 +128,8 @@ TEST_P(QueryTest, CreateFillsKeyAndServerDefaultsAndCrudRoundTrips) {
   EXPECT_THAT(unknown.message(), HasSubstr("colour"));
   EXPECT_THAT(unknown.message(), HasSubstr("total_amount"));
   EXPECT_EQ(fetched->Update({{"total_amount", "lots"}}).code(), absl::StatusCode::kInvalidArgument);
-  DUO_ASSERT_OK_AND_ASSIGN(Order from_payload,
-                       Order::Create(duo::Payload{{"customer_id", bob_.id}, {"total_amount", 3}}));
+  DUO_ASSERT_OK_AND_ASSIGN(Order from_payload, Order::Create(duo::Payload{{"customer_id", bob_.id},
+                                                                          {"total_amount", 3}}));
   EXPECT_EQ(from_payload.status, "pending");
 
   ASSERT_TRUE(Order::Delete(*again).ok());
@@ -155,7 +158,8 @@ TEST_P(QueryTest, TerminalOperations) {
 
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> first, Order::OrderBy("total_amount").First());
   EXPECT_EQ(first->total_amount, 70);
-  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> nothing, Order::FilterBy({{"status", "lost"}}).First());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Order> nothing,
+                           Order::FilterBy({{"status", "lost"}}).First());
   EXPECT_FALSE(nothing.has_value());
 
   DUO_ASSERT_OK_AND_ASSIGN(Order one, Order::FilterBy({{"status", "cancelled"}}).One());
@@ -168,7 +172,7 @@ TEST_P(QueryTest, TerminalOperations) {
   EXPECT_FALSE(duo::IsObjectNotFound(many.status()));
 
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> distinct,
-                       Customer::Query().Distinct().OrderBy(col(&Customer::name).Desc()).All());
+                           Customer::Query().Distinct().OrderBy(col(&Customer::name).Desc()).All());
   EXPECT_EQ(distinct.front().name, "Cy");
 
   // Composite keys.
@@ -213,30 +217,31 @@ TEST_P(QueryTest, OperatorsEscapeTheUsersWildcards) {
               ElementsAre("50% off", "500 offers", "Bob", "Cy"));
   EXPECT_THAT(names(Customer::Where(name.ILike("b%"))), ElementsAre("Bob"));
   DUO_ASSERT_OK_AND_ASSIGN(int64_t between,
-                       Order::Where(col(&Order::total_amount).Between(100, 5000)).Count());
+                           Order::Where(col(&Order::total_amount).Between(100, 5000)).Count());
   EXPECT_EQ(between, 3);
 }
 
 TEST_P(QueryTest, FilterByAndOrderByFollowRelatedPaths) {
   Seed();
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> adas,
-                       Order::FilterBy({{"customer.name", "Ada"}, {"status", "completed"}}).All());
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Order> adas,
+      Order::FilterBy({{"customer.name", "Ada"}, {"status", "completed"}}).All());
   EXPECT_EQ(adas.size(), 2u);
   // A to-many path: customers with a cancelled order.
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> with_cancelled,
-                       Customer::FilterBy({{"orders.status", "cancelled"}}).All());
+                           Customer::FilterBy({{"orders.status", "cancelled"}}).All());
   ASSERT_EQ(with_cancelled.size(), 1u);
   EXPECT_EQ(with_cancelled[0].name, "Bob");
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> no_region,
-                       Customer::FilterBy({{"region", std::nullopt}}).All());
+                           Customer::FilterBy({{"region", std::nullopt}}).All());
   ASSERT_EQ(no_region.size(), 1u);
 
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> ordered,
-                       Order::OrderBy("-customer.name", "total_amount").All());
+                           Order::OrderBy("-customer.name", "total_amount").All());
   ASSERT_EQ(ordered.size(), 5u);
-  EXPECT_EQ(ordered[0].total_amount, 70);    // Bob's, smallest first
+  EXPECT_EQ(ordered[0].total_amount, 70);  // Bob's, smallest first
   EXPECT_EQ(ordered[1].total_amount, 5000);
-  EXPECT_EQ(ordered[2].total_amount, 100);   // then Ada's
+  EXPECT_EQ(ordered[2].total_amount, 100);  // then Ada's
 
   // Bad input: errors name the model and the valid names; nothing runs.
   const int64_t before = statements();
@@ -292,10 +297,10 @@ TEST_P(QueryTest, BulkOperationsAreGuarded) {
   EXPECT_EQ(statements(), before);  // nothing touched
   EXPECT_EQ(*Order::Count(), 5);
 
-  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated,
-                       Order::FilterBy({{"status", "completed"}})
-                           .UpdateBulk({{"total_amount", col(&Order::total_amount) + 1},
-                                        {"note", "bumped"}}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      int64_t updated,
+      Order::FilterBy({{"status", "completed"}})
+          .UpdateBulk({{"total_amount", col(&Order::total_amount) + 1}, {"note", "bumped"}}));
   EXPECT_EQ(updated, 3);
   DUO_ASSERT_OK_AND_ASSIGN(int64_t bumped, Order::FilterBy({{"note", "bumped"}}).Count());
   EXPECT_EQ(bumped, 3);
@@ -305,9 +310,9 @@ TEST_P(QueryTest, BulkOperationsAreGuarded) {
   // A limit is not a filter: the guard still asks for one.
   EXPECT_EQ(Order::OrderBy("total_amount").Limit(2).DeleteBulk().status().code(),
             absl::StatusCode::kFailedPrecondition);
-  DUO_ASSERT_OK_AND_ASSIGN(int64_t limited, Order::OrderBy("total_amount")
-                                            .Limit(2)
-                                            .DeleteBulk({.require_filter = false}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      int64_t limited,
+      Order::OrderBy("total_amount").Limit(2).DeleteBulk({.require_filter = false}));
   EXPECT_EQ(limited, 2);
   DUO_ASSERT_OK_AND_ASSIGN(int64_t all, Order::Query().DeleteBulk({.require_filter = false}));
   EXPECT_EQ(all, 3);
@@ -315,9 +320,9 @@ TEST_P(QueryTest, BulkOperationsAreGuarded) {
 
 TEST_P(QueryTest, BulkWithHooksRunsPerRowHooksInBatches) {
   Seed();
-  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated,
-                       Order::FilterBy({{"customer_id", ada_.id}})
-                           .UpdateBulk({{"status", "archived"}}, {.with_hooks = true, .batch_size = 2}));
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Order::FilterBy({{"customer_id", ada_.id}})
+                                                .UpdateBulk({{"status", "archived"}},
+                                                            {.with_hooks = true, .batch_size = 2}));
   EXPECT_EQ(updated, 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "BeforeUpdate"), 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "AfterUpdate"), 3);
@@ -331,8 +336,9 @@ TEST_P(QueryTest, BulkWithHooksRunsPerRowHooksInBatches) {
       Order::Where(col(&Order::customer_id) == bob_.id).DeleteBulk({.with_hooks = true});
   EXPECT_EQ(vetoed.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(*Order::FilterBy({{"customer_id", bob_.id}}).Count(), 2);
-  DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Order::FilterBy({{"status", "archived"}})
-                                            .DeleteBulk({.with_hooks = true, .batch_size = 2}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      int64_t deleted,
+      Order::FilterBy({{"status", "archived"}}).DeleteBulk({.with_hooks = true, .batch_size = 2}));
   EXPECT_EQ(deleted, 3);
   EXPECT_EQ(std::count(HookLog().begin(), HookLog().end(), "AfterDelete"), 3);
 }
@@ -384,7 +390,7 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
 
   const int64_t before = statements();
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> loaded,
-                       Customer::Related("orders").Related("orders.items").OrderBy("id").All());
+                           Customer::Related("orders").Related("orders.items").OrderBy("id").All());
   EXPECT_EQ(statements() - before, 3);  // customers, orders, items: not 1 + N
   ASSERT_EQ(loaded.size(), 100u);
   for (const Customer& c : loaded) {
@@ -398,15 +404,17 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
 
   // Belongs-to, by select-in and joined.
   const int64_t before_joined = statements();
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> with_customer,
-                       Order::Related("customer", {.loader = duo::Loader::kJoined}).Limit(10).All());
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Order> with_customer,
+      Order::Related("customer", {.loader = duo::Loader::kJoined}).Limit(10).All());
   EXPECT_EQ(statements() - before_joined, 1);
   ASSERT_EQ(with_customer.size(), 10u);
   for (const Order& o : with_customer) {
     ASSERT_TRUE(o.customer);
     EXPECT_EQ(o.customer->id, o.customer_id);
   }
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> select_in, Order::Related("customer").Limit(10).All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> select_in,
+                           Order::Related("customer").Limit(10).All());
   EXPECT_EQ(select_in[3].customer->id, select_in[3].customer_id);
   EXPECT_EQ(Customer::Related("orders", {.loader = duo::Loader::kJoined}).All().status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -415,18 +423,18 @@ TEST_P(QueryTest, EagerLoadingTakesAConstantNumberOfStatements) {
 TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
   Seed();
   const auto status = col(&Order::status);
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> any_pending,
-                       Customer::Related("orders", {.load = false, .where = status == "pending"}).All());
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Customer> any_pending,
+      Customer::Related("orders", {.load = false, .where = status == "pending"}).All());
   ASSERT_EQ(any_pending.size(), 1u);
   EXPECT_EQ(any_pending[0].name, "Ada");
   // kAll: every order completed (Cy has none: vacuously true).
-  DUO_ASSERT_OK_AND_ASSIGN(
-      std::vector<Customer> all_completed,
-      Customer::Related("orders", {.load = false,
-                                   .where = status == "completed",
-                                   .aggregate = duo::Aggregate::kAll})
-          .OrderBy("name")
-          .All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> all_completed,
+                           Customer::Related("orders", {.load = false,
+                                                        .where = status == "completed",
+                                                        .aggregate = duo::Aggregate::kAll})
+                               .OrderBy("name")
+                               .All());
   ASSERT_EQ(all_completed.size(), 1u);
   EXPECT_EQ(all_completed[0].name, "Cy");
   // kCount: customers with more than two orders; top customers by count.
@@ -449,10 +457,9 @@ TEST_P(QueryTest, RelationshipFiltersExistsCountAll) {
   EXPECT_EQ(top[0].orders.size(), 3u);
   EXPECT_EQ(top[1].name, "Bob");
   // Loaded rows follow `where` too.
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> completed_only,
-                       Customer::Related("orders", {.where = status == "completed"})
-                           .OrderBy("name")
-                           .All());
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Customer> completed_only,
+      Customer::Related("orders", {.where = status == "completed"}).OrderBy("name").All());
   EXPECT_EQ(completed_only[0].orders.size(), 2u);
   EXPECT_EQ(completed_only[1].orders.size(), 1u);
 }
@@ -479,9 +486,10 @@ TEST_P(QueryTest, ManagedTransactionsKeepAnIdentityMapAndSaveOnlyChanges) {
   absl::Status status = db_->Transaction([&](duo::Session& session) -> absl::Status {
     DUO_ASSIGN_OR_RETURN(std::optional<Customer> first, Customer::Get(ada_.id));
     // Someone changes the row behind the session's back...
-    DUO_RETURN_IF_ERROR(session.Execute(duo::sql::Update(duo::TableOf<Customer>())
-                                            .Set("region", "west")
-                                            .Where(col(&Customer::id) == ada_.id))
+    DUO_RETURN_IF_ERROR(session
+                            .Execute(duo::sql::Update(duo::TableOf<Customer>())
+                                         .Set("region", "west")
+                                         .Where(col(&Customer::id) == ada_.id))
                             .status());
     // ...the identity map still gives the object loaded first.
     DUO_ASSIGN_OR_RETURN(std::vector<Customer> again, Customer::FilterBy({{"name", "Ada"}}).All());
@@ -536,10 +544,14 @@ TEST_P(QueryTest, IterateStreamsInBatchesByPrimaryKey) {
   EXPECT_THAT(sizes, ElementsAre(100, 100, 50));
   EXPECT_TRUE(ordered);
   int64_t seen = 0;
-  ASSERT_TRUE(Customer::OrderBy("-name").Limit(120).Iterate(50, [&](Customer&) {
-    ++seen;
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(Customer::OrderBy("-name")
+                  .Limit(120)
+                  .Iterate(50,
+                           [&](Customer&) {
+                             ++seen;
+                             return absl::OkStatus();
+                           })
+                  .ok());
   EXPECT_EQ(seen, 120);
   EXPECT_EQ(Customer::Query().Iterate(0, [](Customer&) { return absl::OkStatus(); }).code(),
             absl::StatusCode::kInvalidArgument);
@@ -548,8 +560,10 @@ TEST_P(QueryTest, IterateStreamsInBatchesByPrimaryKey) {
 TEST_P(QueryTest, CreateBulkChunksAndReturnsStoredRows) {
   Seed();
   std::vector<Order> orders;
-  for (int i = 0; i < 2500; ++i) orders.push_back({.customer_id = cy_.id, .total_amount = double(i)});
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> stored, Order::CreateBulk(orders, {.batch_size = 700}));
+  for (int i = 0; i < 2500; ++i)
+    orders.push_back({.customer_id = cy_.id, .total_amount = double(i)});
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Order> stored,
+                           Order::CreateBulk(orders, {.batch_size = 700}));
   ASSERT_EQ(stored.size(), 2500u);
   for (size_t i = 1; i < stored.size(); ++i) ASSERT_GT(stored[i].id, stored[i - 1].id);
   EXPECT_EQ(stored[1234].total_amount, 1234);
@@ -619,12 +633,14 @@ struct Loose : duo::Model<Loose> {
 };
 
 TEST_P(QueryTest, RowsConvertWhatTheirColumnsHoldOrNameTheColumnThatDoesNotFit) {
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-      "CREATE TABLE loose (id BIGINT PRIMARY KEY, small INTEGER, whole BIGINT, label TEXT)"))
-                .status());
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-      "INSERT INTO loose VALUES (1, -2147483648, 9007199254740992, 'a'), (2, 7, -3, '')"))
-                .status());
+  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TABLE loose (id BIGINT PRIMARY KEY, small "
+                                            "INTEGER, whole BIGINT, label TEXT)"))
+                    .status());
+  DUO_ASSERT_OK(
+      db_
+          ->Execute(duo::sql::Text(
+              "INSERT INTO loose VALUES (1, -2147483648, 9007199254740992, 'a'), (2, 7, -3, '')"))
+          .status());
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Loose> rows, Loose::Query().OrderBy("id").All());
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].small, -2147483648);
@@ -634,14 +650,16 @@ TEST_P(QueryTest, RowsConvertWhatTheirColumnsHoldOrNameTheColumnThatDoesNotFit) 
   EXPECT_EQ(rows[1].whole, -3.0);
   EXPECT_EQ(rows[1].label, "");
 
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO loose VALUES (3, 0, 9007199254740993, 'b')"))
-                .status());
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text("INSERT INTO loose VALUES (3, 0, 9007199254740993, 'b')"))
+          .status());
   absl::StatusOr<std::vector<Loose>> inexact = Loose::Query().OrderBy("id").All();
   EXPECT_EQ(duo::GetErrorKind(inexact.status()), duo::ErrorKind::kDataError);
   EXPECT_THAT(inexact.status().message(), HasSubstr("column \"whole\""));
 
   DUO_ASSERT_OK(
-      db_->Execute(duo::sql::Text("UPDATE loose SET whole = 0, label = NULL WHERE id = 3")).status());
+      db_->Execute(duo::sql::Text("UPDATE loose SET whole = 0, label = NULL WHERE id = 3"))
+          .status());
   absl::StatusOr<std::optional<Loose>> null = Loose::Get(3);
   EXPECT_EQ(duo::GetErrorKind(null.status()), duo::ErrorKind::kDataError);
   EXPECT_THAT(null.status().message(), HasSubstr("column \"label\" is NULL"));
@@ -688,9 +706,10 @@ TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
   for (int64_t amount : {1, 2, 3}) DUO_ASSERT_OK(Ledger::Create({.amount = amount}).status());
   HookLog().clear();
   for (bool with_hooks : {false, true}) {
-    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Ledger::Where(col(&Ledger::amount) > 1)
-                                              .UpdateBulk({{"amount", col(&Ledger::amount) + 10}},
-                                                          {.with_hooks = with_hooks}));
+    DUO_ASSERT_OK_AND_ASSIGN(
+        int64_t updated,
+        Ledger::Where(col(&Ledger::amount) > 1)
+            .UpdateBulk({{"amount", col(&Ledger::amount) + 10}}, {.with_hooks = with_hooks}));
     EXPECT_EQ(updated, 2);
   }
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Ledger> rows, Ledger::OrderBy("id").All());
@@ -703,7 +722,8 @@ TEST_P(QueryTest, BulkHooksRunInBothModesAndMayChangeThePayload) {
             absl::StatusCode::kPermissionDenied);
   DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Ledger::Where(col(&Ledger::amount) < 5).DeleteBulk());
   EXPECT_EQ(deleted, 1);
-  DUO_ASSERT_OK_AND_ASSIGN(deleted, Ledger::Where(col(&Ledger::amount) > 5).DeleteBulk({.with_hooks = true}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      deleted, Ledger::Where(col(&Ledger::amount) > 5).DeleteBulk({.with_hooks = true}));
   EXPECT_EQ(deleted, 2);
   EXPECT_THAT(HookLog(), ElementsAre("BeforeBulkUpdate", "AfterBulkUpdate 2 2", "BeforeBulkUpdate",
                                      "AfterBulkUpdate 2 2", "BeforeBulkDelete", "BeforeBulkDelete",

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "duo/async/sync_wait.h"
 #include "absl/time/time.h"
+#include "duo/async/sync_wait.h"
 #include "duo/model/models.h"
 #include "duo/query/query.h"
 #include "duo/query/testdata/org.h"
@@ -35,8 +35,7 @@ struct Narrow : duo::Model<Narrow> {
   static duo::Schema<Narrow> Table() {
     return duo::Schema<Narrow>("narrow")
         .Column(&Narrow::id, "id", duo::PrimaryKey())
-        .Column(&Narrow::small, "small",
-                duo::ServerDefault(duo::sql::Param(int64_t{1} << 40)));
+        .Column(&Narrow::small, "small", duo::ServerDefault(duo::sql::Param(int64_t{1} << 40)));
   }
 };
 
@@ -68,7 +67,8 @@ class RelationshipTest : public duo::testing::BackendTest {
     w5_ = Add("w", 0, mid3_, std::nullopt);
     w6_ = Add("w", 1, mid3_, mid2_);
     solo_ = Add("solo", 0, std::nullopt, std::nullopt);
-    for (auto [a, b] : std::vector<std::pair<int64_t, int64_t>>{{w4_, w5_}, {w5_, w4_}, {w6_, boss_}}) {
+    for (auto [a, b] :
+         std::vector<std::pair<int64_t, int64_t>>{{w4_, w5_}, {w5_, w4_}, {w6_, boss_}}) {
       DUO_ASSERT_OK(Friendship::Create({.employee_id = a, .friend_id = b}).status());
     }
   }
@@ -128,17 +128,17 @@ TEST_P(RelationshipTest, ManyToManyBetweenOneModelMatchesTheOtherSide) {
   EXPECT_EQ(Ids(Employee::FilterBy({{"friends.name", "w"}}).All()), (std::set<int64_t>{w4_, w5_}));
   EXPECT_EQ(Ids(Employee::FilterBy({{"friends.name", "boss"}}).All()), (std::set<int64_t>{w6_}));
   EXPECT_THAT(Ids(Employee::FilterBy({{"friends.manager.name", "boss"}}).All()), IsEmpty());
-  EXPECT_EQ(Ids(Employee::Related("friends", {.load = false, .where = col(&Employee::level) == 3})
-                    .All()),
-            (std::set<int64_t>{w6_}));
+  EXPECT_EQ(
+      Ids(Employee::Related("friends", {.load = false, .where = col(&Employee::level) == 3}).All()),
+      (std::set<int64_t>{w6_}));
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
-                       Employee::Related("friends").FilterBy({{"id", w6_}}).All());
+                           Employee::Related("friends").FilterBy({{"id", w6_}}).All());
   ASSERT_EQ(loaded.size(), 1u);
   ASSERT_EQ(loaded[0].friends.size(), 1u);
   EXPECT_EQ(loaded[0].friends[0].id, boss_);
   // The association model's two relationships into employees.
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Friendship> to_boss,
-                       Friendship::FilterBy({{"pal.name", "boss"}}).All());
+                           Friendship::FilterBy({{"pal.name", "boss"}}).All());
   ASSERT_EQ(to_boss.size(), 1u);
   EXPECT_EQ(to_boss[0].employee_id, w6_);
   DUO_ASSERT_OK_AND_ASSIGN(int64_t from_w, Friendship::FilterBy({{"employee.name", "w"}}).Count());
@@ -151,11 +151,11 @@ TEST_P(RelationshipTest, RelatedFiltersWithEveryAggregateUseTheRelatedRows) {
   EXPECT_EQ(Ids(Employee::Related("reports", {.load = false, .where = name == "w"}).All()),
             (std::set<int64_t>{mid2_, mid3_}));
   // kAll: every report at level 0 (vacuously true without reports).
-  EXPECT_EQ(Ids(Employee::Related("reports", {.load = false,
-                                              .where = level == 0,
-                                              .aggregate = duo::Aggregate::kAll})
-                    .All()),
-            (std::set<int64_t>{mid2_, w4_, w5_, w6_, solo_}));
+  EXPECT_EQ(
+      Ids(Employee::Related("reports",
+                            {.load = false, .where = level == 0, .aggregate = duo::Aggregate::kAll})
+              .All()),
+      (std::set<int64_t>{mid2_, w4_, w5_, w6_, solo_}));
   EXPECT_EQ(Ids(Employee::Related("reports", {.load = false,
                                               .aggregate = duo::Aggregate::kCount,
                                               .count = [](const auto& n) { return n >= 2; }})
@@ -182,10 +182,10 @@ TEST_P(RelationshipTest, RelatedFiltersWithEveryAggregateUseTheRelatedRows) {
   // `where` filters the parents (kExists) and the loaded collections: mid3
   // has a report at level 1 (w6), and only that one is loaded.
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> mids,
-                       Employee::Related("reports", {.where = level == 1})
-                           .FilterBy({{"name", "mid"}})
-                           .OrderBy("id")
-                           .All());
+                           Employee::Related("reports", {.where = level == 1})
+                               .FilterBy({{"name", "mid"}})
+                               .OrderBy("id")
+                               .All());
   ASSERT_EQ(mids.size(), 1u);
   EXPECT_EQ(mids[0].id, mid3_);
   ASSERT_EQ(mids[0].reports.size(), 1u);
@@ -199,35 +199,33 @@ TEST_P(RelationshipTest, RawTextNamingTheRelatedTableIsRefused) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("\"employees\""));
   // Text that does not name the table keeps working.
-  EXPECT_EQ(Ids(Employee::Related("reports", {.load = false, .where = duo::sql::Text("1 = 1")})
-                    .All()),
-            (std::set<int64_t>{boss_, mid2_, mid3_}));
+  EXPECT_EQ(
+      Ids(Employee::Related("reports", {.load = false, .where = duo::sql::Text("1 = 1")}).All()),
+      (std::set<int64_t>{boss_, mid2_, mid3_}));
 }
 
 TEST_P(RelationshipTest, BulkWritesThroughSelfReferentialFiltersTouchOnlyMatchingRows) {
   for (bool with_hooks : {false, true}) {
     SCOPED_TRACE(with_hooks ? "with hooks" : "set-based");
-    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::FilterBy({{"manager.name", "mid"}})
-                                              .UpdateBulk({{"level", 7}}, {.with_hooks = with_hooks}));
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t updated,
+                             Employee::FilterBy({{"manager.name", "mid"}})
+                                 .UpdateBulk({{"level", 7}}, {.with_hooks = with_hooks}));
     EXPECT_EQ(updated, 3);
     EXPECT_EQ(Levels(7), (std::set<int64_t>{w4_, w5_, w6_}));
-    DUO_ASSERT_OK(Employee::Where(col(&Employee::level) == 7)
-                  .UpdateBulk({{"level", 0}})
-                  .status());
+    DUO_ASSERT_OK(Employee::Where(col(&Employee::level) == 7).UpdateBulk({{"level", 0}}).status());
     DUO_ASSERT_OK(Employee::FilterBy({{"id", w6_}}).UpdateBulk({{"level", 1}}).status());
   }
   // kAll through a bulk update: only managers all of whose reports are at
   // level 0 (and employees without reports).
-  DUO_ASSERT_OK_AND_ASSIGN(
-      int64_t all_zero,
-      Employee::Related("reports", {.load = false,
-                                    .where = col(&Employee::level) == 0,
-                                    .aggregate = duo::Aggregate::kAll})
-          .UpdateBulk({{"level", 9}}));
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t all_zero,
+                           Employee::Related("reports", {.load = false,
+                                                         .where = col(&Employee::level) == 0,
+                                                         .aggregate = duo::Aggregate::kAll})
+                               .UpdateBulk({{"level", 9}}));
   EXPECT_EQ(all_zero, 5);
   EXPECT_EQ(Levels(9), (std::set<int64_t>{mid2_, w4_, w5_, w6_, solo_}));
   DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted,
-                       Employee::FilterBy({{"manager.manager.name", "boss"}}).DeleteBulk());
+                           Employee::FilterBy({{"manager.manager.name", "boss"}}).DeleteBulk());
   EXPECT_EQ(deleted, 3);
   EXPECT_EQ(Ids(Employee::All()), (std::set<int64_t>{boss_, mid2_, mid3_, solo_}));
 }
@@ -240,7 +238,9 @@ TEST_P(RelationshipTest, ALimitIsNotAFilterAndChoosesRowsOnlyInAGivenOrder) {
       Employee::Query().Limit(1).DeleteBulk({.require_filter = false});
   EXPECT_EQ(unordered.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unordered.status().message(), HasSubstr("OrderBy"));
-  EXPECT_EQ(Employee::Query().Offset(2).UpdateBulk({{"level", 5}}, {.require_filter = false})
+  EXPECT_EQ(Employee::Query()
+                .Offset(2)
+                .UpdateBulk({{"level", 5}}, {.require_filter = false})
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
@@ -248,25 +248,24 @@ TEST_P(RelationshipTest, ALimitIsNotAFilterAndChoosesRowsOnlyInAGivenOrder) {
   EXPECT_THAT(Levels(5), IsEmpty());
 
   // The first two by level, descending, ties broken by key: boss (3), mid3 (2).
-  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::OrderBy("-level")
-                                            .Limit(2)
-                                            .UpdateBulk({{"name", "top"}}, {.require_filter = false}));
+  DUO_ASSERT_OK_AND_ASSIGN(int64_t updated, Employee::OrderBy("-level").Limit(2).UpdateBulk(
+                                                {{"name", "top"}}, {.require_filter = false}));
   EXPECT_EQ(updated, 2);
   EXPECT_EQ(Ids(Employee::FilterBy({{"name", "top"}}).All()), (std::set<int64_t>{boss_, mid3_}));
   // Level 1 ties between mid2 and w6: the key decides. A per-row update
   // that moves rows out of the order must not move the window.
   DUO_ASSERT_OK_AND_ASSIGN(int64_t hooked,
-                       Employee::Where(col(&Employee::level) <= 1)
-                           .OrderBy("-level")
-                           .Limit(3)
-                           .UpdateBulk({{"level", 8}}, {.with_hooks = true, .batch_size = 1}));
+                           Employee::Where(col(&Employee::level) <= 1)
+                               .OrderBy("-level")
+                               .Limit(3)
+                               .UpdateBulk({{"level", 8}}, {.with_hooks = true, .batch_size = 1}));
   EXPECT_EQ(hooked, 3);
   EXPECT_EQ(Levels(8), (std::set<int64_t>{mid2_, w6_, w4_}));
   DUO_ASSERT_OK_AND_ASSIGN(int64_t deleted, Employee::FilterBy({{"level", 0}})
-                                            .OrderBy("id")
-                                            .Offset(1)
-                                            .Limit(5)
-                                            .DeleteBulk({.with_hooks = true, .batch_size = 1}));
+                                                .OrderBy("id")
+                                                .Offset(1)
+                                                .Limit(5)
+                                                .DeleteBulk({.with_hooks = true, .batch_size = 1}));
   EXPECT_EQ(deleted, 1);  // w5 and solo are at level 0; the offset skips w5
   EXPECT_EQ(Ids(Employee::All()), (std::set<int64_t>{boss_, mid2_, mid3_, w4_, w5_, w6_}));
 }
@@ -278,7 +277,10 @@ TEST_P(RelationshipTest, EveryWriteThatUpdatesRowsStampsUpdatedAt) {
     std::function<absl::Status()> write;
   };
   const std::vector<Case> cases = {
-      {"UpdateBulk", [] { return Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"level", 4}}).status(); }},
+      {"UpdateBulk",
+       [] {
+         return Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"level", 4}}).status();
+       }},
       {"UpdateBulk with hooks",
        [] {
          return Employee::FilterBy({{"name", "w"}})
@@ -294,8 +296,8 @@ TEST_P(RelationshipTest, EveryWriteThatUpdatesRowsStampsUpdatedAt) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     DUO_ASSERT_OK(Employee::Query()
-                  .UpdateBulk({{"updated_at", long_ago}}, {.require_filter = false})
-                  .status());
+                      .UpdateBulk({{"updated_at", long_ago}}, {.require_filter = false})
+                      .status());
     const absl::Time before = absl::Now() - absl::Seconds(1);
     DUO_ASSERT_OK(c.write());
     DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> rows, Employee::OrderBy("id").All());
@@ -308,7 +310,8 @@ TEST_P(RelationshipTest, EveryWriteThatUpdatesRowsStampsUpdatedAt) {
     }
   }
   // A payload that sets the column itself wins.
-  DUO_ASSERT_OK(Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"updated_at", long_ago}}).status());
+  DUO_ASSERT_OK(
+      Employee::FilterBy({{"name", "w"}}).UpdateBulk({{"updated_at", long_ago}}).status());
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Employee> w4, Employee::Get(w4_));
   EXPECT_EQ(w4->updated_at, long_ago);
 }
@@ -367,7 +370,7 @@ TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
   // Saving a loaded object leaves its stored related objects as they are;
   // one that is not stored is refused, and nothing changes.
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Employee> loaded,
-                       Employee::Related("reports").FilterBy({{"id", mid3_}}).All());
+                           Employee::Related("reports").FilterBy({{"id", mid3_}}).All());
   ASSERT_EQ(loaded.size(), 1u);
   Employee mid = loaded[0];
   ASSERT_EQ(mid.reports.size(), 2u);
@@ -385,13 +388,14 @@ TEST_P(RelationshipTest, CreateAndSaveRefuseRelatedObjectsTheyWouldDrop) {
 // transaction it must then not have committed, or a retry writes it twice.
 TEST_P(RelationshipTest, AWriteThatCannotReadItsRowBackLeavesNothing) {
   const bool sqlite = backend() == duo::testing::Backend::kSqlite;
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                             sqlite ? "CREATE TABLE narrow (id INTEGER PRIMARY KEY, small BIGINT "
-                                      "NOT NULL DEFAULT 1099511627776)"
-                                    : "CREATE TABLE narrow (id bigint GENERATED BY DEFAULT AS "
-                                      "IDENTITY PRIMARY KEY, small bigint NOT NULL DEFAULT "
-                                      "1099511627776)"))
-                .status());
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text(sqlite
+                                      ? "CREATE TABLE narrow (id INTEGER PRIMARY KEY, small BIGINT "
+                                        "NOT NULL DEFAULT 1099511627776)"
+                                      : "CREATE TABLE narrow (id bigint GENERATED BY DEFAULT AS "
+                                        "IDENTITY PRIMARY KEY, small bigint NOT NULL DEFAULT "
+                                        "1099511627776)"))
+          .status());
   absl::StatusOr<Narrow> created = Narrow::Create(Narrow{});
   EXPECT_EQ(created.status().code(), absl::StatusCode::kOutOfRange) << created.status();
   EXPECT_THAT(created.status().message(), HasSubstr("small"));

@@ -22,10 +22,10 @@
 #include "duo/model/models.h"
 #include "duo/model/schema.h"
 #include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
-#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -154,7 +154,6 @@ class TypesTest : public duo::query_testing::ModelTableTest<Ticket> {
     EXPECT_TRUE(value.ok()) << value.status() << " in " << sql;
     return value.ok() ? *value : "";
   }
-
 };
 
 const Ticket kEdges[] = {
@@ -235,17 +234,16 @@ TEST_P(TypesTest, ValuesOtherClientsWroteAreRead) {
   // Written by SQL, as another client would: the dashed UUID form and a
   // time without fraction on SQLite too.
   if (sqlite()) {
-    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                               "INSERT INTO tickets (ref, opens, wait, mood) VALUES "
-                               "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30:00', "
-                               "'1970-01-01 01:00:00', 'sad')"))
-                  .status());
+    DUO_ASSERT_OK(
+        db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+                                    "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30:00', "
+                                    "'1970-01-01 01:00:00', 'sad')"))
+            .status());
   } else {
-    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                               "INSERT INTO tickets (ref, opens, wait, mood) VALUES "
-                               "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30', "
-                               "'1 day 01:00:00', 'sad')"))
-                  .status());
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+                                              "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30', "
+                                              "'1 day 01:00:00', 'sad')"))
+                      .status());
   }
   absl::StatusOr<std::vector<Ticket>> all = Ticket::All();
   ASSERT_TRUE(all.ok()) << all.status();
@@ -259,14 +257,15 @@ TEST_P(TypesTest, ValuesOtherClientsWroteAreRead) {
 TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
   if (sqlite()) {
     DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
-                                          "('00000000000000000000000000000000', '00:00:00', "
-                                          "'1970-01-01 00:00:00', 'furious')"))
-                  .status());
+                                              "('00000000000000000000000000000000', '00:00:00', "
+                                              "'1970-01-01 00:00:00', 'furious')"))
+                      .status());
   } else {
-    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("ALTER TYPE ticket_mood ADD VALUE 'furious'")).status());
+    DUO_ASSERT_OK(
+        db_->Execute(duo::sql::Text("ALTER TYPE ticket_mood ADD VALUE 'furious'")).status());
     DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
-                                          "(gen_random_uuid(), '00:00', '0', 'furious')"))
-                  .status());
+                                              "(gen_random_uuid(), '00:00', '0', 'furious')"))
+                      .status());
   }
   absl::StatusOr<std::vector<Ticket>> all = Ticket::All();
   EXPECT_FALSE(all.ok());
@@ -276,8 +275,8 @@ TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
 TEST_P(TypesTest, AnIntervalOfMonthsIsRefusedNotGuessed) {
   if (sqlite()) GTEST_SKIP() << "SQLite's form has no months";
   DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
-                                        "(gen_random_uuid(), '00:00', '1 mon', 'ok')"))
-                .status());
+                                            "(gen_random_uuid(), '00:00', '1 mon', 'ok')"))
+                    .status());
   absl::StatusOr<std::vector<Ticket>> all = Ticket::All();
   EXPECT_FALSE(all.ok());
   EXPECT_THAT(std::string(all.status().message()), ::testing::HasSubstr("wait"));
@@ -288,38 +287,38 @@ TEST_P(TypesTest, AnIntervalOfMonthsIsRefusedNotGuessed) {
 // calls it (inet's ::text cast would add "/128").
 TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
   if (sqlite()) GTEST_SKIP() << "SQLite values are text already";
-  const bool citext =
-      db_->Execute(duo::sql::Text("CREATE EXTENSION IF NOT EXISTS citext")).ok();
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TYPE shade AS ENUM ('light', 'dark')")).status());
+  const bool citext = db_->Execute(duo::sql::Text("CREATE EXTENSION IF NOT EXISTS citext")).ok();
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text("CREATE TYPE shade AS ENUM ('light', 'dark')")).status());
   DUO_ASSERT_OK(db_->Execute(duo::sql::Text(absl::StrCat(
-                             "CREATE TABLE anything (id bigint PRIMARY KEY, a_uuid uuid, "
-                             "an_inet inet, a_cidr cidr, a_mac macaddr, an_interval interval, "
-                             "a_time time, a_timetz timetz, an_enum shade, a_citext ",
-                             citext ? "citext" : "text", ", an_xml xml)")))
-                .status());
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                             "INSERT INTO anything VALUES "
-                             "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.0.1/24', "
-                             "'10.0.0.0/8', '08:00:2b:01:02:03', "
-                             "'1 year 2 mons -3 days 04:05:06.5', '13:14:15.25', "
-                             "'13:14:15+05:30', 'dark', 'MiXeD', '<a>b</a>'), "
-                             "(2, '00000000-0000-0000-0000-000000000000', '::1', "
-                             "'2001:db8::/32', 'ff:ff:ff:ff:ff:ff', '-00:00:00.000001', '24:00', "
-                             "'00:00-08', 'light', '', '<x/>'), "
-                             "(3, 'ffffffff-ffff-ffff-ffff-ffffffffffff', '::ffff:1.2.3.4', "
-                             "'192.168.1.0/24', '00:00:00:00:00:00', '-1 days +02:00', '00:00', "
-                             "'23:59:59.999999+14', 'light', 'x', '<y/>')"))
-                .status());
+                                 "CREATE TABLE anything (id bigint PRIMARY KEY, a_uuid uuid, "
+                                 "an_inet inet, a_cidr cidr, a_mac macaddr, an_interval interval, "
+                                 "a_time time, a_timetz timetz, an_enum shade, a_citext ",
+                                 citext ? "citext" : "text", ", an_xml xml)")))
+                    .status());
+  DUO_ASSERT_OK(
+      db_->Execute(
+             duo::sql::Text("INSERT INTO anything VALUES "
+                            "(1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.0.1/24', "
+                            "'10.0.0.0/8', '08:00:2b:01:02:03', "
+                            "'1 year 2 mons -3 days 04:05:06.5', '13:14:15.25', "
+                            "'13:14:15+05:30', 'dark', 'MiXeD', '<a>b</a>'), "
+                            "(2, '00000000-0000-0000-0000-000000000000', '::1', "
+                            "'2001:db8::/32', 'ff:ff:ff:ff:ff:ff', '-00:00:00.000001', '24:00', "
+                            "'00:00-08', 'light', '', '<x/>'), "
+                            "(3, 'ffffffff-ffff-ffff-ffff-ffffffffffff', '::ffff:1.2.3.4', "
+                            "'192.168.1.0/24', '00:00:00:00:00:00', '-1 days +02:00', '00:00', "
+                            "'23:59:59.999999+14', 'light', 'x', '<y/>')"))
+          .status());
   duo::Models::Default().Bind(*db_);
   absl::StatusOr<std::vector<Anything>> rows = Anything::OrderBy("id").All();
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 3u);
-  const char* const kColumns[] = {"a_uuid",   "an_inet",  "a_cidr",  "a_mac",    "an_interval",
-                                  "a_time",   "a_timetz", "an_enum", "a_citext", "an_xml"};
+  const char* const kColumns[] = {"a_uuid", "an_inet",  "a_cidr",  "a_mac",    "an_interval",
+                                  "a_time", "a_timetz", "an_enum", "a_citext", "an_xml"};
   for (const Anything& row : *rows) {
-    const std::string got[] = {row.a_uuid,   row.an_inet,  row.a_cidr,  row.a_mac,
-                               row.an_interval, row.a_time, row.a_timetz, row.an_enum,
-                               row.a_citext, row.an_xml};
+    const std::string got[] = {row.a_uuid, row.an_inet,  row.a_cidr,  row.a_mac,    row.an_interval,
+                               row.a_time, row.a_timetz, row.an_enum, row.a_citext, row.an_xml};
     for (size_t i = 0; i < std::size(kColumns); ++i) {
       EXPECT_EQ(got[i], Scalar(absl::StrCat("SELECT format('%s', ", kColumns[i],
                                             ") FROM anything WHERE id = ", row.id)))
@@ -381,9 +380,9 @@ TEST_P(TypesTest, StreamedReadsLookUpCreatedTypesFirst) {
     }
     return absl::OkStatus();
   }));
-  EXPECT_THAT(read, ::testing::ElementsAre("1 kDark dark 'Ink'", "2 kLight light NULL",
-                                           "3 kLight light ''", "4 kDark dark 'MiXeD cAsE'",
-                                           "5 kLight light 'é'"));
+  EXPECT_THAT(
+      read, ::testing::ElementsAre("1 kDark dark 'Ink'", "2 kLight light NULL", "3 kLight light ''",
+                                   "4 kDark dark 'MiXeD cAsE'", "5 kLight light 'é'"));
   EXPECT_THAT(batches, ::testing::ElementsAre(2, 2, 1));
   // citext compares without case, through the ORM too.
   EXPECT_EQ(*Swatch::Where(col(&Swatch::name) == std::string("mixed case")).Count(), 1);
@@ -398,8 +397,7 @@ class UuidArrayTest : public duo::query_testing::ModelTableTest<Batch> {
     absl::StatusOr<duo::Result> result = db_->Execute(duo::sql::Text(sql));
     EXPECT_TRUE(result.ok()) << result.status() << " in " << sql;
     if (!result.ok()) return "";
-    absl::StatusOr<std::optional<std::string>> value =
-        result->Scalar<std::optional<std::string>>();
+    absl::StatusOr<std::optional<std::string>> value = result->Scalar<std::optional<std::string>>();
     EXPECT_TRUE(value.ok()) << value.status() << " in " << sql;
     return value.ok() ? value->value_or("(null)") : "";
   }
@@ -411,8 +409,8 @@ const Uuid kA0 = U("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
 
 TEST_P(UuidArrayTest, RoundTripEmptyAndNull) {
   const Batch kBatches[] = {
-      {.refs = {kA0, kZero, kMax, kA0}},              // maybe: NULL
-      {.refs = {}, .maybe = std::vector<Uuid>{}},     // both empty
+      {.refs = {kA0, kZero, kMax, kA0}},           // maybe: NULL
+      {.refs = {}, .maybe = std::vector<Uuid>{}},  // both empty
       {.refs = {kMax}, .maybe = std::vector<Uuid>{kZero, kA0}},
   };
   std::vector<Batch> stored;
@@ -449,7 +447,8 @@ TEST_P(UuidArrayTest, RoundTripEmptyAndNull) {
     EXPECT_EQ(Scalar("SELECT json_extract(refs, '$[1]') FROM batches WHERE id = 3"), "(null)");
     EXPECT_EQ(Scalar("SELECT maybe FROM batches WHERE id = 2"), "[]");
     EXPECT_EQ(Scalar("SELECT typeof(maybe) FROM batches WHERE id = 3"), "null");
-    EXPECT_EQ(Scalar("SELECT CAST(json_array_length(refs) AS TEXT) FROM batches WHERE id = 1"), "0");
+    EXPECT_EQ(Scalar("SELECT CAST(json_array_length(refs) AS TEXT) FROM batches WHERE id = 1"),
+              "0");
   } else {
     EXPECT_EQ(Scalar("SELECT pg_typeof(refs)::text FROM batches LIMIT 1"), "uuid[]");
     EXPECT_EQ(Scalar("SELECT refs::text FROM batches WHERE id = 3"),
@@ -468,19 +467,19 @@ TEST_P(UuidArrayTest, StoredByTheDatabasesOwnForms) {
   // Written by SQL as another client would: the dashed form in either
   // case, an empty array, NULL.
   if (sqlite()) {
-    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                               "INSERT INTO batches (id, refs, maybe) VALUES "
-                               "(1, '[\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\", "
-                               "\"ffffffffffffffffffffffffffffffff\"]', NULL), "
-                               "(2, '[]', '[\"00000000-0000-0000-0000-000000000000\"]')"))
-                  .status());
+    DUO_ASSERT_OK(
+        db_->Execute(duo::sql::Text("INSERT INTO batches (id, refs, maybe) VALUES "
+                                    "(1, '[\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\", "
+                                    "\"ffffffffffffffffffffffffffffffff\"]', NULL), "
+                                    "(2, '[]', '[\"00000000-0000-0000-0000-000000000000\"]')"))
+            .status());
   } else {
-    DUO_ASSERT_OK(db_->Execute(duo::sql::Text(
-                               "INSERT INTO batches (id, refs, maybe) VALUES "
-                               "(1, ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
-                               "'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[], NULL), "
-                               "(2, '{}', '{00000000-0000-0000-0000-000000000000}')"))
-                  .status());
+    DUO_ASSERT_OK(
+        db_->Execute(duo::sql::Text("INSERT INTO batches (id, refs, maybe) VALUES "
+                                    "(1, ARRAY['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
+                                    "'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[], NULL), "
+                                    "(2, '{}', '{00000000-0000-0000-0000-000000000000}')"))
+            .status());
   }
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Batch> all, Batch::OrderBy("id").All());
   ASSERT_EQ(all.size(), 2u);
@@ -490,9 +489,9 @@ TEST_P(UuidArrayTest, StoredByTheDatabasesOwnForms) {
   EXPECT_EQ(all[1].maybe, std::vector<Uuid>{kZero});
   // An element that is no UUID is an error naming the column.
   DUO_ASSERT_OK(db_->Execute(duo::sql::Text(sqlite() ? "UPDATE batches SET refs = '[\"nope\"]'"
-                                                  : "ALTER TABLE batches ALTER COLUMN refs "
-                                                    "TYPE text[] USING ARRAY['nope']"))
-                .status());
+                                                     : "ALTER TABLE batches ALTER COLUMN refs "
+                                                       "TYPE text[] USING ARRAY['nope']"))
+                    .status());
   absl::StatusOr<std::vector<Batch>> broken = Batch::All();
   EXPECT_FALSE(broken.ok());
   EXPECT_THAT(std::string(broken.status().message()), ::testing::HasSubstr("refs"));

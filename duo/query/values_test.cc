@@ -20,11 +20,11 @@
 #include "duo/model/models.h"
 #include "duo/model/schema.h"
 #include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "duo/session/database.h"
 #include "duo/sql/dml.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
-#include "duo/query/testdata/model_table_test.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
@@ -113,7 +113,6 @@ class ValuesTest : public duo::query_testing::ModelTableTest<Reading> {
     EXPECT_THAT(std::string(status.message()), HasSubstr(column));
     EXPECT_EQ(Rows(), 0);
   }
-
 };
 
 TEST_P(ValuesTest, UnsignedBeyondBigintIsOutOfRangeNeverWrapped) {
@@ -135,8 +134,8 @@ TEST_P(ValuesTest, UnsignedBeyondBigintIsOutOfRangeNeverWrapped) {
   const absl::Status saved = stored.Save();
   EXPECT_EQ(saved.code(), absl::StatusCode::kOutOfRange) << saved;
   EXPECT_THAT(std::string(saved.message()), HasSubstr("counter"));
-  const absl::StatusOr<int64_t> bulk = Reading::Where(col(&Reading::id) == stored.id)
-                                           .UpdateBulk({{"counter", largest + 1}});
+  const absl::StatusOr<int64_t> bulk =
+      Reading::Where(col(&Reading::id) == stored.id).UpdateBulk({{"counter", largest + 1}});
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
   DUO_ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->counter, largest);
@@ -174,8 +173,8 @@ TEST_P(ValuesTest, FloatOverflowAndUnderflowAreOutOfRange) {
 TEST_P(ValuesTest, InfinitiesRoundTripOnBothDatabases) {
   DUO_ASSERT_OK_AND_ASSIGN(
       Reading stored,
-      Reading::Create(Reading{.level = -std::numeric_limits<float>::infinity(), .value = kInf,
-                              .maybe = -kInf}));
+      Reading::Create(Reading{
+          .level = -std::numeric_limits<float>::infinity(), .value = kInf, .maybe = -kInf}));
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->level, -std::numeric_limits<float>::infinity());
@@ -193,8 +192,11 @@ TEST_P(ValuesTest, NaNRoundTripsOnPostgresAndIsRefusedOnSqlite) {
     // A statement built by hand is refused by the driver (no column to name).
     const absl::Status raw =
         db_->Execute(duo::sql::Insert(duo::TableOf<Reading>())
-                         .Values({{"counter", 0}, {"level", 0}, {"value", kNaN},
-                                  {"samples", duo::sql::Value(duo::sql::Array{})}, {"amount", Dec("0")},
+                         .Values({{"counter", 0},
+                                  {"level", 0},
+                                  {"value", kNaN},
+                                  {"samples", duo::sql::Value(duo::sql::Array{})},
+                                  {"amount", Dec("0")},
                                   {"doc", duo::sql::JsonText{"null"}}}))
             .status();
     EXPECT_EQ(raw.code(), absl::StatusCode::kOutOfRange) << raw;
@@ -235,8 +237,8 @@ TEST_P(ValuesTest, NaNAndInfinityInsideJsonAreInvalidArgument) {
   for (double special : {kNaN, kInf, -kInf}) {
     Reading reading;
     reading.doc = {{"reading", special}};
-    ExpectRefused(Reading::Create(std::move(reading)).status(),
-                  absl::StatusCode::kInvalidArgument, "doc");
+    ExpectRefused(Reading::Create(std::move(reading)).status(), absl::StatusCode::kInvalidArgument,
+                  "doc");
   }
   nlohmann::json body = nlohmann::json::object();
   body["doc"] = {{"reading", kNaN}};
@@ -332,7 +334,8 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
                 absl::StatusCode::kOutOfRange, "amount");
 
   // What fits is stored exactly; trailing zeros hold no digits.
-  DUO_ASSERT_OK_AND_ASSIGN(Reading stored, Reading::Create(Reading{.amount = Dec("-12345678901234.123456")}));
+  DUO_ASSERT_OK_AND_ASSIGN(Reading stored,
+                           Reading::Create(Reading{.amount = Dec("-12345678901234.123456")}));
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Reading> loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
   DUO_ASSERT_OK(Reading::Create(Reading{.amount = Dec("1.50000000")}).status());
@@ -342,8 +345,8 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
   const absl::Status saved = stored.Save();
   EXPECT_EQ(saved.code(), absl::StatusCode::kOutOfRange) << saved;
   EXPECT_THAT(std::string(saved.message()), HasSubstr("amount"));
-  const absl::StatusOr<int64_t> bulk = Reading::Where(col(&Reading::id) == stored.id)
-                                           .UpdateBulk({{"amount", Dec("2.0000001")}});
+  const absl::StatusOr<int64_t> bulk =
+      Reading::Where(col(&Reading::id) == stored.id).UpdateBulk({{"amount", Dec("2.0000001")}});
   EXPECT_EQ(bulk.status().code(), absl::StatusCode::kOutOfRange) << bulk.status();
   DUO_ASSERT_OK_AND_ASSIGN(loaded, Reading::Get(stored.id));
   EXPECT_EQ(loaded->amount.digits(), "-12345678901234.123456");
@@ -355,8 +358,9 @@ TEST_P(ValuesTest, DecimalDigitsBeyondTheColumnAreRefusedOnBothDatabases) {
 // cannot keep is now an error naming the column, and nothing is stored.
 TEST_P(ValuesTest, DecimalsANumericAffinityColumnWouldRoundAreRefusedOnSqlite) {
   if (!sqlite()) GTEST_SKIP() << "SQLite's column affinity";
-  DUO_ASSERT_OK(db_->Execute(duo::sql::Text("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC)"))
-                .status());
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC)"))
+          .status());
   const auto rows = [] { return *Price::Count(); };
   for (const char* digits : {"1234567890123456789012345678.0123456789",
                              // Stored as the double 123456789012345, which

@@ -2,6 +2,8 @@
 // the same results as the sync calls, concurrent transactions without
 // cross-talk, real overlap on PostgreSQL, timeouts that cancel.
 
+#include "duo/async/async.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -14,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "duo/async/async.h"
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
 #include "duo/session/database.h"
@@ -44,9 +45,11 @@ class AsyncSessionTest : public testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_.emplace(*std::move(db));
     ASSERT_TRUE(db_->Execute(Text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance "
-                                  "INTEGER NOT NULL)")).ok());
+                                  "INTEGER NOT NULL)"))
+                    .ok());
     ASSERT_TRUE(db_->Execute(Text("CREATE TABLE ledger (account INTEGER NOT NULL, tag "
-                                  "INTEGER NOT NULL, amount INTEGER NOT NULL)")).ok());
+                                  "INTEGER NOT NULL, amount INTEGER NOT NULL)"))
+                    .ok());
     ASSERT_TRUE(db_->Execute(Text("INSERT INTO accounts VALUES (1, 0), (2, 0)")).ok());
   }
 
@@ -86,18 +89,24 @@ TEST_P(AsyncSessionTest, FiftyConcurrentTransactionsKeepTheirOwnSessions) {
   Database& db = *db_;
   auto transfer = [&db](int tag) -> Task<absl::Status> {
     co_return co_await db.TransactionAsync([&db, tag](Session& session) -> Task<absl::Status> {
-      DUO_CO_RETURN_IF_ERROR((co_await db.ExecuteAsync(Text("INSERT INTO ledger (account, tag, amount) VALUES (1, :tag, 10)").Bind("tag", tag))).status());
+      DUO_CO_RETURN_IF_ERROR(
+          (co_await db.ExecuteAsync(
+               Text("INSERT INTO ledger (account, tag, amount) VALUES (1, :tag, 10)")
+                   .Bind("tag", tag)))
+              .status());
       // Let the other tasks run in between.
       co_await async::EventLoop::Default().Sleep(absl::Milliseconds(tag % 5));
       if (db.CurrentSession() != &session) co_return absl::InternalError("lost the session");
       // Through the implicit session: this transaction's uncommitted row,
       // and no other task's.
-      DUO_CO_ASSIGN_OR_RETURN(Result mine, co_await db.ExecuteAsync(Text("SELECT count(*) FROM ledger WHERE tag = :tag").Bind("tag", tag)));
+      DUO_CO_ASSIGN_OR_RETURN(
+          Result mine, co_await db.ExecuteAsync(
+                           Text("SELECT count(*) FROM ledger WHERE tag = :tag").Bind("tag", tag)));
       if (mine.Scalar<int64_t>().value_or(-1) != 1) {
         co_return absl::InternalError(absl::StrCat("task ", tag, " does not see its own row"));
       }
       DUO_CO_RETURN_IF_ERROR((co_await session.ExecuteAsync(
-          Text("UPDATE accounts SET balance = balance + 10 WHERE id = 1")))
+                                  Text("UPDATE accounts SET balance = balance + 10 WHERE id = 1")))
                                  .status());
       // Every fifth task fails after writing: its rows must vanish.
       if (tag % 5 == 4) co_return absl::AbortedError("changed my mind");
@@ -128,7 +137,8 @@ TEST_P(AsyncSessionTest, NestedTransactionAsyncRollsBackOnlyItsPart) {
         (co_await db.ExecuteAsync(Text("UPDATE accounts SET balance = 1 WHERE id = 1"))).status());
     absl::Status inner = co_await db.TransactionAsync([&db](Session&) -> Task<absl::Status> {
       DUO_CO_RETURN_IF_ERROR(
-          (co_await db.ExecuteAsync(Text("UPDATE accounts SET balance = 2 WHERE id = 2"))).status());
+          (co_await db.ExecuteAsync(Text("UPDATE accounts SET balance = 2 WHERE id = 2")))
+              .status());
       co_return absl::CancelledError("undo the inner part");
     });
     if (inner.code() != absl::StatusCode::kCancelled) co_return absl::InternalError("inner");
@@ -154,7 +164,8 @@ TEST_P(AsyncSessionTest, AnExceptionInTheBodyRollsBackAndBecomesAStatus) {
 TEST_P(AsyncSessionTest, BatchesRunTogetherAndAllOrNothing) {
   std::vector<sql::Statement> statements;
   for (int i = 0; i < 100; ++i) {
-    statements.push_back(Text("INSERT INTO ledger (account, tag, amount) VALUES (2, :i, 1)").Bind("i", i));
+    statements.push_back(
+        Text("INSERT INTO ledger (account, tag, amount) VALUES (2, :i, 1)").Bind("i", i));
   }
   statements.push_back(Text("SELECT count(*) FROM ledger"));
   absl::StatusOr<std::vector<Result>> results = SyncWait(db_->ExecuteBatchAsync(statements));
@@ -181,10 +192,9 @@ TEST_P(AsyncSessionTest, ATimeoutCancelsTheStatementAndTheSessionGoesOn) {
   absl::StatusOr<Session> session = SyncWait(db_->StandaloneSessionAsync());
   ASSERT_TRUE(session.ok()) << session.status();
   // Seconds of work on either database.
-  const Text slow(is_postgres()
-                      ? "SELECT 1 FROM pg_sleep(30)"
-                      : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                        "WHERE i < 1000000000) SELECT count(*) FROM n");
+  const Text slow(is_postgres() ? "SELECT 1 FROM pg_sleep(30)"
+                                : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                  "WHERE i < 1000000000) SELECT count(*) FROM n");
   const absl::Time start = absl::Now();
   absl::StatusOr<Result> result =
       SyncWait(session->ExecuteAsync(slow, /*timeout=*/absl::Milliseconds(200)));
@@ -242,7 +252,8 @@ TEST_F(AsyncPostgresTest, TwentySleepsOverlapOnTwentyConnections) {
              "extract(epoch FROM clock_timestamp())::float8 AS ended FROM pg_sleep(0.2)")));
   }
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::vector<absl::StatusOr<Result>>> results = SyncWait(WhenAll(std::move(sleeps)));
+  absl::StatusOr<std::vector<absl::StatusOr<Result>>> results =
+      SyncWait(WhenAll(std::move(sleeps)));
   const absl::Duration elapsed = absl::Now() - start;
   ASSERT_TRUE(results.ok());
   double last_start = 0, first_end = 1e18;

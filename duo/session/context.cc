@@ -45,8 +45,6 @@ SessionContext::ScopedSnapshot::ScopedSnapshot(const Snapshot& snapshot)
   async::CurrentContext() = snapshot.top_;
 }
 
-SessionContext::ScopedSnapshot::~ScopedSnapshot() {
-  async::CurrentContext() = std::move(saved_);
-}
+SessionContext::ScopedSnapshot::~ScopedSnapshot() { async::CurrentContext() = std::move(saved_); }
 
 }  // namespace duo

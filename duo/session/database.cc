@@ -18,8 +18,8 @@
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/dialect/statement_cache.h"
-#include "duo/engine/postgres/driver.h"
 #include "duo/engine/error.h"
+#include "duo/engine/postgres/driver.h"
 #include "duo/engine/sqlite/driver.h"
 #include "duo/engine/url.h"
 #include "duo/session/context.h"
@@ -73,8 +73,7 @@ constexpr absl::Duration kDeadlineGrace = absl::Milliseconds(250);
 class DeadlineWatch {
  public:
   // Watches nothing when no deadline applies.
-  explicit DeadlineWatch(engine::Connection& connection)
-      : deadline_(ScopedDeadline::Current()) {
+  explicit DeadlineWatch(engine::Connection& connection) : deadline_(ScopedDeadline::Current()) {
     if (deadline_ == absl::InfiniteFuture()) return;
     shared_ = std::make_shared<Shared>();
     shared_->connection = &connection;
@@ -99,9 +98,10 @@ class DeadlineWatch {
   // DeadlineExceeded, before anything is sent, when the deadline has passed.
   absl::Status CheckNotPast() const {
     if (deadline_ == absl::InfiniteFuture() || absl::Now() < deadline_) return absl::OkStatus();
-    return DatabaseError("the deadline (duo::ScopedDeadline) passed before the statement "
-                                 "was sent",
-                                 {.kind = ErrorKind::kTimeout});
+    return DatabaseError(
+        "the deadline (duo::ScopedDeadline) passed before the statement "
+        "was sent",
+        {.kind = ErrorKind::kTimeout});
   }
 
   // Ends the watch, then: `status` as it is when the deadline played no
@@ -241,10 +241,10 @@ bool OnlyReads(const sql::SelectData& select) {
 
 // What a replica's failure to run a statement means for it.
 enum class ReplicaFailure {
-  kFinal,       // the statement's own error: the primary would fail alike
-  kUnreachable, // the replica is down: skip it, try another
-  kRefused,     // a write (read-only transaction) or a recovery conflict:
-                // run it on the primary
+  kFinal,        // the statement's own error: the primary would fail alike
+  kUnreachable,  // the replica is down: skip it, try another
+  kRefused,      // a write (read-only transaction) or a recovery conflict:
+                 // run it on the primary
 };
 
 ReplicaFailure ClassifyReplicaFailure(const absl::Status& status) {
@@ -474,8 +474,8 @@ class DatabaseState {
   // on_statement, on_slow_statement) that want it.
   void Report(const dialect::CompiledStatement& compiled, absl::Duration duration,
               const absl::Status& status, int64_t rows_returned, int64_t rows_affected) const {
-    const bool slow = duration >= options_.slow_statement_threshold &&
-                      options_.on_slow_statement != nullptr;
+    const bool slow =
+        duration >= options_.slow_statement_threshold && options_.on_slow_statement != nullptr;
     if (listeners_.empty() && !slow) return;
     StatementEvent event;
     event.sql = compiled.sql;
@@ -521,7 +521,8 @@ class DatabaseState {
     for (size_t i = 0; i < count; ++i) {
       Replica& replica = *replicas_[(first + i) % count];
       if (Skipped(replica)) continue;
-      absl::StatusOr<engine::PooledConnection> connection = replica.state->pool().Acquire(ScopedDeadline::Current());
+      absl::StatusOr<engine::PooledConnection> connection =
+          replica.state->pool().Acquire(ScopedDeadline::Current());
       if (!connection.ok()) {
         Skip(replica);
         continue;
@@ -655,9 +656,8 @@ auto RowsFrom(const dialect::CompiledStatement& compiled,
   return [&compiled, rows](int64_t row, std::vector<sql::Value>& params) -> absl::Status {
     const std::vector<sql::Value>& values = rows[static_cast<size_t>(row)];
     if (values.size() != compiled.params.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("has ", values.size(),
-                                                     " values; the statement takes ",
-                                                     compiled.params.size()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "has ", values.size(), " values; the statement takes ", compiled.params.size()));
     }
     params = values;
     return absl::OkStatus();
@@ -692,9 +692,9 @@ std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOpt
 // that failed too.
 absl::Status WithUndoFailure(absl::Status status, const absl::Status& undone) {
   if (undone.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(status.message(),
-                                                  "; and undoing the savepoint failed: ",
-                                                  undone.message()));
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(), "; and undoing the savepoint failed: ", undone.message()));
 }
 
 }  // namespace
@@ -729,15 +729,14 @@ absl::StatusOr<Database> Database::Open(engine::DatabaseUrl url, DatabaseOptions
   for (const std::string& replica_url : replica_urls) {
     absl::StatusOr<engine::DatabaseUrl> parsed = engine::DatabaseUrl::Parse(replica_url);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("replica URL: ", parsed.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("replica URL: ", parsed.status().message()));
     }
     auto replica = std::make_shared<DatabaseState>(*std::move(parsed), replica_options);
     DUO_RETURN_IF_ERROR(replica->Init());
     if (replica->is_sqlite() != state->is_sqlite()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "replica ", replica->masked_url(), " is not the same kind of database as the primary ",
-          state->masked_url()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("replica ", replica->masked_url(),
+                       " is not the same kind of database as the primary ", state->masked_url()));
     }
     state->AddReplica(std::move(replica));
   }
@@ -823,8 +822,8 @@ absl::Status Database::Read(const dialect::CompiledStatement& compiled,
   return read(*cursor);
 }
 
-absl::StatusOr<int64_t> Database::ExecuteMany(
-    const sql::Statement& statement, std::span<const std::vector<sql::Value>> rows) const {
+absl::StatusOr<int64_t> Database::ExecuteMany(const sql::Statement& statement,
+                                              std::span<const std::vector<sql::Value>> rows) const {
   DUO_ASSIGN_OR_RETURN(const dialect::CompiledStatement compiled, Compile(statement));
   return ExecuteMany(compiled, static_cast<int64_t>(rows.size()), RowsFrom(compiled, rows));
 }
@@ -1014,17 +1013,18 @@ Task<absl::StatusOr<std::vector<Result>>> Database::ExecuteBatchAsync(
   return [](Database db,
             std::vector<sql::Statement> statements) -> Task<absl::StatusOr<std::vector<Result>>> {
     std::vector<Result> results;
-    DUO_CO_RETURN_IF_ERROR(co_await db.TransactionAsync(
-        [&](Session& session) -> Task<absl::Status> {
-          DUO_CO_ASSIGN_OR_RETURN(results, co_await session.ExecuteBatchAsync(std::move(statements)));
+    DUO_CO_RETURN_IF_ERROR(
+        co_await db.TransactionAsync([&](Session& session) -> Task<absl::Status> {
+          DUO_CO_ASSIGN_OR_RETURN(results,
+                                  co_await session.ExecuteBatchAsync(std::move(statements)));
           co_return absl::OkStatus();
         }));
     co_return results;
   }(*this, std::move(statements));
 }
 
-Task<absl::Status> Database::TransactionAsync(
-    absl::AnyInvocable<Task<absl::Status>(Session&)> body, TransactionOptions options) const {
+Task<absl::Status> Database::TransactionAsync(absl::AnyInvocable<Task<absl::Status>(Session&)> body,
+                                              TransactionOptions options) const {
   return [](Database db, absl::AnyInvocable<Task<absl::Status>(Session&)> body,
             TransactionOptions options) -> Task<absl::Status> {
     if (Session* current = db.CurrentSession(); current != nullptr && current->in_transaction()) {
@@ -1336,21 +1336,24 @@ Task<absl::Status> Session::CommitAsync() {
 }
 
 Task<absl::Status> Session::RollbackAsync() {
-  if (!in_transaction()) co_return absl::FailedPreconditionError("Rollback: no transaction is open");
+  if (!in_transaction())
+    co_return absl::FailedPreconditionError("Rollback: no transaction is open");
   absl::Status status = co_await EndTransactionAsync("ROLLBACK");
   if (!status.ok()) connection_.Discard();
   co_return status;
 }
 
-Task<absl::Status> Session::RunNestedAsync(
-    absl::AnyInvocable<Task<absl::Status>(Session&)>& body) {
+Task<absl::Status> Session::RunNestedAsync(absl::AnyInvocable<Task<absl::Status>(Session&)>& body) {
   const std::string savepoint = absl::StrCat("duo_savepoint_", ++savepoints_created_);
   DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(absl::StrCat("SAVEPOINT ", savepoint)));
   absl::Status status = co_await body(*this);
-  if (status.ok()) co_return co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
+  if (status.ok())
+    co_return co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
   identity_map_.Clear();
-  absl::Status undone = co_await ExecuteScriptAsync(absl::StrCat("ROLLBACK TO SAVEPOINT ", savepoint));
-  if (undone.ok()) undone = co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
+  absl::Status undone =
+      co_await ExecuteScriptAsync(absl::StrCat("ROLLBACK TO SAVEPOINT ", savepoint));
+  if (undone.ok())
+    undone = co_await ExecuteScriptAsync(absl::StrCat("RELEASE SAVEPOINT ", savepoint));
   co_return WithUndoFailure(std::move(status), undone);
 }
 

@@ -276,8 +276,8 @@ class Database {
 
   // Async twins. Statements are taken by value: a task may outlive the
   // caller's temporaries.
-  Task<absl::StatusOr<Result>> ExecuteAsync(sql::Statement statement,
-                                            absl::Duration timeout = absl::InfiniteDuration()) const;
+  Task<absl::StatusOr<Result>> ExecuteAsync(
+      sql::Statement statement, absl::Duration timeout = absl::InfiniteDuration()) const;
   Task<absl::Status> ReadAsync(sql::Statement statement,
                                absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                engine::RunMode mode = engine::RunMode::kBuffered) const;
@@ -289,7 +289,8 @@ class Database {
   // round trip for all.
   Task<absl::StatusOr<std::vector<Result>>> ExecuteBatchAsync(
       std::vector<sql::Statement> statements) const;
-  absl::StatusOr<std::vector<Result>> ExecuteBatch(const std::vector<sql::Statement>& statements) const;
+  absl::StatusOr<std::vector<Result>> ExecuteBatch(
+      const std::vector<sql::Statement>& statements) const;
   Task<absl::Status> TransactionAsync(absl::AnyInvocable<Task<absl::Status>(Session&)> body,
                                       TransactionOptions options = {}) const;
   Task<absl::StatusOr<Session>> StandaloneSessionAsync() const;

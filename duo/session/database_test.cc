@@ -46,8 +46,8 @@ struct duo::sql::EnumTraits<duo::Tier> {
 template <>
 struct duo::sql::EnumTraits<duo::Level> {
   static constexpr EnumStorage kStorage = EnumStorage::kInteger;
-  static constexpr std::pair<duo::Level, std::string_view> kNames[] = {
-      {duo::Level::kLow, "low"}, {duo::Level::kHigh, "high"}};
+  static constexpr std::pair<duo::Level, std::string_view> kNames[] = {{duo::Level::kLow, "low"},
+                                                                       {duo::Level::kHigh, "high"}};
 };
 
 namespace duo {
@@ -67,8 +67,9 @@ class DatabaseTest : public testing::BackendTest {
     absl::StatusOr<Database> db = Database::Open(database().url(), Options());
     ASSERT_TRUE(db.ok()) << db.status();
     db_.emplace(*std::move(db));
-    ASSERT_TRUE(Script("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL "
-                       "UNIQUE, balance INTEGER NOT NULL CHECK (balance >= 0))"));
+    ASSERT_TRUE(
+        Script("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL "
+               "UNIQUE, balance INTEGER NOT NULL CHECK (balance >= 0))"));
   }
 
   virtual DatabaseOptions Options() { return {}; }
@@ -80,8 +81,7 @@ class DatabaseTest : public testing::BackendTest {
   }
 
   int64_t Count(const std::string& table) {
-    absl::StatusOr<Result> result =
-        db_->Execute(Select({func::Count()}).From(Table(table)));
+    absl::StatusOr<Result> result = db_->Execute(Select({func::Count()}).From(Table(table)));
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result->Scalar<int64_t>() : -1;
   }
@@ -98,8 +98,8 @@ class DatabaseTest : public testing::BackendTest {
 
 TEST_P(DatabaseTest, StatementsRunOnTheirOwn) {
   ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
-  absl::StatusOr<Result> rows = db_->Execute(
-      Select({accounts_.C("owner"), accounts_.C("balance")}).From(accounts_));
+  absl::StatusOr<Result> rows =
+      db_->Execute(Select({accounts_.C("owner"), accounts_.C("balance")}).From(accounts_));
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->columns(), (std::vector<std::string>{"owner", "balance"}));
@@ -111,8 +111,8 @@ TEST_P(DatabaseTest, ReturningAndRowsAffected) {
   ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
   ASSERT_TRUE(db_->Execute(Deposit(2, "bob", 50)).ok());
   absl::StatusOr<Result> updated = db_->Execute(sql::Update(accounts_)
-                                                     .Set("balance", accounts_.C("balance") + 1)
-                                                     .Where(accounts_.C("balance") > 10));
+                                                    .Set("balance", accounts_.C("balance") + 1)
+                                                    .Where(accounts_.C("balance") > 10));
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(updated->rows_affected(), 2);
   absl::StatusOr<Result> deleted = db_->Execute(
@@ -130,16 +130,17 @@ TEST_P(DatabaseTest, ExecuteManyRebindsOneStatementForEveryRow) {
 
   // Compiled once, the values replaced in place: SET's value, then WHERE's.
   DUO_ASSERT_OK_AND_ASSIGN(const dialect::CompiledStatement raise,
-                       db_->Compile(sql::Update(accounts_)
-                                        .Set("balance", accounts_.C("balance") + 0)
-                                        .Where(accounts_.C("id") == 0)));
+                           db_->Compile(sql::Update(accounts_)
+                                            .Set("balance", accounts_.C("balance") + 0)
+                                            .Where(accounts_.C("id") == 0)));
   ASSERT_EQ(raise.params.size(), 2u);
-  DUO_ASSERT_OK_AND_ASSIGN(const int64_t updated,
-                       db_->ExecuteMany(raise, 4, [](int64_t row, std::vector<sql::Value>& params) {
-                         params[0] = int64_t{10};
-                         params[1] = row + 1;  // row 3 matches no account
-                         return absl::OkStatus();
-                       }));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      const int64_t updated,
+      db_->ExecuteMany(raise, 4, [](int64_t row, std::vector<sql::Value>& params) {
+        params[0] = int64_t{10};
+        params[1] = row + 1;  // row 3 matches no account
+        return absl::OkStatus();
+      }));
   EXPECT_EQ(updated, 3);
   absl::StatusOr<Result> total = db_->Execute(Text("SELECT sum(balance) FROM accounts"));
   DUO_ASSERT_OK(total.status());
@@ -193,8 +194,8 @@ TEST_P(DatabaseTest, RowReaderFillsPlainStructsAndNamesTheColumnAtFault) {
     return holdings;
   };
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Holding> holdings,
-                       read_all("SELECT id, owner, balance, CASE WHEN id = 2 THEN 'vip' END "
-                                "FROM accounts ORDER BY id"));
+                           read_all("SELECT id, owner, balance, CASE WHEN id = 2 THEN 'vip' END "
+                                    "FROM accounts ORDER BY id"));
   ASSERT_EQ(holdings.size(), 2u);
   EXPECT_EQ(holdings[0].owner, "ada");
   EXPECT_EQ(holdings[0].balance, 100);
@@ -224,16 +225,17 @@ TEST_P(DatabaseTest, EveryTypeRoundTrips) {
   const sql::Decimal dec = *sql::Decimal::Parse("123456789012345678901234567890.1234567890");
   const std::string bytes("\0\x01\xff binary", 10);
   const std::string text = "Chloé — 東京 \"quoted\" 'single'";
-  ASSERT_TRUE(db_->Execute(Insert(everything).Values({{"i", std::numeric_limits<int64_t>::min()},
-                                                      {"i32", 2147483647},
-                                                      {"d", -0.1},
-                                                      {"b", true},
-                                                      {"t", text},
-                                                      {"bytes", sql::Blob{bytes}},
-                                                      {"ts", ts},
-                                                      {"day", absl::CivilDay(1999, 12, 31)},
-                                                      {"dec", dec},
-                                                      {"j", sql::JsonText{"{\"k\": [1, 2]}"}}}))
+  ASSERT_TRUE(db_->Execute(Insert(everything)
+                               .Values({{"i", std::numeric_limits<int64_t>::min()},
+                                        {"i32", 2147483647},
+                                        {"d", -0.1},
+                                        {"b", true},
+                                        {"t", text},
+                                        {"bytes", sql::Blob{bytes}},
+                                        {"ts", ts},
+                                        {"day", absl::CivilDay(1999, 12, 31)},
+                                        {"dec", dec},
+                                        {"j", sql::JsonText{"{\"k\": [1, 2]}"}}}))
                   .ok());
   ASSERT_TRUE(db_->Execute(Insert(everything).Values({{"i", 0}, {"t", ""}})).ok());
 
@@ -266,13 +268,14 @@ TEST_P(DatabaseTest, EveryTypeRoundTrips) {
 TEST_P(DatabaseTest, DeclaredEnumsRoundTripAsTextOrInteger) {
   ASSERT_TRUE(Script("CREATE TABLE plans (tier TEXT NOT NULL, level INTEGER NOT NULL)"));
   Table plans("plans");
-  ASSERT_TRUE(db_->Execute(Insert(plans).Values({{"tier", Tier::kPro}, {"level", Level::kHigh}})).ok());
+  ASSERT_TRUE(
+      db_->Execute(Insert(plans).Values({{"tier", Tier::kPro}, {"level", Level::kHigh}})).ok());
   ASSERT_TRUE(Script("INSERT INTO plans VALUES ('gold', 3)"));
-  absl::StatusOr<Result> rows = db_->Execute(
-      Select({plans.C("tier"), plans.C("level")})
-          .From(plans)
-          .Where(plans.Col<Tier>("tier") == Tier::kPro || plans.C("tier") == "gold")
-          .OrderBy(plans.C("level").Desc()));
+  absl::StatusOr<Result> rows =
+      db_->Execute(Select({plans.C("tier"), plans.C("level")})
+                       .From(plans)
+                       .Where(plans.Col<Tier>("tier") == Tier::kPro || plans.C("tier") == "gold")
+                       .OrderBy(plans.C("level").Desc()));
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ(*rows->Get<Tier>(0, "tier"), Tier::kPro);
@@ -328,13 +331,13 @@ TEST_P(DatabaseTest, PrintedErrorsReadCleanly) {
   EXPECT_THAT(line, ::testing::Not(HasSubstr("type.duo.dev")));
   const std::string full = duplicate.ToString();
   EXPECT_EQ(full.substr(0, line.size()), line);
-  EXPECT_THAT(full.substr(line.size()),
-              ::testing::MatchesRegex(
-                  is_postgres()
-                      ? " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505; "
-                        "sql [0-9]+ bytes; constraint accounts_owner_key'\\]"
-                      : " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlite code 2067; "
-                        "sql [0-9]+ bytes; constraint accounts.owner'\\]"));
+  EXPECT_THAT(
+      full.substr(line.size()),
+      ::testing::MatchesRegex(
+          is_postgres() ? " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlstate 23505; "
+                          "sql [0-9]+ bytes; constraint accounts_owner_key'\\]"
+                        : " \\[type.duo.dev/duo.ErrorDetails='unique violation; sqlite code 2067; "
+                          "sql [0-9]+ bytes; constraint accounts.owner'\\]"));
   for (const std::string& printed : {line, full}) {
     EXPECT_THAT(printed, ::testing::Not(HasSubstr("\\x"))) << printed;
     for (const char c : printed) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << printed;
@@ -344,7 +347,8 @@ TEST_P(DatabaseTest, PrintedErrorsReadCleanly) {
 TEST_P(DatabaseTest, TransactionCommitsOnOkAndRollsBackOnError) {
   EXPECT_TRUE(db_->Transaction([&](Session& s) -> absl::Status {
                    return s.Execute(Deposit(1, "ada", 100)).status();
-                 }).ok());
+                 })
+                  .ok());
   const absl::Status failed = db_->Transaction([&](Session& s) -> absl::Status {
     DUO_RETURN_IF_ERROR(s.Execute(Deposit(2, "bob", 1)).status());
     return absl::AbortedError("changed my mind");
@@ -513,9 +517,11 @@ TEST_P(DatabaseTest, AConnectionKilledByTheServerIsReplaced) {
     ASSERT_TRUE(session.ok());
     absl::StatusOr<Result> mine = session->Execute(Text("SELECT pg_backend_pid()"));
     ASSERT_TRUE(mine.ok());
-    ASSERT_TRUE(admin->Execute(Text("SELECT pg_terminate_backend(:pid)")
-                                   .Bind("pid", *mine->Scalar<int64_t>()))
-                    .ok());
+    ASSERT_TRUE(
+        admin
+            ->Execute(
+                Text("SELECT pg_terminate_backend(:pid)").Bind("pid", *mine->Scalar<int64_t>()))
+            .ok());
     absl::Time deadline = absl::Now() + absl::Seconds(5);
     absl::StatusOr<Result> lost;
     do {

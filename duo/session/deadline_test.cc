@@ -65,7 +65,8 @@ class DeadlineTest : public testing::BackendTest {
     absl::StatusOr<Database> db = Database::Open(database().url(), options);
     DUO_ASSERT_OK(db.status());
     db_ = std::make_unique<Database>(*std::move(db));
-    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE item (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(
+        db_->Execute(Text("CREATE TABLE item (id INTEGER PRIMARY KEY, note TEXT)")).status());
   }
 
   int64_t Rows() {
@@ -180,7 +181,8 @@ TEST_P(DeadlineTest, WaitingForAPooledConnectionEndsAtTheDeadline) {
   }
   const absl::Duration waited = absl::Now() - start;
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
-  EXPECT_THAT(status.message(), HasSubstr("deadline passed while waiting for a database connection"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("deadline passed while waiting for a database connection"));
   EXPECT_LT(waited, kMustReturnWithin);
 }
 
@@ -189,8 +191,9 @@ TEST_P(DeadlineTest, WaitingForAPooledConnectionEndsAtTheDeadline) {
 TEST_P(CancellingDeadlineTest, ReadingStreamedRowsEndsAtTheDeadline) {
   const Text slow_rows =
       backend() == testing::Backend::kSqlite
-          ? Text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                 "WHERE i < 5000000000) SELECT i FROM n WHERE i % 100000000 = 0")
+          ? Text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                "WHERE i < 5000000000) SELECT i FROM n WHERE i % 100000000 = 0")
           : Text("SELECT g, pg_sleep(0.05) FROM generate_series(1, 100000) AS g");
   const absl::Time start = absl::Now();
   int64_t rows = 0;

@@ -42,7 +42,8 @@ using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
 absl::StatusOr<int64_t> Count(const Database& db, absl::string_view table) {
-  DUO_ASSIGN_OR_RETURN(Result result, db.Execute(Text(absl::StrCat("SELECT count(*) FROM ", table))));
+  DUO_ASSIGN_OR_RETURN(Result result,
+                       db.Execute(Text(absl::StrCat("SELECT count(*) FROM ", table))));
   return result.Scalar<int64_t>();
 }
 
@@ -76,7 +77,8 @@ absl::Status Terminate(const Database& admin, int64_t pid) {
   for (int i = 0; i < 200; ++i) {
     DUO_ASSIGN_OR_RETURN(
         Result alive,
-        admin.Execute(Text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").Bind("pid", pid)));
+        admin.Execute(
+            Text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").Bind("pid", pid)));
     DUO_ASSIGN_OR_RETURN(int64_t left, alive.Scalar<int64_t>());
     if (left == 0) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(25));
@@ -91,7 +93,8 @@ class PostgresFaultTest : public testing::PostgresTest {
     if (IsSkipped()) return;
     DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
     DUO_ASSERT_OK_AND_ASSIGN(admin_, Database::Open(database().url()));
-    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(
+        db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
     DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
   }
 
@@ -220,9 +223,9 @@ TEST_F(PostgresFaultTest, ServerRestartUnderThePoolRecovers) {
 }
 
 TEST_F(PostgresFaultTest, StatementTimeoutRollsBackTheTransaction) {
-  DUO_ASSERT_OK_AND_ASSIGN(Database limited,
-                       Database::Open(database().url(),
-                                      {.statement_timeout = absl::Milliseconds(200)}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      Database limited,
+      Database::Open(database().url(), {.statement_timeout = absl::Milliseconds(200)}));
   const absl::Time start = absl::Now();
   const absl::Status status = limited.Transaction([](Session& s) -> absl::Status {
     DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (7, 'slow')")).status());
@@ -245,7 +248,8 @@ TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
   DUO_ASSERT_OK(first.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
   DUO_ASSERT_OK(second.Execute(Text("SELECT count(*) FROM canary WHERE id >= 100")).status());
   DUO_ASSERT_OK(first.Execute(Text("INSERT INTO canary VALUES (100, 'first')")).status());
-  const absl::Status written = second.Execute(Text("INSERT INTO canary VALUES (101, 'second')")).status();
+  const absl::Status written =
+      second.Execute(Text("INSERT INTO canary VALUES (101, 'second')")).status();
   DUO_ASSERT_OK(first.Commit());
   const absl::Status committed = written.ok() ? second.Commit() : written;
   Saw("serialization failure", committed);
@@ -256,7 +260,9 @@ TEST_F(PostgresFaultTest, SerializationFailureIsAbortedAndRetrySucceeds) {
   EXPECT_EQ(Rows(*db_, "canary"), 2);  // 1 and 100; not 101
   // kAborted means: run the transaction again.
   DUO_ASSERT_OK(db_->Transaction(
-      [](Session& s) { return s.Execute(Text("INSERT INTO canary VALUES (101, 'retried')")).status(); },
+      [](Session& s) {
+        return s.Execute(Text("INSERT INTO canary VALUES (101, 'retried')")).status();
+      },
       serializable));
   EXPECT_EQ(Rows(*db_, "canary"), 3);
 }
@@ -281,9 +287,10 @@ class SqliteFaultTest : public testing::SqliteTest {
  protected:
   void SetUp() override {
     testing::SqliteTest::SetUp();
-    DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url(),
-                                             {.sqlite_busy_timeout = absl::Milliseconds(100)}));
-    DUO_ASSERT_OK(db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK_AND_ASSIGN(
+        db_, Database::Open(database().url(), {.sqlite_busy_timeout = absl::Milliseconds(100)}));
+    DUO_ASSERT_OK(
+        db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
     DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed')")).status());
   }
 
@@ -342,9 +349,11 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
   ExpectIntact(1);
   // Lifting the limit makes the same writes work on the same connection.
   DUO_ASSERT_OK(session.ExecuteScript("PRAGMA max_page_count = 1073741823"));
-  DUO_ASSERT_OK(session.Execute(Text("INSERT INTO canary VALUES (2, :note)")
-                                .Bind("note", std::string(4000, 'x')))
-                .status());
+  DUO_ASSERT_OK(
+      session
+          .Execute(
+              Text("INSERT INTO canary VALUES (2, :note)").Bind("note", std::string(4000, 'x')))
+          .status());
   ExpectIntact(2);
 }
 

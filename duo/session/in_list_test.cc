@@ -55,8 +55,9 @@ class InListTest : public testing::BackendTest {
 // with IN's answers, NOT IN and NULLs included, checked against the rows
 // filtered in C++.
 TEST_P(InListTest, InListsOfAHundredThousandValuesAndMore) {
-  ASSERT_TRUE(Script("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL, "
-                     "score DOUBLE PRECISION)"));
+  ASSERT_TRUE(
+      Script("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+             "score DOUBLE PRECISION)"));
   struct Item {
     int64_t id;
     std::string name;
@@ -71,9 +72,9 @@ TEST_P(InListTest, InListsOfAHundredThousandValuesAndMore) {
                     items.back().score ? sql::Value(*items.back().score) : sql::Value()});
   }
   const Table table("items");
-  DUO_ASSERT_OK(db_->ExecuteMany(Insert(table).Values({{"id", 0}, {"name", ""}, {"score", 0.0}}),
-                             rows)
-                .status());
+  DUO_ASSERT_OK(
+      db_->ExecuteMany(Insert(table).Values({{"id", 0}, {"name", ""}, {"score", 0.0}}), rows)
+          .status());
   const auto id = table.Col<int64_t>("id");
   const auto name = table.Col<std::string>("name");
   const auto score = table.Col<double>("score");
@@ -106,7 +107,9 @@ TEST_P(InListTest, InListsOfAHundredThousandValuesAndMore) {
       wanted_scores.push_back(static_cast<double>(k) * 1.5);
     }
     const std::set<double> score_set(wanted_scores.begin(), wanted_scores.end());
-    const auto in_ids = [&](const Item& item) { return item.id % 3 == 0 && item.id / 3 < static_cast<int64_t>(n); };
+    const auto in_ids = [&](const Item& item) {
+      return item.id % 3 == 0 && item.id / 3 < static_cast<int64_t>(n);
+    };
     const sql::Select base = Select({id}).From(table);
     EXPECT_EQ(ids_of(sql::Select(base).Where(id.In(wanted_ids))), expected(in_ids));
     EXPECT_EQ(ids_of(sql::Select(base).Where(id.NotIn(wanted_ids))),
@@ -114,10 +117,9 @@ TEST_P(InListTest, InListsOfAHundredThousandValuesAndMore) {
     // Every kind of list once, at the smaller size (a sanitizer run is slow).
     if (n > 100000) continue;
     EXPECT_EQ(ids_of(sql::Select(base).Where(name.In(wanted_names))), expected(in_ids));
-    EXPECT_EQ(ids_of(sql::Select(base).Where(score.In(wanted_scores))),
-              expected([&](const Item& item) {
-                return item.score && score_set.count(*item.score) > 0;
-              }));
+    EXPECT_EQ(
+        ids_of(sql::Select(base).Where(score.In(wanted_scores))),
+        expected([&](const Item& item) { return item.score && score_set.count(*item.score) > 0; }));
     // NOT IN over NULL scores is unknown: those rows are not returned.
     EXPECT_EQ(ids_of(sql::Select(base).Where(score.NotIn(wanted_scores))),
               expected([&](const Item& item) {

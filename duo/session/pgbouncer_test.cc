@@ -45,10 +45,10 @@ std::unique_ptr<TestDatabase> ThroughPgBouncer(TestDatabase::PoolMode mode) {
   return *std::move(database);
 }
 
-#define DUO_PGBOUNCER_OR_SKIP(var, mode)                                          \
-  std::unique_ptr<TestDatabase> var = ThroughPgBouncer(mode);                     \
-  if (var == nullptr) {                                                           \
-    if (HasFailure()) return;                                                     \
+#define DUO_PGBOUNCER_OR_SKIP(var, mode)                                         \
+  std::unique_ptr<TestDatabase> var = ThroughPgBouncer(mode);                    \
+  if (var == nullptr) {                                                          \
+    if (HasFailure()) return;                                                    \
     GTEST_SKIP() << "PostgreSQL or pgbouncer missing (CI=true makes this fail)"; \
   }
 
@@ -72,7 +72,7 @@ TEST_P(PgBouncerTest, ConcurrentClientsInTransactionPoolingGetExactAnswers) {
   absl::StatusOr<Database> db = Database::Open(url, options);
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_TRUE(db->Execute(Text("CREATE TABLE accounts (id bigint PRIMARY KEY, owner text NOT "
-                                "NULL, balance bigint NOT NULL)"))
+                               "NULL, balance bigint NOT NULL)"))
                   .ok());
   for (int id = 1; id <= kAccounts; ++id) {
     ASSERT_TRUE(db->Execute(Text("INSERT INTO accounts VALUES (:id, :owner, :balance)")
@@ -130,10 +130,10 @@ TEST_P(PgBouncerTest, ConcurrentClientsInTransactionPoolingGetExactAnswers) {
             absl::Status moved = db->Transaction([&](Session& s) -> absl::Status {
               for (const int64_t id : {first, second}) {
                 const int64_t delta = id == a ? -1 : 1;
-                absl::StatusOr<Result> updated = s.Execute(
-                    Text("UPDATE accounts SET balance = balance + :delta WHERE id = :id")
-                        .Bind("delta", delta)
-                        .Bind("id", id));
+                absl::StatusOr<Result> updated =
+                    s.Execute(Text("UPDATE accounts SET balance = balance + :delta WHERE id = :id")
+                                  .Bind("delta", delta)
+                                  .Bind("id", id));
                 if (!updated.ok()) return updated.status();
                 if (updated->rows_affected() != 1) return absl::InternalError("no row updated");
               }
@@ -167,7 +167,8 @@ TEST_P(PgBouncerTest, ConcurrentClientsInTransactionPoolingGetExactAnswers) {
   ASSERT_TRUE(total.ok()) << total.status();
   EXPECT_EQ(*total->Scalar<int64_t>(), kAccounts * kOpening);
   // Nothing was left prepared on the server connections PgBouncer shares.
-  absl::StatusOr<Result> prepared = db->Execute(Text("SELECT count(*) FROM pg_prepared_statements"));
+  absl::StatusOr<Result> prepared =
+      db->Execute(Text("SELECT count(*) FROM pg_prepared_statements"));
   ASSERT_TRUE(prepared.ok()) << prepared.status();
   EXPECT_EQ(*prepared->Scalar<int64_t>(), 0);
 }

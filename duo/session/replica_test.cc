@@ -99,7 +99,7 @@ TEST_F(ReplicaTest, ReadsOutsideTransactionsGoToTheReplica) {
   DUO_ASSERT_OK_AND_ASSIGN(bool text, InRecovery(db, Text("SELECT pg_is_in_recovery()")));
   EXPECT_FALSE(text);
   DUO_ASSERT_OK_AND_ASSIGN(bool text_on_replica,
-                       InRecovery(db.OnReplica(), Text("SELECT pg_is_in_recovery()")));
+                           InRecovery(db.OnReplica(), Text("SELECT pg_is_in_recovery()")));
   EXPECT_TRUE(text_on_replica);
   // A locking read needs the primary.
   const Table accounts("accounts");
@@ -122,11 +122,11 @@ TEST_F(ReplicaTest, WritesGoToThePrimaryAndReplicate) {
   DUO_ASSERT_OK_AND_ASSIGN(Database db, OpenRouted({replica_url_}));
   const Table accounts("accounts");
   DUO_ASSERT_OK(db.Execute(sql::Insert(accounts).Columns({"id", "owner"}).Row(1, "ada")).status());
-  DUO_ASSERT_OK(db.Execute(sql::Update(accounts).Set("owner", "bob").Where(accounts.C("id") == 1))
-                .status());
+  DUO_ASSERT_OK(
+      db.Execute(sql::Update(accounts).Set("owner", "bob").Where(accounts.C("id") == 1)).status());
   // Read-your-writes: on the primary at once.
   DUO_ASSERT_OK_AND_ASSIGN(Result mine,
-                       db.OnPrimary().Execute(Select({accounts.C("owner")}).From(accounts)));
+                           db.OnPrimary().Execute(Select({accounts.C("owner")}).From(accounts)));
   EXPECT_EQ(*mine.Get<std::string>(0, 0), "bob");
   // On the replica once it has replayed the write.
   DUO_ASSERT_OK(database_->WaitForReplica());
@@ -146,7 +146,8 @@ TEST_F(ReplicaTest, WritesGoToThePrimaryAndReplicate) {
   // Sent to a replica on purpose, a write is refused there and runs on the
   // primary.
   DUO_ASSERT_OK(db.OnReplica().Execute(Text("INSERT INTO accounts VALUES (3, 'dee')")).status());
-  DUO_ASSERT_OK_AND_ASSIGN(Result count, db.OnPrimary().Execute(Text("SELECT count(*) FROM accounts")));
+  DUO_ASSERT_OK_AND_ASSIGN(Result count,
+                           db.OnPrimary().Execute(Text("SELECT count(*) FROM accounts")));
   EXPECT_EQ(*count.Get<int64_t>(0, 0), 2);
 }
 
@@ -209,20 +210,21 @@ TEST_F(ReplicaTest, AsyncReadsAreRoutedLikeSyncOnes) {
   DUO_ASSERT_OK_AND_ASSIGN(Result on_primary, SyncWait(db.OnPrimary().ExecuteAsync(in_recovery_)));
   EXPECT_FALSE(*on_primary.Get<bool>(0, 0));
   bool seen = false;
-  DUO_ASSERT_OK(SyncWait(db.ReadAsync(sql::Statement(in_recovery_),
-                                  [&seen](engine::Cursor& cursor) -> absl::Status {
-                                    absl::StatusOr<bool> row = cursor.Next();
-                                    if (!row.ok()) return row.status();
-                                    absl::StatusOr<bool> value = cursor.GetBool(0);
-                                    if (!value.ok()) return value.status();
-                                    seen = *row && *value;
-                                    return absl::OkStatus();
-                                  })));
+  DUO_ASSERT_OK(SyncWait(
+      db.ReadAsync(sql::Statement(in_recovery_), [&seen](engine::Cursor& cursor) -> absl::Status {
+        absl::StatusOr<bool> row = cursor.Next();
+        if (!row.ok()) return row.status();
+        absl::StatusOr<bool> value = cursor.GetBool(0);
+        if (!value.ok()) return value.status();
+        seen = *row && *value;
+        return absl::OkStatus();
+      })));
   EXPECT_TRUE(seen);
   // A write sent to the replica on purpose runs again on the primary.
   const Table accounts("accounts");
-  DUO_ASSERT_OK(SyncWait(db.OnReplica().ExecuteAsync(Text("INSERT INTO accounts VALUES (5, 'eve')")))
-                .status());
+  DUO_ASSERT_OK(
+      SyncWait(db.OnReplica().ExecuteAsync(Text("INSERT INTO accounts VALUES (5, 'eve')")))
+          .status());
   replica_models.Bind(db);
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Probe> all, SyncWait(Probe::AllAsync()));
   ASSERT_EQ(all.size(), 1u);

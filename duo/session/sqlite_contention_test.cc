@@ -117,7 +117,8 @@ TEST_F(SqliteContentionTest, TheBusyTimeoutInTheUrlIsHonoured) {
 }
 
 TEST_F(SqliteContentionTest, UrlOptionsAreCheckedAndHonoured) {
-  for (const char* bad : {"?mode=bogus", "?busy_timeout_ms=soon", "?journal=wal", "?cache=shared"}) {
+  for (const char* bad :
+       {"?mode=bogus", "?busy_timeout_ms=soon", "?journal=wal", "?cache=shared"}) {
     absl::StatusOr<Database> refused = Database::Open(absl::StrCat(database().url(), bad));
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }

@@ -72,9 +72,8 @@ Insert Insert::FromSelect(std::vector<std::string> columns, const Select& query)
 }
 
 Insert Insert::OnConflict(std::vector<std::string> target) const {
-  return Modify([&](InsertData& d) {
-    d.on_conflict = OnConflictData{.target = std::move(target)};
-  });
+  return Modify(
+      [&](InsertData& d) { d.on_conflict = OnConflictData{.target = std::move(target)}; });
 }
 
 Insert Insert::DoNothing() const {
@@ -96,9 +95,8 @@ Insert Insert::DoUpdate(std::vector<Assignment> updates, Expr where) const {
 }
 
 Insert Insert::Returning(std::vector<Expr> exprs) const {
-  return Modify([&](InsertData& d) {
-    d.returning.insert(d.returning.end(), exprs.begin(), exprs.end());
-  });
+  return Modify(
+      [&](InsertData& d) { d.returning.insert(d.returning.end(), exprs.begin(), exprs.end()); });
 }
 
 Update::Update(const Table& table)
@@ -128,9 +126,8 @@ Update Update::Where(const Expr& condition) const {
 }
 
 Update Update::Returning(std::vector<Expr> exprs) const {
-  return Modify([&](UpdateData& d) {
-    d.returning.insert(d.returning.end(), exprs.begin(), exprs.end());
-  });
+  return Modify(
+      [&](UpdateData& d) { d.returning.insert(d.returning.end(), exprs.begin(), exprs.end()); });
 }
 
 Delete::Delete(const Table& table)
@@ -150,9 +147,8 @@ Delete Delete::Where(const Expr& condition) const {
 }
 
 Delete Delete::Returning(std::vector<Expr> exprs) const {
-  return Modify([&](DeleteData& d) {
-    d.returning.insert(d.returning.end(), exprs.begin(), exprs.end());
-  });
+  return Modify(
+      [&](DeleteData& d) { d.returning.insert(d.returning.end(), exprs.begin(), exprs.end()); });
 }
 
 }  // namespace duo::sql

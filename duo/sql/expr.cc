@@ -20,15 +20,15 @@ size_t WindowHash(const WindowSpec& window) {
                              window.frame.has_value());
   if (window.frame) {
     const WindowFrame& frame = *window.frame;
-    hash = absl::HashOf(hash, frame.mode, frame.start.kind, frame.start.offset,
-                        frame.end.kind, frame.end.offset);
+    hash = absl::HashOf(hash, frame.mode, frame.start.kind, frame.start.offset, frame.end.kind,
+                        frame.end.offset);
   }
   return hash;
 }
 
 size_t NodeHash(const ExprNode& node) {
-  size_t hash = absl::HashOf(node.kind, node.op, node.flags, node.name, node.qualifier,
-                             node.type, node.args.size());
+  size_t hash = absl::HashOf(node.kind, node.op, node.flags, node.name, node.qualifier, node.type,
+                             node.args.size());
   for (const Expr& arg : node.args) {
     hash = absl::HashOf(hash, arg.empty() ? size_t{0} : arg.node().shape_hash);
   }
@@ -51,21 +51,36 @@ void AppendDebugList(const std::vector<Expr>& exprs, size_t from, std::string* o
 
 absl::string_view OpName(ExprOp op) {
   switch (op) {
-    case ExprOp::kEq: return "=";
-    case ExprOp::kNe: return "<>";
-    case ExprOp::kLt: return "<";
-    case ExprOp::kLe: return "<=";
-    case ExprOp::kGt: return ">";
-    case ExprOp::kGe: return ">=";
-    case ExprOp::kAdd: return "+";
-    case ExprOp::kSub: return "-";
-    case ExprOp::kMul: return "*";
-    case ExprOp::kDiv: return "/";
-    case ExprOp::kMod: return "%";
-    case ExprOp::kConcat: return "||";
-    case ExprOp::kNot: return "not";
-    case ExprOp::kNegate: return "neg";
-    case ExprOp::kNone: return "?";
+    case ExprOp::kEq:
+      return "=";
+    case ExprOp::kNe:
+      return "<>";
+    case ExprOp::kLt:
+      return "<";
+    case ExprOp::kLe:
+      return "<=";
+    case ExprOp::kGt:
+      return ">";
+    case ExprOp::kGe:
+      return ">=";
+    case ExprOp::kAdd:
+      return "+";
+    case ExprOp::kSub:
+      return "-";
+    case ExprOp::kMul:
+      return "*";
+    case ExprOp::kDiv:
+      return "/";
+    case ExprOp::kMod:
+      return "%";
+    case ExprOp::kConcat:
+      return "||";
+    case ExprOp::kNot:
+      return "not";
+    case ExprOp::kNegate:
+      return "neg";
+    case ExprOp::kNone:
+      return "?";
   }
   return "?";
 }
@@ -383,7 +398,8 @@ namespace duo::func {
 using sql::MakeFunction;
 
 FunctionCall<int64_t> Count() {
-  return FunctionCall<int64_t>(sql::WithFunctionFlag(MakeFunction("count", {}), sql::kFunctionStar));
+  return FunctionCall<int64_t>(
+      sql::WithFunctionFlag(MakeFunction("count", {}), sql::kFunctionStar));
 }
 FunctionCall<int64_t> Count(const Expr& expr) {
   return FunctionCall<int64_t>(MakeFunction("count", {expr}));

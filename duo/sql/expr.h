@@ -43,29 +43,29 @@ struct SelectData;
 struct WindowSpec;
 
 enum class ExprKind : uint8_t {
-  kColumn,      // qualifier.name (qualifier may be empty)
-  kStar,        // qualifier.* or *
-  kParam,       // a bound value
-  kNull,        // the NULL literal
-  kUnary,       // op args[0]
-  kBinary,      // args[0] op args[1]
-  kAnd,         // args[0] AND args[1] AND ...
-  kOr,          // args[0] OR args[1] OR ...
-  kIsNull,      // args[0] IS [NOT] NULL
-  kIn,          // args[0] [NOT] IN (args[1..])
-  kInSubquery,  // args[0] [NOT] IN (subquery)
-  kBetween,     // args[0] [NOT] BETWEEN args[1] AND args[2]
-  kLike,        // args[0] [NOT] LIKE/ILIKE args[1]
-  kRegex,       // args[0] matches the regular expression args[1]
-  kCase,        // CASE [operand] WHEN .. THEN .. [ELSE ..] END; see flags
-  kCast,        // CAST(args[0] AS type)
-  kFunction,    // name(args) [FILTER (WHERE filter)]
-  kWindow,      // args[0] OVER (window)
-  kExists,      // [NOT] EXISTS (subquery)
-  kSubquery,    // (subquery) as a scalar
-  kLabel,       // args[0] AS name
-  kText,        // raw SQL with named parameters; see TextParts
-  kExcluded,    // the row proposed for insertion, in ON CONFLICT DO UPDATE
+  kColumn,            // qualifier.name (qualifier may be empty)
+  kStar,              // qualifier.* or *
+  kParam,             // a bound value
+  kNull,              // the NULL literal
+  kUnary,             // op args[0]
+  kBinary,            // args[0] op args[1]
+  kAnd,               // args[0] AND args[1] AND ...
+  kOr,                // args[0] OR args[1] OR ...
+  kIsNull,            // args[0] IS [NOT] NULL
+  kIn,                // args[0] [NOT] IN (args[1..])
+  kInSubquery,        // args[0] [NOT] IN (subquery)
+  kBetween,           // args[0] [NOT] BETWEEN args[1] AND args[2]
+  kLike,              // args[0] [NOT] LIKE/ILIKE args[1]
+  kRegex,             // args[0] matches the regular expression args[1]
+  kCase,              // CASE [operand] WHEN .. THEN .. [ELSE ..] END; see flags
+  kCast,              // CAST(args[0] AS type)
+  kFunction,          // name(args) [FILTER (WHERE filter)]
+  kWindow,            // args[0] OVER (window)
+  kExists,            // [NOT] EXISTS (subquery)
+  kSubquery,          // (subquery) as a scalar
+  kLabel,             // args[0] AS name
+  kText,              // raw SQL with named parameters; see TextParts
+  kExcluded,          // the row proposed for insertion, in ON CONFLICT DO UPDATE
   kCurrentTimestamp,  // the transaction's timestamp, spelled per dialect
 };
 
@@ -171,16 +171,15 @@ class TypedExpr;
 
 // Whether a value or expression V may meet an expression of C++ type T.
 template <typename T, typename V>
-concept MatchesCategoryOf =
-    (std::is_base_of_v<Expr, std::remove_cvref_t<V>> ||
-     ValueTraits<std::decay_t<V>>::kSupported) &&
-    Compatible(ValueTraits<T>::kCategory, [] {
-      if constexpr (std::is_base_of_v<Expr, std::remove_cvref_t<V>>) {
-        return std::remove_cvref_t<V>::kCategory;
-      } else {
-        return ValueTraits<std::decay_t<V>>::kCategory;
-      }
-    }());
+concept MatchesCategoryOf = (std::is_base_of_v<Expr, std::remove_cvref_t<V>> ||
+                             ValueTraits<std::decay_t<V>>::kSupported) &&
+                            Compatible(ValueTraits<T>::kCategory, [] {
+                              if constexpr (std::is_base_of_v<Expr, std::remove_cvref_t<V>>) {
+                                return std::remove_cvref_t<V>::kCategory;
+                              } else {
+                                return ValueTraits<std::decay_t<V>>::kCategory;
+                              }
+                            }());
 
 template <typename T>
 concept IsTextType = ValueTraits<T>::kCategory == TypeCategory::kText;
@@ -204,69 +203,59 @@ class TypedExpr : public Expr {
   // Member spellings of the free functions below (In, Between, Like, ...),
   // with the same category checks.
   template <typename V>
-    requires MatchesCategoryOf<T, V>
-  TypedExpr<bool> In(std::initializer_list<V> values) const;
+  requires MatchesCategoryOf<T, V> TypedExpr<bool> In(std::initializer_list<V> values)
+  const;
   template <typename V>
-    requires MatchesCategoryOf<T, V>
-  TypedExpr<bool> In(const std::vector<V>& values) const;
+  requires MatchesCategoryOf<T, V> TypedExpr<bool> In(const std::vector<V>& values)
+  const;
   template <typename V>
-    requires MatchesCategoryOf<T, V>
-  TypedExpr<bool> NotIn(std::initializer_list<V> values) const;
+  requires MatchesCategoryOf<T, V> TypedExpr<bool> NotIn(std::initializer_list<V> values)
+  const;
   template <typename V>
-    requires MatchesCategoryOf<T, V>
-  TypedExpr<bool> NotIn(const std::vector<V>& values) const;
+  requires MatchesCategoryOf<T, V> TypedExpr<bool> NotIn(const std::vector<V>& values)
+  const;
   TypedExpr<bool> In(const Select& query) const;
   TypedExpr<bool> NotIn(const Select& query) const;
   template <typename L, typename H>
-    requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H>
-  TypedExpr<bool> Between(L&& low, H&& high) const;
+  requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H> TypedExpr<bool> Between(L&& low,
+                                                                                      H&& high)
+  const;
   template <typename P>
-    requires IsTextType<T> && MatchesCategoryOf<T, P>
-  TypedExpr<bool> Like(P&& pattern) const;
+  requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> Like(P&& pattern)
+  const;
   template <typename P>
-    requires IsTextType<T> && MatchesCategoryOf<T, P>
-  TypedExpr<bool> NotLike(P&& pattern) const;
+  requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> NotLike(P&& pattern)
+  const;
   template <typename P>
-    requires IsTextType<T> && MatchesCategoryOf<T, P>
-  TypedExpr<bool> ILike(P&& pattern) const;
+  requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> ILike(P&& pattern)
+  const;
   template <typename P>
-    requires IsTextType<T> && MatchesCategoryOf<T, P>
-  TypedExpr<bool> NotILike(P&& pattern) const;
+  requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> NotILike(P&& pattern)
+  const;
   template <typename P>
-    requires IsTextType<T> && MatchesCategoryOf<T, P>
-  TypedExpr<bool> Matches(P&& pattern, bool case_insensitive = false) const;
+  requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> Matches(
+      P&& pattern, bool case_insensitive = false)
+  const;
 
   // Substring tests on literal text: `%`, `_` and `\` in `text` match
   // themselves (the text is escaped and bound), so Contains("50%") finds
   // "50%" and nothing else. The I-forms ignore case.
-  TypedExpr<bool> Contains(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> Contains(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, true, true, false);
   }
-  TypedExpr<bool> IContains(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> IContains(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, true, true, true);
   }
-  TypedExpr<bool> StartsWith(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> StartsWith(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, false, true, false);
   }
-  TypedExpr<bool> IStartsWith(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> IStartsWith(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, false, true, true);
   }
-  TypedExpr<bool> EndsWith(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> EndsWith(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, true, false, false);
   }
-  TypedExpr<bool> IEndsWith(absl::string_view text) const
-    requires IsTextType<T>
-  {
+  TypedExpr<bool> IEndsWith(absl::string_view text) const requires IsTextType<T> {
     return TextMatch(text, true, false, true);
   }
 
@@ -304,8 +293,8 @@ constexpr TypeCategory CategoryOf() {
 
 // A comparison of L and R, where at least one is an expression.
 template <typename L, typename R>
-concept Comparable = Operand<L> && Operand<R> && (kIsExpr<L> || kIsExpr<R>) &&
-                     Compatible(CategoryOf<L>(), CategoryOf<R>());
+concept Comparable = Operand<L> && Operand<R> &&
+    (kIsExpr<L> || kIsExpr<R>)&&Compatible(CategoryOf<L>(), CategoryOf<R>());
 
 // Wraps a C++ value as a bound parameter (or NULL); passes expressions on.
 Expr Param(Value value);
@@ -330,8 +319,7 @@ Expr MakeJunction(ExprKind kind, std::vector<Expr> terms);
 // Comparisons. Comparing with a NULL value (std::nullopt, or an empty
 // optional) renders IS NULL / IS NOT NULL, as SQL's `= NULL` never holds.
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> Compare(ExprOp op, L&& left, R&& right) {
+requires Comparable<L, R> TypedExpr<bool> Compare(ExprOp op, L&& left, R&& right) {
   Expr l = AsExpr(std::forward<L>(left));
   Expr r = AsExpr(std::forward<R>(right));
   const bool l_null = l.node().kind == ExprKind::kNull ||
@@ -345,35 +333,23 @@ TypedExpr<bool> Compare(ExprOp op, L&& left, R&& right) {
 }
 
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator==(L&& l, R&& r) {
-  return Compare(ExprOp::kEq, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator==(L&& l, R&& r) { return Compare(ExprOp::kEq, std::forward<L>(l), std::forward<R>(r)); }
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator!=(L&& l, R&& r) {
-  return Compare(ExprOp::kNe, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator!=(L&& l, R&& r) { return Compare(ExprOp::kNe, std::forward<L>(l), std::forward<R>(r)); }
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator<(L&& l, R&& r) {
-  return Compare(ExprOp::kLt, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator<(L&& l, R&& r) { return Compare(ExprOp::kLt, std::forward<L>(l), std::forward<R>(r)); }
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator<=(L&& l, R&& r) {
-  return Compare(ExprOp::kLe, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator<=(L&& l, R&& r) { return Compare(ExprOp::kLe, std::forward<L>(l), std::forward<R>(r)); }
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator>(L&& l, R&& r) {
-  return Compare(ExprOp::kGt, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator>(L&& l, R&& r) { return Compare(ExprOp::kGt, std::forward<L>(l), std::forward<R>(r)); }
 template <typename L, typename R>
-  requires Comparable<L, R>
-TypedExpr<bool> operator>=(L&& l, R&& r) {
-  return Compare(ExprOp::kGe, std::forward<L>(l), std::forward<R>(r));
-}
+requires Comparable<L, R> TypedExpr<bool>
+operator>=(L&& l, R&& r) { return Compare(ExprOp::kGe, std::forward<L>(l), std::forward<R>(r)); }
 
 // Arithmetic: numeric (or untyped) operands. The result is typed when both
 // sides are: double if either is floating point, int64_t otherwise.
@@ -391,9 +367,9 @@ struct OperandValue<T> {
 };
 
 template <typename L, typename R>
-concept Arithmetic = Operand<L> && Operand<R> && (kIsExpr<L> || kIsExpr<R>) &&
-                     (CategoryOf<L>() == TypeCategory::kNumeric ||
-                      CategoryOf<L>() == TypeCategory::kAny) &&
+concept Arithmetic = Operand<L> && Operand<R> &&
+                     (kIsExpr<L> || kIsExpr<R>)&&(CategoryOf<L>() == TypeCategory::kNumeric ||
+                                                  CategoryOf<L>() == TypeCategory::kAny) &&
                      (CategoryOf<R>() == TypeCategory::kNumeric ||
                       CategoryOf<R>() == TypeCategory::kAny);
 
@@ -412,57 +388,51 @@ auto MakeArithmetic(ExprOp op, L&& l, R&& r) {
 }
 
 template <typename L, typename R>
-  requires Arithmetic<L, R>
+requires Arithmetic<L, R>
 auto operator+(L&& l, R&& r) {
   return MakeArithmetic(ExprOp::kAdd, std::forward<L>(l), std::forward<R>(r));
 }
 template <typename L, typename R>
-  requires Arithmetic<L, R>
+requires Arithmetic<L, R>
 auto operator-(L&& l, R&& r) {
   return MakeArithmetic(ExprOp::kSub, std::forward<L>(l), std::forward<R>(r));
 }
 template <typename L, typename R>
-  requires Arithmetic<L, R>
+requires Arithmetic<L, R>
 auto operator*(L&& l, R&& r) {
   return MakeArithmetic(ExprOp::kMul, std::forward<L>(l), std::forward<R>(r));
 }
 template <typename L, typename R>
-  requires Arithmetic<L, R>
+requires Arithmetic<L, R>
 auto operator/(L&& l, R&& r) {
   return MakeArithmetic(ExprOp::kDiv, std::forward<L>(l), std::forward<R>(r));
 }
 template <typename L, typename R>
-  requires Arithmetic<L, R>
+requires Arithmetic<L, R>
 auto operator%(L&& l, R&& r) {
   return MakeArithmetic(ExprOp::kMod, std::forward<L>(l), std::forward<R>(r));
 }
 template <typename T>
-  requires(kIsExpr<T> && (CategoryOf<T>() == TypeCategory::kNumeric ||
-                          CategoryOf<T>() == TypeCategory::kAny))
-std::remove_cvref_t<T> operator-(T&& operand) {
+requires(kIsExpr<T> && (CategoryOf<T>() == TypeCategory::kNumeric ||
+                        CategoryOf<T>() == TypeCategory::kAny)) std::remove_cvref_t<T>
+operator-(T&& operand) {
   return std::remove_cvref_t<T>(MakeUnary(ExprOp::kNegate, operand).node_ptr());
 }
 
 // Boolean connectives over conditions (bool or untyped expressions).
 template <typename T>
-concept Condition =
-    kIsExpr<T> && (CategoryOf<T>() == TypeCategory::kBool || CategoryOf<T>() == TypeCategory::kAny);
+concept Condition = kIsExpr<T> &&
+    (CategoryOf<T>() == TypeCategory::kBool || CategoryOf<T>() == TypeCategory::kAny);
 
 template <typename L, typename R>
-  requires Condition<L> && Condition<R>
-TypedExpr<bool> operator&&(const L& l, const R& r) {
-  return TypedExpr<bool>(MakeJunction(ExprKind::kAnd, {l, r}));
-}
+requires Condition<L> && Condition<R> TypedExpr<bool>
+operator&&(const L& l, const R& r) { return TypedExpr<bool>(MakeJunction(ExprKind::kAnd, {l, r})); }
 template <typename L, typename R>
-  requires Condition<L> && Condition<R>
-TypedExpr<bool> operator||(const L& l, const R& r) {
-  return TypedExpr<bool>(MakeJunction(ExprKind::kOr, {l, r}));
-}
+requires Condition<L> && Condition<R> TypedExpr<bool>
+operator||(const L& l, const R& r) { return TypedExpr<bool>(MakeJunction(ExprKind::kOr, {l, r})); }
 template <typename T>
-  requires Condition<T>
-TypedExpr<bool> operator!(const T& operand) {
-  return TypedExpr<bool>(MakeUnary(ExprOp::kNot, operand));
-}
+requires Condition<T> TypedExpr<bool>
+operator!(const T& operand) { return TypedExpr<bool>(MakeUnary(ExprOp::kNot, operand)); }
 
 // AND / OR of any number of conditions; empty operands are skipped, so a
 // filter can be assembled piece by piece. And({}) is an empty Expr.
@@ -476,8 +446,7 @@ TypedExpr<std::string> Concat(const Expr& left, const Expr& right);
 // Membership, ranges and patterns. The typed forms check the categories of
 // the values against the expression's.
 template <typename E, typename V>
-concept MatchesCategory =
-    kIsExpr<E> && Operand<V> && Compatible(CategoryOf<E>(), CategoryOf<V>());
+concept MatchesCategory = kIsExpr<E> && Operand<V> && Compatible(CategoryOf<E>(), CategoryOf<V>());
 
 Expr MakeIn(Expr operand, std::vector<Expr> items, bool negated);
 Expr MakeInSubquery(Expr operand, const Select& query, bool negated);
@@ -486,74 +455,73 @@ Expr MakeLike(Expr operand, Expr pattern, bool case_insensitive, bool negated);
 Expr MakeRegex(Expr operand, Expr pattern, bool case_insensitive, bool negated);
 
 template <typename E, typename V>
-  requires MatchesCategory<E, V>
-TypedExpr<bool> In(const E& operand, const std::vector<V>& values) {
+requires MatchesCategory<E, V> TypedExpr<bool> In(const E& operand, const std::vector<V>& values) {
   std::vector<Expr> items;
   items.reserve(values.size());
   for (const V& value : values) items.push_back(AsExpr(value));
   return TypedExpr<bool>(MakeIn(operand, std::move(items), /*negated=*/false));
 }
 template <typename E, typename V>
-  requires MatchesCategory<E, V>
-TypedExpr<bool> In(const E& operand, std::initializer_list<V> values) {
+requires MatchesCategory<E, V> TypedExpr<bool> In(const E& operand,
+                                                  std::initializer_list<V> values) {
   return In(operand, std::vector<V>(values));
 }
 template <typename E, typename V>
-  requires MatchesCategory<E, V>
-TypedExpr<bool> NotIn(const E& operand, const std::vector<V>& values) {
+requires MatchesCategory<E, V> TypedExpr<bool> NotIn(const E& operand,
+                                                     const std::vector<V>& values) {
   std::vector<Expr> items;
   items.reserve(values.size());
   for (const V& value : values) items.push_back(AsExpr(value));
   return TypedExpr<bool>(MakeIn(operand, std::move(items), /*negated=*/true));
 }
 template <typename E, typename V>
-  requires MatchesCategory<E, V>
-TypedExpr<bool> NotIn(const E& operand, std::initializer_list<V> values) {
+requires MatchesCategory<E, V> TypedExpr<bool> NotIn(const E& operand,
+                                                     std::initializer_list<V> values) {
   return NotIn(operand, std::vector<V>(values));
 }
 TypedExpr<bool> In(const Expr& operand, const Select& query);
 TypedExpr<bool> NotIn(const Expr& operand, const Select& query);
 
 template <typename E, typename L, typename H>
-  requires MatchesCategory<E, L> && MatchesCategory<E, H>
-TypedExpr<bool> Between(const E& operand, L&& low, H&& high) {
+requires MatchesCategory<E, L> && MatchesCategory<E, H> TypedExpr<bool> Between(const E& operand,
+                                                                                L&& low, H&& high) {
   return TypedExpr<bool>(MakeBetween(operand, AsExpr(std::forward<L>(low)),
                                      AsExpr(std::forward<H>(high)), /*negated=*/false));
 }
 
 template <typename E>
-concept TextOperand =
-    kIsExpr<E> && (CategoryOf<E>() == TypeCategory::kText || CategoryOf<E>() == TypeCategory::kAny);
+concept TextOperand = kIsExpr<E> &&
+    (CategoryOf<E>() == TypeCategory::kText || CategoryOf<E>() == TypeCategory::kAny);
 
 // SQL LIKE patterns (% and _; backslash escapes). Case-sensitive on both
 // databases; ILike is the case-insensitive form (PostgreSQL's ILIKE, and on
 // SQLite lower(x) LIKE lower(pattern)).
 template <typename E, typename P>
-  requires TextOperand<E> && MatchesCategory<E, P>
-TypedExpr<bool> Like(const E& operand, P&& pattern) {
+requires TextOperand<E> && MatchesCategory<E, P> TypedExpr<bool> Like(const E& operand,
+                                                                      P&& pattern) {
   return TypedExpr<bool>(MakeLike(operand, AsExpr(std::forward<P>(pattern)), false, false));
 }
 template <typename E, typename P>
-  requires TextOperand<E> && MatchesCategory<E, P>
-TypedExpr<bool> NotLike(const E& operand, P&& pattern) {
+requires TextOperand<E> && MatchesCategory<E, P> TypedExpr<bool> NotLike(const E& operand,
+                                                                         P&& pattern) {
   return TypedExpr<bool>(MakeLike(operand, AsExpr(std::forward<P>(pattern)), false, true));
 }
 template <typename E, typename P>
-  requires TextOperand<E> && MatchesCategory<E, P>
-TypedExpr<bool> ILike(const E& operand, P&& pattern) {
+requires TextOperand<E> && MatchesCategory<E, P> TypedExpr<bool> ILike(const E& operand,
+                                                                       P&& pattern) {
   return TypedExpr<bool>(MakeLike(operand, AsExpr(std::forward<P>(pattern)), true, false));
 }
 template <typename E, typename P>
-  requires TextOperand<E> && MatchesCategory<E, P>
-TypedExpr<bool> NotILike(const E& operand, P&& pattern) {
+requires TextOperand<E> && MatchesCategory<E, P> TypedExpr<bool> NotILike(const E& operand,
+                                                                          P&& pattern) {
   return TypedExpr<bool>(MakeLike(operand, AsExpr(std::forward<P>(pattern)), true, true));
 }
 // Regular-expression match: PostgreSQL's ~ (~* ignoring case); on SQLite the
 // REGEXP operator, whose regexp() function DuoORM's SQLite driver provides
 // (RE2 syntax).
 template <typename E, typename P>
-  requires TextOperand<E> && MatchesCategory<E, P>
-TypedExpr<bool> Matches(const E& operand, P&& pattern, bool case_insensitive = false) {
+requires TextOperand<E> && MatchesCategory<E, P> TypedExpr<bool> Matches(
+    const E& operand, P&& pattern, bool case_insensitive = false) {
   return TypedExpr<bool>(
       MakeRegex(operand, AsExpr(std::forward<P>(pattern)), case_insensitive, false));
 }
@@ -643,28 +611,21 @@ struct OrderTerm {
 
 template <typename T>
 template <typename V>
-  requires MatchesCategoryOf<T, V>
-TypedExpr<bool> TypedExpr<T>::In(std::initializer_list<V> values) const {
-  return ::duo::sql::In(*this, values);
-}
+requires MatchesCategoryOf<T, V> TypedExpr<bool> TypedExpr<T>::In(std::initializer_list<V> values)
+const { return ::duo::sql::In(*this, values); }
 template <typename T>
 template <typename V>
-  requires MatchesCategoryOf<T, V>
-TypedExpr<bool> TypedExpr<T>::In(const std::vector<V>& values) const {
-  return ::duo::sql::In(*this, values);
-}
+requires MatchesCategoryOf<T, V> TypedExpr<bool> TypedExpr<T>::In(const std::vector<V>& values)
+const { return ::duo::sql::In(*this, values); }
 template <typename T>
 template <typename V>
-  requires MatchesCategoryOf<T, V>
-TypedExpr<bool> TypedExpr<T>::NotIn(std::initializer_list<V> values) const {
-  return ::duo::sql::NotIn(*this, values);
-}
+requires MatchesCategoryOf<T, V> TypedExpr<bool> TypedExpr<T>::NotIn(
+    std::initializer_list<V> values)
+const { return ::duo::sql::NotIn(*this, values); }
 template <typename T>
 template <typename V>
-  requires MatchesCategoryOf<T, V>
-TypedExpr<bool> TypedExpr<T>::NotIn(const std::vector<V>& values) const {
-  return ::duo::sql::NotIn(*this, values);
-}
+requires MatchesCategoryOf<T, V> TypedExpr<bool> TypedExpr<T>::NotIn(const std::vector<V>& values)
+const { return ::duo::sql::NotIn(*this, values); }
 template <typename T>
 TypedExpr<bool> TypedExpr<T>::In(const Select& query) const {
   return ::duo::sql::In(*this, query);
@@ -675,10 +636,9 @@ TypedExpr<bool> TypedExpr<T>::NotIn(const Select& query) const {
 }
 template <typename T>
 template <typename L, typename H>
-  requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H>
-TypedExpr<bool> TypedExpr<T>::Between(L&& low, H&& high) const {
-  return ::duo::sql::Between(*this, std::forward<L>(low), std::forward<H>(high));
-}
+requires MatchesCategoryOf<T, L> && MatchesCategoryOf<T, H> TypedExpr<bool> TypedExpr<T>::Between(
+    L&& low, H&& high)
+const { return ::duo::sql::Between(*this, std::forward<L>(low), std::forward<H>(high)); }
 template <typename T>
 TypedExpr<bool> TypedExpr<T>::TextMatch(absl::string_view text, bool any_before, bool any_after,
                                         bool case_insensitive) const {
@@ -687,34 +647,26 @@ TypedExpr<bool> TypedExpr<T>::TextMatch(absl::string_view text, bool any_before,
 
 template <typename T>
 template <typename P>
-  requires IsTextType<T> && MatchesCategoryOf<T, P>
-TypedExpr<bool> TypedExpr<T>::Like(P&& pattern) const {
-  return ::duo::sql::Like(*this, std::forward<P>(pattern));
-}
+requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> TypedExpr<T>::Like(P&& pattern)
+const { return ::duo::sql::Like(*this, std::forward<P>(pattern)); }
 template <typename T>
 template <typename P>
-  requires IsTextType<T> && MatchesCategoryOf<T, P>
-TypedExpr<bool> TypedExpr<T>::NotLike(P&& pattern) const {
-  return ::duo::sql::NotLike(*this, std::forward<P>(pattern));
-}
+requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> TypedExpr<T>::NotLike(P&& pattern)
+const { return ::duo::sql::NotLike(*this, std::forward<P>(pattern)); }
 template <typename T>
 template <typename P>
-  requires IsTextType<T> && MatchesCategoryOf<T, P>
-TypedExpr<bool> TypedExpr<T>::ILike(P&& pattern) const {
-  return ::duo::sql::ILike(*this, std::forward<P>(pattern));
-}
+requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> TypedExpr<T>::ILike(P&& pattern)
+const { return ::duo::sql::ILike(*this, std::forward<P>(pattern)); }
 template <typename T>
 template <typename P>
-  requires IsTextType<T> && MatchesCategoryOf<T, P>
-TypedExpr<bool> TypedExpr<T>::NotILike(P&& pattern) const {
-  return ::duo::sql::NotILike(*this, std::forward<P>(pattern));
-}
+requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> TypedExpr<T>::NotILike(
+    P&& pattern)
+const { return ::duo::sql::NotILike(*this, std::forward<P>(pattern)); }
 template <typename T>
 template <typename P>
-  requires IsTextType<T> && MatchesCategoryOf<T, P>
-TypedExpr<bool> TypedExpr<T>::Matches(P&& pattern, bool case_insensitive) const {
-  return ::duo::sql::Matches(*this, std::forward<P>(pattern), case_insensitive);
-}
+requires IsTextType<T> && MatchesCategoryOf<T, P> TypedExpr<bool> TypedExpr<T>::Matches(
+    P&& pattern, bool case_insensitive)
+const { return ::duo::sql::Matches(*this, std::forward<P>(pattern), case_insensitive); }
 
 // Hashes and compares the shape (and, for SameAs, the values) of trees.
 size_t ShapeHash(const std::vector<Expr>& exprs);

@@ -134,7 +134,8 @@ using ::duo::sql::FunctionCall;
 // Any function by name; `name` is emitted as written (it is not a value).
 template <typename... Args>
 FunctionCall<> Call(std::string name, Args&&... args) {
-  return FunctionCall<>(sql::MakeFunction(std::move(name), {sql::AsExpr(std::forward<Args>(args))...}));
+  return FunctionCall<>(
+      sql::MakeFunction(std::move(name), {sql::AsExpr(std::forward<Args>(args))...}));
 }
 
 // Aggregates. Sum and Avg keep the C++ type of a typed argument where SQL

@@ -15,7 +15,8 @@ using ::testing::HasSubstr;
 TEST(RequalifyTest, MovesTheNamedTableOntoTheAliasAndSharesWhatItDoesNotChange) {
   Table employees("employees");
   Table teams("teams");
-  const Expr condition = employees.Col<int64_t>("level") > 2 && teams.Col<std::string>("name") == "x";
+  const Expr condition =
+      employees.Col<int64_t>("level") > 2 && teams.Col<std::string>("name") == "x";
   absl::StatusOr<Expr> moved = Requalify(condition, "employees", "duo_rel_reports");
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->DebugString(), "(and (> duo_rel_reports.level $2) (= teams.name $'x'))");
@@ -31,18 +32,18 @@ TEST(RequalifyTest, FollowsCorrelatedSubqueriesUnlessTheyBindTheNameThemselves) 
   Table employees("employees");
   Table badges("badges");
   // Correlated: badges.owner = employees.id refers to the outer row.
-  const Expr correlated = Exists(Select({badges.C("id")})
-                                     .From(badges)
-                                     .Where(badges.Col<int64_t>("owner") == employees.Col<int64_t>("id")));
+  const Expr correlated =
+      Exists(Select({badges.C("id")})
+                 .From(badges)
+                 .Where(badges.Col<int64_t>("owner") == employees.Col<int64_t>("id")));
   absl::StatusOr<Expr> moved = Requalify(correlated, "employees", "e2");
   ASSERT_TRUE(moved.ok());
   ASSERT_NE(moved->node().subquery, nullptr);
   EXPECT_EQ(moved->node().subquery->where[0].DebugString(), "(= badges.owner e2.id)");
 
   // A subquery over employees itself: its references mean its own rows.
-  const Expr shadowed = Exists(Select({employees.C("id")})
-                                   .From(employees)
-                                   .Where(employees.Col<int64_t>("level") > 1));
+  const Expr shadowed = Exists(
+      Select({employees.C("id")}).From(employees).Where(employees.Col<int64_t>("level") > 1));
   absl::StatusOr<Expr> kept = Requalify(shadowed, "employees", "e2");
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->node_ptr(), shadowed.node_ptr());

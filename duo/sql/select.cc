@@ -68,9 +68,8 @@ Select Select::Columns(std::vector<Expr> columns) const& {
   return Select(*this).Columns(std::move(columns));
 }
 Select Select::Columns(std::vector<Expr> columns) && {
-  return std::move(*this).Modify([&](SelectData& d) {
-    d.columns.insert(d.columns.end(), columns.begin(), columns.end());
-  });
+  return std::move(*this).Modify(
+      [&](SelectData& d) { d.columns.insert(d.columns.end(), columns.begin(), columns.end()); });
 }
 
 Select Select::WithColumns(std::vector<Expr> columns) const& {
@@ -89,8 +88,7 @@ Select Select::Join(const FromItem& right, const Expr& on) const& {
   return Select(*this).Join(right, on);
 }
 Select Select::Join(const FromItem& right, const Expr& on) && {
-  return std::move(*this).Modify(
-      [&](SelectData& d) { JoinOnto(d, right, JoinKind::kInner, on); });
+  return std::move(*this).Modify([&](SelectData& d) { JoinOnto(d, right, JoinKind::kInner, on); });
 }
 Select Select::LeftJoin(const FromItem& right, const Expr& on) const& {
   return Select(*this).LeftJoin(right, on);
@@ -102,8 +100,7 @@ Select Select::RightJoin(const FromItem& right, const Expr& on) const& {
   return Select(*this).RightJoin(right, on);
 }
 Select Select::RightJoin(const FromItem& right, const Expr& on) && {
-  return std::move(*this).Modify(
-      [&](SelectData& d) { JoinOnto(d, right, JoinKind::kRight, on); });
+  return std::move(*this).Modify([&](SelectData& d) { JoinOnto(d, right, JoinKind::kRight, on); });
 }
 Select Select::FullJoin(const FromItem& right, const Expr& on) const& {
   return Select(*this).FullJoin(right, on);
@@ -128,9 +125,8 @@ Select Select::GroupBy(std::vector<Expr> exprs) const& {
   return Select(*this).GroupBy(std::move(exprs));
 }
 Select Select::GroupBy(std::vector<Expr> exprs) && {
-  return std::move(*this).Modify([&](SelectData& d) {
-    d.group_by.insert(d.group_by.end(), exprs.begin(), exprs.end());
-  });
+  return std::move(*this).Modify(
+      [&](SelectData& d) { d.group_by.insert(d.group_by.end(), exprs.begin(), exprs.end()); });
 }
 
 Select Select::Having(const Expr& condition) const& { return Select(*this).Having(condition); }
@@ -144,9 +140,8 @@ Select Select::OrderBy(std::vector<OrderTerm> terms) const& {
   return Select(*this).OrderBy(std::move(terms));
 }
 Select Select::OrderBy(std::vector<OrderTerm> terms) && {
-  return std::move(*this).Modify([&](SelectData& d) {
-    d.order_by.insert(d.order_by.end(), terms.begin(), terms.end());
-  });
+  return std::move(*this).Modify(
+      [&](SelectData& d) { d.order_by.insert(d.order_by.end(), terms.begin(), terms.end()); });
 }
 
 Select Select::ClearOrderBy() const& { return Select(*this).ClearOrderBy(); }

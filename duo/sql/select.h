@@ -226,10 +226,8 @@ class Select {
   [[nodiscard]] Select WithLock(LockClause lock) const&;
   [[nodiscard]] Select WithLock(LockClause lock) &&;
   // A hint placed after `table` in FROM, for `dialect` only.
-  [[nodiscard]] Select WithHint(const Table& table, std::string text,
-                                std::string dialect) const&;
-  [[nodiscard]] Select WithHint(const Table& table, std::string text,
-                                std::string dialect) &&;
+  [[nodiscard]] Select WithHint(const Table& table, std::string text, std::string dialect) const&;
+  [[nodiscard]] Select WithHint(const Table& table, std::string text, std::string dialect) &&;
   // A statement hint, placed right after SELECT, for `dialect` only.
   [[nodiscard]] Select WithStatementHint(std::string text, std::string dialect) const&;
   [[nodiscard]] Select WithStatementHint(std::string text, std::string dialect) &&;

@@ -46,16 +46,16 @@ size_t TableHash(const Table& table) {
 }
 
 size_t ComputeSelectHash(const SelectData& s) {
-  size_t hash = absl::HashOf(s.ctes.size(), s.distinct, ShapeHash(s.distinct_on),
-                             ShapeHash(s.columns), FromHash(s.from), ShapeHash(s.where),
-                             ShapeHash(s.group_by), ShapeHash(s.having), ShapeHash(s.order_by),
-                             ExprHash(s.limit), ExprHash(s.offset));
+  size_t hash =
+      absl::HashOf(s.ctes.size(), s.distinct, ShapeHash(s.distinct_on), ShapeHash(s.columns),
+                   FromHash(s.from), ShapeHash(s.where), ShapeHash(s.group_by), ShapeHash(s.having),
+                   ShapeHash(s.order_by), ExprHash(s.limit), ExprHash(s.offset));
   for (const CteData& cte : s.ctes) {
     hash = absl::HashOf(hash, cte.name, cte.columns, cte.recursive,
                         cte.query ? ShapeHash(*cte.query) : 0);
   }
-  hash = absl::HashOf(hash, s.lock.strength, s.lock.wait, s.lock.of, s.set_op,
-                      s.set_members.size(), s.hints.size());
+  hash = absl::HashOf(hash, s.lock.strength, s.lock.wait, s.lock.of, s.set_op, s.set_members.size(),
+                      s.hints.size());
   for (const Hint& hint : s.hints) hash = absl::HashOf(hash, hint.dialect, hint.text, hint.table);
   for (const auto& member : s.set_members) hash = absl::HashOf(hash, ShapeHash(*member));
   // Zero marks "not computed yet".
@@ -147,8 +147,8 @@ bool SameExpr(const Expr& a, const Expr& b) {
     return false;
   }
   if (x.text != y.text) {
-    if (!x.text || !y.text || x.text->pieces != y.text->pieces ||
-        x.text->names != y.text->names || x.text->unknown_bindings != y.text->unknown_bindings) {
+    if (!x.text || !y.text || x.text->pieces != y.text->pieces || x.text->names != y.text->names ||
+        x.text->unknown_bindings != y.text->unknown_bindings) {
       return false;
     }
   }
@@ -200,13 +200,13 @@ bool SameSelect(const SelectData& a, const SelectData& b) {
   for (size_t i = 0; i < a.set_members.size(); ++i) {
     if (!SameSelectPtr(a.set_members[i], b.set_members[i])) return false;
   }
-  return a.distinct == b.distinct && a.set_op == b.set_op &&
-         a.lock.strength == b.lock.strength && a.lock.wait == b.lock.wait &&
-         a.lock.of == b.lock.of && SameExprs(a.distinct_on, b.distinct_on) &&
-         SameExprs(a.columns, b.columns) && SameFroms(a.from, b.from) &&
-         SameExprs(a.where, b.where) && SameExprs(a.group_by, b.group_by) &&
-         SameExprs(a.having, b.having) && SameOrder(a.order_by, b.order_by) &&
-         SameExpr(a.limit, b.limit) && SameExpr(a.offset, b.offset);
+  return a.distinct == b.distinct && a.set_op == b.set_op && a.lock.strength == b.lock.strength &&
+         a.lock.wait == b.lock.wait && a.lock.of == b.lock.of &&
+         SameExprs(a.distinct_on, b.distinct_on) && SameExprs(a.columns, b.columns) &&
+         SameFroms(a.from, b.from) && SameExprs(a.where, b.where) &&
+         SameExprs(a.group_by, b.group_by) && SameExprs(a.having, b.having) &&
+         SameOrder(a.order_by, b.order_by) && SameExpr(a.limit, b.limit) &&
+         SameExpr(a.offset, b.offset);
 }
 
 bool SameTable(const Table& a, const Table& b) {

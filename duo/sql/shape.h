@@ -24,8 +24,7 @@ size_t ShapeHash(const SelectData& select);
 bool SameShape(const Statement& a, const Statement& b);
 
 // Calls `visit` for every bound parameter node, in canonical order.
-void ForEachParam(const Statement& statement,
-                  absl::FunctionRef<void(const ExprNode& param)> visit);
+void ForEachParam(const Statement& statement, absl::FunctionRef<void(const ExprNode& param)> visit);
 
 }  // namespace duo::sql
 

@@ -161,9 +161,8 @@ std::string FormatRfc3339(absl::Time time) {
   if (!StorableYear(civil.year())) {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
   }
-  std::string text =
-      absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", civil.year(), civil.month(), civil.day(),
-                      civil.hour(), civil.minute(), civil.second());
+  std::string text = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", civil.year(), civil.month(),
+                                     civil.day(), civil.hour(), civil.minute(), civil.second());
   int64_t nanos = absl::ToInt64Nanoseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
   if (nanos > 0) {
     int digits = 9;

@@ -61,9 +61,7 @@ struct SqlType {
   static SqlType BigInt() { return {Kind::kBigInt}; }
   static SqlType Real() { return {Kind::kReal}; }
   static SqlType Double() { return {Kind::kDouble}; }
-  static SqlType Numeric(int precision, int scale) {
-    return {Kind::kNumeric, 0, precision, scale};
-  }
+  static SqlType Numeric(int precision, int scale) { return {Kind::kNumeric, 0, precision, scale}; }
   static SqlType Text() { return {Kind::kText}; }
   static SqlType Varchar(int length) { return {Kind::kVarchar, length}; }
   static SqlType Blob() { return {Kind::kBlob}; }
@@ -87,8 +85,8 @@ struct SqlType {
   friend bool operator==(const SqlType&, const SqlType&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const SqlType& type) {
-    return H::combine(std::move(h), type.kind, type.length, type.precision, type.scale,
-                      type.custom, type.element, type.labels);
+    return H::combine(std::move(h), type.kind, type.length, type.precision, type.scale, type.custom,
+                      type.element, type.labels);
   }
 };
 
@@ -113,8 +111,8 @@ enum class TypeCategory : uint8_t {
 // Two categories may meet in a comparison when they are equal or either is
 // unknown or NULL.
 constexpr bool Compatible(TypeCategory a, TypeCategory b) {
-  return a == b || a == TypeCategory::kAny || b == TypeCategory::kAny ||
-         a == TypeCategory::kNull || b == TypeCategory::kNull;
+  return a == b || a == TypeCategory::kAny || b == TypeCategory::kAny || a == TypeCategory::kNull ||
+         b == TypeCategory::kNull;
 }
 
 template <typename T>
@@ -130,8 +128,7 @@ struct ValueTraits<bool> {
 };
 
 template <std::integral I>
-  requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-struct ValueTraits<I> {
+requires(!std::same_as<I, bool> && !std::same_as<I, char>) struct ValueTraits<I> {
   static constexpr bool kSupported = true;
   static constexpr TypeCategory kCategory = TypeCategory::kNumeric;
   static SqlType DefaultType() {
@@ -145,9 +142,7 @@ template <std::floating_point F>
 struct ValueTraits<F> {
   static constexpr bool kSupported = true;
   static constexpr TypeCategory kCategory = TypeCategory::kNumeric;
-  static SqlType DefaultType() {
-    return sizeof(F) <= 4 ? SqlType::Real() : SqlType::Double();
-  }
+  static SqlType DefaultType() { return sizeof(F) <= 4 ? SqlType::Real() : SqlType::Double(); }
 };
 
 struct TextTraits {

@@ -2,11 +2,11 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "duo/sql/time_text.h"
 
@@ -46,8 +46,8 @@ int HexDigit(char c) {
 
 absl::StatusOr<Uuid> Uuid::Parse(absl::string_view text) {
   const auto invalid = [text] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text, "\" is not a UUID (8-4-4-4-12 hexadecimal digits, or 32 digits)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a UUID (8-4-4-4-12 hexadecimal digits, or 32 digits)"));
   };
   absl::string_view body = text;
   if (body.size() == 38 && body.front() == '{' && body.back() == '}') {
@@ -73,8 +73,7 @@ absl::StatusOr<Uuid> Uuid::Parse(absl::string_view text) {
 
 absl::StatusOr<Uuid> Uuid::FromBytes(absl::string_view bytes) {
   if (bytes.size() != 16) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a UUID is 16 bytes, not ", bytes.size()));
+    return absl::InvalidArgumentError(absl::StrCat("a UUID is 16 bytes, not ", bytes.size()));
   }
   std::array<uint8_t, 16> raw;
   for (size_t i = 0; i < 16; ++i) raw[i] = static_cast<uint8_t>(bytes[i]);
@@ -100,8 +99,8 @@ std::string Uuid::ToString() const {
 
 absl::StatusOr<TimeOfDay> TimeOfDay::FromMicros(int64_t micros) {
   if (micros < 0 || micros > kMicrosPerDay) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        micros, " microseconds is not a time of day (0 to 24:00:00)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(micros, " microseconds is not a time of day (0 to 24:00:00)"));
   }
   return TimeOfDay(micros);
 }
@@ -110,8 +109,8 @@ absl::StatusOr<TimeOfDay> TimeOfDay::FromParts(int hour, int minute, int second,
   if (hour < 0 || hour > 24 || minute < 0 || minute > 59 || second < 0 || second > 59 ||
       micros < 0 || micros > 999999 ||
       (hour == 24 && (minute != 0 || second != 0 || micros != 0))) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%02d:%02d:%02d.%06d is not a time of day", hour, minute, second, micros));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%02d:%02d:%02d.%06d is not a time of day", hour, minute, second, micros));
   }
   return TimeOfDay(((int64_t{hour} * 60 + minute) * 60 + second) * 1000000 + micros);
 }

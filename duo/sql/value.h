@@ -8,18 +8,17 @@
 #ifndef DUO_SQL_VALUE_H_
 #define DUO_SQL_VALUE_H_
 
+#include <array>
+#include <compare>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
-
-#include <array>
-#include <compare>
-#include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -231,10 +230,7 @@ class Value {
   // exact decimal digits: a cast would wrap it to a negative number, and a
   // column that cannot hold it is an error where the column is known.
   template <std::integral I>
-    requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  Value(I value) {
-    *this = value;
-  }
+  requires(!std::same_as<I, bool> && !std::same_as<I, char>) Value(I value) { *this = value; }
   template <std::floating_point F>
   Value(F value) : storage_(static_cast<double>(value)) {}
   Value(std::string value) : storage_(std::move(value)) {}
@@ -267,8 +263,7 @@ class Value {
   // a temporary Value: what code that refills a statement's parameters for
   // every row (ExecuteMany) does most.
   template <std::integral I>
-    requires(!std::same_as<I, bool> && !std::same_as<I, char>)
-  Value& operator=(I value) {
+  requires(!std::same_as<I, bool> && !std::same_as<I, char>) Value& operator=(I value) {
     if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(int64_t)) {
       if (!std::in_range<int64_t>(value)) {
         storage_ = Decimal::FromUnsigned(value);
@@ -341,9 +336,8 @@ class Value {
   }
 
  private:
-  std::variant<std::monostate, bool, int64_t, double, std::string, Blob, absl::Time,
-               absl::CivilDay, Decimal, JsonText, std::shared_ptr<const Array>, Uuid, TimeOfDay,
-               absl::Duration>
+  std::variant<std::monostate, bool, int64_t, double, std::string, Blob, absl::Time, absl::CivilDay,
+               Decimal, JsonText, std::shared_ptr<const Array>, Uuid, TimeOfDay, absl::Duration>
       storage_;
 };
 

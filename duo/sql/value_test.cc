@@ -40,9 +40,17 @@ TEST(ValueTest, EqualityComparesKindAndContent) {
 
 TEST(ValueTest, HashIsConsistentWithEquality) {
   EXPECT_TRUE(absl::VerifyTypeImplementsAbslHashCorrectly({
-      Value(), Value(true), Value(1), Value(2.5), Value("a"), Value(Blob{"a"}),
-      Value(absl::FromUnixSeconds(5)), Value(absl::CivilDay(2020, 1, 1)),
-      Value(*Decimal::Parse("1.10")), Value(JsonText{"[1]"}), Value(Array{{1, 2}}),
+      Value(),
+      Value(true),
+      Value(1),
+      Value(2.5),
+      Value("a"),
+      Value(Blob{"a"}),
+      Value(absl::FromUnixSeconds(5)),
+      Value(absl::CivilDay(2020, 1, 1)),
+      Value(*Decimal::Parse("1.10")),
+      Value(JsonText{"[1]"}),
+      Value(Array{{1, 2}}),
   }));
 }
 
@@ -66,7 +74,6 @@ TEST(DecimalTest, ParseKeepsDigitsExactly) {
     EXPECT_EQ(Decimal::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }
-
 
 TEST(ValueTest, AssigningNumbersAndTextReplacesTheKind) {
   Value value = Value(Array{{Value(1)}});
@@ -122,8 +129,9 @@ TEST(UuidTest, ParsesEveryFormOtherClientsWriteAndPrintsCanonically) {
   EXPECT_EQ(*Uuid::Parse("a0eebc999c0b4ef8bb6d6bb9bd380a11"), *dashed);
   EXPECT_EQ(*Uuid::Parse("{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"), *dashed);
   EXPECT_EQ(Uuid().ToString(), "00000000-0000-0000-0000-000000000000");
-  for (const char* bad : {"", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "a0eebc99-9c0b4-ef8-bb6d-6bb9bd380a11",
-                          "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc999c0b4ef8bb6d6bb9bd380a11}"}) {
+  for (const char* bad :
+       {"", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "a0eebc99-9c0b4-ef8-bb6d-6bb9bd380a11",
+        "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc999c0b4ef8bb6d6bb9bd380a11}"}) {
     EXPECT_FALSE(Uuid::Parse(bad).ok()) << bad;
   }
   EXPECT_LT(*Uuid::Parse("00000000-0000-0000-0000-000000000001"), *dashed);
@@ -135,10 +143,11 @@ TEST(UuidTest, ParsesEveryFormOtherClientsWriteAndPrintsCanonically) {
 TEST(TimeOfDayTest, ParsesAndPrintsSixDigitsUpToTheEndOfTheDay) {
   EXPECT_EQ(TimeOfDay::Parse("09:30")->ToString(), "09:30:00.000000");
   EXPECT_EQ(TimeOfDay::Parse("23:59:59.999999")->ToString(), "23:59:59.999999");
-  EXPECT_EQ(TimeOfDay::Parse("12:34:56.5")->micros(), ((12 * 60 + 34) * 60 + 56) * 1000000LL + 500000);
+  EXPECT_EQ(TimeOfDay::Parse("12:34:56.5")->micros(),
+            ((12 * 60 + 34) * 60 + 56) * 1000000LL + 500000);
   EXPECT_EQ(TimeOfDay::Parse("24:00")->micros(), TimeOfDay::kMicrosPerDay);
-  for (const char* bad : {"", "9:30", "24:00:01", "12:60", "12:00:60", "12:00:00.", "12:00:00.1234567",
-                          "12:00:00Z"}) {
+  for (const char* bad : {"", "9:30", "24:00:01", "12:60", "12:00:60", "12:00:00.",
+                          "12:00:00.1234567", "12:00:00Z"}) {
     EXPECT_FALSE(TimeOfDay::Parse(bad).ok()) << bad;
   }
   EXPECT_FALSE(TimeOfDay::FromMicros(-1).ok());

@@ -50,8 +50,8 @@ std::filesystem::path runfiles;
 void PrintRows(const Result& result) {
   std::printf("    %s\n", absl::StrJoin(result.columns(), " | ").c_str());
   for (size_t r = 0; r < result.size(); ++r) {
-    const std::string line = absl::StrJoin(
-        result.row(r), " | ", [](std::string* out, const duo::sql::Value& value) {
+    const std::string line =
+        absl::StrJoin(result.row(r), " | ", [](std::string* out, const duo::sql::Value& value) {
           out->append(value.kind() == duo::sql::Value::Kind::kText ? value.as_text()
                                                                    : value.DebugString());
         });
@@ -141,10 +141,12 @@ absl::Status Run(const std::string& url) {
                                                              {brian.id, 250, "cancelled"},
                                                              {brian.id, 750, "completed"},
                                                              {chloe.id, 12000, "completed"}}) {
-    DUO_RETURN_IF_ERROR(Order::Create({.customer_id = customer, .status = status, .total = total}).status());
+    DUO_RETURN_IF_ERROR(
+        Order::Create({.customer_id = customer, .status = status, .total = total}).status());
   }
   const absl::Status refused = Order::Create({.customer_id = ada.id, .total = -5}).status();
-  std::printf("    Validate refused a negative total: %s\n", std::string(refused.message()).c_str());
+  std::printf("    Validate refused a negative total: %s\n",
+              std::string(refused.message()).c_str());
 
   std::printf("4. Get, Save, Delete:\n");
   DUO_ASSIGN_OR_RETURN(std::optional<Customer> found, Customer::Get(chloe.id));
@@ -155,7 +157,8 @@ absl::Status Run(const std::string& url) {
   DUO_ASSIGN_OR_RETURN(Customer temp, Customer::Create({.name = "Temporary"}));
   DUO_RETURN_IF_ERROR(temp.Delete());
   DUO_ASSIGN_OR_RETURN(int64_t customers, Customer::Count());
-  std::printf("    created and deleted Temporary: %lld customers\n", static_cast<long long>(customers));
+  std::printf("    created and deleted Temporary: %lld customers\n",
+              static_cast<long long>(customers));
 
   std::printf("5. Filters and string ordering:\n");
   DUO_ASSIGN_OR_RETURN(std::vector<Order> adas, Order::FilterBy({{"customer.name", "Ada"}})
@@ -186,7 +189,8 @@ absl::Status Run(const std::string& url) {
   const absl::Status guarded = Order::Query().DeleteBulk().status();
   std::printf("    refused: %s\n", std::string(guarded.message()).c_str());
   DUO_ASSIGN_OR_RETURN(int64_t deleted, Order::FilterBy({{"status", "cancelled"}}).DeleteBulk());
-  std::printf("    with a filter: deleted %lld cancelled order(s)\n", static_cast<long long>(deleted));
+  std::printf("    with a filter: deleted %lld cancelled order(s)\n",
+              static_cast<long long>(deleted));
 
   std::printf("9. The escape hatch: a builder query, Alchemize()d, finished in the IR:\n");
   const Select completed = Order::FilterBy({{"status", "completed"}}).Alchemize();
@@ -236,8 +240,7 @@ int main(int argc, char** argv) {
   if (const char* srcdir = std::getenv("TEST_SRCDIR"); srcdir != nullptr) {
     quickstart::runfiles = std::filesystem::path(srcdir) / std::getenv("TEST_WORKSPACE");
   } else {
-    quickstart::runfiles =
-        std::filesystem::absolute(std::string(argv[0]) + ".runfiles") / "duo";
+    quickstart::runfiles = std::filesystem::absolute(std::string(argv[0]) + ".runfiles") / "duo";
   }
   std::string url = argc > 1 ? argv[1] : "";
   // `bazel run` starts programs in their runfiles; a relative SQLite path

@@ -31,15 +31,21 @@ TEST_P(QuickstartTest, RunsFromNothingToTheEnd) {
   EXPECT_THAT(output, HasSubstr("    hook: AfterCreate order #6 (12000.00)\n"));
   EXPECT_THAT(output, HasSubstr("Validate refused a negative total"));
   EXPECT_THAT(output, HasSubstr("Chloé now lives in Lyon"));
-  EXPECT_THAT(output, HasSubstr("Ada's orders over 500, biggest first: #1 completed 9000, #2 completed 4000\n"));
-  EXPECT_THAT(output, HasSubstr("page 2 of 2 (4 in all, has_next no): #2 completed 4000, #5 completed 750\n"));
+  EXPECT_THAT(
+      output,
+      HasSubstr("Ada's orders over 500, biggest first: #1 completed 9000, #2 completed 4000\n"));
+  EXPECT_THAT(
+      output,
+      HasSubstr("page 2 of 2 (4 in all, has_next no): #2 completed 4000, #5 completed 750\n"));
   EXPECT_THAT(output, HasSubstr("3 customers and their orders in 2 statements"));
   EXPECT_THAT(output, HasSubstr("refused: DeleteBulk on quickstart::Order without a filter"));
   EXPECT_THAT(output, HasSubstr("deleted 1 cancelled order(s)"));
-  EXPECT_THAT(output, HasSubstr("    Ada | 13000 | 1\n    Chloé | 12000 | 2\n    Brian | 750 | 3\n"));
+  EXPECT_THAT(output,
+              HasSubstr("    Ada | 13000 | 1\n    Chloé | 12000 | 2\n    Brian | 750 | 3\n"));
   EXPECT_THAT(output, HasSubstr("shipped 2 of Ada's orders"));
   EXPECT_THAT(output, HasSubstr("three counts at once: 1 pending, 2 completed, 2 shipped"));
-  EXPECT_THAT(output, HasSubstr("TransactionAsync added one for Brian: #5 completed 750, #7 completed 60"));
+  EXPECT_THAT(output,
+              HasSubstr("TransactionAsync added one for Brian: #5 completed 750, #7 completed 60"));
   EXPECT_THAT(output, HasSubstr("reverted"));
 }
 

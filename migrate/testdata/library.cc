@@ -11,16 +11,15 @@ duo::Schema<Author> AuthorColumns(duo::Schema<Author> schema) {
   schema.Column(&Author::id, "id", duo::PrimaryKey())
       .Column(&Author::name, "name", duo::Length(100), duo::Unique())
       .Column(&Author::rating, "rating", duo::ServerDefault(duo::sql::Param(0.0)))
-      .Column(&Author::created_at, "created_at",
-              duo::ServerDefault(duo::sql::CurrentTimestamp()));
+      .Column(&Author::created_at, "created_at", duo::ServerDefault(duo::sql::CurrentTimestamp()));
   return schema;
 }
 
 template <typename Shelf>
 duo::Schema<Shelf> ShelfSchema(const duo::Models& models) {
   duo::Schema<Shelf> schema("shelves", models);
-  schema.Column(&Shelf::book_id, "book_id",
-                duo::ForeignKey("books.id", {.on_delete = duo::kCascade}))
+  schema
+      .Column(&Shelf::book_id, "book_id", duo::ForeignKey("books.id", {.on_delete = duo::kCascade}))
       .Column(&Shelf::position, "position")
       .Column(&Shelf::room, "room", duo::Length(40), duo::ServerDefault(duo::sql::Param("main")))
       .PrimaryKey({"book_id", "position"});
@@ -34,8 +33,7 @@ duo::Schema<Shelf> ShelfSchema(const duo::Models& models) {
 namespace v1 {
 
 duo::Schema<Author> Author::Table() {
-  return AuthorColumns(duo::Schema<Author>("authors", v1_models))
-      .Column(&Author::bio, "bio");
+  return AuthorColumns(duo::Schema<Author>("authors", v1_models)).Column(&Author::bio, "bio");
 }
 
 duo::Schema<Book> Book::Table() {

@@ -28,7 +28,9 @@ struct duo::sql::EnumTraits<moods::Feeling> {
   static constexpr EnumStorage kStorage = EnumStorage::kNative;
   static constexpr std::string_view kTypeName = "feeling";
   static constexpr std::pair<moods::Feeling, std::string_view> kNames[] = {
-      {moods::Feeling::kSad, "sad"}, {moods::Feeling::kOk, "ok"}, {moods::Feeling::kHappy, "happy"}};
+      {moods::Feeling::kSad, "sad"},
+      {moods::Feeling::kOk, "ok"},
+      {moods::Feeling::kHappy, "happy"}};
 };
 template <>
 struct duo::sql::EnumTraits<moods::FeelingMore> {

@@ -98,7 +98,9 @@ class Mutator {
   }
 
  private:
-  size_t Below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(random_); }
+  size_t Below(size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(random_);
+  }
 
   void Mutate(std::string& input) {
     const size_t at = Below(input.size() + 1);
@@ -113,7 +115,8 @@ class Mutator {
         input.insert(at, 1, kInterestingBytes[Below(kInterestingBytes.size())]);
         break;
       case 3:  // replace a byte with a meaningful one
-        if (!input.empty()) input[Below(input.size())] = kInterestingBytes[Below(kInterestingBytes.size())];
+        if (!input.empty())
+          input[Below(input.size())] = kInterestingBytes[Below(kInterestingBytes.size())];
         break;
       case 4:  // delete a range
         if (!input.empty()) input.erase(Below(input.size()), 1 + Below(8));
@@ -184,9 +187,10 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t total = static_cast<int64_t>(seeds.size()) + 1 + iterations;
-  std::printf("fuzz driver: %lld inputs (%zu seeds, %lld mutations, %zu dictionary tokens) in %.2f s"
-              ", %.0f inputs/s\n",
-              static_cast<long long>(total), seeds.size(), static_cast<long long>(iterations),
-              dictionary.size(), seconds, seconds > 0 ? total / seconds : 0.0);
+  std::printf(
+      "fuzz driver: %lld inputs (%zu seeds, %lld mutations, %zu dictionary tokens) in %.2f s"
+      ", %.0f inputs/s\n",
+      static_cast<long long>(total), seeds.size(), static_cast<long long>(iterations),
+      dictionary.size(), seconds, seconds > 0 ? total / seconds : 0.0);
   return 0;
 }

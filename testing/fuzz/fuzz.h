@@ -43,12 +43,12 @@ std::vector<absl::string_view> SplitInput(absl::string_view input, char separato
 }  // namespace duo::fuzz
 
 // Checks a property; on failure prints the input and `detail`, then aborts.
-#define DUO_FUZZ_CHECK(condition, input, ...)                                   \
-  do {                                                                          \
-    if (!(condition)) {                                                         \
-      ::duo::fuzz::Fail(__FILE__, __LINE__, #condition, (input),                \
-                        ::duo::fuzz::Detail(__VA_ARGS__));                      \
-    }                                                                           \
+#define DUO_FUZZ_CHECK(condition, input, ...)                    \
+  do {                                                           \
+    if (!(condition)) {                                          \
+      ::duo::fuzz::Fail(__FILE__, __LINE__, #condition, (input), \
+                        ::duo::fuzz::Detail(__VA_ARGS__));       \
+    }                                                            \
   } while (false)
 
 namespace duo::fuzz {

@@ -106,8 +106,7 @@ absl::StatusOr<Identity> ServerIdentity() {
     struct passwd entry;
     struct passwd* found = nullptr;
     std::vector<char> buffer(16384);
-    if (getpwnam_r(name, &entry, buffer.data(), buffer.size(), &found) == 0 &&
-        found != nullptr) {
+    if (getpwnam_r(name, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
       identity.switch_user = true;
       identity.uid = found->pw_uid;
       identity.gid = found->pw_gid;
@@ -129,8 +128,7 @@ struct SpawnOptions {
 // Starts argv[0] with `options`. Everything the child needs is prepared
 // before fork(): between fork and exec only async-signal-safe calls are made,
 // because the test process may have other threads.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
-                            const SpawnOptions& options) {
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -176,15 +174,14 @@ std::string Tail(const std::string& path, size_t max_bytes = 2000) {
   return text;
 }
 
-absl::Status RunToCompletion(const std::vector<std::string>& argv,
-                             const SpawnOptions& options) {
+absl::Status RunToCompletion(const std::vector<std::string>& argv, const SpawnOptions& options) {
   DUO_ASSIGN_OR_RETURN(pid_t pid, Spawn(argv, options));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(
-      argv[0], " failed (wait status ", status, "); its output:\n", Tail(options.log_path)));
+  return absl::InternalError(absl::StrCat(argv[0], " failed (wait status ", status,
+                                          "); its output:\n", Tail(options.log_path)));
 }
 
 bool IsExecutable(const fs::path& path) { return access(path.c_str(), X_OK) == 0; }
@@ -215,8 +212,8 @@ absl::StatusOr<std::string> FindPostgresBinDir() {
   std::vector<std::string> searched;
   if (const char* configured = std::getenv("DUO_POSTGRES_BIN"); configured != nullptr) {
     if (HasServerBinaries(configured)) return std::string(configured);
-    return absl::NotFoundError(absl::StrCat(
-        "DUO_POSTGRES_BIN=", configured, " does not hold executable initdb and postgres"));
+    return absl::NotFoundError(absl::StrCat("DUO_POSTGRES_BIN=", configured,
+                                            " does not hold executable initdb and postgres"));
   }
 
   std::optional<std::pair<int, fs::path>> newest;
@@ -239,8 +236,7 @@ absl::StatusOr<std::string> FindPostgresBinDir() {
     searched.push_back("$PATH");
   }
   return absl::NotFoundError(absl::StrCat(
-      "PostgreSQL server binaries (initdb, postgres) not found in ",
-      absl::StrJoin(searched, ", "),
+      "PostgreSQL server binaries (initdb, postgres) not found in ", absl::StrJoin(searched, ", "),
       "; install them with tools/setup.sh --postgres, or point DUO_POSTGRES_BIN at them"));
 }
 
@@ -292,17 +288,15 @@ absl::Status PostgresServer::Start() {
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
   }
-  SpawnOptions supervisor_options{.identity = identity,
-                                  .stdin_fd = pipe_fds[0],
-                                  .log_path = log_path,
-                                  .new_session = true};
-  absl::StatusOr<pid_t> supervisor = Spawn(
-      {"/bin/sh", "-c", kSupervisorScript, "duo-pg-supervisor", directory_,
-       bin_dir_ + "/postgres", "-D", data_dir, "-k", directory_, "-c", "listen_addresses=",
-       // Durability is worthless for a database thrown away after the test.
-       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-       "-c", "max_connections=200"},
-      supervisor_options);
+  SpawnOptions supervisor_options{
+      .identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path, .new_session = true};
+  absl::StatusOr<pid_t> supervisor =
+      Spawn({"/bin/sh", "-c", kSupervisorScript, "duo-pg-supervisor", directory_,
+             bin_dir_ + "/postgres", "-D", data_dir, "-k", directory_, "-c", "listen_addresses=",
+             // Durability is worthless for a database thrown away after the test.
+             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
+             "max_connections=200"},
+            supervisor_options);
   close(pipe_fds[0]);
   if (!supervisor.ok()) {
     close(pipe_fds[1]);
@@ -359,10 +353,9 @@ absl::Status PostgresServer::Restart() {
   while ((postmaster = ReadPostmasterPid(data_dir)) == old_postmaster || postmaster == 0 ||
          PQping(conninfo.c_str()) != PQPING_OK) {
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("PostgreSQL test server in ", directory_, " did not come back within ",
-                       absl::FormatDuration(kStartupTimeout), "; its log:\n",
-                       Tail(directory_ + "/server.log")));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "PostgreSQL test server in ", directory_, " did not come back within ",
+          absl::FormatDuration(kStartupTimeout), "; its log:\n", Tail(directory_ + "/server.log")));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -405,8 +398,7 @@ absl::Status PostgresServer::Execute(const std::string& sql) {
   PGresult* result = PQexec(admin_, sql.c_str());
   const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
   absl::Status status =
-      ok ? absl::OkStatus()
-         : absl::InternalError(absl::StrCat(sql, ": ", PgError(admin_)));
+      ok ? absl::OkStatus() : absl::InternalError(absl::StrCat(sql, ": ", PgError(admin_)));
   PQclear(result);
   return status;
 }
@@ -438,8 +430,8 @@ absl::StatusOr<std::string> PostgresServer::PgBouncerUrl(PgBouncerMode mode,
 
 absl::StatusOr<std::string> PostgresServer::StartPgBouncer(PgBouncerMode mode) {
   std::string binary;
-  for (const char* candidate : {"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer",
-                                "/usr/local/bin/pgbouncer"}) {
+  for (const char* candidate :
+       {"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer"}) {
     if (IsExecutable(candidate)) {
       binary = candidate;
       break;
@@ -488,11 +480,10 @@ absl::StatusOr<std::string> PostgresServer::StartPgBouncer(PgBouncerMode mode) {
     return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
   }
   const std::string log_path = directory + "/supervisor.log";
-  absl::StatusOr<pid_t> supervisor =
-      Spawn({"/bin/sh", "-c", kPgBouncerSupervisorScript, "duo-pgbouncer-supervisor", directory,
-             binary, directory + "/pgbouncer.ini"},
-            {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path,
-             .new_session = true});
+  absl::StatusOr<pid_t> supervisor = Spawn(
+      {"/bin/sh", "-c", kPgBouncerSupervisorScript, "duo-pgbouncer-supervisor", directory, binary,
+       directory + "/pgbouncer.ini"},
+      {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path, .new_session = true});
   close(pipe_fds[0]);
   if (!supervisor.ok()) {
     close(pipe_fds[1]);
@@ -504,10 +495,10 @@ absl::StatusOr<std::string> PostgresServer::StartPgBouncer(PgBouncerMode mode) {
   const absl::Time deadline = absl::Now() + kStartupTimeout;
   while (PQping(conninfo.c_str()) != PQPING_OK) {
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "PgBouncer in ", directory, " did not accept connections within ",
-          absl::FormatDuration(kStartupTimeout), "; its log:\n",
-          Tail(directory + "/pgbouncer.log"), Tail(log_path)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("PgBouncer in ", directory, " did not accept connections within ",
+                       absl::FormatDuration(kStartupTimeout), "; its log:\n",
+                       Tail(directory + "/pgbouncer.log"), Tail(log_path)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -525,7 +516,8 @@ absl::Status PostgresServer::EnsureReplica() {
   const std::string basebackup = bin_dir_ + "/pg_basebackup";
   if (!IsExecutable(basebackup)) {
     return absl::UnavailableError(absl::StrCat(
-        basebackup, " not found; install the PostgreSQL server package (tools/setup.sh --postgres)"));
+        basebackup,
+        " not found; install the PostgreSQL server package (tools/setup.sh --postgres)"));
   }
   DUO_ASSIGN_OR_RETURN(Identity identity, ServerIdentity());
   const absl::Time start = absl::Now();
@@ -542,11 +534,11 @@ absl::Status PostgresServer::EnsureReplica() {
   // -R writes standby.signal and primary_conninfo (this server's socket);
   // -X stream copies the WAL written during the backup; initdb's
   // pg_hba.conf lets local replication connections in (trust).
-  DUO_RETURN_IF_ERROR(RunToCompletion(
-      {basebackup, "--pgdata=" + data_dir, "--host=" + directory_,
-       "--username=" + std::string(kUser), "--write-recovery-conf", "--wal-method=stream",
-       "--checkpoint=fast", "--no-sync"},
-      {.identity = identity, .log_path = directory + "/basebackup.log"}));
+  DUO_RETURN_IF_ERROR(
+      RunToCompletion({basebackup, "--pgdata=" + data_dir, "--host=" + directory_,
+                       "--username=" + std::string(kUser), "--write-recovery-conf",
+                       "--wal-method=stream", "--checkpoint=fast", "--no-sync"},
+                      {.identity = identity, .log_path = directory + "/basebackup.log"}));
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -555,12 +547,11 @@ absl::Status PostgresServer::EnsureReplica() {
   const std::string log_path = directory + "/server.log";
   absl::StatusOr<pid_t> supervisor = Spawn(
       {"/bin/sh", "-c", kReplicaSupervisorScript, "duo-pg-replica-supervisor", directory,
-       bin_dir_ + "/postgres", "-D", data_dir, "-k", directory, "-c", "listen_addresses=",
-       "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "hot_standby=on",
+       bin_dir_ + "/postgres", "-D", data_dir, "-k", directory, "-c", "listen_addresses=", "-c",
+       "fsync=off", "-c", "full_page_writes=off", "-c", "hot_standby=on",
        // A standby needs at least the primary's max_connections.
        "-c", "max_connections=200"},
-      {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path,
-       .new_session = true});
+      {.identity = identity, .stdin_fd = pipe_fds[0], .log_path = log_path, .new_session = true});
   close(pipe_fds[0]);
   if (!supervisor.ok()) {
     close(pipe_fds[1]);
@@ -601,8 +592,8 @@ absl::Status PostgresServer::WaitForReplica() {
   }
   const std::string lsn = PQgetvalue(result, 0, 0);
   PQclear(result);
-  const std::string check = absl::StrCat(
-      "SELECT coalesce(pg_last_wal_replay_lsn() >= '", lsn, "'::pg_lsn, false)");
+  const std::string check =
+      absl::StrCat("SELECT coalesce(pg_last_wal_replay_lsn() >= '", lsn, "'::pg_lsn, false)");
   const absl::Time deadline = absl::Now() + kStartupTimeout;
   while (true) {
     result = PQexec(replica_admin_, check.c_str());
@@ -615,10 +606,10 @@ absl::Status PostgresServer::WaitForReplica() {
     PQclear(result);
     if (replayed) return absl::OkStatus();
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the PostgreSQL test replica did not replay up to ", lsn, " within ",
-          absl::FormatDuration(kStartupTimeout), "; its log:\n",
-          Tail(replica_socket_ + "/server.log")));
+      return absl::DeadlineExceededError(
+          absl::StrCat("the PostgreSQL test replica did not replay up to ", lsn, " within ",
+                       absl::FormatDuration(kStartupTimeout), "; its log:\n",
+                       Tail(replica_socket_ + "/server.log")));
     }
     absl::SleepFor(absl::Milliseconds(2));
   }

@@ -95,8 +95,7 @@ class PostgresServer {
   // its directory removed. Runs at exit.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Execute(const std::string& sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::string> StartPgBouncer(PgBouncerMode mode)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> StartPgBouncer(PgBouncerMode mode) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes and starts the replica unless it runs; sets replica_socket_.
   absl::Status EnsureReplica() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

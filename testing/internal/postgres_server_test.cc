@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -11,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -130,8 +130,7 @@ TEST_F(PostgresServerTest, EachCallCreatesADistinctDatabase) {
   EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
   for (const std::string& name : names) EXPECT_TRUE((*server)->DropDatabase(name).ok());
   // Informational: the cost a test pays for its fresh database.
-  std::printf("fresh PostgreSQL database: %s each\n",
-              absl::FormatDuration(per_database).c_str());
+  std::printf("fresh PostgreSQL database: %s each\n", absl::FormatDuration(per_database).c_str());
 }
 
 TEST(FindPostgresBinDirTest, NamesTheConfiguredDirectoryWhenItLacksTheBinaries) {

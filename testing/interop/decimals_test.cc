@@ -79,7 +79,7 @@ std::string Canonical(absl::string_view text) {
   }
   std::string integer(text.substr(0, text.find('.')));
   std::string fraction(text.find('.') == absl::string_view::npos ? ""
-                                                                   : text.substr(text.find('.') + 1));
+                                                                 : text.substr(text.find('.') + 1));
   integer.erase(0, std::min(integer.find_first_not_of('0'), integer.size()));
   while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
   if (integer.empty() && fraction.empty()) return "0";
@@ -129,14 +129,15 @@ TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheCol
   // DuoORM writes every edge into its own table.
   std::map<std::string, int64_t> duo_in_duo;
   for (const char* edge : kEdges) {
-    DUO_ASSERT_OK_AND_ASSIGN(PriceDuo price, PriceDuo::Create(PriceDuo{.source = "duo", .amount = Dec(edge)}));
+    DUO_ASSERT_OK_AND_ASSIGN(PriceDuo price,
+                             PriceDuo::Create(PriceDuo{.source = "duo", .amount = Dec(edge)}));
     duo_in_duo[edge] = price.id;
   }
   // SQLAlchemy makes prices_sa and writes every edge into both tables.
   std::vector<std::string> args = {"write", backend_name, database().native_target()};
   args.insert(args.end(), std::begin(kEdges), std::end(kEdges));
   DUO_ASSERT_OK_AND_ASSIGN(std::string written,
-                       duo::testing::RunPythonClient("testing/interop/decimals.py", args));
+                           duo::testing::RunPythonClient("testing/interop/decimals.py", args));
   const nlohmann::json sa_ids = nlohmann::json::parse(written);
 
   // DuoORM writes every edge into SQLAlchemy's Numeric column: on SQLite
@@ -157,9 +158,10 @@ TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheCol
     EXPECT_EQ(Canonical(price->amount.digits()), Canonical(edge));
   }
 
-  DUO_ASSERT_OK_AND_ASSIGN(std::string out, duo::testing::RunPythonClient(
-                                            "testing/interop/decimals.py",
-                                            {"read", backend_name, database().native_target()}));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::string out,
+      duo::testing::RunPythonClient("testing/interop/decimals.py",
+                                    {"read", backend_name, database().native_target()}));
   const nlohmann::json read = nlohmann::json::parse(out);
 
   // DuoORM's rows, read by SQLAlchemy (ExactDecimal on SQLite, Numeric on

@@ -6,6 +6,8 @@
 // its own reading of its own rows; docs/types.md ("Sharing a database with
 // other clients", JSON) states the mapping checked here.
 
+#include "nlohmann/json.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -23,7 +25,6 @@
 #include "duo/session/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
 #include "testing/database.h"
 #include "testing/python_client.h"
 #include "testing/status.h"
@@ -68,14 +69,22 @@ nlohmann::json Nested(int levels) {
 // SQLAlchemy can write).
 nlohmann::json CaseValue(int number) {
   switch (number) {
-    case 2: return std::numeric_limits<uint64_t>::max();
-    case 3: return 1e300;
-    case 4: return -0.0;
-    case 5: return 0.1;
-    case 6: return Nested(40);
-    case 7: return {{"\u00e9", "\u00fc \u2713 \U0001F600 \"q\" \\ \n"}};
-    case 8: return nlohmann::json::parse(R"([1, null, "x", {"a": null}, []])");
-    default: return nullptr;
+    case 2:
+      return std::numeric_limits<uint64_t>::max();
+    case 3:
+      return 1e300;
+    case 4:
+      return -0.0;
+    case 5:
+      return 0.1;
+    case 6:
+      return Nested(40);
+    case 7:
+      return {{"\u00e9", "\u00fc \u2713 \U0001F600 \"q\" \\ \n"}};
+    case 8:
+      return nlohmann::json::parse(R"([1, null, "x", {"a": null}, []])");
+    default:
+      return nullptr;
   }
 }
 
@@ -132,9 +141,9 @@ class JsonInteropTest : public duo::testing::BackendTest {
   }
 
   absl::StatusOr<std::string> Python(const char* mode) {
-    return RunPythonClient("testing/interop/json_values.py",
-                           {std::string(duo::testing::BackendName(backend())),
-                            database().native_target(), mode});
+    return RunPythonClient(
+        "testing/interop/json_values.py",
+        {std::string(duo::testing::BackendName(backend())), database().native_target(), mode});
   }
 
   template <int kTable>

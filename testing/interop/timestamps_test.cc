@@ -21,9 +21,9 @@
 #include "duo/query/query.h"
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
-#include "migrate/runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "migrate/runner.h"
 #include "nlohmann/json.hpp"
 #include "testing/database.h"
 #include "testing/python_client.h"
@@ -117,7 +117,9 @@ std::vector<int64_t> Ids(const absl::StatusOr<std::vector<T>>& rows) {
   return ids;
 }
 
-std::vector<int64_t> JsonIds(const nlohmann::json& json) { return json.get<std::vector<int64_t>>(); }
+std::vector<int64_t> JsonIds(const nlohmann::json& json) {
+  return json.get<std::vector<int64_t>>();
+}
 
 template <typename T>
 void CheckTable(const nlohmann::json& table, absl::string_view name) {
@@ -192,13 +194,12 @@ TEST_F(TimestampsInteropTest, EveryWritersRowsReadAndFilterAsTheOracleSays) {
   DUO_ASSERT_OK(duo::Models::CreateTables(db, {&duo::MetaOf<EventDuo>()}));
   DUO_ASSERT_OK(WriteEdges<EventDuo>());
   DUO_ASSERT_OK(duo::testing::RunPythonClient("testing/interop/timestamps.py",
-                                          {"write", database().native_target()})
-                .status());
+                                              {"write", database().native_target()})
+                    .status());
   DUO_ASSERT_OK(WriteEdges<EventSa>());
-  DUO_ASSERT_OK_AND_ASSIGN(std::string out,
-                       duo::testing::RunPythonClient(
-                           "testing/interop/timestamps.py",
-                           {"read", database().native_target(), Text(kX)}));
+  DUO_ASSERT_OK_AND_ASSIGN(std::string out, duo::testing::RunPythonClient(
+                                                "testing/interop/timestamps.py",
+                                                {"read", database().native_target(), Text(kX)}));
   const nlohmann::json result = nlohmann::json::parse(out);
   CheckTable<EventDuo>(result["events_duo"], "events_duo (made by DuoORM)");
   CheckTable<EventSa>(result["events_sa"], "events_sa (made by SQLAlchemy's create_all)");
@@ -209,13 +210,14 @@ TEST_F(TimestampsInteropTest, EveryWritersRowsReadAndFilterAsTheOracleSays) {
 // SQLAlchemy then reads, and its down step turns it back.
 TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
   DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url()));
-  DUO_ASSERT_OK(db.Execute(duo::sql::Text("CREATE TABLE events (id INTEGER PRIMARY KEY, at TIMESTAMP_TEXT)"))
-                .status());
-  DUO_ASSERT_OK(db.Execute(duo::sql::Text(
-                           "INSERT INTO events VALUES (1, '2026-11-25T09:30:00.123456Z'), "
-                           "(2, '0001-01-01T00:00:00.000000Z'), (3, '2026-01-01 10:00:00'), "
-                           "(4, '9999-12-31T23:59:59.999999Z'), (5, NULL)"))
-                .status());
+  DUO_ASSERT_OK(
+      db.Execute(duo::sql::Text("CREATE TABLE events (id INTEGER PRIMARY KEY, at TIMESTAMP_TEXT)"))
+          .status());
+  DUO_ASSERT_OK(
+      db.Execute(duo::sql::Text("INSERT INTO events VALUES (1, '2026-11-25T09:30:00.123456Z'), "
+                                "(2, '0001-01-01T00:00:00.000000Z'), (3, '2026-01-01 10:00:00'), "
+                                "(4, '9999-12-31T23:59:59.999999Z'), (5, NULL)"))
+          .status());
   // SQLAlchemy cannot read the earlier form.
   EXPECT_FALSE(duo::testing::RunPythonClient("testing/interop/timestamps.py",
                                              {"dump", database().native_target(), "events"})
@@ -238,13 +240,12 @@ TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
     for (size_t i = 0; i < rows->size(); ++i) out.push_back(*rows->Get<std::string>(i, 0));
     return out;
   };
-  EXPECT_THAT(texts(), ::testing::ElementsAre("2026-11-25 09:30:00.123456",
-                                              "0001-01-01 00:00:00.000000", "2026-01-01 10:00:00",
-                                              "9999-12-31 23:59:59.999999", "NULL"));
-  DUO_ASSERT_OK_AND_ASSIGN(std::string dumped,
-                       duo::testing::RunPythonClient(
-                           "testing/interop/timestamps.py",
-                           {"dump", database().native_target(), "events"}));
+  EXPECT_THAT(texts(),
+              ::testing::ElementsAre("2026-11-25 09:30:00.123456", "0001-01-01 00:00:00.000000",
+                                     "2026-01-01 10:00:00", "9999-12-31 23:59:59.999999", "NULL"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::string dumped, duo::testing::RunPythonClient(
+                                                   "testing/interop/timestamps.py",
+                                                   {"dump", database().native_target(), "events"}));
   EXPECT_EQ(nlohmann::json::parse(dumped),
             nlohmann::json::parse(R"({"1": "2026-11-25 09:30:00.123456",
                                       "2": "0001-01-01 00:00:00.000000",
@@ -252,9 +253,9 @@ TEST_F(TimestampsInteropTest, TheDocumentedRevisionConvertsAnOldFile) {
                                       "4": "9999-12-31 23:59:59.999999", "5": null})"));
 
   DUO_ASSERT_OK(migrator.Downgrade("base").status());
-  EXPECT_THAT(texts(), ::testing::ElementsAre("2026-11-25T09:30:00.123456Z",
-                                              "0001-01-01T00:00:00.000000Z", "2026-01-01 10:00:00",
-                                              "9999-12-31T23:59:59.999999Z", "NULL"));
+  EXPECT_THAT(texts(),
+              ::testing::ElementsAre("2026-11-25T09:30:00.123456Z", "0001-01-01T00:00:00.000000Z",
+                                     "2026-01-01 10:00:00", "9999-12-31T23:59:59.999999Z", "NULL"));
 }
 
 }  // namespace

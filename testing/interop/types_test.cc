@@ -58,26 +58,26 @@ struct duo::sql::EnumTraits<interop::Status> {
 namespace interop {
 
 // One row shape, twice: the members must be the model's own.
-#define INTEROP_THING(Name, table_name)                                          \
-  struct Name : duo::Model<Name> {                                               \
-    int64_t id = 0;                                                              \
-    duo::sql::Uuid ref;                                                          \
-    duo::sql::TimeOfDay opens;                                                   \
-    absl::Duration wait;                                                         \
-    Mood mood = Mood::kOk;                                                       \
-    Status status = Status::kDraft;                                              \
-    std::vector<duo::sql::Uuid> refs;                                            \
-    static duo::Schema<Name> Table() {                                           \
-      return duo::Schema<Name>(table_name)                                       \
-          .Column(&Name::id, "id", duo::PrimaryKey())                            \
-          .Column(&Name::ref, "ref")                                             \
-          .Column(&Name::opens, "opens")                                         \
-          .Column(&Name::wait, "wait")                                           \
-          .Column(&Name::mood, "mood")                                           \
-          .Column(&Name::status, "status", duo::Length(20))                      \
-          .Column(&Name::refs, "refs");                                          \
-    }                                                                            \
-    friend bool operator==(const Name&, const Name&) = default;                  \
+#define INTEROP_THING(Name, table_name)                         \
+  struct Name : duo::Model<Name> {                              \
+    int64_t id = 0;                                             \
+    duo::sql::Uuid ref;                                         \
+    duo::sql::TimeOfDay opens;                                  \
+    absl::Duration wait;                                        \
+    Mood mood = Mood::kOk;                                      \
+    Status status = Status::kDraft;                             \
+    std::vector<duo::sql::Uuid> refs;                           \
+    static duo::Schema<Name> Table() {                          \
+      return duo::Schema<Name>(table_name)                      \
+          .Column(&Name::id, "id", duo::PrimaryKey())           \
+          .Column(&Name::ref, "ref")                            \
+          .Column(&Name::opens, "opens")                        \
+          .Column(&Name::wait, "wait")                          \
+          .Column(&Name::mood, "mood")                          \
+          .Column(&Name::status, "status", duo::Length(20))     \
+          .Column(&Name::refs, "refs");                         \
+    }                                                           \
+    friend bool operator==(const Name&, const Name&) = default; \
   }
 
 INTEROP_THING(DuoThing, "duo_things");  // made by DuoORM
@@ -110,21 +110,51 @@ struct Edge {
 
 std::vector<Edge> Edges() {
   return {
-      {"00000000-0000-0000-0000-000000000000", "00000000000000000000000000000000",
-       *TimeOfDay::Parse("00:00"), "00:00:00", "00:00:00.000000", "00:00:00", absl::ZeroDuration(), 0,
-       "1970-01-01 00:00:00.000000", Mood::kSad, "sad", Status::kDraft, "draft", {}, "[]", "{}"},
-      {"ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffffffffffffffffffffffffffff",
-       *TimeOfDay::Parse("23:59:59.999999"), "23:59:59.999999", "23:59:59.999999",
+      {"00000000-0000-0000-0000-000000000000",
+       "00000000000000000000000000000000",
+       *TimeOfDay::Parse("00:00"),
+       "00:00:00",
+       "00:00:00.000000",
+       "00:00:00",
+       absl::ZeroDuration(),
+       0,
+       "1970-01-01 00:00:00.000000",
+       Mood::kSad,
+       "sad",
+       Status::kDraft,
+       "draft",
+       {},
+       "[]",
+       "{}"},
+      {"ffffffff-ffff-ffff-ffff-ffffffffffff",
+       "ffffffffffffffffffffffffffffffff",
+       *TimeOfDay::Parse("23:59:59.999999"),
        "23:59:59.999999",
-       absl::Hours(24 * 400) + absl::Microseconds(1), 34560000000001,
-       "1971-02-05 00:00:00.000001", Mood::kHappy, "happy", Status::kActive, "active",
+       "23:59:59.999999",
+       "23:59:59.999999",
+       absl::Hours(24 * 400) + absl::Microseconds(1),
+       34560000000001,
+       "1971-02-05 00:00:00.000001",
+       Mood::kHappy,
+       "happy",
+       Status::kActive,
+       "active",
        {"ffffffff-ffff-ffff-ffff-ffffffffffff", "00000000-0000-0000-0000-000000000000"},
        R"(["ffffffffffffffffffffffffffffffff","00000000000000000000000000000000"])",
        "{ffffffff-ffff-ffff-ffff-ffffffffffff,00000000-0000-0000-0000-000000000000}"},
-      {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc999c0b4ef8bb6d6bb9bd380a11",
-       *TimeOfDay::Parse("12:34:56.5"), "12:34:56.500000", "12:34:56.500000", "12:34:56.5",
-       -absl::Hours(26) - absl::Milliseconds(500), -93600500000, "1969-12-30 21:59:59.500000",
-       Mood::kOk, "ok", Status::kRetired, "retired",
+      {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+       "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+       *TimeOfDay::Parse("12:34:56.5"),
+       "12:34:56.500000",
+       "12:34:56.500000",
+       "12:34:56.5",
+       -absl::Hours(26) - absl::Milliseconds(500),
+       -93600500000,
+       "1969-12-30 21:59:59.500000",
+       Mood::kOk,
+       "ok",
+       Status::kRetired,
+       "retired",
        {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
        R"(["a0eebc999c0b4ef8bb6d6bb9bd380a11","a0eebc999c0b4ef8bb6d6bb9bd380a11"])",
        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"},
@@ -227,16 +257,17 @@ class TypesInteropTest : public duo::testing::BackendTest {
     // Filters over rows from both writers find both.
     using duo::col;
     DUO_ASSERT_OK_AND_ASSIGN(int64_t max_uuid,
-                         T::Where(col(&T::ref) == *Uuid::Parse("FFFFFFFF-FFFF-FFFF-FFFF-"
-                                                                "FFFFFFFFFFFF"))
-                             .Count());
+                             T::Where(col(&T::ref) == *Uuid::Parse("FFFFFFFF-FFFF-FFFF-FFFF-"
+                                                                   "FFFFFFFFFFFF"))
+                                 .Count());
     EXPECT_EQ(max_uuid, 2);
     DUO_ASSERT_OK_AND_ASSIGN(int64_t happy, T::Where(col(&T::mood) == Mood::kHappy).Count());
     EXPECT_EQ(happy, 2);
     DUO_ASSERT_OK_AND_ASSIGN(int64_t afternoon,
-                         T::Where(col(&T::opens) > *TimeOfDay::Parse("12:00")).Count());
+                             T::Where(col(&T::opens) > *TimeOfDay::Parse("12:00")).Count());
     EXPECT_EQ(afternoon, 4);
-    DUO_ASSERT_OK_AND_ASSIGN(int64_t retired, T::Where(col(&T::status) == Status::kRetired).Count());
+    DUO_ASSERT_OK_AND_ASSIGN(int64_t retired,
+                             T::Where(col(&T::status) == Status::kRetired).Count());
     EXPECT_EQ(retired, 2);
   }
 

@@ -114,8 +114,8 @@ class SqliteExecutor final : public TestExecutor {
         if (sqlite3_column_type(statement, c) == SQLITE_NULL) {
           row.push_back("NULL");
         } else {
-          row.push_back(NormalizeNumber(
-              reinterpret_cast<const char*>(sqlite3_column_text(statement, c))));
+          row.push_back(
+              NormalizeNumber(reinterpret_cast<const char*>(sqlite3_column_text(statement, c))));
         }
       }
     }

@@ -36,32 +36,51 @@ class PostgresDialectImpl final : public Dialect {
   std::string TypeName(const sql::SqlType& type) const override {
     using Kind = sql::SqlType::Kind;
     switch (type.kind) {
-      case Kind::kUnspecified: return "";
-      case Kind::kBoolean: return "boolean";
-      case Kind::kSmallInt: return "smallint";
-      case Kind::kInteger: return "integer";
-      case Kind::kBigInt: return "bigint";
-      case Kind::kReal: return "real";
-      case Kind::kDouble: return "double precision";
-      case Kind::kNumeric: return absl::StrCat("numeric(", type.precision, ", ", type.scale, ")");
-      case Kind::kText: return "text";
-      case Kind::kVarchar: return absl::StrCat("varchar(", type.length, ")");
-      case Kind::kBlob: return "bytea";
-      case Kind::kTimestamp: return "timestamp with time zone";
-      case Kind::kDate: return "date";
-      case Kind::kJson: return "jsonb";
+      case Kind::kUnspecified:
+        return "";
+      case Kind::kBoolean:
+        return "boolean";
+      case Kind::kSmallInt:
+        return "smallint";
+      case Kind::kInteger:
+        return "integer";
+      case Kind::kBigInt:
+        return "bigint";
+      case Kind::kReal:
+        return "real";
+      case Kind::kDouble:
+        return "double precision";
+      case Kind::kNumeric:
+        return absl::StrCat("numeric(", type.precision, ", ", type.scale, ")");
+      case Kind::kText:
+        return "text";
+      case Kind::kVarchar:
+        return absl::StrCat("varchar(", type.length, ")");
+      case Kind::kBlob:
+        return "bytea";
+      case Kind::kTimestamp:
+        return "timestamp with time zone";
+      case Kind::kDate:
+        return "date";
+      case Kind::kJson:
+        return "jsonb";
       case Kind::kArray: {
         sql::SqlType element;
         element.kind = type.element;
         return absl::StrCat(TypeName(element), "[]");
       }
-      case Kind::kCustom: return type.custom;
-      case Kind::kUuid: return "uuid";
-      case Kind::kTime: return "time without time zone";
-      case Kind::kInterval: return "interval";
+      case Kind::kCustom:
+        return type.custom;
+      case Kind::kUuid:
+        return "uuid";
+      case Kind::kTime:
+        return "time without time zone";
+      case Kind::kInterval:
+        return "interval";
       // The type's name as declared: an identifier, quoted only when it
       // needs to be, as CREATE TYPE wrote it.
-      case Kind::kEnum: return QuoteTypeName(type.custom);
+      case Kind::kEnum:
+        return QuoteTypeName(type.custom);
     }
     return "";
   }

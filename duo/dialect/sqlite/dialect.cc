@@ -19,43 +19,62 @@ class SqliteDialectImpl final : public Dialect {
   std::string TypeName(const sql::SqlType& type) const override {
     using Kind = sql::SqlType::Kind;
     switch (type.kind) {
-      case Kind::kUnspecified: return "";
-      case Kind::kBoolean: return "BOOLEAN";
-      case Kind::kSmallInt: return "SMALLINT";
-      case Kind::kInteger: return "INTEGER";
-      case Kind::kBigInt: return "BIGINT";
-      case Kind::kReal: return "REAL";
-      case Kind::kDouble: return "DOUBLE";
+      case Kind::kUnspecified:
+        return "";
+      case Kind::kBoolean:
+        return "BOOLEAN";
+      case Kind::kSmallInt:
+        return "SMALLINT";
+      case Kind::kInteger:
+        return "INTEGER";
+      case Kind::kBigInt:
+        return "BIGINT";
+      case Kind::kReal:
+        return "REAL";
+      case Kind::kDouble:
+        return "DOUBLE";
       // SQLite picks a column's storage from words in its declared type: a
       // NUMERIC column would turn "12.50" into the double 12.5 and a JSON one
       // '42' into an integer. These spellings keep TEXT affinity, so values
       // stay exactly as written, and still say what the column holds.
       case Kind::kNumeric:
         return absl::StrCat("DECIMAL_TEXT(", type.precision, ", ", type.scale, ")");
-      case Kind::kText: return "TEXT";
-      case Kind::kVarchar: return absl::StrCat("VARCHAR(", type.length, ")");
-      case Kind::kBlob: return "BLOB";
+      case Kind::kText:
+        return "TEXT";
+      case Kind::kVarchar:
+        return absl::StrCat("VARCHAR(", type.length, ")");
+      case Kind::kBlob:
+        return "BLOB";
       // As for decimals: TIMESTAMP or DATE would give NUMERIC affinity, and
       // CAST('2026-11-25T...' AS TIMESTAMP) would yield 2026.
-      case Kind::kTimestamp: return "TIMESTAMP_TEXT";
-      case Kind::kDate: return "DATE_TEXT";
-      case Kind::kJson: return "JSON_TEXT";
-      case Kind::kArray: return "ARRAY_TEXT";  // a JSON array
-      case Kind::kCustom: return type.custom;
+      case Kind::kTimestamp:
+        return "TIMESTAMP_TEXT";
+      case Kind::kDate:
+        return "DATE_TEXT";
+      case Kind::kJson:
+        return "JSON_TEXT";
+      case Kind::kArray:
+        return "ARRAY_TEXT";  // a JSON array
+      case Kind::kCustom:
+        return type.custom;
       // SQLAlchemy's GUID recipe (1.4) and Uuid type (2.0) declare
       // CHAR(32) on SQLite and keep 32 hex digits in it; CHAR gives TEXT
       // affinity.
-      case Kind::kUuid: return "CHAR(32)";
+      case Kind::kUuid:
+        return "CHAR(32)";
       // Text that SQLite's time functions read: "09:30:00.000000". TIME
       // alone would have NUMERIC affinity (harmless for this text, but
       // spelled as the other text-held types are).
-      case Kind::kTime: return "TIME_TEXT";
+      case Kind::kTime:
+        return "TIME_TEXT";
       // SQLAlchemy's Interval on SQLite: the DATETIME 1970-01-01 plus the
       // interval, as "1970-01-02 03:00:00.000000".
-      case Kind::kInterval: return "INTERVAL_TEXT";
+      case Kind::kInterval:
+        return "INTERVAL_TEXT";
       // The labels as text; no CHECK, so that adding a label to the model
       // needs no table rebuild (reads refuse labels the enum lacks).
-      case Kind::kEnum: return "TEXT";
+      case Kind::kEnum:
+        return "TEXT";
     }
     return "";
   }
@@ -111,8 +130,7 @@ class SqliteDialectImpl final : public Dialect {
   // padded to six digits (or .000000). Text, not julianday(): SQLite's date
   // functions keep milliseconds only. The cost is that a plain index on the
   // column does not serve the comparison.
-  void WriteComparedTimestamp(SqlWriter& writer, const sql::Expr& column,
-                              int) const override {
+  void WriteComparedTimestamp(SqlWriter& writer, const sql::Expr& column, int) const override {
     writer.Write("(replace(substr(");
     writer.WriteExpr(column);
     writer.Write(", 1, 19), 'T', ' ') || CASE WHEN substr(");

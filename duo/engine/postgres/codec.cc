@@ -141,8 +141,7 @@ absl::StatusOr<Oid> ArrayTypeFor(Kind kind) {
     case Kind::kUuid:
       return oid::kUuidArray;
     default:
-      return absl::InvalidArgumentError(
-          "arrays hold scalars (no bytes, JSON or nested arrays)");
+      return absl::InvalidArgumentError("arrays hold scalars (no bytes, JSON or nested arrays)");
   }
 }
 
@@ -155,9 +154,9 @@ absl::StatusOr<Oid> ArrayType(const sql::Array& array) {
     if (first == nullptr) {
       first = &element;
     } else if (element.kind() != first->kind()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "array elements must all be of one kind, not both ", first->DebugString(), " and ",
-          element.DebugString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("array elements must all be of one kind, not both ", first->DebugString(),
+                       " and ", element.DebugString()));
     }
   }
   if (first == nullptr) return oid::kUnknownParam;
@@ -489,9 +488,9 @@ double SpecialToDouble(Numeric::Special special) {
 }
 
 absl::Status SpecialError(Numeric::Special special, absl::string_view type) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "holds the numeric ", special == Numeric::Special::kNaN ? "NaN" : "infinity",
-      ", which ", type, " cannot hold"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("holds the numeric ", special == Numeric::Special::kNaN ? "NaN" : "infinity",
+                   ", which ", type, " cannot hold"));
 }
 
 absl::StatusOr<int64_t> NumericToInt(absl::string_view bytes) {
@@ -760,7 +759,8 @@ absl::StatusOr<std::string> RenderInet(Oid type, absl::string_view bytes) {
 std::string RenderMac(absl::string_view bytes) {
   std::string text;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    absl::StrAppend(&text, i > 0 ? ":" : "", absl::Hex(static_cast<uint8_t>(bytes[i]), absl::kZeroPad2));
+    absl::StrAppend(&text, i > 0 ? ":" : "",
+                    absl::Hex(static_cast<uint8_t>(bytes[i]), absl::kZeroPad2));
   }
   return text;
 }
@@ -776,13 +776,13 @@ std::string FormatInterval(int64_t micros, int32_t days, int32_t months) {
   if (is_zero || micros != 0) {
     const bool minus = micros < 0;
     // The magnitude; INT64_MIN microseconds has none in int64.
-    const uint64_t magnitude = minus ? uint64_t{0} - static_cast<uint64_t>(micros)
-                                     : static_cast<uint64_t>(micros);
+    const uint64_t magnitude =
+        minus ? uint64_t{0} - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
     const uint64_t seconds = magnitude / 1000000;
-    absl::StrAppend(&text, is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""),
-                    absl::StrFormat("%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60,
-                                    seconds % 60),
-                    Fraction(static_cast<int64_t>(magnitude % 1000000)));
+    absl::StrAppend(
+        &text, is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""),
+        absl::StrFormat("%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60),
+        Fraction(static_cast<int64_t>(magnitude % 1000000)));
   }
   return text;
 }
@@ -820,7 +820,8 @@ absl::StatusOr<std::string> RenderAsText(Oid type, absl::string_view bytes) {
       const int32_t offset = east < 0 ? -east : east;
       std::string text = absl::StrCat(FormatTimeOfDayText(micros), east < 0 ? "-" : "+",
                                       absl::Dec(offset / 3600, absl::kZeroPad2));
-      if (offset % 3600 != 0) absl::StrAppend(&text, ":", absl::Dec(offset / 60 % 60, absl::kZeroPad2));
+      if (offset % 3600 != 0)
+        absl::StrAppend(&text, ":", absl::Dec(offset / 60 % 60, absl::kZeroPad2));
       if (offset % 60 != 0) absl::StrAppend(&text, ":", absl::Dec(offset % 60, absl::kZeroPad2));
       return text;
     }

@@ -52,7 +52,9 @@ std::string B(std::initializer_list<int> bytes) {
   return out;
 }
 
-absl::Time At2000() { return absl::FromCivil(absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone()); }
+absl::Time At2000() {
+  return absl::FromCivil(absl::CivilSecond(2000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+}
 
 // ---- Integers -----------------------------------------------------------------
 
@@ -71,7 +73,8 @@ TEST(CodecDecodeTest, Integers) {
 
 TEST(CodecDecodeTest, CommonIntegersInline) {
   int64_t out = 0;
-  EXPECT_TRUE(DecodeCommonInt(oid::kInt8, B({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFD}), out));
+  EXPECT_TRUE(
+      DecodeCommonInt(oid::kInt8, B({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFD}), out));
   EXPECT_EQ(out, -3);
   EXPECT_TRUE(DecodeCommonInt(oid::kInt4, B({0xFF, 0xFF, 0xB2, 0xA8}), out));
   EXPECT_EQ(out, -19800);
@@ -160,13 +163,11 @@ TEST(CodecDecodeTest, NumericWithScale) {
 
 TEST(CodecDecodeTest, NumericNegativeFraction) {
   // -0.0042: one digit 42 at weight -1, sign 0x4000, dscale 4.
-  EXPECT_EQ(
-      DecodeDecimal(oid::kNumeric, B({0, 1, 0xFF, 0xFF, 0x40, 0, 0, 4, 0, 42}))->digits(),
-      "-0.0042");
+  EXPECT_EQ(DecodeDecimal(oid::kNumeric, B({0, 1, 0xFF, 0xFF, 0x40, 0, 0, 4, 0, 42}))->digits(),
+            "-0.0042");
   // -0.00000001 = -1 * 10000^-2: digit 1 at weight -2, dscale 8.
-  EXPECT_EQ(
-      DecodeDecimal(oid::kNumeric, B({0, 1, 0xFF, 0xFE, 0x40, 0, 0, 8, 0, 1}))->digits(),
-      "-0.00000001");
+  EXPECT_EQ(DecodeDecimal(oid::kNumeric, B({0, 1, 0xFF, 0xFE, 0x40, 0, 0, 8, 0, 1}))->digits(),
+            "-0.00000001");
 }
 
 TEST(CodecDecodeTest, NumericBigValues) {
@@ -190,8 +191,9 @@ TEST(CodecDecodeTest, NumericAsInteger) {
   // 7.00 is whole.
   EXPECT_EQ(*DecodeInt(oid::kNumeric, B({0, 1, 0, 0, 0, 0, 0, 2, 0, 7})), 7);
   // 1.5 is not.
-  EXPECT_EQ(DecodeInt(oid::kNumeric, B({0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88})).status().message(),
-            "holds a numeric with a fraction, not an integer");
+  EXPECT_EQ(
+      DecodeInt(oid::kNumeric, B({0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88})).status().message(),
+      "holds a numeric with a fraction, not an integer");
 }
 
 TEST(CodecDecodeTest, NumericSpecials) {
@@ -234,12 +236,12 @@ TEST(CodecDecodeTest, Timestamps) {
   EXPECT_EQ(*DecodeTimestamp(oid::kTimestamp, B({0, 0, 0, 0x14, 0x1D, 0xD7, 0x60, 0})),
             At2000() + absl::Hours(24));
   // One microsecond before 2000.
-  EXPECT_EQ(*DecodeTimestamp(oid::kTimestamptz,
-                             B({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})),
-            At2000() - absl::Microseconds(1));
-  EXPECT_EQ(*DecodeTimestamp(oid::kTimestamptz,
-                             B({0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})),
-            absl::InfiniteFuture());
+  EXPECT_EQ(
+      *DecodeTimestamp(oid::kTimestamptz, B({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})),
+      At2000() - absl::Microseconds(1));
+  EXPECT_EQ(
+      *DecodeTimestamp(oid::kTimestamptz, B({0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})),
+      absl::InfiniteFuture());
   EXPECT_EQ(*DecodeTimestamp(oid::kTimestamptz, B({0x80, 0, 0, 0, 0, 0, 0, 0})),
             absl::InfinitePast());
   EXPECT_EQ(DecodeTimestamp(oid::kDate, B({0, 0, 0, 0})).status().message(),
@@ -275,13 +277,13 @@ TEST(CodecDecodeTest, TimeOfDay) {
 
 TEST(CodecDecodeTest, TimeWithTimeZoneAsText) {
   // 10:00:00, zone -3600 (seconds west: one hour east of UTC).
-  EXPECT_EQ(*RenderAsText(oid::kTimetz,
-                          B({0, 0, 0, 0x08, 0x61, 0xC4, 0x68, 0, 0xFF, 0xFF, 0xF1, 0xF0})),
-            "10:00:00+01");
+  EXPECT_EQ(
+      *RenderAsText(oid::kTimetz, B({0, 0, 0, 0x08, 0x61, 0xC4, 0x68, 0, 0xFF, 0xFF, 0xF1, 0xF0})),
+      "10:00:00+01");
   // Zone -19800: +05:30.
-  EXPECT_EQ(*RenderAsText(oid::kTimetz,
-                          B({0, 0, 0, 0x08, 0x61, 0xC4, 0x68, 0, 0xFF, 0xFF, 0xB2, 0xA8})),
-            "10:00:00+05:30");
+  EXPECT_EQ(
+      *RenderAsText(oid::kTimetz, B({0, 0, 0, 0x08, 0x61, 0xC4, 0x68, 0, 0xFF, 0xFF, 0xB2, 0xA8})),
+      "10:00:00+05:30");
   // Zone 18000: five hours west.
   EXPECT_EQ(*RenderAsText(oid::kTimetz, B({0, 0, 0, 0x08, 0x61, 0xC4, 0x68, 0, 0, 0, 0x46, 0x50})),
             "10:00:00-05");
@@ -294,8 +296,8 @@ TEST(CodecDecodeTest, Intervals) {
   EXPECT_EQ(*DecodeInterval(oid::kInterval, day_and_two_hours), absl::Hours(26));
   EXPECT_EQ(*RenderAsText(oid::kInterval, day_and_two_hours), "1 day 02:00:00");
   // 1 year 2 mons -3 days +04:05:06.5: 14706500000 µs, days -3, months 14.
-  const std::string with_months = B({0, 0, 0, 0x03, 0x6C, 0x93, 0x61, 0xA0, 0xFF, 0xFF, 0xFF,
-                                     0xFD, 0, 0, 0, 14});
+  const std::string with_months =
+      B({0, 0, 0, 0x03, 0x6C, 0x93, 0x61, 0xA0, 0xFF, 0xFF, 0xFF, 0xFD, 0, 0, 0, 14});
   EXPECT_EQ(*RenderAsText(oid::kInterval, with_months), "1 year 2 mons -3 days +04:05:06.5");
   absl::StatusOr<absl::Duration> duration = DecodeInterval(oid::kInterval, with_months);
   EXPECT_EQ(duration.status().code(), absl::StatusCode::kInvalidArgument);
@@ -329,8 +331,7 @@ TEST(CodecDecodeTest, JsonAndJsonb) {
   // json is its text; jsonb is version 1, then the text.
   EXPECT_EQ(*DecodeText(oid::kJson, R"({"a": 1})"), R"({"a": 1})");
   EXPECT_EQ(*DecodeText(oid::kJsonb, "\x01{\"a\": 1}"), R"({"a": 1})");
-  EXPECT_EQ(DecodeText(oid::kJsonb, "\x02{}").status().message(),
-            "holds a malformed jsonb value");
+  EXPECT_EQ(DecodeText(oid::kJsonb, "\x02{}").status().message(), "holds a malformed jsonb value");
   EXPECT_EQ(DecodeText(oid::kJsonb, "").status().message(), "holds a malformed jsonb value");
   absl::StatusOr<sql::Value> value = DecodeValue(oid::kJsonb, "\x01[1, 2]");
   DUO_ASSERT_OK(value.status());
@@ -351,8 +352,8 @@ TEST(CodecDecodeTest, NetworkAddressesAsText) {
   EXPECT_EQ(*RenderAsText(oid::kInet, B({2, 32, 0, 4, 192, 168, 0, 1})), "192.168.0.1");
   EXPECT_EQ(*RenderAsText(oid::kInet, B({2, 24, 0, 4, 192, 168, 0, 1})), "192.168.0.1/24");
   EXPECT_EQ(*RenderAsText(oid::kCidr, B({2, 32, 1, 4, 10, 0, 0, 0})), "10.0.0.0/32");
-  EXPECT_EQ(*RenderAsText(oid::kInet, B({3, 128, 0, 16, 0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0,
-                                         0, 0, 0, 0, 0, 0, 1})),
+  EXPECT_EQ(*RenderAsText(oid::kInet, B({3, 128, 0, 16, 0x20, 0x01, 0x0D, 0xB8, 0, 0,
+                                         0, 0,   0, 0,  0,    0,    0,    0,    0, 1})),
             "2001:db8::1");
   EXPECT_EQ(*RenderAsText(oid::kMacaddr, B({0x08, 0x00, 0x2B, 0x01, 0x02, 0x03})),
             "08:00:2b:01:02:03");
@@ -364,9 +365,9 @@ TEST(CodecDecodeTest, NetworkAddressesAsText) {
 
 TEST(CodecDecodeTest, Int4ArrayWithNull) {
   // {1,NULL,3}: 1 dimension, has nulls, int4 (23); length 3, lower bound 1.
-  const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 23, 0, 0, 0, 3, 0, 0, 0, 1,
-                               0, 0, 0, 4, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF,
-                               0, 0, 0, 4, 0, 0, 0, 3});
+  const std::string bytes =
+      B({0, 0, 0, 1, 0, 0, 0, 1, 0,    0,    0,    23,   0, 0, 0, 3, 0, 0, 0, 1,
+         0, 0, 0, 4, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 4, 0, 0, 0, 3});
   DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kInt4Array, bytes));
   ASSERT_EQ(array.elements.size(), 3u);
   EXPECT_EQ(array.elements[0], sql::Value(1));
@@ -376,20 +377,20 @@ TEST(CodecDecodeTest, Int4ArrayWithNull) {
 
 TEST(CodecDecodeTest, TextArrayAndEmptyArray) {
   // {"a","bc"} of text (25), no nulls, lower bound 1.
-  const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1,
-                               0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c'});
+  const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 0, 0,   0, 0, 25, 0, 0,   0,  2,
+                               0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0,  2, 'b', 'c'});
   DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kTextArray, bytes));
   EXPECT_EQ(array, (sql::Array{{sql::Value("a"), sql::Value("bc")}}));
   // '{}': no dimensions.
   DUO_ASSERT_OK_AND_ASSIGN(sql::Array empty,
-                       DecodeArray(oid::kInt8Array, B({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20})));
+                           DecodeArray(oid::kInt8Array, B({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20})));
   EXPECT_TRUE(empty.elements.empty());
 }
 
 TEST(CodecDecodeTest, NumericArrayUsesTheElementDecoder) {
   // {1.5} of numeric (1700 = 0x06A4).
-  const std::string bytes = B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x06, 0xA4, 0, 0, 0, 1, 0, 0, 0, 1,
-                               0, 0, 0, 12, 0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88});
+  const std::string bytes = B({0, 0, 0, 1, 0, 0,  0, 0, 0, 0, 0x06, 0xA4, 0, 0, 0, 1, 0,    0,
+                               0, 1, 0, 0, 0, 12, 0, 2, 0, 0, 0,    0,    0, 1, 0, 1, 0x13, 0x88});
   DUO_ASSERT_OK_AND_ASSIGN(sql::Array array, DecodeArray(oid::kNumericArray, bytes));
   ASSERT_EQ(array.elements.size(), 1u);
   EXPECT_EQ(array.elements[0], sql::Value(*sql::Decimal::Parse("1.5")));
@@ -397,13 +398,13 @@ TEST(CodecDecodeTest, NumericArrayUsesTheElementDecoder) {
 
 TEST(CodecDecodeTest, ArrayErrors) {
   // Two dimensions, 1x1.
-  const std::string two_d = B({0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0, 0, 1,
-                               0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 7});
+  const std::string two_d = B({0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0,
+                               0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0,  0, 4, 0, 0, 0, 7});
   EXPECT_EQ(DecodeArray(oid::kInt4Array, two_d).status().message(),
             "holds a 2-dimensional array; sql::Array has one dimension");
   // An element longer than what is left.
-  const std::string short_element = B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0,
-                                       0, 1, 0, 0, 0, 4, 0, 0});
+  const std::string short_element =
+      B({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0});
   EXPECT_EQ(DecodeArray(oid::kInt4Array, short_element).status().message(),
             "holds a malformed int4[] value");
   EXPECT_EQ(DecodeArray(oid::kInt4, B({0, 0, 0, 1})).status().message(),
@@ -470,7 +471,7 @@ TEST(CodecEncodeTest, BinaryParameters) {
 
 TEST(CodecEncodeTest, NanBindsAsItsBits) {
   DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params,
-                       EncodeParams({sql::Value(std::numeric_limits<double>::quiet_NaN())}));
+                           EncodeParams({sql::Value(std::numeric_limits<double>::quiet_NaN())}));
   const Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kFloat8);
   ASSERT_EQ(got.bytes.size(), 8u);
@@ -538,11 +539,11 @@ TEST(CodecEncodeTest, TextParameters) {
 TEST(CodecEncodeTest, ArraysAsTextLiterals) {
   DUO_ASSERT_OK_AND_ASSIGN(
       EncodedParams params,
-      EncodeParams({sql::Value(sql::Array{{sql::Value(1), sql::Value(), sql::Value(3)}}),
-                    sql::Value(sql::Array{{sql::Value("a\"b"), sql::Value("c,d"),
-                                           sql::Value("NULL")}}),
-                    sql::Value(sql::Array{}),
-                    sql::Value(sql::Array{{sql::Value(true), sql::Value(false)}})}));
+      EncodeParams(
+          {sql::Value(sql::Array{{sql::Value(1), sql::Value(), sql::Value(3)}}),
+           sql::Value(sql::Array{{sql::Value("a\"b"), sql::Value("c,d"), sql::Value("NULL")}}),
+           sql::Value(sql::Array{}),
+           sql::Value(sql::Array{{sql::Value(true), sql::Value(false)}})}));
   Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kInt8Array);
   EXPECT_EQ(got.format, 0);
@@ -565,11 +566,9 @@ TEST(CodecEncodeTest, ErrorsNameTheParameter) {
   EXPECT_THAT(std::string(params.status().message()), ::testing::StartsWith("$2: "));
   params = EncodeParams({sql::Value(sql::Array{{sql::Value(1), sql::Value("x")}})});
   EXPECT_EQ(params.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(params.status().message(),
-              HasSubstr("$1: array elements must all be of one kind"));
+  EXPECT_THAT(params.status().message(), HasSubstr("$1: array elements must all be of one kind"));
   params = EncodeParams({sql::Value(sql::Array{{sql::Value(sql::Blob{"x"})}})});
-  EXPECT_EQ(params.status().message(),
-            "$1: arrays hold scalars (no bytes, JSON or nested arrays)");
+  EXPECT_EQ(params.status().message(), "$1: arrays hold scalars (no bytes, JSON or nested arrays)");
 }
 
 }  // namespace

@@ -138,7 +138,8 @@ absl::Status CheckParamCount(const dialect::CompiledStatement& statement) {
   return ProgrammingError(
       absl::StrCat("the statement binds ", statement.params.size(),
                    " values; PostgreSQL takes at most 65535 per statement (an IN list of "
-                   "bound values longer than ", dialect::kPostgresMaxInlineInList,
+                   "bound values longer than ",
+                   dialect::kPostgresMaxInlineInList,
                    " binds them as one array: put many values there)"),
       statement.sql);
 }
@@ -229,11 +230,11 @@ class CreatedTypes {
     }
     const std::string oid = absl::StrCat(type);
     const char* values[] = {oid.c_str()};
-    ResultPtr result(PQexecParams(
-        conn_,
-        "SELECT p.proname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc p "
-        "ON p.oid = t.typsend WHERE t.oid = $1::oid",
-        1, nullptr, values, nullptr, nullptr, /*resultFormat=*/0));
+    ResultPtr result(
+        PQexecParams(conn_,
+                     "SELECT p.proname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc p "
+                     "ON p.oid = t.typsend WHERE t.oid = $1::oid",
+                     1, nullptr, values, nullptr, nullptr, /*resultFormat=*/0));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
       return absl::InvalidArgumentError(
           absl::StrCat("holds ", postgres_internal::TypeName(type),
@@ -355,8 +356,7 @@ class PostgresCursor final : public Cursor {
   }
 
   template <typename T>
-  absl::StatusOr<T> Get(int column,
-                        absl::StatusOr<T> (*decode)(Oid, absl::string_view)) const {
+  absl::StatusOr<T> Get(int column, absl::StatusOr<T> (*decode)(Oid, absl::string_view)) const {
     absl::string_view bytes;
     if (!Locate(column, bytes)) return FieldError(column);
     return Decoded(column, decode(types_[column], bytes));
@@ -364,8 +364,8 @@ class PostgresCursor final : public Cursor {
 
   ResultPtr result_;
   const std::string sql_;
-  PGconn* stream_;    // null once the stream ended, and for buffered results
-  bool* streaming_;   // the connection's flag
+  PGconn* stream_;   // null once the stream ended, and for buffered results
+  bool* streaming_;  // the connection's flag
   std::vector<std::string> names_;
   std::vector<Oid> types_;
   CreatedTypes* created_types_;
@@ -843,9 +843,10 @@ absl::StatusOr<PostgresConnection::Prepared> PostgresConnection::Prepare(
     if (details && details->sqlstate == "42P05") {
       // duo names its statements per connection: another client's name on
       // "this" server connection means a proxy is sharing it.
-      absl::Status shared = absl::FailedPreconditionError(absl::StrCat(
-          error.message(), " (another client's prepared statement: this connection goes "
-                           "through a transaction-pooling proxy; set transaction_pooling=on)"));
+      absl::Status shared = absl::FailedPreconditionError(
+          absl::StrCat(error.message(),
+                       " (another client's prepared statement: this connection goes "
+                       "through a transaction-pooling proxy; set transaction_pooling=on)"));
       error.ForEachPayload([&shared](absl::string_view type, const absl::Cord& payload) {
         shared.SetPayload(type, payload);
       });
@@ -875,20 +876,19 @@ void PostgresConnection::DeallocateEvicted() {
 absl::StatusOr<std::unique_ptr<Cursor>> PostgresConnection::ExecuteBuffered(
     const std::string& sql, const std::string* name, const EncodedParams& params) {
   single_row_mode_lingers_ = false;
-  ResultPtr result(
-      name != nullptr
-          ? PQexecPrepared(conn_.get(), name->c_str(), params.count(), params.values.data(),
-                           params.lengths.data(), params.formats.data(), kBinaryResults)
-          : PQexecParams(conn_.get(), sql.c_str(), params.count(), params.types.data(),
-                         params.values.data(), params.lengths.data(), params.formats.data(),
-                         kBinaryResults));
+  ResultPtr result(name != nullptr
+                       ? PQexecPrepared(conn_.get(), name->c_str(), params.count(),
+                                        params.values.data(), params.lengths.data(),
+                                        params.formats.data(), kBinaryResults)
+                       : PQexecParams(conn_.get(), sql.c_str(), params.count(), params.types.data(),
+                                      params.values.data(), params.lengths.data(),
+                                      params.formats.data(), kBinaryResults));
   DUO_RETURN_IF_ERROR(CheckResult(conn_.get(), result.get(), sql));
   return std::make_unique<PostgresCursor>(std::move(result), sql, nullptr, nullptr,
                                           &created_types_);
 }
 
-absl::Status PostgresConnection::LookUpResultTypes(const std::string& sql,
-                                                   const std::string* name,
+absl::Status PostgresConnection::LookUpResultTypes(const std::string& sql, const std::string* name,
                                                    const EncodedParams& params,
                                                    absl::string_view key) {
   if (!key.empty() && cache_.Described(key)) return absl::OkStatus();
@@ -1083,7 +1083,8 @@ Task<absl::StatusOr<ResultPtr>> PostgresConnection::NextResult(absl::Time deadli
   bool cancelled = false;
   while (PQisBusy(conn)) {
     if (PQstatus(conn) == CONNECTION_BAD) co_return ConnectionLost(conn, "");
-    absl::Status ready = co_await async::EventLoop::Default().WaitReadable(PQsocket(conn), deadline);
+    absl::Status ready =
+        co_await async::EventLoop::Default().WaitReadable(PQsocket(conn), deadline);
     if (absl::IsDeadlineExceeded(ready)) {
       if (cancelled) {
         // Neither the statement nor the cancel came back: the server is
@@ -1206,9 +1207,8 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> PostgresConnection::P
         }
       }
     } else {
-      cursors[what.statement] =
-          std::make_unique<PostgresCursor>(std::move(*result), text, nullptr, nullptr,
-                                           &created_types_);
+      cursors[what.statement] = std::make_unique<PostgresCursor>(std::move(*result), text, nullptr,
+                                                                 nullptr, &created_types_);
     }
   }
   PQexitPipelineMode(conn);
@@ -1285,7 +1285,6 @@ Task<absl::Status> PostgresConnection::ExecuteScriptAsync(std::string sql, absl:
 }
 
 // ---- Opening -----------------------------------------------------------------
-
 
 absl::Status ConnectError(PGconn* conn) {
   return DatabaseError(

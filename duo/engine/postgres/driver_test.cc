@@ -166,8 +166,8 @@ class PostgresDriverTest : public duo::testing::PostgresTest {
 // ---- Values ------------------------------------------------------------------
 
 TEST_F(PostgresDriverTest, IntegersRoundTrip) {
-  for (const int64_t value : {kInt64Min, kInt64Max, int64_t{0}, int64_t{-1}, kInt32Max,
-                              kInt32Min, kInt32Max + 1, kInt32Min - 1}) {
+  for (const int64_t value : {kInt64Min, kInt64Max, int64_t{0}, int64_t{-1}, kInt32Max, kInt32Min,
+                              kInt32Max + 1, kInt32Min - 1}) {
     std::unique_ptr<Cursor> cursor = RoundTrip("bigint", value);
     ASSERT_NE(cursor, nullptr);
     EXPECT_EQ(*cursor->GetInt(0), value);
@@ -190,8 +190,8 @@ TEST_F(PostgresDriverTest, BooleansAndDoublesRoundTrip) {
     ASSERT_NE(cursor, nullptr);
     EXPECT_EQ(*cursor->GetBool(0), value);
   }
-  for (const double value : {0.1, -1e300, 3.141592653589793, 5e-324, -0.0,
-                             std::numeric_limits<double>::infinity()}) {
+  for (const double value :
+       {0.1, -1e300, 3.141592653589793, 5e-324, -0.0, std::numeric_limits<double>::infinity()}) {
     std::unique_ptr<Cursor> cursor = RoundTrip("double precision", value);
     ASSERT_NE(cursor, nullptr);
     EXPECT_EQ(*cursor->GetDouble(0), value);
@@ -292,7 +292,8 @@ TEST_F(PostgresDriverTest, JsonBindsAsTheTypeOfItsColumn) {
         "1180591620717411303424", "[1.0, null]"}) {
     RoundTrip("json", sql::JsonText{std::string(text)});
   }
-  RoundTrip("jsonb", sql::JsonText{"1e300"}, sql::JsonText{absl::StrCat("1", std::string(300, '0'))});
+  RoundTrip("jsonb", sql::JsonText{"1e300"},
+            sql::JsonText{absl::StrCat("1", std::string(300, '0'))});
   RoundTrip("jsonb", sql::JsonText{"-0.0"}, sql::JsonText{"0.0"});
   // Compared with a jsonb column, the parameter is jsonb: equal documents
   // match whatever their spelling.
@@ -303,13 +304,13 @@ TEST_F(PostgresDriverTest, ArraysRoundTripWithNullsAndQuoting) {
   RoundTrip("bigint[]", Arr({1, Value(), kInt64Max, kInt64Min}));
   RoundTrip("double precision[]", Arr({1.5, Value(), -0.25}));
   RoundTrip("boolean[]", Arr({true, Value(), false}));
-  RoundTrip("numeric[]", Arr({Dec("1234567890123456789012345678901234567890"), Dec("-1.50"),
-                              Value()}));
+  RoundTrip("numeric[]",
+            Arr({Dec("1234567890123456789012345678901234567890"), Dec("-1.50"), Value()}));
   RoundTrip("timestamp with time zone[]", Arr({Utc(1969, 7, 20, 20, 17, 40, 5), Value()}));
   RoundTrip("date[]", Arr({absl::CivilDay(2026, 11, 25), Value(), absl::CivilDay(0, 1, 1)}));
-  std::unique_ptr<Cursor> text = RoundTrip(
-      "text[]", Arr({"plain", "", "NULL", Value(), "with \"quotes\"", "comma, here",
-                     "back\\slash\\", "{braces}", " spaces ", "é ✓", "'single'"}));
+  std::unique_ptr<Cursor> text =
+      RoundTrip("text[]", Arr({"plain", "", "NULL", Value(), "with \"quotes\"", "comma, here",
+                               "back\\slash\\", "{braces}", " spaces ", "é ✓", "'single'"}));
   ASSERT_NE(text, nullptr);
   EXPECT_EQ(text->GetArray(0)->elements.size(), 11u);
   RoundTrip("bigint[]", Arr({}));
@@ -329,12 +330,12 @@ TEST_F(PostgresDriverTest, NullRoundTripsInEveryType) {
 // ---- Getters -----------------------------------------------------------------
 
 TEST_F(PostgresDriverTest, GettersReadCompatibleTypes) {
-  std::unique_ptr<Cursor> row = Row(
-      "SELECT 1::int2 AS i2, 2::int4 AS i4, 12.000::numeric AS whole, 2.25::numeric AS frac, "
-      "1.5::float4 AS f4, 'ab'::char(4) AS bp, 'n'::name AS nm, 'x'::\"char\" AS ch, "
-      "'[1, 2]'::json AS js, '{\"k\": \"v\"}'::jsonb AS jb, "
-      "timestamp '2026-11-25 02:30:00.5' AS ts, ARRAY[1, 2]::int4[] AS ia, "
-      "ARRAY['a']::varchar[] AS va, 'abc'::varchar AS vc");
+  std::unique_ptr<Cursor> row =
+      Row("SELECT 1::int2 AS i2, 2::int4 AS i4, 12.000::numeric AS whole, 2.25::numeric AS frac, "
+          "1.5::float4 AS f4, 'ab'::char(4) AS bp, 'n'::name AS nm, 'x'::\"char\" AS ch, "
+          "'[1, 2]'::json AS js, '{\"k\": \"v\"}'::jsonb AS jb, "
+          "timestamp '2026-11-25 02:30:00.5' AS ts, ARRAY[1, 2]::int4[] AS ia, "
+          "ARRAY['a']::varchar[] AS va, 'abc'::varchar AS vc");
   ASSERT_NE(row, nullptr);
   EXPECT_EQ(*row->GetInt(0), 1);
   EXPECT_EQ(*row->GetInt(1), 2);
@@ -359,11 +360,11 @@ TEST_F(PostgresDriverTest, GettersReadCompatibleTypes) {
 }
 
 TEST_F(PostgresDriverTest, StrictGettersNameTheColumn) {
-  std::unique_ptr<Cursor> row = Row(
-      "SELECT 1::int8 AS quantity, 'abc' AS label, true AS flag, NULL::int8 AS missing, "
-      "12.5::numeric AS price, 1e30::numeric AS huge, 9007199254740993::int8 AS big, "
-      "now() AS created, 'NaN'::numeric AS nan, 'infinity'::date AS forever, "
-      "ARRAY[[1, 2], [3, 4]] AS grid, point(1, 2) AS id");
+  std::unique_ptr<Cursor> row =
+      Row("SELECT 1::int8 AS quantity, 'abc' AS label, true AS flag, NULL::int8 AS missing, "
+          "12.5::numeric AS price, 1e30::numeric AS huge, 9007199254740993::int8 AS big, "
+          "now() AS created, 'NaN'::numeric AS nan, 'infinity'::date AS forever, "
+          "ARRAY[[1, 2], [3, 4]] AS grid, point(1, 2) AS id");
   ASSERT_NE(row, nullptr);
   const auto expect_error = [](const absl::Status& status, absl::string_view column) {
     EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
@@ -407,8 +408,7 @@ TEST_F(PostgresDriverTest, ColumnNamesAndIndexes) {
   EXPECT_EQ((*cursor)->column_name(0), "one");
   EXPECT_EQ((*cursor)->column_name(1), "Two");
   EXPECT_EQ(*(*cursor)->ColumnIndex("Two"), 1);
-  EXPECT_EQ(GetErrorKind((*cursor)->GetInt(0).status()), ErrorKind::kProgramming)
-      << "no row yet";
+  EXPECT_EQ(GetErrorKind((*cursor)->GetInt(0).status()), ErrorKind::kProgramming) << "no row yet";
   EXPECT_TRUE(*(*cursor)->Next());
   EXPECT_FALSE(*(*cursor)->Next());
   EXPECT_FALSE(*(*cursor)->Next());
@@ -492,8 +492,8 @@ TEST_F(IntegrityTest, UniqueViolation) {
   EXPECT_EQ(details.constraint, "children_email_key");
   EXPECT_THAT(details.sql, HasSubstr("$3"));
   // The server's detail line quotes the value; the message leaves it out.
-  EXPECT_THAT(status.message(), AllOf(HasSubstr("children_email_key"),
-                                      Not(HasSubstr("ann@example.com"))));
+  EXPECT_THAT(status.message(),
+              AllOf(HasSubstr("children_email_key"), Not(HasSubstr("ann@example.com"))));
 }
 
 TEST_F(IntegrityTest, ForeignKeyViolation) {
@@ -598,9 +598,9 @@ std::vector<std::string> PreparedStatements(Connection& connection) {
   }
   while (*(*cursor)->Next()) {
     const absl::string_view statement = *(*cursor)->GetText(1);
-    statements.push_back(absl::StrCat(
-        *(*cursor)->GetText(0), ": ",
-        statement == kQuery ? "<this query>" : statement, " ", *(*cursor)->GetText(2)));
+    statements.push_back(absl::StrCat(*(*cursor)->GetText(0), ": ",
+                                      statement == kQuery ? "<this query>" : statement, " ",
+                                      *(*cursor)->GetText(2)));
   }
   return statements;
 }
@@ -737,8 +737,7 @@ TEST_F(PostgresDriverTest, StreamingEmptyResultsAndStatementsWithoutRows) {
   EXPECT_FALSE(*(*insert)->Next());
   EXPECT_EQ((*insert)->rows_affected(), 5);
   insert->reset();
-  const absl::Status failed =
-      Run("SELECT * FROM missing_table", {}, RunMode::kStreaming).status();
+  const absl::Status failed = Run("SELECT * FROM missing_table", {}, RunMode::kStreaming).status();
   EXPECT_EQ(GetErrorKind(failed), ErrorKind::kProgramming) << failed;
   EXPECT_EQ(Scalar("SELECT count(*) FROM items"), Value(5));
 }
@@ -749,17 +748,17 @@ TEST_F(PostgresDriverTest, StreamingEmptyResultsAndStatementsWithoutRows) {
 // statement cache, without one, and as the unnamed statement a
 // transaction-pooling proxy needs.
 TEST_F(PostgresDriverTest, StreamingReadsCreatedTypesAConnectionHasNotSeen) {
-  Exec("CREATE EXTENSION IF NOT EXISTS citext; "
-       "CREATE TYPE swatch_shade AS ENUM ('light', 'dark'); "
-       "CREATE TABLE swatches (id int8 PRIMARY KEY, shade swatch_shade NOT NULL, name citext); "
-       "INSERT INTO swatches VALUES (1, 'dark', 'Ink'), (2, 'light', NULL), (3, 'light', '')");
+  Exec(
+      "CREATE EXTENSION IF NOT EXISTS citext; "
+      "CREATE TYPE swatch_shade AS ENUM ('light', 'dark'); "
+      "CREATE TABLE swatches (id int8 PRIMARY KEY, shade swatch_shade NOT NULL, name citext); "
+      "INSERT INTO swatches VALUES (1, 'dark', 'Ink'), (2, 'light', NULL), (3, 'light', '')");
   const PostgresOptions kOptions[] = {
       {}, {.statement_cache_size = 0}, {.transaction_pooling = TransactionPooling::kOn}};
   for (const PostgresOptions& options : kOptions) {
-    SCOPED_TRACE(absl::StrCat("statement_cache_size=", options.statement_cache_size,
-                              options.transaction_pooling == TransactionPooling::kOn
-                                  ? ", unnamed statements"
-                                  : ""));
+    SCOPED_TRACE(absl::StrCat(
+        "statement_cache_size=", options.statement_cache_size,
+        options.transaction_pooling == TransactionPooling::kOn ? ", unnamed statements" : ""));
     std::unique_ptr<Connection> fresh = Open(options);
     ASSERT_NE(fresh, nullptr);
     // Twice: the second stream finds the types (and, when cached, the
@@ -813,11 +812,12 @@ TEST_F(PostgresDriverTest, StreamingCreatedTypesInATransactionAndAfterASchemaCha
     EXPECT_EQ(stream(*fresh).value_or("error"),
               pooling == TransactionPooling::kOff ? "dark;" : "dark;light;");
     if (pooling == TransactionPooling::kOff) {
-      ASSERT_TRUE(fresh->ExecuteScript(
-                           "CREATE TYPE paint_shade AS ENUM ('light', 'dark'); "
-                           "ALTER TABLE paints ALTER COLUMN shade TYPE paint_shade "
-                           "USING shade::paint_shade; INSERT INTO paints VALUES (2, 'light')")
-                      .ok());
+      ASSERT_TRUE(
+          fresh
+              ->ExecuteScript("CREATE TYPE paint_shade AS ENUM ('light', 'dark'); "
+                              "ALTER TABLE paints ALTER COLUMN shade TYPE paint_shade "
+                              "USING shade::paint_shade; INSERT INTO paints VALUES (2, 'light')")
+              .ok());
     }
     EXPECT_TRUE(fresh->InTransaction());
     ASSERT_TRUE(fresh->ExecuteScript("COMMIT").ok());

@@ -66,8 +66,8 @@ int Digits(const char* p, int count) {
 // driver would parse it: fixed positions, then an optional fraction.
 absl::Time ParseTextTimestamp(absl::string_view text) {
   const char* p = text.data();
-  const absl::CivilSecond civil(Digits(p, 4), Digits(p + 5, 2), Digits(p + 8, 2),
-                                Digits(p + 11, 2), Digits(p + 14, 2), Digits(p + 17, 2));
+  const absl::CivilSecond civil(Digits(p, 4), Digits(p + 5, 2), Digits(p + 8, 2), Digits(p + 11, 2),
+                                Digits(p + 14, 2), Digits(p + 17, 2));
   int64_t micros = 0;
   size_t i = 19;
   if (i < text.size() && text[i] == '.') {
@@ -125,8 +125,8 @@ Row Decode(const PGresult* result, int row, Format format) {
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 ResultPtr Fetch(Format format) {
-  return ResultPtr(
-      PQexecParams(connection, kSelect, 0, nullptr, nullptr, nullptr, nullptr, format), PQclear);
+  return ResultPtr(PQexecParams(connection, kSelect, 0, nullptr, nullptr, nullptr, nullptr, format),
+                   PQclear);
 }
 
 void DecodeAll(benchmark::State& state, const PGresult* result, Format format) {
@@ -197,10 +197,11 @@ bool Setup(const std::string& conninfo) {
   // What the driver sets: text timestamps arrive in UTC, ISO style.
   return Exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3") &&
          Exec("DROP TABLE IF EXISTS result_format_bench") &&
-         Exec("CREATE TABLE result_format_bench AS SELECT i::int8 AS id, "
-              "i * 1.37::float8 AS score, 'customer-' || i AS name, "
-              "timestamptz '2020-01-01 00:00:00+00' + i * interval '1.234567 second' "
-              "AS created_at FROM generate_series(1, 100000) AS i") &&
+         Exec(
+             "CREATE TABLE result_format_bench AS SELECT i::int8 AS id, "
+             "i * 1.37::float8 AS score, 'customer-' || i AS name, "
+             "timestamptz '2020-01-01 00:00:00+00' + i * interval '1.234567 second' "
+             "AS created_at FROM generate_series(1, 100000) AS i") &&
          Exec("VACUUM ANALYZE result_format_bench");
 }
 

@@ -1,11 +1,11 @@
 #include "duo/engine/sqlite/driver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <climits>
 #include <cmath>
 #include <cstddef>
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -131,9 +131,9 @@ absl::Status SqliteError(sqlite3* db, int code, absl::string_view what, absl::st
         what.empty() ? "" : absl::StrCat(what, ": "), message != nullptr ? message : "",
         " (a transaction that began reading could not take the write lock another connection "
         "holds or used; retry the transaction, or begin it IMMEDIATE)");
-    return DatabaseError(std::move(text), {.kind = ErrorKind::kSerializationFailure,
-                                           .sqlite_code = code,
-                                           .sql = std::string(sql)});
+    return DatabaseError(
+        std::move(text),
+        {.kind = ErrorKind::kSerializationFailure, .sqlite_code = code, .sql = std::string(sql)});
   }
   return SqliteError(code, message != nullptr ? message : "", what, sql, phase);
 }
@@ -469,7 +469,8 @@ class SqliteCursor final : public Cursor {
 
   absl::string_view sql() const;
   bool OnColumn(int column) const {
-    return state_ == State::kOnRow && static_cast<unsigned>(column) < static_cast<unsigned>(column_count_);
+    return state_ == State::kOnRow &&
+           static_cast<unsigned>(column) < static_cast<unsigned>(column_count_);
   }
   sqlite3_value* Value(int column) const { return sqlite3_column_value(statement_, column); }
   // The error for a column that OnColumn() refuses.
@@ -732,12 +733,11 @@ absl::StatusOr<sql::Decimal> SqliteCursor::GetDecimal(int column) const {
         const std::to_chars_result printed =
             std::to_chars(shortest, shortest + sizeof(shortest), number);
         return ValueError(
-            column,
-            absl::StrFormat("holds the REAL %s, which is not exactly a decimal number: SQLite "
-                            "keeps %d significant digits of a decimal stored in a column with "
-                            "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
-                            absl::string_view(shortest, printed.ptr - shortest),
-                            kRealDecimalDigits));
+            column, absl::StrFormat(
+                        "holds the REAL %s, which is not exactly a decimal number: SQLite "
+                        "keeps %d significant digits of a decimal stored in a column with "
+                        "NUMERIC or REAL affinity; declare exact decimals' columns TEXT",
+                        absl::string_view(shortest, printed.ptr - shortest), kRealDecimalDigits));
       }
       return sql::Decimal::Parse(*digits);
     }
@@ -827,9 +827,7 @@ int RetryWhileBusy(void* arg, int attempts) {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(DatabasePtr db, size_t statement_cache_size, absl::Duration busy_timeout)
-      : busy_wait_(std::make_unique<BusyWait>()),
-        db_(std::move(db)),
-        cache_(statement_cache_size) {
+      : busy_wait_(std::make_unique<BusyWait>()), db_(std::move(db)), cache_(statement_cache_size) {
     busy_wait_->timeout = busy_timeout;
     // Replaces the sqlite3_busy_timeout that Configure set for opening.
     sqlite3_busy_handler(db_.get(), RetryWhileBusy, busy_wait_.get());

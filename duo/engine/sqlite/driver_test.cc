@@ -48,7 +48,7 @@ using ::duo::sql::Value;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-#define DUO_ASSERT_OK(expr)                                       \
+#define DUO_ASSERT_OK(expr)                                   \
   do {                                                        \
     const absl::Status assert_ok_status_ = (expr);            \
     ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
@@ -203,7 +203,7 @@ TEST_F(SqliteDriverTest, TextRoundTripsByteForByte) {
 TEST_F(SqliteDriverTest, BlobsRoundTripWithNulBytes) {
   for (const std::string& bytes : {std::string(), std::string("\0\x01\xff\0", 4)}) {
     DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                         Row("SELECT ? AS v, typeof(?1)", {Value(Blob{bytes})}));
+                             Row("SELECT ? AS v, typeof(?1)", {Value(Blob{bytes})}));
     EXPECT_EQ(*row->GetText(1), "blob");  // an empty blob is not NULL
     EXPECT_EQ(*row->GetBytes(0), bytes);
     EXPECT_EQ(*row->GetValue(0), Value(Blob{bytes}));
@@ -229,7 +229,7 @@ TEST_F(SqliteDriverTest, TimestampsAreUtcTextWithMicroseconds) {
   }
   // Finer than a microsecond is cut toward the past, before 1970 too.
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Echo(Value(Utc(1960, 1, 1, 0, 0, 0) - absl::Nanoseconds(1))));
+                           Echo(Value(Utc(1960, 1, 1, 0, 0, 0) - absl::Nanoseconds(1))));
   EXPECT_EQ(*row->GetText(0), "1959-12-31 23:59:59.999999");
 }
 
@@ -240,7 +240,7 @@ TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
     DUO_ASSERT_OK(Execute("INSERT INTO events VALUES (?)", {Value(at)}).status());
   }
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
-                       db().Run({"SELECT at FROM events ORDER BY at", {}}));
+                           db().Run({"SELECT at FROM events ORDER BY at", {}}));
   std::vector<absl::Time> times;
   while (*cursor->Next()) times.push_back(*cursor->GetTimestamp(0));
   EXPECT_THAT(times, ElementsAre(Utc(1969, 7, 20, 20, 17, 40), Utc(2026, 1, 1, 0, 0, 0, 5),
@@ -250,10 +250,11 @@ TEST_F(SqliteDriverTest, TimestampTextSortsInTimeOrder) {
 TEST_F(SqliteDriverTest, TimestampsInEveryWritersFormAreRead) {
   // DuoORM's earlier form, SQLAlchemy's, CURRENT_TIMESTAMP's, strftime's
   // three digits, and PostgreSQL's text with an offset.
-  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT '2026-11-25T02:30:00.123456Z', '2026-11-25 02:30:00.123456', "
-                           "'2026-11-25 02:30:00', '2026-11-25 02:30:00.123', "
-                           "'2026-11-25 07:30:00.123456+05'"));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Cursor> row,
+      Row("SELECT '2026-11-25T02:30:00.123456Z', '2026-11-25 02:30:00.123456', "
+          "'2026-11-25 02:30:00', '2026-11-25 02:30:00.123', "
+          "'2026-11-25 07:30:00.123456+05'"));
   EXPECT_EQ(*row->GetTimestamp(0), Utc(2026, 11, 25, 2, 30, 0, 123456));
   EXPECT_EQ(*row->GetTimestamp(1), Utc(2026, 11, 25, 2, 30, 0, 123456));
   EXPECT_EQ(*row->GetTimestamp(2), Utc(2026, 11, 25, 2, 30, 0));
@@ -265,16 +266,16 @@ TEST_F(SqliteDriverTest, StoredTimestampsAreWhatSqliteDateFunctionsRead) {
   // SQLite's own functions take the stored text as the same instant (to
   // their millisecond precision).
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT strftime('%Y-%m-%d %H:%M:%f', ?), datetime(?1)",
-                           {Value(Utc(2026, 11, 25, 2, 30, 0, 123456))}));
+                           Row("SELECT strftime('%Y-%m-%d %H:%M:%f', ?), datetime(?1)",
+                               {Value(Utc(2026, 11, 25, 2, 30, 0, 123456))}));
   EXPECT_EQ(*row->GetText(0), "2026-11-25 02:30:00.123");
   EXPECT_EQ(*row->GetText(1), "2026-11-25 02:30:00");
 }
 
 TEST_F(SqliteDriverTest, TimestampsFromSqliteItselfAreRead) {
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT CURRENT_TIMESTAMP, '2026-11-25 02:30:00.123', "
-                           "strftime('%Y-%m-%d %H:%M:%f000', 'now')"));
+                           Row("SELECT CURRENT_TIMESTAMP, '2026-11-25 02:30:00.123', "
+                               "strftime('%Y-%m-%d %H:%M:%f000', 'now')"));
   const absl::Time now = absl::Now();
   EXPECT_LT(absl::AbsDuration(*row->GetTimestamp(0) - now), absl::Seconds(5));
   EXPECT_EQ(*row->GetTimestamp(1), Utc(2026, 11, 25, 2, 30, 0, 123000));
@@ -324,8 +325,8 @@ TEST_F(SqliteDriverTest, DecimalsKeepEveryDigit) {
 
 TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT 42 AS i, 2.5 AS r, 0.375 AS f, 1e20 AS big, 0.1 AS tenth, "
-                           "'1e5' AS sci"));
+                           Row("SELECT 42 AS i, 2.5 AS r, 0.375 AS f, 1e20 AS big, 0.1 AS tenth, "
+                               "'1e5' AS sci"));
   EXPECT_EQ(*row->GetDecimal(0), D("42"));
   EXPECT_EQ(*row->GetDecimal(1), D("2.5"));
   EXPECT_EQ(*row->GetDecimal(2), D("0.375"));
@@ -343,11 +344,11 @@ TEST_F(SqliteDriverTest, DecimalsAreReadFromIntegersAndExactReals) {
 TEST_F(SqliteDriverTest, RealsThatNoDecimalIsExactlyAreRefused) {
   DUO_ASSERT_OK(Script("CREATE TABLE prices (amount NUMERIC)"));
   DUO_ASSERT_OK(Execute("INSERT INTO prices VALUES (?)",
-                    {Value(D("1234567890123456789012345678.0123456789"))})
-                .status());
+                        {Value(D("1234567890123456789012345678.0123456789"))})
+                    .status());
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT amount, typeof(amount), 0.1 + 0.2 AS sum, "
-                           "CAST(1152921504606846976 AS REAL) AS two60 FROM prices"));
+                           Row("SELECT amount, typeof(amount), 0.1 + 0.2 AS sum, "
+                               "CAST(1152921504606846976 AS REAL) AS two60 FROM prices"));
   EXPECT_EQ(*row->GetText(1), "real");
   for (int column : {0, 2, 3}) {
     absl::StatusOr<Decimal> decimal = row->GetDecimal(column);
@@ -393,7 +394,7 @@ TEST_F(SqliteDriverTest, ArraysHoldOnlyScalars) {
     EXPECT_EQ(GetErrorKind(row.status()), ErrorKind::kDataError) << element.DebugString();
   }
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT '[[1]]' AS nested, '{}' AS object, '[1' AS broken"));
+                           Row("SELECT '[[1]]' AS nested, '{}' AS object, '[1' AS broken"));
   for (int column = 0; column < 3; ++column) {
     absl::StatusOr<Array> array = row->GetArray(column);
     EXPECT_THAT(array.status().message(),
@@ -431,8 +432,8 @@ TEST_F(SqliteDriverTest, ValuesRoundTripThroughTypedColumns) {
 
 TEST_F(SqliteDriverTest, GettersRefuseOtherStorageClassesNamingTheColumn) {
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT '12' AS total, 1.5 AS price, 2 AS flag, X'00' AS data, "
-                           "'2026-02-30' AS day, 'noon' AS at, 9007199254740993 AS huge"));
+                           Row("SELECT '12' AS total, 1.5 AS price, 2 AS flag, X'00' AS data, "
+                               "'2026-02-30' AS day, 'noon' AS at, 9007199254740993 AS huge"));
   absl::StatusOr<int64_t> total = row->GetInt(0);
   EXPECT_EQ(total.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(GetErrorKind(total.status()), ErrorKind::kDataError);
@@ -586,7 +587,8 @@ TEST_F(SqliteDriverTest, RegexpUsesRe2) {
   EXPECT_EQ(*QueryInt("SELECT 'Chloé' REGEXP '^Ch.o\\pL$'"), 1);
   EXPECT_EQ(*QueryInt("SELECT ? REGEXP ?", {Value("abc"), Value("^b")}), 0);
   EXPECT_EQ(*QueryInt("SELECT 'ABC' REGEXP ('(?i)' || ?)", {Value("^abc$")}), 1);
-  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row("SELECT NULL REGEXP 'a', 'a' REGEXP NULL"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
+                           Row("SELECT NULL REGEXP 'a', 'a' REGEXP NULL"));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_TRUE(row->IsNull(1));
 }
@@ -611,15 +613,18 @@ TEST_F(SqliteDriverTest, AnInvalidPatternIsAnErrorNamingIt) {
 
 TEST_F(SqliteDriverTest, DuoLowerAndUpperMapUnicode) {
   if (!sqlite_internal::HasUnicodeCaseMapping()) GTEST_SKIP() << "no C.UTF-8 locale";
-  EXPECT_EQ(*QueryText("SELECT duo_lower('CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC')"), "chloé ærø σίσυφοσ дом abc");
+  EXPECT_EQ(*QueryText("SELECT duo_lower('CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC')"),
+            "chloé ærø σίσυφοσ дом abc");
   EXPECT_EQ(*QueryText("SELECT duo_upper(?)", {Value("chloé ærø σίσυφος дом abc")}),
             "CHLOÉ ÆRØ ΣΊΣΥΦΟΣ ДОМ ABC");
   // Encodings of different lengths: U+0250 is two bytes, U+2C6F three.
-  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped, Row("SELECT duo_upper('ɐ'), duo_lower('Ɐ')"));
+  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> mapped,
+                           Row("SELECT duo_upper('ɐ'), duo_lower('Ɐ')"));
   EXPECT_EQ(*mapped->GetText(0), "Ɐ");
   EXPECT_EQ(*mapped->GetText(1), "ɐ");
-  DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row,
-                       Row("SELECT duo_lower(NULL), duo_lower(CAST(X'41FF42' AS TEXT)), duo_lower(12)"));
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Cursor> row,
+      Row("SELECT duo_lower(NULL), duo_lower(CAST(X'41FF42' AS TEXT)), duo_lower(12)"));
   EXPECT_TRUE(row->IsNull(0));
   EXPECT_EQ(*row->GetText(1),
             "a\xff"
@@ -632,9 +637,11 @@ TEST_F(SqliteDriverTest, LikeIsCaseSensitiveAndTheIlikeEmulationIsNot) {
   EXPECT_EQ(*QueryInt("SELECT 'abc' LIKE 'ABC'"), 0);
   EXPECT_EQ(*QueryInt("SELECT 'abc' LIKE 'a%'"), 1);
   EXPECT_EQ(*QueryInt("SELECT 'CHLOÉ' LIKE 'chloé'"), 0);
-  EXPECT_EQ(
-      *QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'", {Value("CHLOÉ"), Value("chloé")}), 1);
-  EXPECT_EQ(*QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'", {Value("chloé"), Value("%LOÉ")}),
+  EXPECT_EQ(*QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'",
+                      {Value("CHLOÉ"), Value("chloé")}),
+            1);
+  EXPECT_EQ(*QueryInt("SELECT duo_lower(?) LIKE duo_lower(?) ESCAPE '\\'",
+                      {Value("chloé"), Value("%LOÉ")}),
             1);
 }
 
@@ -648,10 +655,10 @@ TEST_F(SqliteDriverTest, TheBuiltInLowerMeansWhatItMeansToOtherClients) {
   const std::string& path = database().native_target();
   {
     DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> duo, Open());
-    DUO_ASSERT_OK(duo->ExecuteScript(
-        "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);"
-        "CREATE INDEX people_lower_name ON people (lower(name));"
-        "INSERT INTO people (name) VALUES ('CHLOÉ'), ('ZOË'), ('ÆRØ')"));
+    DUO_ASSERT_OK(
+        duo->ExecuteScript("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);"
+                           "CREATE INDEX people_lower_name ON people (lower(name));"
+                           "INSERT INTO people (name) VALUES ('CHLOÉ'), ('ZOË'), ('ÆRØ')"));
   }
   // A plain sqlite3 connection, as the shell or another program has it.
   sqlite3* plain = nullptr;
@@ -760,7 +767,7 @@ TEST_F(SqliteDriverTest, AnAbandonedCursorStartsOverAndReleasesItsLock) {
   DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2)"));
   {
     DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> cursor,
-                         db().Run({"SELECT n FROM t ORDER BY n", {}}));
+                             db().Run({"SELECT n FROM t ORDER BY n", {}}));
     ASSERT_TRUE(*cursor->Next());
   }
   EXPECT_EQ(*QueryInt("SELECT n FROM t ORDER BY n"), 1);
@@ -768,7 +775,7 @@ TEST_F(SqliteDriverTest, AnAbandonedCursorStartsOverAndReleasesItsLock) {
   // the whole log.
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> other, Open());
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> checkpoint,
-                       Row(*other, "PRAGMA wal_checkpoint(TRUNCATE)"));
+                           Row(*other, "PRAGMA wal_checkpoint(TRUNCATE)"));
   EXPECT_EQ(*checkpoint->GetInt(0), 0);  // not busy
 }
 
@@ -915,7 +922,7 @@ TEST_F(SqliteDriverTest, AWriterWaitsForAnotherConnectionsTransaction) {
 TEST_F(SqliteDriverTest, AWriterTimesOutAfterTheBusyTimeout) {
   DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> impatient,
-                       Open({.busy_timeout = absl::Milliseconds(100)}));
+                           Open({.busy_timeout = absl::Milliseconds(100)}));
   DUO_ASSERT_OK(Script("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)"));
   const absl::Time start = absl::Now();
   absl::StatusOr<int64_t> inserted = Execute(*impatient, "INSERT INTO t VALUES (2)");
@@ -939,7 +946,7 @@ TEST_F(SqliteDriverTest, AWaitingWriterGetsInBetweenAnotherWritersTransactions) 
   DUO_ASSERT_OK(Script("CREATE TABLE t (n INTEGER)"));
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> hog, Open());
   DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> waiter,
-                       Open({.busy_timeout = absl::Seconds(3)}));
+                           Open({.busy_timeout = absl::Seconds(3)}));
   std::atomic<bool> stop{false};
   absl::Notification holding;
   std::thread writer([&] {
@@ -972,7 +979,8 @@ TEST_F(SqliteDriverTest, FileDatabasesUseWriteAheadLogging) {
   EXPECT_EQ(*QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*QueryInt("PRAGMA foreign_keys"), 1);
   for (const char* filename : {":memory:", "file:duo-driver-test?mode=memory&cache=shared"}) {
-    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> memory, OpenSqlite({.filename = filename}));
+    DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Connection> memory,
+                             OpenSqlite({.filename = filename}));
     DUO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cursor> row, Row(*memory, "PRAGMA journal_mode"));
     EXPECT_EQ(*row->GetText(0), "memory") << filename;
   }

@@ -44,8 +44,8 @@ sql::Value ToValue(const M& member) {
   } else if constexpr (std::is_same_v<M, nlohmann::json>) {
     // Writes check the document first (CheckMember); `replace` only keeps
     // a call that skipped the check from throwing.
-    return sql::Value(sql::JsonText{
-        member.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    return sql::Value(
+        sql::JsonText{member.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
   } else if constexpr (IsVector<M>::value) {
     sql::Array array;
     array.elements.reserve(member.size());
@@ -75,8 +75,7 @@ absl::StatusOr<double> JsonToDouble(const nlohmann::json& json, absl::string_vie
 absl::StatusOr<absl::Time> TimeFromJson(const nlohmann::json& json, absl::string_view field);
 absl::StatusOr<absl::CivilDay> DayFromJson(const nlohmann::json& json, absl::string_view field);
 absl::StatusOr<std::string> BytesFromJson(const nlohmann::json& json, absl::string_view field);
-absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json,
-                                             absl::string_view field);
+absl::StatusOr<sql::Decimal> DecimalFromJson(const nlohmann::json& json, absl::string_view field);
 
 template <typename M>
 nlohmann::json MemberToJson(const M& member) {
@@ -236,9 +235,7 @@ class MemberColumn final : public ColumnAccessor {
   absl::Status Read(void* object, const engine::Cursor& cursor, int index) const override {
     return engine::ReadColumnInto(cursor, index, Of(object));
   }
-  engine::RowSlot::Member row_slot_member() const override {
-    return engine::RowSlotMemberFor<M>();
-  }
+  engine::RowSlot::Member row_slot_member() const override { return engine::RowSlotMemberFor<M>(); }
   const void* MemberIn(const void* object) const override { return &Of(object); }
   bool Equal(const void* a, const void* b) const override { return Of(a) == Of(b); }
   bool IsZero(const void* object) const override {

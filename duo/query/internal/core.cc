@@ -1,7 +1,5 @@
 #include "duo/query/internal/core.h"
 
-#include "duo/async/sync_wait.h"
-
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "duo/async/sync_wait.h"
 #include "duo/base/lru_cache.h"
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
@@ -72,15 +71,15 @@ Select RelatedSelect(const RelationMeta& relation, absl::string_view parent_ref,
     case RelationKind::kBelongsTo:
     case RelationKind::kHasMany:
     case RelationKind::kHasOne:
-      return std::move(select).From(related).Where(
-          Column(alias, relation.remote_column) == Column(parent_ref, relation.local_column));
+      return std::move(select).From(related).Where(Column(alias, relation.remote_column) ==
+                                                   Column(parent_ref, relation.local_column));
     case RelationKind::kManyToMany: {
       const std::string link = absl::StrCat(alias, "_link");
       const sql::Table through = sql::Table(relation.through_table).Alias(link);
       return std::move(select)
           .From(through)
-          .Join(related, Column(alias, relation.remote_column) ==
-                             Column(link, relation.through_remote))
+          .Join(related,
+                Column(alias, relation.remote_column) == Column(link, relation.through_remote))
           .Where(Column(link, relation.through_local) == Column(parent_ref, relation.local_column));
     }
   }
@@ -94,8 +93,8 @@ absl::StatusOr<Expr> ColumnEquals(const ModelMeta& meta, absl::string_view ref,
   if (column == nullptr) return meta.UnknownColumn(name);
   if (!ValueFitsColumn(value, *column)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "FilterBy: value ", value.DebugString(), " does not suit column ", meta.model_name(),
-        ".", column->name, " (", meta.table().name(), ".", column->name, ")"));
+        "FilterBy: value ", value.DebugString(), " does not suit column ", meta.model_name(), ".",
+        column->name, " (", meta.table().name(), ".", column->name, ")"));
   }
   if (value.is_null()) return ColumnOf(ref, *column).IsNull();
   return Expr(ColumnOf(ref, *column) == sql::Param(value));
@@ -109,10 +108,10 @@ absl::StatusOr<Expr> PathCondition(const ModelMeta& meta, absl::string_view ref,
   if (at + 1 == segments.size()) return ColumnEquals(meta, ref, segments[at], value);
   const RelationMeta* relation = meta.FindRelation(segments[at]);
   if (relation == nullptr) return UnknownRelation(meta, segments[at], path);
-  const std::string alias = SubqueryAlias(absl::StrJoin(segments.begin(),
-                                                        segments.begin() + at + 1, "."));
-  DUO_ASSIGN_OR_RETURN(Expr inner, PathCondition(relation->target(), alias, segments, at + 1,
-                                                 value, path));
+  const std::string alias =
+      SubqueryAlias(absl::StrJoin(segments.begin(), segments.begin() + at + 1, "."));
+  DUO_ASSIGN_OR_RETURN(Expr inner,
+                       PathCondition(relation->target(), alias, segments, at + 1, value, path));
   return Expr(sql::Exists(RelatedSelect(*relation, ref, alias, {}).Where(inner)));
 }
 
@@ -128,7 +127,8 @@ void Fail(QueryState& state, absl::Status status) {
 }
 
 void AddFilterBy(QueryState& state, absl::string_view path, const sql::Value& value) {
-  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
+  if (absl::Status status = state.meta->relations_status(); !status.ok())
+    return Fail(state, status);
   if (path.empty()) return Fail(state, absl::InvalidArgumentError("FilterBy: empty column name"));
   std::vector<std::string> segments = absl::StrSplit(path, '.');
   for (const std::string& segment : segments) {
@@ -157,10 +157,10 @@ absl::StatusOr<std::pair<const ModelMeta*, std::string>> JoinPath(
     const RelationMeta* relation = meta->FindRelation(name);
     if (relation == nullptr) return UnknownRelation(*meta, name, path);
     if (relation->to_many()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          purpose, " \"", path, "\": \"", name, "\" is a to-many relationship of ",
-          meta->model_name(), ", which has no single value per row; use Related(\"", name,
-          "\", {.aggregate = duo::Aggregate::kCount, ...}) to order by it"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(purpose, " \"", path, "\": \"", name, "\" is a to-many relationship of ",
+                       meta->model_name(), ", which has no single value per row; use Related(\"",
+                       name, "\", {.aggregate = duo::Aggregate::kCount, ...}) to order by it"));
     }
     prefix = prefix.empty() ? name : absl::StrCat(prefix, ".", name);
     if (std::find(state.joins.begin(), state.joins.end(), prefix) == state.joins.end()) {
@@ -175,7 +175,8 @@ absl::StatusOr<std::pair<const ModelMeta*, std::string>> JoinPath(
 }  // namespace
 
 void AddOrderBy(QueryState& state, absl::string_view key) {
-  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
+  if (absl::Status status = state.meta->relations_status(); !status.ok())
+    return Fail(state, status);
   bool descending = false;
   if (!key.empty() && (key[0] == '-' || key[0] == '+')) {
     descending = key[0] == '-';
@@ -184,8 +185,8 @@ void AddOrderBy(QueryState& state, absl::string_view key) {
   std::vector<std::string> segments = absl::StrSplit(key, '.');
   for (const std::string& segment : segments) {
     if (segment.empty()) {
-      return Fail(state, absl::InvalidArgumentError(
-                             absl::StrCat("OrderBy: malformed key \"", key, "\"")));
+      return Fail(state,
+                  absl::InvalidArgumentError(absl::StrCat("OrderBy: malformed key \"", key, "\"")));
     }
   }
   const std::string column_name = segments.back();
@@ -199,7 +200,8 @@ void AddOrderBy(QueryState& state, absl::string_view key) {
 }
 
 void AddRelated(QueryState& state, absl::string_view path, RelatedOptions options) {
-  if (absl::Status status = state.meta->relations_status(); !status.ok()) return Fail(state, status);
+  if (absl::Status status = state.meta->relations_status(); !status.ok())
+    return Fail(state, status);
   std::vector<std::string> segments = absl::StrSplit(path, '.');
   const ModelMeta* meta = state.meta;
   const RelationMeta* first = nullptr;
@@ -213,13 +215,15 @@ void AddRelated(QueryState& state, absl::string_view path, RelatedOptions option
                        options.count || options.order_by_count != SortOrder::kNone;
   if (filters && segments.size() > 1) {
     return Fail(state, absl::InvalidArgumentError(absl::StrCat(
-                           "Related(\"", path, "\"): where/aggregate apply to a direct "
+                           "Related(\"", path,
+                           "\"): where/aggregate apply to a direct "
                            "relationship; filter nested rows with the IR (Alchemize)")));
   }
   if (options.loader == Loader::kJoined) {
     if (segments.size() > 1 || first->to_many()) {
       return Fail(state, absl::InvalidArgumentError(absl::StrCat(
-                             "Related(\"", path, "\"): the joined loader is for a direct "
+                             "Related(\"", path,
+                             "\"): the joined loader is for a direct "
                              "belongs-to or has-one relationship; collections load with "
                              "select-in, which never multiplies the parent rows")));
     }
@@ -237,15 +241,16 @@ void AddRelated(QueryState& state, absl::string_view path, RelatedOptions option
         sql::Requalify(options.where, first->target().table().name(), alias);
     if (!requalified.ok()) {
       return Fail(state, absl::Status(requalified.status().code(),
-                                      absl::StrCat("Related(\"", path, "\"): ",
-                                                   requalified.status().message())));
+                                      absl::StrCat("Related(\"", path,
+                                                   "\"): ", requalified.status().message())));
     }
     where = *std::move(requalified);
   }
   switch (options.aggregate) {
     case Aggregate::kExists:
       if (!where.empty()) {
-        state.where.push_back(sql::Exists(RelatedSelect(*first, parent_ref, alias, {}).Where(where)));
+        state.where.push_back(
+            sql::Exists(RelatedSelect(*first, parent_ref, alias, {}).Where(where)));
       }
       break;
     case Aggregate::kAll:
@@ -402,8 +407,7 @@ std::string CanonicalDigits(absl::string_view text) {
 
 }  // namespace
 
-std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta,
-                                                        const void* object) {
+std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta, const void* object) {
   std::vector<std::pair<int, sql::Value>> written;
   for (size_t i = 0; i < meta.columns().size(); ++i) {
     const ColumnMeta& column = meta.columns()[i];
@@ -514,9 +518,9 @@ sql::Expr KeyCondition(const ModelMeta& meta, const std::vector<sql::Value>& key
 absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key) {
   DUO_RETURN_IF_ERROR(meta.declaration_status());
   if (key.size() != meta.primary_key().size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        meta.model_name(), "'s primary key has ", meta.primary_key().size(), " column(s); Get was given ",
-        key.size(), " value(s)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(meta.model_name(), "'s primary key has ", meta.primary_key().size(),
+                     " column(s); Get was given ", key.size(), " value(s)"));
   }
   for (size_t i = 0; i < key.size(); ++i) {
     const ColumnMeta& column = meta.columns()[meta.primary_key()[i]];
@@ -530,9 +534,8 @@ absl::Status CheckKey(const ModelMeta& meta, const std::vector<sql::Value>& key)
 }
 
 bool IsPlainLookup(const QueryState& state) {
-  return state.error.ok() && state.where.empty() && state.related.empty() &&
-         state.joins.empty() && state.order.empty() && !state.limit && !state.offset &&
-         !state.distinct;
+  return state.error.ok() && state.where.empty() && state.related.empty() && state.joins.empty() &&
+         state.order.empty() && !state.limit && !state.offset && !state.distinct;
 }
 
 namespace {
@@ -614,8 +617,7 @@ absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& databas
                                                          const std::vector<const void*>& objects,
                                                          bool returning) {
   const StatementShape shape{
-      &meta,
-      returning ? StatementShape::Kind::kInsertReturning : StatementShape::Kind::kInsert,
+      &meta, returning ? StatementShape::Kind::kInsertReturning : StatementShape::Kind::kInsert,
       columns, static_cast<int>(objects.size())};
   std::vector<sql::Value> values;
   values.reserve(columns.size() * objects.size());
@@ -624,8 +626,8 @@ absl::StatusOr<dialect::CompiledStatement> CompileInsert(const Database& databas
   }
   return CompileShape(database, shape, std::move(values),
                       [&](const std::vector<sql::Value>&) -> sql::Statement {
-    return BuildInsert(meta, columns, objects, returning);
-  });
+                        return BuildInsert(meta, columns, objects, returning);
+                      });
 }
 
 std::vector<int> InsertColumns(const ModelMeta& meta, const void* object) {
@@ -642,7 +644,8 @@ namespace {
 
 std::vector<Expr> Returning(const ModelMeta& meta) {
   std::vector<Expr> columns;
-  for (const ColumnMeta& column : meta.columns()) columns.push_back(sql::ColumnRef("", column.name));
+  for (const ColumnMeta& column : meta.columns())
+    columns.push_back(sql::ColumnRef("", column.name));
   return columns;
 }
 
@@ -658,7 +661,8 @@ sql::Insert BuildInsert(const ModelMeta& meta, const std::vector<int>& columns,
   for (const void* object : objects) {
     std::vector<Expr>& row = rows.emplace_back();
     row.reserve(columns.size());
-    for (int index : columns) row.push_back(sql::Param(meta.columns()[index].accessor->Get(object)));
+    for (int index : columns)
+      row.push_back(sql::Param(meta.columns()[index].accessor->Get(object)));
   }
   sql::Insert insert = sql::Insert(meta.table()).Columns(std::move(names)).AddRows(std::move(rows));
   if (returning) insert = insert.Returning(Returning(meta));
@@ -688,10 +692,9 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 }
 
 void StampTimes(const ModelMeta& meta, void* object, bool inserting) {
-  const bool stamped = std::any_of(meta.columns().begin(), meta.columns().end(),
-                                   [](const ColumnMeta& column) {
-                                     return column.timestamp != TimestampRole::kNone;
-                                   });
+  const bool stamped = std::any_of(
+      meta.columns().begin(), meta.columns().end(),
+      [](const ColumnMeta& column) { return column.timestamp != TimestampRole::kNone; });
   if (!stamped) return;
   absl::Time now = absl::Now();
   // Microseconds: what both databases store, so the object equals its row.
@@ -765,9 +768,8 @@ void StampPayload(const ModelMeta& meta, Payload& payload) {
   std::optional<absl::Time> now;
   for (const ColumnMeta& column : meta.columns()) {
     if (column.timestamp != TimestampRole::kUpdatedAt) continue;
-    const bool set = std::any_of(payload.begin(), payload.end(), [&](const sql::Assignment& a) {
-      return a.column == column.name;
-    });
+    const bool set = std::any_of(payload.begin(), payload.end(),
+                                 [&](const sql::Assignment& a) { return a.column == column.name; });
     if (set) continue;
     if (!now) now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
     payload.emplace_back(column.name, *now);
@@ -831,9 +833,10 @@ absl::Status CheckBulkFilter(const QueryState& state, absl::string_view operatio
   DUO_RETURN_IF_ERROR(state.meta->declaration_status());
   DUO_RETURN_IF_ERROR(state.error);
   if (options.require_filter && !state.filtered()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        operation, " on ", state.meta->model_name(), " without a filter would touch every row of \"",
-        state.meta->table().name(), "\"; add Where/FilterBy, or pass {.require_filter = false}"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(operation, " on ", state.meta->model_name(),
+                     " without a filter would touch every row of \"", state.meta->table().name(),
+                     "\"; add Where/FilterBy, or pass {.require_filter = false}"));
   }
   if (options.batch_size <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(operation, ": batch_size must be positive"));
@@ -864,9 +867,9 @@ absl::StatusOr<sql::Select> BuildBulkChoice(const QueryState& state) {
         " with Limit/Offset needs an OrderBy: without one the database picks arbitrary rows"));
   }
   if (meta.primary_key().size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a bulk operation with Limit/Offset needs a single-column primary key; ",
-        meta.model_name(), "'s is composite"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a bulk operation with Limit/Offset needs a single-column primary key; ",
+                     meta.model_name(), "'s is composite"));
   }
   QueryState chosen = state;
   chosen.related.clear();
@@ -935,16 +938,16 @@ absl::StatusOr<sql::Select> BuildKeysetBatch(const QueryState& state,
 }
 
 absl::Status ObjectNotFound(const ModelMeta& meta, absl::string_view what) {
-  absl::Status status = absl::NotFoundError(
-      absl::StrCat("ObjectNotFound: no ", meta.model_name(), " ", what));
+  absl::Status status =
+      absl::NotFoundError(absl::StrCat("ObjectNotFound: no ", meta.model_name(), " ", what));
   status.SetPayload("duo.ObjectNotFound", absl::Cord(meta.model_name()));
   return status;
 }
 
 absl::Status MultipleObjectsFound(const ModelMeta& meta, int64_t found) {
-  absl::Status status = absl::FailedPreconditionError(absl::StrCat(
-      "MultipleObjectsFound: One() expected exactly one ", meta.model_name(), ", found ",
-      found >= 2 ? "more than one" : absl::StrCat(found)));
+  absl::Status status = absl::FailedPreconditionError(
+      absl::StrCat("MultipleObjectsFound: One() expected exactly one ", meta.model_name(),
+                   ", found ", found >= 2 ? "more than one" : absl::StrCat(found)));
   status.SetPayload("duo.MultipleObjectsFound", absl::Cord(meta.model_name()));
   return status;
 }

@@ -106,8 +106,7 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
 
 // The decimal members of `object` as written, by column index, for
 // CheckDecimalsStored; empty (and cheap) for models without decimals.
-std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta,
-                                                        const void* object);
+std::vector<std::pair<int, sql::Value>> DecimalsWritten(const ModelMeta& meta, const void* object);
 // DataError naming the first column of `written` whose value read back into
 // `stored` is a different number: SQLite converts decimal text in a column
 // with NUMERIC or REAL affinity (SQLAlchemy's Numeric, DECIMAL(10,2)) to a

@@ -92,27 +92,29 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
     if (relation.kind == RelationKind::kManyToMany) {
       select = sql::Select(select.data().columns)
                    .From(sql::Table(relation.through_table))
-                   .Join(target.table(), sql::ColumnRef(table, relation.remote_column) ==
-                                             sql::ColumnRef(relation.through_table,
-                                                            relation.through_remote));
+                   .Join(target.table(),
+                         sql::ColumnRef(table, relation.remote_column) ==
+                             sql::ColumnRef(relation.through_table, relation.through_remote));
       select = std::move(select).Columns({link.Label(kParentKeyLabel)});
     }
     select = std::move(select).Where(sql::In(link, chunk));
     if (!node.where.empty()) select = std::move(select).Where(node.where);
     std::vector<sql::OrderTerm> order;
-    for (int index : target.primary_key()) order.emplace_back(ColumnOf(table, target.columns()[index]));
+    for (int index : target.primary_key())
+      order.emplace_back(ColumnOf(table, target.columns()[index]));
     select = std::move(select).OrderBy(std::move(order));
 
-    DUO_CO_RETURN_IF_ERROR(co_await Read(exec, database, select, [&](engine::Cursor& cursor) -> absl::Status {
-      while (true) {
-        DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());
-        if (!more) return absl::OkStatus();
-        void* object = rows->Add();
-        DUO_RETURN_IF_ERROR(HydrateRow(nullptr, target, cursor, object));
-        DUO_ASSIGN_OR_RETURN(sql::Value link_value, cursor.GetValue(link_column));
-        by_link[std::move(link_value)].push_back(object);
-      }
-    }));
+    DUO_CO_RETURN_IF_ERROR(
+        co_await Read(exec, database, select, [&](engine::Cursor& cursor) -> absl::Status {
+          while (true) {
+            DUO_ASSIGN_OR_RETURN(bool more, cursor.Next());
+            if (!more) return absl::OkStatus();
+            void* object = rows->Add();
+            DUO_RETURN_IF_ERROR(HydrateRow(nullptr, target, cursor, object));
+            DUO_ASSIGN_OR_RETURN(sql::Value link_value, cursor.GetValue(link_column));
+            by_link[std::move(link_value)].push_back(object);
+          }
+        }));
   }
   std::vector<void*> fetched;
   fetched.reserve(rows->size());

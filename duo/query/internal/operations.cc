@@ -120,8 +120,8 @@ Task<absl::Status> InsertOne(Exec exec, const Database& database, const ModelMet
     // The row read back is the object plus what the database filled in
     // (generated key, server defaults): read it over the object itself.
     int rows = 0;
-    DUO_CO_RETURN_IF_ERROR(co_await Read(
-        exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
+    DUO_CO_RETURN_IF_ERROR(
+        co_await Read(exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
           while (true) {
             DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
             if (!row) return absl::OkStatus();
@@ -210,8 +210,8 @@ Task<absl::Status> RunGet(const QueryState& state, std::vector<sql::Value> key, 
   DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement lookup,
                           KeyLookup(database, meta, std::move(key)));
   void* found = nullptr;
-  DUO_CO_RETURN_IF_ERROR(co_await Read(
-      exec, database, lookup, [&](engine::Cursor& cursor) -> absl::Status {
+  DUO_CO_RETURN_IF_ERROR(
+      co_await Read(exec, database, lookup, [&](engine::Cursor& cursor) -> absl::Status {
         DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
         if (!row) return absl::OkStatus();
         found = out.Add();
@@ -292,9 +292,8 @@ Task<absl::Status> RunIterate(const QueryState& state, int64_t batch_size, Exec 
   std::vector<sql::Value> last_key;
   while (!remaining || *remaining > 0) {
     const int64_t want = remaining ? std::min(*remaining, batch_size) : batch_size;
-    DUO_CO_ASSIGN_OR_RETURN(
-        sql::Select select,
-        BuildKeysetBatch(state, last_key.empty() ? nullptr : &last_key, want));
+    DUO_CO_ASSIGN_OR_RETURN(sql::Select select,
+                            BuildKeysetBatch(state, last_key.empty() ? nullptr : &last_key, want));
     batch.Clear();
     DUO_CO_RETURN_IF_ERROR(co_await ReadInto(exec, database, state, select, batch));
     if (batch.size() == 0) break;
@@ -404,7 +403,8 @@ Task<absl::StatusOr<int64_t>> RunDeleteBulk(const QueryState& state, const Model
   int64_t affected = 0;
   absl::Status status = co_await InTransaction(exec, database, [&]() -> Task<absl::Status> {
     // As in UpdateBulk, the bulk hooks run in both modes.
-    if (hooks.before_bulk_delete != nullptr) DUO_CO_RETURN_IF_ERROR(hooks.before_bulk_delete(state));
+    if (hooks.before_bulk_delete != nullptr)
+      DUO_CO_RETURN_IF_ERROR(hooks.before_bulk_delete(state));
     if (!options.with_hooks) {
       DUO_CO_ASSIGN_OR_RETURN(sql::Delete del, BuildBulkDelete(state));
       DUO_CO_ASSIGN_OR_RETURN(Result result, co_await Execute(exec, database, del));
@@ -506,8 +506,7 @@ Task<absl::Status> RunRefresh(const ModelMeta& meta, void* object, Exec exec) {
 }
 
 Task<absl::Status> RunCreateBulk(const ModelMeta& meta, const ModelHooks& hooks,
-                                 ObjectList& objects, const CreateBulkOptions& options,
-                                 Exec exec) {
+                                 ObjectList& objects, const CreateBulkOptions& options, Exec exec) {
   DUO_CO_ASSIGN_OR_RETURN(Database database, DatabaseOf(meta));
   if (objects.size() == 0) co_return absl::OkStatus();
   for (size_t i = 0; i < objects.size(); ++i) {
@@ -565,21 +564,22 @@ Task<absl::Status> RunCreateBulk(const ModelMeta& meta, const ModelHooks& hooks,
       // Each chunk is compiled as it is sent: its values are copied once,
       // into its parameters, and the SQL of a chunk size is built once.
       for (const Chunk& chunk : chunks) {
-        DUO_CO_ASSIGN_OR_RETURN(const dialect::CompiledStatement insert,
-                                CompileInsert(database, meta, chunk.columns, rows_of(chunk), returning));
+        DUO_CO_ASSIGN_OR_RETURN(
+            const dialect::CompiledStatement insert,
+            CompileInsert(database, meta, chunk.columns, rows_of(chunk), returning));
         // Rows come back in VALUES order from a single multi-row INSERT.
         size_t at = chunk.start;
-        DUO_CO_RETURN_IF_ERROR(co_await Read(
-            exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
+        DUO_CO_RETURN_IF_ERROR(
+            co_await Read(exec, database, insert, [&](engine::Cursor& cursor) -> absl::Status {
               while (true) {
                 DUO_ASSIGN_OR_RETURN(const bool row, cursor.Next());
                 if (!row) return absl::OkStatus();
                 if (at == chunk.end) {
-                  return absl::InternalError("INSERT ... RETURNING returned more rows than inserted");
+                  return absl::InternalError(
+                      "INSERT ... RETURNING returned more rows than inserted");
                 }
-                DUO_RETURN_IF_ERROR(read_back(at++, [&](void* object) {
-                  return HydrateRow(nullptr, meta, cursor, object);
-                }));
+                DUO_RETURN_IF_ERROR(read_back(
+                    at++, [&](void* object) { return HydrateRow(nullptr, meta, cursor, object); }));
               }
             }));
         if (returning && at != chunk.end) {
@@ -624,9 +624,9 @@ absl::Status ReadResult(const ModelMeta& meta, const Result& result, ObjectList&
   for (size_t i = 0; i < meta.columns().size(); ++i) {
     absl::StatusOr<int> index = result.ColumnIndex(meta.columns()[i].name);
     if (!index.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the result cannot be read as ", meta.model_name(), ": it has no column \"",
-          meta.columns()[i].name, "\"; read it with Result::Get instead"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the result cannot be read as ", meta.model_name(), ": it has no column \"",
+                       meta.columns()[i].name, "\"; read it with Result::Get instead"));
     }
     source[i] = *index;
   }

@@ -48,7 +48,9 @@ template <typename T>
 constexpr ModelHooks MakeHooks() {
   ModelHooks made;
   if constexpr (hooks::HasValidate<T>) {
-    made.validate = [](const void* o) -> absl::Status { return static_cast<const T*>(o)->Validate(); };
+    made.validate = [](const void* o) -> absl::Status {
+      return static_cast<const T*>(o)->Validate();
+    };
   }
   if constexpr (hooks::HasBeforeCreate<T>) {
     made.before_create = [](void* o) -> absl::Status { return static_cast<T*>(o)->BeforeCreate(); };
@@ -302,7 +304,8 @@ template <typename T>
 absl::StatusOr<std::optional<T>> Query<T>::First() const {
   std::vector<T> objects;
   query_internal::VectorList<T> list(objects);
-  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunFirst(state_, query_internal::Exec::kSync, list)));
+  DUO_RETURN_IF_ERROR(
+      SyncWait(query_internal::RunFirst(state_, query_internal::Exec::kSync, list)));
   if (objects.empty()) return std::nullopt;
   return std::optional<T>(std::move(objects.front()));
 }
@@ -330,8 +333,8 @@ template <typename... K>
 absl::StatusOr<std::optional<T>> Query<T>::Get(const K&... key) const {
   std::vector<T> objects;
   query_internal::VectorList<T> list(objects);
-  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunGet(state_, {sql::Value(key)...},
-                                                      query_internal::Exec::kSync, list)));
+  DUO_RETURN_IF_ERROR(SyncWait(
+      query_internal::RunGet(state_, {sql::Value(key)...}, query_internal::Exec::kSync, list)));
   if (objects.empty()) return std::nullopt;
   return std::optional<T>(std::move(objects.front()));
 }
@@ -371,9 +374,9 @@ template <typename T>
 absl::StatusOr<duo::Page<T>> Query<T>::Page(int64_t page, int64_t per_page) const {
   duo::Page<T> result;
   query_internal::VectorList<T> list(result.items);
-  DUO_ASSIGN_OR_RETURN(const query_internal::PageNumbers numbers,
-                       SyncWait(query_internal::RunPage(state_, page, per_page,
-                                                        query_internal::Exec::kSync, list)));
+  DUO_ASSIGN_OR_RETURN(
+      const query_internal::PageNumbers numbers,
+      SyncWait(query_internal::RunPage(state_, page, per_page, query_internal::Exec::kSync, list)));
   return query_internal::AsyncOps<T>::WithNumbers(std::move(result), numbers);
 }
 
@@ -400,13 +403,13 @@ Task<absl::Status> Query<T>::IterateAsync(int64_t batch_size,
 }
 
 template <typename T>
-absl::Status Query<T>::IterateBatches(
-    int64_t batch_size, absl::FunctionRef<absl::Status(std::vector<T>&)> each) const {
+absl::Status Query<T>::IterateBatches(int64_t batch_size,
+                                      absl::FunctionRef<absl::Status(std::vector<T>&)> each) const {
   std::vector<T> batch;
   query_internal::VectorList<T> list(batch);
-  return SyncWait(query_internal::RunIterate(
-      state_, batch_size, query_internal::Exec::kSync, list,
-      absl::FunctionRef<absl::Status()>([&] { return each(batch); })));
+  return SyncWait(
+      query_internal::RunIterate(state_, batch_size, query_internal::Exec::kSync, list,
+                                 absl::FunctionRef<absl::Status()>([&] { return each(batch); })));
 }
 
 template <typename T>
@@ -439,18 +442,19 @@ absl::StatusOr<int64_t> Query<T>::DeleteBulk(BulkOptions options) const {
 
 template <typename T>
 Task<absl::StatusOr<int64_t>> Query<T>::DeleteBulkAsync(BulkOptions options) const {
-  return [](query_internal::QueryState state, BulkOptions options) -> Task<absl::StatusOr<int64_t>> {
-    co_return co_await query_internal::RunDeleteBulk(state, query_internal::kHooksOf<T>, options,
-                                                     query_internal::Exec::kAsync);
-  }(state_, options);
+  return
+      [](query_internal::QueryState state, BulkOptions options) -> Task<absl::StatusOr<int64_t>> {
+        co_return co_await query_internal::RunDeleteBulk(state, query_internal::kHooksOf<T>,
+                                                         options, query_internal::Exec::kAsync);
+      }(state_, options);
 }
 
 // ---- Model<T> --------------------------------------------------------------
 
 template <typename T>
 absl::StatusOr<T> Model<T>::Create(T object) {
-  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(
-      MetaOf<T>(), query_internal::kHooksOf<T>, &object, query_internal::Exec::kSync)));
+  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(MetaOf<T>(), query_internal::kHooksOf<T>,
+                                                         &object, query_internal::Exec::kSync)));
   return object;
 }
 

@@ -16,8 +16,7 @@ duo::Schema<Employee> Employee::Table() {
       .BelongsTo("mentor", &Employee::mentor, &Employee::mentor_id)
       .HasMany("reports", &Employee::reports, &Employee::manager_id)
       .HasMany("mentees", &Employee::mentees, &Employee::mentor_id)
-      .ManyToMany("friends", &Employee::friends, &Friendship::employee_id,
-                  &Friendship::friend_id);
+      .ManyToMany("friends", &Employee::friends, &Friendship::employee_id, &Friendship::friend_id);
 }
 
 duo::Schema<Friendship> Friendship::Table() {

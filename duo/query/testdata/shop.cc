@@ -73,8 +73,8 @@ absl::Status Order::AfterDelete() {
 duo::Schema<Item> Item::Table() {
   return duo::Schema<Item>("items")
       .Column(&Item::id, "id", duo::PrimaryKey())
-      .Column(&Item::order_id, "order_id", duo::ForeignKey("orders.id", {.on_delete = duo::kCascade}),
-              duo::Index())
+      .Column(&Item::order_id, "order_id",
+              duo::ForeignKey("orders.id", {.on_delete = duo::kCascade}), duo::Index())
       .Column(&Item::sku, "sku")
       .Column(&Item::quantity, "quantity");
 }
@@ -87,7 +87,8 @@ duo::Schema<Tag> Tag::Table() {
 
 duo::Schema<OrderTag> OrderTag::Table() {
   return duo::Schema<OrderTag>("order_tags")
-      .Column(&OrderTag::order_id, "order_id", duo::ForeignKey("orders.id", {.on_delete = duo::kCascade}))
+      .Column(&OrderTag::order_id, "order_id",
+              duo::ForeignKey("orders.id", {.on_delete = duo::kCascade}))
       .Column(&OrderTag::tag_id, "tag_id", duo::ForeignKey("tags.id"))
       .PrimaryKey({"order_id", "tag_id"});
 }
@@ -128,8 +129,8 @@ DUO_REGISTER_MODEL(Stock);
 DUO_REGISTER_MODEL(Everything);
 
 std::vector<const duo::ModelMeta*> AllModels() {
-  return {&duo::MetaOf<Customer>(), &duo::MetaOf<Order>(),    &duo::MetaOf<Item>(),
-          &duo::MetaOf<Tag>(),      &duo::MetaOf<OrderTag>(), &duo::MetaOf<Stock>(),
+  return {&duo::MetaOf<Customer>(),  &duo::MetaOf<Order>(),    &duo::MetaOf<Item>(),
+          &duo::MetaOf<Tag>(),       &duo::MetaOf<OrderTag>(), &duo::MetaOf<Stock>(),
           &duo::MetaOf<Everything>()};
 }
 

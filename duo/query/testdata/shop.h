@@ -97,8 +97,8 @@ enum class Level { kLow = 1, kHigh = 10 };
 template <>
 struct duo::sql::EnumTraits<shop::Tier> {
   static constexpr EnumStorage kStorage = EnumStorage::kText;
-  static constexpr std::pair<shop::Tier, std::string_view> kNames[] = {
-      {shop::Tier::kFree, "free"}, {shop::Tier::kPro, "pro"}};
+  static constexpr std::pair<shop::Tier, std::string_view> kNames[] = {{shop::Tier::kFree, "free"},
+                                                                       {shop::Tier::kPro, "pro"}};
 };
 template <>
 struct duo::sql::EnumTraits<shop::Level> {
