@@ -470,8 +470,8 @@ TEST(CodecEncodeTest, BinaryParameters) {
 }
 
 TEST(CodecEncodeTest, NanBindsAsItsBits) {
-  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params,
-                           EncodeParams({sql::Value(std::numeric_limits<double>::quiet_NaN())}));
+  const std::vector<sql::Value> values = {sql::Value(std::numeric_limits<double>::quiet_NaN())};
+  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params, EncodeParams(values));
   const Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kFloat8);
   ASSERT_EQ(got.bytes.size(), 8u);
@@ -482,10 +482,10 @@ TEST(CodecEncodeTest, NanBindsAsItsBits) {
 
 TEST(CodecEncodeTest, UuidTimeAndIntervalInBinary) {
   const sql::Uuid uuid = *sql::Uuid::Parse("123e4567-e89b-12d3-a456-426614174000");
-  DUO_ASSERT_OK_AND_ASSIGN(
-      EncodedParams params,
-      EncodeParams({sql::Value(uuid), sql::Value(*sql::TimeOfDay::FromParts(13, 45, 30, 250000)),
-                    sql::Value(absl::Hours(26)), sql::Value(-absl::Microseconds(3))}));
+  const std::vector<sql::Value> values = {
+      sql::Value(uuid), sql::Value(*sql::TimeOfDay::FromParts(13, 45, 30, 250000)),
+      sql::Value(absl::Hours(26)), sql::Value(-absl::Microseconds(3))};
+  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params, EncodeParams(values));
   Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kUuid);
   EXPECT_EQ(got.format, 1);
@@ -505,14 +505,16 @@ TEST(CodecEncodeTest, UuidTimeAndIntervalInBinary) {
 }
 
 TEST(CodecEncodeTest, TextParameters) {
-  DUO_ASSERT_OK_AND_ASSIGN(
-      EncodedParams params,
-      EncodeParams({sql::Value("abc"), sql::Value(), sql::Value(*sql::Decimal::Parse("-1.50")),
-                    sql::Value(sql::JsonText{R"({"a":1})"}),
-                    sql::Value(absl::CivilDay(2024, 2, 29)),
-                    sql::Value(absl::FromCivil(absl::CivilSecond(2026, 11, 25, 2, 30, 0),
-                                               absl::UTCTimeZone()) +
-                               absl::Microseconds(123456))}));
+  // EncodedParams points into the values it was encoded from: they outlive it.
+  const std::vector<sql::Value> values = {
+      sql::Value("abc"),
+      sql::Value(),
+      sql::Value(*sql::Decimal::Parse("-1.50")),
+      sql::Value(sql::JsonText{R"({"a":1})"}),
+      sql::Value(absl::CivilDay(2024, 2, 29)),
+      sql::Value(absl::FromCivil(absl::CivilSecond(2026, 11, 25, 2, 30, 0), absl::UTCTimeZone()) +
+                 absl::Microseconds(123456))};
+  DUO_ASSERT_OK_AND_ASSIGN(EncodedParams params, EncodeParams(values));
   Param got = ParamAt(params, 0);
   EXPECT_EQ(got.type, oid::kUnknownParam);  // the server infers text's type
   EXPECT_EQ(got.format, 0);
