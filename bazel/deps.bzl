@@ -388,17 +388,53 @@ abseil with pkg-config files works, not only Debian's 20220623.""",
     },
 )
 
+# The header-only or plain-.so libraries: repository -> the host paths it
+# links and its BUILD file. abseil has a rule of its own (_absl_repository),
+# which reads its pkg-config files.
+_SYSTEM_LIBRARIES = {
+    "com_googlesource_code_re2": struct(
+        links = {"include/re2": "/usr/include/re2"},
+        build_file = "//bazel/third_party:re2.BUILD",
+    ),
+    "sqlite3": struct(
+        links = {
+            "include/sqlite3.h": "/usr/include/sqlite3.h",
+            "include/sqlite3ext.h": "/usr/include/sqlite3ext.h",
+        },
+        build_file = "//bazel/third_party:sqlite3.BUILD",
+    ),
+    "libpq": struct(
+        links = {
+            "include/libpq-fe.h": "/usr/include/postgresql/libpq-fe.h",
+            "include/libpq-events.h": "/usr/include/postgresql/libpq-events.h",
+            "include/postgres_ext.h": "/usr/include/postgresql/postgres_ext.h",
+            "include/pg_config_ext.h": "/usr/include/postgresql/pg_config_ext.h",
+        },
+        build_file = "//bazel/third_party:libpq.BUILD",
+    ),
+    "com_google_googletest": struct(
+        links = {
+            "include/gtest": "/usr/include/gtest",
+            "include/gmock": "/usr/include/gmock",
+        },
+        build_file = "//bazel/third_party:googletest.BUILD",
+    ),
+    "com_github_google_benchmark": struct(
+        links = {"include/benchmark": "/usr/include/benchmark"},
+        build_file = "//bazel/third_party:benchmark.BUILD",
+    ),
+    "com_github_nlohmann_json": struct(
+        links = {"include/nlohmann": "/usr/include/nlohmann"},
+        build_file = "//bazel/third_party:nlohmann_json.BUILD",
+    ),
+    "com_github_yhirose_cpp_httplib": struct(
+        links = {"include/httplib.h": "/usr/include/httplib.h"},
+        build_file = "//bazel/third_party:cpp_httplib.BUILD",
+    ),
+}
+
 # The repositories duo_library_repositories() declares.
-DUO_LIBRARY_REPOSITORIES = [
-    "com_google_absl",
-    "com_googlesource_code_re2",
-    "sqlite3",
-    "libpq",
-    "com_google_googletest",
-    "com_github_google_benchmark",
-    "com_github_nlohmann_json",
-    "com_github_yhirose_cpp_httplib",
-]
+DUO_LIBRARY_REPOSITORIES = ["com_google_absl"] + _SYSTEM_LIBRARIES.keys()
 
 def duo_dependencies(absl_pkg_config_path = []):
     """Declares the libraries DuoORM builds against, from the host system.
@@ -426,59 +462,12 @@ def duo_library_repositories(skip = [], absl_pkg_config_path = []):
       skip: names of DUO_LIBRARY_REPOSITORIES not to declare.
       absl_pkg_config_path: as for duo_dependencies().
     """
-    declare = {name: True for name in DUO_LIBRARY_REPOSITORIES if name not in skip}
-    if "com_google_absl" in declare:
+    if "com_google_absl" not in skip:
         _absl_repository(name = "com_google_absl", pkg_config_path = absl_pkg_config_path)
-    if "com_googlesource_code_re2" in declare:
-        _system_repository(
-            name = "com_googlesource_code_re2",
-            links = {"include/re2": "/usr/include/re2"},
-            build_file = Label("//bazel/third_party:re2.BUILD"),
-        )
-    if "sqlite3" in declare:
-        _system_repository(
-            name = "sqlite3",
-            links = {
-                "include/sqlite3.h": "/usr/include/sqlite3.h",
-                "include/sqlite3ext.h": "/usr/include/sqlite3ext.h",
-            },
-            build_file = Label("//bazel/third_party:sqlite3.BUILD"),
-        )
-    if "libpq" in declare:
-        _system_repository(
-            name = "libpq",
-            links = {
-                "include/libpq-fe.h": "/usr/include/postgresql/libpq-fe.h",
-                "include/libpq-events.h": "/usr/include/postgresql/libpq-events.h",
-                "include/postgres_ext.h": "/usr/include/postgresql/postgres_ext.h",
-                "include/pg_config_ext.h": "/usr/include/postgresql/pg_config_ext.h",
-            },
-            build_file = Label("//bazel/third_party:libpq.BUILD"),
-        )
-    if "com_google_googletest" in declare:
-        _system_repository(
-            name = "com_google_googletest",
-            links = {
-                "include/gtest": "/usr/include/gtest",
-                "include/gmock": "/usr/include/gmock",
-            },
-            build_file = Label("//bazel/third_party:googletest.BUILD"),
-        )
-    if "com_github_google_benchmark" in declare:
-        _system_repository(
-            name = "com_github_google_benchmark",
-            links = {"include/benchmark": "/usr/include/benchmark"},
-            build_file = Label("//bazel/third_party:benchmark.BUILD"),
-        )
-    if "com_github_nlohmann_json" in declare:
-        _system_repository(
-            name = "com_github_nlohmann_json",
-            links = {"include/nlohmann": "/usr/include/nlohmann"},
-            build_file = Label("//bazel/third_party:nlohmann_json.BUILD"),
-        )
-    if "com_github_yhirose_cpp_httplib" in declare:
-        _system_repository(
-            name = "com_github_yhirose_cpp_httplib",
-            links = {"include/httplib.h": "/usr/include/httplib.h"},
-            build_file = Label("//bazel/third_party:cpp_httplib.BUILD"),
-        )
+    for name, library in _SYSTEM_LIBRARIES.items():
+        if name not in skip:
+            _system_repository(
+                name = name,
+                links = library.links,
+                build_file = Label(library.build_file),
+            )

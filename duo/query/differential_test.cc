@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "duo/model/models.h"
 #include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "duo/query/testdata/org.h"
 #include "duo/session/database.h"
 #include "gtest/gtest.h"
@@ -283,22 +284,9 @@ int64_t EnvOr(const char* name, int64_t fallback) {
   return value == nullptr ? fallback : std::strtoll(value, nullptr, 10);
 }
 
-class DifferentialTest : public duo::testing::BackendTest {
+class DifferentialTest : public duo::query_testing::ModelTableTest<> {
  protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
-  }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
+  std::vector<const duo::ModelMeta*> Tables() const override { return AllModels(); }
 
   void Store(const Oracle& oracle) {
     DUO_ASSERT_OK(Employee::Query().DeleteBulk({.require_filter = false}).status());
@@ -339,8 +327,6 @@ class DifferentialTest : public duo::testing::BackendTest {
     if (spec.offset) query = query.Offset(*spec.offset);
     return query;
   }
-
-  std::unique_ptr<duo::Database> db_;
 };
 
 std::vector<int64_t> IdsOf(const std::vector<const Row*>& rows) {

@@ -16,6 +16,7 @@
 #include "duo/async/sync_wait.h"
 #include "duo/model/models.h"
 #include "duo/query/query.h"
+#include "duo/query/testdata/model_table_test.h"
 #include "duo/query/testdata/org.h"
 #include "duo/session/database.h"
 #include "duo/session/result.h"
@@ -47,16 +48,13 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-class RelationshipTest : public duo::testing::BackendTest {
+class RelationshipTest : public duo::query_testing::ModelTableTest<> {
  protected:
+  std::vector<const duo::ModelMeta*> Tables() const override { return AllModels(); }
+
   void SetUp() override {
-    BackendTest::SetUp();
-    if (IsSkipped()) return;
-    absl::StatusOr<duo::Database> db = duo::Database::Open(database().url());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::make_unique<duo::Database>(*db);
-    duo::Models::Default().Bind(*db_);
-    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
+    ModelTableTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // boss ── mid(2) ── w(4)          friendships: 4→5, 5→4, 6→1
     //     └── mid(3) ─┬ w(5)          mentor of 6: 2
     //                 └ w(6)          solo(7): no manager, no mentor
@@ -72,12 +70,6 @@ class RelationshipTest : public duo::testing::BackendTest {
       DUO_ASSERT_OK(Friendship::Create({.employee_id = a, .friend_id = b}).status());
     }
   }
-  void TearDown() override {
-    duo::Models::Default().Unbind();
-    db_.reset();
-    BackendTest::TearDown();
-  }
-
   int64_t Add(std::string name, int32_t level, std::optional<int64_t> manager,
               std::optional<int64_t> mentor) {
     absl::StatusOr<Employee> created = Employee::Create(
@@ -99,7 +91,6 @@ class RelationshipTest : public duo::testing::BackendTest {
     return Ids(Employee::Where(col(&Employee::level) == level).All());
   }
 
-  std::unique_ptr<duo::Database> db_;
   int64_t boss_ = 0, mid2_ = 0, mid3_ = 0, w4_ = 0, w5_ = 0, w6_ = 0, solo_ = 0;
 };
 

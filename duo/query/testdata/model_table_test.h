@@ -1,6 +1,7 @@
 // A fixture for the shared (SQLite, PostgreSQL, PgBouncer) model suites: a
 // fresh database bound to the default model group, with the tables of
-// `Models...` created.
+// `Models...` created (or of the models Tables() returns, for a suite whose
+// testdata lists them).
 //
 //   class TicketTest : public duo::query_testing::ModelTableTest<Ticket> {};
 
@@ -8,6 +9,7 @@
 #define DUO_QUERY_TESTDATA_MODEL_TABLE_TEST_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "duo/model/models.h"
@@ -27,9 +29,11 @@ class ModelTableTest : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    const absl::Status created = duo::Models::CreateTables(*db_, {&duo::MetaOf<Models>()...});
+    const absl::Status created = duo::Models::CreateTables(*db_, Tables());
     ASSERT_TRUE(created.ok()) << created;
   }
+  virtual std::vector<const duo::ModelMeta*> Tables() const { return {&duo::MetaOf<Models>()...}; }
+
   void TearDown() override {
     duo::Models::Default().Unbind();
     db_.reset();
