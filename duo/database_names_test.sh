@@ -27,9 +27,11 @@ readonly patterns=(
 grep_args=()
 for pattern in "${patterns[@]}"; do grep_args+=(-e "${pattern}"); done
 
-# Prints the offending lines of `file`, comment lines aside.
+# Prints "file:line:text" for each offending line of the files given,
+# comment lines aside.
 offenses() {
-  { grep -nE "${grep_args[@]}" -- "$1" || true; } | grep -vE '^[0-9]+:[[:space:]]*//' || true
+  { grep -nHE "${grep_args[@]}" -- "$@" || true; } |
+    { grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true; }
 }
 
 # The patterns themselves, checked on lines they must and must not match,
@@ -43,9 +45,10 @@ const bool pg = "postgresql" != url.scheme;
 if (absl::EqualsIgnoreCase(dialect.name(), "mysql")) {}
 return url.backend == DatabaseUrl::Backend::kSqlite;
 if (kind == name()) {}
+// if (dialect.name() == "sqlite") in a comment
 CPP
   local found
-  found=$(offenses "${sample}" | cut -d: -f1 | tr '\n' ' ')
+  found=$(offenses "${sample}" | cut -d: -f2 | tr '\n' ' ')
   rm -f "${sample}"
   if [[ "${found}" != "1 2 3 4 " ]]; then
     echo "FAIL: the patterns found lines [${found}] of the sample, expected [1 2 3 4 ]"
@@ -54,26 +57,25 @@ CPP
 }
 
 self_test
-failures=0
-checked=0
+files=()
 for file in "$@"; do
   case "${file}" in
     *_test.cc | *_test.h | *_fuzzer.cc | */testdata/* | */internal/test_executor.*) continue ;;
   esac
-  checked=$((checked + 1))
-  while IFS= read -r line; do
-    [[ -z "${line}" ]] && continue
-    echo "FAIL: ${file}:${line}"
-    failures=$((failures + 1))
-  done < <(offenses "${file}")
+  files+=("${file}")
 done
-if ((checked == 0)); then
+if ((${#files[@]} == 0)); then
   echo "FAIL: no files to check"
   exit 1
 fi
+failures=0
+while IFS= read -r line; do
+  echo "FAIL: ${line}"
+  failures=$((failures + 1))
+done < <(offenses "${files[@]}")
 if ((failures > 0)); then
   echo "${failures} database differences decided outside the per-database packages; move them"
   echo "behind Dialect, engine::Connector or migrate::MigrateImpl (see docs/databases.md)"
   exit 1
 fi
-echo "${checked} files: no database named outside the per-database packages"
+echo "${#files[@]} files: no database named outside the per-database packages"

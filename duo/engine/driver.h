@@ -45,10 +45,11 @@ namespace duo::engine {
 struct ConnectOptions {
   // The longest opening one connection may take (PoolOptions).
   absl::Duration connect_timeout = absl::Seconds(10);
-  // PostgreSQL: shown in pg_stat_activity; the per-statement time limit
-  // (zero: the server's setting); behind a transaction-pooling proxy?
+  // What the server shows of the client (PostgreSQL: pg_stat_activity).
   std::string application_name = "duo";
+  // The longest one statement may run; zero keeps the server's setting.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // PostgreSQL: whether a transaction-pooling proxy sits in between.
   TransactionPooling transaction_pooling = TransactionPooling::kAuto;
   // SQLite: how long a writer waits for another one.
   absl::Duration sqlite_busy_timeout = absl::Seconds(5);

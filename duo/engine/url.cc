@@ -86,11 +86,10 @@ struct SchemeSplit {
 };
 
 absl::StatusOr<SchemeSplit> SplitScheme(absl::string_view url) {
-  const std::vector<std::string> known = RegisteredUrlSchemes();
   const size_t separator = url.find("://");
   if (separator == absl::string_view::npos) {
     std::vector<std::string> examples;
-    for (const std::string& name : known) {
+    for (const std::string& name : RegisteredUrlSchemes()) {
       const UrlScheme* scheme = FindUrlScheme(name);
       examples.push_back(absl::StrCat(name, scheme->form == Form::kFile ? ":///path" : "://..."));
     }
@@ -101,6 +100,7 @@ absl::StatusOr<SchemeSplit> SplitScheme(absl::string_view url) {
   if (const UrlScheme* scheme = FindUrlScheme(name); scheme != nullptr) {
     return SchemeSplit{scheme, rest};
   }
+  const std::vector<std::string> known = RegisteredUrlSchemes();
   // Text before "://" that is no scheme name may hold a password of a URL
   // missing its scheme: do not echo it.
   if (!IsSchemeName(name)) return UrlError("malformed scheme (expected ", Alternatives(known), ")");
