@@ -71,7 +71,8 @@ class Connector {
 
   // The most connections the database can have at once, when it sets a
   // limit of its own (a private in-memory SQLite database is one
-  // connection: 1); 0 leaves it to the pool's options.
+  // connection: 1): the pool then keeps exactly that many, with no
+  // overflow. 0 leaves it to the pool's options.
   virtual int max_connections() const { return 0; }
 
   // Whether the cursor of a buffered statement still reads from the
