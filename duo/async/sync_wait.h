@@ -50,8 +50,8 @@ Detached RunDetached(Task<T> task, std::optional<T>& result, Done done) {
 
 // Runs `task` to completion and returns its result. The task starts on the
 // calling thread and, once it suspends, goes on on the event loop while the
-// caller blocks. Called from a task on the loop thread (a blocking call
-// inside async code), it keeps the loop running meanwhile.
+// caller blocks. Called from a task on a loop's thread (a blocking call
+// inside async code), it keeps that loop running meanwhile.
 template <typename T>
 T SyncWait(Task<T> task) {
   // kRunning until either the task finishes (kDone) or the caller starts
@@ -75,9 +75,8 @@ T SyncWait(Task<T> task) {
   if (!state.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
     return std::move(*result);
   }
-  async::EventLoop& loop = async::EventLoop::Default();
-  if (loop.InLoopThread()) {
-    loop.RunUntil(done);
+  if (async::EventLoop* loop = async::EventLoop::OfCurrentThread(); loop != nullptr) {
+    loop->RunUntil(done);
   } else {
     std::unique_lock<std::mutex> lock(mu);
     finished.wait(lock, [&] { return done.load(std::memory_order_acquire); });
