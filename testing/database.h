@@ -6,7 +6,7 @@
 //   * SQLite: a temporary file (several connections can share it) or a
 //     private in-memory database.
 //   * PostgreSQL: a new empty database on a throwaway server that this test
-//     binary starts on first use (initdb into a temporary directory, listening
+//     binary starts on first use (in a temporary directory, listening
 //     only on a unix socket inside it) and that stops when the binary exits,
 //     however it exits.
 //

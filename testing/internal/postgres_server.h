@@ -37,8 +37,9 @@ class PostgresServer {
   // The superuser every connection to the server uses; trust authentication.
   static constexpr char kUser[] = "duo";
 
-  // The server of this process, started on the first call (about a second:
-  // initdb dominates). Unavailable when the server binaries are missing.
+  // The server of this process, started on the first call (half a second;
+  // a second more for the machine's first, which runs initdb). Unavailable
+  // when the server binaries are missing.
   static absl::StatusOr<PostgresServer*> Shared();
 
   // Creates a new empty database and returns its name.
