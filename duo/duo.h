@@ -29,7 +29,7 @@
 //                           (Insert/Update/Delete, upserts), functions.h,
 //                           text.h (raw SQL with bound parameters),
 //                           types.h, value.h [//duo/sql]
-//   duo/async/async.h       duo::Task, SyncWait, WhenAll, the event loop
+//   duo/async/async.h       duo::Task, SyncWait, WhenAll(Settled), the event loop
 //                           [//duo/async]
 //   duo/base/status_macros.h  DUO_RETURN_IF_ERROR, DUO_ASSIGN_OR_RETURN
 //                           and their coroutine forms [//duo/base:status_macros]
