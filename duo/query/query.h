@@ -100,8 +100,9 @@ class Query {
 
   // The IR statement All() runs: same SQL, nothing translated. Extend it
   // (GROUP BY, windows, CTEs, hints) and run it with Database::Execute.
-  // A query whose builder calls failed yields an empty SELECT; check
-  // status() first when building from strings.
+  // A query whose builder calls failed yields a statement that carries the
+  // builder's error (sql::Select::error()): executing it, or a statement
+  // built on it, returns that error instead of running other SQL.
   sql::Select Alchemize() const;
   // The first builder error (an unknown column in a string form), if any.
   absl::Status status() const;

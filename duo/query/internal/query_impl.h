@@ -278,7 +278,7 @@ Query<T> Query<T>::Using(Database database) const {
 template <typename T>
 sql::Select Query<T>::Alchemize() const {
   absl::StatusOr<sql::Select> select = query_internal::BuildSelect(state_);
-  return select.ok() ? *std::move(select) : sql::Select();
+  return select.ok() ? *std::move(select) : sql::Select::Failed(std::move(select).status());
 }
 
 template <typename T>
