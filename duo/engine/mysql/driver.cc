@@ -541,6 +541,10 @@ class MysqlConnection;
 
 // ---- Cursor ------------------------------------------------------------------
 
+// The rows of one execution of a prepared statement, read through result
+// buffers bound to it. Hands the statement back to the connection once read
+// to the end, failed or destroyed. Not thread-safe; not copyable (it holds
+// the statement).
 class MysqlCursor final : public Cursor {
  public:
   // A cursor over the rows of `lease`'s statement, just executed (and its
@@ -622,6 +626,9 @@ class MysqlCursor final : public Cursor {
 
 // ---- Connection --------------------------------------------------------------
 
+// One connection (see driver.h). Used by one thread at a time, except for
+// Interrupt() and Sever(), which any thread may call. Not copyable: it owns
+// the MYSQL handle and the statements prepared on it.
 class MysqlConnection final : public Connection, public AsyncConnection {
  public:
   MysqlConnection(MYSQL* mysql, const MysqlOptions& options, uint64_t max_allowed_packet)

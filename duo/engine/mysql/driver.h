@@ -32,9 +32,19 @@
 // so that running it again costs one round trip. The server re-prepares a
 // kept statement by itself after a schema change (ALTER TABLE, a table
 // dropped and created anew), and the driver reads each execution's own
-// result columns; a kept statement the server no longer knows (after
-// mysql_reset_connection, or when the server gives up re-preparing it) is
-// prepared again and run once more, which is safe because it never ran.
+// result columns. Two cases need the driver:
+//
+//   * a kept statement the server no longer knows (1243, after
+//     mysql_reset_connection) or could not re-prepare (1615) is prepared
+//     again and run once more, which is safe because it never ran;
+//   * when the number of result columns changed (SELECT * after ADD
+//     COLUMN), Connector/C refuses the result (2057) after the server ran
+//     the statement. A statement that only reads (its first word SELECT,
+//     WITH, SHOW, DESCRIBE, EXPLAIN, VALUES or TABLE) is prepared again and
+//     run once more; one that writes (INSERT ... RETURNING *) has written,
+//     and is reported as ErrorKind::kOther saying so. Either way the next
+//     call prepares it afresh.
+//
 // Mind the server's global limit on prepared statements
 // (max_prepared_stmt_count, 16382 by default): a server with N connections
 // of this driver holds up to N times the cache size; when the limit is
@@ -139,6 +149,15 @@
 // usable unless the server answers neither the statement nor the kill within
 // a second, when it is given up (Broken()). RunBatchAsync runs its
 // statements one after another: MySQL's protocol has no pipelining.
+//
+// Values whose COM_STMT_EXECUTE packet would exceed the server's
+// max_allowed_packet (read when connecting) are refused before they are
+// sent, with kResourceExhausted: the server would answer 1153 and close the
+// connection.
+//
+// InTransaction() reads the status the server sent with its last answer.
+// An error carries none: after a deadlock, which ends the transaction on
+// the server, it stays true until the next statement's answer.
 //
 // LooksAlive() notices, without a round trip, a server that closed an idle
 // connection (KILL, wait_timeout, shutdown); Ping() makes the round trip.
