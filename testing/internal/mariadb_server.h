@@ -1,8 +1,9 @@
 // A throwaway MariaDB server private to one test process.
 //
 // The server lives in a temporary directory (in /dev/shm when that is a
-// memory file system with room, else in /tmp): its data directory
-// (made by mariadb-install-db, so no system table of the host is touched),
+// memory file system with room, else in /tmp): its data directory (a copy
+// of one mariadb-install-db made once per machine and user, kept in /tmp as
+// a template; no system table of the host is touched),
 // its log, its temporary files and the unix socket it listens on. It runs
 // with skip-networking (no TCP port, so parallel test binaries never
 // collide) and with everything a throwaway database does not need turned
@@ -53,9 +54,10 @@ class MariadbServer {
   // through the unix socket.
   static constexpr char kUser[] = "root";
 
-  // The server of this process, started on the first call (about a second:
-  // mariadb-install-db dominates). Unavailable when the server programs are
-  // missing.
+  // The server of this process, started on the first call (a third of a
+  // second; a second more for the first binary on the machine, which runs
+  // mariadb-install-db for the template). Unavailable when the server
+  // programs are missing.
   static absl::StatusOr<MariadbServer*> Shared();
 
   // Creates a new empty database (utf8mb4) and returns its name.
@@ -88,8 +90,8 @@ class MariadbServer {
   const std::string& version() const { return version_; }
   // Changes with Restart().
   pid_t server_pid() const { return server_pid_.load(); }
-  // How long Start() took: mariadb-install-db, then the server until it
-  // accepted a connection.
+  // How long Start() took: the data directory (a copy of the template,
+  // made first if need be), then the server until it accepted a connection.
   absl::Duration install_time() const { return install_time_; }
   absl::Duration startup_time() const { return startup_time_; }
 

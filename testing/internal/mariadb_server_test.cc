@@ -186,7 +186,7 @@ TEST_F(MariadbServerTest, EachCallCreatesADistinctDatabase) {
   EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
   for (const std::string& name : names) EXPECT_TRUE((*server)->DropDatabase(name).ok());
   // Informational: what the fixture costs.
-  std::printf("MariaDB test server: mariadb-install-db %s, start %s; fresh database %s each\n",
+  std::printf("MariaDB test server: data directory %s, start %s; fresh database %s each\n",
               absl::FormatDuration((*server)->install_time()).c_str(),
               absl::FormatDuration((*server)->startup_time()).c_str(),
               absl::FormatDuration(per_database).c_str());

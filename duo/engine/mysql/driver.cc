@@ -490,7 +490,8 @@ std::shared_ptr<KillRequest> SendKillQuery(std::shared_ptr<const MysqlOptions> o
 // for (`status`: MYSQL_WAIT_* bits) and returns the bits to continue it
 // with: MYSQL_WAIT_TIMEOUT when the library's own timeout (read_timeout,
 // connect_timeout) came first. DeadlineExceeded at `deadline`.
-Task<absl::StatusOr<int>> WaitFor(MYSQL* mysql, int status, absl::Time deadline) {
+Task<absl::StatusOr<int>> WaitFor(async::EventLoop& loop, MYSQL* mysql, int status,
+                                  absl::Time deadline) {
   absl::Time until = deadline;
   bool library_timeout = false;
   if (status & MYSQL_WAIT_TIMEOUT) {
@@ -500,7 +501,6 @@ Task<absl::StatusOr<int>> WaitFor(MYSQL* mysql, int status, absl::Time deadline)
       library_timeout = true;
     }
   }
-  async::EventLoop& loop = async::EventLoop::Default();
   const int fd = mysql_get_socket(mysql);
   const bool read = (status & (MYSQL_WAIT_READ | MYSQL_WAIT_EXCEPT)) != 0;
   const bool write = (status & MYSQL_WAIT_WRITE) != 0;
@@ -1461,7 +1461,7 @@ Task<absl::Status> MysqlConnection::Drive(Step step, absl::Time deadline, absl::
   std::shared_ptr<KillRequest> kill;
   absl::Time wait_until = deadline;
   while (status != 0) {
-    absl::StatusOr<int> ready = co_await WaitFor(mysql_, status, wait_until);
+    absl::StatusOr<int> ready = co_await WaitFor(event_loop(), mysql_, status, wait_until);
     if (ready.ok()) {
       status = step(*ready);
       continue;
@@ -1483,7 +1483,7 @@ Task<absl::Status> MysqlConnection::Drive(Step step, absl::Time deadline, absl::
   }
   if (kill != nullptr) {
     // The kill must not reach a later statement: wait until it is done.
-    async::EventLoop& loop = async::EventLoop::Default();
+    async::EventLoop& loop = event_loop();
     const absl::Time limit = absl::Now() + kKillGrace;
     while (!kill->done.load(std::memory_order_acquire) && absl::Now() < limit) {
       co_await loop.Sleep(absl::Milliseconds(1));
@@ -1763,15 +1763,17 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenMysql(const MysqlOptions& option
 }
 
 Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenMysqlAsync(const MysqlOptions& options,
-                                                                 absl::Time deadline) {
+                                                                 absl::Time deadline,
+                                                                 async::EventLoop* event_loop) {
   DUO_CO_RETURN_IF_ERROR(CheckOptions(options));
   DUO_CO_ASSIGN_OR_RETURN(MYSQL* const mysql, NewHandle(options));
+  async::EventLoop& loop = event_loop != nullptr ? *event_loop : async::EventLoop::Default();
   // Drives one call without a connection object: past the deadline it is
   // abandoned (there is no statement to kill yet).
-  auto drive = [mysql, deadline](auto step) -> Task<absl::Status> {
+  auto drive = [mysql, deadline, &loop](auto step) -> Task<absl::Status> {
     int status = step(-1);
     while (status != 0) {
-      absl::StatusOr<int> ready = co_await WaitFor(mysql, status, deadline);
+      absl::StatusOr<int> ready = co_await WaitFor(loop, mysql, status, deadline);
       if (!ready.ok()) {
         FinishAbandoned(mysql, status, step);
         co_return DatabaseError(
@@ -1831,8 +1833,9 @@ Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenMysqlAsync(const MysqlOpti
     mysql_close(mysql);
     co_return status;
   }
-  co_return std::unique_ptr<Connection>(
-      std::make_unique<MysqlConnection>(mysql, options, max_allowed_packet));
+  auto connection = std::make_unique<MysqlConnection>(mysql, options, max_allowed_packet);
+  if (event_loop != nullptr) connection->set_event_loop(*event_loop);
+  co_return std::unique_ptr<Connection>(std::move(connection));
 }
 
 }  // namespace duo::engine

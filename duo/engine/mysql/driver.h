@@ -143,12 +143,13 @@
 //
 // The async side (AsyncConnection) runs Connector/C's non-blocking API
 // (mysql_stmt_prepare_start, mysql_stmt_execute_start, ..._cont) with the
-// socket awaited on duo::async::EventLoop, so one thread keeps statements in
-// flight on many connections. A deadline kills the statement on the server
-// (KILL QUERY, as Interrupt) and returns kTimeout; the connection stays
-// usable unless the server answers neither the statement nor the kill within
-// a second, when it is given up (Broken()). RunBatchAsync runs its
-// statements one after another: MySQL's protocol has no pipelining.
+// socket awaited on the connection's event loop (Connection::event_loop()),
+// so one thread keeps statements in flight on many connections. A deadline
+// kills the statement on the server (KILL QUERY, as Interrupt) and returns
+// kTimeout; the connection stays usable unless the server answers neither
+// the statement nor the kill within a second, when it is given up
+// (Broken()). RunBatchAsync runs its statements one after another: MySQL's
+// protocol has no pipelining.
 //
 // Values whose COM_STMT_EXECUTE packet would exceed the server's
 // max_allowed_packet (read when connecting) are refused before they are
@@ -176,6 +177,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
 #include "duo/async/task.h"
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
@@ -233,11 +235,12 @@ struct MysqlOptions {
 absl::StatusOr<std::unique_ptr<Connection>> OpenMysql(const MysqlOptions& options);
 
 // The same, connecting and setting the session up with Connector/C's
-// non-blocking API on the event loop (duo/async/event_loop.h); `deadline`
-// bounds the whole opening (then kConnectionLost). `options` must outlive
-// the task.
+// non-blocking API on `event_loop` (null: EventLoop::Default()), which
+// becomes the connection's (Connection::event_loop()); `deadline` bounds
+// the whole opening (then kConnectionLost). `options` must outlive the task.
 Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenMysqlAsync(
-    const MysqlOptions& options, absl::Time deadline = absl::InfiniteFuture());
+    const MysqlOptions& options, absl::Time deadline = absl::InfiniteFuture(),
+    async::EventLoop* event_loop = nullptr);
 
 }  // namespace duo::engine
 
