@@ -26,8 +26,10 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
 #include "duo/async/sync_wait.h"
 #include "duo/async/task.h"
+#include "duo/base/status_macros.h"
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
 #include "duo/engine/error.h"
@@ -1380,6 +1382,33 @@ TEST_F(MysqlDriverTest, AsyncDeadlineKillsTheStatementOnTheServer) {
   ASSERT_TRUE(after.ok()) << after.status();
   ASSERT_TRUE((*after)->Next().value());
   EXPECT_EQ((*after)->GetInt(0).value(), 42);
+}
+
+// Whether the statement's task resumed on `loop`'s thread.
+Task<absl::StatusOr<bool>> ResumesOn(AsyncConnection& async,
+                                     const dialect::CompiledStatement& statement,
+                                     async::EventLoop* loop) {
+  DUO_CO_ASSIGN_OR_RETURN(std::unique_ptr<Cursor> cursor,
+                          co_await async.RunAsync(statement, absl::InfiniteFuture()));
+  co_return async::EventLoop::OfCurrentThread() == loop;
+}
+
+TEST_F(MysqlDriverTest, WaitsOnTheConnectionsOwnEventLoop) {
+  async::EventLoop loop;  // outlives the connections below
+  const dialect::CompiledStatement statement{"SELECT SLEEP(?)", {Value(0.05)}};
+  std::unique_ptr<Connection> connection = Open();
+  ASSERT_NE(connection, nullptr);
+  connection->set_event_loop(loop);
+  EXPECT_EQ(SyncWait(ResumesOn(*connection->async(), statement, &loop)).value_or(false), true);
+  const MysqlOptions options = Options();
+  absl::StatusOr<std::unique_ptr<Connection>> opened =
+      SyncWait(OpenMysqlAsync(options, absl::InfiniteFuture(), &loop));
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(&(*opened)->event_loop(), &loop);
+  EXPECT_EQ(SyncWait(ResumesOn(*(*opened)->async(), statement, &loop)).value_or(false), true);
+  EXPECT_EQ(
+      SyncWait(ResumesOn(*db().async(), statement, &async::EventLoop::Default())).value_or(false),
+      true);
 }
 
 TEST_F(MysqlDriverTest, OpensWithoutBlocking) {
