@@ -412,6 +412,10 @@ _SYSTEM_LIBRARIES = {
         },
         build_file = "//bazel/third_party:libpq.BUILD",
     ),
+    "libmariadb": struct(
+        links = {"include/mariadb": "/usr/include/mariadb"},
+        build_file = "//bazel/third_party:libmariadb.BUILD",
+    ),
     "com_google_googletest": struct(
         links = {
             "include/gtest": "/usr/include/gtest",

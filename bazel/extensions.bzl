@@ -42,10 +42,10 @@ def _system_libraries_impl(module_ctx):
 
 system_libraries = module_extension(
     implementation = _system_libraries_impl,
-    doc = """Declares abseil, RE2, sqlite3, libpq, googletest, benchmark and
+    doc = """Declares abseil, RE2, sqlite3, libpq, MariaDB Connector/C, googletest, benchmark and
 nlohmann-json (and cpp-httplib, for examples/web) from the host's installed packages, as duo_dependencies() does
 in WORKSPACE mode: com_google_absl, com_googlesource_code_re2, sqlite3,
-libpq, com_google_googletest, com_github_google_benchmark,
+libpq, libmariadb, com_google_googletest, com_github_google_benchmark,
 com_github_nlohmann_json and com_github_yhirose_cpp_httplib.""",
     tag_classes = {"abseil": _abseil},
 )

@@ -104,13 +104,10 @@ double GetAsync() {
   };
   std::vector<duo::Task<absl::StatusOr<double>>> readers;
   for (int i = 0; i < kInFlight; ++i) readers.push_back(reader(i));
-  absl::StatusOr<std::vector<absl::StatusOr<double>>> sums =
-      duo::SyncWait(duo::WhenAll(std::move(readers)));
+  absl::StatusOr<std::vector<double>> sums = duo::SyncWait(duo::WhenAll(std::move(readers)));
+  Check(sums.status(), "GetAsync");
   double sum = 0;
-  for (absl::StatusOr<double>& part : *sums) {
-    Check(part.status(), "GetAsync");
-    sum += *part;
-  }
+  for (const double part : *sums) sum += part;
   return sum;
 }
 
@@ -232,7 +229,7 @@ PoolLatency PoolContention(int tasks, int calls_each) {
   };
   std::vector<duo::Task<absl::Status>> callers;
   for (int t = 0; t < tasks; ++t) callers.push_back(caller(t));
-  Check(duo::SyncWait(duo::WhenAll(std::move(callers))).status(), "pool contention");
+  Check(duo::SyncWait(duo::WhenAll(std::move(callers))), "pool contention");
   std::sort(micros.begin(), micros.end());
   PoolLatency latency;
   latency.calls = static_cast<int>(micros.size());

@@ -17,27 +17,37 @@ _DEPS = [
     "@com_google_googletest//:gtest_main",
 ]
 
-def doc_samples_test(name, page, prelude = [], deps = [], data = [], **kwargs):
-    """Extracts the C++ samples of `page` into a test run on SQLite and PostgreSQL.
+def doc_samples_test(name, pages, prelude = [], global_scope = False, deps = [], data = [], **kwargs):
+    """Extracts the C++ samples of `pages` into one test run on SQLite and PostgreSQL.
+
+    Each page becomes a test of its own, DocTest.<page stem>, in a namespace
+    of its own; they share one program because compiling a program per page
+    parses the same headers again for every page.
 
     Args:
       name: the test's name.
-      page: the markdown page, e.g. "querying.md".
-      prelude: pages whose top-level declarations (```cpp top) come first:
-        the shared models of models.md, for instance.
+      pages: the markdown pages, e.g. ["querying.md"].
+      prelude: pages whose top-level declarations (```cpp top) come first,
+        once, at global scope: the shared models of models.md, for instance.
+      global_scope: the (one) page's declarations stay at global scope, for
+        declarations that cannot live in a namespace of the page's own
+        (specializations of duo's templates).
       deps: extra libraries the samples need.
       data: files the samples read at run time.
       **kwargs: passed to the cc_test.
     """
     src = name + "_gen.cc"
+    flags = ["--prelude $(location %s)" % p for p in prelude]
+    if global_scope:
+        flags.append("--global")
     native.genrule(
         name = name + "_gen",
-        srcs = [page] + prelude,
+        srcs = pages + [p for p in prelude if p not in pages],
         outs = [src],
-        cmd = "$(location %s) cc $(location %s) %s > $@" % (
+        cmd = "$(location %s) cc %s %s > $@" % (
             _EXTRACT,
-            page,
-            " ".join(["$(location %s)" % p for p in prelude]),
+            " ".join(flags),
+            " ".join(["$(location %s)" % p for p in pages]),
         ),
         tools = [_EXTRACT],
     )

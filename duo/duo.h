@@ -12,6 +12,9 @@
 //                           Page<T> [//duo/query:options]
 //   duo/query/hooks.h       the model hooks (Validate, Before*/After*)
 //                           [//duo/query:hooks]
+//   duo/query/validation.h  ValidationError, ValidationFields: Validate()
+//                           vetoes that name their fields
+//                           [//duo/query:validation]
 //   duo/model/json.h        models to and from nlohmann::json [//duo/model]
 //   duo/model/payload.h     duo::Payload, partial column -> value sets
 //                           [//duo/model]
@@ -33,7 +36,7 @@
 //                           (Insert/Update/Delete, upserts), functions.h,
 //                           text.h (raw SQL with bound parameters),
 //                           types.h, value.h [//duo/sql]
-//   duo/async/async.h       duo::Task, SyncWait, WhenAll, the event loop
+//   duo/async/async.h       duo::Task, SyncWait, WhenAll(Settled), the event loop
 //                           [//duo/async]
 //   duo/base/status_macros.h  DUO_RETURN_IF_ERROR, DUO_ASSIGN_OR_RETURN
 //                           and their coroutine forms [//duo/base:status_macros]
@@ -54,6 +57,7 @@
 #include "duo/query/hooks.h"         // IWYU pragma: export
 #include "duo/query/options.h"       // IWYU pragma: export
 #include "duo/query/query.h"         // IWYU pragma: export
+#include "duo/query/validation.h"    // IWYU pragma: export
 #include "duo/session/database.h"    // IWYU pragma: export
 #include "duo/session/result.h"      // IWYU pragma: export
 #include "duo/sql/dml.h"             // IWYU pragma: export

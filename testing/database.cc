@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "duo/base/status_macros.h"
 #include "testing/internal/postgres_server.h"
 
@@ -57,6 +60,19 @@ std::string_view BackendName(Backend backend) {
 
 std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info) {
   return std::string(BackendName(info.param));
+}
+
+std::vector<Backend> SelectedBackends(std::initializer_list<Backend> all) {
+  const char* const listed = std::getenv("DUO_TEST_BACKENDS");
+  if (listed == nullptr || *listed == '\0') return std::vector<Backend>(all);
+  const std::vector<std::string> names = absl::StrSplit(listed, ',');
+  std::vector<Backend> selected;
+  for (const Backend backend : all) {
+    if (absl::c_linear_search(names, std::string(BackendName(backend)))) {
+      selected.push_back(backend);
+    }
+  }
+  return selected;
 }
 
 absl::Status RestartPostgresServer() {

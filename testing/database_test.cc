@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "libpq-fe.h"
@@ -124,6 +126,26 @@ TEST_P(FixtureTest, UrlNamesTheBackend) {
 }
 
 DUO_INSTANTIATE_BACKEND_TEST(FixtureTest);
+
+// The sanitizer passes' way to leave the PgBouncer runs out.
+TEST(SelectedBackendsTest, DuoTestBackendsKeepsOnlyTheListedOnes) {
+  const char* const before = std::getenv("DUO_TEST_BACKENDS");
+  const std::optional<std::string> saved =
+      before != nullptr ? std::optional<std::string>(before) : std::nullopt;
+  const std::initializer_list<Backend> all = {Backend::kSqlite, Backend::kPostgres,
+                                              Backend::kPgBouncer};
+  unsetenv("DUO_TEST_BACKENDS");
+  EXPECT_EQ(SelectedBackends(all), std::vector<Backend>(all));
+  setenv("DUO_TEST_BACKENDS", "sqlite,postgres", 1);
+  EXPECT_EQ(SelectedBackends(all), (std::vector<Backend>{Backend::kSqlite, Backend::kPostgres}));
+  setenv("DUO_TEST_BACKENDS", "pgbouncer", 1);
+  EXPECT_EQ(SelectedBackends(all), std::vector<Backend>{Backend::kPgBouncer});
+  if (saved.has_value()) {
+    setenv("DUO_TEST_BACKENDS", saved->c_str(), 1);
+  } else {
+    unsetenv("DUO_TEST_BACKENDS");
+  }
+}
 
 TEST(SqliteFixtureTest, FileDatabaseIsSharedAcrossConnectionsAndRemovedAfterwards) {
   std::string path;

@@ -4,8 +4,9 @@
 # takes a fraction of a second. Safe to run any number of times.
 #
 #   tools/setup.sh              what building and the SQLite demo need
-#   tools/setup.sh --postgres   also the PostgreSQL server (and PgBouncer) the tests start,
-#                             and SQLAlchemy for the cross-client tests
+#   tools/setup.sh --postgres   also the test servers: PostgreSQL (and PgBouncer) and
+#                             MariaDB, which the tests start, and SQLAlchemy for the
+#                             cross-client tests
 #   tools/setup.sh --format     also clang-format (tools/check_format.sh)
 #   tools/setup.sh --fuzz       also clang 14 and its libFuzzer runtime (tools/fuzz.sh)
 set -euo pipefail
@@ -14,6 +15,7 @@ packages=(
   bazel-bootstrap bazel-rules-java bazel-platforms  # Bazel 4.2.3 and its rules, offline
   g++
   libabsl-dev libre2-dev libsqlite3-dev libpq-dev nlohmann-json3-dev
+  libmariadb-dev  # MariaDB Connector/C: the MySQL and MariaDB driver
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev  # examples/web
 )
@@ -22,10 +24,18 @@ for arg in "$@"; do
   case "$arg" in
     # SQLAlchemy (with psycopg2) under Debian's python3: the cross-client
     # tests (testing/python_client.h) read and write the databases with it.
-    --postgres) want_postgres=true; packages+=(python3-sqlalchemy python3-psycopg2) ;;
+    # The flag keeps its name; it means "the test servers": MariaDB's
+    # (Debian's mariadb-server, 10.11 on bookworm) too.
+    --postgres)
+      want_postgres=true
+      packages+=(python3-sqlalchemy python3-psycopg2 mariadb-server)
+      ;;
     --format) packages+=(clang-format) ;;
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
-    *) echo "usage: $0 [--postgres] [--format] [--fuzz]" >&2; exit 2 ;;
+    *)
+      echo "usage: $0 [--postgres] [--format] [--fuzz]  (--postgres: the test servers)" >&2
+      exit 2
+      ;;
   esac
 done
 

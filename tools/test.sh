@@ -20,8 +20,12 @@
 #      reach are the unit tests'), and size = "large" tests (the same code
 #      as their medium siblings, at 100,000 values);
 #   4. under --config=tsan (ThreadSanitizer), the tests where threads meet,
-#      tagged "tsan" (pool, async, sessions, drivers, concurrent and killed
-#      migrations, fault injection): the rest run on one thread.
+#      tagged "tsan" (pool, event loop, async, sessions, drivers, fault
+#      injection): the rest run on one thread.
+# Both sanitizer passes run the shared suites on SQLite and PostgreSQL but
+# not again through PgBouncer (DUO_TEST_BACKENDS, testing/database.h): the
+# proxy changes what the server does, not which native code runs, and
+# //duo/session:pgbouncer_test still runs there.
 # Extra arguments go to `bazel test` in passes 1, 3 and 4. With
 # DUO_BAZEL_PROFILE_DIR set, each pass writes Bazel's profile there
 # (<pass>.profile.gz, for `bazel analyze-profile`).
@@ -83,9 +87,11 @@ if $sanitizers; then
   # --build_tests_only: build what the selected tests need, not every
   # target of the packages (benchmarks, demo binaries).
   run_pass "asan+ubsan" bazel_test asan --config=asan --build_tests_only \
+    --test_env=DUO_TEST_BACKENDS=sqlite,postgres \
     --test_size_filters=small,medium "${args[@]}" -- //duo/... //migrate/... //testing/... \
     -//testing/interop/...
   run_pass "tsan" bazel_test tsan --config=tsan --build_tests_only \
+    --test_env=DUO_TEST_BACKENDS=sqlite,postgres \
     --test_tag_filters=tsan "${args[@]}" //...
 fi
 

@@ -2,9 +2,18 @@
 # Turns the code samples of a docs page into a test source, so that the
 # pages cannot drift from the library.
 #
-#   extract_samples.sh cc PAGE.md [PRELUDE.md...]   a gtest .cc on stdout
-#   extract_samples.sh models PAGE.md              the page's top-level C++ only
-#   extract_samples.sh sh PAGE.md                  the page's shell samples
+#   extract_samples.sh cc [--prelude P.md]... [--global] PAGE.md...
+#                                                 a gtest .cc on stdout
+#   extract_samples.sh models PAGE.md             the page's top-level C++ only
+#   extract_samples.sh sh PAGE.md                 the page's shell samples
+#
+# In cc mode several pages share one test program (compiling each page's
+# program would parse the same headers again for every page): each page
+# becomes a namespace of its own, doc_<stem>, holding its declarations and
+# its test body, and a test DocTest.<stem> that runs the body. Prelude
+# pages' declarations come first, once, at global scope; so do the pages'
+# with --global (one page then, whose declarations cannot live in a
+# namespace of their own, such as specializations of duo's templates).
 #
 # What a page marks, and where it goes:
 #   ```cpp            statements: the page's test body, in page order (one
@@ -23,8 +32,7 @@
 set -euo pipefail
 
 mode="$1"
-page="$2"
-shift 2
+shift
 
 extract() {
   # $1: which blocks to print ("top", "body" or "sh"); $2: the page.
@@ -60,37 +68,62 @@ extract() {
   ' "$2"
 }
 
-case "${mode}" in
-  cc)
-    echo "// Generated from ${page} by docs/tools/extract_samples.sh: edit the page, not this."
-    echo '#include "docs/doc_test.h"'
-    for prelude in "$@"; do extract top "${prelude}"; done
-    extract top "${page}"
+# The cc mode's program: preludes, then one namespace and one test per page.
+samples_program() {
+  local preludes=() pages=() global=false
+  while (($# > 0)); do
+    case "$1" in
+      --prelude) preludes+=("$2"); shift 2 ;;
+      --global) global=true; shift ;;
+      *) pages+=("$1"); shift ;;
+    esac
+  done
+  if $global && ((${#pages[@]} != 1)); then
+    echo "extract_samples.sh: --global takes exactly one page" >&2
+    exit 2
+  fi
+  echo "// Generated from ${pages[*]} by docs/tools/extract_samples.sh: edit the pages, not this."
+  echo '#include "docs/doc_test.h"'
+  local prelude page stem
+  for prelude in ${preludes[@]+"${preludes[@]}"}; do extract top "${prelude}"; done
+  for page in "${pages[@]}"; do
+    stem=$(basename "${page}" .md)
+    $global || echo "namespace doc_${stem} {"
+    # A prelude page's declarations are already in.
+    if [[ " ${preludes[*]-} " != *" ${page} "* ]]; then extract top "${page}"; fi
     echo '#line 1 "generated test body"'
-    echo 'namespace {'
+    $global && echo "namespace doc_${stem} {"
     echo 'absl::Status PageSamples() {'
     extract body "${page}"
     echo '#line 1 "generated test body"'
     echo '  return absl::OkStatus();'
     echo '}'
-    echo '}  // namespace'
-    echo 'TEST_P(DocTest, Samples) {'
-    echo '  const absl::Status status = PageSamples();'
+    echo "}  // namespace doc_${stem}"
+    echo "TEST_P(DocTest, ${stem}) {"
+    echo "  const absl::Status status = doc_${stem}::PageSamples();"
     echo "  EXPECT_TRUE(status.ok()) << \"${page}: \" << status;"
     echo '}'
-    echo 'DUO_INSTANTIATE_BACKEND_TEST(DocTest);'
+  done
+  echo 'DUO_INSTANTIATE_BACKEND_TEST(DocTest);'
+}
+
+case "${mode}" in
+  cc)
+    samples_program "$@"
     ;;
   models)
+    page="$1"
     echo "// Generated from ${page} by docs/tools/extract_samples.sh: edit the page, not this."
     echo '#include "docs/doc_models.h"'
     extract top "${page}"
     ;;
   sh)
+    page="$1"
     echo "# Generated from ${page} by docs/tools/extract_samples.sh: edit the page, not this."
     extract sh "${page}"
     ;;
   *)
-    echo "usage: extract_samples.sh cc|models|sh PAGE.md [PRELUDE.md...]" >&2
+    echo "usage: extract_samples.sh cc [--prelude P.md]... [--global] PAGE.md... | models PAGE.md | sh PAGE.md" >&2
     exit 2
     ;;
 esac

@@ -74,14 +74,75 @@ TEST(TaskTest, WhenAllRunsTasksConcurrently) {
   };
   std::vector<Task<absl::StatusOr<int>>> tasks;
   for (int i = 0; i < 10; ++i) tasks.push_back(sleeper(i));
-  absl::StatusOr<std::vector<absl::StatusOr<int>>> results = SyncWait(WhenAll(std::move(tasks)));
-  ASSERT_TRUE(results.ok());
+  absl::StatusOr<std::vector<int>> results = SyncWait(WhenAll(std::move(tasks)));
+  ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), 10u);
-  for (int i = 0; i < 10; ++i) EXPECT_EQ((*results)[i].value(), i * 10);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ((*results)[i], i * 10);
   // Every sleeper started before the first one woke up.
   ASSERT_EQ(starts.size(), 10u);
   EXPECT_LT(*std::max_element(starts.begin(), starts.end()),
             *std::min_element(ends.begin(), ends.end()));
+}
+
+// One failure fails the whole, with the first failing task's status (in
+// the tasks' order, not the order they ended), but only once every task
+// has ended: none is abandoned half-way.
+TEST(TaskTest, WhenAllFailsWithTheFirstFailureAfterEveryTaskEnds) {
+  async::EventLoop& loop = async::EventLoop::Default();
+  std::atomic<int> ended{0};
+  auto task = [&](int i, absl::Duration sleep, absl::Status outcome) -> Task<absl::StatusOr<int>> {
+    co_await loop.Sleep(sleep);
+    ++ended;
+    if (!outcome.ok()) co_return outcome;
+    co_return i;
+  };
+  std::vector<Task<absl::StatusOr<int>>> tasks;
+  tasks.push_back(task(0, absl::Milliseconds(30), absl::OkStatus()));
+  tasks.push_back(task(1, absl::Milliseconds(20), absl::NotFoundError("second")));
+  tasks.push_back(task(2, absl::Milliseconds(1), absl::AbortedError("third, ends first")));
+  tasks.push_back(task(3, absl::Milliseconds(40), absl::OkStatus()));
+  absl::StatusOr<std::vector<int>> all = SyncWait(WhenAll(std::move(tasks)));
+  EXPECT_EQ(all.status(), absl::NotFoundError("second"));
+  EXPECT_EQ(ended.load(), 4);
+
+  std::vector<Task<absl::Status>> plain;
+  auto status_task = [&](absl::Status outcome) -> Task<absl::Status> {
+    co_await loop.Sleep(absl::Milliseconds(1));
+    co_return outcome;
+  };
+  plain.push_back(status_task(absl::OkStatus()));
+  plain.push_back(status_task(absl::OkStatus()));
+  EXPECT_TRUE(SyncWait(WhenAll(std::move(plain))).ok());
+  plain.push_back(status_task(absl::OkStatus()));
+  plain.push_back(status_task(absl::InternalError("boom")));
+  EXPECT_EQ(SyncWait(WhenAll(std::move(plain))), absl::InternalError("boom"));
+  EXPECT_TRUE(SyncWait(WhenAll(std::vector<Task<absl::Status>>())).ok());
+}
+
+TEST(TaskTest, WhenAllSettledYieldsEveryOutcomeInOrder) {
+  async::EventLoop& loop = async::EventLoop::Default();
+  auto task = [&](absl::Duration sleep, absl::StatusOr<int> outcome) -> Task<absl::StatusOr<int>> {
+    co_await loop.Sleep(sleep);
+    co_return outcome;
+  };
+  std::vector<Task<absl::StatusOr<int>>> tasks;
+  tasks.push_back(task(absl::Milliseconds(20), 7));
+  tasks.push_back(task(absl::Milliseconds(1), absl::UnavailableError("down")));
+  tasks.push_back(task(absl::Milliseconds(10), 9));
+  const std::vector<absl::StatusOr<int>> outcomes = SyncWait(WhenAllSettled(std::move(tasks)));
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].value(), 7);
+  EXPECT_EQ(outcomes[1].status(), absl::UnavailableError("down"));
+  EXPECT_EQ(outcomes[2].value(), 9);
+  // Awaited from a task, too.
+  auto outer = [&]() -> Task<absl::StatusOr<int>> {
+    std::vector<Task<absl::StatusOr<int>>> inner;
+    inner.push_back(task(absl::Milliseconds(1), 1));
+    inner.push_back(task(absl::Milliseconds(2), absl::NotFoundError("none")));
+    std::vector<absl::StatusOr<int>> settled = co_await WhenAllSettled(std::move(inner));
+    co_return static_cast<int>(settled.size()) * 10 + (settled[1].ok() ? 0 : 1);
+  };
+  EXPECT_EQ(SyncWait(outer()).value(), 21);
 }
 
 std::string CurrentName() {
@@ -108,11 +169,9 @@ TEST(TaskTest, EachTaskKeepsItsContextAcrossSuspensionAndThreads) {
   tasks.push_back(named("a", absl::Milliseconds(20)));
   tasks.push_back(named("b", absl::Milliseconds(5)));
   tasks.push_back(named("c", absl::Milliseconds(10)));
-  auto results = SyncWait(WhenAll(std::move(tasks)));
-  ASSERT_TRUE(results.ok());
-  std::vector<std::string> names;
-  for (absl::StatusOr<std::string>& name : *results) names.push_back(name.value());
-  EXPECT_THAT(names, ElementsAre("a/a/a", "b/b/b", "c/c/c"));
+  absl::StatusOr<std::vector<std::string>> names = SyncWait(WhenAll(std::move(tasks)));
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_THAT(*names, ElementsAre("a/a/a", "b/b/b", "c/c/c"));
   // The caller's own context is untouched.
   EXPECT_EQ(CurrentName(), "");
 }

@@ -12,6 +12,11 @@
 #include "absl/time/clock.h"
 
 namespace duo::async {
+namespace {
+
+thread_local EventLoop* current_loop = nullptr;
+
+}  // namespace
 
 EventLoop& EventLoop::Default() {
   // Never destroyed: tasks may still be suspended on it while the process
@@ -19,6 +24,8 @@ EventLoop& EventLoop::Default() {
   static EventLoop* const loop = new EventLoop();
   return *loop;
 }
+
+EventLoop* EventLoop::OfCurrentThread() { return current_loop; }
 
 EventLoop::EventLoop() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -30,15 +37,24 @@ EventLoop::EventLoop() {
   std::atomic<bool> started{false};
   thread_ = std::thread([this, &started] {
     thread_id_ = std::this_thread::get_id();
+    current_loop = this;
     started.store(true);
     Run();
   });
   while (!started.load()) std::this_thread::yield();
-  thread_.detach();
+}
+
+EventLoop::~EventLoop() {
+  stopping_.store(true);
+  Wake();
+  thread_.join();
+  close(wake_fd_);
+  close(epoll_fd_);
 }
 
 void EventLoop::Run() {
-  while (true) RunOnce();
+  while (!stopping_.load()) RunOnce();
+  RunOnce(/*block=*/false);
 }
 
 void EventLoop::RunUntil(const std::atomic<bool>& done) {
@@ -156,9 +172,9 @@ void EventLoop::FinishFdWait(uint64_t id, absl::Status status) {
   wait.handle.resume();
 }
 
-void EventLoop::RunOnce() {
-  int timeout_ms = -1;
-  {
+void EventLoop::RunOnce(bool block) {
+  int timeout_ms = block ? -1 : 0;
+  if (block) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!posted_.empty()) {
       timeout_ms = 0;

@@ -1,15 +1,19 @@
 // The event loop that resumes DuoORM's tasks.
 //
-// One loop thread per process (EventLoop::Default(), started on first use)
-// waits, with epoll, for the sockets of PostgreSQL connections, for timers
-// and for work posted from other threads, and resumes the tasks waiting on
-// them. Tasks therefore run on the loop thread after their first
-// suspension, one at a time: code between two co_awaits never races with
-// another task. Blocking work (SQLite, connecting) runs on worker threads
-// (worker.h), which hand the task back to the loop when done.
+// A loop thread waits, with epoll, for the sockets of PostgreSQL
+// connections, for timers and for work posted from other threads, and
+// resumes the tasks waiting on them. Tasks therefore run on the loop thread
+// after their first suspension, one at a time: code between two co_awaits
+// never races with another task. Blocking work (SQLite, connecting) runs on
+// worker threads (worker.h), which hand the task back to the loop when done.
 //
 // Awaiting a socket or a timer from any thread is safe; the task resumes on
 // the loop thread.
+//
+// Every database uses the process's loop (EventLoop::Default(), started on
+// first use) unless it is given another (DatabaseOptions::event_loop): a
+// test that wants its own thread, or a program that keeps its databases'
+// tasks apart from each other's.
 
 #ifndef DUO_ASYNC_EVENT_LOOP_H_
 #define DUO_ASYNC_EVENT_LOOP_H_
@@ -36,8 +40,18 @@ class EventLoop {
   // process exits.
   static EventLoop& Default();
 
+  // The loop whose thread is the calling thread, or null on any other
+  // thread.
+  static EventLoop* OfCurrentThread();
+
+  // Starts a loop on a thread of its own.
+  EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
+  // Runs the work already posted, then stops and joins the thread. Not
+  // from the loop's own thread. No task may still be waiting on the loop,
+  // and nothing may use it after: destroy the databases using it first.
+  ~EventLoop();
 
   // Runs `fn` on the loop thread, soon. Any thread.
   void Post(absl::AnyInvocable<void() &&> fn);
@@ -99,9 +113,9 @@ class EventLoop {
     uint64_t timer = 0;
   };
 
-  EventLoop();
   void Run();
-  void RunOnce();
+  // Waits for something to do (unless `block` is false), then does it.
+  void RunOnce(bool block = true);
   void Wake();
   // Removes fd wait `id` and resumes its task with `status`, unless
   // someone else already did.
@@ -111,6 +125,7 @@ class EventLoop {
   int wake_fd_ = -1;
   std::thread thread_;
   std::thread::id thread_id_;
+  std::atomic<bool> stopping_{false};
 
   // std::mutex rather than absl::Mutex: see duo/engine/pool.h.
   std::mutex mu_;

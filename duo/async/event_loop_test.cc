@@ -1,6 +1,6 @@
 // The event loop's own API (duo/async/event_loop.h): posted work, timers
-// (ordering, cancellation), fd readiness and deadlines, and calls from
-// many threads. Tasks on top of it are async_test's.
+// (ordering, cancellation), fd readiness and deadlines, calls from many
+// threads, and loops of a program's own. Tasks on top of it are async_test's.
 
 #include "duo/async/event_loop.h"
 
@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "duo/async/sync_wait.h"
 #include "duo/async/task.h"
+#include "duo/async/worker.h"
+#include "duo/base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -270,6 +273,80 @@ TEST(EventLoopTest, ManyConcurrentFdWaitsFromManyThreads) {
   for (int i = kPipes; i-- > 0;) ASSERT_EQ(write(pipes[i].fds[1], "w", 1), 1);
   for (std::thread& waiter : waiters) waiter.join();
   EXPECT_EQ(ok.load(), kPipes);
+}
+
+// Loops of a program's own (DatabaseOptions::event_loop): each has its own
+// thread, and tasks awaiting one resume there, never on the default loop.
+
+TEST(OwnEventLoopTest, RunsPostedWorkOnItsOwnThread) {
+  EventLoop loop;
+  Notification ran;
+  std::atomic<bool> on_own_thread{false};
+  std::atomic<bool> on_default_thread{true};
+  loop.Post([&] {
+    on_own_thread = loop.InLoopThread() && EventLoop::OfCurrentThread() == &loop;
+    on_default_thread = EventLoop::Default().InLoopThread();
+    ran.Notify();
+  });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(kWait));
+  EXPECT_TRUE(on_own_thread);
+  EXPECT_FALSE(on_default_thread);
+  EXPECT_FALSE(loop.InLoopThread());
+  EXPECT_EQ(EventLoop::OfCurrentThread(), nullptr);
+}
+
+TEST(OwnEventLoopTest, DestructionRunsWhatWasPostedThenJoins) {
+  std::vector<int> order;  // written on the loop thread, read after the join
+  {
+    EventLoop loop;
+    for (int i = 0; i < 100; ++i) loop.Post([&order, i] { order.push_back(i); });
+  }
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
+}
+
+TEST(OwnEventLoopTest, TasksWaitAndSleepOnTheLoopTheyAreGiven) {
+  EventLoop loop;
+  Pipe pipe;
+  ASSERT_EQ(write(pipe.fds[1], "x", 1), 1);
+  auto task = [](EventLoop& loop, int fd) -> Task<absl::Status> {
+    DUO_CO_RETURN_IF_ERROR(co_await loop.WaitReadable(fd, absl::Now() + kWait));
+    if (!loop.InLoopThread()) co_return absl::InternalError("fd wait resumed elsewhere");
+    co_await loop.Sleep(absl::Milliseconds(1));
+    if (!loop.InLoopThread()) co_return absl::InternalError("sleep resumed elsewhere");
+    co_return absl::OkStatus();
+  };
+  const absl::Status status = SyncWait(task(loop, pipe.fds[0]));
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(OwnEventLoopTest, WorkersHandTasksBackToTheirLoop) {
+  EventLoop loop;
+  Worker worker(loop);
+  auto task = [](Worker& worker, EventLoop& loop) -> Task<absl::StatusOr<int>> {
+    const int answer = co_await worker.Run([] { return 42; });
+    if (!loop.InLoopThread()) co_return absl::InternalError("resumed off the worker's loop");
+    co_return answer;
+  };
+  const absl::StatusOr<int> answer = SyncWait(task(worker, loop));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, 42);
+}
+
+// A blocking call inside a task on a loop must keep that loop turning, or
+// what it waits for (resumed on the same loop) could never run.
+TEST(OwnEventLoopTest, SyncWaitInsideATaskKeepsItsOwnLoopRunning) {
+  EventLoop loop;
+  auto inner = [](EventLoop& loop) -> Task<absl::Status> {
+    co_await loop.Sleep(absl::Milliseconds(5));
+    co_return loop.InLoopThread() ? absl::OkStatus() : absl::InternalError("inner elsewhere");
+  };
+  auto outer = [&inner](EventLoop& loop) -> Task<absl::Status> {
+    co_await loop.Sleep(absl::Milliseconds(1));  // now on the loop's thread
+    co_return SyncWait(inner(loop));
+  };
+  const absl::Status status = SyncWait(outer(loop));
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // Running tasks from synchronous code, and several at once.
 //
 //   absl::StatusOr<Result> r = duo::SyncWait(db.ExecuteAsync(select));
-//   absl::StatusOr<std::vector<absl::Status>> all =
-//       duo::SyncWait(duo::WhenAll(std::move(tasks)));
+//   absl::StatusOr<std::vector<int64_t>> counts =
+//       duo::SyncWait(duo::WhenAll(std::move(count_tasks)));
+//   std::vector<absl::Status> each = duo::SyncWait(duo::WhenAllSettled(std::move(tasks)));
 
 #ifndef DUO_ASYNC_SYNC_WAIT_H_
 #define DUO_ASYNC_SYNC_WAIT_H_
@@ -40,31 +41,36 @@ struct Detached {
   };
 };
 
-template <typename T, typename Done>
-Detached RunDetached(Task<T> task, std::optional<T>& result, Done done) {
-  result.emplace(co_await std::move(task));
+template <typename Awaitable, typename R, typename Done>
+Detached RunDetached(Awaitable awaitable, std::optional<R>& result, Done done) {
+  result.emplace(co_await std::move(awaitable));
   done();
 }
 
-}  // namespace async_internal
+// Awaits the awaiter `*awaiter`, which its owner keeps alive meanwhile: for
+// awaiters that cannot move.
+template <typename Awaiter>
+struct AwaiterRef {
+  Awaiter* awaiter;
+  bool await_ready() { return awaiter->await_ready(); }
+  auto await_suspend(std::coroutine_handle<> handle) { return awaiter->await_suspend(handle); }
+  decltype(auto) await_resume() { return awaiter->await_resume(); }
+};
 
-// Runs `task` to completion and returns its result. The task starts on the
-// calling thread and, once it suspends, goes on on the event loop while the
-// caller blocks. Called from a task on the loop thread (a blocking call
-// inside async code), it keeps the loop running meanwhile.
-template <typename T>
-T SyncWait(Task<T> task) {
-  // kRunning until either the task finishes (kDone) or the caller starts
-  // waiting for it (kWaiting), whichever comes first: a task that finished
+// SyncWait's work: runs `awaitable` to completion and returns its result.
+template <typename R, typename Awaitable>
+R SyncWaitFor(Awaitable awaitable) {
+  // kRunning until either the work finishes (kDone) or the caller starts
+  // waiting for it (kWaiting), whichever comes first: work that finished
   // before the caller looks, which is every task of the blocking API, costs
   // no lock and no notification.
   enum : int { kRunning, kWaiting, kDone };
-  std::optional<T> result;
+  std::optional<R> result;
   std::atomic<int> state{kRunning};
   std::mutex mu;
   std::condition_variable finished;
   std::atomic<bool> done{false};
-  async_internal::RunDetached(std::move(task), result, [&] {
+  RunDetached(std::move(awaitable), result, [&] {
     int expected = kRunning;
     if (state.compare_exchange_strong(expected, kDone, std::memory_order_acq_rel)) return;
     std::lock_guard<std::mutex> lock(mu);
@@ -75,9 +81,8 @@ T SyncWait(Task<T> task) {
   if (!state.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
     return std::move(*result);
   }
-  async::EventLoop& loop = async::EventLoop::Default();
-  if (loop.InLoopThread()) {
-    loop.RunUntil(done);
+  if (async::EventLoop* loop = async::EventLoop::OfCurrentThread(); loop != nullptr) {
+    loop->RunUntil(done);
   } else {
     std::unique_lock<std::mutex> lock(mu);
     finished.wait(lock, [&] { return done.load(std::memory_order_acquire); });
@@ -87,15 +92,28 @@ T SyncWait(Task<T> task) {
   return std::move(*result);
 }
 
-namespace async_internal {
+}  // namespace async_internal
 
-// Starts every task at once and resumes the awaiting task when the last
-// one ends.
+// Runs `task` to completion and returns its result. The task starts on the
+// calling thread and, once it suspends, goes on on the event loop while the
+// caller blocks. Called from a task on a loop's thread (a blocking call
+// inside async code), it keeps that loop running meanwhile.
 template <typename T>
-class AllAwaiter {
+T SyncWait(Task<T> task) {
+  return async_internal::SyncWaitFor<T>(std::move(task));
+}
+
+// co_await WhenAllSettled(std::move(tasks)) runs `tasks` concurrently and
+// yields every result, in the tasks' order, once all have ended: for
+// callers that want each outcome, failures included. The tasks start when
+// it is awaited (or passed to SyncWait).
+template <typename T>
+class [[nodiscard]] AllSettled {
  public:
-  AllAwaiter(std::vector<Task<T>>& tasks, std::vector<std::optional<T>>& results)
-      : tasks_(tasks), results_(results), context_(async::CurrentContext()) {}
+  explicit AllSettled(std::vector<Task<T>> tasks)
+      : tasks_(std::move(tasks)), results_(tasks_.size()) {}
+  AllSettled(const AllSettled&) = delete;
+  AllSettled& operator=(const AllSettled&) = delete;
 
   bool await_ready() const noexcept { return tasks_.empty(); }
   bool await_suspend(std::coroutine_handle<> waiting) {
@@ -105,37 +123,65 @@ class AllAwaiter {
     remaining_.store(tasks_.size() + 1);
     async::ContextScope scope(context_);
     for (size_t i = 0; i < tasks_.size(); ++i) {
-      RunDetached(std::move(tasks_[i]), results_[i], [this] { Arrive(); });
+      async_internal::RunDetached(std::move(tasks_[i]), results_[i], [this] { Arrive(); });
     }
     return remaining_.fetch_sub(1) != 1;
   }
-  void await_resume() const noexcept {}
+  std::vector<T> await_resume() {
+    std::vector<T> values;
+    values.reserve(results_.size());
+    for (std::optional<T>& result : results_) values.push_back(std::move(*result));
+    return values;
+  }
 
  private:
   void Arrive() {
     if (remaining_.fetch_sub(1) == 1) waiting_.resume();
   }
 
-  std::vector<Task<T>>& tasks_;
-  std::vector<std::optional<T>>& results_;
-  std::shared_ptr<const void> context_;
+  std::vector<Task<T>> tasks_;
+  std::vector<std::optional<T>> results_;
+  // The tasks run in the context of the task that awaits them.
+  std::shared_ptr<const void> context_ = async::CurrentContext();
   std::coroutine_handle<> waiting_;
   std::atomic<size_t> remaining_{0};
 };
 
-}  // namespace async_internal
-
-// Runs `tasks` concurrently; yields their results in the same order once
-// all have ended. (The outer StatusOr is always OK: each task's own status
-// is in its result.)
 template <typename T>
-Task<absl::StatusOr<std::vector<T>>> WhenAll(std::vector<Task<T>> tasks) {
-  std::vector<std::optional<T>> results(tasks.size());
-  co_await async_internal::AllAwaiter<T>(tasks, results);
-  std::vector<T> values;
+AllSettled<T> WhenAllSettled(std::vector<Task<T>> tasks) {
+  return AllSettled<T>(std::move(tasks));
+}
+
+// Every result of `all`, from plain code.
+template <typename T>
+std::vector<T> SyncWait(AllSettled<T>&& all) {
+  return async_internal::SyncWaitFor<std::vector<T>>(
+      async_internal::AwaiterRef<AllSettled<T>>{&all});
+}
+
+// Runs `tasks` concurrently and, once all have ended, yields their values in
+// the tasks' order, or the status of the first one (in that order) that
+// failed. Every task runs to its end either way: none is abandoned half-way.
+template <typename U>
+Task<absl::StatusOr<std::vector<U>>> WhenAll(std::vector<Task<absl::StatusOr<U>>> tasks) {
+  std::vector<absl::StatusOr<U>> results = co_await WhenAllSettled(std::move(tasks));
+  std::vector<U> values;
   values.reserve(results.size());
-  for (std::optional<T>& result : results) values.push_back(std::move(*result));
+  for (absl::StatusOr<U>& result : results) {
+    if (!result.ok()) co_return std::move(result).status();
+    values.push_back(*std::move(result));
+  }
   co_return values;
+}
+
+// The same for tasks without a value: OK when every task succeeded, else
+// the first failure in the tasks' order.
+inline Task<absl::Status> WhenAll(std::vector<Task<absl::Status>> tasks) {
+  std::vector<absl::Status> results = co_await WhenAllSettled(std::move(tasks));
+  for (absl::Status& result : results) {
+    if (!result.ok()) co_return std::move(result);
+  }
+  co_return absl::OkStatus();
 }
 
 }  // namespace duo

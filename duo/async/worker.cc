@@ -5,7 +5,7 @@
 
 namespace duo::async {
 
-Worker::Worker() : thread_([this] { Loop(); }) {}
+Worker::Worker(EventLoop& loop) : loop_(loop), thread_([this] { Loop(); }) {}
 
 Worker::~Worker() {
   {

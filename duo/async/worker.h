@@ -3,7 +3,8 @@
 //   absl::Status status = co_await worker.Run([&] { return BlockingCall(); });
 //
 // Run() queues the call on the worker's thread and suspends the task; when
-// the call returns, the task resumes on the event loop with its result.
+// the call returns, the task resumes on the worker's event loop with its
+// result.
 // A Worker runs its calls one at a time, in order: DuoORM gives each SQLite
 // connection its own, so that a connection waiting for SQLite's write lock
 // holds up nobody else. The awaiting task's context is installed on the
@@ -30,7 +31,8 @@ namespace duo::async {
 
 class Worker {
  public:
-  Worker();
+  // Resumes tasks on `loop`, which must outlive the worker.
+  explicit Worker(EventLoop& loop = EventLoop::Default());
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   // Finishes the queued calls, then joins the thread.
@@ -43,8 +45,10 @@ class Worker {
   }
 
   // A worker shared by the whole process, for short blocking calls (opening
-  // a connection).
+  // a connection), resuming tasks on EventLoop::Default().
   static Worker& Shared();
+
+  EventLoop& loop() const { return loop_; }
 
  private:
   template <typename Call>
@@ -62,7 +66,7 @@ class Worker {
           ContextScope scope(context_);
           result_.emplace(call_());
         }
-        EventLoop::Default().Post([handle]() mutable { handle.resume(); });
+        worker_->loop_.Post([handle]() mutable { handle.resume(); });
       });
     }
     Result await_resume() { return std::move(*result_); }
@@ -77,6 +81,7 @@ class Worker {
   void Enqueue(absl::AnyInvocable<void() &&> job);
   void Loop();
 
+  EventLoop& loop_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<absl::AnyInvocable<void() &&>> jobs_;  // guarded by mu_

@@ -649,6 +649,10 @@ void SqlWriter::WriteLimit(const sql::SelectData& select) {
 }
 
 void SqlWriter::WriteSelect(const sql::SelectData& select) {
+  if (!select.error.ok()) {
+    Fail(select.error);
+    return;
+  }
   WriteCtes(select.ctes);
   if (select.is_compound()) {
     WriteCompound(select);

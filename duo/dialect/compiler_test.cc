@@ -115,6 +115,34 @@ void ExpectWhere(const Expr& where, const std::string& sqlite, const std::string
 
 // ---- Identifiers and parameters ---------------------------------------------
 
+// Query::Alchemize() of a query whose string filters failed: wherever the
+// failed statement ends up, compiling returns its error, never other SQL.
+TEST(CompilerTest, AFailedSelectCompilesToItsErrorWhereverItIs) {
+  const absl::Status error = absl::InvalidArgumentError("orders has no column \"colour\"");
+  const Select failed = Select::Failed(error);
+  const Table t("t");
+  const std::vector<Statement> carriers = {
+      failed,
+      failed.From(t).Where(t.C("id") == 1).Limit(3),
+      Select().From(t).Where(t.Col<int64_t>("id").In(failed)),
+      Select().From(t).Where(sql::Exists(failed)),
+      Select().From(t).Union(failed),
+      Select().From(failed.Subquery("d")),
+      Insert(t).FromSelect({"id"}, failed),
+  };
+  for (const Statement& statement : carriers) {
+    ExpectErrorOnBoth(statement, absl::StatusCode::kInvalidArgument, HasSubstr("colour"));
+  }
+  // The statement cache knows a failed statement from an empty one.
+  StatementCache cache;
+  ASSERT_TRUE(cache.Compile(Lite(), Select()).ok());
+  EXPECT_EQ(cache.Compile(Lite(), failed).status(), error);
+  EXPECT_EQ(cache.Compile(Lite(), Select::Failed(absl::NotFoundError("other"))).status(),
+            absl::NotFoundError("other"));
+  EXPECT_TRUE(Select().error().ok());
+  EXPECT_EQ(failed.error(), error);
+}
+
 TEST(CompilerTest, IdentifiersAreDoubleQuotedWithQuotesDoubled) {
   const Table items = Table("Order Items").Alias("o\"i");
   const Select select =

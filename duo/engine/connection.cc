@@ -46,7 +46,7 @@ absl::StatusOr<int64_t> Connection::RunMany(const dialect::CompiledStatement& st
 }
 
 async::Worker& Connection::worker() {
-  if (worker_ == nullptr) worker_ = std::make_unique<async::Worker>();
+  if (worker_ == nullptr) worker_ = std::make_unique<async::Worker>(event_loop());
   return *worker_;
 }
 

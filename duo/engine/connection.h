@@ -45,6 +45,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
 #include "duo/async/task.h"
 #include "duo/async/worker.h"
 #include "duo/dialect/compiler.h"
@@ -251,11 +252,20 @@ class Connection {
   // (SQLite) need do nothing.
   virtual void Sever() {}
 
+  // The loop this connection's tasks wait on and resume on: the pool's
+  // (set when the pool opens the connection), else EventLoop::Default().
+  async::EventLoop& event_loop() const {
+    return event_loop_ != nullptr ? *event_loop_ : async::EventLoop::Default();
+  }
+  // Before the connection's first async call.
+  void set_event_loop(async::EventLoop& loop) { event_loop_ = &loop; }
+
   // A thread for this connection's blocking calls made on behalf of tasks,
-  // started on first use.
+  // started on first use; it hands tasks back to event_loop().
   async::Worker& worker();
 
  private:
+  async::EventLoop* event_loop_ = nullptr;
   std::unique_ptr<async::Worker> worker_;
 };
 

@@ -58,8 +58,18 @@ void PooledConnection::Discard() {
   pool_ = nullptr;
 }
 
-ConnectionPool::ConnectionPool(Factory factory, PoolOptions options)
-    : factory_(std::move(factory)), options_(options) {}
+ConnectionPool::ConnectionPool(Factory factory, PoolOptions options, async::EventLoop* loop)
+    : factory_(std::move(factory)),
+      options_(options),
+      loop_(loop != nullptr ? *loop : async::EventLoop::Default()),
+      own_opener_(loop != nullptr ? std::make_unique<async::Worker>(*loop) : nullptr),
+      opener_(own_opener_ != nullptr ? *own_opener_ : async::Worker::Shared()) {}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open() {
+  absl::StatusOr<std::unique_ptr<Connection>> opened = factory_();
+  if (opened.ok()) (*opened)->set_event_loop(loop_);
+  return opened;
+}
 
 ConnectionPool::~ConnectionPool() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -119,9 +129,8 @@ std::vector<ConnectionPool::Waiter*> ConnectionPool::ServeSlotsLocked() {
 
 void ConnectionPool::Resume(const std::vector<Waiter*>& tasks) {
   if (tasks.empty()) return;
-  async::EventLoop& loop = async::EventLoop::Default();
   for (Waiter* waiter : tasks) {
-    loop.Post([&loop, waiter] {
+    loop_.Post([&loop = loop_, waiter] {
       loop.CancelTimer(waiter->timer);
       waiter->handle.resume();
     });
@@ -152,7 +161,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Take(Waiter& waiter) {
     ++discarded_;
     ++opened_;
   }
-  absl::StatusOr<std::unique_ptr<Connection>> opened = factory_();
+  absl::StatusOr<std::unique_ptr<Connection>> opened = Open();
   if (!opened.ok()) {
     ReleaseSlot();
     return opened.status();
@@ -206,7 +215,7 @@ class ConnectionPool::WaitAwaiter {
     if (pool->TryServeLocked(*waiter)) return false;
     waiter->handle = handle;
     pool->waiters_.push_back(waiter);
-    waiter->timer = async::EventLoop::Default().AddTimer(deadline_, [pool, waiter] {
+    waiter->timer = pool->loop_.AddTimer(deadline_, [pool, waiter] {
       {
         std::lock_guard<std::mutex> lock(pool->mu_);
         auto found = std::find(pool->waiters_.begin(), pool->waiters_.end(), waiter);
@@ -250,7 +259,7 @@ Task<absl::StatusOr<PooledConnection>> ConnectionPool::AcquireAsync() {
     ++opened_;
   }
   absl::StatusOr<std::unique_ptr<Connection>> opened =
-      co_await async::Worker::Shared().Run([this] { return factory_(); });
+      co_await opener_.Run([this] { return Open(); });
   if (!opened.ok()) {
     ReleaseSlot();
     co_return opened.status();

@@ -27,7 +27,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
 #include "duo/async/task.h"
+#include "duo/async/worker.h"
 #include "duo/engine/connection.h"
 
 namespace duo::engine {
@@ -81,7 +83,10 @@ class ConnectionPool {
  public:
   using Factory = absl::AnyInvocable<absl::StatusOr<std::unique_ptr<Connection>>()>;
 
-  ConnectionPool(Factory factory, PoolOptions options);
+  // The pool's timers and waiting tasks run on `loop` (null:
+  // EventLoop::Default()), and the connections it opens use it
+  // (Connection::event_loop()); it must outlive the pool.
+  ConnectionPool(Factory factory, PoolOptions options, async::EventLoop* loop = nullptr);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
   // Every PooledConnection must have been destroyed first.
@@ -148,15 +153,24 @@ class ConnectionPool {
   // Marks `waiter` served and wakes a thread at once (under mu_, so that it
   // cannot leave before the notification); tasks are collected for Resume.
   void WakeLocked(Waiter* waiter, std::vector<Waiter*>& tasks);
-  static void Resume(const std::vector<Waiter*>& tasks);
+  void Resume(const std::vector<Waiter*>& tasks);
   // Gives back a slot that did not become a connection (opening failed).
   void ReleaseSlot();
   // A connection for a served waiter: the idle one if healthy, else a new
   // one in its place.
   absl::StatusOr<PooledConnection> Take(Waiter& waiter);
 
+  // factory_() with the connection on the pool's loop.
+  absl::StatusOr<std::unique_ptr<Connection>> Open();
+
   Factory factory_;
   const PoolOptions options_;
+  async::EventLoop& loop_;
+  // Opens connections for tasks, off the loop thread: Worker::Shared() on
+  // the default loop, a worker of the pool's own on any other (a worker
+  // resumes tasks on one loop).
+  std::unique_ptr<async::Worker> own_opener_;
+  async::Worker& opener_;
   // std::mutex rather than absl::Mutex: Debian's abseil is built without
   // ThreadSanitizer annotations, so TSan could not see absl::Mutex
   // synchronize, while it intercepts pthreads.

@@ -43,6 +43,7 @@
 #include "duo/query/hooks.h"
 #include "duo/query/internal/core.h"
 #include "duo/query/options.h"
+#include "duo/query/validation.h"
 #include "duo/session/database.h"
 #include "duo/session/result.h"
 #include "duo/sql/select.h"
@@ -100,8 +101,9 @@ class Query {
 
   // The IR statement All() runs: same SQL, nothing translated. Extend it
   // (GROUP BY, windows, CTEs, hints) and run it with Database::Execute.
-  // A query whose builder calls failed yields an empty SELECT; check
-  // status() first when building from strings.
+  // A query whose builder calls failed yields a statement that carries the
+  // builder's error (sql::Select::error()): executing it, or a statement
+  // built on it, returns that error instead of running other SQL.
   sql::Select Alchemize() const;
   // The first builder error (an unknown column in a string form), if any.
   absl::Status status() const;
@@ -127,7 +129,8 @@ class Query {
   // Whether any row matches: SELECT EXISTS (...), which stops at the first.
   absl::StatusOr<bool> Exists() const;
   Task<absl::StatusOr<bool>> ExistsAsync() const;
-  // Page `page` (1-based) of `per_page` rows, with the total.
+  // Page `page` (1-based) of `per_page` rows, with the total. A query
+  // without OrderBy is paged in primary key order.
   absl::StatusOr<duo::Page<T>> Page(int64_t page, int64_t per_page) const;
   Task<absl::StatusOr<duo::Page<T>>> PageAsync(int64_t page, int64_t per_page) const;
 
@@ -183,6 +186,16 @@ class Model {
   }
   static absl::StatusOr<std::vector<T>> All() { return Query().All(); }
   static Task<absl::StatusOr<std::vector<T>>> AllAsync() { return Query().AllAsync(); }
+  static absl::StatusOr<std::optional<T>> First() { return Query().First(); }
+  static Task<absl::StatusOr<std::optional<T>>> FirstAsync() { return Query().FirstAsync(); }
+  // DuoORM's paginate(): page `page` (from 1) of `per_page` rows, in
+  // primary key order.
+  static absl::StatusOr<duo::Page<T>> Page(int64_t page, int64_t per_page) {
+    return Query().Page(page, per_page);
+  }
+  static Task<absl::StatusOr<duo::Page<T>>> PageAsync(int64_t page, int64_t per_page) {
+    return Query().PageAsync(page, per_page);
+  }
   static absl::StatusOr<int64_t> Count() { return Query().Count(); }
   static Task<absl::StatusOr<int64_t>> CountAsync() { return Query().CountAsync(); }
   template <typename... K>
@@ -220,8 +233,15 @@ class Model {
   // managed transaction). Refreshes `object` from the row.
   static absl::Status Save(T& object);
   static Task<absl::Status> SaveAsync(T& object);
-  // Sets `payload` on `object` in memory (checked); Save writes it.
+  // Sets `payload` on `object` and saves it: one UPDATE of the changed
+  // columns (DuoORM's instance.update(**changes)). Nothing is set when a
+  // value does not fit its column.
   static absl::Status Update(T& object, const Payload& payload);
+  static Task<absl::Status> UpdateAsync(T& object, Payload payload);
+  // Sets `payload` on `object` in memory only (checked as Update checks);
+  // a later Save writes it. For a request's changes that Validate() is to
+  // see before anything is written.
+  static absl::Status Assign(T& object, const Payload& payload);
   // Deletes `object`'s row; ObjectNotFound when there is none.
   static absl::Status Delete(T& object);
   static Task<absl::Status> DeleteAsync(T& object);
@@ -233,6 +253,10 @@ class Model {
   absl::Status Save() { return Save(Self()); }
   Task<absl::Status> SaveAsync() { return SaveAsync(Self()); }
   absl::Status Update(const Payload& payload) { return Update(Self(), payload); }
+  Task<absl::Status> UpdateAsync(Payload payload) {
+    return UpdateAsync(Self(), std::move(payload));
+  }
+  absl::Status Assign(const Payload& payload) { return Assign(Self(), payload); }
   absl::Status Delete() { return Delete(Self()); }
   Task<absl::Status> DeleteAsync() { return DeleteAsync(Self()); }
 

@@ -40,7 +40,8 @@ class DeadlineWatch {
     if (deadline_ == absl::InfiniteFuture()) return;
     shared_ = std::make_shared<Shared>();
     shared_->connection = &connection;
-    async::EventLoop& loop = async::EventLoop::Default();
+    loop_ = &connection.event_loop();
+    async::EventLoop& loop = *loop_;
     interrupt_timer_ = loop.AddTimer(deadline_, [shared = shared_] {
       std::lock_guard<std::mutex> lock(shared->mu);
       if (shared->connection == nullptr) return;
@@ -97,13 +98,13 @@ class DeadlineWatch {
       if (shared_->connection == nullptr) return;
       shared_->connection = nullptr;
     }
-    async::EventLoop& loop = async::EventLoop::Default();
-    loop.CancelTimer(interrupt_timer_);
-    loop.CancelTimer(sever_timer_);
+    loop_->CancelTimer(interrupt_timer_);
+    loop_->CancelTimer(sever_timer_);
   }
 
   const absl::Time deadline_;
   std::shared_ptr<Shared> shared_;
+  async::EventLoop* loop_ = nullptr;  // the connection's, whose timers these are
   uint64_t interrupt_timer_ = 0;
   uint64_t sever_timer_ = 0;
 };
@@ -268,7 +269,7 @@ class DatabaseState {
         [this]() -> absl::StatusOr<std::unique_ptr<engine::Connection>> {
           return connector_->Connect();
         },
-        pool_options);
+        pool_options, options_.event_loop);
     return absl::OkStatus();
   }
 
@@ -1097,7 +1098,7 @@ Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
     co_return read(**cursor);
   }
   // Blocking calls go to the connection's worker; a timer interrupts them.
-  async::EventLoop& loop = async::EventLoop::Default();
+  async::EventLoop& loop = connection->event_loop();
   const uint64_t timer = deadline == absl::InfiniteFuture()
                              ? 0
                              : loop.AddTimer(deadline, [connection] { connection->Interrupt(); });

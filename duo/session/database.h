@@ -68,6 +68,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "duo/async/event_loop.h"
 #include "duo/async/task.h"
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
@@ -118,6 +119,13 @@ void EchoStatement(const StatementEvent& event);
 
 struct DatabaseOptions {
   engine::PoolOptions pool;
+
+  // The loop the database's async calls wait on and resume on, and its
+  // timers (timeouts, deadlines, pool waits) run on; null:
+  // async::EventLoop::Default(). It must outlive the Database. A test or a
+  // program may give databases loops of their own to keep their tasks
+  // apart (see duo/async/event_loop.h).
+  async::EventLoop* event_loop = nullptr;
 
   // Statement callbacks. Each is called once after every statement the
   // database runs, on the primary and on replicas: Execute and Read, the

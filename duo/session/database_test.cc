@@ -121,6 +121,34 @@ TEST_P(DatabaseTest, ReturningAndRowsAffected) {
   EXPECT_EQ(*deleted->Get<std::string>(0, 0), "bob");
 }
 
+TEST_P(DatabaseTest, ScalarsReadTheFirstColumnOfEveryRow) {
+  ASSERT_TRUE(db_->Execute(Deposit(1, "ada", 100)).ok());
+  ASSERT_TRUE(db_->Execute(Deposit(2, "bob", 50)).ok());
+  ASSERT_TRUE(db_->Execute(Deposit(3, "cy", 7)).ok());
+  absl::StatusOr<Result> rows =
+      db_->Execute(Text("SELECT b AS balance, k FROM (SELECT 1 AS k, 100 AS b UNION ALL "
+                        "SELECT 2, 3000000000 UNION ALL SELECT 3, 7) AS t ORDER BY k"));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  absl::StatusOr<std::vector<int64_t>> balances = rows->Scalars<int64_t>();
+  ASSERT_TRUE(balances.ok()) << balances.status();
+  EXPECT_EQ(*balances, (std::vector<int64_t>{100, 3000000000, 7}));
+  // The row that does not fit is named, never wrapped.
+  absl::StatusOr<std::vector<int32_t>> narrow = rows->Scalars<int32_t>();
+  EXPECT_EQ(narrow.status().code(), absl::StatusCode::kOutOfRange) << narrow.status();
+  EXPECT_THAT(std::string(narrow.status().message()), HasSubstr("row 1"));
+  EXPECT_THAT(std::string(narrow.status().message()), HasSubstr("balance"));
+  // NULLs only into optionals.
+  absl::StatusOr<Result> nulls =
+      db_->Execute(Text("SELECT NULLIF(owner, 'bob') AS owner FROM accounts ORDER BY id"));
+  ASSERT_TRUE(nulls.ok()) << nulls.status();
+  EXPECT_EQ(nulls->Scalars<std::optional<std::string>>().value(),
+            (std::vector<std::optional<std::string>>{"ada", std::nullopt, "cy"}));
+  EXPECT_FALSE(nulls->Scalars<std::string>().ok());
+  absl::StatusOr<Result> none = db_->Execute(Text("SELECT id FROM accounts WHERE id < 0"));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->Scalars<int64_t>().value().empty());
+}
+
 TEST_P(DatabaseTest, ExecuteManyRebindsOneStatementForEveryRow) {
   const std::vector<std::vector<sql::Value>> rows = {
       {1, "ada", 100}, {2, "bob", 50}, {3, std::string(100 * 1024, 'c'), 7}};

@@ -65,6 +65,26 @@ class Result {
     }
     return Get<T>(0, 0);
   }
+  // The first column of every row, in order (SQLAlchemy's
+  // result.scalars().all()): the ids of a SELECT id ..., say. The error of
+  // the first row that does not convert, naming its row.
+  template <typename T>
+  absl::StatusOr<std::vector<T>> Scalars() const {
+    if (columns_->empty()) {
+      return absl::FailedPreconditionError("scalars need a column; the result has none");
+    }
+    std::vector<T> values;
+    values.reserve(rows_.size());
+    for (size_t row = 0; row < rows_.size(); ++row) {
+      absl::StatusOr<T> value = engine::FromValue<T>(rows_[row][0], (*columns_)[0]);
+      if (!value.ok()) {
+        return absl::Status(value.status().code(),
+                            absl::StrCat("row ", row, ": ", value.status().message()));
+      }
+      values.push_back(*std::move(value));
+    }
+    return values;
+  }
 
  private:
   std::shared_ptr<const std::vector<std::string>> columns_ =

@@ -25,6 +25,13 @@ FromItem FromItem::MakeJoin(FromItem left, FromItem right, JoinKind kind, Expr o
 
 Select::Select() : data_(std::make_shared<const SelectData>()) {}
 
+Select Select::Failed(absl::Status error) {
+  auto data = std::make_shared<SelectData>();
+  data->error =
+      error.ok() ? absl::InternalError("Select::Failed without an error") : std::move(error);
+  return Select(std::move(data));
+}
+
 Select::Select(std::vector<Expr> columns) {
   auto data = std::make_shared<SelectData>();
   data->columns = std::move(columns);

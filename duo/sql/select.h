@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "duo/sql/expr.h"
 #include "duo/sql/table.h"
@@ -134,6 +135,10 @@ struct SelectData {
   // order_by, limit and offset apply to the whole.
   SetOp set_op = SetOp::kUnion;
   std::vector<std::shared_ptr<const SelectData>> set_members;
+  // Not OK for a statement its builder could not build (Query::Alchemize()
+  // of a query whose string filters failed): compiling it, or anything
+  // that contains it, returns this error, so it never runs as other SQL.
+  absl::Status error;
   LazyHash shape_hash;
 
   bool is_compound() const { return !set_members.empty(); }
@@ -149,6 +154,12 @@ class Select {
   // SELECT columns...
   explicit Select(std::vector<Expr> columns);
   explicit Select(std::shared_ptr<const SelectData> data) : data_(std::move(data)) {}
+  // A statement that failed to build: compiling it returns `error` (see
+  // SelectData::error); building on it keeps the error.
+  static Select Failed(absl::Status error);
+
+  // OK, or why the statement could not be built.
+  const absl::Status& error() const { return data_->error; }
 
   // Adds result columns.
   [[nodiscard]] Select Columns(std::vector<Expr> columns) const&;

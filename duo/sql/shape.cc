@@ -55,7 +55,7 @@ size_t ComputeSelectHash(const SelectData& s) {
                         cte.query ? ShapeHash(*cte.query) : 0);
   }
   hash = absl::HashOf(hash, s.lock.strength, s.lock.wait, s.lock.of, s.set_op, s.set_members.size(),
-                      s.hints.size());
+                      s.hints.size(), s.error.ok());
   for (const Hint& hint : s.hints) hash = absl::HashOf(hash, hint.dialect, hint.text, hint.table);
   for (const auto& member : s.set_members) hash = absl::HashOf(hash, ShapeHash(*member));
   // Zero marks "not computed yet".
@@ -181,7 +181,7 @@ bool SameSelect(const SelectData& a, const SelectData& b) {
   if (&a == &b) return true;
   if (ShapeHash(a) != ShapeHash(b)) return false;
   if (a.ctes.size() != b.ctes.size() || a.set_members.size() != b.set_members.size() ||
-      a.hints.size() != b.hints.size()) {
+      a.hints.size() != b.hints.size() || a.error.ok() != b.error.ok()) {
     return false;
   }
   for (size_t i = 0; i < a.ctes.size(); ++i) {

@@ -97,11 +97,10 @@ Task<absl::Status> AsyncTour(Database db) {
   for (const char* status : {"pending", "completed", "shipped"}) {
     counts.push_back(Order::FilterBy({{"status", status}}).CountAsync());
   }
-  DUO_CO_ASSIGN_OR_RETURN(std::vector<absl::StatusOr<int64_t>> n,
-                          co_await duo::WhenAll(std::move(counts)));
+  DUO_CO_ASSIGN_OR_RETURN(std::vector<int64_t> n, co_await duo::WhenAll(std::move(counts)));
   std::printf("    three counts at once: %lld pending, %lld completed, %lld shipped\n",
-              static_cast<long long>(n[0].value_or(-1)), static_cast<long long>(n[1].value_or(-1)),
-              static_cast<long long>(n[2].value_or(-1)));
+              static_cast<long long>(n[0]), static_cast<long long>(n[1]),
+              static_cast<long long>(n[2]));
   DUO_CO_RETURN_IF_ERROR(co_await db.TransactionAsync([](Session&) -> Task<absl::Status> {
     const duo::Query<Customer> named_brian = Customer::FilterBy({{"name", "Brian"}});
     DUO_CO_ASSIGN_OR_RETURN(std::optional<Customer> brian, co_await named_brian.FirstAsync());

@@ -37,8 +37,9 @@ class PostgresServer {
   // The superuser every connection to the server uses; trust authentication.
   static constexpr char kUser[] = "duo";
 
-  // The server of this process, started on the first call (about a second:
-  // initdb dominates). Unavailable when the server binaries are missing.
+  // The server of this process, started on the first call (half a second;
+  // a second more for the machine's first, which runs initdb). Unavailable
+  // when the server binaries are missing.
   static absl::StatusOr<PostgresServer*> Shared();
 
   // Creates a new empty database and returns its name.
@@ -112,6 +113,7 @@ class PostgresServer {
   std::string pgbouncer_directory_[2] ABSL_GUARDED_BY(mu_);
   // Write ends of the PgBouncer supervisors' pipes, closed by Stop().
   std::vector<int> pgbouncer_pipes_ ABSL_GUARDED_BY(mu_);
+  int pgbouncers_started_ ABSL_GUARDED_BY(mu_) = 0;
   // The replica's socket directory once it runs, the write end of its
   // supervisor's pipe, and a connection to it for WaitForReplica.
   std::string replica_socket_ ABSL_GUARDED_BY(mu_);

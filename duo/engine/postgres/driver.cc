@@ -1065,8 +1065,7 @@ Task<absl::Status> PostgresConnection::Flush(absl::Time deadline) {
     if (pending == 0) co_return absl::OkStatus();
     if (pending < 0) co_return ConnectionLost(conn, "");
     // The server may be waiting for us to read before it reads more.
-    absl::Status ready =
-        co_await async::EventLoop::Default().WaitReadableOrWritable(PQsocket(conn), deadline);
+    absl::Status ready = co_await event_loop().WaitReadableOrWritable(PQsocket(conn), deadline);
     if (!ready.ok()) {
       // Half a request is on the wire: nothing more can be sent on it.
       abandoned_ = true;
@@ -1083,8 +1082,7 @@ Task<absl::StatusOr<ResultPtr>> PostgresConnection::NextResult(absl::Time deadli
   bool cancelled = false;
   while (PQisBusy(conn)) {
     if (PQstatus(conn) == CONNECTION_BAD) co_return ConnectionLost(conn, "");
-    absl::Status ready =
-        co_await async::EventLoop::Default().WaitReadable(PQsocket(conn), deadline);
+    absl::Status ready = co_await event_loop().WaitReadable(PQsocket(conn), deadline);
     if (absl::IsDeadlineExceeded(ready)) {
       if (cancelled) {
         // Neither the statement nor the cancel came back: the server is

@@ -278,7 +278,7 @@ Query<T> Query<T>::Using(Database database) const {
 template <typename T>
 sql::Select Query<T>::Alchemize() const {
   absl::StatusOr<sql::Select> select = query_internal::BuildSelect(state_);
-  return select.ok() ? *std::move(select) : sql::Select();
+  return select.ok() ? *std::move(select) : sql::Select::Failed(std::move(select).status());
 }
 
 template <typename T>
@@ -505,9 +505,29 @@ Task<absl::Status> Model<T>::SaveAsync(T& object) {
 }
 
 template <typename T>
-absl::Status Model<T>::Update(T& object, const Payload& payload) {
+absl::Status Model<T>::Assign(T& object, const Payload& payload) {
   DUO_RETURN_IF_ERROR(MetaOf<T>().declaration_status());
   return ApplyPayload(MetaOf<T>(), &object, payload);
+}
+
+template <typename T>
+absl::Status Model<T>::Update(T& object, const Payload& payload) {
+  // Set on a copy, so that a payload that does not fit leaves the object
+  // as it was.
+  T changed = object;
+  DUO_RETURN_IF_ERROR(Assign(changed, payload));
+  DUO_RETURN_IF_ERROR(Save(changed));
+  object = std::move(changed);
+  return absl::OkStatus();
+}
+
+template <typename T>
+Task<absl::Status> Model<T>::UpdateAsync(T& object, Payload payload) {
+  T changed = object;
+  DUO_CO_RETURN_IF_ERROR(Assign(changed, payload));
+  DUO_CO_RETURN_IF_ERROR(co_await SaveAsync(changed));
+  object = std::move(changed);
+  co_return absl::OkStatus();
 }
 
 template <typename T>
