@@ -7,26 +7,24 @@
 #
 # Passes:
 #   0. the C++ files follow .clang-format (tools/check_format.sh);
-#   1. every test, normal build (fuzz targets run their bounded driver);
+#   1. every test (fuzz targets run their bounded driver);
 #   2. the consumer workspace (examples/consumer through http_archive);
 # and with --sanitizers, or whenever CI=true (what .ci/run runs):
-#   3. under --config=asan (AddressSanitizer + UBSan, instrumenting the
-#      library, duo-migrate and the fixtures; the test files come unchanged
-#      from pass 1), the tests of //duo, //migrate and //testing (fuzz
-#      targets included): between them they reach every native code path.
-#      Left out, because they only run those paths again at more test
-#      time: the docs samples (//docs), the examples, the benchmark smoke
-#      tests, the cross-client tests (//testing/interop: the codecs they
-#      reach are the unit tests'), and size = "large" tests (the same code
-#      as their medium siblings, at 100,000 values);
-#   4. under --config=tsan (ThreadSanitizer), the tests where threads meet,
+#   pass 1 runs under --config=asan: AddressSanitizer + UBSan instrument the
+#      library, duo-migrate and the fixtures, the code DuoORM ships (the test
+#      files, docs samples, examples and benchmarks are compiled as in a
+#      plain build). Every test then runs once, on every backend, with the
+#      shipped code instrumented: running the suite a second time without
+#      the sanitizers would only repeat the same paths, and building the
+#      library twice was a fifth of CI's time;
+#   3. under --config=tsan (ThreadSanitizer), the tests where threads meet,
 #      tagged "tsan" (pool, event loop, async, sessions, drivers, fault
-#      injection): the rest run on one thread.
-# Both sanitizer passes run the shared suites on SQLite and PostgreSQL but
-# not again through PgBouncer (DUO_TEST_BACKENDS, testing/database.h): the
-# proxy changes what the server does, not which native code runs, and
-# //duo/session:pgbouncer_test still runs there.
-# Extra arguments go to `bazel test` in passes 1, 3 and 4. With
+#      injection): the rest run on one thread. It runs the shared suites on
+#      SQLite and PostgreSQL but not again through PgBouncer or on MariaDB
+#      (DUO_TEST_BACKENDS, testing/database.h): another server changes what
+#      the database does, not which native code runs, and
+#      //duo/session:pgbouncer_test still runs there.
+# Extra arguments go to `bazel test` in passes 1 and 3. With
 # DUO_BAZEL_PROFILE_DIR set, each pass writes Bazel's profile there
 # (<pass>.profile.gz, for `bazel analyze-profile`).
 set -uo pipefail
@@ -79,17 +77,16 @@ bazel_test() {
 
 # Formatting is checked, not discussed (.clang-format).
 run_pass "format" tools/check_format.sh
-run_pass "tests" bazel_test tests "${args[@]}" //...
+# With the sanitizers, the one run of every test is under ASan+UBSan.
+main_pass=("tests" bazel_test tests)
+$sanitizers && main_pass=("tests (asan+ubsan)" bazel_test tests --config=asan)
+run_pass "${main_pass[@]}" "${args[@]}" //...
 # duo as a user takes it: a separate workspace fetching it with http_archive
 # (its own build; the sanitizer configs are this workspace's).
 run_pass "consumer" tools/consumer_test.sh
 if $sanitizers; then
   # --build_tests_only: build what the selected tests need, not every
   # target of the packages (benchmarks, demo binaries).
-  run_pass "asan+ubsan" bazel_test asan --config=asan --build_tests_only \
-    --test_env=DUO_TEST_BACKENDS=sqlite,postgres \
-    --test_size_filters=small,medium "${args[@]}" -- //duo/... //migrate/... //testing/... \
-    -//testing/interop/...
   run_pass "tsan" bazel_test tsan --config=tsan --build_tests_only \
     --test_env=DUO_TEST_BACKENDS=sqlite,postgres \
     --test_tag_filters=tsan "${args[@]}" //...
