@@ -55,41 +55,42 @@ class LargeInTest : public ShopTestBase {
   std::vector<Customer> customers_;
 };
 
-TEST_P(LargeInTest, WhereInWithAHundredThousandAndTwoHundredThousandValues) {
+// A hundred thousand values is past every database's parameter limit; the
+// IR's own test (//duo/session:in_list_test) goes on to 200,000, which
+// through the builder would only take the same path again at twice the time.
+TEST_P(LargeInTest, WhereInWithAHundredThousandValues) {
   Seed();
   ASSERT_FALSE(HasFatalFailure());
   const int64_t first_id = customers_.front().id;
-  for (const int64_t n : {int64_t{100000}, int64_t{200000}}) {
-    SCOPED_TRACE(n);
-    // Even numbers from the first id on: every other customer is listed.
-    std::vector<int64_t> ids;
-    std::vector<std::string> names;
-    for (int64_t k = 0; k < n; ++k) {
-      ids.push_back(first_id + 2 * k);
-      names.push_back(absl::StrCat("c", 2 * k));
-    }
-    const auto listed = [&](const Customer& c) {
-      return (c.id - first_id) % 2 == 0 && (c.id - first_id) / 2 < n;
-    };
-    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> in,
-                             Customer::Where(col(&Customer::id).In(ids)).All());
-    EXPECT_EQ(Ids(in), Expected(listed));
-    DUO_ASSERT_OK_AND_ASSIGN(const int64_t counted,
-                             Customer::Where(col(&Customer::id).In(ids)).Count());
-    EXPECT_EQ(counted, static_cast<int64_t>(Expected(listed).size()));
-    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
-                             Customer::Where(col(&Customer::id).NotIn(ids)).All());
-    EXPECT_EQ(Ids(not_in), Expected([&](const Customer& c) { return !listed(c); }));
-
-    // Text values, with another condition.
-    DUO_ASSERT_OK_AND_ASSIGN(
-        std::vector<Customer> named,
-        Customer::Where(col(&Customer::name).In(names)).FilterBy({{"region", "r"}}).All());
-    EXPECT_EQ(Ids(named), Expected([&](const Customer& c) {
-                const int64_t number = std::stoll(c.name.substr(1));
-                return number % 2 == 0 && number / 2 < n && c.region.has_value();
-              }));
+  const int64_t n = 100000;
+  // Even numbers from the first id on: every other customer is listed.
+  std::vector<int64_t> ids;
+  std::vector<std::string> names;
+  for (int64_t k = 0; k < n; ++k) {
+    ids.push_back(first_id + 2 * k);
+    names.push_back(absl::StrCat("c", 2 * k));
   }
+  const auto listed = [&](const Customer& c) {
+    return (c.id - first_id) % 2 == 0 && (c.id - first_id) / 2 < n;
+  };
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> in,
+                           Customer::Where(col(&Customer::id).In(ids)).All());
+  EXPECT_EQ(Ids(in), Expected(listed));
+  DUO_ASSERT_OK_AND_ASSIGN(const int64_t counted,
+                           Customer::Where(col(&Customer::id).In(ids)).Count());
+  EXPECT_EQ(counted, static_cast<int64_t>(Expected(listed).size()));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Customer> not_in,
+                           Customer::Where(col(&Customer::id).NotIn(ids)).All());
+  EXPECT_EQ(Ids(not_in), Expected([&](const Customer& c) { return !listed(c); }));
+
+  // Text values, with another condition.
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Customer> named,
+      Customer::Where(col(&Customer::name).In(names)).FilterBy({{"region", "r"}}).All());
+  EXPECT_EQ(Ids(named), Expected([&](const Customer& c) {
+              const int64_t number = std::stoll(c.name.substr(1));
+              return number % 2 == 0 && number / 2 < n && c.region.has_value();
+            }));
 }
 
 DUO_INSTANTIATE_BACKEND_TEST(LargeInTest);
