@@ -166,8 +166,12 @@ class Query {
 // duo::Model<T> to call them as Order::Where(...), Order::Create(...); or
 // use duo::Model<Order>::... without deriving (which keeps designated
 // initializers free of a base class).
+//
+// The base holds one word of state besides the static calls: which
+// relationships of the object were loaded whole (see Relations::kWrite and
+// RelationshipOptions::orphans), copied with the object, never compared.
 template <typename T>
-class Model {
+class Model : public model_internal::RelationState {
  public:
   static duo::Query<T> Query() { return duo::Query<T>(); }
   static duo::Query<T> Query(Database database) { return duo::Query<T>(std::move(database)); }
@@ -197,11 +201,17 @@ class Model {
 
   // CRUD. Each call has an ...Async twin with the same arguments and
   // results; an object passed by reference must outlive the task.
+  //
+  // Create, Save and Delete work on the object graph unless
+  // options.relations is Relations::kIgnore (see duo/query/options.h):
+  // related objects are written with the row, in one transaction, and
+  // Delete applies the relationships' declared on_delete.
 
   // Inserts `object` (hooks, timestamps) and returns it as stored: with
-  // its generated key and server defaults.
-  static absl::StatusOr<T> Create(T object);
-  static Task<absl::StatusOr<T>> CreateAsync(T object);
+  // its generated key and server defaults, and its related objects stored
+  // with theirs.
+  static absl::StatusOr<T> Create(T object, WriteOptions options = {});
+  static Task<absl::StatusOr<T>> CreateAsync(T object, WriteOptions options = {});
   // Inserts a row from column → value pairs (checked against the model):
   // Order::Create(duo::Payload{{"customer_id", 7}}).
   template <std::same_as<Payload> P>
@@ -216,26 +226,31 @@ class Model {
                                                    CreateBulkOptions options = {});
   static Task<absl::StatusOr<std::vector<T>>> CreateBulkAsync(std::vector<T> objects,
                                                               CreateBulkOptions options = {});
-  // Inserts `object` when it is new (a generated key still zero, or no row
-  // with its key), else updates its row (only the changed columns inside a
-  // managed transaction). Refreshes `object` from the row.
-  static absl::Status Save(T& object);
-  static Task<absl::Status> SaveAsync(T& object);
+  // Inserts `object` when it is new (a generated key still zero, a
+  // Version() still 0, or no row with its key), else updates its row (only
+  // the changed columns inside a managed transaction); then its related
+  // objects. Refreshes `object` from the row. On failure `object` is left
+  // as it was; a versioned row changed or deleted since `object` was
+  // loaded fails with ErrorKind::kStaleObject (duo::IsStale).
+  static absl::Status Save(T& object, WriteOptions options = {});
+  static Task<absl::Status> SaveAsync(T& object, WriteOptions options = {});
   // Sets `payload` on `object` in memory (checked); Save writes it.
   static absl::Status Update(T& object, const Payload& payload);
-  // Deletes `object`'s row; ObjectNotFound when there is none.
-  static absl::Status Delete(T& object);
-  static Task<absl::Status> DeleteAsync(T& object);
+  // Deletes `object`'s row, after what its relationships' on_delete asks
+  // for; ObjectNotFound when there is none (kStaleObject for a versioned
+  // row whose version moved on).
+  static absl::Status Delete(T& object, WriteOptions options = {});
+  static Task<absl::Status> DeleteAsync(T& object, WriteOptions options = {});
   // Reloads `object` from its row.
   static absl::Status Refresh(T& object);
   static Task<absl::Status> RefreshAsync(T& object);
 
   // The same as members, on a model that derives from Model<T>.
-  absl::Status Save() { return Save(Self()); }
-  Task<absl::Status> SaveAsync() { return SaveAsync(Self()); }
+  absl::Status Save(WriteOptions options = {}) { return Save(Self(), options); }
+  Task<absl::Status> SaveAsync(WriteOptions options = {}) { return SaveAsync(Self(), options); }
   absl::Status Update(const Payload& payload) { return Update(Self(), payload); }
-  absl::Status Delete() { return Delete(Self()); }
-  Task<absl::Status> DeleteAsync() { return DeleteAsync(Self()); }
+  absl::Status Delete(WriteOptions options = {}) { return Delete(Self(), options); }
+  Task<absl::Status> DeleteAsync(WriteOptions options = {}) { return DeleteAsync(Self(), options); }
 
   // Models compare by their columns; the base adds nothing.
   friend bool operator==(const Model&, const Model&) { return true; }

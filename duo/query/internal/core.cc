@@ -452,6 +452,8 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
     const RelationMeta& relation = *meta.FindRelation(spec->path);
     const ModelMeta& target = relation.target();
     relation.accessor->Clear(object);
+    meta.set_relation_loaded(object, static_cast<size_t>(&relation - meta.relations().data()),
+                             spec->options.where.empty());
     const int key_column = at + target.primary_key()[0];
     if (!cursor.IsNull(key_column)) {
       std::shared_ptr<void> related = target.NewObject();
@@ -733,17 +735,18 @@ absl::Status CheckRelatedObjects(const ModelMeta& meta, const void* object, bool
     const std::string where = absl::StrCat(meta.model_name(), ".", relation.name);
     if (relation.kind != RelationKind::kBelongsTo && inserting) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, " holds ", count, " ", target.model_name(), " object(s); creating a ",
-          meta.model_name(), " writes its own row only, so they would be dropped: create the ",
-          meta.model_name(), " first, then the related rows with its key"));
+          where, " holds ", count, " ", target.model_name(), " object(s); CreateBulk writes ",
+          meta.model_name(), " rows only, so they would be dropped: use Create or Save, which "
+          "write related objects"));
     }
     for (size_t i = 0; i < count; ++i) {
       const void* related = relation.accessor->At(parent, i);
       if (Unstored(target, related)) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, " holds a ", target.model_name(),
-            " that is not stored (its generated key is 0); Create and Save write the ",
-            meta.model_name(), "'s own row only: store the ", target.model_name(), " first"));
+            " that is not stored (its generated key is 0); CreateBulk writes the ",
+            meta.model_name(), "'s own row only: store the ", target.model_name(),
+            " first, or use Create"));
       }
     }
     if (relation.kind == RelationKind::kBelongsTo) {

@@ -61,8 +61,12 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
   // How many parents share each key: a related row of a key only one
   // parent has is moved into it, not copied.
   absl::flat_hash_map<sql::Value, int> parents_with;
+  // Loaded whole, a member holds all the database holds (what Save's
+  // orphan handling relies on); filtered by `where`, only part of it.
+  const size_t index = static_cast<size_t>(&relation - meta.relations().data());
   for (void* parent : parents) {
     relation.accessor->Clear(parent);
+    meta.set_relation_loaded(parent, index, node.where.empty());
     sql::Value key = parent_key.accessor->Get(parent);
     if (key.is_null()) continue;
     if (++parents_with[key] == 1) keys.push_back(std::move(key));
