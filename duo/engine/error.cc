@@ -185,8 +185,6 @@ bool IsIntegrityViolation(const absl::Status& status) {
   }
 }
 
-bool IsStale(const absl::Status& status) {
-  return GetErrorKind(status) == ErrorKind::kStaleObject;
-}
+bool IsStale(const absl::Status& status) { return GetErrorKind(status) == ErrorKind::kStaleObject; }
 
 }  // namespace duo

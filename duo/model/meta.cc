@@ -236,17 +236,20 @@ void ModelMeta::CheckRelationshipOptions(
     absl::FunctionRef<void(const RelationMeta&, absl::string_view)> fail) const {
   using Action = sql::ReferentialAction;
   if (relation.on_delete == Action::kSetDefault) {
-    fail(relation, "on_delete = kSetDefault is the database's to do (ForeignKey); the ORM "
-                   "deletes (kCascade), sets NULL (kSetNull) or refuses (kRestrict)");
+    fail(relation,
+         "on_delete = kSetDefault is the database's to do (ForeignKey); the ORM "
+         "deletes (kCascade), sets NULL (kSetNull) or refuses (kRestrict)");
   }
   if (relation.kind == RelationKind::kManyToMany) {
     if (relation.orphans != Orphans::kLeave) {
-      fail(relation, "orphans must stay kLeave on a many-to-many relationship: an object "
-                     "removed from it loses its association row, never its own row");
+      fail(relation,
+           "orphans must stay kLeave on a many-to-many relationship: an object "
+           "removed from it loses its association row, never its own row");
     }
     if (relation.on_delete == Action::kSetNull) {
-      fail(relation, "on_delete = kSetNull does not apply to a many-to-many relationship; "
-                     "kCascade deletes the association rows");
+      fail(relation,
+           "on_delete = kSetNull does not apply to a many-to-many relationship; "
+           "kCascade deletes the association rows");
     }
     return;
   }
@@ -255,9 +258,9 @@ void ModelMeta::CheckRelationshipOptions(
       relation.orphans == Orphans::kSetNull || relation.on_delete == Action::kSetNull;
   const ColumnMeta* remote = relation.target().FindColumn(relation.remote_column);
   if (sets_null && remote != nullptr && !remote->nullable) {
-    fail(relation, absl::StrCat("kSetNull needs a nullable foreign key, and ",
-                                relation.target().model_name(), ".", remote->name,
-                                " is NOT NULL (make its member std::optional)"));
+    fail(relation,
+         absl::StrCat("kSetNull needs a nullable foreign key, and ", relation.target().model_name(),
+                      ".", remote->name, " is NOT NULL (make its member std::optional)"));
   }
 }
 

@@ -351,8 +351,7 @@ class Schema {
     return *this;
   }
   template <typename U, typename K>
-  Schema& HasOne(std::string name, One<U> T::*member, K U::*key,
-                 RelationshipOptions options = {}) {
+  Schema& HasOne(std::string name, One<U> T::*member, K U::*key, RelationshipOptions options = {}) {
     RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kHasOne, options);
     relation.resolve_remote = [key](const ModelMeta& target) { return NameIn(target, key); };
     relation.accessor = std::make_shared<model_internal::ToOneAccessor<T, U>>(member);
@@ -363,8 +362,8 @@ class Schema {
   // model's primary key and `other_key` U's: post.tags through post_tags.
   // options.on_delete = kCascade deletes the association rows with the row.
   template <typename U, typename A, typename K1, typename K2>
-  Schema& ManyToMany(std::string name, std::vector<U> T::*member, K1 A::*this_key,
-                     K2 A::*other_key, RelationshipOptions options = {}) {
+  Schema& ManyToMany(std::string name, std::vector<U> T::*member, K1 A::*this_key, K2 A::*other_key,
+                     RelationshipOptions options = {}) {
     RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kManyToMany, options);
     relation.through = &MetaOf<A>;
     relation.resolve_through = [this_key, other_key](const ModelMeta& through) {

@@ -104,9 +104,9 @@ TEST_P(RelatedWritesTest, CreateWritesTheWholeGraphAndReturnsEveryKey) {
   EXPECT_THAT(Rows("SELECT id, post_id, body FROM comments ORDER BY id"),
               ElementsAre(absl::StrCat(p1.comments[0].id, "|", p1.id, "|'one'"),
                           absl::StrCat(p1.comments[1].id, "|", p1.id, "|'two'")));
-  EXPECT_THAT(Rows("SELECT id, label FROM tags ORDER BY id"),
-              ElementsAre(absl::StrCat(stored_tag.id, "|'stored'"),
-                          absl::StrCat(p1.tags[0].id, "|'new'")));
+  EXPECT_THAT(
+      Rows("SELECT id, label FROM tags ORDER BY id"),
+      ElementsAre(absl::StrCat(stored_tag.id, "|'stored'"), absl::StrCat(p1.tags[0].id, "|'new'")));
   EXPECT_THAT(Rows("SELECT post_id, tag_id FROM post_tags ORDER BY tag_id"),
               ElementsAre(absl::StrCat(p1.id, "|", stored_tag.id),
                           absl::StrCat(p1.id, "|", p1.tags[0].id)));
@@ -194,10 +194,10 @@ TEST_P(RelatedWritesTest, NewChildrenOfAStoredRowAreLinkedAndMovedChildrenRelink
   ASSERT_GT(loaded->posts[0].id, 0);
   EXPECT_EQ(loaded->posts[1].author_id, ada.id);
   EXPECT_EQ(loaded->posts[1].version, 2);  // the move is an update of a versioned row
-  EXPECT_THAT(Rows("SELECT title, author_id, version FROM posts ORDER BY id"),
-              ElementsAre(absl::StrCat("'kept'|", bo.id, "|1"),
-                          absl::StrCat("'moved'|", ada.id, "|2"),
-                          absl::StrCat("'fresh'|", ada.id, "|1")));
+  EXPECT_THAT(
+      Rows("SELECT title, author_id, version FROM posts ORDER BY id"),
+      ElementsAre(absl::StrCat("'kept'|", bo.id, "|1"), absl::StrCat("'moved'|", ada.id, "|2"),
+                  absl::StrCat("'fresh'|", ada.id, "|1")));
   EXPECT_EQ(Calls("Post.AfterCreate"), 1);
   EXPECT_EQ(Calls("Post.BeforeUpdate"), 1);
   EXPECT_EQ(Calls("Post.AfterUpdate"), 1);
@@ -262,8 +262,9 @@ TEST_P(RelatedWritesTest, RemovedChildrenOfALoadedMemberFollowTheDeclaration) {
   ASSERT_TRUE(loaded.profile.has_value());
   loaded.profile = Profile{.bio = "second"};
   DUO_ASSERT_OK(loaded.Save());
-  EXPECT_THAT(Rows("SELECT id, author_id FROM posts ORDER BY id"),
-              ElementsAre(absl::StrCat(post_id, "|", created.id), absl::StrCat(leaving_id, "|NULL")));
+  EXPECT_THAT(
+      Rows("SELECT id, author_id FROM posts ORDER BY id"),
+      ElementsAre(absl::StrCat(post_id, "|", created.id), absl::StrCat(leaving_id, "|NULL")));
   // (SQLite may give the new row the old one's key: compare contents.)
   EXPECT_THAT(Rows("SELECT bio, author_id FROM profiles"),
               ElementsAre(absl::StrCat("'second'|", created.id)));
@@ -280,11 +281,10 @@ TEST_P(RelatedWritesTest, RemovedChildrenOfALoadedMemberFollowTheDeclaration) {
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Post> plain, Post::Get(post_id));
   plain->comments.push_back(Comment{.body = "added"});
   DUO_ASSERT_OK(plain->Save());
-  DUO_ASSERT_OK_AND_ASSIGN(
-      std::vector<Post> filtered,
-      Post::Related("comments", {.where = duo::col(&Comment::body) == "added"})
-          .FilterBy({{"id", post_id}})
-          .All());
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Post> filtered,
+                           Post::Related("comments", {.where = duo::col(&Comment::body) == "added"})
+                               .FilterBy({{"id", post_id}})
+                               .All());
   ASSERT_EQ(filtered.size(), 1u);
   ASSERT_EQ(filtered[0].comments.size(), 1u);
   filtered[0].comments.clear();
@@ -309,9 +309,9 @@ TEST_P(RelatedWritesTest, ManyToManyAssociationRowsFollowTheMember) {
   Post post{.title = "p"};
   post.tags = {red, blue, red};  // held twice, linked once
   DUO_ASSERT_OK_AND_ASSIGN(Post created, Post::Create(post));
-  EXPECT_THAT(Rows("SELECT post_id, tag_id FROM post_tags ORDER BY tag_id"),
-              ElementsAre(absl::StrCat(created.id, "|", red.id),
-                          absl::StrCat(created.id, "|", blue.id)));
+  EXPECT_THAT(
+      Rows("SELECT post_id, tag_id FROM post_tags ORDER BY tag_id"),
+      ElementsAre(absl::StrCat(created.id, "|", red.id), absl::StrCat(created.id, "|", blue.id)));
 
   // Loaded whole: removing unlinks (the tag stays), adding links.
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Post> loaded,
@@ -323,9 +323,9 @@ TEST_P(RelatedWritesTest, ManyToManyAssociationRowsFollowTheMember) {
   HookCalls().clear();
   DUO_ASSERT_OK(loaded[0].Save());
   const int64_t green = loaded[0].tags[1].id;
-  EXPECT_THAT(Rows("SELECT post_id, tag_id FROM post_tags ORDER BY tag_id"),
-              ElementsAre(absl::StrCat(created.id, "|", blue.id),
-                          absl::StrCat(created.id, "|", green)));
+  EXPECT_THAT(
+      Rows("SELECT post_id, tag_id FROM post_tags ORDER BY tag_id"),
+      ElementsAre(absl::StrCat(created.id, "|", blue.id), absl::StrCat(created.id, "|", green)));
   EXPECT_EQ(CountRows("tags"), 3);
   EXPECT_EQ(Calls("PostTag.AfterDelete"), 1);
   EXPECT_EQ(Calls("PostTag.AfterCreate"), 1);
@@ -428,9 +428,9 @@ TEST_P(RelatedWritesTest, ASelfReferentialTreeSeveralLevelsDeep) {
 
   // Loaded three levels down, a subtree removed: deleted with its own
   // descendants (orphans kDelete, then on_delete kCascade).
-  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Node> loaded, Node::Related("children.children.children")
-                                                         .FilterBy({{"id", tree.id}})
-                                                         .All());
+  DUO_ASSERT_OK_AND_ASSIGN(
+      std::vector<Node> loaded,
+      Node::Related("children.children.children").FilterBy({{"id", tree.id}}).All());
   ASSERT_EQ(loaded.size(), 1u);
   ASSERT_EQ(loaded[0].children.size(), 2u);
   ASSERT_EQ(loaded[0].children[0].children.size(), 2u);
@@ -506,8 +506,7 @@ TEST_P(RelatedWritesTest, AFailingRowRollsBackTheWholeGraph) {
   second.comments = {Comment{.body = ""}};  // the database's CHECK refuses it
   ada.posts = {first, second};
   absl::StatusOr<Author> failed = Author::Create(ada);
-  EXPECT_EQ(duo::GetErrorKind(failed.status()), duo::ErrorKind::kCheckViolation)
-      << failed.status();
+  EXPECT_EQ(duo::GetErrorKind(failed.status()), duo::ErrorKind::kCheckViolation) << failed.status();
   EXPECT_THAT(failed.status().message(), HasSubstr("Author.posts[1].comments[0]"));
   EXPECT_THAT(failed.status().message(), HasSubstr("table \"comments\""));
   for (const char* table : {"authors", "posts", "comments"}) {

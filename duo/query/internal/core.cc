@@ -734,19 +734,20 @@ absl::Status CheckRelatedObjects(const ModelMeta& meta, const void* object, bool
     const ModelMeta& target = relation.target();
     const std::string where = absl::StrCat(meta.model_name(), ".", relation.name);
     if (relation.kind != RelationKind::kBelongsTo && inserting) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, " holds ", count, " ", target.model_name(), " object(s); CreateBulk writes ",
-          meta.model_name(), " rows only, so they would be dropped: use Create or Save, which "
-          "write related objects"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " holds ", count, " ", target.model_name(),
+                       " object(s); CreateBulk writes ", meta.model_name(),
+                       " rows only, so they would be dropped: use Create or Save, which "
+                       "write related objects"));
     }
     for (size_t i = 0; i < count; ++i) {
       const void* related = relation.accessor->At(parent, i);
       if (Unstored(target, related)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, " holds a ", target.model_name(),
-            " that is not stored (its generated key is 0); CreateBulk writes the ",
-            meta.model_name(), "'s own row only: store the ", target.model_name(),
-            " first, or use Create"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " holds a ", target.model_name(),
+                         " that is not stored (its generated key is 0); CreateBulk writes the ",
+                         meta.model_name(), "'s own row only: store the ", target.model_name(),
+                         " first, or use Create"));
       }
     }
     if (relation.kind == RelationKind::kBelongsTo) {

@@ -454,9 +454,8 @@ Task<absl::StatusOr<int64_t>> Query<T>::DeleteBulkAsync(BulkOptions options) con
 
 template <typename T>
 absl::StatusOr<T> Model<T>::Create(T object, WriteOptions options) {
-  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(MetaOf<T>(), query_internal::kHooksOf<T>,
-                                                         &object, options,
-                                                         query_internal::Exec::kSync)));
+  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(
+      MetaOf<T>(), query_internal::kHooksOf<T>, &object, options, query_internal::Exec::kSync)));
   return object;
 }
 

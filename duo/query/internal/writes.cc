@@ -75,10 +75,8 @@ bool IsInverse(const ModelMeta& from, const RelationMeta& via, const RelationMet
     case RelationKind::kHasOne:
       return other.kind == RelationKind::kBelongsTo && other.local_column == via.remote_column;
     case RelationKind::kManyToMany:
-      return other.kind == RelationKind::kManyToMany &&
-             other.through_table == via.through_table &&
-             other.through_local == via.through_remote &&
-             other.through_remote == via.through_local;
+      return other.kind == RelationKind::kManyToMany && other.through_table == via.through_table &&
+             other.through_local == via.through_remote && other.through_remote == via.through_local;
   }
   return false;
 }
@@ -228,25 +226,24 @@ Task<absl::Status> GraphWriter::WriteParents(const ModelMeta& meta, void* object
       co_return absl::InvalidArgumentError(absl::StrCat(
           path, ".", relation.name, " holds the ", target.model_name(), " with ",
           relation.remote_column, " ", key.DebugString(), " but ", meta.model_name(), ".",
-          local->name, " is ", held.DebugString(), " (table \"", meta.table().name(),
-          "\"); set ", local->name, " to the one you mean, or reset ", relation.name,
+          local->name, " is ", held.DebugString(), " (table \"", meta.table().name(), "\"); set ",
+          local->name, " to the one you mean, or reset ", relation.name,
           " (a foreign key that names another row is not overwritten)"));
     }
   }
   co_return absl::OkStatus();
 }
 
-Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* object,
-                                              const Edge* edge, bool inserted,
-                                              const std::string& path) {
+Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* object, const Edge* edge,
+                                              bool inserted, const std::string& path) {
   const std::vector<RelationMeta>& relations = meta.relations();
   for (size_t index = 0; index < relations.size(); ++index) {
     const RelationMeta& relation = relations[index];
     if (relation.kind != RelationKind::kHasMany && relation.kind != RelationKind::kHasOne) continue;
     if (edge != nullptr && IsInverse(*edge->from, *edge->via, relation)) continue;
     const size_t count = relation.accessor->Count(object);
-    const bool orphans = !inserted && relation.orphans != Orphans::kLeave &&
-                         meta.relation_loaded(object, index);
+    const bool orphans =
+        !inserted && relation.orphans != Orphans::kLeave && meta.relation_loaded(object, index);
     if (count == 0 && !orphans) continue;
     const ModelMeta& target = relation.target();
     const ColumnMeta* remote = target.FindColumn(relation.remote_column);
@@ -257,7 +254,8 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
     // meet its predecessor (a unique foreign key).
     if (orphans) {
       absl::flat_hash_set<std::vector<sql::Value>> held;
-      for (size_t i = 0; i < count; ++i) held.insert(target.KeyOf(relation.accessor->At(object, i)));
+      for (size_t i = 0; i < count; ++i)
+        held.insert(target.KeyOf(relation.accessor->At(object, i)));
       std::unique_ptr<ObjectList> rows = target.NewList();
       DUO_CO_RETURN_IF_ERROR(co_await LoadWhere(target, relation.remote_column, key, *rows));
       for (size_t i = 0; i < rows->size(); ++i) {
@@ -271,9 +269,9 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
         }
         if (!removed.ok()) {
           const char* how = relation.orphans == Orphans::kDelete ? "kDelete" : "kSetNull";
-          co_return Annotate(removed, absl::StrCat("removing ", target.model_name(), " ",
-                                                   KeyText(target, orphan), " from ", where,
-                                                   " (orphans = ", how, ")"));
+          co_return Annotate(
+              removed, absl::StrCat("removing ", target.model_name(), " ", KeyText(target, orphan),
+                                    " from ", where, " (orphans = ", how, ")"));
         }
       }
     }
@@ -284,8 +282,8 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
       std::string child_path = where;
       if (relation.to_many()) absl::StrAppend(&child_path, "[", i, "]");
       DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target),
-                                            relation.accessor->At(object, i), Mode::kRelated,
-                                            &next, &link, std::move(child_path)));
+                                            relation.accessor->At(object, i), Mode::kRelated, &next,
+                                            &link, std::move(child_path)));
     }
   }
   co_return absl::OkStatus();
@@ -313,8 +311,8 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
     for (size_t i = 0; i < count; ++i) {
       void* related = relation.accessor->At(object, i);
       std::string related_path = absl::StrCat(where, "[", i, "]");
-      DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target), related, Mode::kRelated,
-                                            &next, nullptr, std::move(related_path)));
+      DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target), related, Mode::kRelated, &next,
+                                            nullptr, std::move(related_path)));
       sql::Value key = target_key->accessor->Get(related);
       if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) {
         wanted.push_back(std::move(key));
@@ -354,17 +352,17 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
       const absl::Status linked_now =
           co_await InsertRow(exec_, database_, through, link_hooks, link.get());
       if (!linked_now.ok()) {
-        co_return Annotate(linked_now,
-                           absl::StrCat("linking ", target.model_name(), " ", to.DebugString(),
-                                        " to ", where, " (table \"", through.table().name(), "\")"));
+        co_return Annotate(
+            linked_now, absl::StrCat("linking ", target.model_name(), " ", to.DebugString(), " to ",
+                                     where, " (table \"", through.table().name(), "\")"));
       }
     }
   }
   co_return absl::OkStatus();
 }
 
-Task<absl::Status> GraphWriter::Delete(const ModelMeta& meta, const ModelHooks& hooks,
-                                       void* object, std::string path) {
+Task<absl::Status> GraphWriter::Delete(const ModelMeta& meta, const ModelHooks& hooks, void* object,
+                                       std::string path) {
   DUO_CO_RETURN_IF_ERROR(meta.relations_status());
   // A row reached again (rows whose keys point at each other) is being
   // deleted already.
@@ -383,11 +381,11 @@ Task<absl::Status> GraphWriter::Delete(const ModelMeta& meta, const ModelHooks& 
     DUO_CO_RETURN_IF_ERROR(co_await LoadWhere(rows_meta, column, key, *rows));
     const std::string where = absl::StrCat(path, ".", relation.name);
     if (relation.on_delete == sql::ReferentialAction::kRestrict && rows->size() > 0) {
-      co_return absl::FailedPreconditionError(absl::StrCat(
-          "cannot delete ", meta.model_name(), " ", KeyText(meta, object), " (table \"",
-          meta.table().name(), "\"): ", rows->size(), " row(s) of \"", rows_meta.table().name(),
-          "\" refer to it through ", meta.model_name(), ".", relation.name,
-          ", which declares on_delete = kRestrict"));
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("cannot delete ", meta.model_name(), " ", KeyText(meta, object),
+                       " (table \"", meta.table().name(), "\"): ", rows->size(), " row(s) of \"",
+                       rows_meta.table().name(), "\" refer to it through ", meta.model_name(), ".",
+                       relation.name, ", which declares on_delete = kRestrict"));
     }
     for (size_t i = 0; i < rows->size(); ++i) {
       void* related = rows->at(i);
@@ -400,10 +398,10 @@ Task<absl::Status> GraphWriter::Delete(const ModelMeta& meta, const ModelHooks& 
         done = co_await SetNull(rows_meta, related, relation.remote_column);
       }
       if (!done.ok()) {
-        co_return Annotate(done, absl::StrCat("deleting ", path, " ", KeyText(meta, object), ": ",
-                                              action, rows_meta.model_name(), " ",
-                                              KeyText(rows_meta, related), " of ",
-                                              meta.model_name(), ".", relation.name));
+        co_return Annotate(
+            done, absl::StrCat("deleting ", path, " ", KeyText(meta, object), ": ", action,
+                               rows_meta.model_name(), " ", KeyText(rows_meta, related), " of ",
+                               meta.model_name(), ".", relation.name));
       }
     }
   }
@@ -419,10 +417,11 @@ Task<absl::Status> GraphWriter::LoadWhere(const ModelMeta& meta, const std::stri
   for (const ColumnMeta& c : meta.columns()) columns.push_back(ColumnOf(table, c));
   std::vector<sql::OrderTerm> order;
   for (int index : meta.primary_key()) order.emplace_back(ColumnOf(table, meta.columns()[index]));
-  const sql::Select select = sql::Select(std::move(columns))
-                                 .From(meta.table())
-                                 .Where(ColumnOf(table, *meta.FindColumn(column)) == sql::Param(value))
-                                 .OrderBy(std::move(order));
+  const sql::Select select =
+      sql::Select(std::move(columns))
+          .From(meta.table())
+          .Where(ColumnOf(table, *meta.FindColumn(column)) == sql::Param(value))
+          .OrderBy(std::move(order));
   co_return co_await ReadObjects(exec_, database_, nullptr, meta, select,
                                  [&out]() -> void* { return out.Add(); });
 }
@@ -474,9 +473,9 @@ bool HasRelatedWrites(const ModelMeta& meta, const void* object) {
   for (size_t index = 0; index < relations.size(); ++index) {
     const RelationMeta& relation = relations[index];
     if (relation.accessor->Count(const_cast<void*>(object)) > 0) return true;
-    const bool removes = relation.kind == RelationKind::kManyToMany ||
-                         (relation.kind != RelationKind::kBelongsTo &&
-                          relation.orphans != Orphans::kLeave);
+    const bool removes =
+        relation.kind == RelationKind::kManyToMany ||
+        (relation.kind != RelationKind::kBelongsTo && relation.orphans != Orphans::kLeave);
     if (removes && meta.relation_loaded(object, index)) return true;
   }
   return false;
@@ -521,8 +520,8 @@ absl::Status StaleObject(const ModelMeta& meta, const void* object, absl::string
   const ColumnMeta& version = meta.columns()[meta.version_column()];
   return DatabaseError(
       absl::StrCat("stale object: no ", meta.model_name(), " row with ", KeyText(meta, object),
-                   " and ", version.name, " ", version.accessor->Get(object).DebugString(),
-                   " to ", operation, " in table \"", meta.table().name(),
+                   " and ", version.name, " ", version.accessor->Get(object).DebugString(), " to ",
+                   operation, " in table \"", meta.table().name(),
                    "\": another writer changed or deleted it since it was loaded; nothing was "
                    "written (reload it and apply the change again)"),
       {.kind = ErrorKind::kStaleObject});

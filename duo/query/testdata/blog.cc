@@ -90,8 +90,8 @@ duo::Schema<Node> Node::Table() {
 }
 
 std::vector<const duo::ModelMeta*> AllModels() {
-  return {&duo::MetaOf<Author>(), &duo::MetaOf<Profile>(), &duo::MetaOf<Post>(),
-          &duo::MetaOf<Comment>(), &duo::MetaOf<Tag>(),    &duo::MetaOf<PostTag>(),
+  return {&duo::MetaOf<Author>(),  &duo::MetaOf<Profile>(), &duo::MetaOf<Post>(),
+          &duo::MetaOf<Comment>(), &duo::MetaOf<Tag>(),     &duo::MetaOf<PostTag>(),
           &duo::MetaOf<Node>()};
 }
 

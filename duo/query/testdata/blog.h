@@ -36,16 +36,16 @@ std::map<std::string, int>& HookCalls();
 int Calls(const std::string& hook);  // 0 when never called
 
 // The hooks of a model, counted under its name.
-#define BLOG_COUNTED_HOOKS(Name)                                              \
-  absl::Status BeforeCreate() { return Count(#Name ".BeforeCreate"); }        \
-  absl::Status AfterCreate() { return Count(#Name ".AfterCreate"); }          \
-  absl::Status BeforeUpdate() { return Count(#Name ".BeforeUpdate"); }        \
-  absl::Status AfterUpdate() { return Count(#Name ".AfterUpdate"); }          \
-  absl::Status BeforeDelete() { return Count(#Name ".BeforeDelete"); }        \
-  absl::Status AfterDelete() { return Count(#Name ".AfterDelete"); }          \
-  static absl::Status Count(const char* hook) {                               \
-    ++HookCalls()[hook];                                                      \
-    return absl::OkStatus();                                                  \
+#define BLOG_COUNTED_HOOKS(Name)                                       \
+  absl::Status BeforeCreate() { return Count(#Name ".BeforeCreate"); } \
+  absl::Status AfterCreate() { return Count(#Name ".AfterCreate"); }   \
+  absl::Status BeforeUpdate() { return Count(#Name ".BeforeUpdate"); } \
+  absl::Status AfterUpdate() { return Count(#Name ".AfterUpdate"); }   \
+  absl::Status BeforeDelete() { return Count(#Name ".BeforeDelete"); } \
+  absl::Status AfterDelete() { return Count(#Name ".AfterDelete"); }   \
+  static absl::Status Count(const char* hook) {                        \
+    ++HookCalls()[hook];                                               \
+    return absl::OkStatus();                                           \
   }
 
 struct Profile;
