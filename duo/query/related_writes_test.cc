@@ -537,6 +537,28 @@ TEST_P(RelatedWritesTest, AFailingRowRollsBackTheWholeGraph) {
   EXPECT_EQ(CountRows("posts"), 0);
 }
 
+TEST_P(RelatedWritesTest, InsideATransactionGraphsAndTheIdentityMapAgree) {
+  DUO_ASSERT_OK(db_->Transaction([&](duo::Session&) -> absl::Status {
+    Author ada{.name = "Ada"};
+    ada.posts = {Post{.title = "p"}};
+    DUO_ASSIGN_OR_RETURN(Author created, Author::Create(ada));
+    // The map holds the row: Get gives no copy of the posts as they were
+    // before they had keys, so saving it writes no second post.
+    DUO_ASSIGN_OR_RETURN(std::optional<Author> again, Author::Get(created.id));
+    EXPECT_THAT(again->posts, IsEmpty());
+    again->name = "Ada L.";
+    DUO_RETURN_IF_ERROR(again->Save());
+    // A post loaded with its author and saved: linked, not duplicated.
+    DUO_ASSIGN_OR_RETURN(std::vector<Post> posts, Post::Related("author").All());
+    EXPECT_EQ(posts.size(), 1u);
+    posts[0].title = "q";
+    return posts[0].Save();
+  }));
+  EXPECT_THAT(Rows("SELECT a.name, p.title, p.version FROM posts p JOIN authors a ON a.id = "
+                   "p.author_id"),
+              ElementsAre("'Ada L.'|'q'|2"));
+}
+
 TEST_P(RelatedWritesTest, DeclarationsThatCannotHoldAreRefused) {
   struct Bad : duo::Model<Bad> {
     int64_t id = 0;

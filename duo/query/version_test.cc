@@ -253,7 +253,38 @@ TEST_P(VersionTest, ConcurrentSavesFromThreadsExactlyOneWinsPerRound) {
   }
 }
 
+// A version column added to a table that already has rows takes a
+// server default for them; the ORM still writes 1 on insert.
+struct Ticket : duo::Model<Ticket> {
+  int64_t id = 0;
+  std::string title;
+  int64_t version = 0;
+
+  static duo::Schema<Ticket> Table() {
+    return duo::Schema<Ticket>("tickets")
+        .Column(&Ticket::id, "id", duo::PrimaryKey())
+        .Column(&Ticket::title, "title")
+        .Column(&Ticket::version, "version", duo::Version(),
+                duo::ServerDefault(duo::sql::Param(int64_t{1})));
+  }
+};
+
+class VersionDefaultTest : public duo::query_testing::ModelTableTest<Ticket> {};
+
+TEST_P(VersionDefaultTest, AServerDefaultGivesOtherClientsRowsAVersion) {
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text("INSERT INTO tickets (title) VALUES ('raw')")).status());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Ticket> raw, Ticket::FilterBy({{"title", "raw"}}).First());
+  EXPECT_EQ(raw->version, 1);
+  raw->title = "edited";
+  DUO_ASSERT_OK(raw->Save());
+  EXPECT_EQ(raw->version, 2);
+  DUO_ASSERT_OK_AND_ASSIGN(Ticket created, Ticket::Create({.title = "orm"}));
+  EXPECT_EQ(created.version, 1);
+}
+
 DUO_INSTANTIATE_BACKEND_TEST(VersionTest);
+DUO_INSTANTIATE_BACKEND_TEST(VersionDefaultTest);
 
 TEST(VersionDeclarationTest, TheVersionColumnIsAnOrdinaryColumnForTheSchema) {
   const duo::ModelMeta& meta = duo::MetaOf<Account>();

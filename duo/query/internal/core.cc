@@ -499,6 +499,14 @@ void PutIdentity(const Database& database, const ModelMeta& meta, const void* ob
   if (session == nullptr) return;
   std::shared_ptr<void> copy = meta.NewObject();
   meta.CopyObject(copy.get(), object);
+  // The map keeps the row, not the related objects the object held when
+  // it was written (new ones, without their keys yet, in a related write).
+  if (meta.relations_status().ok()) {
+    for (size_t i = 0; i < meta.relations().size(); ++i) {
+      meta.relations()[i].accessor->Clear(copy.get());
+      meta.set_relation_loaded(copy.get(), i, false);
+    }
+  }
   session->identity_map().Put({&meta, meta.KeyOf(object)}, std::move(copy));
 }
 
