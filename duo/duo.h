@@ -9,7 +9,8 @@
 //                           options, relationships) and duo::Database
 //                           [//duo/query]
 //   duo/query/options.h     RelatedOptions, BulkOptions, CreateBulkOptions,
-//                           Page<T> [//duo/query:options]
+//                           WriteOptions (related writes), Page<T>
+//                           [//duo/query:options]
 //   duo/query/hooks.h       the model hooks (Validate, Before*/After*)
 //                           [//duo/query:hooks]
 //   duo/model/json.h        models to and from nlohmann::json [//duo/model]
@@ -21,8 +22,8 @@
 //   duo/session/result.h    duo::Result, a statement's rows in memory
 //                           [//duo/session:result]
 //   duo/engine/error.h      ErrorKind, GetErrorKind: database errors a caller
-//                           branches on (unique violation, deadlock, ...)
-//                           [//duo/engine:error]
+//                           branches on (unique violation, deadlock, ...),
+//                           IsStale (optimistic locking) [//duo/engine:error]
 //   duo/engine/url.h        database URLs [//duo/engine:url]
 //   duo/sql/*.h             the statement IR every query can eject to:
 //                           expr.h (col, expressions), select.h, dml.h
