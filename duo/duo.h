@@ -13,6 +13,9 @@
 //                           [//duo/query:options]
 //   duo/query/hooks.h       the model hooks (Validate, Before*/After*)
 //                           [//duo/query:hooks]
+//   duo/query/validation.h  ValidationError, ValidationFields: Validate()
+//                           vetoes that name their fields
+//                           [//duo/query:validation]
 //   duo/model/json.h        models to and from nlohmann::json [//duo/model]
 //   duo/model/payload.h     duo::Payload, partial column -> value sets
 //                           [//duo/model]
@@ -51,6 +54,7 @@
 #include "duo/query/hooks.h"         // IWYU pragma: export
 #include "duo/query/options.h"       // IWYU pragma: export
 #include "duo/query/query.h"         // IWYU pragma: export
+#include "duo/query/validation.h"    // IWYU pragma: export
 #include "duo/session/database.h"    // IWYU pragma: export
 #include "duo/session/result.h"      // IWYU pragma: export
 #include "duo/sql/dml.h"             // IWYU pragma: export

@@ -4,7 +4,7 @@
 //   nlohmann::json body = duo::ToJson(order);            // columns + loaded relations
 //   DUO_ASSIGN_OR_RETURN(Order order, duo::FromJson<Order>(request));
 //   DUO_ASSIGN_OR_RETURN(duo::Payload changes, duo::PayloadFromJson<Order>(patch));
-//   DUO_RETURN_IF_ERROR(duo::Model<Order>::Update(order, changes));
+//   DUO_RETURN_IF_ERROR(duo::Model<Order>::Update(order, changes));  // set and saved
 //
 // Timestamps are RFC 3339 strings, dates "YYYY-MM-DD", bytes base64,
 // decimals strings (exact), enums as they are stored: their declared names

@@ -13,6 +13,8 @@
 #include "duo/model/schema.h"
 #include "duo/query/query.h"
 #include "duo/query/testdata/model_table_test.h"
+#include "duo/session/result.h"
+#include "duo/sql/text.h"
 #include "gtest/gtest.h"
 #include "testing/database.h"
 #include "testing/status.h"
@@ -83,6 +85,55 @@ TEST_P(PublicApiTest, RefreshReloadsTheRow) {
   DUO_ASSERT_OK(other->Save());
   DUO_ASSERT_OK(Member::Refresh(stale));
   EXPECT_EQ(stale.name, "again");
+}
+
+// Update saves (DuoORM's instance.update()); Assign only sets. Checked
+// against the row as another reader sees it.
+TEST_P(PublicApiTest, UpdateSavesAndAssignOnlySets) {
+  DUO_ASSERT_OK_AND_ASSIGN(Member ada, Member::Create(Member{.name = "ada"}));
+  const auto stored_name = [&]() -> std::string {
+    absl::StatusOr<duo::Result> row = db_->Execute(
+        duo::sql::Text("SELECT name FROM api_members WHERE id = :id").Bind("id", ada.id));
+    return row.ok() ? row->Scalar<std::string>().value_or("?") : row.status().ToString();
+  };
+  DUO_ASSERT_OK(ada.Assign({{"name", "assigned"}}));
+  EXPECT_EQ(ada.name, "assigned");
+  EXPECT_EQ(stored_name(), "ada");
+  DUO_ASSERT_OK(ada.Update({{"name", "updated"}}));
+  EXPECT_EQ(ada.name, "updated");
+  EXPECT_EQ(stored_name(), "updated");
+  DUO_ASSERT_OK(duo::SyncWait(ada.UpdateAsync({{"name", "async"}})));
+  EXPECT_EQ(stored_name(), "async");
+  // A value that does not fit changes neither the object nor the row.
+  const absl::Status refused = ada.Update({{"name", 7}});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_EQ(ada.name, "async");
+  EXPECT_EQ(stored_name(), "async");
+}
+
+TEST_P(PublicApiTest, FirstAndPageOnTheModelGoByKey) {
+  std::vector<int64_t> ids;
+  for (const char* name : {"c", "a", "e", "b", "d"}) {
+    DUO_ASSERT_OK_AND_ASSIGN(Member member, Member::Create(Member{.name = name}));
+    ids.push_back(member.id);
+  }
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Member> first, Member::First());
+  ASSERT_TRUE(first.has_value());
+  DUO_ASSERT_OK_AND_ASSIGN(std::optional<Member> first_async, duo::SyncWait(Member::FirstAsync()));
+  ASSERT_TRUE(first_async.has_value());
+  std::vector<int64_t> paged;
+  for (int64_t page = 1; page <= 3; ++page) {
+    DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Member> members, Member::Page(page, 2));
+    EXPECT_EQ(members.total, 5);
+    EXPECT_EQ(members.pages, 3);
+    for (const Member& member : members.items) paged.push_back(member.id);
+  }
+  // Every row once, in key order: pages of an unordered query would be free
+  // to repeat rows.
+  EXPECT_EQ(paged, ids);
+  DUO_ASSERT_OK_AND_ASSIGN(duo::Page<Member> async_page, duo::SyncWait(Member::PageAsync(3, 2)));
+  ASSERT_EQ(async_page.items.size(), 1u);
+  EXPECT_EQ(async_page.items[0].id, ids.back());
 }
 
 TEST_P(PublicApiTest, RefreshOfADeletedRowFails) {

@@ -43,6 +43,7 @@
 #include "duo/query/hooks.h"
 #include "duo/query/internal/core.h"
 #include "duo/query/options.h"
+#include "duo/query/validation.h"
 #include "duo/session/database.h"
 #include "duo/session/result.h"
 #include "duo/sql/select.h"
@@ -128,7 +129,8 @@ class Query {
   // Whether any row matches: SELECT EXISTS (...), which stops at the first.
   absl::StatusOr<bool> Exists() const;
   Task<absl::StatusOr<bool>> ExistsAsync() const;
-  // Page `page` (1-based) of `per_page` rows, with the total.
+  // Page `page` (1-based) of `per_page` rows, with the total. A query
+  // without OrderBy is paged in primary key order.
   absl::StatusOr<duo::Page<T>> Page(int64_t page, int64_t per_page) const;
   Task<absl::StatusOr<duo::Page<T>>> PageAsync(int64_t page, int64_t per_page) const;
 
@@ -188,6 +190,16 @@ class Model : public model_internal::RelationState {
   }
   static absl::StatusOr<std::vector<T>> All() { return Query().All(); }
   static Task<absl::StatusOr<std::vector<T>>> AllAsync() { return Query().AllAsync(); }
+  static absl::StatusOr<std::optional<T>> First() { return Query().First(); }
+  static Task<absl::StatusOr<std::optional<T>>> FirstAsync() { return Query().FirstAsync(); }
+  // DuoORM's paginate(): page `page` (from 1) of `per_page` rows, in
+  // primary key order.
+  static absl::StatusOr<duo::Page<T>> Page(int64_t page, int64_t per_page) {
+    return Query().Page(page, per_page);
+  }
+  static Task<absl::StatusOr<duo::Page<T>>> PageAsync(int64_t page, int64_t per_page) {
+    return Query().PageAsync(page, per_page);
+  }
   static absl::StatusOr<int64_t> Count() { return Query().Count(); }
   static Task<absl::StatusOr<int64_t>> CountAsync() { return Query().CountAsync(); }
   template <typename... K>
@@ -234,8 +246,15 @@ class Model : public model_internal::RelationState {
   // loaded fails with ErrorKind::kStaleObject (duo::IsStale).
   static absl::Status Save(T& object, WriteOptions options = {});
   static Task<absl::Status> SaveAsync(T& object, WriteOptions options = {});
-  // Sets `payload` on `object` in memory (checked); Save writes it.
+  // Sets `payload` on `object` and saves it: one UPDATE of the changed
+  // columns (DuoORM's instance.update(**changes)). Nothing is set when a
+  // value does not fit its column.
   static absl::Status Update(T& object, const Payload& payload);
+  static Task<absl::Status> UpdateAsync(T& object, Payload payload);
+  // Sets `payload` on `object` in memory only (checked as Update checks);
+  // a later Save writes it. For a request's changes that Validate() is to
+  // see before anything is written.
+  static absl::Status Assign(T& object, const Payload& payload);
   // Deletes `object`'s row, after what its relationships' on_delete asks
   // for; ObjectNotFound when there is none (kStaleObject for a versioned
   // row whose version moved on).
@@ -249,10 +268,14 @@ class Model : public model_internal::RelationState {
   absl::Status Save(WriteOptions options = {}) { return Save(Self(), options); }
   Task<absl::Status> SaveAsync(WriteOptions options = {}) { return SaveAsync(Self(), options); }
   absl::Status Update(const Payload& payload) { return Update(Self(), payload); }
+  Task<absl::Status> UpdateAsync(Payload payload) {
+    return UpdateAsync(Self(), std::move(payload));
+  }
+  absl::Status Assign(const Payload& payload) { return Assign(Self(), payload); }
   absl::Status Delete(WriteOptions options = {}) { return Delete(Self(), options); }
   Task<absl::Status> DeleteAsync(WriteOptions options = {}) { return DeleteAsync(Self(), options); }
 
-  // Models compare by their columns; the base adds nothing.
+  // Models compare by their columns; the base's state is not compared.
   friend bool operator==(const Model&, const Model&) { return true; }
 
  private:

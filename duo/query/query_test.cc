@@ -358,6 +358,12 @@ TEST_P(QueryTest, HooksRunInOrderAndCanVeto) {
   EXPECT_EQ(statements(), before);  // no SQL ran
   absl::StatusOr<Order> invalid = Order::Create({.customer_id = ada_.id, .status = "invalid"});
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(duo::ValidationFields(invalid.status()), std::vector<std::string>{"status"});
+  EXPECT_EQ(invalid.status().message(), "status: \"invalid\" is not allowed");
+  absl::StatusOr<Order> misnamed = Order::Create({.customer_id = ada_.id, .status = "misnamed"});
+  EXPECT_EQ(misnamed.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(misnamed.status().message()), HasSubstr("\"stauts\""));
+  EXPECT_EQ(*Order::Count(), count);
 
   // An after-hook's failure rolls the insert back.
   absl::StatusOr<Order> failed = Order::Create({.customer_id = ada_.id, .note = "fail after"});
@@ -609,7 +615,7 @@ TEST_P(QueryTest, EveryMemberTypeRoundTripsThroughTheDatabaseAndJson) {
   absl::StatusOr<Everything> unknown = duo::FromJson<Everything>({{"smal", 1}});
   EXPECT_THAT(unknown.status().message(), HasSubstr("\"smal\""));
   DUO_ASSERT_OK_AND_ASSIGN(duo::Payload patch, duo::PayloadFromJson<Everything>({{"ratio", 0.5}}));
-  ASSERT_TRUE(Everything::Update(value, patch).ok());
+  ASSERT_TRUE(Everything::Assign(value, patch).ok());
   EXPECT_EQ(value.ratio, 0.5);
   EXPECT_FALSE(duo::PayloadFromJson<Everything>({{"ratio", "x"}}).ok());
 }

@@ -232,6 +232,32 @@ TEST_P(ValuesTest, NaNAndInfinityInArraysFollowTheDatabase) {
   }
 }
 
+// A std::vector is an array value: FilterBy compares an array column with
+// it, element by element and in order.
+TEST_P(ValuesTest, FilterByTakesAVectorForAnArrayColumn) {
+  const std::vector<std::vector<double>> stored = {{1.5, 2.5}, {1.5}, {}, {2.5, 1.5}, {1.5, 2.5}};
+  for (const std::vector<double>& samples : stored) {
+    DUO_ASSERT_OK(Reading::Create(Reading{.samples = samples}).status());
+  }
+  for (const std::vector<double>& wanted : stored) {
+    DUO_ASSERT_OK_AND_ASSIGN(std::vector<Reading> found,
+                             Reading::FilterBy({{"samples", wanted}}).OrderBy("id").All());
+    std::vector<int64_t> expected;  // filtered in C++
+    for (size_t i = 0; i < stored.size(); ++i) {
+      if (stored[i] == wanted) expected.push_back(static_cast<int64_t>(i) + 1);
+    }
+    std::vector<int64_t> ids;
+    for (const Reading& reading : found) ids.push_back(reading.id);
+    EXPECT_EQ(ids, expected) << wanted.size();
+  }
+  // A list for a column that is not an array is a mistake (In() says "one
+  // of"), never a comparison that matches nothing.
+  const absl::StatusOr<std::vector<Reading>> scalar =
+      Reading::FilterBy({{"value", std::vector<double>{1.5}}}).All();
+  EXPECT_EQ(scalar.status().code(), absl::StatusCode::kInvalidArgument) << scalar.status();
+  EXPECT_THAT(std::string(scalar.status().message()), HasSubstr("value"));
+}
+
 TEST_P(ValuesTest, NaNAndInfinityInsideJsonAreInvalidArgument) {
   // Stored as null before: JSON text has no such numbers.
   for (double special : {kNaN, kInf, -kInf}) {

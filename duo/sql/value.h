@@ -258,6 +258,15 @@ class Value {
   Value(const std::optional<T>& value) {
     if (value.has_value()) *this = Value(*value);
   }
+  // An array of the elements: FilterBy({{"tags", std::vector<std::string>{"go"}}})
+  // on an array column.
+  template <typename E>
+  requires std::constructible_from<Value, const E&> Value(const std::vector<E>& elements) {
+    Array array;
+    array.elements.reserve(elements.size());
+    for (const E& element : elements) array.elements.emplace_back(element);
+    storage_ = std::make_shared<const Array>(std::move(array));
+  }
 
   // Assigning a number or text replaces the held value in place, without
   // a temporary Value: what code that refills a statement's parameters for

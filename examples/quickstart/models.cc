@@ -30,7 +30,8 @@ duo::Schema<Order> Order::Table() {
 
 absl::Status Order::Validate() const {
   if (total < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("an order total cannot be negative: ", total));
+    return duo::ValidationError("total",
+                                absl::StrCat("an order total cannot be negative: ", total));
   }
   return absl::OkStatus();
 }

@@ -157,25 +157,6 @@ absl::StatusOr<T> Find(const duo::Query<T>& query, const httplib::Request& reque
   return *std::move(row);
 }
 
-// Validate answers with a status, not a field. The field at fault is the
-// one whose value, put back as it was before the request, makes `object`
-// valid again; empty when no single field does (a rule across fields).
-template <typename T>
-std::string FieldAtFault(const T& object, const T& before, const json& fields) {
-  const json now = duo::ToJson(object);
-  const json then = duo::ToJson(before);
-  for (const auto& item : fields.items()) {
-    const std::string& field = item.key();
-    const auto old = then.find(field);
-    if (old == then.end()) continue;
-    json probe = now;
-    probe[field] = *old;
-    absl::StatusOr<T> reverted = duo::FromJson<T>(probe);
-    if (reverted.ok() && reverted->Validate().ok()) return field;
-  }
-  return "";
-}
-
 // Sets the fields of the JSON object `fields` on `object` (`where` locates
 // it in the body, for messages) and runs the model's Validate hook. 400 for
 // a field that is no column or is the key (the database assigns it); 422
@@ -201,12 +182,13 @@ absl::Status Apply(const json& fields, absl::string_view where, T& object) {
     if (!change.ok()) return Unprocessable(FieldPath(where, field), change.status().message());
     changes.push_back(std::move(change->front()));
   }
-  const T before = object;
-  DUO_RETURN_IF_ERROR(duo::Model<T>::Update(object, changes));
+  DUO_RETURN_IF_ERROR(duo::Model<T>::Assign(object, changes));
   if constexpr (duo::hooks::HasValidate<T>) {
     if (absl::Status veto = object.Validate(); !veto.ok()) {
-      const std::string field = FieldAtFault(object, before, fields);
-      return Unprocessable(field.empty() ? "" : FieldPath(where, field), veto.message());
+      // The fields the veto names (duo::ValidationError); a rule without
+      // fields points at the object.
+      const std::vector<std::string> named = duo::ValidationFields(veto);
+      return Unprocessable(named.empty() ? "" : FieldPath(where, named.front()), veto.message());
     }
   }
   return absl::OkStatus();

@@ -113,6 +113,7 @@ class PostgresServer {
   std::string pgbouncer_directory_[2] ABSL_GUARDED_BY(mu_);
   // Write ends of the PgBouncer supervisors' pipes, closed by Stop().
   std::vector<int> pgbouncer_pipes_ ABSL_GUARDED_BY(mu_);
+  int pgbouncers_started_ ABSL_GUARDED_BY(mu_) = 0;
   // The replica's socket directory once it runs, the write end of its
   // supervisor's pipe, and a connection to it for WaitForReplica.
   std::string replica_socket_ ABSL_GUARDED_BY(mu_);

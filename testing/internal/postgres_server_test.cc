@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "libpq-fe.h"
 #include "testing/database.h"
 
 namespace duo::testing_internal {
@@ -83,6 +84,31 @@ bool ServerGoneWithin(const Helper& helper, absl::Duration limit) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   return false;
+}
+
+// PgBouncer 1.18 can die on a cancel (pgbouncer#822): the next test asking
+// for it gets a working one, not the dead one's socket.
+TEST_F(PostgresServerTest, ADeadPgBouncerIsReplacedForTheNextTest) {
+  absl::StatusOr<PostgresServer*> server = PostgresServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status();
+  const auto mode = PostgresServer::PgBouncerMode::kSession;
+  absl::StatusOr<std::string> first = (*server)->PgBouncerUrl(mode, "postgres");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string directory =
+      (*first).substr(first->find("host=") + 5, first->find("&port") - first->find("host=") - 5);
+  // The pgbouncer process itself, not its supervisor nor this shell.
+  const std::string kill = "pkill -KILL -f '^[^ ]*pgbouncer " + directory + "/pgbouncer.ini$'";
+  ASSERT_EQ(std::system(kill.c_str()), 0) << kill;
+  const std::string dead = "host=" + directory + " port=6432 user=duo dbname=postgres";
+  for (int i = 0; i < 100 && PQping(dead.c_str()) == PQPING_OK; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_NE(PQping(dead.c_str()), PQPING_OK);
+  absl::StatusOr<std::string> second = (*server)->PgBouncerUrl(mode, "postgres");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE(*second, *first);
+  PGconn* conn = PQconnectdb(second->c_str());
+  EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PQfinish(conn);
 }
 
 TEST_F(PostgresServerTest, ServerIsGoneAsSoonAsTheBinaryExitsNormally) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "duo/engine/error.h"
 #include "duo/model/payload.h"
 #include "duo/query/internal/writes.h"
+#include "duo/query/validation.h"
 #include "duo/session/database.h"
 #include "duo/sql/dml.h"
 #include "duo/sql/select.h"
@@ -29,8 +31,18 @@ using model_internal::ObjectList;
 absl::Status Call(absl::Status (*hook)(void*), void* object) {
   return hook == nullptr ? absl::OkStatus() : hook(object);
 }
-absl::Status CallValidate(const ModelHooks& hooks, const void* object) {
-  return hooks.validate == nullptr ? absl::OkStatus() : hooks.validate(object);
+// Validate(), whose ValidationError must name fields the model has.
+absl::Status CallValidate(const ModelMeta& meta, const ModelHooks& hooks, const void* object) {
+  if (hooks.validate == nullptr) return absl::OkStatus();
+  absl::Status status = hooks.validate(object);
+  for (const std::string& field : ValidationFields(status)) {
+    if (meta.FindColumn(field) == nullptr && meta.FindRelation(field) == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("the Validate() of ", meta.table().name(), "'s model names field \"", field,
+                       "\", which it does not have (", status.message(), ")"));
+    }
+  }
+  return status;
 }
 
 std::vector<void*> PointersTo(ObjectList& objects, size_t from = 0) {
@@ -143,7 +155,7 @@ Task<absl::Status> InsertRow(Exec exec, const Database& database, const ModelMet
   // A new row starts at version 1, whatever a copy of a deleted row held.
   if (meta.version_column() >= 0) SetVersion(meta, object, 1);
   StampTimes(meta, object, /*inserting=*/true);
-  DUO_CO_RETURN_IF_ERROR(CallValidate(hooks, object));
+  DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
   DUO_CO_RETURN_IF_ERROR(Call(hooks.before_create, object));
   // Values the database would change (wrap, round, turn into NULL) are
   // refused before anything is written, naming the column.
@@ -175,7 +187,7 @@ Task<absl::Status> InsertRow(Exec exec, const Database& database, const ModelMet
 Task<absl::Status> UpdateRow(Exec exec, const Database& database, const ModelMeta& meta,
                              const ModelHooks& hooks, void* object, const void* loaded) {
   StampTimes(meta, object, /*inserting=*/false);
-  DUO_CO_RETURN_IF_ERROR(CallValidate(hooks, object));
+  DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
   DUO_CO_RETURN_IF_ERROR(Call(hooks.before_update, object));
   std::vector<int> columns;
   for (size_t i = 0; i < meta.columns().size(); ++i) {
@@ -334,6 +346,15 @@ Task<absl::StatusOr<PageNumbers>> RunPage(const QueryState& state, int64_t page,
     QueryState window = state;
     window.limit = take;
     window.offset = state.offset.value_or(0) + start;
+    // Without an order the database may return the rows in another order
+    // for every page, and pages would repeat and miss rows: the key orders
+    // them (ahead of nothing the caller asked for).
+    if (window.order.empty()) {
+      for (const int index : state.meta->primary_key()) {
+        window.order.push_back(
+            sql::OrderTerm(ColumnOf(state.meta->table().name(), state.meta->columns()[index])));
+      }
+    }
     DUO_CO_RETURN_IF_ERROR(co_await RunAll(window, exec, items));
   }
   numbers.page = page;
@@ -416,7 +437,7 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
       void* object = batch->at(row);
       meta.CopyObject(before.get(), object);
       DUO_CO_RETURN_IF_ERROR(ApplyPayloadValues(meta, object, changes));
-      DUO_CO_RETURN_IF_ERROR(CallValidate(hooks, object));
+      DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
       DUO_CO_RETURN_IF_ERROR(Call(hooks.before_update, object));
       keys.push_back(meta.KeyOf(before.get()));
       // Columns a hook changed beyond the payload are written per row.
@@ -613,7 +634,7 @@ Task<absl::Status> RunCreateBulk(const ModelMeta& meta, const ModelHooks& hooks,
     if (meta.version_column() >= 0) SetVersion(meta, object, 1);
     StampTimes(meta, object, /*inserting=*/true);
     if (options.with_hooks) {
-      DUO_CO_RETURN_IF_ERROR(CallValidate(hooks, object));
+      DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
       DUO_CO_RETURN_IF_ERROR(Call(hooks.before_create, object));
     }
     DUO_CO_RETURN_IF_ERROR(CheckWritable(meta, object, nullptr, database.dialect()));

@@ -506,9 +506,29 @@ Task<absl::Status> Model<T>::SaveAsync(T& object, WriteOptions options) {
 }
 
 template <typename T>
-absl::Status Model<T>::Update(T& object, const Payload& payload) {
+absl::Status Model<T>::Assign(T& object, const Payload& payload) {
   DUO_RETURN_IF_ERROR(MetaOf<T>().declaration_status());
   return ApplyPayload(MetaOf<T>(), &object, payload);
+}
+
+template <typename T>
+absl::Status Model<T>::Update(T& object, const Payload& payload) {
+  // Set on a copy, so that a payload that does not fit leaves the object
+  // as it was.
+  T changed = object;
+  DUO_RETURN_IF_ERROR(Assign(changed, payload));
+  DUO_RETURN_IF_ERROR(Save(changed));
+  object = std::move(changed);
+  return absl::OkStatus();
+}
+
+template <typename T>
+Task<absl::Status> Model<T>::UpdateAsync(T& object, Payload payload) {
+  T changed = object;
+  DUO_CO_RETURN_IF_ERROR(Assign(changed, payload));
+  DUO_CO_RETURN_IF_ERROR(co_await SaveAsync(changed));
+  object = std::move(changed);
+  co_return absl::OkStatus();
 }
 
 template <typename T>

@@ -37,7 +37,9 @@ duo::Schema<Order> Order::Table() {
 
 absl::Status Order::Validate() const {
   HookLog().push_back("Validate");
-  if (status == "invalid") return absl::InvalidArgumentError("status \"invalid\" is not allowed");
+  if (status == "invalid") return duo::ValidationError("status", "\"invalid\" is not allowed");
+  // A veto naming a field Order does not have: a bug of the model's.
+  if (status == "misnamed") return duo::ValidationError({"status", "stauts"}, "typo");
   return absl::OkStatus();
 }
 absl::Status Order::BeforeCreate() {
