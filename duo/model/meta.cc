@@ -264,20 +264,38 @@ void ModelMeta::CheckRelationshipOptions(
   }
 }
 
-bool ModelMeta::relation_loaded(const void* object, size_t index) const {
-  if (index >= 64) return false;
-  const uint64_t* bits = LoadedRelationBits(const_cast<void*>(object));
-  return bits != nullptr && (*bits >> index & 1) != 0;
+const std::vector<std::vector<sql::Value>>* ModelMeta::loaded_keys(const void* object,
+                                                                   size_t index) const {
+  const std::shared_ptr<const model_internal::LoadedKeys>* state =
+      LoadedKeysOf(const_cast<void*>(object));
+  if (state == nullptr || *state == nullptr) return nullptr;
+  for (const auto& [relation, keys] : (*state)->by_relation) {
+    if (relation == index) return &keys;
+  }
+  return nullptr;
 }
 
-void ModelMeta::set_relation_loaded(void* object, size_t index, bool loaded) const {
-  uint64_t* bits = LoadedRelationBits(object);
-  if (bits == nullptr || index >= 64) return;
-  if (loaded) {
-    *bits |= uint64_t{1} << index;
-  } else {
-    *bits &= ~(uint64_t{1} << index);
+void ModelMeta::set_loaded_keys(void* object, size_t index,
+                                std::vector<std::vector<sql::Value>> keys) const {
+  std::shared_ptr<const model_internal::LoadedKeys>* state = LoadedKeysOf(object);
+  if (state == nullptr) return;
+  // Copies of the object share the old state: it is replaced, not changed.
+  auto next = *state == nullptr ? std::make_shared<model_internal::LoadedKeys>()
+                                : std::make_shared<model_internal::LoadedKeys>(**state);
+  bool found = false;
+  for (auto& [relation, held] : next->by_relation) {
+    if (relation == index) {
+      held = std::move(keys);
+      found = true;
+    }
   }
+  if (!found) next->by_relation.emplace_back(index, std::move(keys));
+  *state = std::move(next);
+}
+
+void ModelMeta::clear_loaded_keys(void* object) const {
+  std::shared_ptr<const model_internal::LoadedKeys>* state = LoadedKeysOf(object);
+  if (state != nullptr) state->reset();
 }
 
 const RelationMeta* ModelMeta::FindRelation(absl::string_view name) const {

@@ -60,9 +60,10 @@ enum class Orphans : uint8_t {
 // relationship (Schema::HasMany and the like). The database's own
 // ON DELETE (ForeignKey options) is another matter: it runs no hooks.
 struct RelationshipOptions {
-  // Save of a loaded has-many or has-one member that no longer holds a
-  // child that is stored. Many-to-many: must stay kLeave (a removed
-  // object's association row is always deleted, the object never).
+  // Save of a has-many or has-one member that no longer holds a row it
+  // held when loaded or last written (ModelMeta::loaded_keys).
+  // Many-to-many: must stay kLeave (a removed object's association row is
+  // always deleted, the object never).
   Orphans orphans = Orphans::kLeave;
   // Delete of this row, first, for each related row: kCascade deletes it
   // (its hooks and cascades run; for many-to-many, the association row),
@@ -77,16 +78,23 @@ namespace model_internal {
 template <typename T>
 class TypedModelMeta;
 
-// The state duo::Model<T> keeps in each object besides its members: which
-// of its relationships hold exactly the rows the database holds (loaded
-// whole by Related(), or written by Create and Save), so that Save can tell
-// a child removed from a collection from one that was never loaded. Copied
-// with the object; never compared, printed or stored.
+// The keys of the related rows each relationship of an object held when
+// it was loaded (Related()) or last written (Create, Save), by index into
+// ModelMeta::relations(). Immutable once made: copies of an object share it.
+struct LoadedKeys {
+  std::vector<std::pair<size_t, std::vector<std::vector<sql::Value>>>> by_relation;
+};
+
+// The state duo::Model<T> keeps in each object besides its members: the
+// LoadedKeys, so that Save can tell a child removed from a collection (its
+// row is handled as the relationship declares) from one the object never
+// held (left alone: never loaded, or added by another writer since).
+// Copied with the object; never compared, printed or stored.
 class RelationState {
  private:
   template <typename T>
   friend class TypedModelMeta;
-  uint64_t loaded_relations_ = 0;
+  std::shared_ptr<const LoadedKeys> loaded_;
 };
 
 // Reads and writes one member of a model object. Objects are passed as
@@ -243,13 +251,18 @@ class ModelMeta {
   int version_column() const { return version_column_; }
   // The model's per-object hooks (Validate, Before/After*).
   const ObjectHooks& object_hooks() const { return object_hooks_; }
-  // Whether relations()[index] of `object` holds exactly the database's
-  // related rows: loaded whole (Related() without `where`) or written by
-  // Create/Save. Always false for a model that does not derive from
-  // duo::Model<T> (its objects have nowhere to keep it), and for indexes
-  // past 63.
-  bool relation_loaded(const void* object, size_t index) const;
-  void set_relation_loaded(void* object, size_t index, bool loaded) const;
+  // The keys of the rows relations()[index] of `object` held when it was
+  // loaded by Related() or last written by Create/Save: what Save compares
+  // the member with to find the rows removed from it. nullptr when not
+  // known: never loaded, or a model that does not derive from
+  // duo::Model<T> (its objects have nowhere to keep them).
+  const std::vector<std::vector<sql::Value>>* loaded_keys(const void* object, size_t index) const;
+  void set_loaded_keys(void* object, size_t index, std::vector<std::vector<sql::Value>> keys) const;
+  // Forgets every relationship's loaded keys.
+  void clear_loaded_keys(void* object) const;
+  // Whether objects of this model keep loaded keys (derive from
+  // duo::Model<T>).
+  bool keeps_loaded_keys() const { return keeps_loaded_keys_; }
   // columns() as engine::Cursor::ReadRow reads them into an object.
   const std::vector<engine::RowSlot>& row_slots() const { return row_slots_; }
 
@@ -278,8 +291,8 @@ class ModelMeta {
   virtual std::unique_ptr<model_internal::ObjectList> NewList() const = 0;
 
  protected:
-  // Where `object` keeps relation_loaded's bits, or nullptr.
-  virtual uint64_t* LoadedRelationBits(void* object) const = 0;
+  // Where `object` keeps its LoadedKeys, or nullptr.
+  virtual std::shared_ptr<const model_internal::LoadedKeys>* LoadedKeysOf(void* object) const = 0;
 
   ModelMeta() = default;
   // Builds everything from a Table() declaration; the status is kept in
@@ -296,6 +309,7 @@ class ModelMeta {
   std::vector<int> primary_key_;
   int version_column_ = -1;
   ObjectHooks object_hooks_;
+  bool keeps_loaded_keys_ = false;
   std::vector<engine::RowSlot> row_slots_;
   absl::Status declaration_status_;
 

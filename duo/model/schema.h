@@ -146,9 +146,9 @@ class TypedModelMeta final : public ModelMeta {
   std::unique_ptr<ObjectList> NewList() const override { return std::make_unique<List>(); }
 
  protected:
-  uint64_t* LoadedRelationBits(void* object) const override {
+  std::shared_ptr<const LoadedKeys>* LoadedKeysOf(void* object) const override {
     if constexpr (std::is_base_of_v<RelationState, T>) {
-      return &static_cast<RelationState*>(static_cast<T*>(object))->loaded_relations_;
+      return &static_cast<RelationState*>(static_cast<T*>(object))->loaded_;
     } else {
       return nullptr;
     }
@@ -157,6 +157,7 @@ class TypedModelMeta final : public ModelMeta {
  public:
   void InitFrom(Schema<T> schema) {
     object_hooks_ = MakeObjectHooks<T>();
+    keeps_loaded_keys_ = std::is_base_of_v<RelationState, T>;
     Init(TypeName(typeid(T)), *schema.models_, std::move(schema.table_), std::move(schema.specs_),
          std::move(schema.accessors_), std::move(schema.categories_), std::move(schema.relations_));
   }

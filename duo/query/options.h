@@ -69,8 +69,9 @@ enum class Relations : uint8_t {
   // transaction: belongs-to objects first (inserted if new, their key
   // copied into the foreign key), the row, has-one and has-many objects
   // (their foreign key set to the row's key), then the association rows of
-  // many-to-many objects; removed children per the relationship's
-  // `orphans`. Delete applies the relationships' `on_delete`.
+  // many-to-many objects; the rows removed from members that held them,
+  // per the relationship's `orphans`. Delete applies the relationships'
+  // `on_delete`.
   kWrite,
   // The row's own columns only: related members are neither written nor
   // checked, and Delete cascades nothing.

@@ -169,9 +169,10 @@ class Query {
 // use duo::Model<Order>::... without deriving (which keeps designated
 // initializers free of a base class).
 //
-// The base holds one word of state besides the static calls: which
-// relationships of the object were loaded whole (see Relations::kWrite and
-// RelationshipOptions::orphans), copied with the object, never compared.
+// The base holds one pointer of state besides the static calls: the keys
+// of the related rows the object's relationships held when loaded or last
+// written (see Relations::kWrite and RelationshipOptions::orphans), shared
+// between copies, never compared.
 template <typename T>
 class Model : public model_internal::RelationState {
  public:

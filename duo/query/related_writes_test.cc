@@ -276,13 +276,16 @@ TEST_P(RelatedWritesTest, RemovedChildrenOfALoadedMemberFollowTheDeclaration) {
   DUO_ASSERT_OK(loaded.Save());
   EXPECT_EQ(CountRows("profiles"), 0);
 
-  // A member that was not loaded (Get), or loaded with a filter, is not the
-  // whole collection: nothing is removed.
+  // A member that was never loaded (Get) held no rows: nothing is removed.
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Post> plain, Post::Get(post_id));
   plain->comments.push_back(Comment{.body = "added"});
   DUO_ASSERT_OK(plain->Save());
+  EXPECT_THAT(Rows("SELECT body FROM comments ORDER BY id"), ElementsAre("'keep'", "'added'"));
+  // Loaded with a filter, it held what the filter chose: removing from it
+  // removes those rows only.
+  DUO_ASSERT_OK(Comment::Create({.post_id = post_id, .body = "spam"}).status());
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<Post> filtered,
-                           Post::Related("comments", {.where = duo::col(&Comment::body) == "added"})
+                           Post::Related("comments", {.where = duo::col(&Comment::body) == "spam"})
                                .FilterBy({{"id", post_id}})
                                .All());
   ASSERT_EQ(filtered.size(), 1u);
@@ -290,6 +293,16 @@ TEST_P(RelatedWritesTest, RemovedChildrenOfALoadedMemberFollowTheDeclaration) {
   filtered[0].comments.clear();
   DUO_ASSERT_OK(filtered[0].Save());
   EXPECT_THAT(Rows("SELECT body FROM comments ORDER BY id"), ElementsAre("'keep'", "'added'"));
+
+  // A row another writer added after the member was loaded was never in
+  // it: removing another one leaves it alone.
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Post> before_theirs,
+                           Post::Related("comments").FilterBy({{"id", post_id}}).All());
+  DUO_ASSERT_OK(Comment::Create({.post_id = post_id, .body = "theirs"}).status());
+  ASSERT_EQ(before_theirs[0].comments.size(), 2u);
+  before_theirs[0].comments.pop_back();  // "added"
+  DUO_ASSERT_OK(before_theirs[0].Save());
+  EXPECT_THAT(Rows("SELECT body FROM comments ORDER BY id"), ElementsAre("'keep'", "'theirs'"));
 
   // A copy made after loading carries what was loaded; Relations::kIgnore
   // leaves the removal alone.
@@ -329,6 +342,18 @@ TEST_P(RelatedWritesTest, ManyToManyAssociationRowsFollowTheMember) {
   EXPECT_EQ(CountRows("tags"), 3);
   EXPECT_EQ(Calls("PostTag.AfterDelete"), 1);
   EXPECT_EQ(Calls("PostTag.AfterCreate"), 1);
+
+  // A link another writer made after the member was loaded stays.
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Post> reloaded,
+                           Post::Related("tags").FilterBy({{"id", created.id}}).All());
+  DUO_ASSERT_OK(PostTag::Create({.post_id = created.id, .tag_id = red.id}).status());
+  reloaded[0].tags.clear();  // blue and green
+  DUO_ASSERT_OK(reloaded[0].Save());
+  EXPECT_THAT(Rows("SELECT tag_id FROM post_tags"), ElementsAre(absl::StrCat(red.id)));
+  DUO_ASSERT_OK(
+      db_->Execute(duo::sql::Text(absl::StrCat("INSERT INTO post_tags VALUES (", created.id, ", ",
+                                               blue.id, "), (", created.id, ", ", green, ")")))
+          .status());
 
   // Not loaded: a held tag is linked, the others stay linked.
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<Post> plain, Post::Get(created.id));

@@ -452,13 +452,20 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
     const RelationMeta& relation = *meta.FindRelation(spec->path);
     const ModelMeta& target = relation.target();
     relation.accessor->Clear(object);
-    meta.set_relation_loaded(object, static_cast<size_t>(&relation - meta.relations().data()),
-                             spec->options.where.empty());
     const int key_column = at + target.primary_key()[0];
     if (!cursor.IsNull(key_column)) {
       std::shared_ptr<void> related = target.NewObject();
       DUO_RETURN_IF_ERROR(cursor.ReadRow(target.row_slots(), at, related.get()));
       relation.accessor->Add(object, related.get());
+    }
+    if (meta.keeps_loaded_keys() && relation.kind != RelationKind::kBelongsTo) {
+      // What Save later compares the member with.
+      std::vector<std::vector<sql::Value>> held;
+      if (relation.accessor->Count(object) == 1) {
+        held.push_back(target.KeyOf(relation.accessor->At(object, 0)));
+      }
+      meta.set_loaded_keys(object, static_cast<size_t>(&relation - meta.relations().data()),
+                           std::move(held));
     }
     at += static_cast<int>(target.columns().size());
   }
@@ -502,11 +509,9 @@ void PutIdentity(const Database& database, const ModelMeta& meta, const void* ob
   // The map keeps the row, not the related objects the object held when
   // it was written (new ones, without their keys yet, in a related write).
   if (meta.relations_status().ok()) {
-    for (size_t i = 0; i < meta.relations().size(); ++i) {
-      meta.relations()[i].accessor->Clear(copy.get());
-      meta.set_relation_loaded(copy.get(), i, false);
-    }
+    for (const RelationMeta& relation : meta.relations()) relation.accessor->Clear(copy.get());
   }
+  meta.clear_loaded_keys(copy.get());
   session->identity_map().Put({&meta, meta.KeyOf(object)}, std::move(copy));
 }
 

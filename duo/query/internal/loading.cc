@@ -61,17 +61,30 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
   // How many parents share each key: a related row of a key only one
   // parent has is moved into it, not copied.
   absl::flat_hash_map<sql::Value, int> parents_with;
-  // Loaded whole, a member holds all the database holds (what Save's
-  // orphan handling relies on); filtered by `where`, only part of it.
-  const size_t index = static_cast<size_t>(&relation - meta.relations().data());
   for (void* parent : parents) {
     relation.accessor->Clear(parent);
-    meta.set_relation_loaded(parent, index, node.where.empty());
     sql::Value key = parent_key.accessor->Get(parent);
     if (key.is_null()) continue;
     if (++parents_with[key] == 1) keys.push_back(std::move(key));
   }
-  if (keys.empty()) co_return absl::OkStatus();
+  // The keys each member holds once loaded: what Save later compares it
+  // with to find the rows removed from it.
+  const size_t index = static_cast<size_t>(&relation - meta.relations().data());
+  auto record_keys = [&] {
+    if (!meta.keeps_loaded_keys() || relation.kind == RelationKind::kBelongsTo) return;
+    for (void* parent : parents) {
+      std::vector<std::vector<sql::Value>> held;
+      held.reserve(relation.accessor->Count(parent));
+      for (size_t i = 0; i < relation.accessor->Count(parent); ++i) {
+        held.push_back(target.KeyOf(relation.accessor->At(parent, i)));
+      }
+      meta.set_loaded_keys(parent, index, std::move(held));
+    }
+  };
+  if (keys.empty()) {
+    record_keys();
+    co_return absl::OkStatus();
+  }
 
   // Where the link value sits in each related row.
   const std::string& table = target.table().name();
@@ -143,6 +156,7 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
       loaded.push_back(relation.accessor->At(parent, i));
     }
   }
+  record_keys();
   co_return co_await LoadLevel(exec, database, target, loaded, node);
 }
 

@@ -116,9 +116,14 @@ class GraphWriter {
                                    bool inserted, const std::string& path);
   Task<absl::Status> WriteAssociations(const ModelMeta& meta, void* object, const Edge* edge,
                                        bool inserted, const std::string& path);
-  // The rows of `meta` whose `column` equals `value`, in key order.
+  // The rows of `meta` whose `column` equals `value` (and where `also`
+  // holds, unless empty), in key order.
   Task<absl::Status> LoadWhere(const ModelMeta& meta, const std::string& column,
-                               const sql::Value& value, ObjectList& out);
+                               const sql::Value& value, const sql::Expr& also, ObjectList& out);
+  Task<absl::Status> LoadWhere(const ModelMeta& meta, const std::string& column,
+                               const sql::Value& value, ObjectList& out) {
+    co_return co_await LoadWhere(meta, column, value, sql::Expr(), out);
+  }
   // Sets `column` of the stored `object` to NULL and updates its row.
   Task<absl::Status> SetNull(const ModelMeta& meta, void* object, const std::string& column);
   Task<absl::StatusOr<bool>> RowExists(const ModelMeta& meta, const void* object);
@@ -198,7 +203,6 @@ Task<absl::Status> GraphWriter::Write(const ModelMeta& meta, const ModelHooks& h
 
   DUO_CO_RETURN_IF_ERROR(co_await WriteChildren(meta, object, edge, inserted, path));
   DUO_CO_RETURN_IF_ERROR(co_await WriteAssociations(meta, object, edge, inserted, path));
-  if (inserted) MarkCollectionsLoaded(meta, object);
   co_return absl::OkStatus();
 }
 
@@ -241,50 +245,67 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
     const RelationMeta& relation = relations[index];
     if (relation.kind != RelationKind::kHasMany && relation.kind != RelationKind::kHasOne) continue;
     if (edge != nullptr && IsInverse(*edge->from, *edge->via, relation)) continue;
-    const size_t count = relation.accessor->Count(object);
-    const bool orphans =
-        !inserted && relation.orphans != Orphans::kLeave && meta.relation_loaded(object, index);
-    if (count == 0 && !orphans) continue;
     const ModelMeta& target = relation.target();
+    const size_t count = relation.accessor->Count(object);
+    // The rows the member held when it was loaded or last written and no
+    // longer holds. Rows it never held (never loaded, or added by another
+    // writer since) are not the caller's to remove.
+    const std::vector<std::vector<sql::Value>>* recorded =
+        inserted ? nullptr : meta.loaded_keys(object, index);
+    std::vector<std::vector<sql::Value>> removed;
+    if (recorded != nullptr && relation.orphans != Orphans::kLeave) {
+      absl::flat_hash_set<std::vector<sql::Value>> held;
+      for (size_t i = 0; i < count; ++i) {
+        held.insert(target.KeyOf(relation.accessor->At(object, i)));
+      }
+      for (const std::vector<sql::Value>& key : *recorded) {
+        if (!held.contains(key)) removed.push_back(key);
+      }
+    }
+    if (count == 0 && removed.empty()) {
+      if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, {});
+      continue;
+    }
     const ColumnMeta* remote = target.FindColumn(relation.remote_column);
     const sql::Value key = meta.FindColumn(relation.local_column)->accessor->Get(object);
     const std::string where = absl::StrCat(path, ".", relation.name);
 
-    // Children no longer held go first: a has-one's replacement must not
-    // meet its predecessor (a unique foreign key).
-    if (orphans) {
-      absl::flat_hash_set<std::vector<sql::Value>> held;
-      for (size_t i = 0; i < count; ++i)
-        held.insert(target.KeyOf(relation.accessor->At(object, i)));
+    // Removed children go first: a has-one's replacement must not meet its
+    // predecessor (a unique foreign key). Only rows that still belong to
+    // this one are touched.
+    if (!removed.empty()) {
       std::unique_ptr<ObjectList> rows = target.NewList();
-      DUO_CO_RETURN_IF_ERROR(co_await LoadWhere(target, relation.remote_column, key, *rows));
+      DUO_CO_RETURN_IF_ERROR(
+          co_await LoadWhere(target, relation.remote_column, key, KeysIn(target, removed), *rows));
       for (size_t i = 0; i < rows->size(); ++i) {
         void* orphan = rows->at(i);
-        if (held.contains(target.KeyOf(orphan))) continue;
-        absl::Status removed;
+        absl::Status done;
         if (relation.orphans == Orphans::kDelete) {
-          removed = co_await Delete(target, HooksOf(target), orphan, where);
+          done = co_await Delete(target, HooksOf(target), orphan, where);
         } else {
-          removed = co_await SetNull(target, orphan, relation.remote_column);
+          done = co_await SetNull(target, orphan, relation.remote_column);
         }
-        if (!removed.ok()) {
+        if (!done.ok()) {
           const char* how = relation.orphans == Orphans::kDelete ? "kDelete" : "kSetNull";
           co_return Annotate(
-              removed, absl::StrCat("removing ", target.model_name(), " ", KeyText(target, orphan),
-                                    " from ", where, " (orphans = ", how, ")"));
+              done, absl::StrCat("removing ", target.model_name(), " ", KeyText(target, orphan),
+                                 " from ", where, " (orphans = ", how, ")"));
         }
       }
     }
 
     const Edge next{&meta, &relation};
     const Link link{remote, key};
+    std::vector<std::vector<sql::Value>> held;
     for (size_t i = 0; i < count; ++i) {
       std::string child_path = where;
       if (relation.to_many()) absl::StrAppend(&child_path, "[", i, "]");
-      DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target),
-                                            relation.accessor->At(object, i), Mode::kRelated, &next,
+      void* child = relation.accessor->At(object, i);
+      DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target), child, Mode::kRelated, &next,
                                             &link, std::move(child_path)));
+      held.push_back(target.KeyOf(child));
     }
+    if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, std::move(held));
   }
   co_return absl::OkStatus();
 }
@@ -298,53 +319,76 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
     if (relation.kind != RelationKind::kManyToMany) continue;
     if (edge != nullptr && IsInverse(*edge->from, *edge->via, relation)) continue;
     const size_t count = relation.accessor->Count(object);
-    const bool loaded = meta.relation_loaded(object, index);
-    if (count == 0 && (inserted || !loaded)) continue;
+    const std::vector<std::vector<sql::Value>>* recorded =
+        inserted ? nullptr : meta.loaded_keys(object, index);
+    if (count == 0 && (recorded == nullptr || recorded->empty())) {
+      if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, {});
+      continue;
+    }
     const ModelMeta& target = relation.target();
     const ModelMeta& through = relation.through();
     const std::string where = absl::StrCat(path, ".", relation.name);
     const Edge next{&meta, &relation};
 
     // The objects first: a new one gets its key.
-    std::vector<sql::Value> wanted;
-    const ColumnMeta* target_key = target.FindColumn(relation.remote_column);
+    std::vector<std::vector<sql::Value>> wanted;
     for (size_t i = 0; i < count; ++i) {
       void* related = relation.accessor->At(object, i);
       std::string related_path = absl::StrCat(where, "[", i, "]");
       DUO_CO_RETURN_IF_ERROR(co_await Write(target, HooksOf(target), related, Mode::kRelated, &next,
                                             nullptr, std::move(related_path)));
-      sql::Value key = target_key->accessor->Get(related);
+      std::vector<sql::Value> key = target.KeyOf(related);
       if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) {
         wanted.push_back(std::move(key));
       }
     }
 
-    // Then the association rows: the missing ones inserted, and, when the
-    // member was loaded whole, those of objects it no longer holds deleted.
+    // Then the association rows: those of objects the member held and no
+    // longer holds deleted (the objects stay), the missing ones inserted.
+    // Links made by another writer since the member was loaded stay.
+    std::vector<sql::Value> removed;
+    std::vector<sql::Value> added;
+    if (recorded != nullptr) {
+      for (const std::vector<sql::Value>& key : *recorded) {
+        if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) {
+          removed.push_back(key[0]);
+        }
+      }
+    }
+    for (const std::vector<sql::Value>& key : wanted) {
+      if (recorded == nullptr ||
+          std::find(recorded->begin(), recorded->end(), key) == recorded->end()) {
+        added.push_back(key[0]);
+      }
+    }
     const sql::Value local = meta.FindColumn(relation.local_column)->accessor->Get(object);
     const ColumnMeta* link_local = through.FindColumn(relation.through_local);
     const ColumnMeta* link_remote = through.FindColumn(relation.through_remote);
-    std::vector<sql::Value> linked;
-    if (!inserted) {
+    std::vector<sql::Value> linked;  // of `added`, those linked already
+    if (!inserted && (!removed.empty() || !added.empty())) {
+      std::vector<sql::Value> either = removed;
+      either.insert(either.end(), added.begin(), added.end());
       std::unique_ptr<ObjectList> links = through.NewList();
-      DUO_CO_RETURN_IF_ERROR(co_await LoadWhere(through, relation.through_local, local, *links));
+      DUO_CO_RETURN_IF_ERROR(co_await LoadWhere(
+          through, relation.through_local, local,
+          sql::In(ColumnOf(through.table().name(), *link_remote), either), *links));
       for (size_t i = 0; i < links->size(); ++i) {
         void* link = links->at(i);
         sql::Value to = link_remote->accessor->Get(link);
-        if (std::find(wanted.begin(), wanted.end(), to) != wanted.end()) {
+        if (std::find(removed.begin(), removed.end(), to) == removed.end()) {
           linked.push_back(std::move(to));
-        } else if (loaded) {
-          const absl::Status unlinked = co_await Delete(through, HooksOf(through), link, where);
-          if (!unlinked.ok()) {
-            co_return Annotate(unlinked, absl::StrCat("unlinking ", target.model_name(), " ",
-                                                      to.DebugString(), " from ", where,
-                                                      " (table \"", through.table().name(), "\")"));
-          }
+          continue;
+        }
+        const absl::Status unlinked = co_await Delete(through, HooksOf(through), link, where);
+        if (!unlinked.ok()) {
+          co_return Annotate(
+              unlinked, absl::StrCat("unlinking ", target.model_name(), " ", to.DebugString(),
+                                     " from ", where, " (table \"", through.table().name(), "\")"));
         }
       }
     }
     const ModelHooks link_hooks = HooksOf(through);
-    for (const sql::Value& to : wanted) {
+    for (const sql::Value& to : added) {
       if (std::find(linked.begin(), linked.end(), to) != linked.end()) continue;
       const std::shared_ptr<void> link = through.NewObject();
       DUO_CO_RETURN_IF_ERROR(link_local->accessor->Set(link.get(), local, link_local->name));
@@ -357,6 +401,7 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
                                      where, " (table \"", through.table().name(), "\")"));
       }
     }
+    if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, std::move(wanted));
   }
   co_return absl::OkStatus();
 }
@@ -409,7 +454,8 @@ Task<absl::Status> GraphWriter::Delete(const ModelMeta& meta, const ModelHooks& 
 }
 
 Task<absl::Status> GraphWriter::LoadWhere(const ModelMeta& meta, const std::string& column,
-                                          const sql::Value& value, ObjectList& out) {
+                                          const sql::Value& value, const sql::Expr& also,
+                                          ObjectList& out) {
   if (value.is_null()) co_return absl::OkStatus();
   const std::string& table = meta.table().name();
   std::vector<sql::Expr> columns;
@@ -417,11 +463,11 @@ Task<absl::Status> GraphWriter::LoadWhere(const ModelMeta& meta, const std::stri
   for (const ColumnMeta& c : meta.columns()) columns.push_back(ColumnOf(table, c));
   std::vector<sql::OrderTerm> order;
   for (int index : meta.primary_key()) order.emplace_back(ColumnOf(table, meta.columns()[index]));
-  const sql::Select select =
-      sql::Select(std::move(columns))
-          .From(meta.table())
-          .Where(ColumnOf(table, *meta.FindColumn(column)) == sql::Param(value))
-          .OrderBy(std::move(order));
+  sql::Select select = sql::Select(std::move(columns))
+                           .From(meta.table())
+                           .Where(ColumnOf(table, *meta.FindColumn(column)) == sql::Param(value));
+  if (!also.empty()) select = std::move(select).Where(also);
+  select = std::move(select).OrderBy(std::move(order));
   co_return co_await ReadObjects(exec_, database_, nullptr, meta, select,
                                  [&out]() -> void* { return out.Add(); });
 }
@@ -473,10 +519,12 @@ bool HasRelatedWrites(const ModelMeta& meta, const void* object) {
   for (size_t index = 0; index < relations.size(); ++index) {
     const RelationMeta& relation = relations[index];
     if (relation.accessor->Count(const_cast<void*>(object)) > 0) return true;
+    // An emptied member whose removed rows must be handled.
     const bool removes =
         relation.kind == RelationKind::kManyToMany ||
         (relation.kind != RelationKind::kBelongsTo && relation.orphans != Orphans::kLeave);
-    if (removes && meta.relation_loaded(object, index)) return true;
+    const std::vector<std::vector<sql::Value>>* recorded = meta.loaded_keys(object, index);
+    if (removes && recorded != nullptr && !recorded->empty()) return true;
   }
   return false;
 }
@@ -493,12 +541,10 @@ bool HasDeleteCascades(const ModelMeta& meta) {
 }
 
 void MarkCollectionsLoaded(const ModelMeta& meta, void* object) {
-  if (!meta.relations_status().ok()) return;
+  if (!meta.keeps_loaded_keys() || !meta.relations_status().ok()) return;
   const std::vector<RelationMeta>& relations = meta.relations();
   for (size_t index = 0; index < relations.size(); ++index) {
-    if (relations[index].kind != RelationKind::kBelongsTo) {
-      meta.set_relation_loaded(object, index, true);
-    }
+    if (relations[index].kind != RelationKind::kBelongsTo) meta.set_loaded_keys(object, index, {});
   }
 }
 

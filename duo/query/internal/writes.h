@@ -54,9 +54,9 @@ Task<absl::Status> DeleteStatement(Exec exec, const Database& database, const Mo
 bool HasRelatedWrites(const ModelMeta& meta, const void* object);
 // Whether Delete of a row of `meta` has declared cascades to apply.
 bool HasDeleteCascades(const ModelMeta& meta);
-// Marks the has-one, has-many and many-to-many members of `object` as
-// holding all the database holds (ModelMeta::relation_loaded): true of a
-// row just inserted.
+// Records the has-one, has-many and many-to-many members of `object` as
+// holding no rows (ModelMeta::loaded_keys): true of a row just inserted
+// with empty members.
 void MarkCollectionsLoaded(const ModelMeta& meta, void* object);
 
 // Create (`create`) or Save of `object` with its object graph: belongs-to
