@@ -264,8 +264,7 @@ void ModelMeta::CheckRelationshipOptions(
   }
 }
 
-const std::vector<std::vector<sql::Value>>* ModelMeta::loaded_keys(const void* object,
-                                                                   size_t index) const {
+const std::vector<sql::Value>* ModelMeta::loaded_keys(const void* object, size_t index) const {
   const std::shared_ptr<const model_internal::LoadedKeys>* state =
       LoadedKeysOf(const_cast<void*>(object));
   if (state == nullptr || *state == nullptr) return nullptr;
@@ -275,8 +274,7 @@ const std::vector<std::vector<sql::Value>>* ModelMeta::loaded_keys(const void* o
   return nullptr;
 }
 
-void ModelMeta::set_loaded_keys(void* object, size_t index,
-                                std::vector<std::vector<sql::Value>> keys) const {
+void ModelMeta::set_loaded_keys(void* object, size_t index, std::vector<sql::Value> keys) const {
   std::shared_ptr<const model_internal::LoadedKeys>* state = LoadedKeysOf(object);
   if (state == nullptr) return;
   // Copies of the object share the old state: it is replaced, not changed.

@@ -81,8 +81,10 @@ class TypedModelMeta;
 // The keys of the related rows each relationship of an object held when
 // it was loaded (Related()) or last written (Create, Save), by index into
 // ModelMeta::relations(). Immutable once made: copies of an object share it.
+// Each row's key is its primary-key values in key order, the rows' keys
+// one after another.
 struct LoadedKeys {
-  std::vector<std::pair<size_t, std::vector<std::vector<sql::Value>>>> by_relation;
+  std::vector<std::pair<size_t, std::vector<sql::Value>>> by_relation;
 };
 
 // The state duo::Model<T> keeps in each object besides its members: the
@@ -253,11 +255,13 @@ class ModelMeta {
   const ObjectHooks& object_hooks() const { return object_hooks_; }
   // The keys of the rows relations()[index] of `object` held when it was
   // loaded by Related() or last written by Create/Save: what Save compares
-  // the member with to find the rows removed from it. nullptr when not
-  // known: never loaded, or a model that does not derive from
-  // duo::Model<T> (its objects have nowhere to keep them).
-  const std::vector<std::vector<sql::Value>>* loaded_keys(const void* object, size_t index) const;
-  void set_loaded_keys(void* object, size_t index, std::vector<std::vector<sql::Value>> keys) const;
+  // the member with to find the rows removed from it. Each row's primary
+  // key values (the related model's primary_key().size() of them), one row
+  // after another. nullptr when not known: never loaded, or a model that
+  // does not derive from duo::Model<T> (its objects have nowhere to keep
+  // them).
+  const std::vector<sql::Value>* loaded_keys(const void* object, size_t index) const;
+  void set_loaded_keys(void* object, size_t index, std::vector<sql::Value> keys) const;
   // Forgets every relationship's loaded keys.
   void clear_loaded_keys(void* object) const;
   // Whether objects of this model keep loaded keys (derive from

@@ -316,6 +316,32 @@ TEST_P(RelatedWritesTest, RemovedChildrenOfALoadedMemberFollowTheDeclaration) {
   EXPECT_EQ(CountRows("comments"), 0);
 }
 
+TEST_P(RelatedWritesTest, AHasOneLoadedByAJoinIsReplacedAndRemovedToo) {
+  Author ada{.name = "Ada"};
+  ada.profile = Profile{.bio = "first"};
+  DUO_ASSERT_OK_AND_ASSIGN(Author created, Author::Create(ada));
+  DUO_ASSERT_OK_AND_ASSIGN(std::vector<Author> joined,
+                           Author::Related("profile", {.loader = duo::Loader::kJoined})
+                               .FilterBy({{"id", created.id}})
+                               .All());
+  ASSERT_EQ(joined.size(), 1u);
+  ASSERT_TRUE(joined[0].profile.has_value());
+  joined[0].profile->bio = "edited in memory";  // stored: not rewritten through the author
+  DUO_ASSERT_OK(joined[0].Save());
+  EXPECT_THAT(Rows("SELECT bio FROM profiles"), ElementsAre("'first'"));
+  joined[0].profile = Profile{.bio = "second"};
+  DUO_ASSERT_OK(joined[0].Save());
+  EXPECT_THAT(Rows("SELECT bio, author_id FROM profiles"),
+              ElementsAre(absl::StrCat("'second'|", created.id)));
+  joined[0].profile.reset();
+  DUO_ASSERT_OK(joined[0].Save());
+  EXPECT_EQ(CountRows("profiles"), 0);
+  // An older copy still holds the first profile, stored (it has its key):
+  // a stored related object is only linked, so it is not brought back.
+  DUO_ASSERT_OK(Author::Save(created));
+  EXPECT_EQ(CountRows("profiles"), 0);
+}
+
 TEST_P(RelatedWritesTest, ManyToManyAssociationRowsFollowTheMember) {
   DUO_ASSERT_OK_AND_ASSIGN(Tag red, Tag::Create({.label = "red"}));
   DUO_ASSERT_OK_AND_ASSIGN(Tag blue, Tag::Create({.label = "blue"}));

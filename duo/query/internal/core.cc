@@ -460,9 +460,9 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
     }
     if (meta.keeps_loaded_keys() && relation.kind != RelationKind::kBelongsTo) {
       // What Save later compares the member with.
-      std::vector<std::vector<sql::Value>> held;
+      std::vector<sql::Value> held;
       if (relation.accessor->Count(object) == 1) {
-        held.push_back(target.KeyOf(relation.accessor->At(object, 0)));
+        held = target.KeyOf(relation.accessor->At(object, 0));
       }
       meta.set_loaded_keys(object, static_cast<size_t>(&relation - meta.relations().data()),
                            std::move(held));

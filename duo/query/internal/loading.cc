@@ -73,10 +73,13 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
   auto record_keys = [&] {
     if (!meta.keeps_loaded_keys() || relation.kind == RelationKind::kBelongsTo) return;
     for (void* parent : parents) {
-      std::vector<std::vector<sql::Value>> held;
-      held.reserve(relation.accessor->Count(parent));
+      std::vector<sql::Value> held;
+      held.reserve(relation.accessor->Count(parent) * target.primary_key().size());
       for (size_t i = 0; i < relation.accessor->Count(parent); ++i) {
-        held.push_back(target.KeyOf(relation.accessor->At(parent, i)));
+        const void* related = relation.accessor->At(parent, i);
+        for (int key : target.primary_key()) {
+          held.push_back(target.columns()[key].accessor->Get(related));
+        }
       }
       meta.set_loaded_keys(parent, index, std::move(held));
     }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,23 @@ std::string KeyText(const ModelMeta& meta, const void* object) {
                                       out->append(value.DebugString());
                                     }),
                       ")");
+}
+
+// The rows' keys in ModelMeta::loaded_keys's flat form, one per row.
+std::vector<std::vector<sql::Value>> SplitKeys(const ModelMeta& target,
+                                               const std::vector<sql::Value>& flat) {
+  const size_t width = target.primary_key().size();
+  std::vector<std::vector<sql::Value>> keys;
+  for (size_t at = 0; at + width <= flat.size(); at += width) {
+    keys.emplace_back(flat.begin() + at, flat.begin() + at + width);
+  }
+  return keys;
+}
+
+std::vector<sql::Value> JoinKeys(const std::vector<std::vector<sql::Value>>& keys) {
+  std::vector<sql::Value> flat;
+  for (const std::vector<sql::Value>& key : keys) flat.insert(flat.end(), key.begin(), key.end());
+  return flat;
 }
 
 // Whether `other`, a relationship of the model reached through `via` (a
@@ -250,16 +268,15 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
     // The rows the member held when it was loaded or last written and no
     // longer holds. Rows it never held (never loaded, or added by another
     // writer since) are not the caller's to remove.
-    const std::vector<std::vector<sql::Value>>* recorded =
-        inserted ? nullptr : meta.loaded_keys(object, index);
+    const std::vector<sql::Value>* recorded = inserted ? nullptr : meta.loaded_keys(object, index);
     std::vector<std::vector<sql::Value>> removed;
     if (recorded != nullptr && relation.orphans != Orphans::kLeave) {
       absl::flat_hash_set<std::vector<sql::Value>> held;
       for (size_t i = 0; i < count; ++i) {
         held.insert(target.KeyOf(relation.accessor->At(object, i)));
       }
-      for (const std::vector<sql::Value>& key : *recorded) {
-        if (!held.contains(key)) removed.push_back(key);
+      for (std::vector<sql::Value>& key : SplitKeys(target, *recorded)) {
+        if (!held.contains(key)) removed.push_back(std::move(key));
       }
     }
     if (count == 0 && removed.empty()) {
@@ -305,7 +322,9 @@ Task<absl::Status> GraphWriter::WriteChildren(const ModelMeta& meta, void* objec
                                             &link, std::move(child_path)));
       held.push_back(target.KeyOf(child));
     }
-    if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, std::move(held));
+    if (inserted || recorded != nullptr) {
+      meta.set_loaded_keys(object, index, JoinKeys(held));
+    }
   }
   co_return absl::OkStatus();
 }
@@ -319,14 +338,16 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
     if (relation.kind != RelationKind::kManyToMany) continue;
     if (edge != nullptr && IsInverse(*edge->from, *edge->via, relation)) continue;
     const size_t count = relation.accessor->Count(object);
-    const std::vector<std::vector<sql::Value>>* recorded =
+    const std::vector<sql::Value>* flat_recorded =
         inserted ? nullptr : meta.loaded_keys(object, index);
-    if (count == 0 && (recorded == nullptr || recorded->empty())) {
-      if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, {});
+    if (count == 0 && (flat_recorded == nullptr || flat_recorded->empty())) {
+      if (inserted || flat_recorded != nullptr) meta.set_loaded_keys(object, index, {});
       continue;
     }
     const ModelMeta& target = relation.target();
     const ModelMeta& through = relation.through();
+    std::optional<std::vector<std::vector<sql::Value>>> recorded;
+    if (flat_recorded != nullptr) recorded = SplitKeys(target, *flat_recorded);
     const std::string where = absl::StrCat(path, ".", relation.name);
     const Edge next{&meta, &relation};
 
@@ -348,7 +369,7 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
     // Links made by another writer since the member was loaded stay.
     std::vector<sql::Value> removed;
     std::vector<sql::Value> added;
-    if (recorded != nullptr) {
+    if (recorded) {
       for (const std::vector<sql::Value>& key : *recorded) {
         if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) {
           removed.push_back(key[0]);
@@ -356,8 +377,7 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
       }
     }
     for (const std::vector<sql::Value>& key : wanted) {
-      if (recorded == nullptr ||
-          std::find(recorded->begin(), recorded->end(), key) == recorded->end()) {
+      if (!recorded || std::find(recorded->begin(), recorded->end(), key) == recorded->end()) {
         added.push_back(key[0]);
       }
     }
@@ -401,7 +421,7 @@ Task<absl::Status> GraphWriter::WriteAssociations(const ModelMeta& meta, void* o
                                      where, " (table \"", through.table().name(), "\")"));
       }
     }
-    if (inserted || recorded != nullptr) meta.set_loaded_keys(object, index, std::move(wanted));
+    if (inserted || recorded) meta.set_loaded_keys(object, index, JoinKeys(wanted));
   }
   co_return absl::OkStatus();
 }
@@ -523,7 +543,7 @@ bool HasRelatedWrites(const ModelMeta& meta, const void* object) {
     const bool removes =
         relation.kind == RelationKind::kManyToMany ||
         (relation.kind != RelationKind::kBelongsTo && relation.orphans != Orphans::kLeave);
-    const std::vector<std::vector<sql::Value>>* recorded = meta.loaded_keys(object, index);
+    const std::vector<sql::Value>* recorded = meta.loaded_keys(object, index);
     if (removes && recorded != nullptr && !recorded->empty()) return true;
   }
   return false;
