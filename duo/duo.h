@@ -7,7 +7,7 @@
 //                           ResultAs; with it the model declaration
 //                           (duo/model/schema.h: duo::Schema, Column
 //                           options, relationships) and duo::Database
-//                           [//duo/query]
+//                           [//duo/query; it links no driver]
 //   duo/query/options.h     RelatedOptions, BulkOptions, CreateBulkOptions,
 //                           WriteOptions (related writes), Page<T>
 //                           [//duo/query:options]
@@ -21,7 +21,11 @@
 //                           [//duo/model]
 //   duo/session/database.h  duo::Database, duo::Session, transactions,
 //                           Execute/Read, ScopedDeadline, pools, replicas
-//                           [//duo/session:database]
+//                           [//duo/session:database, with every driver; or
+//                           //duo/session:database_core with the drivers
+//                           a program names: //duo/engine/sqlite:driver,
+//                           //duo/engine/postgres:driver, see
+//                           docs/databases.md]
 //   duo/session/result.h    duo::Result, a statement's rows in memory
 //                           [//duo/session:result]
 //   duo/engine/error.h      ErrorKind, GetErrorKind: database errors a caller

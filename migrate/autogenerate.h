@@ -2,11 +2,11 @@
 //
 // The models' schema is not compared as declared but as the database would
 // store it: duo creates it in a scratch space of the same kind of database
-// (a throwaway in-memory SQLite database; on PostgreSQL a scratch schema in
-// a transaction that is rolled back) and introspects it with the same code
-// that reads the live schema. Both sides then speak the server's own
-// spelling of types, defaults and conditions, so a schema created from the
-// models diffs to nothing.
+// (MigrateImpl::ModelSchema: a throwaway in-memory SQLite database; on
+// PostgreSQL a scratch schema in a transaction that is rolled back) and
+// introspects it with the same code that reads the live schema. Both sides then speak the server's
+// own spelling of types, defaults and conditions, so a schema created from the models diffs to
+// nothing.
 
 #ifndef MIGRATE_AUTOGENERATE_H_
 #define MIGRATE_AUTOGENERATE_H_

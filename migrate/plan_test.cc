@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "migrate/diff.h"
 #include "migrate/introspect.h"
+#include "migrate/sqlite/fail_unless_zero.h"
 #include "testing/status.h"
 
 namespace duo::migrate {

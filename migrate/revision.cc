@@ -239,6 +239,13 @@ absl::string_view HeaderKey(absl::string_view line, absl::string_view& value) {
   return line.substr(0, end);
 }
 
+bool IsDialectName(absl::string_view name) {
+  return !name.empty() && absl::ascii_islower(name[0]) &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+         });
+}
+
 absl::Status ParseHeaderLine(absl::string_view path, size_t line_number, absl::string_view key,
                              absl::string_view value, absl::flat_hash_set<std::string>& seen,
                              Revision& revision) {
@@ -261,9 +268,13 @@ absl::Status ParseHeaderLine(absl::string_view path, size_t line_number, absl::s
   } else if (key == "message") {
     revision.message = std::string(value);
   } else if (key == "dialect") {
-    if (value != "sqlite" && value != "postgresql") {
+    // Any dialect's name (dialect::Dialect::name): which ones a program
+    // can run is up to the databases it links, and the runner refuses a
+    // revision written for another database than the one it runs on.
+    if (!IsDialectName(value)) {
       return LineError(path, line_number, "dialect ", Quoted(value),
-                       " is neither \"sqlite\" nor \"postgresql\"");
+                       " is not a dialect name (lowercase letters, digits and '_', such as "
+                       "\"sqlite\" or \"postgresql\")");
     }
     revision.dialect = std::string(value);
   } else if (key == "created") {

@@ -66,7 +66,7 @@ struct Revision {
   std::string id;       // 12 lowercase hex characters
   std::string parent;   // the parent's id; empty for the first revision
   std::string message;  // one line
-  std::string dialect;  // "sqlite" or "postgresql"
+  std::string dialect;  // the dialect's name: "sqlite", "postgresql"
   std::string created;  // RFC 3339 UTC; informational only, never used to order
   // false: the runner executes the statements outside a transaction, which
   // some need (PostgreSQL's CREATE INDEX CONCURRENTLY).

@@ -1,13 +1,9 @@
 #include "migrate/runner.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,13 +18,10 @@
 #include "duo/sql/select.h"
 #include "duo/sql/text.h"
 #include "migrate/autogenerate.h"
-#include "migrate/plan.h"
+#include "migrate/impl.h"
 
 namespace duo::migrate {
 namespace {
-
-// "duomigra": the PostgreSQL advisory lock every duo-migrate run takes.
-constexpr int64_t kAdvisoryLockKey = 0x64756f6d69677261;
 
 sql::TableDef VersionTableDef() {
   sql::TableDef table(kVersionTable);
@@ -49,7 +42,11 @@ const sql::Table& VersionTable() {
   return *table;
 }
 
-bool IsPostgres(const Session& session) { return session.dialect().name() == "postgresql"; }
+// A revision's transaction takes the database-wide write lock at BEGIN
+// where there is one (SQLite's BEGIN IMMEDIATE), so that a concurrent run
+// waits there and then sees the revision recorded.
+constexpr TransactionOptions kRevisionTransaction{.sqlite_locking = SqliteLocking::kImmediate};
+constexpr dialect::TransactionSpec kRevisionSpec{.lock_at_begin = true};
 
 std::string Describe(const Revision& revision) {
   return absl::StrCat(revision.id, " (", revision.path, ")");
@@ -67,19 +64,6 @@ sql::Statement VersionUpdate(const Revision& revision, bool applied) {
                sql::Param(sql::Value(absl::Now()))});
 }
 
-absl::StatusOr<bool> VersionTableExists(Session& session) {
-  sql::Text query = IsPostgres(session)
-                        ? sql::Text(
-                              "SELECT count(*) FROM pg_catalog.pg_tables "
-                              "WHERE schemaname = current_schema() AND tablename = :name")
-                        : sql::Text(
-                              "SELECT count(*) FROM sqlite_schema "
-                              "WHERE type = 'table' AND name = :name");
-  DUO_ASSIGN_OR_RETURN(Result result, session.Execute(query.Bind("name", kVersionTable)));
-  DUO_ASSIGN_OR_RETURN(int64_t count, result.Scalar<int64_t>());
-  return count > 0;
-}
-
 absl::Status CreateVersionTable(Session& session) {
   DUO_ASSIGN_OR_RETURN(std::vector<std::string> statements,
                        dialect::CreateTableStatements(session.dialect(), VersionTableDef(),
@@ -91,8 +75,9 @@ absl::Status CreateVersionTable(Session& session) {
 }
 
 // The version table's rows, base first (following parents, not clocks).
-absl::StatusOr<std::vector<AppliedRevision>> ReadApplied(Session& session) {
-  DUO_ASSIGN_OR_RETURN(bool exists, VersionTableExists(session));
+absl::StatusOr<std::vector<AppliedRevision>> ReadApplied(const MigrateImpl& impl,
+                                                         Session& session) {
+  DUO_ASSIGN_OR_RETURN(bool exists, impl.TableExists(session, kVersionTable));
   if (!exists) return std::vector<AppliedRevision>();
   const sql::Table& table = VersionTable();
   DUO_ASSIGN_OR_RETURN(
@@ -170,7 +155,8 @@ std::string Milliseconds(absl::Duration duration) {
 
 class Run {
  public:
-  Run(Session& session, const RunOptions& options) : session_(session), options_(options) {}
+  Run(const MigrateImpl& impl, Session& session, const RunOptions& options)
+      : impl_(impl), session_(session), options_(options) {}
 
   void Log(const std::string& line) const {
     if (options_.log) options_.log(line);
@@ -185,14 +171,15 @@ class Run {
       AppendScript(revision, statements, upgrade);
       return true;
     }
-    const bool sqlite = !IsPostgres(session_);
-    const bool foreign_keys_off = sqlite && revision.sqlite_foreign_keys_off;
-    // PRAGMA foreign_keys is a no-op inside a transaction: set it first.
-    if (foreign_keys_off) DUO_RETURN_IF_ERROR(session_.ExecuteScript("PRAGMA foreign_keys = OFF"));
-    absl::StatusOr<bool> applied = ApplyLocked(revision, statements, upgrade, foreign_keys_off);
+    // Outside the revision's transaction (SQLite's PRAGMA foreign_keys is
+    // a no-op inside one).
+    for (const std::string& statement : impl_.BeforeRevision(revision)) {
+      DUO_RETURN_IF_ERROR(session_.ExecuteScript(statement));
+    }
+    absl::StatusOr<bool> applied = ApplyLocked(revision, statements, upgrade);
     if (session_.in_transaction()) session_.Rollback().IgnoreError();
-    if (foreign_keys_off) {
-      absl::Status restored = session_.ExecuteScript("PRAGMA foreign_keys = ON");
+    for (const std::string& statement : impl_.AfterRevision(revision)) {
+      absl::Status restored = session_.ExecuteScript(statement);
       if (applied.ok() && !restored.ok()) return restored;
     }
     return applied;
@@ -202,14 +189,12 @@ class Run {
 
  private:
   absl::StatusOr<bool> ApplyLocked(const Revision& revision,
-                                   const std::vector<std::string>& statements, bool upgrade,
-                                   bool foreign_keys_off) {
-    const bool sqlite = !IsPostgres(session_);
+                                   const std::vector<std::string>& statements, bool upgrade) {
     if (revision.transactional) {
-      // SQLite: take the write lock now, so that a concurrent run waits
-      // here and then sees this revision recorded.
-      DUO_RETURN_IF_ERROR(sqlite ? session_.ExecuteScript("BEGIN IMMEDIATE") : session_.Begin());
-      DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(session_));
+      // A database with one write lock (SQLite) takes it now, so that a
+      // concurrent run waits here and then sees this revision recorded.
+      DUO_RETURN_IF_ERROR(session_.Begin(kRevisionTransaction));
+      DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(impl_, session_));
       const bool is_applied =
           std::any_of(applied.begin(), applied.end(),
                       [&](const AppliedRevision& a) { return a.id == revision.id; });
@@ -222,26 +207,16 @@ class Run {
       absl::Status status = session_.ExecuteScript(statements[i]);
       if (!status.ok()) {
         // Aborted, whatever the database said: the revision did not happen.
-        return absl::AbortedError(absl::StrCat(
-            "revision ", Describe(revision), ": statement ", i + 1, " of ", statements.size(),
-            " failed: ", status.message(), "\n  statement: ", Truncated(statements[i]),
-            revision.transactional ? "\n  the revision was rolled back; the version "
-                                     "is unchanged"
-                                   : ""));
+        return absl::AbortedError(
+            absl::StrCat("revision ", Describe(revision), ": statement ", i + 1, " of ",
+                         statements.size(), " failed: ", status.message(),
+                         "\n  statement: ", Truncated(statements[i]), RolledBack(revision, i)));
       }
     }
-    if (foreign_keys_off) {
-      DUO_ASSIGN_OR_RETURN(Result violations,
-                           session_.Execute(sql::Text("SELECT \"table\", rowid, parent "
-                                                      "FROM pragma_foreign_key_check")));
-      if (!violations.empty()) {
-        DUO_ASSIGN_OR_RETURN(std::string table, violations.Get<std::string>(0, 0));
-        DUO_ASSIGN_OR_RETURN(std::string parent, violations.Get<std::string>(0, 2));
-        return absl::AbortedError(
-            absl::StrCat("revision ", Describe(revision), " leaves ", violations.size(),
-                         " rows violating foreign keys (first: table \"", table,
-                         "\" referencing \"", parent, "\"); the revision was rolled back"));
-      }
+    DUO_ASSIGN_OR_RETURN(const std::string problem, impl_.CheckRevision(session_, revision));
+    if (!problem.empty()) {
+      return absl::AbortedError(absl::StrCat("revision ", Describe(revision), " ", problem,
+                                             "; the revision was rolled back"));
     }
     // Statements have run by now: whatever fails from here is a failure
     // of the run (exit 4), never a refusal before anything ran (exit 3),
@@ -258,136 +233,59 @@ class Run {
     return true;
   }
 
+  // What a failing revision leaves: nothing when its transaction rolls
+  // back with its DDL; statements before the failing one where the
+  // database commits DDL as it runs it, or the revision runs outside a
+  // transaction.
+  std::string RolledBack(const Revision& revision, size_t failed) const {
+    if (!revision.transactional) return "";
+    if (session_.dialect().TransactionalDdl() || failed == 0) {
+      return "\n  the revision was rolled back; the version is unchanged";
+    }
+    return absl::StrCat("\n  the revision was rolled back, but ", session_.dialect().name(),
+                        " commits DDL as it runs: the ", failed,
+                        " statements before this one may have taken effect; the version is "
+                        "unchanged");
+  }
+
   // The script does what Apply() does online, statement for statement:
-  // SQLite's foreign keys off around a revision that rebuilds tables (set
-  // before BEGIN, where the pragma takes effect), the write lock taken at
-  // BEGIN, and PRAGMA foreign_key_check before COMMIT, failing the script
-  // (so that a client stopping at the first error never commits) when rows
-  // violate a foreign key.
+  // what the database runs around a revision (SQLite's foreign keys off
+  // around a revision that rebuilds tables, set before BEGIN, where the
+  // pragma takes effect), the write lock taken at BEGIN, and the checks
+  // before COMMIT (SQLite's PRAGMA foreign_key_check), failing the script
+  // (so that a client stopping at the first error never commits).
   void AppendScript(const Revision& revision, const std::vector<std::string>& statements,
                     bool upgrade) {
-    const bool sqlite = !IsPostgres(session_);
-    const bool foreign_keys_off = sqlite && revision.sqlite_foreign_keys_off;
     script_.push_back(absl::StrCat("-- ", upgrade ? "upgrade to " : "downgrade from ", revision.id,
                                    ": ", revision.message));
     for (const std::string& reason :
          upgrade ? revision.destructive_up : revision.destructive_down) {
       script_.push_back(absl::StrCat("-- loses data: ", reason));
     }
-    if (foreign_keys_off) script_.push_back("PRAGMA foreign_keys = OFF;");
-    if (revision.transactional) script_.push_back(sqlite ? "BEGIN IMMEDIATE;" : "BEGIN;");
+    for (const std::string& statement : impl_.BeforeRevision(revision)) {
+      script_.push_back(statement + ";");
+    }
+    if (revision.transactional) {
+      script_.push_back(session_.dialect().Transaction(kRevisionSpec).begin + ";");
+    }
     for (const std::string& statement : statements) script_.push_back(statement + ";");
-    if (foreign_keys_off) {
-      for (const std::string& statement : SqliteFailUnlessZero(
-               absl::StrCat("revision ", revision.id, " leaves rows violating foreign keys"),
-               "SELECT count(*) FROM pragma_foreign_key_check")) {
-        script_.push_back(statement + ";");
-      }
+    for (const std::string& statement : impl_.CheckRevisionScript(revision)) {
+      script_.push_back(statement + ";");
     }
     absl::StatusOr<dialect::CompiledStatement> compiled =
         session_.dialect().Compile(VersionUpdate(revision, upgrade));
     if (compiled.ok()) script_.push_back(session_.dialect().DebugSql(*compiled) + ";");
     if (revision.transactional) script_.push_back("COMMIT;");
-    if (foreign_keys_off) script_.push_back("PRAGMA foreign_keys = ON;");
+    for (const std::string& statement : impl_.AfterRevision(revision)) {
+      script_.push_back(statement + ";");
+    }
   }
 
+  const MigrateImpl& impl_;
   Session& session_;
   const RunOptions& options_;
   std::vector<std::string> script_;
 };
-
-// Holds the run's lock for the lifetime of a run, so that concurrent runs
-// apply each revision exactly once: every run reads the version table
-// after taking it. PostgreSQL: a session advisory lock. SQLite: an
-// exclusive flock() on "<database file>-duo-migrate.lock" beside the
-// database; SQLite's own write lock cannot be held across a run, since the
-// revisions need it, and a non-transactional revision runs with no
-// transaction at all. The kernel releases a flock() when its process dies,
-// so a killed run never leaves the lock behind. A private in-memory
-// database needs no lock: no other run can see it.
-class RunLock {
- public:
-  static absl::StatusOr<RunLock> Acquire(Session& session) {
-    if (!IsPostgres(session)) return AcquireFile(session);
-    // A duo-migrate killed mid-revision (a deploy job's timeout) must not
-    // leave its backend running the statement it was in, holding this lock
-    // and the revision's table locks, until that statement ends on its own:
-    // the next run would wait for it. PostgreSQL 14+ can check every second
-    // that the client is still there and abort the query (rolling the
-    // revision back) when it is not. Older servers lack the setting and
-    // keep their behaviour, so a failure here is ignored.
-    session.Execute(sql::Text("SELECT set_config('client_connection_check_interval', '1s', false)"))
-        .IgnoreError();
-    DUO_RETURN_IF_ERROR(
-        session
-            .Execute(
-                sql::Text("SELECT 1 FROM pg_advisory_lock(:key)").Bind("key", kAdvisoryLockKey))
-            .status());
-    return RunLock(&session, -1);
-  }
-  RunLock(RunLock&& other) noexcept
-      : session_(std::exchange(other.session_, nullptr)), fd_(std::exchange(other.fd_, -1)) {}
-  RunLock& operator=(RunLock&&) = delete;
-  ~RunLock() {
-    if (fd_ >= 0) close(fd_);  // releases the flock()
-    if (session_ != nullptr) {
-      session_->Execute(sql::Text("SELECT pg_advisory_unlock(:key)").Bind("key", kAdvisoryLockKey))
-          .IgnoreError();
-      // The session's connection returns to the application's pool.
-      session_->Execute(sql::Text("RESET client_connection_check_interval")).IgnoreError();
-    }
-  }
-
- private:
-  RunLock(Session* session, int fd) : session_(session), fd_(fd) {}
-
-  static absl::StatusOr<RunLock> AcquireFile(Session& session) {
-    // The file SQLite opened, resolved as SQLite resolved it; empty for an
-    // in-memory or temporary database.
-    DUO_ASSIGN_OR_RETURN(
-        Result files,
-        session.Execute(sql::Text("SELECT file FROM pragma_database_list WHERE name = 'main'")));
-    DUO_ASSIGN_OR_RETURN(std::optional<std::string> file,
-                         files.Get<std::optional<std::string>>(0, 0));
-    if (!file.has_value() || file->empty()) return RunLock(nullptr, -1);
-    const std::string path = absl::StrCat(*file, "-duo-migrate.lock");
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("cannot open the migration lock file ", path));
-    }
-    while (flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot lock ", path));
-    }
-    return RunLock(nullptr, fd);
-  }
-
-  Session* session_;
-  int fd_;
-};
-
-// The lines a --sql script starts and ends with, around its revisions.
-// The script only stays all-or-nothing per revision if its client stops at
-// the first error: SQLite's shell and psql go on by default, and would
-// COMMIT what came before the failing statement.
-std::vector<std::string> ScriptStart(const Session& session) {
-  if (!IsPostgres(session)) {
-    return {
-        "-- duo-migrate script: run it with `sqlite3 -bail DATABASE < FILE` (or a client that "
-        "stops at the first error)"};
-  }
-  return {
-      "-- duo-migrate script: run it with `psql -v ON_ERROR_STOP=1 -f FILE` (or a client "
-      "that stops at the first error)",
-      absl::StrCat("SELECT pg_advisory_lock(", kAdvisoryLockKey, ");")};
-}
-
-std::vector<std::string> ScriptEnd(const Session& session) {
-  if (!IsPostgres(session)) return {};
-  return {absl::StrCat("SELECT pg_advisory_unlock(", kAdvisoryLockKey, ");")};
-}
 
 absl::Status CheckDialect(const Session& session, const std::vector<Revision>& revisions) {
   for (const Revision& revision : revisions) {
@@ -427,8 +325,9 @@ absl::StatusOr<std::vector<Revision>> Migrator::Revisions() const {
 }
 
 absl::StatusOr<std::vector<AppliedRevision>> Migrator::Applied() const {
+  DUO_ASSIGN_OR_RETURN(const MigrateImpl* impl, ImplFor(database_.dialect()));
   DUO_ASSIGN_OR_RETURN(Session session, database_.StandaloneSession());
-  return ReadApplied(session);
+  return ReadApplied(*impl, session);
 }
 
 absl::StatusOr<std::optional<std::string>> Migrator::Current() const {
@@ -455,20 +354,21 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
     }
     end = it - revisions.begin() + 1;
   }
+  DUO_ASSIGN_OR_RETURN(const MigrateImpl* impl, ImplFor(database_.dialect()));
   DUO_ASSIGN_OR_RETURN(Session session, database_.StandaloneSession());
   DUO_RETURN_IF_ERROR(CheckDialect(session, revisions));
-  DUO_ASSIGN_OR_RETURN(RunLock lock, RunLock::Acquire(session));
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<RunLock> lock, impl->LockRun(session));
   if (!options.sql_only) DUO_RETURN_IF_ERROR(CreateVersionTable(session));
-  DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(session));
+  DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(*impl, session));
   DUO_ASSIGN_OR_RETURN(size_t done, VerifyApplied(revisions, applied));
   std::vector<Revision> pending(revisions.begin() + std::min(done, end), revisions.begin() + end);
   // --sql only prints: the script lists what loses data instead.
   if (!options.sql_only) DUO_RETURN_IF_ERROR(CheckDestructive(pending, /*upgrade=*/true, options));
 
   RunReport report;
-  Run run(session, options);
+  Run run(*impl, session, options);
   if (options.sql_only && !pending.empty()) {
-    report.sql = ScriptStart(session);
+    report.sql = impl->ScriptStart();
     DUO_ASSIGN_OR_RETURN(std::vector<std::string> create,
                          dialect::CreateTableStatements(session.dialect(), VersionTableDef(),
                                                         {.if_not_exists = true}));
@@ -489,7 +389,7 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
   }
   report.sql.insert(report.sql.end(), run.script().begin(), run.script().end());
   if (options.sql_only && !pending.empty()) {
-    for (std::string& line : ScriptEnd(session)) report.sql.push_back(std::move(line));
+    for (std::string& line : impl->ScriptEnd()) report.sql.push_back(std::move(line));
   }
   return report;
 }
@@ -497,10 +397,11 @@ absl::StatusOr<RunReport> Migrator::Upgrade(const std::string& target, const Run
 absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
                                               const RunOptions& options) {
   DUO_ASSIGN_OR_RETURN(std::vector<Revision> revisions, Revisions());
+  DUO_ASSIGN_OR_RETURN(const MigrateImpl* impl, ImplFor(database_.dialect()));
   DUO_ASSIGN_OR_RETURN(Session session, database_.StandaloneSession());
   DUO_RETURN_IF_ERROR(CheckDialect(session, revisions));
-  DUO_ASSIGN_OR_RETURN(RunLock lock, RunLock::Acquire(session));
-  DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(session));
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<RunLock> lock, impl->LockRun(session));
+  DUO_ASSIGN_OR_RETURN(std::vector<AppliedRevision> applied, ReadApplied(*impl, session));
   DUO_ASSIGN_OR_RETURN(size_t done, VerifyApplied(revisions, applied));
   size_t keep = done == 0 ? 0 : done - 1;  // one step
   if (target == "base") {
@@ -527,7 +428,7 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
   }
 
   RunReport report;
-  Run run(session, options);
+  Run run(*impl, session, options);
   for (const Revision& revision : reverting) {
     const absl::Time start = absl::Now();
     DUO_ASSIGN_OR_RETURN(bool ran, run.Apply(revision, revision.down, /*upgrade=*/false));
@@ -540,9 +441,9 @@ absl::StatusOr<RunReport> Migrator::Downgrade(const std::string& target,
     }
   }
   if (options.sql_only && !reverting.empty()) {
-    report.sql = ScriptStart(session);
+    report.sql = impl->ScriptStart();
     report.sql.insert(report.sql.end(), run.script().begin(), run.script().end());
-    for (std::string& line : ScriptEnd(session)) report.sql.push_back(std::move(line));
+    for (std::string& line : impl->ScriptEnd()) report.sql.push_back(std::move(line));
   }
   return report;
 }
@@ -560,8 +461,9 @@ absl::Status Migrator::Stamp(const std::string& target) {
     }
     count = it - revisions.begin() + 1;
   }
+  DUO_ASSIGN_OR_RETURN(const MigrateImpl* impl, ImplFor(database_.dialect()));
   DUO_ASSIGN_OR_RETURN(Session session, database_.StandaloneSession());
-  DUO_ASSIGN_OR_RETURN(RunLock lock, RunLock::Acquire(session));
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<RunLock> lock, impl->LockRun(session));
   DUO_RETURN_IF_ERROR(CreateVersionTable(session));
   DUO_RETURN_IF_ERROR(session.Begin());
   const sql::Table& table = VersionTable();

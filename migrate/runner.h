@@ -12,10 +12,11 @@
 //
 // Runs started at once apply each revision exactly once, transactional or
 // not: each holds a lock for the whole run and reads the version table
-// after taking it (PostgreSQL: an advisory lock; SQLite: an exclusive
-// flock() on "<database file>-duo-migrate.lock" beside the database, which
-// the kernel releases if the process dies). SQLite's transactional
-// revisions also start with BEGIN IMMEDIATE and re-read the version table.
+// after taking it (MigrateImpl::LockRun, impl.h. PostgreSQL: an advisory
+// lock; SQLite: an exclusive flock() on "<database file>-duo-migrate.lock"
+// beside the database, which the kernel releases if the process dies).
+// Transactional revisions also take the database's write lock at BEGIN
+// where it has one (SQLite: BEGIN IMMEDIATE) and re-read the version table.
 //
 // With RunOptions::sql_only the runner prints instead: a script that does
 // what the run does around each revision (SQLite's foreign keys off around

@@ -749,8 +749,25 @@ void SqlWriter::WriteOutputList(const std::vector<Expr>& exprs) {
   }
 }
 
-void SqlWriter::WriteReturning(const std::vector<Expr>& exprs) {
+void SqlWriter::WriteReturning(StatementKind kind, const std::vector<Expr>& exprs) {
   if (exprs.empty()) return;
+  if (!dialect_.SupportsReturning(kind)) {
+    switch (kind) {
+      case StatementKind::kInsert:
+        Unsupported("INSERT ... RETURNING");
+        break;
+      case StatementKind::kUpdate:
+        Unsupported("UPDATE ... RETURNING");
+        break;
+      case StatementKind::kDelete:
+        Unsupported("DELETE ... RETURNING");
+        break;
+      case StatementKind::kSelect:
+        Unsupported("RETURNING");
+        break;
+    }
+    return;
+  }
   Write(" RETURNING ");
   WriteOutputList(exprs);
 }
@@ -820,39 +837,8 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
       }
     }
   }
-  if (insert.on_conflict) {
-    const sql::OnConflictData& conflict = *insert.on_conflict;
-    Write(" ON CONFLICT");
-    if (!conflict.target.empty()) {
-      Write(" (");
-      for (size_t i = 0; i < conflict.target.size(); ++i) {
-        if (i > 0) Write(", ");
-        WriteIdentifier(conflict.target[i]);
-      }
-      Write(")");
-    }
-    if (conflict.do_nothing) {
-      Write(" DO NOTHING");
-    } else {
-      if (conflict.target.empty()) {
-        Fail(absl::InvalidArgumentError(
-            absl::StrCat("INSERT INTO ", insert.table.name(),
-                         ": ON CONFLICT DO UPDATE needs conflict columns")));
-      }
-      Write(" DO UPDATE SET ");
-      for (size_t i = 0; i < conflict.updates.size(); ++i) {
-        if (i > 0) Write(", ");
-        WriteIdentifier(conflict.updates[i].column);
-        Write(" = ");
-        WriteExpr(conflict.updates[i].value);
-      }
-      if (!conflict.where.empty()) {
-        Write(" WHERE ");
-        WriteExpr(conflict.where);
-      }
-    }
-  }
-  WriteReturning(insert.returning);
+  if (insert.on_conflict) dialect_.WriteUpsert(*this, insert);
+  WriteReturning(StatementKind::kInsert, insert.returning);
 }
 
 void SqlWriter::WriteUpdate(const sql::UpdateData& update) {
@@ -878,14 +864,14 @@ void SqlWriter::WriteUpdate(const sql::UpdateData& update) {
     }
   }
   WriteConditions(" WHERE ", update.where);
-  WriteReturning(update.returning);
+  WriteReturning(StatementKind::kUpdate, update.returning);
 }
 
 void SqlWriter::WriteDelete(const sql::DeleteData& del) {
   Write("DELETE FROM ");
   WriteTable(del.table);
   WriteConditions(" WHERE ", del.where);
-  WriteReturning(del.returning);
+  WriteReturning(StatementKind::kDelete, del.returning);
 }
 
 void SqlWriter::WriteStatement(const sql::Statement& statement) {
@@ -1010,6 +996,61 @@ void Dialect::WriteLock(SqlWriter& writer, const sql::LockClause& lock) const {
   }
   if (lock.wait == sql::LockClause::Wait::kNowait) writer.Write(" NOWAIT");
   if (lock.wait == sql::LockClause::Wait::kSkipLocked) writer.Write(" SKIP LOCKED");
+}
+
+void Dialect::WriteUpsert(SqlWriter& writer, const sql::InsertData& insert) const {
+  const sql::OnConflictData& conflict = *insert.on_conflict;
+  writer.Write(" ON CONFLICT");
+  if (!conflict.target.empty()) {
+    writer.Write(" (");
+    for (size_t i = 0; i < conflict.target.size(); ++i) {
+      if (i > 0) writer.Write(", ");
+      writer.WriteIdentifier(conflict.target[i]);
+    }
+    writer.Write(")");
+  }
+  if (conflict.do_nothing) {
+    writer.Write(" DO NOTHING");
+  } else {
+    if (conflict.target.empty()) {
+      writer.Fail(absl::InvalidArgumentError(absl::StrCat(
+          "INSERT INTO ", insert.table.name(), ": ON CONFLICT DO UPDATE needs conflict columns")));
+    }
+    writer.Write(" DO UPDATE SET ");
+    for (size_t i = 0; i < conflict.updates.size(); ++i) {
+      if (i > 0) writer.Write(", ");
+      writer.WriteIdentifier(conflict.updates[i].column);
+      writer.Write(" = ");
+      writer.WriteExpr(conflict.updates[i].value);
+    }
+    if (!conflict.where.empty()) {
+      writer.Write(" WHERE ");
+      writer.WriteExpr(conflict.where);
+    }
+  }
+}
+
+ColumnDeclaration Dialect::DeclareColumn(const sql::TableDef&, const sql::ColumnDef& column) const {
+  return {.type = TypeName(column.type)};
+}
+
+TransactionStatements Dialect::Transaction(const TransactionSpec& spec) const {
+  std::string begin = "BEGIN";
+  switch (spec.isolation) {
+    case TransactionSpec::Isolation::kDefault:
+      break;
+    case TransactionSpec::Isolation::kReadCommitted:
+      begin += " ISOLATION LEVEL READ COMMITTED";
+      break;
+    case TransactionSpec::Isolation::kRepeatableRead:
+      begin += " ISOLATION LEVEL REPEATABLE READ";
+      break;
+    case TransactionSpec::Isolation::kSerializable:
+      begin += " ISOLATION LEVEL SERIALIZABLE";
+      break;
+  }
+  if (spec.read_only) begin += " READ ONLY";
+  return {.begin = std::move(begin)};
 }
 
 void Dialect::WriteLimitOffset(SqlWriter& writer, const Expr& limit, const Expr& offset) const {

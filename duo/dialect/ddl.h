@@ -32,7 +32,8 @@ std::string DropTableStatement(const Dialect& dialect, const sql::TableDef& tabl
 absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index,
                                                  DdlOptions options = {});
-// "col" type [NOT NULL] [DEFAULT ...], as CREATE TABLE and ADD COLUMN write it.
+// "col" type [NOT NULL] [DEFAULT ...], as CREATE TABLE and ADD COLUMN write
+// it; the type part is the dialect's (Dialect::DeclareColumn).
 absl::StatusOr<std::string> ColumnDefinition(const Dialect& dialect, const sql::TableDef& table,
                                              const sql::ColumnDef& column);
 // An expression with its values as literals (see above).
@@ -42,10 +43,10 @@ std::string QuoteIdentifier(absl::string_view name);
 // The named enum types (SqlType::Enum) the table's columns use, each once,
 // in column order (array elements are never enums).
 std::vector<sql::SqlType> EnumTypes(const sql::TableDef& table);
-// PostgreSQL: CREATE TYPE "name" AS ENUM ('a', 'b'), the labels in order;
-// with if_not_exists, a DO block that leaves an existing type of that name
-// as it is (duo-migrate compares labels; CreateTables is for tests and
-// prototypes). SQLite has no enum types: nothing.
+// The statements that create the enum type `type` before a table uses it,
+// as the dialect spells them (Dialect::CreateEnumType): PostgreSQL's CREATE
+// TYPE "name" AS ENUM ('a', 'b'); nothing on SQLite, which has no enum
+// types.
 std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect, const sql::SqlType& type,
                                                   DdlOptions options = {});
 // A SQL string literal: 'it''s'.

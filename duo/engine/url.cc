@@ -19,11 +19,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "duo/base/status_macros.h"
+#include "duo/engine/url_scheme.h"
 
 namespace duo::engine {
 namespace {
 
-using Backend = DatabaseUrl::Backend;
+using Form = UrlScheme::Form;
 using Options = std::vector<std::pair<std::string, std::string>>;
 
 // Characters each part may hold unencoded (RFC 3986), besides letters and
@@ -69,24 +70,41 @@ bool IsSchemeName(absl::string_view text) {
          });
 }
 
+// "a, b or c".
+std::string Alternatives(const std::vector<std::string>& names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
 struct SchemeSplit {
-  Backend backend;
+  const UrlScheme* scheme;
   absl::string_view rest;  // after "://"
 };
 
 absl::StatusOr<SchemeSplit> SplitScheme(absl::string_view url) {
   const size_t separator = url.find("://");
   if (separator == absl::string_view::npos) {
-    return UrlError("no scheme (expected sqlite:///path or postgresql://...)");
+    std::vector<std::string> examples;
+    for (const std::string& name : RegisteredUrlSchemes()) {
+      const UrlScheme* scheme = FindUrlScheme(name);
+      examples.push_back(absl::StrCat(name, scheme->form == Form::kFile ? ":///path" : "://..."));
+    }
+    return UrlError("no scheme (expected ", Alternatives(examples), ")");
   }
-  const absl::string_view scheme = url.substr(0, separator);
+  const absl::string_view name = url.substr(0, separator);
   const absl::string_view rest = url.substr(separator + 3);
-  if (scheme == "sqlite") return SchemeSplit{Backend::kSqlite, rest};
-  if (scheme == "postgresql" || scheme == "postgres") return SchemeSplit{Backend::kPostgres, rest};
+  if (const UrlScheme* scheme = FindUrlScheme(name); scheme != nullptr) {
+    return SchemeSplit{scheme, rest};
+  }
+  const std::vector<std::string> known = RegisteredUrlSchemes();
   // Text before "://" that is no scheme name may hold a password of a URL
   // missing its scheme: do not echo it.
-  if (!IsSchemeName(scheme)) return UrlError("malformed scheme (expected sqlite or postgresql)");
-  return UrlError("unknown scheme ", Quoted(scheme), " (expected sqlite or postgresql)");
+  if (!IsSchemeName(name)) return UrlError("malformed scheme (expected ", Alternatives(known), ")");
+  return UrlError("unknown scheme ", Quoted(name), " (expected ", Alternatives(known), ")");
 }
 
 // Splits at the first '?'; later ones belong to the query.
@@ -180,29 +198,33 @@ absl::StatusOr<Options> ParseOptions(absl::string_view query) {
   return options;
 }
 
-// ---- SQLite -------------------------------------------------------------------
+// ---- Files ---------------------------------------------------------------------
 
-absl::StatusOr<DatabaseUrl> ParseSqlite(absl::string_view rest) {
+absl::Status ParseFile(const UrlScheme& scheme, absl::string_view rest, DatabaseUrl& url) {
   // Strict about the third slash: "sqlite://" or "sqlite://app.db" is more
   // likely a typo than a request for an in-memory or host-relative database.
-  constexpr absl::string_view kExpected =
-      " (expected sqlite:///relative.db, sqlite:////absolute.db or sqlite:///:memory:)";
-  if (!absl::ConsumePrefix(&rest, "/")) return UrlError("missing sqlite path", kExpected);
+  const std::string& name = url.scheme;
+  const std::string expected = absl::StrCat(
+      " (expected ", name, ":///relative.db", scheme.memory_database.empty() ? " or " : ", ", name,
+      ":////absolute.db",
+      scheme.memory_database.empty() ? ""
+                                     : absl::StrCat(" or ", name, ":///", scheme.memory_database),
+      ")");
+  if (!absl::ConsumePrefix(&rest, "/")) return UrlError("missing ", name, " path", expected);
   const auto [raw_path, query] = SplitQuery(rest);
-  if (raw_path.empty()) return UrlError("empty sqlite path", kExpected);
-  DatabaseUrl url{.backend = Backend::kSqlite};
+  if (raw_path.empty()) return UrlError("empty ", name, " path", expected);
   DUO_ASSIGN_OR_RETURN(url.database,
                        PercentDecode(raw_path, absl::StrCat("path ", Quoted(raw_path))));
   DUO_ASSIGN_OR_RETURN(url.options, ParseOptions(query));
-  return url;
+  return absl::OkStatus();
 }
 
-std::string SqliteUrlWithoutQuery(const DatabaseUrl& url) {
+std::string FileUrlWithoutQuery(const DatabaseUrl& url) {
   // An absolute path brings the fourth slash.
-  return absl::StrCat("sqlite:///", PercentEncode(url.database, kPathSafe));
+  return absl::StrCat(url.scheme, ":///", PercentEncode(url.database, kPathSafe));
 }
 
-// ---- PostgreSQL ---------------------------------------------------------------
+// ---- Servers -------------------------------------------------------------------
 
 absl::Status ParseUserInfo(absl::string_view user_info, DatabaseUrl& url) {
   const size_t colon = user_info.find(':');
@@ -260,14 +282,15 @@ absl::Status ParseAuthority(absl::string_view authority, DatabaseUrl& url) {
   return ParseHostPort(authority.substr(at + 1), url);
 }
 
-// Option names become bare conninfo keywords, which libpq cannot quote.
-absl::Status CheckLibpqKeywords(const Options& options) {
+// Option names that a driver passes on as bare keywords (libpq's conninfo),
+// which it cannot quote.
+absl::Status CheckKeywords(const Options& options, absl::string_view what) {
   for (const auto& option : options) {
     const std::string& key = option.first;
     if (!std::all_of(key.begin(), key.end(),
                      [](char c) { return absl::ascii_isalnum(c) || c == '_'; })) {
-      return UrlError("invalid option name ", Quoted(key),
-                      " (libpq keywords are letters, digits and '_')");
+      return UrlError("invalid option name ", Quoted(key), " (", what,
+                      " are letters, digits and '_')");
     }
   }
   return absl::OkStatus();
@@ -296,8 +319,7 @@ absl::Status FoldConnectionOptions(DatabaseUrl& url) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<DatabaseUrl> ParsePostgres(absl::string_view rest) {
-  DatabaseUrl url{.backend = Backend::kPostgres};
+absl::Status ParseServer(const UrlScheme& scheme, absl::string_view rest, DatabaseUrl& url) {
   const auto [before_query, query] = SplitQuery(rest);
   const size_t slash = before_query.find('/');
   DUO_RETURN_IF_ERROR(ParseAuthority(before_query.substr(0, slash), url));
@@ -308,9 +330,11 @@ absl::StatusOr<DatabaseUrl> ParsePostgres(absl::string_view rest) {
         PercentDecode(raw_database, absl::StrCat("database name ", Quoted(raw_database))));
   }
   DUO_ASSIGN_OR_RETURN(url.options, ParseOptions(query));
-  DUO_RETURN_IF_ERROR(CheckLibpqKeywords(url.options));
-  DUO_RETURN_IF_ERROR(FoldConnectionOptions(url));
-  return url;
+  if (!scheme.keyword_options.empty()) {
+    DUO_RETURN_IF_ERROR(CheckKeywords(url.options, scheme.keyword_options));
+  }
+  if (scheme.options_override_parts) DUO_RETURN_IF_ERROR(FoldConnectionOptions(url));
+  return absl::OkStatus();
 }
 
 std::string HostForUrl(absl::string_view host) {
@@ -322,8 +346,8 @@ std::string HostForUrl(absl::string_view host) {
   return PercentEncode(host, kHostSafe);
 }
 
-std::string PostgresUrlWithoutQuery(const DatabaseUrl& url) {
-  std::string text = "postgresql://";
+std::string ServerUrlWithoutQuery(const DatabaseUrl& url) {
+  std::string text = absl::StrCat(url.scheme, "://");
   if (!url.user.empty() || !url.password.empty()) {
     absl::StrAppend(&text, PercentEncode(url.user, kUserSafe));
     if (!url.password.empty()) absl::StrAppend(&text, ":", kMasked);
@@ -333,17 +357,6 @@ std::string PostgresUrlWithoutQuery(const DatabaseUrl& url) {
   if (url.port.has_value()) absl::StrAppend(&text, ":", *url.port);
   if (!url.database.empty()) absl::StrAppend(&text, "/", PercentEncode(url.database, kPathSafe));
   return text;
-}
-
-// libpq's conninfo quoting: inside single quotes, ' and \ take a backslash.
-void AppendConnInfoKeyword(absl::string_view key, absl::string_view value, std::string& conninfo) {
-  if (!conninfo.empty()) conninfo.push_back(' ');
-  absl::StrAppend(&conninfo, key, "='");
-  for (const char c : value) {
-    if (c == '\'' || c == '\\') conninfo.push_back('\\');
-    conninfo.push_back(c);
-  }
-  conninfo.push_back('\'');
 }
 
 }  // namespace
@@ -358,7 +371,16 @@ std::optional<std::string> DatabaseUrl::Option(absl::string_view key) const {
 absl::StatusOr<DatabaseUrl> DatabaseUrl::Parse(absl::string_view url) {
   DUO_RETURN_IF_ERROR(CheckNoControlCharacters(url));
   DUO_ASSIGN_OR_RETURN(const SchemeSplit split, SplitScheme(url));
-  return split.backend == Backend::kSqlite ? ParseSqlite(split.rest) : ParsePostgres(split.rest);
+  DatabaseUrl parsed{.scheme = split.scheme->names.front()};
+  switch (split.scheme->form) {
+    case Form::kFile:
+      DUO_RETURN_IF_ERROR(ParseFile(*split.scheme, split.rest, parsed));
+      break;
+    case Form::kServer:
+      DUO_RETURN_IF_ERROR(ParseServer(*split.scheme, split.rest, parsed));
+      break;
+  }
+  return parsed;
 }
 
 absl::StatusOr<DatabaseUrl> DatabaseUrl::FromEnvironment() {
@@ -370,8 +392,12 @@ absl::StatusOr<DatabaseUrl> DatabaseUrl::FromEnvironment() {
 }
 
 std::string DatabaseUrl::ToString() const {
-  std::string text =
-      backend == Backend::kSqlite ? SqliteUrlWithoutQuery(*this) : PostgresUrlWithoutQuery(*this);
+  // A URL whose scheme is not registered (built by hand) prints as a
+  // server's would.
+  const UrlScheme* registered = FindUrlScheme(scheme);
+  std::string text = registered != nullptr && registered->form == Form::kFile
+                         ? FileUrlWithoutQuery(*this)
+                         : ServerUrlWithoutQuery(*this);
   std::vector<std::string> items;
   for (const auto& [key, value] : options) {
     items.push_back(absl::StrCat(
@@ -382,19 +408,10 @@ std::string DatabaseUrl::ToString() const {
   return text;
 }
 
-std::string DatabaseUrl::LibpqConnInfo() const {
-  std::string conninfo;
-  if (!host.empty()) AppendConnInfoKeyword("host", host, conninfo);
-  if (port.has_value()) AppendConnInfoKeyword("port", absl::StrCat(*port), conninfo);
-  if (!database.empty()) AppendConnInfoKeyword("dbname", database, conninfo);
-  if (!user.empty()) AppendConnInfoKeyword("user", user, conninfo);
-  if (!password.empty()) AppendConnInfoKeyword("password", password, conninfo);
-  for (const auto& [key, value] : options) AppendConnInfoKeyword(key, value, conninfo);
-  return conninfo;
-}
-
 bool DatabaseUrl::in_memory() const {
-  return backend == Backend::kSqlite && database == ":memory:";
+  const UrlScheme* registered = FindUrlScheme(scheme);
+  return registered != nullptr && !registered->memory_database.empty() &&
+         database == registered->memory_database;
 }
 
 }  // namespace duo::engine

@@ -13,10 +13,15 @@
 //   postgresql:///dbname?host=/run/postgresql    a Unix-socket directory
 //   postgresql://[::1]:5433/dbname
 //
-// duo::Database takes its own options from the query: on SQLite
-// busy_timeout_ms and mode (ro, or rwc: the default), and nothing else (any
-// other is InvalidArgument); on PostgreSQL statement_timeout_ms and
-// transaction_pooling (auto, on, off), the rest going to libpq.
+// Which schemes exist is up to the program: each database's package
+// registers its own (url_scheme.h), and this target links the schemes of
+// every database DuoORM ships, so that a URL parses the same in every
+// program. Opening one needs its driver linked as well (driver.h).
+//
+// The options are the driver's to interpret, when the database is opened:
+// on SQLite busy_timeout_ms and mode (ro, or rwc: the default), and nothing
+// else (any other is InvalidArgument); on PostgreSQL statement_timeout_ms
+// and transaction_pooling (auto, on, off), the rest going to libpq.
 //
 // PostgreSQL URLs follow libpq's connection URIs: missing parts keep libpq's
 // defaults (environment variables, then built-ins), and the query may carry
@@ -40,8 +45,7 @@
 //   std::cerr << "opening " << url->ToString();  // the password reads "***"
 //
 // Errors never contain the password nor any option value, so a status can be
-// logged as it is. ToString() masks the password as well; LibpqConnInfo()
-// does not, and must never be logged.
+// logged as it is. ToString() masks the password as well.
 //
 // DatabaseUrl is a plain value that owns its strings (Parse keeps no view of
 // its argument) and has no hidden state: copies are independent, and const
@@ -61,21 +65,23 @@
 namespace duo::engine {
 
 struct DatabaseUrl {
-  enum class Backend { kSqlite, kPostgres };
-
-  Backend backend = Backend::kSqlite;
-  // PostgreSQL only, decoded; empty when the URL leaves them to libpq. `host`
-  // may be a Unix-socket directory (it starts with '/').
+  // The scheme's name as its database registered it first
+  // (UrlScheme::names): "sqlite", "postgresql" (for postgres:// too).
+  std::string scheme;
+  // Server URLs only, decoded; empty when the URL leaves them to the
+  // driver's defaults. `host` may be a Unix-socket directory (it starts
+  // with '/').
   std::string user;
   std::string password;
   std::string host;
   std::optional<int> port;
-  // SQLite: the file path as written, relative paths unresolved (the caller
-  // decides what they are relative to), or ":memory:". PostgreSQL: the
-  // database name, empty for libpq's default.
+  // A file URL's path as written, relative paths unresolved (the caller
+  // decides what they are relative to), or ":memory:". A server URL's
+  // database name, empty for the driver's default.
   std::string database;
   // The query parameters, decoded, in URL order. Names are unique; for
-  // PostgreSQL they are libpq keywords other than the five that have fields.
+  // PostgreSQL they are libpq keywords other than the five that have fields
+  // (UrlScheme::options_override_parts).
   std::vector<std::pair<std::string, std::string>> options;
 
   // The value of option `key`, if the URL gave it.
@@ -95,13 +101,8 @@ struct DatabaseUrl {
   // the password.
   std::string ToString() const;
 
-  // PostgreSQL: the libpq conninfo string ("host='db' port='5432'
-  // dbname='orders' user='app' password='...'"), then the options as
-  // keywords. Parts left empty are omitted so that libpq's defaults apply.
-  // It contains the password in clear: never log it.
-  std::string LibpqConnInfo() const;
-
-  // Whether this is SQLite's private in-memory database.
+  // Whether this names a private in-memory database (sqlite:///:memory:,
+  // see UrlScheme::memory_database).
   bool in_memory() const;
 };
 

@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "duo/engine/postgres/conninfo.h"
 #include "duo/engine/url.h"
 #include "testing/fuzz/fuzz.h"
 
@@ -130,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text = url->ToString();
   const absl::StatusOr<DatabaseUrl> again = DatabaseUrl::Parse(text);
   DUO_FUZZ_CHECK(again.ok(), input, absl::StrCat(text, " -> ", again.status().ToString()));
-  DUO_FUZZ_CHECK(again->backend == url->backend, input, text);
+  DUO_FUZZ_CHECK(again->scheme == url->scheme, input, text);
   DUO_FUZZ_CHECK(again->user == url->user, input, text);
   DUO_FUZZ_CHECK(again->password == (url->password.empty() ? "" : "***"), input, text);
   DUO_FUZZ_CHECK(again->host == url->host, input, text);
@@ -151,12 +152,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (IsSecretOption(key)) value += "-other";
   }
   DUO_FUZZ_CHECK(other.ToString() == text, input, absl::StrCat(text, " vs ", other.ToString()));
-  DUO_FUZZ_CHECK(url->in_memory() ==
-                     (url->backend == DatabaseUrl::Backend::kSqlite && url->database == ":memory:"),
+  DUO_FUZZ_CHECK(url->in_memory() == (url->scheme == "sqlite" && url->database == ":memory:"),
                  input);
 
-  if (url->backend == DatabaseUrl::Backend::kPostgres) {
-    const std::string conninfo = url->LibpqConnInfo();
+  if (url->scheme == "postgresql") {
+    const std::string conninfo = LibpqConnInfo(*url);
     KeyValues read;
     DUO_FUZZ_CHECK(ReadConnInfo(conninfo, read), input, conninfo);
     DUO_FUZZ_CHECK(read == ExpectedConnInfo(*url), input, conninfo);

@@ -13,11 +13,10 @@
 namespace duo::engine {
 namespace {
 
-using Backend = DatabaseUrl::Backend;
 using Options = std::vector<std::pair<std::string, std::string>>;
 
 void ExpectFields(const DatabaseUrl& actual, const DatabaseUrl& expected) {
-  EXPECT_EQ(actual.backend, expected.backend);
+  EXPECT_EQ(actual.scheme, expected.scheme);
   EXPECT_EQ(actual.user, expected.user);
   EXPECT_EQ(actual.password, expected.password);
   EXPECT_EQ(actual.host, expected.host);
@@ -33,22 +32,21 @@ struct GoodUrl {
 
 const std::vector<GoodUrl>& GoodUrls() {
   static const auto* const kUrls = new std::vector<GoodUrl>{
-      {"sqlite:///relative/path.db", {.backend = Backend::kSqlite, .database = "relative/path.db"}},
-      {"sqlite:////absolute/path.db",
-       {.backend = Backend::kSqlite, .database = "/absolute/path.db"}},
-      {"sqlite:///:memory:", {.backend = Backend::kSqlite, .database = ":memory:"}},
+      {"sqlite:///relative/path.db", {.scheme = "sqlite", .database = "relative/path.db"}},
+      {"sqlite:////absolute/path.db", {.scheme = "sqlite", .database = "/absolute/path.db"}},
+      {"sqlite:///:memory:", {.scheme = "sqlite", .database = ":memory:"}},
       {"sqlite:///app.db?busy_timeout_ms=5000&mode=ro",
-       {.backend = Backend::kSqlite,
+       {.scheme = "sqlite",
         .database = "app.db",
         .options = {{"busy_timeout_ms", "5000"}, {"mode", "ro"}}}},
-      {"sqlite:///my%20data%3F.db", {.backend = Backend::kSqlite, .database = "my data?.db"}},
-      {"sqlite:///app.db?", {.backend = Backend::kSqlite, .database = "app.db"}},
-      {"postgresql://", {.backend = Backend::kPostgres}},
-      {"postgres://db.internal", {.backend = Backend::kPostgres, .host = "db.internal"}},
+      {"sqlite:///my%20data%3F.db", {.scheme = "sqlite", .database = "my data?.db"}},
+      {"sqlite:///app.db?", {.scheme = "sqlite", .database = "app.db"}},
+      {"postgresql://", {.scheme = "postgresql"}},
+      {"postgres://db.internal", {.scheme = "postgresql", .host = "db.internal"}},
       {"postgresql://app@db.internal/orders",
-       {.backend = Backend::kPostgres, .user = "app", .host = "db.internal", .database = "orders"}},
+       {.scheme = "postgresql", .user = "app", .host = "db.internal", .database = "orders"}},
       {"postgresql://app:secret@db.internal:5433/orders?sslmode=require&connect_timeout=10",
-       {.backend = Backend::kPostgres,
+       {.scheme = "postgresql",
         .user = "app",
         .password = "secret",
         .host = "db.internal",
@@ -56,26 +54,26 @@ const std::vector<GoodUrl>& GoodUrls() {
         .database = "orders",
         .options = {{"sslmode", "require"}, {"connect_timeout", "10"}}}},
       {"postgresql://:secret@db.internal",
-       {.backend = Backend::kPostgres, .password = "secret", .host = "db.internal"}},
+       {.scheme = "postgresql", .password = "secret", .host = "db.internal"}},
       {"postgresql://db.internal:1/a",
-       {.backend = Backend::kPostgres, .host = "db.internal", .port = 1, .database = "a"}},
+       {.scheme = "postgresql", .host = "db.internal", .port = 1, .database = "a"}},
       {"postgresql://db.internal:65535",
-       {.backend = Backend::kPostgres, .host = "db.internal", .port = 65535}},
+       {.scheme = "postgresql", .host = "db.internal", .port = 65535}},
       {"postgresql://db.internal?sslmode=disable",
-       {.backend = Backend::kPostgres, .host = "db.internal", .options = {{"sslmode", "disable"}}}},
+       {.scheme = "postgresql", .host = "db.internal", .options = {{"sslmode", "disable"}}}},
       // Unix-socket directories, as an option or percent-encoded in place.
       {"postgresql:///orders?host=/run/postgresql",
-       {.backend = Backend::kPostgres, .host = "/run/postgresql", .database = "orders"}},
+       {.scheme = "postgresql", .host = "/run/postgresql", .database = "orders"}},
       {"postgresql://%2Frun%2Fpostgresql/orders",
-       {.backend = Backend::kPostgres, .host = "/run/postgresql", .database = "orders"}},
+       {.scheme = "postgresql", .host = "/run/postgresql", .database = "orders"}},
       {"postgresql://[::1]:5433/orders",
-       {.backend = Backend::kPostgres, .host = "::1", .port = 5433, .database = "orders"}},
+       {.scheme = "postgresql", .host = "::1", .port = 5433, .database = "orders"}},
       {"postgresql://[fe80::1%25eth0]/orders",
-       {.backend = Backend::kPostgres, .host = "fe80::1%eth0", .database = "orders"}},
+       {.scheme = "postgresql", .host = "fe80::1%eth0", .database = "orders"}},
       // Query parameters naming parts of the URL override them, as in libpq.
       {"postgresql://ignored:1/ignored?host=primary&port=6432&user=me&password=pw&dbname=real"
        "&sslmode=verify-full",
-       {.backend = Backend::kPostgres,
+       {.scheme = "postgresql",
         .user = "me",
         .password = "pw",
         .host = "primary",
@@ -84,18 +82,18 @@ const std::vector<GoodUrl>& GoodUrls() {
         .options = {{"sslmode", "verify-full"}}}},
       // The last '@' ends the user information; the first ':' ends the user.
       {"postgresql://app:p@ss:w@rd@db.internal/orders",
-       {.backend = Backend::kPostgres,
+       {.scheme = "postgresql",
         .user = "app",
         .password = "p@ss:w@rd",
         .host = "db.internal",
         .database = "orders"}},
       {"postgresql://db.internal/orders?options=-c%20search_path=app",
-       {.backend = Backend::kPostgres,
+       {.scheme = "postgresql",
         .host = "db.internal",
         .database = "orders",
         .options = {{"options", "-c search_path=app"}}}},
       {"postgresql://db.internal/orders?sslmode=",
-       {.backend = Backend::kPostgres,
+       {.scheme = "postgresql",
         .host = "db.internal",
         .database = "orders",
         .options = {{"sslmode", ""}}}},
@@ -122,7 +120,7 @@ TEST(DatabaseUrlTest, RejectsBadUrls) {
       {"app.db", absl::StatusCode::kInvalidArgument, "database URL: no scheme"},
       {"sqlite:app.db", absl::StatusCode::kInvalidArgument, "database URL: no scheme"},
       {"mysql://app@db/orders", absl::StatusCode::kInvalidArgument,
-       "database URL: unknown scheme \"mysql\" (expected sqlite or postgresql)"},
+       "database URL: unknown scheme \"mysql\" (expected postgresql or sqlite)"},
       {"sqlite3:///app.db", absl::StatusCode::kInvalidArgument, "unknown scheme \"sqlite3\""},
       {"SQLite:///app.db", absl::StatusCode::kInvalidArgument, "unknown scheme \"SQLite\""},
       {"sqlite://", absl::StatusCode::kInvalidArgument, "database URL: missing sqlite path"},
@@ -264,7 +262,7 @@ TEST(DatabaseUrlTest, PercentDecodesEveryPart) {
       "postgresql://a%40corp:p%40ss%2Fw%3Frd+1@%64b.internal/my%2Fdb"
       "?application_name=a+b%20c&opt%69ons=%2Dc");
   ASSERT_TRUE(url.ok()) << url.status();
-  ExpectFields(*url, {.backend = Backend::kPostgres,
+  ExpectFields(*url, {.scheme = "postgresql",
                       .user = "a@corp",
                       .password = "p@ss/w?rd+1",
                       .host = "db.internal",
@@ -285,17 +283,17 @@ TEST(DatabaseUrlTest, RoundTripsGoodUrlsWithoutPassword) {
 TEST(DatabaseUrlTest, RoundTripsAwkwardCharacters) {
   constexpr absl::string_view kAwkward = "a b:c@d/e?f#g%h&i=j+k,l[m]n'o\\p\xc3\xa9";
   const DatabaseUrl urls[] = {
-      {.backend = Backend::kSqlite,
+      {.scheme = "sqlite",
        .database = std::string(kAwkward),
        .options = {{std::string(kAwkward), std::string(kAwkward)}}},
-      {.backend = Backend::kSqlite, .database = std::string("/") + std::string(kAwkward)},
-      {.backend = Backend::kPostgres,
+      {.scheme = "sqlite", .database = std::string("/") + std::string(kAwkward)},
+      {.scheme = "postgresql",
        .user = std::string(kAwkward),
        .host = std::string(kAwkward),
        .port = 5432,
        .database = std::string(kAwkward),
        .options = {{"application_name", std::string(kAwkward)}}},
-      {.backend = Backend::kPostgres, .host = "h,o/s?t@x"},
+      {.scheme = "postgresql", .host = "h,o/s?t@x"},
   };
   for (const DatabaseUrl& url : urls) {
     SCOPED_TRACE(url.ToString());
@@ -303,26 +301,6 @@ TEST(DatabaseUrlTest, RoundTripsAwkwardCharacters) {
     ASSERT_TRUE(again.ok()) << again.status();
     ExpectFields(*again, url);
   }
-}
-
-TEST(DatabaseUrlTest, LibpqConnInfoQuotesValues) {
-  absl::StatusOr<DatabaseUrl> url = DatabaseUrl::Parse(
-      "postgresql://app:it's%5Cme@db.internal:5433/orders?sslmode=require&application_name=");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->password, R"(it's\me)");
-  EXPECT_EQ(url->LibpqConnInfo(),
-            R"(host='db.internal' port='5433' dbname='orders' user='app' password='it\'s\\me' )"
-            R"(sslmode='require' application_name='')");
-}
-
-TEST(DatabaseUrlTest, LibpqConnInfoLeavesDefaultsToLibpq) {
-  absl::StatusOr<DatabaseUrl> url = DatabaseUrl::Parse("postgresql://");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->LibpqConnInfo(), "");
-
-  url = DatabaseUrl::Parse("postgresql:///orders?host=/run/postgresql");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->LibpqConnInfo(), "host='/run/postgresql' dbname='orders'");
 }
 
 TEST(DatabaseUrlTest, OptionLooksUpDecodedNames) {

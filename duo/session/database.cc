@@ -3,62 +3,25 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "duo/async/event_loop.h"
 #include "duo/base/status_macros.h"
-#include "duo/dialect/postgres/dialect.h"
-#include "duo/dialect/sqlite/dialect.h"
 #include "duo/dialect/statement_cache.h"
+#include "duo/engine/driver.h"
 #include "duo/engine/error.h"
-#include "duo/engine/postgres/driver.h"
-#include "duo/engine/sqlite/driver.h"
 #include "duo/engine/url.h"
 #include "duo/session/context.h"
 
 namespace duo {
 namespace session_internal {
 namespace {
-
-// A connection owned elsewhere, lent to the pool: closing it (Disconnect,
-// discarding a broken one) leaves the real connection and its data alone.
-class BorrowedConnection final : public engine::Connection {
- public:
-  explicit BorrowedConnection(engine::Connection* owner) : owner_(owner) {}
-  // What closing a real connection would do to its transaction.
-  ~BorrowedConnection() override {
-    if (owner_->InTransaction()) owner_->ExecuteScript("ROLLBACK").IgnoreError();
-  }
-
-  const dialect::Dialect& dialect() const override { return owner_->dialect(); }
-  absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const dialect::CompiledStatement& statement,
-                                                      engine::RunMode mode) override {
-    return owner_->Run(statement, mode);
-  }
-  absl::StatusOr<int64_t> RunMany(const dialect::CompiledStatement& statement, int64_t rows,
-                                  FillParams fill) override {
-    return owner_->RunMany(statement, rows, fill);
-  }
-  absl::Status ExecuteScript(absl::string_view sql) override { return owner_->ExecuteScript(sql); }
-  bool Ping() override { return owner_->Ping(); }
-  bool LooksAlive() override { return owner_->LooksAlive(); }
-  bool Broken() const override { return owner_->Broken(); }
-  bool InTransaction() const override { return owner_->InTransaction(); }
-  engine::AsyncConnection* async() override { return owner_->async(); }
-  void Interrupt() override { owner_->Interrupt(); }
-  void Sever() override { owner_->Sever(); }
-
- private:
-  engine::Connection* const owner_;
-};
 
 // How long a statement past its deadline may take to come back cancelled
 // before its connection is severed: a live server answers a cancel in
@@ -276,119 +239,38 @@ struct Replica {
 class DatabaseState {
  public:
   DatabaseState(engine::DatabaseUrl url, DatabaseOptions options)
-      : url_(std::move(url)),
-        masked_url_(url_.ToString()),
-        options_(std::move(options)),
-        dialect_(url_.backend == engine::DatabaseUrl::Backend::kSqlite
-                     ? &dialect::SqliteDialect()
-                     : &dialect::PostgresDialect()) {
+      : url_(std::move(url)), masked_url_(url_.ToString()), options_(std::move(options)) {
     // echo is one statement callback among others.
     if (options_.echo) listeners_.push_back(&EchoStatement);
     if (options_.on_statement != nullptr) listeners_.push_back(options_.on_statement);
     reporting_ = !listeners_.empty() || options_.on_slow_statement != nullptr;
   }
 
-  // Prepares what the connections share; the pool is built here because
-  // an in-memory SQLite database changes its shape.
+  // Opens the database through the driver registered for the URL's scheme,
+  // which takes its own URL options; then the pool, whose size the
+  // database may limit (an in-memory SQLite database is one connection).
   absl::Status Init() {
-    DUO_RETURN_IF_ERROR(TakeUrlOptions());
     engine::PoolOptions pool_options = options_.pool;
-    if (url_.backend == engine::DatabaseUrl::Backend::kSqlite) {
-      sqlite_options_.busy_timeout = options_.sqlite_busy_timeout;
-      sqlite_options_.read_only = read_only_;
-      if (url_.in_memory()) {
-        // One private in-memory connection, the anchor, which this state
-        // owns: the pool hands out stand-ins for it, one at a time, so the
-        // data outlives Disconnect() and no sharing mode (shared cache,
-        // memdb) puts a mutex on every page read.
-        sqlite_options_.filename = ":memory:";
-        DUO_ASSIGN_OR_RETURN(anchor_, engine::OpenSqlite(sqlite_options_));
-        pool_options.size = 1;
-        pool_options.max_overflow = 0;
-      } else {
-        sqlite_options_.filename = std::filesystem::absolute(url_.database).string();
-      }
-    } else {
-      postgres_options_.conninfo = url_.LibpqConnInfo();
-      postgres_options_.application_name = options_.application_name;
-      postgres_options_.statement_timeout = options_.statement_timeout;
-      postgres_options_.transaction_pooling = options_.transaction_pooling;
-      // A connect_timeout in the URL wins.
-      postgres_options_.connect_timeout = pool_options.connect_timeout;
+    DUO_ASSIGN_OR_RETURN(
+        connector_, engine::OpenConnector(std::move(url_),
+                                          {
+                                              .connect_timeout = pool_options.connect_timeout,
+                                              .application_name = options_.application_name,
+                                              .statement_timeout = options_.statement_timeout,
+                                              .transaction_pooling = options_.transaction_pooling,
+                                              .sqlite_busy_timeout = options_.sqlite_busy_timeout,
+                                          }));
+    dialect_ = &connector_->dialect();
+    if (const int limit = connector_->max_connections(); limit > 0) {
+      pool_options.size = limit;
+      pool_options.max_overflow = 0;
     }
     pool_ = std::make_unique<engine::ConnectionPool>(
-        [this]() -> absl::StatusOr<std::unique_ptr<engine::Connection>> { return Open(); },
+        [this]() -> absl::StatusOr<std::unique_ptr<engine::Connection>> {
+          return connector_->Connect();
+        },
         pool_options, options_.event_loop);
     return absl::OkStatus();
-  }
-
-  // Moves DuoORM's own URL options into options_ and refuses, for SQLite,
-  // any other: an option nobody reads is a mistake, not a setting. On
-  // PostgreSQL the rest are libpq's keywords, which libpq checks.
-  absl::Status TakeUrlOptions() {
-    std::vector<std::pair<std::string, std::string>> rest;
-    const bool sqlite = url_.backend == engine::DatabaseUrl::Backend::kSqlite;
-    for (auto& [key, value] : url_.options) {
-      const auto invalid = [&](absl::string_view expected) {
-        return absl::InvalidArgumentError(absl::StrCat("URL option \"", key, "\": ", expected));
-      };
-      int64_t millis = 0;
-      if (key == "busy_timeout_ms" && sqlite) {
-        if (!absl::SimpleAtoi(value, &millis) || millis < 0) {
-          return invalid("expected a whole number of milliseconds");
-        }
-        options_.sqlite_busy_timeout = absl::Milliseconds(millis);
-      } else if (key == "mode" && sqlite) {
-        if (value != "ro" && value != "rwc") {
-          return invalid("expected ro (read-only) or rwc (read, write, create: the default)");
-        }
-        read_only_ = value == "ro";
-      } else if (key == "statement_timeout_ms" && !sqlite) {
-        if (!absl::SimpleAtoi(value, &millis) || millis < 0) {
-          return invalid("expected a whole number of milliseconds");
-        }
-        options_.statement_timeout = absl::Milliseconds(millis);
-      } else if (key == "transaction_pooling" && !sqlite) {
-        if (value == "auto") {
-          options_.transaction_pooling = engine::TransactionPooling::kAuto;
-        } else if (value == "on") {
-          options_.transaction_pooling = engine::TransactionPooling::kOn;
-        } else if (value == "off") {
-          options_.transaction_pooling = engine::TransactionPooling::kOff;
-        } else {
-          return invalid("expected auto, on or off");
-        }
-      } else if (sqlite) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown SQLite URL option \"", key, "\"; SQLite URLs take busy_timeout_ms and mode"));
-      } else {
-        rest.emplace_back(std::move(key), std::move(value));
-      }
-    }
-    url_.options = std::move(rest);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<std::unique_ptr<engine::Connection>> Open() const {
-    if (anchor_ != nullptr) return std::make_unique<BorrowedConnection>(anchor_.get());
-    if (url_.backend == engine::DatabaseUrl::Backend::kSqlite) {
-      return engine::OpenSqlite(sqlite_options_);
-    }
-    absl::StatusOr<std::unique_ptr<engine::Connection>> connection =
-        engine::OpenPostgres(postgres_options_);
-    if (!connection.ok()) {
-      // libpq's messages name the host, never the password; add which
-      // database (masked) the caller asked for.
-      absl::Status annotated(connection.status().code(),
-                             absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
-      // The error kind and details travel as payloads: keep them.
-      connection.status().ForEachPayload(
-          [&annotated](absl::string_view type_url, const absl::Cord& payload) {
-            annotated.SetPayload(type_url, payload);
-          });
-      return annotated;
-    }
-    return connection;
   }
 
   absl::StatusOr<dialect::CompiledStatement> Compile(const sql::Statement& statement) {
@@ -452,8 +334,9 @@ class DatabaseState {
     absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection.Run(compiled, mode);
     if (!cursor.ok()) {
       cursor = watch->Outcome(cursor.status(), compiled.sql);
-    } else if (mode == engine::RunMode::kStreaming || is_sqlite()) {
-      // SQLite always steps rows on demand; PostgreSQL does when streaming.
+    } else if (mode == engine::RunMode::kStreaming || connector_->buffered_cursors_read_lazily()) {
+      // Rows still to be read from the database: when streaming, and on
+      // databases that step rows on demand (SQLite) always.
       cursor = std::make_unique<WatchedCursor>(*std::move(cursor), std::move(watch), compiled.sql);
     }
     if (!reporting()) return cursor;
@@ -501,7 +384,6 @@ class DatabaseState {
   const dialect::Dialect& dialect() const { return *dialect_; }
   const std::string& masked_url() const { return masked_url_; }
   const DatabaseOptions& options() const { return options_; }
-  bool is_sqlite() const { return url_.backend == engine::DatabaseUrl::Backend::kSqlite; }
 
   bool has_replicas() const { return !replicas_.empty(); }
   void AddReplica(std::shared_ptr<DatabaseState> replica) {
@@ -572,17 +454,15 @@ class DatabaseState {
   }
 
  private:
-  engine::DatabaseUrl url_;  // DuoORM's own options taken out by Init
+  engine::DatabaseUrl url_;  // handed to the driver by Init
   const std::string masked_url_;
-  DatabaseOptions options_;  // with the URL's options applied
+  DatabaseOptions options_;
   // What Report calls for every statement: EchoStatement, on_statement.
   std::vector<std::function<void(const StatementEvent&)>> listeners_;
   bool reporting_ = false;
-  bool read_only_ = false;
-  const dialect::Dialect* const dialect_;
-  engine::SqliteOptions sqlite_options_;
-  engine::PostgresOptions postgres_options_;
-  std::unique_ptr<engine::Connection> anchor_;
+  // Set by Init, from the driver.
+  std::unique_ptr<engine::Connector> connector_;
+  const dialect::Dialect* dialect_ = nullptr;
   dialect::StatementCache cache_;
   // Read replicas; empty unless DatabaseOptions::replica_urls.
   std::vector<std::unique_ptr<Replica>> replicas_;
@@ -665,28 +545,29 @@ auto RowsFrom(const dialect::CompiledStatement& compiled,
   };
 }
 
-std::string BeginStatement(const dialect::Dialect& dialect, const TransactionOptions& options) {
-  if (dialect.name() == "sqlite") {
-    const bool immediate = options.sqlite_locking == SqliteLocking::kImmediate ||
-                           (options.sqlite_locking == SqliteLocking::kAuto && !options.read_only);
-    return immediate ? "BEGIN IMMEDIATE" : "BEGIN";
-  }
-  std::string sql = "BEGIN";
+// The statements of a transaction of `options`, as the dialect spells them.
+dialect::TransactionStatements TransactionSql(const dialect::Dialect& dialect,
+                                              const TransactionOptions& options) {
+  using Isolation = dialect::TransactionSpec::Isolation;
+  Isolation isolation = Isolation::kDefault;
   switch (options.isolation) {
     case IsolationLevel::kDefault:
       break;
     case IsolationLevel::kReadCommitted:
-      sql += " ISOLATION LEVEL READ COMMITTED";
+      isolation = Isolation::kReadCommitted;
       break;
     case IsolationLevel::kRepeatableRead:
-      sql += " ISOLATION LEVEL REPEATABLE READ";
+      isolation = Isolation::kRepeatableRead;
       break;
     case IsolationLevel::kSerializable:
-      sql += " ISOLATION LEVEL SERIALIZABLE";
+      isolation = Isolation::kSerializable;
       break;
   }
-  if (options.read_only) sql += " READ ONLY";
-  return sql;
+  return dialect.Transaction(
+      {.isolation = isolation,
+       .read_only = options.read_only,
+       .lock_at_begin = options.sqlite_locking == SqliteLocking::kImmediate ||
+                        (options.sqlite_locking == SqliteLocking::kAuto && !options.read_only)});
 }
 
 // A nested transaction's error, and the failure to undo its savepoint if
@@ -734,7 +615,7 @@ absl::StatusOr<Database> Database::Open(engine::DatabaseUrl url, DatabaseOptions
     }
     auto replica = std::make_shared<DatabaseState>(*std::move(parsed), replica_options);
     DUO_RETURN_IF_ERROR(replica->Init());
-    if (replica->is_sqlite() != state->is_sqlite()) {
+    if (&replica->dialect() != &state->dialect()) {
       return absl::InvalidArgumentError(
           absl::StrCat("replica ", replica->masked_url(),
                        " is not the same kind of database as the primary ", state->masked_url()));
@@ -1066,7 +947,7 @@ Session& Session::operator=(Session&& other) noexcept {
     database_ = std::move(other.database_);
     connection_ = std::move(other.connection_);
     savepoints_created_ = other.savepoints_created_;
-    read_only_ = other.read_only_;
+    after_transaction_ = std::move(other.after_transaction_);
     identity_map_ = std::move(other.identity_map_);
   }
   return *this;
@@ -1129,10 +1010,11 @@ absl::Status Session::Begin(TransactionOptions options) {
   if (in_transaction()) {
     return absl::FailedPreconditionError("Begin: the session is already in a transaction");
   }
-  DUO_RETURN_IF_ERROR(Script(BeginStatement(dialect(), options)));
-  if (options.read_only && dialect().name() == "sqlite") {
-    DUO_RETURN_IF_ERROR(Script("PRAGMA query_only = ON"));
-    read_only_ = true;
+  dialect::TransactionStatements statements = TransactionSql(dialect(), options);
+  DUO_RETURN_IF_ERROR(Script(statements.begin));
+  if (!statements.after_begin.empty()) {
+    DUO_RETURN_IF_ERROR(Script(statements.after_begin));
+    after_transaction_ = std::move(statements.after_end);
   }
   return absl::OkStatus();
 }
@@ -1140,9 +1022,9 @@ absl::Status Session::Begin(TransactionOptions options) {
 absl::Status Session::EndTransaction(const char* sql) {
   identity_map_.Clear();
   absl::Status status = Script(sql);
-  if (read_only_) {
-    Script("PRAGMA query_only = OFF").IgnoreError();
-    read_only_ = false;
+  if (!after_transaction_.empty()) {
+    Script(after_transaction_).IgnoreError();
+    after_transaction_.clear();
   }
   return status;
 }
@@ -1313,10 +1195,11 @@ Task<absl::Status> Session::BeginAsync(TransactionOptions options) {
   if (in_transaction()) {
     co_return absl::FailedPreconditionError("Begin: the session is already in a transaction");
   }
-  DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(BeginStatement(dialect(), options)));
-  if (options.read_only && dialect().name() == "sqlite") {
-    DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync("PRAGMA query_only = ON"));
-    read_only_ = true;
+  dialect::TransactionStatements statements = TransactionSql(dialect(), options);
+  DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(std::move(statements.begin)));
+  if (!statements.after_begin.empty()) {
+    DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(std::move(statements.after_begin)));
+    after_transaction_ = std::move(statements.after_end);
   }
   co_return absl::OkStatus();
 }
@@ -1324,9 +1207,8 @@ Task<absl::Status> Session::BeginAsync(TransactionOptions options) {
 Task<absl::Status> Session::EndTransactionAsync(const char* sql) {
   identity_map_.Clear();
   absl::Status status = co_await ExecuteScriptAsync(sql);
-  if (read_only_) {
-    (co_await ExecuteScriptAsync("PRAGMA query_only = OFF")).IgnoreError();
-    read_only_ = false;
+  if (!after_transaction_.empty()) {
+    (co_await ExecuteScriptAsync(std::exchange(after_transaction_, std::string()))).IgnoreError();
   }
   co_return status;
 }

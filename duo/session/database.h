@@ -430,8 +430,8 @@ class Session {
   absl::Status Script(absl::string_view sql);
   absl::Status RunNested(absl::FunctionRef<absl::Status(Session&)> body);
   Task<absl::Status> RunNestedAsync(absl::AnyInvocable<Task<absl::Status>(Session&)>& body);
-  // Ends the transaction with `sql` (COMMIT or ROLLBACK), undoing
-  // Begin's SQLite read-only pragma.
+  // Ends the transaction with `sql` (COMMIT or ROLLBACK), then runs
+  // after_transaction_ (dialect::TransactionStatements::after_end).
   absl::Status EndTransaction(const char* sql);
   Task<absl::Status> EndTransactionAsync(const char* sql);
   void Close();
@@ -439,7 +439,9 @@ class Session {
   std::shared_ptr<session_internal::DatabaseState> database_;
   engine::PooledConnection connection_;
   int savepoints_created_ = 0;
-  bool read_only_ = false;
+  // What the dialect runs after this transaction ends (SQLite: PRAGMA
+  // query_only = OFF after a read-only one); empty when nothing.
+  std::string after_transaction_;
   IdentityMap identity_map_;
 };
 

@@ -163,6 +163,33 @@ class SqliteDialectImpl final : public Dialect {
     }
   }
 
+  // SQLite makes a lone INTEGER PRIMARY KEY the rowid, which it generates
+  // on insert: an autoincrement key is declared so.
+  ColumnDeclaration DeclareColumn(const sql::TableDef& table,
+                                  const sql::ColumnDef& column) const override {
+    if (column.autoincrement &&
+        table.PrimaryKeyColumns() == std::vector<std::string>{column.name}) {
+      return {.type = "INTEGER PRIMARY KEY", .is_key = true};
+    }
+    return Dialect::DeclareColumn(table, column);
+  }
+
+  // Every SQLite transaction is serializable, so the isolation level needs
+  // no statement. The write lock is the database's: BEGIN IMMEDIATE takes
+  // it at once; and a read-only transaction is a connection setting,
+  // undone when the transaction ends.
+  TransactionStatements Transaction(const TransactionSpec& spec) const override {
+    TransactionStatements statements{.begin = spec.lock_at_begin ? "BEGIN IMMEDIATE" : "BEGIN"};
+    if (spec.read_only) {
+      statements.after_begin = "PRAGMA query_only = ON";
+      statements.after_end = "PRAGMA query_only = OFF";
+    }
+    return statements;
+  }
+
+  // SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32.
+  int64_t MaxBindParameters() const override { return 32766; }
+
   bool ParenthesizesSetMembers() const override { return false; }
   bool UpsertSelectNeedsWhere() const override { return true; }
   bool NumberedPlaceholders() const override { return false; }

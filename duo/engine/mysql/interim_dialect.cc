@@ -81,6 +81,8 @@ class InterimMysqlDialectImpl final : public dialect::Dialect {
 
   bool ParenthesizesSetMembers() const override { return true; }
   bool NumberedPlaceholders() const override { return false; }
+  // COM_STMT_PREPARE reports the parameter count in two bytes.
+  int64_t MaxBindParameters() const override { return 65535; }
 };
 
 }  // namespace

@@ -698,9 +698,7 @@ sql::Update BuildUpdateByKey(const ModelMeta& meta, const std::vector<int>& colu
 }
 
 int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requested) {
-  // SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32; PostgreSQL's
-  // protocol carries a 16-bit parameter count.
-  const int64_t limit = database.dialect().name() == "sqlite" ? 32766 : 65535;
+  const int64_t limit = database.dialect().MaxBindParameters();
   const int64_t fits = std::max<int64_t>(1, limit / std::max<size_t>(columns, 1));
   if (requested > 0) return std::min(requested, fits);
   return std::min<int64_t>(fits, 1000);
