@@ -9,7 +9,8 @@
 //                           options, relationships) and duo::Database
 //                           [//duo/query; it links no driver]
 //   duo/query/options.h     RelatedOptions, BulkOptions, CreateBulkOptions,
-//                           Page<T> [//duo/query:options]
+//                           WriteOptions (related writes), Page<T>
+//                           [//duo/query:options]
 //   duo/query/hooks.h       the model hooks (Validate, Before*/After*)
 //                           [//duo/query:hooks]
 //   duo/query/validation.h  ValidationError, ValidationFields: Validate()
@@ -28,8 +29,8 @@
 //   duo/session/result.h    duo::Result, a statement's rows in memory
 //                           [//duo/session:result]
 //   duo/engine/error.h      ErrorKind, GetErrorKind: database errors a caller
-//                           branches on (unique violation, deadlock, ...)
-//                           [//duo/engine:error]
+//                           branches on (unique violation, deadlock, ...),
+//                           IsStale (optimistic locking) [//duo/engine:error]
 //   duo/engine/url.h        database URLs [//duo/engine:url]
 //   duo/sql/*.h             the statement IR every query can eject to:
 //                           expr.h (col, expressions), select.h, dml.h

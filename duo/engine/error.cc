@@ -38,6 +38,7 @@ absl::StatusCode CodeFor(ErrorKind kind) {
     case ErrorKind::kTransactionAborted:
       return absl::StatusCode::kFailedPrecondition;
     case ErrorKind::kSerializationFailure:
+    case ErrorKind::kStaleObject:
       return absl::StatusCode::kAborted;
     case ErrorKind::kConnectionLost:
       return absl::StatusCode::kUnavailable;
@@ -83,6 +84,8 @@ absl::string_view ErrorKindName(ErrorKind kind) {
       return "data error";
     case ErrorKind::kResourceExhausted:
       return "resource exhausted";
+    case ErrorKind::kStaleObject:
+      return "stale object";
   }
   return "other";
 }
@@ -126,7 +129,7 @@ std::optional<ErrorDetails> GetErrorDetails(const absl::Status& status) {
   rest = kind_end == absl::string_view::npos ? "" : rest.substr(kind_end + kFieldSeparator.size());
   ErrorDetails details;
   bool known_kind = false;
-  for (int k = 0; k <= static_cast<int>(ErrorKind::kResourceExhausted); ++k) {
+  for (int k = 0; k <= static_cast<int>(ErrorKind::kStaleObject); ++k) {
     if (ErrorKindName(static_cast<ErrorKind>(k)) == kind_name) {
       details.kind = static_cast<ErrorKind>(k);
       known_kind = true;
@@ -181,5 +184,7 @@ bool IsIntegrityViolation(const absl::Status& status) {
       return false;
   }
 }
+
+bool IsStale(const absl::Status& status) { return GetErrorKind(status) == ErrorKind::kStaleObject; }
 
 }  // namespace duo

@@ -12,6 +12,9 @@
 //   disk or database full, out of       kResourceExhausted   retry once space (or
 //   memory or connections (PG class 53)                      a connection) is freed
 //   syntax, undefined table or column   kInvalidArgument
+//   stale object: a versioned row       kAborted             reload the row, apply
+//   changed or deleted since it was                          the change again
+//   loaded (optimistic locking)
 //   a value the C++ type cannot hold    kOutOfRange / kInvalidArgument
 //
 //   absl::Status s = ...;
@@ -48,6 +51,11 @@ enum class ErrorKind : uint8_t {
   // disk_full), memory, connections. Last, so that the values above keep
   // their numbers in status payloads.
   kResourceExhausted,
+  // Optimistic locking (duo::Version() in a model's declaration): a Save,
+  // Update or Delete found no row with the key and the version the object
+  // was loaded with, because another writer changed or deleted it since.
+  // Nothing was written. Not raised by a database: by the ORM.
+  kStaleObject,
 };
 
 absl::string_view ErrorKindName(ErrorKind kind);
@@ -94,6 +102,10 @@ std::optional<ErrorDetails> GetErrorDetails(const absl::Status& status);
 ErrorKind GetErrorKind(const absl::Status& status);
 
 bool IsIntegrityViolation(const absl::Status& status);
+
+// Whether `status` is a lost update caught by optimistic locking
+// (ErrorKind::kStaleObject): reload the object and apply the change again.
+bool IsStale(const absl::Status& status);
 
 }  // namespace duo
 

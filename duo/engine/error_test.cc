@@ -25,12 +25,14 @@ TEST(ErrorTest, KindsMapToRetryableCodes) {
       {ErrorKind::kProgramming, absl::StatusCode::kInvalidArgument},
       {ErrorKind::kDataError, absl::StatusCode::kOutOfRange},
       {ErrorKind::kResourceExhausted, absl::StatusCode::kResourceExhausted},
+      {ErrorKind::kStaleObject, absl::StatusCode::kAborted},
       {ErrorKind::kOther, absl::StatusCode::kInternal},
   };
   for (const auto& c : cases) {
     const absl::Status status = DatabaseError("failed", {.kind = c.kind});
     EXPECT_EQ(status.code(), c.code) << ErrorKindName(c.kind);
     EXPECT_EQ(GetErrorKind(status), c.kind);
+    EXPECT_EQ(IsStale(status), c.kind == ErrorKind::kStaleObject);
   }
 }
 

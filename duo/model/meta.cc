@@ -71,6 +71,18 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
       fail(absl::StrCat("CreatedAt/UpdatedAt column \"", spec.def.name,
                         "\" must be an absl::Time member"));
     }
+    if (spec.version) {
+      if (version_column_ >= 0) {
+        fail(absl::StrCat("Version() is declared on \"", specs[version_column_].def.name,
+                          "\" and \"", spec.def.name, "\"; a model has one version column"));
+      }
+      version_column_ = static_cast<int>(i);
+      if (!IsIntegerType(spec.def.type) || spec.def.nullable ||
+          spec.timestamp != TimestampRole::kNone) {
+        fail(absl::StrCat("Version() column \"", spec.def.name,
+                          "\" must be a non-optional integer member (int64_t, int32_t)"));
+      }
+    }
   }
 
   // The primary key: declared with PrimaryKey({...}) or flagged per column.
@@ -89,6 +101,9 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
                                   spec.def.name) != table.primary_key.end();
     spec.def.primary_key = in_key;
     if (in_key) spec.def.nullable = false;
+    if (in_key && spec.version) {
+      fail(absl::StrCat("Version() column \"", spec.def.name, "\" cannot be in the primary key"));
+    }
     const bool sole_integer_key =
         in_key && table.primary_key.size() == 1 && IsIntegerType(spec.def.type);
     spec.def.autoincrement = spec.autoincrement.value_or(sole_integer_key);
@@ -126,6 +141,7 @@ void ModelMeta::Init(std::string model_name, const Models& models, sql::TableDef
     column.autoincrement = specs[i].def.autoincrement;
     column.server_generated = column.autoincrement || !specs[i].def.server_default.empty();
     column.timestamp = specs[i].timestamp;
+    column.version = specs[i].version;
     column.accessor = std::move(accessors[i]);
     columns_.push_back(std::move(column));
     table.columns.push_back(std::move(specs[i].def));
@@ -211,7 +227,73 @@ void ModelMeta::ResolveRelations() const {
         break;
       }
     }
+    CheckRelationshipOptions(relation, fail);
   }
+}
+
+void ModelMeta::CheckRelationshipOptions(
+    const RelationMeta& relation,
+    absl::FunctionRef<void(const RelationMeta&, absl::string_view)> fail) const {
+  using Action = sql::ReferentialAction;
+  if (relation.on_delete == Action::kSetDefault) {
+    fail(relation,
+         "on_delete = kSetDefault is the database's to do (ForeignKey); the ORM "
+         "deletes (kCascade), sets NULL (kSetNull) or refuses (kRestrict)");
+  }
+  if (relation.kind == RelationKind::kManyToMany) {
+    if (relation.orphans != Orphans::kLeave) {
+      fail(relation,
+           "orphans must stay kLeave on a many-to-many relationship: an object "
+           "removed from it loses its association row, never its own row");
+    }
+    if (relation.on_delete == Action::kSetNull) {
+      fail(relation,
+           "on_delete = kSetNull does not apply to a many-to-many relationship; "
+           "kCascade deletes the association rows");
+    }
+    return;
+  }
+  if (relation.kind == RelationKind::kBelongsTo) return;  // BelongsTo takes no options
+  const bool sets_null =
+      relation.orphans == Orphans::kSetNull || relation.on_delete == Action::kSetNull;
+  const ColumnMeta* remote = relation.target().FindColumn(relation.remote_column);
+  if (sets_null && remote != nullptr && !remote->nullable) {
+    fail(relation,
+         absl::StrCat("kSetNull needs a nullable foreign key, and ", relation.target().model_name(),
+                      ".", remote->name, " is NOT NULL (make its member std::optional)"));
+  }
+}
+
+const std::vector<sql::Value>* ModelMeta::loaded_keys(const void* object, size_t index) const {
+  const std::shared_ptr<const model_internal::LoadedKeys>* state =
+      LoadedKeysOf(const_cast<void*>(object));
+  if (state == nullptr || *state == nullptr) return nullptr;
+  for (const auto& [relation, keys] : (*state)->by_relation) {
+    if (relation == index) return &keys;
+  }
+  return nullptr;
+}
+
+void ModelMeta::set_loaded_keys(void* object, size_t index, std::vector<sql::Value> keys) const {
+  std::shared_ptr<const model_internal::LoadedKeys>* state = LoadedKeysOf(object);
+  if (state == nullptr) return;
+  // Copies of the object share the old state: it is replaced, not changed.
+  auto next = *state == nullptr ? std::make_shared<model_internal::LoadedKeys>()
+                                : std::make_shared<model_internal::LoadedKeys>(**state);
+  bool found = false;
+  for (auto& [relation, held] : next->by_relation) {
+    if (relation == index) {
+      held = std::move(keys);
+      found = true;
+    }
+  }
+  if (!found) next->by_relation.emplace_back(index, std::move(keys));
+  *state = std::move(next);
+}
+
+void ModelMeta::clear_loaded_keys(void* object) const {
+  std::shared_ptr<const model_internal::LoadedKeys>* state = LoadedKeysOf(object);
+  if (state != nullptr) state->reset();
 }
 
 const RelationMeta* ModelMeta::FindRelation(absl::string_view name) const {

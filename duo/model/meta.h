@@ -22,11 +22,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "duo/engine/connection.h"
+#include "duo/model/object_hooks.h"
 #include "duo/sql/table.h"
 #include "duo/sql/types.h"
 #include "duo/sql/value.h"
@@ -46,7 +48,56 @@ enum class RelationKind : uint8_t {
   kManyToMany,  // through an association table (post.tags)
 };
 
+// What Save does with a child that left a has-many or has-one member
+// loaded from the database (see RelationshipOptions).
+enum class Orphans : uint8_t {
+  kLeave,    // nothing: its row stays as it is (the default)
+  kSetNull,  // its foreign key is set to NULL (the column must be nullable)
+  kDelete,   // its row is deleted, with its hooks and its own cascades
+};
+
+// The ORM-side behaviour of a has-many, has-one or many-to-many
+// relationship (Schema::HasMany and the like). The database's own
+// ON DELETE (ForeignKey options) is another matter: it runs no hooks.
+struct RelationshipOptions {
+  // Save of a has-many or has-one member that no longer holds a row it
+  // held when loaded or last written (ModelMeta::loaded_keys).
+  // Many-to-many: must stay kLeave (a removed object's association row is
+  // always deleted, the object never).
+  Orphans orphans = Orphans::kLeave;
+  // Delete of this row, first, for each related row: kCascade deletes it
+  // (its hooks and cascades run; for many-to-many, the association row),
+  // kSetNull sets its foreign key to NULL (has-many, has-one), kRestrict
+  // refuses with FailedPrecondition while one exists; kNoAction (the
+  // default) leaves them to the database's foreign key.
+  sql::ReferentialAction on_delete = sql::ReferentialAction::kNoAction;
+};
+
 namespace model_internal {
+
+template <typename T>
+class TypedModelMeta;
+
+// The keys of the related rows each relationship of an object held when
+// it was loaded (Related()) or last written (Create, Save), by index into
+// ModelMeta::relations(). Immutable once made: copies of an object share it.
+// Each row's key is its primary-key values in key order, the rows' keys
+// one after another.
+struct LoadedKeys {
+  std::vector<std::pair<size_t, std::vector<sql::Value>>> by_relation;
+};
+
+// The state duo::Model<T> keeps in each object besides its members: the
+// LoadedKeys, so that Save can tell a child removed from a collection (its
+// row is handled as the relationship declares) from one the object never
+// held (left alone: never loaded, or added by another writer since).
+// Copied with the object; never compared, printed or stored.
+class RelationState {
+ private:
+  template <typename T>
+  friend class TypedModelMeta;
+  std::shared_ptr<const LoadedKeys> loaded_;
+};
 
 // Reads and writes one member of a model object. Objects are passed as
 // void* because the callers are type-erased; each accessor knows its type.
@@ -129,6 +180,7 @@ struct ColumnSpec {
   std::string foreign_key_target;  // "table.column" as written
   TimestampRole timestamp = TimestampRole::kNone;
   bool server_generated = false;
+  bool version = false;  // the optimistic-locking column (Version())
 };
 
 }  // namespace model_internal
@@ -144,6 +196,9 @@ struct ColumnMeta {
   // DEFAULT applies, then read back.
   bool server_generated = false;
   TimestampRole timestamp = TimestampRole::kNone;
+  // The optimistic-locking version (Version()): checked and bumped by
+  // Save, Update and Delete.
+  bool version = false;
   std::shared_ptr<const model_internal::ColumnAccessor> accessor;
 };
 
@@ -164,6 +219,9 @@ struct RelationMeta {
   std::string through_remote;
   const ModelMeta& (*target)() = nullptr;
   const ModelMeta& (*through)() = nullptr;  // kManyToMany: the association model
+  // What Save does with removed children, and Delete with related rows.
+  Orphans orphans = Orphans::kLeave;
+  sql::ReferentialAction on_delete = sql::ReferentialAction::kNoAction;
   std::shared_ptr<const model_internal::RelationAccessor> accessor;
   // Name the related models' columns once their metadata exists.
   std::function<std::string(const ModelMeta& target)> resolve_remote;
@@ -191,6 +249,24 @@ class ModelMeta {
   absl::Status relations_status() const;
   // Indexes into columns() of the primary key, in key order.
   const std::vector<int>& primary_key() const { return primary_key_; }
+  // Index into columns() of the Version() column, or -1.
+  int version_column() const { return version_column_; }
+  // The model's per-object hooks (Validate, Before/After*).
+  const ObjectHooks& object_hooks() const { return object_hooks_; }
+  // The keys of the rows relations()[index] of `object` held when it was
+  // loaded by Related() or last written by Create/Save: what Save compares
+  // the member with to find the rows removed from it. Each row's primary
+  // key values (the related model's primary_key().size() of them), one row
+  // after another. nullptr when not known: never loaded, or a model that
+  // does not derive from duo::Model<T> (its objects have nowhere to keep
+  // them).
+  const std::vector<sql::Value>* loaded_keys(const void* object, size_t index) const;
+  void set_loaded_keys(void* object, size_t index, std::vector<sql::Value> keys) const;
+  // Forgets every relationship's loaded keys.
+  void clear_loaded_keys(void* object) const;
+  // Whether objects of this model keep loaded keys (derive from
+  // duo::Model<T>).
+  bool keeps_loaded_keys() const { return keeps_loaded_keys_; }
   // columns() as engine::Cursor::ReadRow reads them into an object.
   const std::vector<engine::RowSlot>& row_slots() const { return row_slots_; }
 
@@ -219,6 +295,9 @@ class ModelMeta {
   virtual std::unique_ptr<model_internal::ObjectList> NewList() const = 0;
 
  protected:
+  // Where `object` keeps its LoadedKeys, or nullptr.
+  virtual std::shared_ptr<const model_internal::LoadedKeys>* LoadedKeysOf(void* object) const = 0;
+
   ModelMeta() = default;
   // Builds everything from a Table() declaration; the status is kept in
   // declaration_status().
@@ -232,11 +311,17 @@ class ModelMeta {
   sql::Table table_{"unnamed"};
   std::vector<ColumnMeta> columns_;
   std::vector<int> primary_key_;
+  int version_column_ = -1;
+  ObjectHooks object_hooks_;
+  bool keeps_loaded_keys_ = false;
   std::vector<engine::RowSlot> row_slots_;
   absl::Status declaration_status_;
 
  private:
   void ResolveRelations() const;
+  void CheckRelationshipOptions(
+      const RelationMeta& relation,
+      absl::FunctionRef<void(const RelationMeta&, absl::string_view)> fail) const;
 
   mutable std::once_flag relations_resolved_;
   mutable std::vector<RelationMeta> relations_;

@@ -82,4 +82,8 @@ ColumnOption UpdatedAt() {
       [](model_internal::ColumnSpec& spec) { spec.timestamp = TimestampRole::kUpdatedAt; });
 }
 
+ColumnOption Version() {
+  return ColumnOption([](model_internal::ColumnSpec& spec) { spec.version = true; });
+}
+
 }  // namespace duo

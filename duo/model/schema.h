@@ -53,6 +53,7 @@
 #include "duo/model/internal/column.h"
 #include "duo/model/meta.h"
 #include "duo/model/models.h"
+#include "duo/model/object_hooks.h"
 #include "duo/model/one.h"
 #include "duo/sql/expr.h"
 #include "duo/sql/table.h"
@@ -113,6 +114,16 @@ ColumnOption ForeignKey(std::string target, ForeignKeyOptions options = {});
 ColumnOption CreatedAt();
 ColumnOption UpdatedAt();
 
+// The optimistic-locking version column (SQLAlchemy's version_id_col): a
+// non-optional integer member. Create stores 1; Save and Update write
+// only where the row still holds the version the object has (UPDATE ...
+// WHERE id = ? AND version = ?, SET version = version + 1), and Delete
+// likewise, so that a write based on a copy another writer has changed or
+// deleted since fails with ErrorKind::kStaleObject (duo::IsStale) and
+// changes nothing. UpdateBulk sets version = version + 1 on every row it
+// updates. For duo-migrate and the database it is an ordinary column.
+ColumnOption Version();
+
 template <typename T>
 class Schema;
 
@@ -134,8 +145,19 @@ class TypedModelMeta final : public ModelMeta {
   }
   std::unique_ptr<ObjectList> NewList() const override { return std::make_unique<List>(); }
 
+ protected:
+  std::shared_ptr<const LoadedKeys>* LoadedKeysOf(void* object) const override {
+    if constexpr (std::is_base_of_v<RelationState, T>) {
+      return &static_cast<RelationState*>(static_cast<T*>(object))->loaded_;
+    } else {
+      return nullptr;
+    }
+  }
+
  public:
   void InitFrom(Schema<T> schema) {
+    object_hooks_ = MakeObjectHooks<T>();
+    keeps_loaded_keys_ = std::is_base_of_v<RelationState, T>;
     Init(TypeName(typeid(T)), *schema.models_, std::move(schema.table_), std::move(schema.specs_),
          std::move(schema.accessors_), std::move(schema.categories_), std::move(schema.relations_));
   }
@@ -316,18 +338,22 @@ class Schema {
     return *this;
   }
   // U holds the foreign key `key` referencing this model's primary key:
-  // customer.orders.
+  // customer.orders. `options` says what Save does with children removed
+  // from a loaded member and what Delete does with the related rows:
+  //   .HasMany("orders", &Customer::orders, &Order::customer_id,
+  //            {.orphans = duo::Orphans::kDelete, .on_delete = duo::kCascade})
   template <typename U, typename K>
-  Schema& HasMany(std::string name, std::vector<U> T::*member, K U::*key) {
-    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kHasMany);
+  Schema& HasMany(std::string name, std::vector<U> T::*member, K U::*key,
+                  RelationshipOptions options = {}) {
+    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kHasMany, options);
     relation.resolve_remote = [key](const ModelMeta& target) { return NameIn(target, key); };
     relation.accessor = std::make_shared<model_internal::ToManyAccessor<T, U>>(member);
     relations_.push_back(std::move(relation));
     return *this;
   }
   template <typename U, typename K>
-  Schema& HasOne(std::string name, One<U> T::*member, K U::*key) {
-    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kHasOne);
+  Schema& HasOne(std::string name, One<U> T::*member, K U::*key, RelationshipOptions options = {}) {
+    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kHasOne, options);
     relation.resolve_remote = [key](const ModelMeta& target) { return NameIn(target, key); };
     relation.accessor = std::make_shared<model_internal::ToOneAccessor<T, U>>(member);
     relations_.push_back(std::move(relation));
@@ -335,10 +361,11 @@ class Schema {
   }
   // Through the association model A, whose `this_key` references this
   // model's primary key and `other_key` U's: post.tags through post_tags.
+  // options.on_delete = kCascade deletes the association rows with the row.
   template <typename U, typename A, typename K1, typename K2>
-  Schema& ManyToMany(std::string name, std::vector<U> T::*member, K1 A::*this_key,
-                     K2 A::*other_key) {
-    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kManyToMany);
+  Schema& ManyToMany(std::string name, std::vector<U> T::*member, K1 A::*this_key, K2 A::*other_key,
+                     RelationshipOptions options = {}) {
+    RelationMeta relation = NewRelation<U>(std::move(name), RelationKind::kManyToMany, options);
     relation.through = &MetaOf<A>;
     relation.resolve_through = [this_key, other_key](const ModelMeta& through) {
       return std::make_pair(NameIn(through, this_key), NameIn(through, other_key));
@@ -380,11 +407,14 @@ class Schema {
   // first used, not now: it may be under construction (models that refer
   // to each other).
   template <typename U>
-  static RelationMeta NewRelation(std::string name, RelationKind kind) {
+  static RelationMeta NewRelation(std::string name, RelationKind kind,
+                                  RelationshipOptions options = {}) {
     RelationMeta relation;
     relation.name = std::move(name);
     relation.kind = kind;
     relation.target = &MetaOf<U>;
+    relation.orphans = options.orphans;
+    relation.on_delete = options.on_delete;
     return relation;
   }
 

@@ -28,6 +28,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "duo/model/object_hooks.h"
 #include "duo/model/payload.h"
 
 namespace duo {
@@ -37,34 +38,8 @@ class Query;
 
 namespace hooks {
 
-template <typename T>
-concept HasValidate = requires(const T& t) {
-  { t.Validate() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasBeforeCreate = requires(T& t) {
-  { t.BeforeCreate() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasAfterCreate = requires(T& t) {
-  { t.AfterCreate() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasBeforeUpdate = requires(T& t) {
-  { t.BeforeUpdate() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasAfterUpdate = requires(T& t) {
-  { t.AfterUpdate() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasBeforeDelete = requires(T& t) {
-  { t.BeforeDelete() } -> std::convertible_to<absl::Status>;
-};
-template <typename T>
-concept HasAfterDelete = requires(T& t) {
-  { t.AfterDelete() } -> std::convertible_to<absl::Status>;
-};
+// The per-object concepts (HasValidate, HasBeforeCreate, ... HasAfterDelete)
+// are in duo/model/object_hooks.h, where the model metadata finds them too.
 template <typename T>
 concept HasBeforeBulkUpdate = requires(const Query<T>& q, Payload& p) {
   { T::BeforeBulkUpdate(q, p) } -> std::convertible_to<absl::Status>;

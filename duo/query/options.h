@@ -63,6 +63,26 @@ struct CreateBulkOptions {
   int64_t batch_size = 0;
 };
 
+// What Create, Save and Delete do with an object's relationships.
+enum class Relations : uint8_t {
+  // The object graph (the default). Create and Save write, in one
+  // transaction: belongs-to objects first (inserted if new, their key
+  // copied into the foreign key), the row, has-one and has-many objects
+  // (their foreign key set to the row's key), then the association rows of
+  // many-to-many objects; the rows removed from members that held them,
+  // per the relationship's `orphans`. Delete applies the relationships'
+  // `on_delete`.
+  kWrite,
+  // The row's own columns only: related members are neither written nor
+  // checked, and Delete cascades nothing.
+  kIgnore,
+};
+
+// Options of Create, Save and Delete.
+struct WriteOptions {
+  Relations relations = Relations::kWrite;
+};
+
 // One page of a query, with what a paginated API needs.
 template <typename T>
 struct Page {

@@ -168,8 +168,13 @@ class Query {
 // duo::Model<T> to call them as Order::Where(...), Order::Create(...); or
 // use duo::Model<Order>::... without deriving (which keeps designated
 // initializers free of a base class).
+//
+// The base holds one pointer of state besides the static calls: the keys
+// of the related rows the object's relationships held when loaded or last
+// written (see Relations::kWrite and RelationshipOptions::orphans), shared
+// between copies, never compared.
 template <typename T>
-class Model {
+class Model : public model_internal::RelationState {
  public:
   static duo::Query<T> Query() { return duo::Query<T>(); }
   static duo::Query<T> Query(Database database) { return duo::Query<T>(std::move(database)); }
@@ -209,11 +214,17 @@ class Model {
 
   // CRUD. Each call has an ...Async twin with the same arguments and
   // results; an object passed by reference must outlive the task.
+  //
+  // Create, Save and Delete work on the object graph unless
+  // options.relations is Relations::kIgnore (see duo/query/options.h):
+  // related objects are written with the row, in one transaction, and
+  // Delete applies the relationships' declared on_delete.
 
   // Inserts `object` (hooks, timestamps) and returns it as stored: with
-  // its generated key and server defaults.
-  static absl::StatusOr<T> Create(T object);
-  static Task<absl::StatusOr<T>> CreateAsync(T object);
+  // its generated key and server defaults, and its related objects stored
+  // with theirs.
+  static absl::StatusOr<T> Create(T object, WriteOptions options = {});
+  static Task<absl::StatusOr<T>> CreateAsync(T object, WriteOptions options = {});
   // Inserts a row from column → value pairs (checked against the model):
   // Order::Create(duo::Payload{{"customer_id", 7}}).
   template <std::same_as<Payload> P>
@@ -228,11 +239,14 @@ class Model {
                                                    CreateBulkOptions options = {});
   static Task<absl::StatusOr<std::vector<T>>> CreateBulkAsync(std::vector<T> objects,
                                                               CreateBulkOptions options = {});
-  // Inserts `object` when it is new (a generated key still zero, or no row
-  // with its key), else updates its row (only the changed columns inside a
-  // managed transaction). Refreshes `object` from the row.
-  static absl::Status Save(T& object);
-  static Task<absl::Status> SaveAsync(T& object);
+  // Inserts `object` when it is new (a generated key still zero, a
+  // Version() still 0, or no row with its key), else updates its row (only
+  // the changed columns inside a managed transaction); then its related
+  // objects. Refreshes `object` from the row. On failure `object` is left
+  // as it was; a versioned row changed or deleted since `object` was
+  // loaded fails with ErrorKind::kStaleObject (duo::IsStale).
+  static absl::Status Save(T& object, WriteOptions options = {});
+  static Task<absl::Status> SaveAsync(T& object, WriteOptions options = {});
   // Sets `payload` on `object` and saves it: one UPDATE of the changed
   // columns (DuoORM's instance.update(**changes)). Nothing is set when a
   // value does not fit its column.
@@ -242,25 +256,27 @@ class Model {
   // a later Save writes it. For a request's changes that Validate() is to
   // see before anything is written.
   static absl::Status Assign(T& object, const Payload& payload);
-  // Deletes `object`'s row; ObjectNotFound when there is none.
-  static absl::Status Delete(T& object);
-  static Task<absl::Status> DeleteAsync(T& object);
+  // Deletes `object`'s row, after what its relationships' on_delete asks
+  // for; ObjectNotFound when there is none (kStaleObject for a versioned
+  // row whose version moved on).
+  static absl::Status Delete(T& object, WriteOptions options = {});
+  static Task<absl::Status> DeleteAsync(T& object, WriteOptions options = {});
   // Reloads `object` from its row.
   static absl::Status Refresh(T& object);
   static Task<absl::Status> RefreshAsync(T& object);
 
   // The same as members, on a model that derives from Model<T>.
-  absl::Status Save() { return Save(Self()); }
-  Task<absl::Status> SaveAsync() { return SaveAsync(Self()); }
+  absl::Status Save(WriteOptions options = {}) { return Save(Self(), options); }
+  Task<absl::Status> SaveAsync(WriteOptions options = {}) { return SaveAsync(Self(), options); }
   absl::Status Update(const Payload& payload) { return Update(Self(), payload); }
   Task<absl::Status> UpdateAsync(Payload payload) {
     return UpdateAsync(Self(), std::move(payload));
   }
   absl::Status Assign(const Payload& payload) { return Assign(Self(), payload); }
-  absl::Status Delete() { return Delete(Self()); }
-  Task<absl::Status> DeleteAsync() { return DeleteAsync(Self()); }
+  absl::Status Delete(WriteOptions options = {}) { return Delete(Self(), options); }
+  Task<absl::Status> DeleteAsync(WriteOptions options = {}) { return DeleteAsync(Self(), options); }
 
-  // Models compare by their columns; the base adds nothing.
+  // Models compare by their columns; the base's state is not compared.
   friend bool operator==(const Model&, const Model&) { return true; }
 
  private:

@@ -458,6 +458,15 @@ absl::Status HydrateRow(const QueryState* state, const ModelMeta& meta,
       DUO_RETURN_IF_ERROR(cursor.ReadRow(target.row_slots(), at, related.get()));
       relation.accessor->Add(object, related.get());
     }
+    if (meta.keeps_loaded_keys() && relation.kind != RelationKind::kBelongsTo) {
+      // What Save later compares the member with.
+      std::vector<sql::Value> held;
+      if (relation.accessor->Count(object) == 1) {
+        held = target.KeyOf(relation.accessor->At(object, 0));
+      }
+      meta.set_loaded_keys(object, static_cast<size_t>(&relation - meta.relations().data()),
+                           std::move(held));
+    }
     at += static_cast<int>(target.columns().size());
   }
   return absl::OkStatus();
@@ -497,6 +506,12 @@ void PutIdentity(const Database& database, const ModelMeta& meta, const void* ob
   if (session == nullptr) return;
   std::shared_ptr<void> copy = meta.NewObject();
   meta.CopyObject(copy.get(), object);
+  // The map keeps the row, not the related objects the object held when
+  // it was written (new ones, without their keys yet, in a related write).
+  if (meta.relations_status().ok()) {
+    for (const RelationMeta& relation : meta.relations()) relation.accessor->Clear(copy.get());
+  }
+  meta.clear_loaded_keys(copy.get());
   session->identity_map().Put({&meta, meta.KeyOf(object)}, std::move(copy));
 }
 
@@ -730,18 +745,20 @@ absl::Status CheckRelatedObjects(const ModelMeta& meta, const void* object, bool
     const ModelMeta& target = relation.target();
     const std::string where = absl::StrCat(meta.model_name(), ".", relation.name);
     if (relation.kind != RelationKind::kBelongsTo && inserting) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, " holds ", count, " ", target.model_name(), " object(s); creating a ",
-          meta.model_name(), " writes its own row only, so they would be dropped: create the ",
-          meta.model_name(), " first, then the related rows with its key"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " holds ", count, " ", target.model_name(),
+                       " object(s); CreateBulk writes ", meta.model_name(),
+                       " rows only, so they would be dropped: use Create or Save, which "
+                       "write related objects"));
     }
     for (size_t i = 0; i < count; ++i) {
       const void* related = relation.accessor->At(parent, i);
       if (Unstored(target, related)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, " holds a ", target.model_name(),
-            " that is not stored (its generated key is 0); Create and Save write the ",
-            meta.model_name(), "'s own row only: store the ", target.model_name(), " first"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " holds a ", target.model_name(),
+                         " that is not stored (its generated key is 0); CreateBulk writes the ",
+                         meta.model_name(), "'s own row only: store the ", target.model_name(),
+                         " first, or use Create"));
       }
     }
     if (relation.kind == RelationKind::kBelongsTo) {

@@ -197,7 +197,7 @@ int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requeste
 
 // Sets CreatedAt (when unset) and UpdatedAt columns.
 void StampTimes(const ModelMeta& meta, void* object, bool inserting);
-// Create and Save write the row's own columns only. Refuses, with
+// CreateBulk writes the rows' own columns only. Refuses, with
 // InvalidArgument naming the relationship, an object whose related members
 // hold what that would silently drop: when `inserting`, any object in a
 // has-one, has-many or many-to-many member (nothing can link it to a row

@@ -67,7 +67,27 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
     if (key.is_null()) continue;
     if (++parents_with[key] == 1) keys.push_back(std::move(key));
   }
-  if (keys.empty()) co_return absl::OkStatus();
+  // The keys each member holds once loaded: what Save later compares it
+  // with to find the rows removed from it.
+  const size_t index = static_cast<size_t>(&relation - meta.relations().data());
+  auto record_keys = [&] {
+    if (!meta.keeps_loaded_keys() || relation.kind == RelationKind::kBelongsTo) return;
+    for (void* parent : parents) {
+      std::vector<sql::Value> held;
+      held.reserve(relation.accessor->Count(parent) * target.primary_key().size());
+      for (size_t i = 0; i < relation.accessor->Count(parent); ++i) {
+        const void* related = relation.accessor->At(parent, i);
+        for (int key : target.primary_key()) {
+          held.push_back(target.columns()[key].accessor->Get(related));
+        }
+      }
+      meta.set_loaded_keys(parent, index, std::move(held));
+    }
+  };
+  if (keys.empty()) {
+    record_keys();
+    co_return absl::OkStatus();
+  }
 
   // Where the link value sits in each related row.
   const std::string& table = target.table().name();
@@ -139,6 +159,7 @@ Task<absl::Status> LoadRelation(Exec exec, const Database& database, const Model
       loaded.push_back(relation.accessor->At(parent, i));
     }
   }
+  record_keys();
   co_return co_await LoadLevel(exec, database, target, loaded, node);
 }
 

@@ -14,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "duo/async/sync_wait.h"
 #include "duo/base/status_macros.h"
+#include "duo/engine/error.h"
 #include "duo/model/payload.h"
+#include "duo/query/internal/writes.h"
 #include "duo/query/validation.h"
 #include "duo/session/database.h"
 #include "duo/sql/dml.h"
@@ -81,6 +83,36 @@ Task<absl::Status> Atomically(Exec exec, const Database& database, const ModelHo
   co_return co_await body();
 }
 
+// The Version() column's value in `object`.
+int64_t VersionOf(const ModelMeta& meta, const void* object) {
+  const sql::Value value = meta.columns()[meta.version_column()].accessor->Get(object);
+  return value.kind() == sql::Value::Kind::kInt ? value.as_int() : 0;
+}
+
+void SetVersion(const ModelMeta& meta, void* object, int64_t version) {
+  const ColumnMeta& column = meta.columns()[meta.version_column()];
+  column.accessor->Set(object, sql::Value(version), column.name).IgnoreError();
+}
+
+// UPDATE ... SET version = version + 1 WHERE ... AND version = <object's>.
+sql::Update WithVersionCheck(const ModelMeta& meta, sql::Update update, const void* object) {
+  const ColumnMeta& column = meta.columns()[meta.version_column()];
+  const sql::Expr current = ColumnOf(meta.table().name(), column);
+  return update.Set({sql::Assignment(column.name, current + int64_t{1})})
+      .Where(current == sql::Param(VersionOf(meta, object)));
+}
+
+// Adds version = version + 1 to `payload` for a versioned model, unless
+// the payload sets the version column.
+void BumpVersion(const ModelMeta& meta, Payload& payload) {
+  if (meta.version_column() < 0) return;
+  const ColumnMeta& column = meta.columns()[meta.version_column()];
+  for (const sql::Assignment& assignment : payload) {
+    if (assignment.column == column.name) return;
+  }
+  payload.emplace_back(column.name, ColumnOf(meta.table().name(), column) + int64_t{1});
+}
+
 QueryState KeyQuery(const ModelMeta& meta, const Database& database,
                     const std::vector<sql::Value>& key) {
   QueryState state;
@@ -116,8 +148,12 @@ Task<absl::StatusOr<QueryState>> RunBulkTarget(const QueryState& state, const Da
   co_return target;
 }
 
-Task<absl::Status> InsertOne(Exec exec, const Database& database, const ModelMeta& meta,
+}  // namespace
+
+Task<absl::Status> InsertRow(Exec exec, const Database& database, const ModelMeta& meta,
                              const ModelHooks& hooks, void* object) {
+  // A new row starts at version 1, whatever a copy of a deleted row held.
+  if (meta.version_column() >= 0) SetVersion(meta, object, 1);
   StampTimes(meta, object, /*inserting=*/true);
   DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
   DUO_CO_RETURN_IF_ERROR(Call(hooks.before_create, object));
@@ -148,7 +184,7 @@ Task<absl::Status> InsertOne(Exec exec, const Database& database, const ModelMet
   });
 }
 
-Task<absl::Status> UpdateOne(Exec exec, const Database& database, const ModelMeta& meta,
+Task<absl::Status> UpdateRow(Exec exec, const Database& database, const ModelMeta& meta,
                              const ModelHooks& hooks, void* object, const void* loaded) {
   StampTimes(meta, object, /*inserting=*/false);
   DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));
@@ -156,7 +192,8 @@ Task<absl::Status> UpdateOne(Exec exec, const Database& database, const ModelMet
   std::vector<int> columns;
   for (size_t i = 0; i < meta.columns().size(); ++i) {
     const ColumnMeta& column = meta.columns()[i];
-    if (column.primary_key) continue;
+    // The version is never set from the object: the statement bumps it.
+    if (column.primary_key || column.version) continue;
     if (loaded != nullptr && column.accessor->Equal(object, loaded)) continue;
     columns.push_back(static_cast<int>(i));
   }
@@ -165,17 +202,63 @@ Task<absl::Status> UpdateOne(Exec exec, const Database& database, const ModelMet
   const std::vector<std::pair<int, sql::Value>> decimals = DecimalsWritten(meta, object);
   co_return co_await Atomically(exec, database, hooks, [&]() -> Task<absl::Status> {
     std::unique_ptr<ObjectList> stored = meta.NewList();
-    DUO_CO_RETURN_IF_ERROR(co_await ReadObjects(exec, database, nullptr, meta,
-                                                BuildUpdateByKey(meta, columns, object),
+    sql::Update update = BuildUpdateByKey(meta, columns, object);
+    if (meta.version_column() >= 0) update = WithVersionCheck(meta, std::move(update), object);
+    DUO_CO_RETURN_IF_ERROR(co_await ReadObjects(exec, database, nullptr, meta, update,
                                                 [&stored]() -> void* { return stored->Add(); }));
-    if (stored->size() == 0) co_return ObjectNotFound(meta, "with this primary key to update");
+    if (stored->size() == 0) {
+      if (meta.version_column() >= 0) co_return StaleObject(meta, object, "update");
+      co_return ObjectNotFound(meta, "with this primary key to update");
+    }
     DUO_CO_RETURN_IF_ERROR(CheckDecimalsStored(meta, decimals, stored->at(0)));
+    if (meta.version_column() >= 0) {
+      SetVersion(meta, object, VersionOf(meta, stored->at(0)));
+    }
     PutIdentity(database, meta, object);
     co_return Call(hooks.after_update, object);
   });
 }
 
-}  // namespace
+Task<absl::Status> SaveRow(Exec exec, const Database& database, const ModelMeta& meta,
+                           const ModelHooks& hooks, void* object, bool* inserted) {
+  *inserted = false;
+  if (IsNewObject(meta, object)) {
+    *inserted = true;
+    co_return co_await InsertRow(exec, database, meta, hooks, object);
+  }
+  const std::vector<sql::Value> key = meta.KeyOf(object);
+  if (std::shared_ptr<void> loaded = FindIdentity(database, meta, key)) {
+    co_return co_await UpdateRow(exec, database, meta, hooks, object, loaded.get());
+  }
+  // A versioned object that is not new was stored: its row is updated
+  // where it still holds the object's version, and a row that is gone is a
+  // lost update, never a reason to insert it again.
+  if (meta.version_column() < 0) {
+    DUO_CO_ASSIGN_OR_RETURN(bool exists, co_await RunExists(KeyQuery(meta, database, key), exec));
+    if (!exists) {
+      *inserted = true;
+      co_return co_await InsertRow(exec, database, meta, hooks, object);
+    }
+  }
+  co_return co_await UpdateRow(exec, database, meta, hooks, object, nullptr);
+}
+
+Task<absl::Status> DeleteStatement(Exec exec, const Database& database, const ModelMeta& meta,
+                                   const ModelHooks& hooks, void* object) {
+  const std::vector<sql::Value> key = meta.KeyOf(object);
+  sql::Delete del = sql::Delete(meta.table()).Where(KeyCondition(meta, key));
+  if (meta.version_column() >= 0) {
+    del = del.Where(ColumnOf(meta.table().name(), meta.columns()[meta.version_column()]) ==
+                    sql::Param(VersionOf(meta, object)));
+  }
+  DUO_CO_ASSIGN_OR_RETURN(Result result, co_await Execute(exec, database, del));
+  if (result.rows_affected() == 0) {
+    if (meta.version_column() >= 0) co_return StaleObject(meta, object, "delete");
+    co_return ObjectNotFound(meta, "with this primary key to delete");
+  }
+  ForgetIdentity(database, meta, key);
+  co_return Call(hooks.after_delete, object);
+}
 
 Task<absl::Status> RunAll(const QueryState& state, Exec exec, ObjectList& out) {
   DUO_CO_ASSIGN_OR_RETURN(Database database, DatabaseOf(state));
@@ -363,7 +446,7 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
         const ColumnMeta& column = meta.columns()[i];
         bool in_payload = false;
         for (const sql::Assignment& a : changes) in_payload = in_payload || a.column == column.name;
-        if (!in_payload && !column.accessor->Equal(object, before.get())) {
+        if (!in_payload && !column.version && !column.accessor->Equal(object, before.get())) {
           extra.push_back(static_cast<int>(i));
         }
       }
@@ -397,6 +480,9 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
     // UpdatedAt columns follow the rule of every write that updates rows,
     // unless the payload sets them itself.
     StampPayload(meta, changes);
+    // So does the version: every row updated moves on, and copies loaded
+    // before the update become stale (unless the payload sets it itself).
+    BumpVersion(meta, changes);
     if (!options.with_hooks) {
       DUO_CO_ASSIGN_OR_RETURN(sql::Update update, BuildBulkUpdate(state, changes));
       DUO_CO_ASSIGN_OR_RETURN(Result result, co_await Execute(exec, database, update));
@@ -466,48 +552,58 @@ Task<absl::StatusOr<int64_t>> RunDeleteBulk(const QueryState& state, const Model
 }
 
 Task<absl::Status> RunCreate(const ModelMeta& meta, const ModelHooks& hooks, void* object,
-                             Exec exec) {
+                             WriteOptions options, Exec exec) {
   DUO_CO_ASSIGN_OR_RETURN(Database database, DatabaseOf(meta));
-  DUO_CO_RETURN_IF_ERROR(CheckRelatedObjects(meta, object, /*inserting=*/true));
-  co_return co_await InsertOne(exec, database, meta, hooks, object);
+  if (options.relations == Relations::kIgnore) {
+    co_return co_await InsertRow(exec, database, meta, hooks, object);
+  }
+  if (!HasRelatedWrites(meta, object)) {
+    DUO_CO_RETURN_IF_ERROR(co_await InsertRow(exec, database, meta, hooks, object));
+    // A new row's (empty) collections are all the database holds.
+    MarkCollectionsLoaded(meta, object);
+    co_return absl::OkStatus();
+  }
+  co_return co_await InTransaction(exec, database, [&]() -> Task<absl::Status> {
+    co_return co_await WriteGraph(exec, database, meta, hooks, object, /*create=*/true);
+  });
 }
 
 Task<absl::Status> RunSave(const ModelMeta& meta, const ModelHooks& hooks, void* object,
-                           Exec exec) {
+                           WriteOptions options, Exec exec) {
   DUO_CO_ASSIGN_OR_RETURN(Database database, DatabaseOf(meta));
-  bool is_new = false;
-  for (int index : meta.primary_key()) {
-    const ColumnMeta& key = meta.columns()[index];
-    if (key.server_generated && key.accessor->IsZero(object)) is_new = true;
+  // A failed Save leaves the object as it was: its version, generated keys
+  // and timestamps would otherwise describe rows that were rolled back.
+  const std::shared_ptr<void> before = meta.NewObject();
+  meta.CopyObject(before.get(), object);
+  absl::Status status;
+  if (options.relations == Relations::kIgnore || !HasRelatedWrites(meta, object)) {
+    bool inserted = false;
+    status = co_await SaveRow(exec, database, meta, hooks, object, &inserted);
+    if (status.ok() && inserted && options.relations != Relations::kIgnore) {
+      MarkCollectionsLoaded(meta, object);
+    }
+  } else {
+    status = co_await InTransaction(exec, database, [&]() -> Task<absl::Status> {
+      co_return co_await WriteGraph(exec, database, meta, hooks, object, /*create=*/false);
+    });
   }
-  DUO_CO_RETURN_IF_ERROR(CheckRelatedObjects(meta, object, is_new));
-  if (is_new) co_return co_await InsertOne(exec, database, meta, hooks, object);
-  const std::vector<sql::Value> key = meta.KeyOf(object);
-  if (std::shared_ptr<void> loaded = FindIdentity(database, meta, key)) {
-    co_return co_await UpdateOne(exec, database, meta, hooks, object, loaded.get());
-  }
-  DUO_CO_ASSIGN_OR_RETURN(bool exists, co_await RunExists(KeyQuery(meta, database, key), exec));
-  if (!exists) co_return co_await InsertOne(exec, database, meta, hooks, object);
-  co_return co_await UpdateOne(exec, database, meta, hooks, object, nullptr);
+  if (!status.ok()) meta.CopyObject(object, before.get());
+  co_return status;
 }
 
 Task<absl::Status> RunDelete(const ModelMeta& meta, const ModelHooks& hooks, void* object,
-                             Exec exec) {
+                             WriteOptions options, Exec exec) {
   DUO_CO_ASSIGN_OR_RETURN(Database database, DatabaseOf(meta));
+  if (options.relations == Relations::kWrite && HasDeleteCascades(meta)) {
+    co_return co_await InTransaction(exec, database, [&]() -> Task<absl::Status> {
+      co_return co_await DeleteGraph(exec, database, meta, hooks, object);
+    });
+  }
   DUO_CO_RETURN_IF_ERROR(Call(hooks.before_delete, object));
-  const std::vector<sql::Value> key = meta.KeyOf(object);
   co_return co_await Atomically(
       exec, database, hooks,
       [&]() -> Task<absl::Status> {
-        DUO_CO_ASSIGN_OR_RETURN(
-            Result result,
-            co_await Execute(exec, database,
-                             sql::Delete(meta.table()).Where(KeyCondition(meta, key))));
-        if (result.rows_affected() == 0) {
-          co_return ObjectNotFound(meta, "with this primary key to delete");
-        }
-        ForgetIdentity(database, meta, key);
-        co_return Call(hooks.after_delete, object);
+        co_return co_await DeleteStatement(exec, database, meta, hooks, object);
       },
       /*reads_back=*/false);
 }
@@ -535,6 +631,7 @@ Task<absl::Status> RunCreateBulk(const ModelMeta& meta, const ModelHooks& hooks,
   }
   for (size_t i = 0; i < objects.size(); ++i) {
     void* object = objects.at(i);
+    if (meta.version_column() >= 0) SetVersion(meta, object, 1);
     StampTimes(meta, object, /*inserting=*/true);
     if (options.with_hooks) {
       DUO_CO_RETURN_IF_ERROR(CallValidate(meta, hooks, object));

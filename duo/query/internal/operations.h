@@ -107,16 +107,18 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
 Task<absl::StatusOr<int64_t>> RunDeleteBulk(const QueryState& state, const ModelHooks& hooks,
                                             const BulkOptions& options, Exec exec);
 
-// Model<T>'s CRUD on an object of the model `meta` describes.
+// Model<T>'s CRUD on an object of the model `meta` describes. Create,
+// Save and Delete work on the object graph per `options` (writes.h).
 Task<absl::Status> RunCreate(const ModelMeta& meta, const ModelHooks& hooks, void* object,
-                             Exec exec);
+                             WriteOptions options, Exec exec);
 // Leaves `objects` as stored when options.return_models.
 Task<absl::Status> RunCreateBulk(const ModelMeta& meta, const ModelHooks& hooks,
                                  model_internal::ObjectList& objects,
                                  const CreateBulkOptions& options, Exec exec);
-Task<absl::Status> RunSave(const ModelMeta& meta, const ModelHooks& hooks, void* object, Exec exec);
+Task<absl::Status> RunSave(const ModelMeta& meta, const ModelHooks& hooks, void* object,
+                           WriteOptions options, Exec exec);
 Task<absl::Status> RunDelete(const ModelMeta& meta, const ModelHooks& hooks, void* object,
-                             Exec exec);
+                             WriteOptions options, Exec exec);
 Task<absl::Status> RunRefresh(const ModelMeta& meta, void* object, Exec exec);
 
 // ResultAs: the rows of `result`, read by column name.

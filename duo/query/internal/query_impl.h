@@ -149,9 +149,10 @@ struct AsyncOps {
     co_return co_await RunIterate(state, batch_size, Exec::kAsync, list,
                                   absl::FunctionRef<absl::Status()>([&] { return each(batch); }));
   }
-  static Task<absl::StatusOr<T>> Create(absl::StatusOr<T> object) {
+  static Task<absl::StatusOr<T>> Create(absl::StatusOr<T> object, WriteOptions options = {}) {
     if (!object.ok()) co_return object.status();
-    DUO_CO_RETURN_IF_ERROR(co_await RunCreate(MetaOf<T>(), kHooksOf<T>, &*object, Exec::kAsync));
+    DUO_CO_RETURN_IF_ERROR(
+        co_await RunCreate(MetaOf<T>(), kHooksOf<T>, &*object, options, Exec::kAsync));
     co_return std::move(object);
   }
   static Task<absl::StatusOr<std::vector<T>>> CreateBulk(std::vector<T> objects,
@@ -452,15 +453,15 @@ Task<absl::StatusOr<int64_t>> Query<T>::DeleteBulkAsync(BulkOptions options) con
 // ---- Model<T> --------------------------------------------------------------
 
 template <typename T>
-absl::StatusOr<T> Model<T>::Create(T object) {
-  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(MetaOf<T>(), query_internal::kHooksOf<T>,
-                                                         &object, query_internal::Exec::kSync)));
+absl::StatusOr<T> Model<T>::Create(T object, WriteOptions options) {
+  DUO_RETURN_IF_ERROR(SyncWait(query_internal::RunCreate(
+      MetaOf<T>(), query_internal::kHooksOf<T>, &object, options, query_internal::Exec::kSync)));
   return object;
 }
 
 template <typename T>
-Task<absl::StatusOr<T>> Model<T>::CreateAsync(T object) {
-  return query_internal::AsyncOps<T>::Create(std::move(object));
+Task<absl::StatusOr<T>> Model<T>::CreateAsync(T object, WriteOptions options) {
+  return query_internal::AsyncOps<T>::Create(std::move(object), options);
 }
 
 template <typename T>
@@ -493,14 +494,14 @@ Task<absl::StatusOr<std::vector<T>>> Model<T>::CreateBulkAsync(std::vector<T> ob
 }
 
 template <typename T>
-absl::Status Model<T>::Save(T& object) {
+absl::Status Model<T>::Save(T& object, WriteOptions options) {
   return SyncWait(query_internal::RunSave(MetaOf<T>(), query_internal::kHooksOf<T>, &object,
-                                          query_internal::Exec::kSync));
+                                          options, query_internal::Exec::kSync));
 }
 
 template <typename T>
-Task<absl::Status> Model<T>::SaveAsync(T& object) {
-  return query_internal::RunSave(MetaOf<T>(), query_internal::kHooksOf<T>, &object,
+Task<absl::Status> Model<T>::SaveAsync(T& object, WriteOptions options) {
+  return query_internal::RunSave(MetaOf<T>(), query_internal::kHooksOf<T>, &object, options,
                                  query_internal::Exec::kAsync);
 }
 
@@ -531,14 +532,14 @@ Task<absl::Status> Model<T>::UpdateAsync(T& object, Payload payload) {
 }
 
 template <typename T>
-absl::Status Model<T>::Delete(T& object) {
+absl::Status Model<T>::Delete(T& object, WriteOptions options) {
   return SyncWait(query_internal::RunDelete(MetaOf<T>(), query_internal::kHooksOf<T>, &object,
-                                            query_internal::Exec::kSync));
+                                            options, query_internal::Exec::kSync));
 }
 
 template <typename T>
-Task<absl::Status> Model<T>::DeleteAsync(T& object) {
-  return query_internal::RunDelete(MetaOf<T>(), query_internal::kHooksOf<T>, &object,
+Task<absl::Status> Model<T>::DeleteAsync(T& object, WriteOptions options) {
+  return query_internal::RunDelete(MetaOf<T>(), query_internal::kHooksOf<T>, &object, options,
                                    query_internal::Exec::kAsync);
 }
 
