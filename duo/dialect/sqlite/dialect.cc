@@ -6,9 +6,34 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "duo/sql/json.h"
 
 namespace duo::dialect {
 namespace {
+
+// The path's steps from `from` to `to` (exclusive) as nested scalar
+// subqueries over json_each, innermost first: each step selects the value
+// of the member whose key is the step's bound key or index. SQLite's JSON
+// path strings ('$.a.b') cannot spell every key (a double quote ends a
+// quoted label, and labels are compared with their escapes undone only in
+// json_each), so keys are compared as values instead: exact for any text,
+// and an integer index never equals an object's text key. Intermediate
+// steps keep only objects and arrays, whose value is JSON text that the
+// next json_each parses; the last selects `last_value`.
+void WriteSteps(SqlWriter& writer, const sql::ExprNode& node, size_t to,
+                absl::string_view last_value) {
+  for (size_t i = to; i-- > 0;) {
+    writer.Write("(SELECT ");
+    writer.Write(i + 1 == to ? last_value : "CASE WHEN type IN ('object', 'array') THEN value END");
+    writer.Write(" FROM json_each(");
+  }
+  writer.WriteExpr(node.args[0]);
+  for (size_t i = 0; i < to; ++i) {
+    writer.Write(") WHERE key = ");
+    writer.WriteExpr(node.args[i + 1], SqlWriter::kConcat);
+    writer.Write(")");
+  }
+}
 
 class SqliteDialectImpl final : public Dialect {
  public:
@@ -112,6 +137,68 @@ class SqliteDialectImpl final : public Dialect {
       writer.WriteExpr(regex.args[1], SqlWriter::kConcat);
     }
     if (regex.has(sql::kNegated)) writer.Write(")");
+  }
+
+  // Arrays are JSON arrays here (TypeName's ARRAY_TEXT), and so is an
+  // array parameter as the driver binds it: both are read with json_each.
+  void WriteJson(SqlWriter& writer, const sql::ExprNode& node) const override {
+    using sql::ExprOp;
+    const size_t steps = node.name.size();
+    switch (node.op) {
+      case ExprOp::kJsonText:
+        WriteSteps(writer, node, steps, "CASE WHEN type = 'text' THEN value END");
+        return;
+      case ExprOp::kJsonNumber:
+        WriteSteps(writer, node, steps,
+                   "CASE WHEN type IN ('integer', 'real') THEN CAST(value AS REAL) END");
+        return;
+      case ExprOp::kJsonHasKey:
+        // The object's members are compared by key; an array's keys are
+        // integers, which never equal the text key.
+        writer.Write("EXISTS (SELECT 1 FROM json_each(");
+        if (steps == 1) {
+          writer.WriteExpr(node.args[0]);
+        } else {
+          WriteSteps(writer, node, steps - 1,
+                     "CASE WHEN type IN ('object', 'array') THEN value END");
+        }
+        writer.Write(") WHERE key = ");
+        writer.WriteExpr(node.args[steps], SqlWriter::kConcat);
+        writer.Write(")");
+        return;
+      // A NULL array has no elements in json_each: the test is false (for
+      // ArrayContains with values, as PostgreSQL's NULL is in a WHERE).
+      case ExprOp::kArrayContains:
+        writer.Write("NOT EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[1]);
+        writer.Write(") WHERE value NOT IN (SELECT value FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")))");
+        return;
+      case ExprOp::kArrayOverlaps:
+        writer.Write("EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(") WHERE value IN (SELECT value FROM json_each(");
+        writer.WriteExpr(node.args[1]);
+        writer.Write(")))");
+        return;
+      case ExprOp::kArrayHas:
+        writer.Write("EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(") WHERE value = ");
+        writer.WriteExpr(node.args[1], SqlWriter::kConcat);
+        writer.Write(")");
+        return;
+      case ExprOp::kArrayLength:
+        writer.Write("json_array_length(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")");
+        return;
+      default:
+        // JSON containment: SQLite has no @>, and a json_each emulation
+        // would differ from PostgreSQL's rules for arrays and scalars.
+        Dialect::WriteJson(writer, node);
+    }
   }
 
   void WriteCurrentTimestamp(SqlWriter& writer) const override {
