@@ -2035,14 +2035,14 @@ TEST(JsonTest, TextAndNumberAtAPathBindEveryStep) {
   const Expr doc = Table("t").C("doc");
   ExpectWhere(
       sql::JsonTextAt(doc, {"meta", "color"}) == "red",
-      R"sql((SELECT CASE WHEN type = 'text' THEN value END FROM json_each((SELECT CASE WHEN type IN ('object', 'array') THEN value END FROM json_each("t"."doc") WHERE key = ?)) WHERE key = ?) = ?)sql",
+      R"sql((SELECT CASE WHEN "duo_json_2".type = 'text' THEN "duo_json_2".value END FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ?) = ?)sql",
       R"sql((jsonb_path_query_first((CAST("t"."doc" AS jsonb) -> CAST($1 AS text) -> CAST($2 AS text)), 'strict $ ? (@.type() == "string")') #>> '{}') = $3)sql",
       {Value("meta"), Value("color"), Value("red")});
   // A declared jsonb column is read as it is; an index is an integer step.
   const Expr typed = sql::ColumnRef("t", "doc", SqlType::Json());
   ExpectWhere(
       sql::JsonNumberAt(typed, {"sizes", 0}) > 40,
-      R"sql((SELECT CASE WHEN type IN ('integer', 'real') THEN CAST(value AS REAL) END FROM json_each((SELECT CASE WHEN type IN ('object', 'array') THEN value END FROM json_each("t"."doc") WHERE key = ?)) WHERE key = ?) > ?)sql",
+      R"sql((SELECT CASE WHEN "duo_json_2".type IN ('integer', 'real') THEN CAST("duo_json_2".value AS REAL) END FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ?) > ?)sql",
       R"sql(CAST(jsonb_path_query_first(("t"."doc" -> CAST($1 AS text) -> CAST($2 AS integer)), 'strict $ ? (@.type() == "number")') #>> '{}' AS double precision) > $3)sql",
       {Value("sizes"), Value(int64_t{0}), Value(40)});
 }
@@ -2050,12 +2050,13 @@ TEST(JsonTest, TextAndNumberAtAPathBindEveryStep) {
 TEST(JsonTest, KeysThatLookLikeSqlOrPathsAreOnlyValues) {
   const Expr doc = sql::ColumnRef("t", "doc", SqlType::Json());
   const std::string hostile = R"(a.b"'; DROP TABLE t; --$[0])";
-  ExpectWhere(sql::JsonHasKey(doc, {}, hostile),
-              R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") WHERE key = ?))sql",
-              R"sql(("t"."doc" -> CAST($1 AS text)) IS NOT NULL)sql", {Value(hostile)});
+  ExpectWhere(
+      sql::JsonHasKey(doc, {}, hostile),
+      R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1" WHERE "duo_json_1".key = ?))sql",
+      R"sql(("t"."doc" -> CAST($1 AS text)) IS NOT NULL)sql", {Value(hostile)});
   ExpectWhere(
       sql::JsonHasKey(doc, {"a", 2}, "k"),
-      R"sql(EXISTS (SELECT 1 FROM json_each((SELECT CASE WHEN type IN ('object', 'array') THEN value END FROM json_each((SELECT CASE WHEN type IN ('object', 'array') THEN value END FROM json_each("t"."doc") WHERE key = ?)) WHERE key = ?)) WHERE key = ?))sql",
+      R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2", json_each(CASE WHEN "duo_json_2".type IN ('object', 'array') THEN "duo_json_2".value END) AS "duo_json_3" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ? AND "duo_json_3".key = ?))sql",
       R"sql(("t"."doc" -> CAST($1 AS text) -> CAST($2 AS integer) -> CAST($3 AS text)) IS NOT NULL)sql",
       {Value("a"), Value(int64_t{2}), Value("k")});
 }

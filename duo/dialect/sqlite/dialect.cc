@@ -11,28 +11,55 @@
 namespace duo::dialect {
 namespace {
 
-// The path's steps from `from` to `to` (exclusive) as nested scalar
-// subqueries over json_each, innermost first: each step selects the value
-// of the member whose key is the step's bound key or index. SQLite's JSON
-// path strings ('$.a.b') cannot spell every key (a double quote ends a
-// quoted label, and labels are compared with their escapes undone only in
-// json_each), so keys are compared as values instead: exact for any text,
-// and an integer index never equals an object's text key. Intermediate
-// steps keep only objects and arrays, whose value is JSON text that the
-// next json_each parses; the last selects `last_value`.
-void WriteSteps(SqlWriter& writer, const sql::ExprNode& node, size_t to,
-                absl::string_view last_value) {
-  for (size_t i = to; i-- > 0;) {
-    writer.Write("(SELECT ");
-    writer.Write(i + 1 == to ? last_value : "CASE WHEN type IN ('object', 'array') THEN value END");
-    writer.Write(" FROM json_each(");
+// The alias of the json_each over the members of the document's `step`-th
+// level (from 1).
+std::string JsonLevel(size_t step) { return absl::StrCat("duo_json_", step); }
+
+// FROM and WHERE that walk the node's first `steps` steps: one json_each
+// per step, each over the value the step before selected (kept only when
+// it is an object or an array, whose value is JSON text), and the member
+// whose key is the step's bound key or index. Keys are compared as values:
+// SQLite's path strings ('$.a.b') cannot spell every key (a double quote
+// ends a quoted label), while this is exact for any text, and an integer
+// index never equals an object's text key. The json_each calls are joined
+// side by side rather than nested, because each nested subquery costs
+// SQLite's parser stack (100 entries): nested, ten steps overflowed it.
+void WriteWalk(SqlWriter& writer, const sql::ExprNode& node, size_t steps) {
+  writer.Write(" FROM ");
+  for (size_t step = 1; step <= steps; ++step) {
+    if (step == 1) {
+      writer.Write("json_each(");
+      writer.WriteExpr(node.args[0]);
+    } else {
+      const std::string parent = JsonLevel(step - 1);
+      writer.Write(", json_each(CASE WHEN ");
+      writer.WriteIdentifier(parent);
+      writer.Write(".type IN ('object', 'array') THEN ");
+      writer.WriteIdentifier(parent);
+      writer.Write(".value END");
+    }
+    writer.Write(") AS ");
+    writer.WriteIdentifier(JsonLevel(step));
   }
-  writer.WriteExpr(node.args[0]);
-  for (size_t i = 0; i < to; ++i) {
-    writer.Write(") WHERE key = ");
-    writer.WriteExpr(node.args[i + 1], SqlWriter::kConcat);
-    writer.Write(")");
+  for (size_t step = 1; step <= steps; ++step) {
+    writer.Write(step == 1 ? " WHERE " : " AND ");
+    writer.WriteIdentifier(JsonLevel(step));
+    writer.Write(".key = ");
+    writer.WriteExpr(node.args[step], SqlWriter::kConcat);
   }
+}
+
+// (SELECT `what` of the last level FROM the walk of every step).
+void WriteAtPath(SqlWriter& writer, const sql::ExprNode& node, absl::string_view types,
+                 absl::string_view value_before, absl::string_view value_after) {
+  const std::string last = JsonLevel(node.name.size());
+  writer.Write("(SELECT CASE WHEN ");
+  writer.WriteIdentifier(last);
+  writer.Write(absl::StrCat(".type ", types, " THEN ", value_before));
+  writer.WriteIdentifier(last);
+  writer.Write(absl::StrCat(".value", value_after, " END"));
+  WriteWalk(writer, node, node.name.size());
+  writer.Write(")");
 }
 
 class SqliteDialectImpl final : public Dialect {
@@ -146,24 +173,16 @@ class SqliteDialectImpl final : public Dialect {
     const size_t steps = node.name.size();
     switch (node.op) {
       case ExprOp::kJsonText:
-        WriteSteps(writer, node, steps, "CASE WHEN type = 'text' THEN value END");
+        WriteAtPath(writer, node, "= 'text'", "", "");
         return;
       case ExprOp::kJsonNumber:
-        WriteSteps(writer, node, steps,
-                   "CASE WHEN type IN ('integer', 'real') THEN CAST(value AS REAL) END");
+        WriteAtPath(writer, node, "IN ('integer', 'real')", "CAST(", " AS REAL)");
         return;
+      // The last step is the key: the object's members are compared by
+      // key, and an array's keys are integers, which never equal it.
       case ExprOp::kJsonHasKey:
-        // The object's members are compared by key; an array's keys are
-        // integers, which never equal the text key.
-        writer.Write("EXISTS (SELECT 1 FROM json_each(");
-        if (steps == 1) {
-          writer.WriteExpr(node.args[0]);
-        } else {
-          WriteSteps(writer, node, steps - 1,
-                     "CASE WHEN type IN ('object', 'array') THEN value END");
-        }
-        writer.Write(") WHERE key = ");
-        writer.WriteExpr(node.args[steps], SqlWriter::kConcat);
+        writer.Write("EXISTS (SELECT 1");
+        WriteWalk(writer, node, steps);
         writer.Write(")");
         return;
       // A NULL array has no elements in json_each: the test is false (for
