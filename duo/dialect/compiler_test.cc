@@ -2117,6 +2117,12 @@ TEST(JsonTest, ArrayOperators) {
               {Value(7), Value(2)});
 }
 
+TEST(JsonTest, ContainingNoValuesIsNotNull) {
+  const Expr tags = Table("t").C("tags");
+  ExpectWhere(sql::ArrayContains(tags, sql::Array{}), R"sql("t"."tags" IS NOT NULL)sql",
+              R"sql("t"."tags" IS NOT NULL)sql");
+}
+
 TEST(JsonTest, StepKindsArePartOfTheShape) {
   const Expr doc = Table("t").C("doc");
   // Same values, a key "0" against an index 0: two compiled forms.

@@ -52,6 +52,9 @@ TypedExpr<bool> JsonContains(const Expr& document, JsonText fragment) {
 }
 
 TypedExpr<bool> ArrayContains(const Expr& array, Array values) {
+  // Every array that is not NULL holds no values; said so directly, because
+  // SQLite's json_each form would also say it of a NULL array.
+  if (values.elements.empty()) return TypedExpr<bool>(MakeIsNull(array, /*negated=*/true));
   return TypedExpr<bool>(
       MakeJson(ExprOp::kArrayContains, array, {}, {Param(Value(std::move(values)))}));
 }

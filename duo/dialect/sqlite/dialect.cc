@@ -185,8 +185,9 @@ class SqliteDialectImpl final : public Dialect {
         WriteWalk(writer, node, steps);
         writer.Write(")");
         return;
-      // A NULL array has no elements in json_each: the test is false (for
-      // ArrayContains with values, as PostgreSQL's NULL is in a WHERE).
+      // A NULL array has no elements in json_each: the test is false, as
+      // PostgreSQL's NULL is in a WHERE (no values at all is IS NOT NULL,
+      // duo/sql/json.cc).
       case ExprOp::kArrayContains:
         writer.Write("NOT EXISTS (SELECT 1 FROM json_each(");
         writer.WriteExpr(node.args[1]);
