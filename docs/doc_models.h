@@ -37,6 +37,7 @@
 #include "duo/session/database.h"
 #include "duo/sql/dml.h"
 #include "duo/sql/functions.h"
+#include "duo/sql/json.h"
 #include "duo/sql/select.h"
 #include "duo/sql/text.h"
 #include "nlohmann/json.hpp"

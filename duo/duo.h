@@ -64,6 +64,7 @@
 #include "duo/sql/dml.h"             // IWYU pragma: export
 #include "duo/sql/expr.h"            // IWYU pragma: export
 #include "duo/sql/functions.h"       // IWYU pragma: export
+#include "duo/sql/json.h"            // IWYU pragma: export
 #include "duo/sql/select.h"          // IWYU pragma: export
 #include "duo/sql/text.h"            // IWYU pragma: export
 #include "duo/sql/types.h"           // IWYU pragma: export

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "duo/sql/functions.h"
+#include "duo/sql/json.h"
 #include "duo/sql/shape.h"
 
 namespace duo::dialect {
@@ -52,6 +53,17 @@ int PrecedenceOf(const ExprNode& node) {
     case ExprKind::kText:
       // Raw SQL may hold any operator: always parenthesized inside others.
       return SqlWriter::kLowest;
+    case ExprKind::kJson:
+      // Extractions and lengths are written as function calls or
+      // parenthesized; the tests may be written with an operator (@>, &&).
+      switch (node.op) {
+        case ExprOp::kJsonText:
+        case ExprOp::kJsonNumber:
+        case ExprOp::kArrayLength:
+          return SqlWriter::kAtom;
+        default:
+          return SqlWriter::kComparison;
+      }
     default:
       return SqlWriter::kAtom;
   }
@@ -483,6 +495,13 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       return;
     case ExprKind::kCurrentTimestamp:
       dialect_.WriteCurrentTimestamp(*this);
+      return;
+    case ExprKind::kJson:
+      if (absl::Status path = dialect::CheckJsonPath(node); !path.ok()) {
+        Fail(std::move(path));
+        return;
+      }
+      dialect_.WriteJson(*this, node);
       return;
   }
 }
@@ -949,6 +968,44 @@ std::string Dialect::DebugSql(const CompiledStatement& compiled) const {
     out.append(index < compiled.params.size() ? compiled.params[index].DebugString() : "?");
   }
   return out;
+}
+
+absl::string_view JsonOperatorName(sql::ExprOp op) {
+  switch (op) {
+    case ExprOp::kJsonText:
+      return "JSON text extraction (->>)";
+    case ExprOp::kJsonNumber:
+      return "JSON number extraction";
+    case ExprOp::kJsonHasKey:
+      return "JSON key existence";
+    case ExprOp::kJsonContains:
+      return "JSON containment (@>)";
+    case ExprOp::kArrayContains:
+      return "array containment (@>)";
+    case ExprOp::kArrayOverlaps:
+      return "array overlap (&&)";
+    case ExprOp::kArrayHas:
+      return "array membership (= ANY)";
+    case ExprOp::kArrayLength:
+      return "array length";
+    default:
+      return "an unknown JSON operator";
+  }
+}
+
+absl::Status CheckJsonPath(const ExprNode& node) {
+  for (size_t i = 0; i < node.name.size(); ++i) {
+    if (node.name[i] != sql::kJsonBadIndexStep) continue;
+    // Steps follow the operand: step i is args[i + 1].
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a JSON path index must not be negative, not ", node.args[i + 1].node().value.DebugString(),
+        " (step ", i + 1, " of ", JsonOperatorName(node.op), ")"));
+  }
+  return absl::OkStatus();
+}
+
+void Dialect::WriteJson(SqlWriter& writer, const ExprNode& node) const {
+  writer.Unsupported(JsonOperatorName(node.op));
 }
 
 void Dialect::WriteLike(SqlWriter& writer, const ExprNode& like) const {

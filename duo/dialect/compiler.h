@@ -63,6 +63,14 @@ struct CompiledTemplate {
 
 class Dialect;
 
+// What errors call a kJson operator: "JSON containment (@>)", "array
+// overlap (&&)", ...
+absl::string_view JsonOperatorName(sql::ExprOp op);
+
+// The error when a kJson node's path has a negative index; OK otherwise.
+// Dialects call it before writing a path.
+absl::Status CheckJsonPath(const sql::ExprNode& node);
+
 // The kinds of statement a capability may depend on.
 enum class StatementKind : uint8_t { kSelect, kInsert, kUpdate, kDelete };
 
@@ -251,6 +259,14 @@ class Dialect {
   // parameter: `x = ANY($1)`, `x <> ALL($1)` for NOT IN. 0: never (the
   // database has no arrays).
   virtual size_t MaxInlineInList() const { return 0; }
+  // A JSON or array operator (ExprKind::kJson, duo/sql/json.h): path
+  // extraction, key existence, containment, array membership and length,
+  // with the meaning json.h gives them on every database. `node.args[0]`
+  // is the document or array; the steps and operands that follow are bound
+  // values, each written exactly once (SqlWriter::WriteExpr). The default
+  // fails with Unimplemented naming the dialect and the operator
+  // (JsonOperatorName), so that a database gains these one at a time.
+  virtual void WriteJson(SqlWriter& writer, const sql::ExprNode& node) const;
   // The upsert clause of `insert` (whose on_conflict is set), after its
   // rows: ON CONFLICT (...) DO NOTHING / DO UPDATE SET ... [WHERE ...],
   // the form SQLite and PostgreSQL share. A database that spells upserts

@@ -25,6 +25,7 @@
 #include "duo/sql/dml.h"
 #include "duo/sql/expr.h"
 #include "duo/sql/functions.h"
+#include "duo/sql/json.h"
 #include "duo/sql/select.h"
 #include "duo/sql/statement.h"
 #include "duo/sql/table.h"
@@ -2026,6 +2027,109 @@ TEST(CapabilitiesTest, UpsertsAreTheDialectsToWrite) {
       limited.Compile(Insert(t).Values({{"name", "x"}}).OnConflict({"name"}));
   ASSERT_FALSE(upsert.ok());
   EXPECT_EQ(upsert.status().message(), "limited does not support ON CONFLICT");
+}
+
+// ---- JSON and arrays -----------------------------------------------------------
+
+TEST(JsonTest, TextAndNumberAtAPathBindEveryStep) {
+  const Expr doc = Table("t").C("doc");
+  ExpectWhere(
+      sql::JsonTextAt(doc, {"meta", "color"}) == "red",
+      R"sql((SELECT CASE WHEN "duo_json_2".type = 'text' THEN "duo_json_2".value END FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ?) = ?)sql",
+      R"sql((jsonb_path_query_first((CAST("t"."doc" AS jsonb) -> CAST($1 AS text) -> CAST($2 AS text)), 'strict $ ? (@.type() == "string")') #>> '{}') = $3)sql",
+      {Value("meta"), Value("color"), Value("red")});
+  // A declared jsonb column is read as it is; an index is an integer step.
+  const Expr typed = sql::ColumnRef("t", "doc", SqlType::Json());
+  ExpectWhere(
+      sql::JsonNumberAt(typed, {"sizes", 0}) > 40,
+      R"sql((SELECT CASE WHEN "duo_json_2".type IN ('integer', 'real') THEN CAST("duo_json_2".value AS REAL) END FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ?) > ?)sql",
+      R"sql(CAST(jsonb_path_query_first(("t"."doc" -> CAST($1 AS text) -> CAST($2 AS integer)), 'strict $ ? (@.type() == "number")') #>> '{}' AS double precision) > $3)sql",
+      {Value("sizes"), Value(int64_t{0}), Value(40)});
+}
+
+TEST(JsonTest, KeysThatLookLikeSqlOrPathsAreOnlyValues) {
+  const Expr doc = sql::ColumnRef("t", "doc", SqlType::Json());
+  const std::string hostile = R"(a.b"'; DROP TABLE t; --$[0])";
+  ExpectWhere(
+      sql::JsonHasKey(doc, {}, hostile),
+      R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1" WHERE "duo_json_1".key = ?))sql",
+      R"sql(("t"."doc" -> CAST($1 AS text)) IS NOT NULL)sql", {Value(hostile)});
+  ExpectWhere(
+      sql::JsonHasKey(doc, {"a", 2}, "k"),
+      R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2", json_each(CASE WHEN "duo_json_2".type IN ('object', 'array') THEN "duo_json_2".value END) AS "duo_json_3" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ? AND "duo_json_3".key = ?))sql",
+      R"sql(("t"."doc" -> CAST($1 AS text) -> CAST($2 AS integer) -> CAST($3 AS text)) IS NOT NULL)sql",
+      {Value("a"), Value(int64_t{2}), Value("k")});
+}
+
+TEST(JsonTest, ContainmentIsPostgresOnlyAndSqliteNamesItself) {
+  const Expr doc = sql::ColumnRef("t", "doc", SqlType::Json());
+  const Select select =
+      Select().From(Table("t")).Where(sql::JsonContains(doc, sql::JsonText{R"({"a":1})"}));
+  ExpectSql(select, Pg(), R"sql(SELECT * FROM "t" WHERE "t"."doc" @> CAST($1 AS jsonb))sql",
+            {Value(sql::JsonText{R"({"a":1})"})});
+  ExpectError(select, Lite(), absl::StatusCode::kUnimplemented,
+              HasSubstr("sqlite does not support JSON containment (@>)"));
+}
+
+TEST(JsonTest, ANegativeIndexIsAnErrorOnEveryDialect) {
+  const Select select =
+      Select().From(Table("t")).Where(sql::JsonTextAt(Table("t").C("doc"), {"a", -1}) == "x");
+  ExpectErrorOnBoth(select, absl::StatusCode::kInvalidArgument,
+                    HasSubstr("JSON path index must not be negative, not -1"));
+}
+
+// A dialect that has not implemented the operators (a database being
+// added) fails naming itself and the operator.
+TEST(JsonTest, TheDefaultHookIsUnimplementedNamingTheDialect) {
+  class Bare final : public Dialect {
+   public:
+    absl::string_view name() const override { return "bare"; }
+    void WritePlaceholder(SqlWriter& writer, int) const override { writer.Write("?"); }
+    std::string TypeName(const SqlType&) const override { return "TEXT"; }
+    void WriteRegex(SqlWriter& writer, const sql::ExprNode&) const override {
+      writer.Unsupported("regex");
+    }
+    void WriteCurrentTimestamp(SqlWriter& writer) const override { writer.Write("NOW()"); }
+    bool ParenthesizesSetMembers() const override { return true; }
+    bool NumberedPlaceholders() const override { return false; }
+    int64_t MaxBindParameters() const override { return 100; }
+  };
+  const Bare bare;
+  ExpectError(Select().From(Table("t")).Where(sql::ArrayLength(Table("t").C("tags")) > 1), bare,
+              absl::StatusCode::kUnimplemented, HasSubstr("bare does not support array length"));
+}
+
+TEST(JsonTest, ArrayOperators) {
+  const Expr tags = sql::ColumnRef("t", "tags", SqlType::Array(SqlType::Kind::kInteger));
+  const sql::Array wanted{{Value(1), Value(7)}};
+  ExpectWhere(
+      sql::ArrayContains(tags, wanted),
+      R"sql(NOT EXISTS (SELECT 1 FROM json_each(?) WHERE value NOT IN (SELECT value FROM json_each("t"."tags"))))sql",
+      R"sql("t"."tags" @> CAST($1 AS integer[]))sql", {Value(wanted)});
+  ExpectWhere(
+      sql::ArrayOverlaps(tags, wanted),
+      R"sql(EXISTS (SELECT 1 FROM json_each("t"."tags") WHERE value IN (SELECT value FROM json_each(?))))sql",
+      R"sql("t"."tags" && CAST($1 AS integer[]))sql", {Value(wanted)});
+  ExpectWhere(sql::ArrayHas(tags, 7) && sql::ArrayLength(tags) >= 2,
+              R"sql(EXISTS (SELECT 1 FROM json_each("t"."tags") WHERE value = ?) AND )sql"
+              R"sql(json_array_length("t"."tags") >= ?)sql",
+              R"sql($1 = ANY("t"."tags") AND cardinality("t"."tags") >= $2)sql",
+              {Value(7), Value(2)});
+}
+
+TEST(JsonTest, ContainingNoValuesIsNotNull) {
+  const Expr tags = Table("t").C("tags");
+  ExpectWhere(sql::ArrayContains(tags, sql::Array{}), R"sql("t"."tags" IS NOT NULL)sql",
+              R"sql("t"."tags" IS NOT NULL)sql");
+}
+
+TEST(JsonTest, StepKindsArePartOfTheShape) {
+  const Expr doc = Table("t").C("doc");
+  // Same values, a key "0" against an index 0: two compiled forms.
+  EXPECT_NE(sql::JsonTextAt(doc, {"0"}).node().shape_hash,
+            sql::JsonTextAt(doc, {0}).node().shape_hash);
+  EXPECT_EQ(sql::JsonTextAt(doc, {"a"}).node().shape_hash,
+            sql::JsonTextAt(doc, {"b"}).node().shape_hash);
 }
 
 TEST(CapabilitiesTest, BindParameterLimits) {

@@ -232,6 +232,28 @@ const ColumnMeta* FindMember(const ModelMeta& meta, M T::*member) {
 
 }  // namespace model_internal
 
+}  // namespace duo
+
+namespace duo::sql {
+
+// JSON and array members as typed columns, so that duo::col(&Product::specs)
+// reaches the operators of duo/sql/json.h. Not values an expression takes
+// as they are (kSupported stays false): bind a JsonText or an Array.
+template <>
+struct ValueTraits<nlohmann::json> {
+  static constexpr bool kSupported = false;
+  static constexpr TypeCategory kCategory = TypeCategory::kJson;
+};
+template <typename E>
+struct ValueTraits<std::vector<E>> {
+  static constexpr bool kSupported = false;
+  static constexpr TypeCategory kCategory = TypeCategory::kArray;
+};
+
+}  // namespace duo::sql
+
+namespace duo {
+
 // The model metadata of T, built from T::Table() on first use.
 template <typename T>
 const ModelMeta& MetaOf();

@@ -79,6 +79,22 @@ absl::string_view OpName(ExprOp op) {
       return "not";
     case ExprOp::kNegate:
       return "neg";
+    case ExprOp::kJsonText:
+      return "json-text";
+    case ExprOp::kJsonNumber:
+      return "json-number";
+    case ExprOp::kJsonHasKey:
+      return "json-has-key";
+    case ExprOp::kJsonContains:
+      return "json-contains";
+    case ExprOp::kArrayContains:
+      return "array-contains";
+    case ExprOp::kArrayOverlaps:
+      return "array-overlaps";
+    case ExprOp::kArrayHas:
+      return "array-has";
+    case ExprOp::kArrayLength:
+      return "array-length";
     case ExprOp::kNone:
       return "?";
   }
@@ -166,6 +182,9 @@ void AppendDebug(const Expr& expr, std::string* out) {
     case ExprKind::kCurrentTimestamp:
       out->append("current_timestamp");
       return;
+    case ExprKind::kJson:
+      absl::StrAppend(out, "(", OpName(node.op), node.name.empty() ? "" : " ", node.name);
+      break;
   }
   AppendDebugList(node.args, 0, out);
   out->push_back(')');

@@ -67,6 +67,10 @@ enum class ExprKind : uint8_t {
   kText,              // raw SQL with named parameters; see TextParts
   kExcluded,          // the row proposed for insertion, in ON CONFLICT DO UPDATE
   kCurrentTimestamp,  // the transaction's timestamp, spelled per dialect
+  // A JSON or array operator (op, duo/sql/json.h): args[0] the document or
+  // array, then the path's steps (bound keys and indexes, kinds in name)
+  // and/or the bound operand.
+  kJson,
 };
 
 enum class ExprOp : uint8_t {
@@ -85,6 +89,15 @@ enum class ExprOp : uint8_t {
   kConcat,
   kNot,
   kNegate,
+  // kJson operators (duo/sql/json.h).
+  kJsonText,       // the string at a path
+  kJsonNumber,     // the number at a path
+  kJsonHasKey,     // the object at a path has a key (the last step)
+  kJsonContains,   // jsonb @>
+  kArrayContains,  // array @> values
+  kArrayOverlaps,  // array && values
+  kArrayHas,       // value = ANY(array)
+  kArrayLength,    // cardinality(array)
 };
 
 // Bits of ExprNode::flags.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "duo/sql/json.h"
 
 namespace duo::dialect {
 namespace {
@@ -35,6 +36,52 @@ std::string QuoteLiteral(absl::string_view text) {
   }
   quoted.push_back('\'');
   return quoted;
+}
+
+// `expr`, read as jsonb: a column DuoORM declares (SqlType::Json is jsonb)
+// as it is, so that a GIN index on it serves @>; anything else cast, so
+// that a json column or a text expression works too.
+void WriteJsonb(SqlWriter& writer, const sql::Expr& expr) {
+  const sql::ExprNode& node = expr.node();
+  if (node.kind == sql::ExprKind::kColumn && node.type.kind == sql::SqlType::Kind::kJson) {
+    writer.WriteExpr(expr, SqlWriter::kAtom);
+    return;
+  }
+  writer.Write("CAST(");
+  writer.WriteExpr(expr);
+  writer.Write(" AS jsonb)");
+}
+
+// The document followed by `-> step` for each of the node's steps: a key
+// as text, an index as integer. Spelled out per step (rather than #> with
+// a text[] path) because #> reads a numeric step as an index of an array
+// and as a key of an object alike, where json.h's steps keep the two
+// apart; the casts pick jsonb's -> (text) or -> (integer) whatever type the
+// driver binds.
+void WritePath(SqlWriter& writer, const sql::ExprNode& node) {
+  writer.Write("(");
+  WriteJsonb(writer, node.args[0]);
+  for (size_t i = 0; i < node.name.size(); ++i) {
+    writer.Write(" -> CAST(");
+    writer.WriteExpr(node.args[i + 1]);
+    writer.Write(node.name[i] == sql::kJsonIndexStep ? " AS integer)" : " AS text)");
+  }
+  writer.Write(")");
+}
+
+// The bound operand of an array operator, cast to the array column's own
+// type when known: the driver types an array parameter from its values
+// (bigint[] for integers), and integer[] @> bigint[] has no operator.
+void WriteArrayOperand(SqlWriter& writer, const sql::Expr& array, const sql::Expr& operand,
+                       const Dialect& dialect) {
+  const sql::ExprNode& column = array.node();
+  if (column.kind == sql::ExprKind::kColumn && column.type.kind == sql::SqlType::Kind::kArray) {
+    writer.Write("CAST(");
+    writer.WriteExpr(operand);
+    writer.Write(absl::StrCat(" AS ", dialect.TypeName(column.type), ")"));
+  } else {
+    writer.WriteExpr(operand, SqlWriter::kAtom);
+  }
 }
 
 class PostgresDialectImpl final : public Dialect {
@@ -108,6 +155,58 @@ class PostgresDialectImpl final : public Dialect {
 
   void WriteCurrentTimestamp(SqlWriter& writer) const override {
     writer.Write("CURRENT_TIMESTAMP");
+  }
+
+  void WriteJson(SqlWriter& writer, const sql::ExprNode& node) const override {
+    using sql::ExprOp;
+    switch (node.op) {
+      // jsonb_path_query_first(v, 'strict $ ? (...)') is v when its type is
+      // the one asked for and NULL otherwise, reading v once (a CASE would
+      // bind the path's values twice); #>> '{}' is a JSON string's text or
+      // a number's digits. Strict, so that an array is not searched.
+      case ExprOp::kJsonText:
+        writer.Write("(jsonb_path_query_first(");
+        WritePath(writer, node);
+        writer.Write(", 'strict $ ? (@.type() == \"string\")') #>> '{}')");
+        return;
+      case ExprOp::kJsonNumber:
+        writer.Write("CAST(jsonb_path_query_first(");
+        WritePath(writer, node);
+        writer.Write(", 'strict $ ? (@.type() == \"number\")') #>> '{}' AS double precision)");
+        return;
+      // -> (text) is NULL for a missing key and for anything but an object
+      // (where ? would also find an array's string elements); a key holding
+      // JSON null gives the jsonb null, which IS NOT NULL.
+      case ExprOp::kJsonHasKey:
+        WritePath(writer, node);
+        writer.Write(" IS NOT NULL");
+        return;
+      case ExprOp::kJsonContains:
+        WriteJsonb(writer, node.args[0]);
+        writer.Write(" @> CAST(");
+        writer.WriteExpr(node.args[1]);
+        writer.Write(" AS jsonb)");
+        return;
+      case ExprOp::kArrayContains:
+      case ExprOp::kArrayOverlaps:
+        writer.WriteExpr(node.args[0], SqlWriter::kAtom);
+        writer.Write(node.op == ExprOp::kArrayContains ? " @> " : " && ");
+        WriteArrayOperand(writer, node.args[0], node.args[1], *this);
+        return;
+      case ExprOp::kArrayHas:
+        writer.WriteExpr(node.args[1], SqlWriter::kConcat);
+        writer.Write(" = ANY(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")");
+        return;
+      case ExprOp::kArrayLength:
+        writer.Write("cardinality(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")");
+        return;
+      default:
+        Dialect::WriteJson(writer, node);
+    }
   }
 
   ColumnDeclaration DeclareColumn(const sql::TableDef& table,

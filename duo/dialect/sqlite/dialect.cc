@@ -6,9 +6,61 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "duo/sql/json.h"
 
 namespace duo::dialect {
 namespace {
+
+// The alias of the json_each over the members of the document's `step`-th
+// level (from 1).
+std::string JsonLevel(size_t step) { return absl::StrCat("duo_json_", step); }
+
+// FROM and WHERE that walk the node's first `steps` steps: one json_each
+// per step, each over the value the step before selected (kept only when
+// it is an object or an array, whose value is JSON text), and the member
+// whose key is the step's bound key or index. Keys are compared as values:
+// SQLite's path strings ('$.a.b') cannot spell every key (a double quote
+// ends a quoted label), while this is exact for any text, and an integer
+// index never equals an object's text key. The json_each calls are joined
+// side by side rather than nested, because each nested subquery costs
+// SQLite's parser stack (100 entries): nested, ten steps overflowed it.
+void WriteWalk(SqlWriter& writer, const sql::ExprNode& node, size_t steps) {
+  writer.Write(" FROM ");
+  for (size_t step = 1; step <= steps; ++step) {
+    if (step == 1) {
+      writer.Write("json_each(");
+      writer.WriteExpr(node.args[0]);
+    } else {
+      const std::string parent = JsonLevel(step - 1);
+      writer.Write(", json_each(CASE WHEN ");
+      writer.WriteIdentifier(parent);
+      writer.Write(".type IN ('object', 'array') THEN ");
+      writer.WriteIdentifier(parent);
+      writer.Write(".value END");
+    }
+    writer.Write(") AS ");
+    writer.WriteIdentifier(JsonLevel(step));
+  }
+  for (size_t step = 1; step <= steps; ++step) {
+    writer.Write(step == 1 ? " WHERE " : " AND ");
+    writer.WriteIdentifier(JsonLevel(step));
+    writer.Write(".key = ");
+    writer.WriteExpr(node.args[step], SqlWriter::kConcat);
+  }
+}
+
+// (SELECT `what` of the last level FROM the walk of every step).
+void WriteAtPath(SqlWriter& writer, const sql::ExprNode& node, absl::string_view types,
+                 absl::string_view value_before, absl::string_view value_after) {
+  const std::string last = JsonLevel(node.name.size());
+  writer.Write("(SELECT CASE WHEN ");
+  writer.WriteIdentifier(last);
+  writer.Write(absl::StrCat(".type ", types, " THEN ", value_before));
+  writer.WriteIdentifier(last);
+  writer.Write(absl::StrCat(".value", value_after, " END"));
+  WriteWalk(writer, node, node.name.size());
+  writer.Write(")");
+}
 
 class SqliteDialectImpl final : public Dialect {
  public:
@@ -112,6 +164,61 @@ class SqliteDialectImpl final : public Dialect {
       writer.WriteExpr(regex.args[1], SqlWriter::kConcat);
     }
     if (regex.has(sql::kNegated)) writer.Write(")");
+  }
+
+  // Arrays are JSON arrays here (TypeName's ARRAY_TEXT), and so is an
+  // array parameter as the driver binds it: both are read with json_each.
+  void WriteJson(SqlWriter& writer, const sql::ExprNode& node) const override {
+    using sql::ExprOp;
+    const size_t steps = node.name.size();
+    switch (node.op) {
+      case ExprOp::kJsonText:
+        WriteAtPath(writer, node, "= 'text'", "", "");
+        return;
+      case ExprOp::kJsonNumber:
+        WriteAtPath(writer, node, "IN ('integer', 'real')", "CAST(", " AS REAL)");
+        return;
+      // The last step is the key: the object's members are compared by
+      // key, and an array's keys are integers, which never equal it.
+      case ExprOp::kJsonHasKey:
+        writer.Write("EXISTS (SELECT 1");
+        WriteWalk(writer, node, steps);
+        writer.Write(")");
+        return;
+      // A NULL array has no elements in json_each: the test is false, as
+      // PostgreSQL's NULL is in a WHERE (no values at all is IS NOT NULL,
+      // duo/sql/json.cc).
+      case ExprOp::kArrayContains:
+        writer.Write("NOT EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[1]);
+        writer.Write(") WHERE value NOT IN (SELECT value FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")))");
+        return;
+      case ExprOp::kArrayOverlaps:
+        writer.Write("EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(") WHERE value IN (SELECT value FROM json_each(");
+        writer.WriteExpr(node.args[1]);
+        writer.Write(")))");
+        return;
+      case ExprOp::kArrayHas:
+        writer.Write("EXISTS (SELECT 1 FROM json_each(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(") WHERE value = ");
+        writer.WriteExpr(node.args[1], SqlWriter::kConcat);
+        writer.Write(")");
+        return;
+      case ExprOp::kArrayLength:
+        writer.Write("json_array_length(");
+        writer.WriteExpr(node.args[0]);
+        writer.Write(")");
+        return;
+      default:
+        // JSON containment: SQLite has no @>, and a json_each emulation
+        // would differ from PostgreSQL's rules for arrays and scalars.
+        Dialect::WriteJson(writer, node);
+    }
   }
 
   void WriteCurrentTimestamp(SqlWriter& writer) const override {

@@ -17,6 +17,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/engine/error.h"
 #include "duo/sql/functions.h"
+#include "duo/sql/json.h"
 #include "duo/sql/rewrite.h"
 
 namespace duo::query_internal {
@@ -100,14 +101,61 @@ absl::StatusOr<Expr> ColumnEquals(const ModelMeta& meta, absl::string_view ref,
   return Expr(ColumnOf(ref, *column) == sql::Param(value));
 }
 
+// `segments[at + 1..]` read as object keys inside the JSON column `column`
+// (segments[at]): the string or number there equals `value`; NULL: the
+// last key is missing. A segment is always a key, never an array index
+// ("items.0" is the key "0"), so a path means one thing whatever the
+// document holds; indexes are for duo::sql::JsonTextAt.
+absl::StatusOr<Expr> JsonPathEquals(const ModelMeta& meta, absl::string_view ref,
+                                    const ColumnMeta& column,
+                                    const std::vector<std::string>& segments, size_t at,
+                                    const sql::Value& value, absl::string_view path) {
+  // Column names may hold dots: where the path could also name such a
+  // column (with or without keys after it), it is ambiguous.
+  for (size_t end = at + 2; end <= segments.size(); ++end) {
+    const std::string name = absl::StrJoin(segments.begin() + at, segments.begin() + end, ".");
+    if (meta.FindColumn(name) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("FilterBy: \"", path, "\" is ambiguous: keys inside the JSON column ",
+                       meta.model_name(), ".", column.name, " or the column \"", name, "\" of ",
+                       meta.model_name(), "; use Where(duo::col(...)) or duo::sql::JsonTextAt"));
+    }
+  }
+  const sql::JsonPath keys(segments.begin() + at + 1, segments.end());
+  const Expr document = ColumnOf(ref, column);
+  switch (value.kind()) {
+    case sql::Value::Kind::kNull:
+      return Expr(sql::Not(sql::JsonHasKey(document, sql::JsonPath(keys.begin(), keys.end() - 1),
+                                           keys.back().key())));
+    case sql::Value::Kind::kText:
+      return Expr(sql::JsonTextAt(document, keys) == sql::Param(value));
+    case sql::Value::Kind::kInt:
+    case sql::Value::Kind::kDouble:
+      return Expr(sql::JsonNumberAt(document, keys) == sql::Param(value));
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("FilterBy: \"", path, "\" reads inside the JSON column ", meta.model_name(),
+                       ".", column.name, " (", meta.table().name(), ".", column.name,
+                       "), where values are strings, numbers or NULL, not ", value.DebugString(),
+                       "; use Where(duo::sql::JsonContains(...)) for other JSON values"));
+  }
+}
+
 // The condition for `segments` (relations..., column) = value, starting
-// from rows of `meta` named `ref`; relationship hops become EXISTS.
+// from rows of `meta` named `ref`; relationship hops become EXISTS, and a
+// JSON column followed by more segments reads keys inside it.
 absl::StatusOr<Expr> PathCondition(const ModelMeta& meta, absl::string_view ref,
                                    const std::vector<std::string>& segments, size_t at,
                                    const sql::Value& value, absl::string_view path) {
   if (at + 1 == segments.size()) return ColumnEquals(meta, ref, segments[at], value);
   const RelationMeta* relation = meta.FindRelation(segments[at]);
-  if (relation == nullptr) return UnknownRelation(meta, segments[at], path);
+  if (relation == nullptr) {
+    const ColumnMeta* column = meta.FindColumn(segments[at]);
+    if (column != nullptr && column->type.kind == sql::SqlType::Kind::kJson) {
+      return JsonPathEquals(meta, ref, *column, segments, at, value, path);
+    }
+    return UnknownRelation(meta, segments[at], path);
+  }
   const std::string alias =
       SubqueryAlias(absl::StrJoin(segments.begin(), segments.begin() + at + 1, "."));
   DUO_ASSIGN_OR_RETURN(Expr inner,
