@@ -112,6 +112,12 @@ TEST(MysqlCodecTest, NamesFromServerMessages) {
                            "(`db`.`child`, CONSTRAINT `child_parent` FOREIGN KEY (`p`) REFERENCES "
                            "`parent` (`id`))"),
             "child_parent");
+  // Under ANSI_QUOTES (the driver's sql_mode) the server quotes with ".
+  EXPECT_EQ(ConstraintName(1451,
+                           "Cannot delete or update a parent row: a foreign key constraint fails "
+                           "(\"db\".\"child\", CONSTRAINT \"child_parent\" FOREIGN KEY (\"p\")"
+                           " REFERENCES \"parent\" (\"id\"))"),
+            "child_parent");
   EXPECT_EQ(ConstraintName(4025, "CONSTRAINT `qty``s check` failed for `db`.`t`"), "qty`s check");
   EXPECT_EQ(ConstraintName(3819, "Check constraint 'qty_positive' is violated."), "qty_positive");
   EXPECT_EQ(ConstraintName(1048, "Column 'x' cannot be null"), "");
@@ -1238,8 +1244,8 @@ TEST_F(MysqlDriverTest, SessionSettings) {
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->GetText(0).value(), "+00:00");
   EXPECT_EQ(settings->GetText(1).value(),
-            "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-            "NO_ENGINE_SUBSTITUTION");
+            "PIPES_AS_CONCAT,ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION");
   EXPECT_EQ(settings->GetText(2).value(), "utf8mb4");
   EXPECT_EQ(settings->GetText(3).value(), "utf8mb4");
   EXPECT_EQ(settings->GetText(4).value(), "utf8mb4");

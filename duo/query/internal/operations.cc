@@ -165,9 +165,28 @@ Task<absl::Status> UpdateOne(Exec exec, const Database& database, const ModelMet
   const std::vector<std::pair<int, sql::Value>> decimals = DecimalsWritten(meta, object);
   co_return co_await Atomically(exec, database, hooks, [&]() -> Task<absl::Status> {
     std::unique_ptr<ObjectList> stored = meta.NewList();
-    DUO_CO_RETURN_IF_ERROR(co_await ReadObjects(exec, database, nullptr, meta,
-                                                BuildUpdateByKey(meta, columns, object),
-                                                [&stored]() -> void* { return stored->Add(); }));
+    if (database.dialect().SupportsReturning(dialect::StatementKind::kUpdate)) {
+      DUO_CO_RETURN_IF_ERROR(
+          co_await ReadObjects(exec, database, nullptr, meta,
+                               BuildUpdateByKey(meta, columns, object, /*returning=*/true),
+                               [&stored]() -> void* { return stored->Add(); }));
+    } else {
+      // No UPDATE ... RETURNING (MySQL): the row is read back by its key in
+      // the same transaction, which holds the updated row's lock. The
+      // driver counts matched rows, changed or not.
+      DUO_CO_ASSIGN_OR_RETURN(
+          const Result written,
+          co_await Execute(exec, database,
+                           BuildUpdateByKey(meta, columns, object, /*returning=*/false)));
+      if (written.rows_affected() > 0) {
+        DUO_CO_RETURN_IF_ERROR(
+            co_await ReadObjects(exec, database, nullptr, meta,
+                                 sql::Select(meta.table().Columns())
+                                     .From(meta.table())
+                                     .Where(KeyCondition(meta, meta.KeyOf(object))),
+                                 [&stored]() -> void* { return stored->Add(); }));
+      }
+    }
     if (stored->size() == 0) co_return ObjectNotFound(meta, "with this primary key to update");
     DUO_CO_RETURN_IF_ERROR(CheckDecimalsStored(meta, decimals, stored->at(0)));
     PutIdentity(database, meta, object);
@@ -368,7 +387,7 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
         }
       }
       if (!extra.empty()) {
-        const sql::Update by_key = BuildUpdateByKey(meta, extra, object);
+        const sql::Update by_key = BuildUpdateByKey(meta, extra, object, /*returning=*/false);
         absl::StatusOr<Result> written = co_await Execute(mode, database, by_key);
         DUO_CO_RETURN_IF_ERROR(written.status());
       }
