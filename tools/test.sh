@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, runs every test on SQLite and PostgreSQL, and ends
-# with one line "N passed, M failed" counted from Bazel's test summaries of
-# every pass.
+# Installs what is missing, runs every test on SQLite, PostgreSQL and MariaDB,
+# and ends with one line "N passed, M failed" counted from Bazel's test
+# summaries of every pass.
 #
 #   tools/test.sh [--sanitizers] [bazel test arguments...]
 #
@@ -23,9 +23,11 @@
 #      tagged "tsan" (pool, event loop, async, sessions, drivers, fault
 #      injection): the rest run on one thread.
 # Both sanitizer passes run the shared suites on SQLite and PostgreSQL but
-# not again through PgBouncer (DUO_TEST_BACKENDS, testing/database.h): the
-# proxy changes what the server does, not which native code runs, and
-# //duo/session:pgbouncer_test still runs there.
+# not again through PgBouncer nor on MariaDB (DUO_TEST_BACKENDS,
+# testing/database.h): the proxy changes what the server does, not which
+# native code runs, and //duo/session:pgbouncer_test still runs there; the
+# MySQL driver's own tests (//duo/engine/mysql:driver_test) run under both
+# sanitizers, the shared suites on MariaDB in pass 1 only.
 # Extra arguments go to `bazel test` in passes 1, 3 and 4. With
 # DUO_BAZEL_PROFILE_DIR set, each pass writes Bazel's profile there
 # (<pass>.profile.gz, for `bazel analyze-profile`).
@@ -45,8 +47,11 @@ done
 
 tools/setup.sh --postgres --format || exit 1
 
-# The command promises PostgreSQL coverage: a missing server is a failure.
+# The command promises PostgreSQL and MariaDB coverage (tools/setup.sh
+# --postgres installs both servers): a missing server is a failure, never a
+# skipped test.
 export DUO_REQUIRE_POSTGRES=1
+export DUO_REQUIRE_MARIADB=1
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -136,7 +136,7 @@ class OrmStatementEventsTest : public duo::testing::BackendTest {
     DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url(), options));
     db_ = std::make_unique<duo::Database>(std::move(db));
     duo::Models::Default().Bind(*db_);
-    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, ModelsFor(db_->dialect())));
     Clear();
   }
   void TearDown() override {
