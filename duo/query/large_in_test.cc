@@ -92,7 +92,14 @@ TEST_P(LargeInTest, WhereInWithAHundredThousandAndTwoHundredThousandValues) {
   }
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(LargeInTest);
+// Not on MariaDB: a statement binds at most 65,535 values there, and the
+// MySQL dialect has no array parameter yet for a longer list (see
+// //duo/session:in_list_test).
+INSTANTIATE_TEST_SUITE_P(Backends, LargeInTest,
+                         ::testing::ValuesIn(duo::testing::SelectedBackends(
+                             {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
+                              duo::testing::Backend::kPgBouncer})),
+                         duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace shop
