@@ -215,6 +215,9 @@ TEST_P(ExecutionTest, RangeFrameAveragesPeers) {
 }
 
 TEST_P(ExecutionTest, AggregateFilterAndDistinct) {
+  // aggregate FILTER: compiler_test has its Unimplemented error.
+  if (!(db_->dialect().SupportsAggregateFilter()))
+    GTEST_SKIP() << db_->dialect().name() << " has no aggregate FILTER";
   const Expr status = orders_.C("status");
   const Select stmt = Select({func::Count(), func::Count(orders_.C("customer_id")).Distinct(),
                               func::Sum(orders_.C("total_amount")).Filter(status == "completed")})
@@ -236,6 +239,10 @@ TEST_P(ExecutionTest, UpsertDoNothingAndDoUpdate) {
         .OnConflict({"name"})
         .DoUpdate({{"hits", counters.C("hits") + Excluded("hits")}}, counters.C("locked") == 0);
   };
+  // MySQL has no DO UPDATE ... WHERE: compiler_test has its Unimplemented
+  // error, and its ON DUPLICATE KEY UPDATE runs in the ORM's suites.
+  const absl::StatusOr<CompiledStatement> upsert = db_->dialect().Compile(hit("home", 1));
+  if (!upsert.ok()) GTEST_SKIP() << upsert.status();
   Run(hit("home", 1));
   Run(hit("home", 2));
   Run(hit("about", 5));
@@ -256,6 +263,9 @@ TEST_P(ExecutionTest, UpsertDoNothingAndDoUpdate) {
 }
 
 TEST_P(ExecutionTest, ReturningFromInsertUpdateDelete) {
+  // UPDATE ... RETURNING: compiler_test has its Unimplemented error.
+  if (!(db_->dialect().SupportsReturning(StatementKind::kUpdate)))
+    GTEST_SKIP() << db_->dialect().name() << " has no UPDATE ... RETURNING";
   const Insert insert = Insert(customers_)
                             .Columns({"id", "name", "region"})
                             .Row(10, "Dora", "east")
@@ -277,6 +287,9 @@ TEST_P(ExecutionTest, ReturningFromInsertUpdateDelete) {
 }
 
 TEST_P(ExecutionTest, UpdateFromAnotherTable) {
+  // UPDATE ... FROM: compiler_test has its Unimplemented error.
+  if (!(db_->dialect().SupportsUpdateFrom()))
+    GTEST_SKIP() << db_->dialect().name() << " has no UPDATE ... FROM";
   ASSERT_TRUE(db_->Exec("ALTER TABLE customers ADD COLUMN spent DOUBLE PRECISION").ok());
   const Select spent = Select({orders_.C("customer_id").Label("customer_id"),
                                func::Sum(orders_.C("total_amount")).Label("total")})
@@ -339,6 +352,9 @@ TEST_P(ExecutionTest, CorrelatedSubqueries) {
 }
 
 TEST_P(ExecutionTest, JoinsOfEveryKind) {
+  // FULL JOIN: compiler_test has its Unimplemented error.
+  if (!(db_->dialect().SupportsFullJoin()))
+    GTEST_SKIP() << db_->dialect().name() << " has no FULL JOIN";
   ASSERT_TRUE(db_->Exec("INSERT INTO customers VALUES (4, 'Dan', 'east')").ok());
   const auto names = [&](Select s) {
     return Run(s.OrderBy(customers_.C("name"), orders_.C("id")));

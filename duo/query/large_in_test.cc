@@ -100,6 +100,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, LargeInTest,
                              {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
                               duo::testing::Backend::kPgBouncer})),
                          duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(LargeInTest);
 
 }  // namespace
 }  // namespace shop

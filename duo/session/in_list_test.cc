@@ -161,6 +161,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, InListTest,
                              {testing::Backend::kSqlite, testing::Backend::kPostgres,
                               testing::Backend::kPgBouncer})),
                          testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(InListTest);
 
 }  // namespace
 }  // namespace duo
