@@ -229,8 +229,9 @@ TEST_P(ExecutionTest, AggregateFilterAndDistinct) {
 }
 
 TEST_P(ExecutionTest, UpsertDoNothingAndDoUpdate) {
-  ASSERT_TRUE(db_->Exec("CREATE TABLE counters (name TEXT PRIMARY KEY, hits INTEGER NOT NULL, "
-                        "locked INTEGER NOT NULL DEFAULT 0)")
+  // VARCHAR: InnoDB cannot key a whole TEXT column.
+  ASSERT_TRUE(db_->Exec("CREATE TABLE counters (name VARCHAR(255) PRIMARY KEY, hits INTEGER NOT "
+                        "NULL, locked INTEGER NOT NULL DEFAULT 0)")
                   .ok());
   Table counters("counters");
   const auto hit = [&](const std::string& name, int n) {
