@@ -42,6 +42,21 @@
     }                                                                            \
   } while (false)
 
+// Every test backend, or all but MariaDB for pages declared with
+// doc_samples_test(..., mariadb = False).
+#ifdef DUO_DOC_WITHOUT_MARIADB
+#define DUO_INSTANTIATE_DOC_TEST()                                               \
+  INSTANTIATE_TEST_SUITE_P(                                                      \
+      Backends, DocTest,                                                         \
+      ::testing::ValuesIn(::duo::testing::SelectedBackends(                      \
+          {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres, \
+           ::duo::testing::Backend::kPgBouncer})),                               \
+      ::duo::testing::BackendParamName);                                         \
+  GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DocTest)
+#else
+#define DUO_INSTANTIATE_DOC_TEST() DUO_INSTANTIATE_BACKEND_TEST(DocTest)
+#endif
+
 class DocTest : public duo::testing::BackendTest {
  protected:
   void SetUp() override {

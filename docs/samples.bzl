@@ -17,8 +17,8 @@ _DEPS = [
     "@com_google_googletest//:gtest_main",
 ]
 
-def doc_samples_test(name, pages, prelude = [], global_scope = False, deps = [], data = [], **kwargs):
-    """Extracts the C++ samples of `pages` into one test run on SQLite and PostgreSQL.
+def doc_samples_test(name, pages, prelude = [], global_scope = False, mariadb = True, deps = [], data = [], **kwargs):
+    """Extracts the C++ samples of `pages` into one test run on every test backend.
 
     Each page becomes a test of its own, DocTest.<page stem>, in a namespace
     of its own; they share one program because compiling a program per page
@@ -32,6 +32,8 @@ def doc_samples_test(name, pages, prelude = [], global_scope = False, deps = [],
       global_scope: the (one) page's declarations stay at global scope, for
         declarations that cannot live in a namespace of the page's own
         (specializations of duo's templates).
+      mariadb: whether the pages run on MariaDB too (False for a page whose
+        samples need what MySQL lacks, such as array columns or duo-migrate).
       deps: extra libraries the samples need.
       data: files the samples read at run time.
       **kwargs: passed to the cc_test.
@@ -56,6 +58,7 @@ def doc_samples_test(name, pages, prelude = [], global_scope = False, deps = [],
         srcs = [src],
         postgres = True,
         copts = _COPTS,
+        local_defines = [] if mariadb else ["DUO_DOC_WITHOUT_MARIADB"],
         deps = _DEPS + deps,
         data = data,
         **kwargs

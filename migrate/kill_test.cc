@@ -158,7 +158,13 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
 }
 
 // Kills server backends and holds locks across statements: direct only.
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(MigrateKillTest);
+// SQLite and PostgreSQL: duo-migrate has no MySQL implementation yet
+// (migrate/mysql, issue 23), so MariaDB is not among this suite's backends.
+INSTANTIATE_TEST_SUITE_P(
+    Backends, MigrateKillTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::migrate

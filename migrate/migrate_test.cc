@@ -445,7 +445,13 @@ TEST_P(MigrateTest, EarlierSqliteTimestampDefaultIsAChangedDefault) {
 
 // duo-migrate holds an advisory lock for its whole run: a session, not a
 // transaction-pooling proxy (docs/migrations.md).
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(MigrateTest);
+// SQLite and PostgreSQL: duo-migrate has no MySQL implementation yet
+// (migrate/mysql, issue 23), so MariaDB is not among this suite's backends.
+INSTANTIATE_TEST_SUITE_P(
+    Backends, MigrateTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::migrate

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "duo/base/status_macros.h"
 #include "testing/internal/postgres_server.h"
+#include "testing/mariadb.h"
 
 namespace duo::testing {
 namespace {
@@ -37,7 +38,12 @@ void CreateOrSkip(Backend backend, std::unique_ptr<TestDatabase>& database) {
     database = *std::move(created);
     return;
   }
-  if (absl::IsUnavailable(created.status()) && !PostgresMustRun()) {
+  if (backend == Backend::kMariadb) {
+    if (absl::IsUnavailable(created.status()) && !MariadbMustRun()) {
+      GTEST_SKIP() << "MariaDB tests skipped: " << created.status().message()
+                   << " (CI=true or DUO_REQUIRE_MARIADB=1 turns this into a failure)";
+    }
+  } else if (absl::IsUnavailable(created.status()) && !PostgresMustRun()) {
     GTEST_SKIP() << "PostgreSQL tests skipped: " << created.status().message()
                  << " (CI=true or DUO_REQUIRE_POSTGRES=1 turns this into a failure)";
   }
@@ -54,6 +60,8 @@ std::string_view BackendName(Backend backend) {
       return "postgres";
     case Backend::kPgBouncer:
       return "pgbouncer";
+    case Backend::kMariadb:
+      return "mariadb";
   }
   return "unknown";
 }
@@ -150,6 +158,16 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgres() {
                                                         /*file_to_remove=*/"", name));
 }
 
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewMariadb() {
+  DUO_ASSIGN_OR_RETURN(std::unique_ptr<TestMariadbDatabase> mariadb, TestMariadbDatabase::New());
+  std::unique_ptr<TestDatabase> database(new TestDatabase(Backend::kMariadb, mariadb->url(),
+                                                          mariadb->socket_path(),
+                                                          /*file_to_remove=*/"",
+                                                          /*postgres_database=*/""));
+  database->mariadb_ = std::move(mariadb);
+  return database;
+}
+
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::NewPostgresThroughPgBouncer(
     PoolMode mode) {
   DUO_ASSIGN_OR_RETURN(std::unique_ptr<TestDatabase> database, NewPostgres());
@@ -170,6 +188,8 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::New(Backend backend)
       return NewPostgres();
     case Backend::kPgBouncer:
       return NewPostgresThroughPgBouncer(PoolMode::kTransaction);
+    case Backend::kMariadb:
+      return NewMariadb();
   }
   return absl::InvalidArgumentError("unknown backend");
 }

@@ -41,14 +41,18 @@
 
 namespace duo::testing {
 
+class TestMariadbDatabase;  // testing/mariadb.h
+
 // kPgBouncer is PostgreSQL reached through PgBouncer in transaction mode:
 // a backend of its own for parameterised tests (the shared suites run
 // through it, as production does), while TestDatabase::backend() and
 // BackendTest::backend() say kPostgres, since that is the database.
-enum class Backend { kSqlite, kPostgres, kPgBouncer };
+// kMariadb is a fresh database on the throwaway MariaDB server of
+// testing/mariadb.h, reached with mysql:// URLs.
+enum class Backend { kSqlite, kPostgres, kPgBouncer, kMariadb };
 
-// "sqlite", "postgres" or "pgbouncer"; also the suffix of parameterised
-// test names.
+// "sqlite", "postgres", "pgbouncer" or "mariadb"; also the suffix of
+// parameterised test names.
 std::string_view BackendName(Backend backend);
 
 // A database that exists for the lifetime of this object and is dropped (or
@@ -70,8 +74,12 @@ class TestDatabase {
   // when PostgreSQL or pgbouncer is missing.
   enum class PoolMode { kTransaction, kSession };
   static absl::StatusOr<std::unique_ptr<TestDatabase>> NewPostgresThroughPgBouncer(PoolMode mode);
+  // A new, empty MariaDB database on this binary's throwaway server
+  // (testing/mariadb.h), starting the server on first use. Unavailable when
+  // the server programs are missing; see MariadbMustRun().
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> NewMariadb();
   // One of the above: a file for SQLite, a fresh database for PostgreSQL
-  // (through PgBouncer in transaction mode for kPgBouncer).
+  // (through PgBouncer in transaction mode for kPgBouncer) and MariaDB.
   static absl::StatusOr<std::unique_ptr<TestDatabase>> New(Backend backend);
 
   TestDatabase(const TestDatabase&) = delete;
@@ -84,8 +92,8 @@ class TestDatabase {
   // "postgresql://duo@/duo_test_3?host=/tmp/duo-pg-Ab12cd".
   const std::string& url() const { return url_; }
 
-  // What the backend's C API opens: the filename for sqlite3_open_v2, or the
-  // conninfo string for libpq's PQconnectdb.
+  // What the backend's C API opens: the filename for sqlite3_open_v2, the
+  // conninfo string for libpq's PQconnectdb, or MariaDB's unix socket.
   const std::string& native_target() const { return native_target_; }
 
   // The database name on the PostgreSQL server; empty for SQLite.
@@ -115,6 +123,8 @@ class TestDatabase {
   std::string native_target_;
   std::string file_to_remove_;
   std::string postgres_database_;
+  // kMariadb: the database, dropped with this object.
+  std::unique_ptr<TestMariadbDatabase> mariadb_;
 };
 
 // Restarts this binary's PostgreSQL test server, as an operator would: a
@@ -181,24 +191,25 @@ std::vector<Backend> SelectedBackends(std::initializer_list<Backend> all);
 
 }  // namespace duo::testing
 
-// Runs every TEST_P of `suite` once per backend: SQLite, PostgreSQL, and
-// PostgreSQL through PgBouncer in transaction mode.
-#define DUO_INSTANTIATE_BACKEND_TEST(suite)                                      \
-  INSTANTIATE_TEST_SUITE_P(                                                      \
-      Backends, suite,                                                           \
-      ::testing::ValuesIn(::duo::testing::SelectedBackends(                      \
-          {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres, \
-           ::duo::testing::Backend::kPgBouncer})),                               \
+// Runs every TEST_P of `suite` once per backend: SQLite, PostgreSQL,
+// PostgreSQL through PgBouncer in transaction mode, and MariaDB.
+#define DUO_INSTANTIATE_BACKEND_TEST(suite)                                           \
+  INSTANTIATE_TEST_SUITE_P(                                                           \
+      Backends, suite,                                                                \
+      ::testing::ValuesIn(::duo::testing::SelectedBackends(                           \
+          {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,      \
+           ::duo::testing::Backend::kPgBouncer, ::duo::testing::Backend::kMariadb})), \
       ::duo::testing::BackendParamName)
 
 // The same without PgBouncer, for suites that hold session state across
 // transactions (advisory locks, killed backends, server restarts), which a
 // transaction-pooling proxy does not keep by design.
-#define DUO_INSTANTIATE_DIRECT_BACKEND_TEST(suite)                                  \
-  INSTANTIATE_TEST_SUITE_P(                                                         \
-      Backends, suite,                                                              \
-      ::testing::ValuesIn(::duo::testing::SelectedBackends(                         \
-          {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres})), \
+#define DUO_INSTANTIATE_DIRECT_BACKEND_TEST(suite)                                                \
+  INSTANTIATE_TEST_SUITE_P(                                                                       \
+      Backends, suite,                                                                            \
+      ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,     \
+                                                            ::duo::testing::Backend::kPostgres,   \
+                                                            ::duo::testing::Backend::kMariadb})), \
       ::duo::testing::BackendParamName)
 
 #endif  // DUO_TESTING_DATABASE_H_

@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "libpq-fe.h"
+#include "mysql.h"
 #include "sqlite3.h"
 
 namespace duo::testing {
@@ -24,6 +25,19 @@ class NativeConnection {
       EXPECT_EQ(sqlite3_open_v2(database.native_target().c_str(), &sqlite_,
                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
                 SQLITE_OK);
+    } else if (backend_ == Backend::kMariadb) {
+      // mysql://user@localhost/name?unix_socket=...: the socket is the
+      // native target; the user and the database are read from the URL.
+      const std::string& url = database.url();
+      const size_t user_start = url.find("://") + 3;
+      const std::string user = url.substr(user_start, url.find('@') - user_start);
+      const size_t name_start = url.find('/', user_start) + 1;
+      const std::string name = url.substr(name_start, url.find('?') - name_start);
+      mysql_ = mysql_init(nullptr);
+      EXPECT_NE(mysql_real_connect(mysql_, nullptr, user.c_str(), nullptr, name.c_str(), 0,
+                                   database.native_target().c_str(), 0),
+                nullptr)
+          << mysql_error(mysql_);
     } else {
       pg_ = PQconnectdb(database.native_target().c_str());
       EXPECT_EQ(PQstatus(pg_), CONNECTION_OK) << PQerrorMessage(pg_);
@@ -32,10 +46,13 @@ class NativeConnection {
   ~NativeConnection() {
     sqlite3_close_v2(sqlite_);
     if (pg_ != nullptr) PQfinish(pg_);
+    if (mysql_ != nullptr) mysql_close(mysql_);
   }
 
   void Execute(const std::string& sql) {
-    if (backend_ == Backend::kSqlite) {
+    if (backend_ == Backend::kMariadb) {
+      EXPECT_EQ(mysql_query(mysql_, sql.c_str()), 0) << sql << ": " << mysql_error(mysql_);
+    } else if (backend_ == Backend::kSqlite) {
       char* error = nullptr;
       EXPECT_EQ(sqlite3_exec(sqlite_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
           << sql << ": " << (error ? error : "");
@@ -53,12 +70,25 @@ class NativeConnection {
       return QueryInt(
           "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     }
+    if (backend_ == Backend::kMariadb) {
+      return QueryInt(
+          "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE()");
+    }
     return QueryInt(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')");
   }
 
   int QueryInt(const std::string& sql) {
+    if (backend_ == Backend::kMariadb) {
+      EXPECT_EQ(mysql_query(mysql_, sql.c_str()), 0) << sql << ": " << mysql_error(mysql_);
+      MYSQL_RES* result = mysql_store_result(mysql_);
+      if (result == nullptr) return -1;
+      MYSQL_ROW row = mysql_fetch_row(result);
+      const int value = row != nullptr && row[0] != nullptr ? std::atoi(row[0]) : -1;
+      mysql_free_result(result);
+      return value;
+    }
     if (backend_ == Backend::kSqlite) {
       sqlite3_stmt* statement = nullptr;
       EXPECT_EQ(sqlite3_prepare_v2(sqlite_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK);
@@ -78,6 +108,7 @@ class NativeConnection {
   Backend backend_;
   sqlite3* sqlite_ = nullptr;
   PGconn* pg_ = nullptr;
+  MYSQL* mysql_ = nullptr;
 };
 
 class FixtureTest : public BackendTest {};
@@ -119,6 +150,10 @@ TEST_P(FixtureTest, UrlNamesTheBackend) {
   const std::string& url = database().url();
   if (backend() == Backend::kSqlite) {
     EXPECT_EQ(url.rfind("sqlite:///", 0), 0u) << url;
+  } else if (backend() == Backend::kMariadb) {
+    EXPECT_EQ(url.rfind("mysql://", 0), 0u) << url;
+    EXPECT_NE(url.find("/duo_test_"), std::string::npos) << url;
+    EXPECT_NE(url.find("?unix_socket=/"), std::string::npos) << url;
   } else {
     EXPECT_EQ(url.rfind("postgresql://duo@/duo_test_", 0), 0u) << url;
     EXPECT_NE(url.find("?host=/tmp/duo-pg-"), std::string::npos) << url;

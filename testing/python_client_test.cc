@@ -44,7 +44,13 @@ TEST(PythonClientErrorsTest, AFailingScriptIsAnErrorWithItsStderr) {
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("unknown backend no-such-backend"));
 }
 
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(PythonClientTest);
+// SQLite and PostgreSQL: the Python clients these tests compare with are
+// sqlite3 and psycopg; no MySQL client for Python is installed here.
+INSTANTIATE_TEST_SUITE_P(
+    Backends, PythonClientTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::testing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, runs every test on SQLite and PostgreSQL, and ends
-# with one line "N passed, M failed" counted from Bazel's test summaries of
-# every pass.
+# Installs what is missing, runs every test on SQLite, PostgreSQL and MariaDB,
+# and ends with one line "N passed, M failed" counted from Bazel's test
+# summaries of every pass.
 #
 #   tools/test.sh [--sanitizers] [bazel test arguments...]
 #
@@ -22,8 +22,9 @@
 #      injection): the rest run on one thread. It runs the shared suites on
 #      SQLite and PostgreSQL but not again through PgBouncer or on MariaDB
 #      (DUO_TEST_BACKENDS, testing/database.h): another server changes what
-#      the database does, not which native code runs, and
-#      //duo/session:pgbouncer_test still runs there.
+#      the database does, not which native code runs;
+#      //duo/session:pgbouncer_test and the MySQL driver's own tests
+#      (//duo/engine/mysql:driver_test) still run there.
 # Extra arguments go to `bazel test` in passes 1 and 3. With
 # DUO_BAZEL_PROFILE_DIR set, each pass writes Bazel's profile there
 # (<pass>.profile.gz, for `bazel analyze-profile`).
@@ -43,8 +44,11 @@ done
 
 tools/setup.sh --postgres --format || exit 1
 
-# The command promises PostgreSQL coverage: a missing server is a failure.
+# The command promises PostgreSQL and MariaDB coverage (tools/setup.sh
+# --postgres installs both servers): a missing server is a failure, never a
+# skipped test.
 export DUO_REQUIRE_POSTGRES=1
+export DUO_REQUIRE_MARIADB=1
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

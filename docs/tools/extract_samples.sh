@@ -104,7 +104,7 @@ samples_program() {
     echo "  EXPECT_TRUE(status.ok()) << \"${page}: \" << status;"
     echo '}'
   done
-  echo 'DUO_INSTANTIATE_BACKEND_TEST(DocTest);'
+  echo 'DUO_INSTANTIATE_DOC_TEST();'
 }
 
 case "${mode}" in

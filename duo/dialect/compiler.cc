@@ -188,12 +188,13 @@ absl::StatusOr<CompiledStatement> SqlWriter::FinishWithValues() && {
 }
 
 void SqlWriter::WriteIdentifier(absl::string_view name) {
-  sql_.push_back('"');
+  const char quote = dialect_.IdentifierQuote();
+  sql_.push_back(quote);
   for (char c : name) {
-    if (c == '"') sql_.push_back('"');
+    if (c == quote) sql_.push_back(quote);
     sql_.push_back(c);
   }
-  sql_.push_back('"');
+  sql_.push_back(quote);
 }
 
 void SqlWriter::WriteConditions(absl::string_view keyword, const std::vector<Expr>& conditions) {
@@ -360,6 +361,10 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       }
       return;
     case ExprKind::kBinary: {
+      if (node.op == ExprOp::kConcat) {
+        dialect_.WriteConcat(*this, node.args[0], node.args[1]);
+        return;
+      }
       const int precedence = PrecedenceOf(node);
       // || binds differently on SQLite and PostgreSQL: parenthesize operands.
       const int operand_context = node.op == ExprOp::kConcat ? kAtom : precedence;
@@ -454,12 +459,20 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       if (node.type.kind == sql::SqlType::Kind::kUnspecified) {
         Fail(absl::InvalidArgumentError("CAST needs a target type"));
       }
-      Write("CAST(");
-      WriteExpr(node.args[0]);
-      Write(" AS ");
-      Write(dialect_.TypeName(node.type));
-      Write(")");
-      return;
+      {
+        const std::string type = dialect_.CastTypeName(node.type);
+        if (type.empty() && node.type.kind != sql::SqlType::Kind::kUnspecified) {
+          Unsupported(absl::StrCat("CAST to ", dialect_.TypeName(node.type).empty()
+                                                   ? std::string("this type")
+                                                   : dialect_.TypeName(node.type)));
+        }
+        Write("CAST(");
+        WriteExpr(node.args[0]);
+        Write(" AS ");
+        Write(type);
+        Write(")");
+        return;
+      }
     case ExprKind::kFunction:
       WriteFunction(node);
       return;
@@ -490,8 +503,7 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       WriteText(node);
       return;
     case ExprKind::kExcluded:
-      Write("excluded.");
-      WriteIdentifier(node.name);
+      dialect_.WriteExcluded(*this, node.name);
       return;
     case ExprKind::kCurrentTimestamp:
       dialect_.WriteCurrentTimestamp(*this);
@@ -541,6 +553,7 @@ void SqlWriter::WriteFunction(const ExprNode& node) {
   }
   Write(")");
   if (node.has(sql::kFilter)) {
+    if (!dialect_.SupportsAggregateFilter()) Unsupported("aggregate FILTER (WHERE ...)");
     Write(" FILTER (WHERE ");
     WriteExpr(node.args.back());
     Write(")");
@@ -576,10 +589,7 @@ void SqlWriter::WriteOrderBy(const std::vector<sql::OrderTerm>& terms, bool labe
   labels_by_name_ = labels_by_name;
   for (size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) Write(", ");
-    WriteExpr(terms[i].expr);
-    if (terms[i].descending) Write(" DESC");
-    if (terms[i].nulls == sql::OrderTerm::Nulls::kFirst) Write(" NULLS FIRST");
-    if (terms[i].nulls == sql::OrderTerm::Nulls::kLast) Write(" NULLS LAST");
+    dialect_.WriteOrderTerm(*this, terms[i]);
   }
   labels_by_name_ = saved;
 }
@@ -605,6 +615,9 @@ void SqlWriter::WriteFromItem(const sql::FromItem& item, const sql::SelectData* 
       break;
     case sql::FromItem::Kind::kJoin: {
       const sql::JoinData& join = item.join();
+      if (join.kind == sql::JoinKind::kFull && !dialect_.SupportsFullJoin()) {
+        Unsupported("FULL JOIN");
+      }
       WriteFromItem(join.left, hints_from);
       Write(JoinKeyword(join.kind));
       const bool nested = join.right.kind() == sql::FromItem::Kind::kJoin;
@@ -620,7 +633,8 @@ void SqlWriter::WriteFromItem(const sql::FromItem& item, const sql::SelectData* 
   }
   if (hints_from != nullptr) {
     for (const sql::Hint& hint : hints_from->hints) {
-      if (!hint.table.empty() && hint.table == item.ref_name() && hint.dialect == dialect_.name()) {
+      if (!hint.table.empty() && hint.table == item.ref_name() &&
+          dialect_.EmitsHintsFor(hint.dialect)) {
         Write(" ");
         Write(hint.text);
       }
@@ -683,7 +697,7 @@ void SqlWriter::WriteSelect(const sql::SelectData& select) {
 void SqlWriter::WriteSimpleSelect(const sql::SelectData& select) {
   Write("SELECT ");
   for (const sql::Hint& hint : select.hints) {
-    if (hint.table.empty() && hint.dialect == dialect_.name()) {
+    if (hint.table.empty() && dialect_.EmitsHintsFor(hint.dialect)) {
       Write(hint.text);
       Write(" ");
     }
@@ -801,7 +815,7 @@ void SqlWriter::WriteInsert(const sql::InsertData& insert) {
       (insert.rows.empty() ||
        (insert.columns.empty() && insert.rows.size() == 1 && insert.rows[0].empty()));
   if (defaults_only) {
-    Write(" DEFAULT VALUES");
+    Write(dialect_.DefaultValuesClause());
   } else if (insert.select == nullptr && insert.columns.empty()) {
     Fail(absl::InvalidArgumentError(absl::StrCat(
         "INSERT INTO ", insert.table.name(), ": ", insert.rows.size(),
@@ -876,6 +890,7 @@ void SqlWriter::WriteUpdate(const sql::UpdateData& update) {
     WriteExpr(update.sets[i].value);
   }
   if (!update.from.empty()) {
+    if (!dialect_.SupportsUpdateFrom()) Unsupported("UPDATE ... FROM");
     Write(" FROM ");
     for (size_t i = 0; i < update.from.size(); ++i) {
       if (i > 0) Write(", ");
@@ -939,7 +954,7 @@ std::string Dialect::DebugSql(const CompiledStatement& compiled) const {
   size_t next_param = 0;
   for (size_t i = 0; i < sql.size(); ++i) {
     const char c = sql[i];
-    if (c == '\'' || c == '"') {
+    if (c == '\'' || c == IdentifierQuote()) {
       const size_t end = sql.find(c, i + 1);
       const size_t stop = end == std::string::npos ? sql.size() : end + 1;
       out.append(sql, i, stop - i);
@@ -1018,6 +1033,25 @@ void Dialect::WriteLike(SqlWriter& writer, const ExprNode& like) const {
   }
   writer.WriteExpr(like.args[1], SqlWriter::kConcat);
   writer.Write(" ESCAPE '\\'");
+}
+
+void Dialect::WriteConcat(SqlWriter& writer, const Expr& left, const Expr& right) const {
+  // || binds differently on SQLite and PostgreSQL: parenthesize operands.
+  writer.WriteExpr(left, SqlWriter::kAtom);
+  writer.Write(" || ");
+  writer.WriteExpr(right, SqlWriter::kAtom);
+}
+
+void Dialect::WriteOrderTerm(SqlWriter& writer, const sql::OrderTerm& term) const {
+  writer.WriteExpr(term.expr);
+  if (term.descending) writer.Write(" DESC");
+  if (term.nulls == sql::OrderTerm::Nulls::kFirst) writer.Write(" NULLS FIRST");
+  if (term.nulls == sql::OrderTerm::Nulls::kLast) writer.Write(" NULLS LAST");
+}
+
+void Dialect::WriteExcluded(SqlWriter& writer, absl::string_view column) const {
+  writer.Write("excluded.");
+  writer.WriteIdentifier(column);
 }
 
 void Dialect::WriteDistinctOn(SqlWriter& writer, const std::vector<Expr>& exprs) const {

@@ -224,6 +224,27 @@ class Dialect {
 
   // Hooks for the differences between databases.
   virtual void WritePlaceholder(SqlWriter& writer, int position) const = 0;
+  // The character identifiers are quoted with (doubled inside them): the
+  // standard's " by default, MySQL's `.
+  virtual char IdentifierQuote() const { return '"'; }
+  // Whether a hint scoped to `dialect` (sql::Hint::dialect) is emitted: the
+  // dialect's own name by default; a dialect that serves several servers
+  // (MySQL's also serves MariaDB) accepts their names too.
+  virtual bool EmitsHintsFor(absl::string_view dialect) const { return dialect == name(); }
+  // `left || right`; databases where || means OR write a function.
+  virtual void WriteConcat(SqlWriter& writer, const sql::Expr& left, const sql::Expr& right) const;
+  // One ORDER BY term after the expression's direction: NULLS FIRST / NULLS
+  // LAST by default; a database without them writes what orders the same
+  // or fails with writer.Unsupported().
+  virtual void WriteOrderTerm(SqlWriter& writer, const sql::OrderTerm& term) const;
+  // What follows INSERT INTO t for a row of only default values.
+  virtual absl::string_view DefaultValuesClause() const { return " DEFAULT VALUES"; }
+  // The new row's value of `column` inside an upsert's update
+  // (sql::Excluded): excluded."column" by default.
+  virtual void WriteExcluded(SqlWriter& writer, absl::string_view column) const;
+  // The type CAST(x AS ...) names for `type`; empty when the database cannot
+  // cast to it (compiling is then Unimplemented). TypeName by default.
+  virtual std::string CastTypeName(const sql::SqlType& type) const { return TypeName(type); }
   virtual std::string TypeName(const sql::SqlType& type) const = 0;
   virtual void WriteLike(SqlWriter& writer, const sql::ExprNode& like) const;
   // The name a function call of the IR is written with (func::Lower's
@@ -275,6 +296,13 @@ class Dialect {
 
   // ---- Capabilities: what callers above the dialect ask before they act.
 
+  // Constructs of the standard the database may lack; compiling one it
+  // lacks is Unimplemented naming the dialect and the construct.
+  virtual bool SupportsFullJoin() const { return true; }
+  virtual bool SupportsUpdateFrom() const { return true; }
+  virtual bool SupportsAggregateFilter() const { return true; }
+  virtual bool SupportsPartialIndexes() const { return true; }
+
   // The most values one statement may bind. The ORM splits multi-row
   // INSERTs to stay under it.
   virtual int64_t MaxBindParameters() const = 0;
@@ -287,6 +315,17 @@ class Dialect {
   virtual bool TransactionalDdl() const { return true; }
 
   // ---- DDL (duo/dialect/ddl.h writes the statements around these).
+
+  // OK when the database can hold `column` of `table` as declared; else
+  // InvalidArgument naming the table, the column and what to declare
+  // instead (MySQL has no array types). Checked before any DDL is written.
+  virtual absl::Status CheckColumn(const sql::TableDef& /*table*/,
+                                   const sql::ColumnDef& /*column*/) const {
+    return absl::OkStatus();
+  }
+  // What follows CREATE TABLE's closing parenthesis (MySQL's character set
+  // and collation); empty by default.
+  virtual std::string TableOptions() const { return ""; }
 
   // How `column` of `table` is declared after its name. The default is the
   // type's name alone.

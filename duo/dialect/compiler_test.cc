@@ -1,5 +1,6 @@
 // Golden tests of the SQL compilers: the exact text and bound values of each
-// construct of duo/sql, on SQLite and on PostgreSQL.
+// construct of duo/sql, on SQLite and on PostgreSQL, and where MySQL spells
+// it otherwise or lacks it, on MySQL/MariaDB.
 
 #include "duo/dialect/compiler.h"
 
@@ -19,6 +20,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "duo/dialect/ddl.h"
+#include "duo/dialect/mysql/dialect.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/dialect/statement_cache.h"
@@ -67,6 +70,7 @@ constexpr absl::string_view kSqliteNow = "strftime('%Y-%m-%d %H:%M:%f000', 'now'
 
 const Dialect& Lite() { return SqliteDialect(); }
 const Dialect& Pg() { return PostgresDialect(); }
+const Dialect& My() { return MysqlDialect(); }
 
 std::string DebugValues(const std::vector<Value>& values) {
   std::string out = "{";
@@ -2195,6 +2199,217 @@ TEST(CapabilitiesTest, EnumTypesArePostgresOnly) {
               ::testing::ElementsAre("DO $duo$ BEGIN CREATE TYPE mood AS ENUM ('sad', 'it''s "
                                      "ok'); EXCEPTION WHEN duplicate_object THEN NULL; END $duo$"));
   EXPECT_TRUE(Lite().CreateEnumType(mood, /*if_not_exists=*/true).empty());
+}
+
+// ---- MySQL and MariaDB --------------------------------------------------------
+
+TEST(MysqlCompilerTest, BackticksAndQuestionMarks) {
+  const Table orders("orders");
+  ExpectSql(Select({orders.C("id"), orders.C("we`ird").Label("x")})
+                .From(orders.Alias("o"))
+                .Where(orders.Alias("o").C("status") == "paid"),
+            My(),
+            "SELECT `orders`.`id`, `orders`.`we``ird` AS `x` FROM `orders` AS `o` WHERE "
+            "`o`.`status` = ?",
+            {"paid"});
+  // DebugSql knows backticks from string literals.
+  const absl::StatusOr<CompiledStatement> compiled =
+      My().Compile(Select().From(Table("it's")).Where(Table("it's").C("a") == "b"));
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_EQ(My().DebugSql(*compiled), "SELECT * FROM `it's` WHERE `it's`.`a` = 'b'");
+}
+
+TEST(MysqlCompilerTest, LimitOffsetConcatAndCast) {
+  const Table t("t");
+  ExpectSql(Select().From(t).Limit(5).Offset(10), My(), "SELECT * FROM `t` LIMIT ? OFFSET ?",
+            {5, 10});
+  ExpectSql(Select().From(t).Offset(10), My(),
+            "SELECT * FROM `t` LIMIT 18446744073709551615 OFFSET ?", {10});
+  ExpectSql(Select({sql::Concat(t.C("a"), sql::Param("!")).Label("c")}).From(t), My(),
+            "SELECT CONCAT(`t`.`a`, ?) AS `c` FROM `t`", {"!"});
+  ExpectSql(Select({sql::Cast(t.C("a"), SqlType::BigInt()), sql::Cast(t.C("b"), SqlType::Text()),
+                    sql::Cast(t.C("c"), SqlType::Numeric(10, 2))})
+                .From(t),
+            My(),
+            "SELECT CAST(`t`.`a` AS SIGNED), CAST(`t`.`b` AS CHAR), CAST(`t`.`c` AS "
+            "DECIMAL(10, 2)) FROM `t`");
+  ExpectError(Select({sql::Cast(t.C("a"), SqlType::Json())}).From(t), My(),
+              absl::StatusCode::kUnimplemented, HasSubstr("mysql does not support CAST to JSON"));
+}
+
+TEST(MysqlCompilerTest, LikeAndRegexStateTheirCaseRule) {
+  const Table t("t");
+  const auto name = t.Col<std::string>("name");
+  const std::string prefix = "SELECT * FROM `t` WHERE ";
+  ExpectSql(Select().From(t).Where(name.Like("a%")), My(),
+            prefix + "`t`.`name` LIKE (? COLLATE utf8mb4_bin) ESCAPE '\\\\'", {"a%"});
+  ExpectSql(Select().From(t).Where(name.NotILike("é%")), My(),
+            prefix + "LOWER(`t`.`name`) NOT LIKE (LOWER(?) COLLATE utf8mb4_bin) ESCAPE '\\\\'",
+            {"é%"});
+  ExpectSql(Select().From(t).Where(name.Matches("^a")), My(),
+            prefix + "`t`.`name` REGEXP CONCAT('(?-i)', ?)", {"^a"});
+  ExpectSql(Select().From(t).Where(sql::MakeRegex(name, sql::Param("^a"), /*case_insensitive=*/true,
+                                                  /*negated=*/true)),
+            My(), prefix + "NOT (`t`.`name` REGEXP CONCAT('(?i)', ?))", {"^a"});
+}
+
+TEST(MysqlCompilerTest, NullsOrderingWhereMysqlDiffers) {
+  const Table t("t");
+  ExpectSql(Select().From(t).OrderBy(t.C("a").Asc().NullsLast(), t.C("b").Desc().NullsFirst(),
+                                     t.C("c").Asc().NullsFirst(), t.C("d").Desc().NullsLast()),
+            My(),
+            "SELECT * FROM `t` ORDER BY `t`.`a` IS NULL, `t`.`a`, `t`.`b` IS NULL DESC, "
+            "`t`.`b` DESC, `t`.`c`, `t`.`d` DESC");
+}
+
+TEST(MysqlCompilerTest, UpsertsAreOnDuplicateKeyUpdate) {
+  const Table counters("counters");
+  ExpectSql(Insert(counters)
+                .Values({{"name", "home"}, {"hits", 1}})
+                .OnConflict({"name"})
+                .DoUpdate({{"hits", counters.C("hits") + Excluded("hits")},
+                           {"updated_at", sql::CurrentTimestamp()}})
+                .Returning({counters.C("hits")}),
+            My(),
+            "INSERT INTO `counters` (`name`, `hits`) VALUES (?, ?) ON DUPLICATE KEY UPDATE "
+            "`hits` = `counters`.`hits` + VALUES(`hits`), `updated_at` = CURRENT_TIMESTAMP(6) "
+            "RETURNING `counters`.`hits`",
+            {"home", 1});
+  ExpectSql(Insert(counters).Values({{"name", "x"}}).OnConflict({"name"}), My(),
+            "INSERT INTO `counters` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = `name`",
+            {"x"});
+  ExpectError(Insert(counters)
+                  .Values({{"name", "x"}})
+                  .OnConflict({"name"})
+                  .DoUpdate({{"hits", 1}}, counters.C("locked") == false),
+              My(), absl::StatusCode::kUnimplemented,
+              HasSubstr("mysql does not support ON CONFLICT DO UPDATE ... WHERE"));
+  ExpectSql(Insert(counters), My(), "INSERT INTO `counters` () VALUES ()");
+}
+
+TEST(MysqlCompilerTest, ReturningAfterInsertAndDeleteOnly) {
+  const Table orders("orders");
+  ExpectSql(Delete(orders).Where(orders.C("id") == 3).Returning({orders.C("id")}), My(),
+            "DELETE FROM `orders` WHERE `orders`.`id` = ? RETURNING `orders`.`id`", {3});
+  ExpectError(Update(orders).Set("status", "x").Returning({orders.C("id")}), My(),
+              absl::StatusCode::kUnimplemented,
+              HasSubstr("mysql does not support UPDATE ... RETURNING"));
+  EXPECT_TRUE(My().SupportsReturning(StatementKind::kInsert));
+  EXPECT_TRUE(My().SupportsReturning(StatementKind::kDelete));
+  EXPECT_FALSE(My().SupportsReturning(StatementKind::kUpdate));
+  EXPECT_FALSE(My().TransactionalDdl());
+  EXPECT_EQ(My().MaxBindParameters(), 65535);
+}
+
+TEST(MysqlCompilerTest, ConstructsMysqlLacksAreErrorsNamingIt) {
+  const Table a("a");
+  const Table b("b");
+  ExpectError(Select().From(a).FullJoin(b, a.C("id") == b.C("id")), My(),
+              absl::StatusCode::kUnimplemented, HasSubstr("mysql does not support FULL JOIN"));
+  ExpectError(Update(a).Set("x", b.C("x")).From(b).Where(a.C("id") == b.C("id")), My(),
+              absl::StatusCode::kUnimplemented,
+              HasSubstr("mysql does not support UPDATE ... FROM"));
+  ExpectError(Select({func::Count().Filter(a.C("x") == 1)}).From(a), My(),
+              absl::StatusCode::kUnimplemented,
+              HasSubstr("mysql does not support aggregate FILTER"));
+  ExpectError(Select().From(a).DistinctOn({a.C("x")}), My(), absl::StatusCode::kUnimplemented,
+              HasSubstr("mysql does not support DISTINCT ON"));
+}
+
+TEST(MysqlCompilerTest, CtesAndWindows) {
+  const Table nodes("nodes");
+  Cte tree = Cte::Recursive("tree", {"id", "depth"});
+  tree = tree.As(Select({nodes.C("id"), sql::Param(0)})
+                     .From(nodes)
+                     .Where(nodes.C("parent_id") == std::nullopt)
+                     .UnionAll(Select({nodes.C("id"), tree.C("depth") + 1})
+                                   .From(nodes)
+                                   .Join(tree, nodes.C("parent_id") == tree.C("id"))));
+  ExpectSql(
+      Select({tree.C("id"), func::RowNumber()
+                                .Over(Window().PartitionBy(tree.C("depth")).OrderBy(tree.C("id")))
+                                .Label("rn")})
+          .With(tree)
+          .From(tree),
+      My(),
+      "WITH RECURSIVE `tree` (`id`, `depth`) AS ((SELECT `nodes`.`id`, ? FROM `nodes` "
+      "WHERE `nodes`.`parent_id` IS NULL) UNION ALL (SELECT `nodes`.`id`, `tree`.`depth` "
+      "+ ? FROM `nodes` JOIN `tree` ON `nodes`.`parent_id` = `tree`.`id`)) SELECT "
+      "`tree`.`id`, row_number() OVER (PARTITION BY `tree`.`depth` ORDER BY `tree`.`id`) "
+      "AS `rn` FROM `tree`",
+      {0, 1});
+}
+
+TEST(MysqlCompilerTest, LockingAndHintsForMysqlAndMariadb) {
+  const Table orders("orders");
+  const Select select = Select().From(orders).Where(orders.C("id") == 1);
+  const std::string base = "SELECT * FROM `orders` WHERE `orders`.`id` = ?";
+  ExpectSql(select.ForUpdate(), My(), base + " FOR UPDATE", {1});
+  ExpectSql(select.Limit(5).ForUpdate(LockClause::Wait::kSkipLocked), My(),
+            base + " LIMIT ? FOR UPDATE SKIP LOCKED", {1, 5});
+  ExpectSql(select.ForShare(LockClause::Wait::kNowait), My(), base + " LOCK IN SHARE MODE NOWAIT",
+            {1});
+  ExpectError(select.WithLock({LockClause::Strength::kNoKeyUpdate}), My(),
+              absl::StatusCode::kUnimplemented, HasSubstr("mysql does not support FOR NO KEY"));
+  ExpectError(select.ForUpdate(LockClause::Wait::kWait, {"orders"}), My(),
+              absl::StatusCode::kUnimplemented, HasSubstr("mysql does not support row locking OF"));
+
+  const Table customers("customers");
+  ExpectSql(Select()
+                .From(orders)
+                .Join(customers, customers.C("id") == orders.C("customer_id"))
+                .WithHint(orders, "FORCE INDEX (orders_by_status)", "mariadb")
+                .WithHint(customers, "USE INDEX (PRIMARY)", "mysql")
+                .WithHint(customers, "NOT INDEXED", "sqlite")
+                .WithStatementHint("/*+ MAX_EXECUTION_TIME(1000) */", "mysql")
+                .WithStatementHint("/*+ SeqScan(orders) */", "postgresql"),
+            My(),
+            "SELECT /*+ MAX_EXECUTION_TIME(1000) */ * FROM `orders` FORCE INDEX "
+            "(orders_by_status) JOIN `customers` USE INDEX (PRIMARY) ON `customers`.`id` = "
+            "`orders`.`customer_id`");
+}
+
+TEST(MysqlCompilerTest, TransactionStatements) {
+  using Isolation = TransactionSpec::Isolation;
+  EXPECT_EQ(My().Transaction({}).begin, "START TRANSACTION");
+  EXPECT_EQ(My().Transaction({.isolation = Isolation::kSerializable, .read_only = true}).begin,
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION READ ONLY");
+}
+
+TEST(MysqlCompilerTest, Ddl) {
+  sql::TableDef table("posts");
+  table.AddColumn(
+      {.name = "id", .type = SqlType::BigInt(), .primary_key = true, .autoincrement = true});
+  table.AddColumn({.name = "slug", .type = SqlType::Text(), .nullable = false, .unique = true});
+  table.AddColumn({.name = "body", .type = SqlType::Text()});
+  table.AddColumn({.name = "mood", .type = SqlType::Enum("mood", {"sad", "it's ok"})});
+  table.AddColumn({.name = "at",
+                   .type = SqlType::Timestamp(),
+                   .nullable = false,
+                   .server_default = sql::CurrentTimestamp()});
+  const absl::StatusOr<std::vector<std::string>> create = CreateTableStatements(My(), table);
+  ASSERT_TRUE(create.ok()) << create.status();
+  ASSERT_EQ(create->size(), 1u);
+  EXPECT_EQ((*create)[0],
+            "CREATE TABLE `posts` (\n  `id` BIGINT AUTO_INCREMENT,\n  `slug` "
+            "VARCHAR(255) NOT NULL,\n  `body` LONGTEXT,\n  `mood` ENUM('sad', 'it''s ok'),\n  "
+            "`at` DATETIME(6) NOT NULL DEFAULT (CURRENT_TIMESTAMP(6)),\n  CONSTRAINT "
+            "`posts_pkey` PRIMARY KEY (`id`),\n  CONSTRAINT `posts_slug_key` UNIQUE (`slug`)\n) "
+            "DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+  EXPECT_TRUE(My().CreateEnumType(table.columns[3].type, /*if_not_exists=*/false).empty());
+
+  // Arrays are refused when the table is declared, naming the column.
+  table.AddColumn({.name = "tags", .type = SqlType::Array(SqlType::Kind::kText)});
+  const absl::StatusOr<std::vector<std::string>> refused = CreateTableStatements(My(), table);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              AllOf(HasSubstr("tags"), HasSubstr("posts"), HasSubstr("mysql has no array")));
+
+  sql::TableDef indexed("t");
+  indexed.AddColumn({.name = "a", .type = SqlType::Integer()});
+  indexed.indexes.push_back({.name = "t_a", .columns = {"a"}, .where = Table("t").C("a") > 1});
+  EXPECT_EQ(CreateIndexStatement(My(), indexed, indexed.indexes[0]).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

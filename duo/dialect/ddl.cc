@@ -12,25 +12,26 @@
 namespace duo::dialect {
 namespace {
 
-std::string ColumnList(const std::vector<std::string>& columns) {
-  return absl::StrJoin(columns, ", ", [](std::string* out, const std::string& column) {
-    out->append(QuoteIdentifier(column));
+std::string ColumnList(const Dialect& dialect, const std::vector<std::string>& columns) {
+  return absl::StrJoin(columns, ", ", [&dialect](std::string* out, const std::string& column) {
+    out->append(QuoteIdentifier(dialect, column));
   });
 }
 
-std::string TableName(const sql::TableDef& table) {
-  return table.schema.empty()
-             ? QuoteIdentifier(table.name)
-             : absl::StrCat(QuoteIdentifier(table.schema), ".", QuoteIdentifier(table.name));
+std::string TableName(const Dialect& dialect, const sql::TableDef& table) {
+  return table.schema.empty() ? QuoteIdentifier(dialect, table.name)
+                              : absl::StrCat(QuoteIdentifier(dialect, table.schema), ".",
+                                             QuoteIdentifier(dialect, table.name));
 }
 
 // The column's definition, and whether it declares the table's primary key
 // by itself (Dialect::DeclareColumn).
 absl::StatusOr<std::string> Definition(const Dialect& dialect, const sql::TableDef& table,
                                        const sql::ColumnDef& column, bool* declares_key) {
+  DUO_RETURN_IF_ERROR(dialect.CheckColumn(table, column));
   const ColumnDeclaration declaration = dialect.DeclareColumn(table, column);
   *declares_key = declaration.is_key;
-  std::string sql = absl::StrCat(QuoteIdentifier(column.name), " ", declaration.type);
+  std::string sql = absl::StrCat(QuoteIdentifier(dialect, column.name), " ", declaration.type);
   if (declaration.is_key) return sql;
   if (!column.nullable) absl::StrAppend(&sql, " NOT NULL");
   if (!column.server_default.empty()) {
@@ -44,6 +45,11 @@ absl::StatusOr<std::string> Definition(const Dialect& dialect, const sql::TableD
 
 std::string QuoteIdentifier(absl::string_view name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+
+std::string QuoteIdentifier(const Dialect& dialect, absl::string_view name) {
+  const std::string quote(1, dialect.IdentifierQuote());
+  return absl::StrCat(quote, absl::StrReplaceAll(name, {{quote, quote + quote}}), quote);
 }
 
 std::string ReferentialActionSql(sql::ReferentialAction action) {
@@ -88,26 +94,28 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
   }
   const std::vector<std::string> key = table.PrimaryKeyColumns();
   if (!key.empty() && !key_declared) {
-    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(table.name + "_pkey"),
-                                 " PRIMARY KEY (", ColumnList(key), ")"));
+    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(dialect, table.name + "_pkey"),
+                                 " PRIMARY KEY (", ColumnList(dialect, key), ")"));
   }
   for (const sql::ColumnDef& column : table.columns) {
     if (column.unique) {
-      parts.push_back(absl::StrCat(
-          "CONSTRAINT ", QuoteIdentifier(absl::StrCat(table.name, "_", column.name, "_key")),
-          " UNIQUE (", QuoteIdentifier(column.name), ")"));
+      parts.push_back(
+          absl::StrCat("CONSTRAINT ",
+                       QuoteIdentifier(dialect, absl::StrCat(table.name, "_", column.name, "_key")),
+                       " UNIQUE (", QuoteIdentifier(dialect, column.name), ")"));
     }
   }
   for (const sql::UniqueDef& unique : table.uniques) {
-    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(unique.name), " UNIQUE (",
-                                 ColumnList(unique.columns), ")"));
+    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(dialect, unique.name), " UNIQUE (",
+                                 ColumnList(dialect, unique.columns), ")"));
   }
   for (const sql::ForeignKeyDef& fk : table.foreign_keys) {
     std::string sql;
-    if (!fk.name.empty()) absl::StrAppend(&sql, "CONSTRAINT ", QuoteIdentifier(fk.name), " ");
-    absl::StrAppend(&sql, "FOREIGN KEY (", ColumnList(fk.columns), ") REFERENCES ",
-                    QuoteIdentifier(fk.referenced_table), " (", ColumnList(fk.referenced_columns),
-                    ")");
+    if (!fk.name.empty())
+      absl::StrAppend(&sql, "CONSTRAINT ", QuoteIdentifier(dialect, fk.name), " ");
+    absl::StrAppend(&sql, "FOREIGN KEY (", ColumnList(dialect, fk.columns), ") REFERENCES ",
+                    QuoteIdentifier(dialect, fk.referenced_table), " (",
+                    ColumnList(dialect, fk.referenced_columns), ")");
     if (fk.on_delete != sql::ReferentialAction::kNoAction) {
       absl::StrAppend(&sql, " ON DELETE ", ReferentialActionSql(fk.on_delete));
     }
@@ -118,13 +126,13 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
   }
   for (const sql::CheckDef& check : table.checks) {
     DUO_ASSIGN_OR_RETURN(std::string condition, InlineExpr(dialect, check.condition));
-    parts.push_back(
-        absl::StrCat("CONSTRAINT ", QuoteIdentifier(check.name), " CHECK (", condition, ")"));
+    parts.push_back(absl::StrCat("CONSTRAINT ", QuoteIdentifier(dialect, check.name), " CHECK (",
+                                 condition, ")"));
   }
   std::vector<std::string> statements;
   statements.push_back(absl::StrCat("CREATE TABLE ", options.if_not_exists ? "IF NOT EXISTS " : "",
-                                    TableName(table), " (\n  ", absl::StrJoin(parts, ",\n  "),
-                                    "\n)"));
+                                    TableName(dialect, table), " (\n  ",
+                                    absl::StrJoin(parts, ",\n  "), "\n)", dialect.TableOptions()));
   for (const sql::IndexDef& index : table.indexes) {
     DUO_ASSIGN_OR_RETURN(std::string statement,
                          CreateIndexStatement(dialect, table, index, options));
@@ -135,11 +143,16 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
 
 absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index, DdlOptions options) {
-  std::string sql =
-      absl::StrCat("CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
-                   options.if_not_exists ? "IF NOT EXISTS " : "", QuoteIdentifier(index.name),
-                   " ON ", TableName(table), " (", ColumnList(index.columns), ")");
+  std::string sql = absl::StrCat(
+      "CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
+      options.if_not_exists ? "IF NOT EXISTS " : "", QuoteIdentifier(dialect, index.name), " ON ",
+      TableName(dialect, table), " (", ColumnList(dialect, index.columns), ")");
   if (!index.where.empty()) {
+    if (!dialect.SupportsPartialIndexes()) {
+      return absl::UnimplementedError(absl::StrCat(dialect.name(),
+                                                   " does not support partial indexes (index ",
+                                                   index.name, " on ", table.name, ")"));
+    }
     DUO_ASSIGN_OR_RETURN(std::string condition, InlineExpr(dialect, index.where));
     absl::StrAppend(&sql, " WHERE ", condition);
   }
@@ -172,8 +185,8 @@ std::vector<std::string> CreateEnumTypeStatements(const Dialect& dialect, const 
   return dialect.CreateEnumType(type, options.if_not_exists);
 }
 
-std::string DropTableStatement(const Dialect&, const sql::TableDef& table, bool if_exists) {
-  return absl::StrCat("DROP TABLE ", if_exists ? "IF EXISTS " : "", TableName(table));
+std::string DropTableStatement(const Dialect& dialect, const sql::TableDef& table, bool if_exists) {
+  return absl::StrCat("DROP TABLE ", if_exists ? "IF EXISTS " : "", TableName(dialect, table));
 }
 
 }  // namespace duo::dialect

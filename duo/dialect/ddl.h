@@ -38,7 +38,10 @@ absl::StatusOr<std::string> ColumnDefinition(const Dialect& dialect, const sql::
                                              const sql::ColumnDef& column);
 // An expression with its values as literals (see above).
 absl::StatusOr<std::string> InlineExpr(const Dialect& dialect, const sql::Expr& expr);
+// "name", quoted as the standard quotes identifiers (for duo-migrate's
+// database-neutral text); the second form as `dialect` quotes them.
 std::string QuoteIdentifier(absl::string_view name);
+std::string QuoteIdentifier(const Dialect& dialect, absl::string_view name);
 
 // The named enum types (SqlType::Enum) the table's columns use, each once,
 // in column order (array elements are never enums).

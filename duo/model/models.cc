@@ -1,6 +1,7 @@
 #include "duo/model/models.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,12 +113,22 @@ std::vector<const ModelMeta*> DependencyOrder(const std::vector<const ModelMeta*
   return ordered;
 }
 
+// Runs `ddl` in one transaction where DDL is transactional (all of it or
+// none); elsewhere (MySQL, where each CREATE or DROP commits the transaction
+// it runs in) on a session of its own without one: a failure then leaves
+// the statements before it done.
+absl::Status RunDdl(const Database& database, const std::function<absl::Status(Session&)>& ddl) {
+  if (database.dialect().TransactionalDdl()) return database.Transaction(ddl);
+  DUO_ASSIGN_OR_RETURN(Session session, database.StandaloneSession());
+  return ddl(session);
+}
+
 }  // namespace
 
 absl::Status Models::CreateTables(const Database& database,
                                   const std::vector<const ModelMeta*>& models, bool if_not_exists) {
   for (const ModelMeta* meta : models) DUO_RETURN_IF_ERROR(meta->declaration_status());
-  return database.Transaction([&](Session& session) -> absl::Status {
+  return RunDdl(database, [&](Session& session) -> absl::Status {
     for (const ModelMeta* meta : DependencyOrder(models)) {
       // Native enum types first; models may share one, so an existing
       // type is kept.
@@ -141,7 +152,7 @@ absl::Status Models::CreateTables(const Database& database,
 absl::Status Models::DropTables(const Database& database,
                                 const std::vector<const ModelMeta*>& models) {
   std::vector<const ModelMeta*> ordered = DependencyOrder(models);
-  return database.Transaction([&](Session& session) -> absl::Status {
+  return RunDdl(database, [&](Session& session) -> absl::Status {
     for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
       DUO_RETURN_IF_ERROR(session.ExecuteScript(
           dialect::DropTableStatement(database.dialect(), (*it)->table_def(), true)));

@@ -59,8 +59,9 @@ class Models {
   std::vector<const ModelMeta*> models() const;
 
   // Creates the tables (and indexes) of `models` in `database`, referenced
-  // tables first, in one transaction: SQLAlchemy's create_all, for tests
-  // and prototypes. Real schemas evolve with duo-migrate.
+  // tables first, in one transaction where DDL is transactional (on MySQL
+  // and MariaDB each statement commits by itself): SQLAlchemy's create_all,
+  // for tests and prototypes. Real schemas evolve with duo-migrate.
   static absl::Status CreateTables(const Database& database,
                                    const std::vector<const ModelMeta*>& models,
                                    bool if_not_exists = false);

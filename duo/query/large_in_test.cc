@@ -93,7 +93,15 @@ TEST_P(LargeInTest, WhereInWithAHundredThousandValues) {
             }));
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(LargeInTest);
+// Not on MariaDB: a statement binds at most 65,535 values there, and the
+// MySQL dialect has no array parameter yet for a longer list (see
+// //duo/session:in_list_test).
+INSTANTIATE_TEST_SUITE_P(Backends, LargeInTest,
+                         ::testing::ValuesIn(duo::testing::SelectedBackends(
+                             {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
+                              duo::testing::Backend::kPgBouncer})),
+                         duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(LargeInTest);
 
 }  // namespace
 }  // namespace shop

@@ -399,7 +399,15 @@ TEST_P(RelationshipTest, AWriteThatCannotReadItsRowBackLeavesNothing) {
   EXPECT_EQ(rows->Scalar<int64_t>().value(), 0);
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(RelationshipTest);
+// Not on MariaDB yet: LIMIT inside IN (subquery) (MariaDB's error 1235) and
+// raw PostgreSQL DDL (identity columns) in two of its tests (docs/databases.md,
+// "Not there yet").
+INSTANTIATE_TEST_SUITE_P(Backends, RelationshipTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kPgBouncer})),
+                         ::duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RelationshipTest);
 
 }  // namespace
 }  // namespace org

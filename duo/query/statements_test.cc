@@ -136,7 +136,7 @@ class OrmStatementEventsTest : public duo::testing::BackendTest {
     DUO_ASSERT_OK_AND_ASSIGN(duo::Database db, duo::Database::Open(database().url(), options));
     db_ = std::make_unique<duo::Database>(std::move(db));
     duo::Models::Default().Bind(*db_);
-    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, AllModels()));
+    DUO_ASSERT_OK(duo::Models::CreateTables(*db_, ModelsFor(db_->dialect())));
     Clear();
   }
   void TearDown() override {
@@ -158,8 +158,12 @@ class OrmStatementEventsTest : public duo::testing::BackendTest {
     for (const duo::StatementEvent& event : Events()) sql.push_back(event.sql);
     return ::testing::PrintToString(sql);
   }
-  std::string Begin() const {
-    return db_->dialect().name() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN";
+  // What the dialect begins a managed transaction with.
+  std::string Begin() const { return db_->dialect().Transaction({.lock_at_begin = true}).begin; }
+  // `name` quoted as the dialect quotes identifiers.
+  std::string Quoted(const std::string& name) const {
+    const std::string quote(1, db_->dialect().IdentifierQuote());
+    return quote + name + quote;
   }
 
   std::unique_ptr<duo::Database> db_;
@@ -173,7 +177,7 @@ TEST_P(OrmStatementEventsTest, CreateGetAllAndCreateBulkAreReported) {
   std::vector<duo::StatementEvent> events = Events();
   ASSERT_EQ(events.size(), 3u) << Sql();
   EXPECT_EQ(events[0].sql, Begin());
-  EXPECT_THAT(events[1].sql, StartsWith("INSERT INTO \"customers\""));
+  EXPECT_THAT(events[1].sql, StartsWith("INSERT INTO " + Quoted("customers")));
   EXPECT_THAT(events[1].sql_with_values, Not(HasSubstr("private-name")));  // masked
   EXPECT_EQ(events[1].param_count, 1u);
   EXPECT_EQ(events[1].rows_returned, 1);  // RETURNING the stored row
@@ -202,7 +206,7 @@ TEST_P(OrmStatementEventsTest, CreateGetAllAndCreateBulkAreReported) {
   events = Events();
   ASSERT_EQ(events.size(), 3u) << Sql();
   EXPECT_EQ(events[0].sql, Begin());
-  EXPECT_THAT(events[1].sql, StartsWith("INSERT INTO \"customers\""));
+  EXPECT_THAT(events[1].sql, StartsWith("INSERT INTO " + Quoted("customers")));
   EXPECT_EQ(events[1].param_count, 5u);  // one multi-row INSERT
   EXPECT_EQ(events[1].rows_affected, 5);
   EXPECT_EQ(events[2].sql, "COMMIT");

@@ -278,7 +278,16 @@ TEST_P(AsyncSessionTest, ADatabaseOnItsOwnLoopNeedsNoOtherLoop) {
   release_default.set_value();
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(AsyncSessionTest);
+// Not on MariaDB yet: its timeout statements are pg_sleep and SQLite's
+// recursive count; SLEEP() on MariaDB ends normally when killed, so the test's
+// check of the cancel needs a statement of its own there (docs/databases.md,
+// "Not there yet").
+INSTANTIATE_TEST_SUITE_P(Backends, AsyncSessionTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kPgBouncer})),
+                         ::duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AsyncSessionTest);
 
 class AsyncPostgresTest : public testing::PostgresTest {};
 

@@ -561,7 +561,15 @@ TEST_P(DatabaseTest, AConnectionKilledByTheServerIsReplaced) {
   EXPECT_TRUE(db_->Execute(Text("SELECT 1")).ok());
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(DatabaseTest);
+// Not on MariaDB yet: its raw SQL is SQLite's and PostgreSQL's (types,
+// constraint names, error texts); a MariaDB branch is still to write
+// (docs/databases.md, "Not there yet").
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kPgBouncer})),
+                         ::duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DatabaseTest);
 
 class EchoTest : public DatabaseTest {
  protected:
@@ -583,10 +591,18 @@ TEST_P(EchoTest, SlowStatementHookSeesSqlWithoutValues) {
   EXPECT_TRUE(last.status.ok());
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(EchoTest);
+// Not on MariaDB yet: its raw SQL is SQLite's and PostgreSQL's (types,
+// constraint names, error texts); a MariaDB branch is still to write
+// (docs/databases.md, "Not there yet").
+INSTANTIATE_TEST_SUITE_P(Backends, EchoTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kPgBouncer})),
+                         ::duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(EchoTest);
 
 TEST(DatabaseOpenTest, RejectsBadUrlsNamingThePart) {
-  EXPECT_EQ(Database::Open("mysql://localhost/db").status().code(),
+  EXPECT_EQ(Database::Open("oracle://localhost/db").status().code(),
             absl::StatusCode::kInvalidArgument);
   absl::StatusOr<Database> bad_port = Database::Open("postgresql://u:hunter2@host:99999/db");
   EXPECT_EQ(bad_port.status().code(), absl::StatusCode::kInvalidArgument);

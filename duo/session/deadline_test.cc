@@ -233,7 +233,15 @@ TEST_P(DeadlineTest, WorkDoneBeforeTheDeadlineSucceeds) {
 }
 
 DUO_INSTANTIATE_BACKEND_TEST(DeadlineTest);
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(CancellingDeadlineTest);
+// Not on MariaDB yet: its slow statements are pg_sleep and SQLite's
+// recursive count (MariaDB stops recursion at max_recursive_iterations);
+// SLEEP() there is still to write (docs/databases.md, "Not there yet").
+INSTANTIATE_TEST_SUITE_P(
+    Backends, CancellingDeadlineTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CancellingDeadlineTest);
 
 }  // namespace
 }  // namespace duo

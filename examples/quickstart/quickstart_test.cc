@@ -49,6 +49,12 @@ TEST_P(QuickstartTest, RunsFromNothingToTheEnd) {
   EXPECT_THAT(output, HasSubstr("reverted"));
 }
 
-DUO_INSTANTIATE_BACKEND_TEST(QuickstartTest);
+// Not on MariaDB yet: the quickstart creates its schema with duo-migrate,
+// which has no MySQL implementation yet (migrate/mysql, issue 23).
+INSTANTIATE_TEST_SUITE_P(Backends, QuickstartTest,
+                         ::testing::ValuesIn(duo::testing::SelectedBackends(
+                             {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
+                              duo::testing::Backend::kPgBouncer})),
+                         duo::testing::BackendParamName);
 
 }  // namespace

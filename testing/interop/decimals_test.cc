@@ -205,7 +205,13 @@ TEST_P(DecimalsInteropTest, EdgeDecimalsRoundTripExactlyOrAreRefusedNamingTheCol
   }
 }
 
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(DecimalsInteropTest);
+// SQLite and PostgreSQL: the Python clients these tests compare with are
+// sqlite3 and psycopg; no MySQL client for Python is installed here.
+INSTANTIATE_TEST_SUITE_P(
+    Backends, DecimalsInteropTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace interop_decimals

@@ -278,7 +278,13 @@ TEST_P(TypesInteropTest, TableMadeByDuo) { BothWritersBothReaders<DuoThing>("duo
 
 TEST_P(TypesInteropTest, TableMadeBySqlalchemy) { BothWritersBothReaders<SaThing>("sa_things"); }
 
-DUO_INSTANTIATE_DIRECT_BACKEND_TEST(TypesInteropTest);
+// SQLite and PostgreSQL: the Python clients these tests compare with are
+// sqlite3 and psycopg; no MySQL client for Python is installed here.
+INSTANTIATE_TEST_SUITE_P(
+    Backends, TypesInteropTest,
+    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
+                                                          ::duo::testing::Backend::kPostgres})),
+    ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace interop

@@ -9,9 +9,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "duo/base/status_macros.h"
+#include "duo/dialect/mysql/dialect.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
+#include "duo/engine/driver.h"
 #include "duo/engine/sqlite/functions.h"
+#include "duo/engine/url.h"
 #include "libpq-fe.h"
 #include "sqlite3.h"
 
@@ -229,6 +232,76 @@ class PostgresExecutor final : public TestExecutor {
   PGconn* conn_ = nullptr;
 };
 
+// MariaDB through DuoORM's driver: Connector/C's prepared statements take
+// a typed binding per value that the driver already writes, and what is
+// tested here is the dialect's SQL, not the driver.
+class MysqlExecutor final : public TestExecutor {
+ public:
+  absl::Status Open(const std::string& url) {
+    DUO_ASSIGN_OR_RETURN(engine::DatabaseUrl parsed, engine::DatabaseUrl::Parse(url));
+    DUO_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connector> connector,
+                         engine::OpenConnector(std::move(parsed), {}));
+    DUO_ASSIGN_OR_RETURN(connection_, connector->Connect());
+    return absl::OkStatus();
+  }
+
+  const dialect::Dialect& dialect() const override { return dialect::MysqlDialect(); }
+
+  absl::Status Exec(absl::string_view sql) override { return connection_->ExecuteScript(sql); }
+
+  absl::StatusOr<Rows> Query(const sql::Statement& statement) override {
+    DUO_ASSIGN_OR_RETURN(dialect::CompiledStatement compiled, dialect().Compile(statement));
+    return Run(compiled);
+  }
+
+  absl::StatusOr<Rows> QueryRaw(absl::string_view sql) override {
+    return Run(dialect::CompiledStatement{.sql = std::string(sql)});
+  }
+
+ private:
+  absl::StatusOr<Rows> Run(const dialect::CompiledStatement& compiled) {
+    absl::StatusOr<std::unique_ptr<engine::Cursor>> cursor = connection_->Run(compiled);
+    if (!cursor.ok()) {
+      return absl::Status(cursor.status().code(),
+                          absl::StrCat(cursor.status().message(), " in ", compiled.sql));
+    }
+    Rows rows;
+    while (true) {
+      DUO_ASSIGN_OR_RETURN(const bool more, (*cursor)->Next());
+      if (!more) return rows;
+      std::vector<std::string>& row = rows.emplace_back();
+      for (int c = 0; c < (*cursor)->column_count(); ++c) {
+        DUO_ASSIGN_OR_RETURN(const sql::Value value, (*cursor)->GetValue(c));
+        switch (value.kind()) {
+          case sql::Value::Kind::kNull:
+            row.push_back("NULL");
+            break;
+          case sql::Value::Kind::kInt:
+            row.push_back(absl::StrCat(value.as_int()));
+            break;
+          case sql::Value::Kind::kDouble:
+            row.push_back(absl::StrCat(value.as_double()));
+            break;
+          case sql::Value::Kind::kText:
+            row.push_back(value.as_text());
+            break;
+          case sql::Value::Kind::kBlob:
+            row.push_back(value.as_blob().bytes);
+            break;
+          case sql::Value::Kind::kDecimal:
+            row.push_back(NormalizeNumber(value.as_decimal().digits()));
+            break;
+          default:
+            row.push_back(value.DebugString());
+            break;
+        }
+      }
+    }
+  }
+
+  std::unique_ptr<engine::Connection> connection_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TestExecutor>> TestExecutor::Open(
@@ -236,6 +309,11 @@ absl::StatusOr<std::unique_ptr<TestExecutor>> TestExecutor::Open(
   if (database.backend() == duo::testing::Backend::kSqlite) {
     auto executor = std::make_unique<SqliteExecutor>();
     DUO_RETURN_IF_ERROR(executor->Open(database.native_target()));
+    return executor;
+  }
+  if (database.backend() == duo::testing::Backend::kMariadb) {
+    auto executor = std::make_unique<MysqlExecutor>();
+    DUO_RETURN_IF_ERROR(executor->Open(database.url()));
     return executor;
   }
   auto executor = std::make_unique<PostgresExecutor>();

@@ -1,6 +1,7 @@
 // A minimal executor for the compilers' end-to-end tests: compiles IR
 // statements and runs them on a test database through the raw sqlite3 and
-// libpq APIs, returning every value as text. The engine (//duo/engine) is
+// libpq APIs (MariaDB through DuoORM's driver), returning every value as
+// text. The engine (//duo/engine) is
 // the real executor; this one exists so that the IR can be tested on real
 // databases without depending on it.
 

@@ -188,11 +188,15 @@ std::string ConstraintName(unsigned int code, absl::string_view message) {
       if (!absl::ConsumeSuffix(&name, "'")) return "";
       return std::string(name);
     }
+    // The server quotes names as the session's sql_mode does: `name`, or
+    // "name" under ANSI_QUOTES (the driver's default).
     case 1451:
     case 1452:
-      return QuotedAfter(message, "CONSTRAINT ", '`', '`');
-    case 4025:
-      return QuotedAfter(message, "CONSTRAINT ", '`', '`');
+    case 4025: {
+      std::string name = QuotedAfter(message, "CONSTRAINT ", '`', '`');
+      if (name.empty()) name = QuotedAfter(message, "CONSTRAINT ", '"', '"');
+      return name;
+    }
     case 3819:
       return QuotedAfter(message, "Check constraint ", '\'', '\'');
     default:

@@ -31,9 +31,9 @@
 #include "duo/async/event_loop.h"
 #include "duo/base/lru_cache.h"
 #include "duo/base/status_macros.h"
+#include "duo/dialect/mysql/dialect.h"
 #include "duo/engine/error.h"
 #include "duo/engine/mysql/codec.h"
-#include "duo/engine/mysql/interim_dialect.h"
 #include "errmsg.h"
 #include "mysql.h"
 
@@ -635,8 +635,7 @@ class MysqlConnection final : public Connection, public AsyncConnection {
       : mysql_(mysql),
         max_allowed_packet_(max_allowed_packet),
         options_(std::make_shared<const MysqlOptions>(options)),
-        dialect_(options.dialect != nullptr ? options.dialect
-                                            : &mysql_internal::InterimMysqlDialect()),
+        dialect_(options.dialect != nullptr ? options.dialect : &dialect::MysqlDialect()),
         thread_id_(mysql_thread_id(mysql)),
         socket_(mysql_get_socket(mysql)),
         cache_(options.statement_cache_size) {}

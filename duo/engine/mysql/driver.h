@@ -186,10 +186,14 @@ namespace duo::engine {
 
 // The strict sql_mode the driver sets by default: errors instead of silently
 // adjusted values, in every table (not only transactional ones), no zero
-// dates, division by zero an error. Valid on MariaDB and on MySQL 5.7 and 8.
+// dates, division by zero an error. ANSI_QUOTES and PIPES_AS_CONCAT make
+// raw SQL written the standard way (sql::Text, revision files) mean on this
+// database what it means on SQLite and PostgreSQL: "name" an identifier,
+// || concatenation (the dialect's own SQL uses `name` and CONCAT(), so it
+// reads the same in any sql_mode). Valid on MariaDB and on MySQL 5.7 and 8.
 inline constexpr char kMysqlStrictSqlMode[] =
     "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-    "NO_ENGINE_SUBSTITUTION";
+    "NO_ENGINE_SUBSTITUTION,ANSI_QUOTES,PIPES_AS_CONCAT";
 
 struct MysqlOptions {
   // Where the server is: `unix_socket` when set, else `host` and `port`
@@ -222,9 +226,8 @@ struct MysqlOptions {
   // Prepared statements kept per connection, by SQL text, least recently
   // used closed first; 0 prepares every statement afresh.
   size_t statement_cache_size = 128;
-  // The dialect Connection::dialect() reports; null: the interim one
-  // (duo/engine/mysql/interim_dialect.h) until duo/dialect/mysql exists.
-  // Must outlive the connection.
+  // The dialect Connection::dialect() reports; null: MySQL's
+  // (duo/dialect/mysql). Must outlive the connection.
   const dialect::Dialect* dialect = nullptr;
 };
 

@@ -32,8 +32,10 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/compiler.h"
 #include "duo/engine/connection.h"
+#include "duo/engine/driver.h"
 #include "duo/engine/error.h"
 #include "duo/engine/mysql/codec.h"
+#include "duo/engine/url.h"
 #include "duo/sql/value.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -111,6 +113,12 @@ TEST(MysqlCodecTest, NamesFromServerMessages) {
                            "Cannot add or update a child row: a foreign key constraint fails "
                            "(`db`.`child`, CONSTRAINT `child_parent` FOREIGN KEY (`p`) REFERENCES "
                            "`parent` (`id`))"),
+            "child_parent");
+  // Under ANSI_QUOTES (the driver's sql_mode) the server quotes with ".
+  EXPECT_EQ(ConstraintName(1451,
+                           "Cannot delete or update a parent row: a foreign key constraint fails "
+                           "(\"db\".\"child\", CONSTRAINT \"child_parent\" FOREIGN KEY (\"p\")"
+                           " REFERENCES \"parent\" (\"id\"))"),
             "child_parent");
   EXPECT_EQ(ConstraintName(4025, "CONSTRAINT `qty``s check` failed for `db`.`t`"), "qty`s check");
   EXPECT_EQ(ConstraintName(3819, "Check constraint 'qty_positive' is violated."), "qty_positive");
@@ -1238,8 +1246,8 @@ TEST_F(MysqlDriverTest, SessionSettings) {
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->GetText(0).value(), "+00:00");
   EXPECT_EQ(settings->GetText(1).value(),
-            "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-            "NO_ENGINE_SUBSTITUTION");
+            "PIPES_AS_CONCAT,ANSI_QUOTES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION");
   EXPECT_EQ(settings->GetText(2).value(), "utf8mb4");
   EXPECT_EQ(settings->GetText(3).value(), "utf8mb4");
   EXPECT_EQ(settings->GetText(4).value(), "utf8mb4");
@@ -1422,6 +1430,65 @@ TEST_F(MysqlDriverTest, OpensWithoutBlocking) {
                              .user = "root"};
   absl::StatusOr<std::unique_ptr<Connection>> failed = SyncWait(OpenMysqlAsync(missing));
   EXPECT_EQ(GetErrorKind(failed.status()), ErrorKind::kConnectionLost) << failed.status();
+}
+
+// ---- mysql:// and mariadb:// URLs (connector.cc) ----------------------------
+
+// The fixture's URL, opened the way duo::Database opens it: the registered
+// driver, the MySQL dialect, the URL's socket, user and database.
+TEST_F(MysqlDriverTest, UrlsOpenThroughTheRegisteredDriver) {
+  for (const std::string& url :
+       {database().url(), absl::StrCat("mariadb", database().url().substr(5))}) {
+    SCOPED_TRACE(url);
+    absl::StatusOr<DatabaseUrl> parsed = DatabaseUrl::Parse(url);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(parsed->scheme, "mysql");
+    absl::StatusOr<std::unique_ptr<Connector>> connector =
+        OpenConnector(*parsed, {.statement_timeout = absl::Seconds(3)});
+    ASSERT_TRUE(connector.ok()) << connector.status();
+    EXPECT_EQ((*connector)->dialect().name(), "mysql");
+    absl::StatusOr<std::unique_ptr<Connection>> connection = (*connector)->Connect();
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    EXPECT_EQ(Scalar(**connection, "SELECT DATABASE()"), Value(database().name()));
+    // ConnectOptions::statement_timeout is MariaDB's max_statement_time.
+    EXPECT_EQ(Scalar(**connection, "SELECT @@max_statement_time"), Value(3.0));
+  }
+  // URL options win over ConnectOptions.
+  absl::StatusOr<std::unique_ptr<Connector>> tuned = OpenConnector(
+      *DatabaseUrl::Parse(database().url() + "&statement_timeout_ms=1500&charset=utf8mb4"),
+      {.statement_timeout = absl::Seconds(3)});
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  absl::StatusOr<std::unique_ptr<Connection>> connection = (*tuned)->Connect();
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  EXPECT_EQ(Scalar(**connection, "SELECT @@max_statement_time"), Value(1.5));
+}
+
+TEST_F(MysqlDriverTest, UrlOptionsAreCheckedAndErrorsMaskThePassword) {
+  const auto open = [](const std::string& url) {
+    absl::StatusOr<DatabaseUrl> parsed = DatabaseUrl::Parse(url);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return OpenConnector(*parsed, {}).status();
+  };
+  const absl::Status unknown = open("mysql://app@db/shop?colour=red");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("\"colour\""));
+  const absl::Status timeout = open("mysql://app@db/shop?connect_timeout=soon");
+  EXPECT_EQ(timeout.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(timeout.message()),
+              AllOf(HasSubstr("\"connect_timeout\""), HasSubstr("seconds")));
+
+  // A server that is not there: Unavailable, naming the URL without its
+  // password.
+  absl::StatusOr<std::unique_ptr<Connector>> nowhere = OpenConnector(
+      *DatabaseUrl::Parse("mysql://app:s3cr3t@localhost/shop?unix_socket=/nonexistent/"
+                          "mysqld.sock&connect_timeout=2"),
+      {});
+  ASSERT_TRUE(nowhere.ok()) << nowhere.status();
+  const absl::Status refused = (*nowhere)->Connect().status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              AllOf(HasSubstr("mysql://app:***@localhost/shop"), Not(HasSubstr("s3cr3t"))));
+  EXPECT_EQ(GetErrorKind(refused), ErrorKind::kConnectionLost);
 }
 
 }  // namespace

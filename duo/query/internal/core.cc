@@ -733,16 +733,16 @@ sql::Insert BuildInsert(const ModelMeta& meta, const std::vector<int>& columns,
 }
 
 sql::Update BuildUpdateByKey(const ModelMeta& meta, const std::vector<int>& columns,
-                             const void* object) {
+                             const void* object, bool returning) {
   std::vector<sql::Assignment> sets;
   for (int index : columns) {
     const ColumnMeta& column = meta.columns()[index];
     sets.emplace_back(column.name, column.accessor->Get(object));
   }
-  return sql::Update(meta.table())
-      .Set(std::move(sets))
-      .Where(KeyCondition(meta, meta.KeyOf(object)))
-      .Returning(Returning(meta));
+  sql::Update update =
+      sql::Update(meta.table()).Set(std::move(sets)).Where(KeyCondition(meta, meta.KeyOf(object)));
+  if (returning) update = std::move(update).Returning(Returning(meta));
+  return update;
 }
 
 int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requested) {

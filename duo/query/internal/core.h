@@ -189,9 +189,10 @@ bool IsPlainLookup(const QueryState& state);
 std::vector<int> InsertColumns(const ModelMeta& meta, const void* object);
 sql::Insert BuildInsert(const ModelMeta& meta, const std::vector<int>& columns,
                         const std::vector<const void*>& objects, bool returning);
-// UPDATE ... SET columns WHERE pk RETURNING *.
+// UPDATE ... SET columns WHERE pk, with RETURNING * when `returning` (a
+// database without UPDATE ... RETURNING reads the row back by its key).
 sql::Update BuildUpdateByKey(const ModelMeta& meta, const std::vector<int>& columns,
-                             const void* object);
+                             const void* object, bool returning);
 // How many rows one multi-row INSERT may carry.
 int64_t RowsPerInsert(const Database& database, size_t columns, int64_t requested);
 

@@ -202,10 +202,27 @@ Task<absl::Status> UpdateRow(Exec exec, const Database& database, const ModelMet
   const std::vector<std::pair<int, sql::Value>> decimals = DecimalsWritten(meta, object);
   co_return co_await Atomically(exec, database, hooks, [&]() -> Task<absl::Status> {
     std::unique_ptr<ObjectList> stored = meta.NewList();
-    sql::Update update = BuildUpdateByKey(meta, columns, object);
+    const bool returning = database.dialect().SupportsReturning(dialect::StatementKind::kUpdate);
+    sql::Update update = BuildUpdateByKey(meta, columns, object, returning);
     if (meta.version_column() >= 0) update = WithVersionCheck(meta, std::move(update), object);
-    DUO_CO_RETURN_IF_ERROR(co_await ReadObjects(exec, database, nullptr, meta, update,
-                                                [&stored]() -> void* { return stored->Add(); }));
+    if (returning) {
+      DUO_CO_RETURN_IF_ERROR(co_await ReadObjects(exec, database, nullptr, meta, update,
+                                                  [&stored]() -> void* { return stored->Add(); }));
+    } else {
+      // No UPDATE ... RETURNING (MySQL): the row is read back by its key in
+      // the same transaction, which holds the updated row's lock. The
+      // driver counts matched rows, changed or not, so a row that matched
+      // key and version is read back even when no value changed.
+      DUO_CO_ASSIGN_OR_RETURN(const Result written, co_await Execute(exec, database, update));
+      if (written.rows_affected() > 0) {
+        DUO_CO_RETURN_IF_ERROR(
+            co_await ReadObjects(exec, database, nullptr, meta,
+                                 sql::Select(meta.table().Columns())
+                                     .From(meta.table())
+                                     .Where(KeyCondition(meta, meta.KeyOf(object))),
+                                 [&stored]() -> void* { return stored->Add(); }));
+      }
+    }
     if (stored->size() == 0) {
       if (meta.version_column() >= 0) co_return StaleObject(meta, object, "update");
       co_return ObjectNotFound(meta, "with this primary key to update");
@@ -451,7 +468,7 @@ Task<absl::StatusOr<int64_t>> RunUpdateBulk(const QueryState& state, const Model
         }
       }
       if (!extra.empty()) {
-        const sql::Update by_key = BuildUpdateByKey(meta, extra, object);
+        const sql::Update by_key = BuildUpdateByKey(meta, extra, object, /*returning=*/false);
         absl::StatusOr<Result> written = co_await Execute(mode, database, by_key);
         DUO_CO_RETURN_IF_ERROR(written.status());
       }

@@ -29,6 +29,15 @@ class ModelTableTest : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
+    // A model the database cannot hold (an array column on MySQL, which
+    // refuses it when the table is declared) makes the suite moot there.
+    for (const duo::ModelMeta* meta : Tables()) {
+      const duo::sql::TableDef& table = meta->table_def();
+      for (const duo::sql::ColumnDef& column : table.columns) {
+        const absl::Status declarable = db_->dialect().CheckColumn(table, column);
+        if (!declarable.ok()) GTEST_SKIP() << declarable.message();
+      }
+    }
     const absl::Status created = duo::Models::CreateTables(*db_, Tables());
     ASSERT_TRUE(created.ok()) << created;
   }

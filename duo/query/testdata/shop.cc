@@ -136,4 +136,20 @@ std::vector<const duo::ModelMeta*> AllModels() {
           &duo::MetaOf<Everything>()};
 }
 
+bool Declarable(const duo::ModelMeta& meta, const duo::dialect::Dialect& dialect) {
+  const duo::sql::TableDef& table = meta.table_def();
+  for (const duo::sql::ColumnDef& column : table.columns) {
+    if (!dialect.CheckColumn(table, column).ok()) return false;
+  }
+  return true;
+}
+
+std::vector<const duo::ModelMeta*> ModelsFor(const duo::dialect::Dialect& dialect) {
+  std::vector<const duo::ModelMeta*> models;
+  for (const duo::ModelMeta* meta : AllModels()) {
+    if (Declarable(*meta, dialect)) models.push_back(meta);
+  }
+  return models;
+}
+
 }  // namespace shop

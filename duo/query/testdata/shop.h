@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "duo/dialect/compiler.h"
 #include "duo/model/schema.h"
 #include "duo/query/query.h"
 
@@ -132,6 +133,11 @@ struct Everything : duo::Model<Everything> {
 
 // Every model above, for CreateTables.
 std::vector<const duo::ModelMeta*> AllModels();
+// Whether `dialect` can hold every column of `meta` (MySQL has no arrays,
+// which Everything::numbers is): Dialect::CheckColumn, the capability.
+bool Declarable(const duo::ModelMeta& meta, const duo::dialect::Dialect& dialect);
+// AllModels() without those `dialect` cannot hold.
+std::vector<const duo::ModelMeta*> ModelsFor(const duo::dialect::Dialect& dialect);
 
 }  // namespace shop
 

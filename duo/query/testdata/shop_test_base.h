@@ -31,7 +31,8 @@ class ShopTestBase : public duo::testing::BackendTest {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::make_unique<duo::Database>(*db);
     duo::Models::Default().Bind(*db_);
-    ASSERT_TRUE(duo::Models::CreateTables(*db_, AllModels()).ok());
+    const absl::Status created = duo::Models::CreateTables(*db_, ModelsFor(db_->dialect()));
+    ASSERT_TRUE(created.ok()) << created;
     HookLog().clear();
   }
   void TearDown() override {
