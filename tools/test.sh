@@ -15,8 +15,8 @@
 #      files, docs samples, examples and benchmarks are compiled as in a
 #      plain build). Every test then runs once, on every backend, with the
 #      shipped code instrumented: running the suite a second time without
-#      the sanitizers would only repeat the same paths, and building the
-#      library twice was a fifth of CI's time;
+#      the sanitizers would only repeat the same paths (a separate ASan
+#      pass, building the library a second time, was a fifth of CI's time);
 #   3. under --config=tsan (ThreadSanitizer), the tests where threads meet,
 #      tagged "tsan" (pool, event loop, async, sessions, drivers, fault
 #      injection): the rest run on one thread. It runs the shared suites on
