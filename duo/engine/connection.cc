@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "duo/engine/status_text.h"
 
 namespace duo::engine {
 
@@ -19,11 +19,7 @@ absl::Status Cursor::ReadRow(std::span<const RowSlot> slots, int first, void* ob
 }
 
 absl::Status WithRow(int64_t row, const absl::Status& status) {
-  absl::Status annotated(status.code(), absl::StrCat("row ", row, ": ", status.message()));
-  status.ForEachPayload([&annotated](absl::string_view type_url, const absl::Cord& payload) {
-    annotated.SetPayload(type_url, payload);
-  });
-  return annotated;
+  return WithMessage(status, absl::StrCat("row ", row, ": ", status.message()));
 }
 
 absl::StatusOr<int64_t> Connection::RunMany(const dialect::CompiledStatement& statement,

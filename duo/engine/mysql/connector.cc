@@ -18,12 +18,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "duo/dialect/mysql/dialect.h"
 #include "duo/engine/driver.h"
 #include "duo/engine/mysql/driver.h"
+#include "duo/engine/status_text.h"
 
 namespace duo::engine {
 namespace {
@@ -41,13 +41,8 @@ class MysqlConnector final : public Connector {
     // Connector/C's messages name the host, never the password; add which
     // database (masked) the caller asked for, keeping the error's payloads
     // (its kind and details).
-    absl::Status annotated(connection.status().code(),
-                           absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
-    connection.status().ForEachPayload(
-        [&annotated](absl::string_view type_url, const absl::Cord& payload) {
-          annotated.SetPayload(type_url, payload);
-        });
-    return annotated;
+    return WithMessage(connection.status(),
+                       absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
   }
 
  private:

@@ -9,13 +9,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/engine/driver.h"
 #include "duo/engine/postgres/conninfo.h"
 #include "duo/engine/postgres/driver.h"
+#include "duo/engine/status_text.h"
 
 namespace duo::engine {
 namespace {
@@ -32,14 +32,8 @@ class PostgresConnector final : public Connector {
     if (connection.ok()) return connection;
     // libpq's messages name the host, never the password; add which
     // database (masked) the caller asked for.
-    absl::Status annotated(connection.status().code(),
-                           absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
-    // The error kind and details travel as payloads: keep them.
-    connection.status().ForEachPayload(
-        [&annotated](absl::string_view type_url, const absl::Cord& payload) {
-          annotated.SetPayload(type_url, payload);
-        });
-    return annotated;
+    return WithMessage(connection.status(),
+                       absl::StrCat(connection.status().message(), " (", masked_url_, ")"));
   }
 
  private:
