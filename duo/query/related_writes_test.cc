@@ -627,14 +627,11 @@ TEST_P(RelatedWritesTest, DeclarationsThatCannotHoldAreRefused) {
   EXPECT_EQ(duo::Model<Bad>::Create(Bad{}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// Not on MariaDB yet: after a graph write fails there (a CHECK refusing a
-// row), the next write waits on a lock the failed transaction still holds,
-// until innodb_lock_wait_timeout. The failed transaction is not rolled back
-// on its connection; docs/databases.md, "Not there yet".
 INSTANTIATE_TEST_SUITE_P(Backends, RelatedWritesTest,
                          ::testing::ValuesIn(::duo::testing::SelectedBackends(
                              {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
-                              ::duo::testing::Backend::kPgBouncer})),
+                              ::duo::testing::Backend::kPgBouncer,
+                              ::duo::testing::Backend::kMariadb})),
                          ::duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RelatedWritesTest);
 

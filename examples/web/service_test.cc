@@ -465,14 +465,10 @@ TEST_P(ServiceTest, TheBinaryServesTheDatabaseItIsGiven) {
   EXPECT_THAT(Ids({.body = json::parse(customers->body, nullptr, false)}), ElementsAre(1, 3));
 }
 
-// Not on MariaDB yet: there a request that fails (422, 409) leaves a
-// connection whose transaction holds its locks, so the next request, or
-// dropping the test database, waits for it (found in the first run on
-// MariaDB; under investigation, issue 23). Its other tests passed there.
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest,
                          ::testing::ValuesIn(duo::testing::SelectedBackends(
                              {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
-                              duo::testing::Backend::kPgBouncer})),
+                              duo::testing::Backend::kPgBouncer, duo::testing::Backend::kMariadb})),
                          duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ServiceTest);
 

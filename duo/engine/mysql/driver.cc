@@ -905,7 +905,9 @@ absl::Status MysqlCursor::FetchTruncated() {
 
 void MysqlCursor::Finish() {
   if (connection_ == nullptr || lease_.handle == nullptr) return;
-  connection_->Return(std::exchange(lease_, Lease()));
+  // A handle whose rows stopped with an error is not trusted with another
+  // execution (see MysqlConnection::Execute).
+  connection_->Return(std::exchange(lease_, Lease()), /*discard=*/state_ == State::kFailed);
 }
 
 absl::Status MysqlCursor::CheckColumn(int column) const {
@@ -1347,7 +1349,11 @@ absl::StatusOr<std::unique_ptr<Cursor>> MysqlConnection::Execute(
   if (!streaming && mysql_stmt_field_count(lease.handle) > 0 &&
       mysql_stmt_store_result(lease.handle) != 0) {
     absl::Status error = Noted(StatementError(lease.handle, sql));
-    Return(std::move(lease));
+    // The server refused the statement after describing its rows (a
+    // RETURNING whose row breaks a constraint). Connector/C leaves the
+    // handle waiting for those rows: executed again, it would wait for
+    // them forever. It is closed instead of kept.
+    Return(std::move(lease), /*discard=*/true);
     return error;
   }
   return Result(std::move(lease), sql, streaming);
@@ -1554,7 +1560,12 @@ Task<absl::StatusOr<std::unique_ptr<Cursor>>> MysqlConnection::ExecuteAsync(
                            : mysql_stmt_store_result_cont(&result, handle, ready);
         },
         deadline, sql);
-    if (driven.ok() && result != 0) driven = Noted(StatementError(handle, sql));
+    if (driven.ok() && result != 0) {
+      // As in Execute: the handle would wait for rows that never come.
+      absl::Status error = Noted(StatementError(handle, sql));
+      Return(std::move(lease), /*discard=*/true);
+      co_return error;
+    }
   }
   if (!driven.ok()) {
     Return(std::move(lease));

@@ -51,6 +51,7 @@ namespace {
 
 using sql::Value;
 using ::testing::AllOf;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -1087,6 +1088,46 @@ TEST_F(MysqlDriverTest, RowsAffectedCountsMatchedRows) {
   while ((*select)->Next().value()) {
   }
   EXPECT_EQ((*select)->rows_affected(), 0);
+}
+
+// A statement with RETURNING that the server refuses after describing its
+// rows (a CHECK, a duplicate key) left its cached handle waiting for rows
+// that never come: the next execution of it waited forever.
+TEST_F(MysqlDriverTest, AReturningStatementRefusedByTheServerRunsAgain) {
+  Exec(
+      "CREATE TABLE checked (id INT AUTO_INCREMENT PRIMARY KEY, body VARCHAR(20) UNIQUE, "
+      "CONSTRAINT body_not_empty CHECK (body <> ''))");
+  Exec("INSERT INTO checked (body) VALUES ('taken')");
+  const std::string insert = "INSERT INTO checked (body) VALUES (?) RETURNING body";
+  struct Refusal {
+    const char* body;
+    ErrorKind kind;
+  };
+  int inserted = 0;
+  for (const Refusal& refusal :
+       {Refusal{"", ErrorKind::kCheckViolation}, Refusal{"taken", ErrorKind::kUniqueViolation}}) {
+    for (const char* how : {"buffered", "streaming", "async"}) {
+      SCOPED_TRACE(absl::StrCat(how, " '", refusal.body, "'"));
+      auto run = [&](const std::string& body) -> absl::StatusOr<std::string> {
+        absl::StatusOr<std::unique_ptr<Cursor>> cursor =
+            std::string(how) == "async"
+                ? SyncWait(db().async()->RunAsync(dialect::CompiledStatement{insert, {Value(body)}},
+                                                  absl::InfiniteFuture()))
+                : Run(insert, {body},
+                      std::string(how) == "streaming" ? RunMode::kStreaming : RunMode::kBuffered);
+        DUO_RETURN_IF_ERROR(cursor.status());
+        DUO_ASSIGN_OR_RETURN(bool row, (*cursor)->Next());
+        if (!row) return absl::InternalError("no row returned");
+        DUO_ASSIGN_OR_RETURN(absl::string_view text, (*cursor)->GetText(0));
+        return std::string(text);
+      };
+      absl::StatusOr<std::string> failed = run(refusal.body);
+      EXPECT_EQ(GetErrorKind(failed.status()), refusal.kind) << failed.status();
+      const std::string after = absl::StrCat(how, ++inserted);
+      EXPECT_EQ(run(after).value_or("(failed)"), after);
+    }
+  }
+  EXPECT_EQ(Cli("SELECT COUNT(*) FROM checked"), "7");
 }
 
 TEST_F(MysqlDriverTest, RunManyRebindsOneStatement) {
