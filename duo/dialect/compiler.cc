@@ -414,12 +414,17 @@ void SqlWriter::WriteNode(const ExprNode& node, int context) {
       }
       Write(")");
       return;
-    case ExprKind::kInSubquery:
+    case ExprKind::kInSubquery: {
       WriteExpr(node.args[0], kConcat);
       Write(negated ? " NOT IN (" : " IN (");
+      const bool derived = !dialect_.SupportsLimitInInSubquery() &&
+                           (!node.subquery->limit.empty() || !node.subquery->offset.empty());
+      if (derived) Write("SELECT * FROM (");
       WriteSelect(*node.subquery);
+      if (derived) Write(") AS duo_limited");
       Write(")");
       return;
+    }
     case ExprKind::kBetween:
       WriteComparand(node.args[0], kConcat);
       Write(negated ? " NOT BETWEEN " : " BETWEEN ");

@@ -302,6 +302,11 @@ class Dialect {
   virtual bool SupportsUpdateFrom() const { return true; }
   virtual bool SupportsAggregateFilter() const { return true; }
   virtual bool SupportsPartialIndexes() const { return true; }
+  // Whether `x IN (SELECT ... LIMIT n)` may be written as it stands. When
+  // not (MySQL's error 1235), the compiler reads the limited subquery
+  // through a derived table, `IN (SELECT * FROM (...) AS duo_limited)`,
+  // which means the same.
+  virtual bool SupportsLimitInInSubquery() const { return true; }
 
   // The most values one statement may bind. The ORM splits multi-row
   // INSERTs to stay under it.

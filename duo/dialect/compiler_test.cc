@@ -2237,6 +2237,31 @@ TEST(MysqlCompilerTest, LimitOffsetConcatAndCast) {
               absl::StatusCode::kUnimplemented, HasSubstr("mysql does not support CAST to JSON"));
 }
 
+// MySQL refuses LIMIT inside IN (subquery) (error 1235) and reads it from a
+// derived table; without a limit, and on the other databases, the subquery
+// stands as written.
+TEST(MysqlCompilerTest, ALimitedInSubqueryReadsFromADerivedTable) {
+  const Table t("t");
+  const Table u("u");
+  const Select limited = Select({u.C("id")}).From(u).OrderBy(u.C("id")).Limit(3);
+  ExpectSql(Select().From(t).Where(t.Col<int64_t>("id").In(limited)), My(),
+            "SELECT * FROM `t` WHERE `t`.`id` IN (SELECT * FROM (SELECT `u`.`id` FROM `u` ORDER "
+            "BY `u`.`id` LIMIT ?) AS duo_limited)",
+            {3});
+  ExpectSql(
+      Select().From(t).Where(t.Col<int64_t>("id").NotIn(Select({u.C("id")}).From(u).Offset(2))),
+      My(),
+      "SELECT * FROM `t` WHERE `t`.`id` NOT IN (SELECT * FROM (SELECT `u`.`id` FROM `u` LIMIT "
+      "18446744073709551615 OFFSET ?) AS duo_limited)",
+      {2});
+  ExpectSql(Select().From(t).Where(t.Col<int64_t>("id").In(Select({u.C("id")}).From(u))), My(),
+            "SELECT * FROM `t` WHERE `t`.`id` IN (SELECT `u`.`id` FROM `u`)");
+  ExpectSql(
+      Select().From(t).Where(t.Col<int64_t>("id").In(limited)), Pg(),
+      R"sql(SELECT * FROM "t" WHERE "t"."id" IN (SELECT "u"."id" FROM "u" ORDER BY "u"."id" LIMIT $1))sql",
+      {3});
+}
+
 TEST(MysqlCompilerTest, LikeAndRegexStateTheirCaseRule) {
   const Table t("t");
   const auto name = t.Col<std::string>("name");

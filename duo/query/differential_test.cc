@@ -407,13 +407,11 @@ TEST_P(DifferentialTest, QueriesAgreeWithRowsFilteredInCpp) {
   RecordProperty("checks", static_cast<int>(checks));
 }
 
-// Not on MariaDB yet: its limited bulk updates write LIMIT inside IN
-// (subquery), which MariaDB refuses (error 1235); the MySQL dialect does not
-// yet wrap it in a derived table (docs/databases.md, "Not there yet").
 INSTANTIATE_TEST_SUITE_P(Backends, DifferentialTest,
                          ::testing::ValuesIn(::duo::testing::SelectedBackends(
                              {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
-                              ::duo::testing::Backend::kPgBouncer})),
+                              ::duo::testing::Backend::kPgBouncer,
+                              ::duo::testing::Backend::kMariadb})),
                          ::duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DifferentialTest);
 

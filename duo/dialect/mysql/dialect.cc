@@ -361,6 +361,7 @@ class MysqlDialectImpl final : public Dialect {
   bool SupportsUpdateFrom() const override { return false; }
   bool SupportsAggregateFilter() const override { return false; }
   bool SupportsPartialIndexes() const override { return false; }
+  bool SupportsLimitInInSubquery() const override { return false; }
 
   bool ParenthesizesSetMembers() const override { return true; }
   bool NumberedPlaceholders() const override { return false; }
