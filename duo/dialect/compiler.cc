@@ -215,6 +215,17 @@ void SqlWriter::WriteExprList(const std::vector<Expr>& exprs) {
   }
 }
 
+void SqlWriter::WriteSortKey(const Expr& expr) {
+  if (dialect_.ReadsBoundSortKeysAsPositions() && !expr.empty() &&
+      expr.node().kind == ExprKind::kParam) {
+    Write("COALESCE(");
+    WriteExpr(expr);
+    Write(")");
+    return;
+  }
+  WriteExpr(expr);
+}
+
 void SqlWriter::WriteExpr(const Expr& expr, int context) {
   if (expr.empty()) {
     Fail(absl::InvalidArgumentError("an empty expression was used in a statement"));
@@ -727,7 +738,10 @@ void SqlWriter::WriteSimpleSelect(const sql::SelectData& select) {
   WriteConditions(" WHERE ", select.where);
   if (!select.group_by.empty()) {
     Write(" GROUP BY ");
-    WriteExprList(select.group_by);
+    for (size_t i = 0; i < select.group_by.size(); ++i) {
+      if (i > 0) Write(", ");
+      WriteSortKey(select.group_by[i]);
+    }
   }
   WriteConditions(" HAVING ", select.having);
   if (!select.order_by.empty()) {
@@ -1048,7 +1062,7 @@ void Dialect::WriteConcat(SqlWriter& writer, const Expr& left, const Expr& right
 }
 
 void Dialect::WriteOrderTerm(SqlWriter& writer, const sql::OrderTerm& term) const {
-  writer.WriteExpr(term.expr);
+  writer.WriteSortKey(term.expr);
   if (term.descending) writer.Write(" DESC");
   if (term.nulls == sql::OrderTerm::Nulls::kFirst) writer.Write(" NULLS FIRST");
   if (term.nulls == sql::OrderTerm::Nulls::kLast) writer.Write(" NULLS LAST");

@@ -107,6 +107,11 @@ class SqlWriter {
   // `expr`, parenthesized when it binds looser than `context`.
   void WriteExpr(const sql::Expr& expr, int context = kLowest);
   void WriteExprList(const std::vector<sql::Expr>& exprs);
+  // A GROUP BY or ORDER BY term. A bare bound value is an expression on
+  // every database but MySQL, which reads a bound integer there as a
+  // column position (`ORDER BY ?` with 2 sorts by the second column):
+  // there it is written as an expression that is not a bare value.
+  void WriteSortKey(const sql::Expr& expr);
   // `keyword` and the conditions AND-ed; nothing when there are none.
   void WriteConditions(absl::string_view keyword, const std::vector<sql::Expr>& conditions);
   void WriteSelect(const sql::SelectData& select);
@@ -307,6 +312,9 @@ class Dialect {
   // through a derived table, `IN (SELECT * FROM (...) AS duo_limited)`,
   // which means the same.
   virtual bool SupportsLimitInInSubquery() const { return true; }
+  // Whether a bound integer in GROUP BY or ORDER BY names a column by its
+  // position (MySQL); see SqlWriter::WriteSortKey.
+  virtual bool ReadsBoundSortKeysAsPositions() const { return false; }
 
   // The most values one statement may bind. The ORM splits multi-row
   // INSERTs to stay under it.

@@ -2262,6 +2262,24 @@ TEST(MysqlCompilerTest, ALimitedInSubqueryReadsFromADerivedTable) {
       {3});
 }
 
+// `ORDER BY ?` bound to 2 sorts by the second column on MySQL: a bound
+// sort key is written as an expression there, and as it is elsewhere.
+TEST(MysqlCompilerTest, BoundSortKeysAreNotColumnPositions) {
+  const Table t("t");
+  const Select query = Select({t.C("a"), func::Count()})
+                           .From(t)
+                           .GroupBy({t.C("a"), sql::Param(int64_t{2})})
+                           .OrderBy(sql::Param(int64_t{2}), t.C("a").Desc());
+  ExpectSql(query, My(),
+            "SELECT `t`.`a`, count(*) FROM `t` GROUP BY `t`.`a`, COALESCE(?) ORDER BY COALESCE(?), "
+            "`t`.`a` DESC",
+            {2, 2});
+  ExpectSql(
+      query, Pg(),
+      R"sql(SELECT "t"."a", count(*) FROM "t" GROUP BY "t"."a", $1 ORDER BY $2, "t"."a" DESC)sql",
+      {2, 2});
+}
+
 TEST(MysqlCompilerTest, LikeAndRegexStateTheirCaseRule) {
   const Table t("t");
   const auto name = t.Col<std::string>("name");

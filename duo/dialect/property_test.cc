@@ -241,14 +241,11 @@ TEST_P(IrPropertyTest, RandomStatementsCompileRunAndBindEveryValue) {
   EXPECT_EQ(executed, kStatements);
 }
 
-// Not on MariaDB yet: a bound integer in ORDER BY reads as a column position
-// there ("Unknown column '9248' in 'ORDER BY'"); the MySQL dialect must write
-// such a term otherwise (docs/databases.md, "Not there yet"). Its SQL is still
-// checked for spliced values on MySQL's dialect above, on every backend.
 INSTANTIATE_TEST_SUITE_P(Backends, IrPropertyTest,
                          ::testing::ValuesIn(::duo::testing::SelectedBackends(
                              {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
-                              ::duo::testing::Backend::kPgBouncer})),
+                              ::duo::testing::Backend::kPgBouncer,
+                              ::duo::testing::Backend::kMariadb})),
                          ::duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(IrPropertyTest);
 

@@ -206,7 +206,7 @@ class MysqlDialectImpl final : public Dialect {
       writer.WriteExpr(term.expr, SqlWriter::kComparison + 1);
       writer.Write(term.descending ? " IS NULL DESC, " : " IS NULL, ");
     }
-    writer.WriteExpr(term.expr);
+    writer.WriteSortKey(term.expr);
     if (term.descending) writer.Write(" DESC");
   }
 
@@ -362,6 +362,7 @@ class MysqlDialectImpl final : public Dialect {
   bool SupportsAggregateFilter() const override { return false; }
   bool SupportsPartialIndexes() const override { return false; }
   bool SupportsLimitInInSubquery() const override { return false; }
+  bool ReadsBoundSortKeysAsPositions() const override { return true; }
 
   bool ParenthesizesSetMembers() const override { return true; }
   bool NumberedPlaceholders() const override { return false; }
