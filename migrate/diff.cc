@@ -135,7 +135,7 @@ class TableDiffer {
   }
 
   bool SameIndex(const sql::IndexDef& a, const sql::IndexDef& b) {
-    return a.columns == b.columns && a.unique == b.unique &&
+    return a.columns == b.columns && a.unique == b.unique && a.method == b.method &&
            NormalizeSqlText(ExprText(dialect_, a.where)) ==
                NormalizeSqlText(ExprText(dialect_, b.where));
   }
@@ -483,7 +483,8 @@ std::vector<std::string> SchemaDiff::Describe(const dialect::Dialect& dialect) c
     for (const sql::IndexDef& index : change.added_indexes) {
       lines.push_back(absl::StrCat("add ", index.unique ? "unique " : "", "index ",
                                    QuoteIdentifier(index.name), " on ", table, " ",
-                                   Columns(index.columns)));
+                                   index.method.empty() ? "" : "using ", index.method,
+                                   index.method.empty() ? "" : " ", Columns(index.columns)));
     }
     for (const sql::UniqueDef& unique : change.dropped_uniques) {
       lines.push_back(absl::StrCat("drop unique ", Columns(unique.columns), " on ", table));

@@ -95,6 +95,20 @@ TEST(DiffTest, EveryKindOfChangeInBothSpellings) {
       "alter column \"books\".\"pages\": type integer -> bigint; default (none) -> 0");
 }
 
+// An index whose access method changes is dropped and created again.
+TEST(DiffTest, AnIndexMethodChangeRecreatesTheIndex) {
+  sql::TableDef live("docs");
+  live.AddColumn({.name = "body", .type = sql::SqlType::Json()});
+  live.indexes.push_back({.name = "docs_body_idx", .columns = {"body"}});
+  sql::TableDef wanted = live;
+  wanted.indexes[0].method = "gin";
+  const SchemaDiff diff = Diff(dialect::PostgresDialect(), {live}, {wanted});
+  EXPECT_THAT(diff.Describe(dialect::PostgresDialect()),
+              ElementsAre("drop index \"docs_body_idx\" on \"docs\"",
+                          "add index \"docs_body_idx\" on \"docs\" using gin (\"body\")"));
+  EXPECT_TRUE(Diff(dialect::PostgresDialect(), {wanted}, {wanted}).empty());
+}
+
 TEST(DiffTest, ExpressionsCompareByNormalizedText) {
   TableDef books = Books();
   books.checks[0].condition = sql::Text("((PAGES   >  0))");

@@ -307,6 +307,10 @@ class Dialect {
   virtual bool SupportsUpdateFrom() const { return true; }
   virtual bool SupportsAggregateFilter() const { return true; }
   virtual bool SupportsPartialIndexes() const { return true; }
+  // Whether an index may use the access method `method` (sql::IndexDef),
+  // one of those DDL accepts at all (ddl.h); the empty method, the default
+  // one, always.
+  virtual bool SupportsIndexMethod(absl::string_view method) const { return method.empty(); }
   // Whether `x IN (SELECT ... LIMIT n)` may be written as it stands. When
   // not (MySQL's error 1235), the compiler reads the limited subquery
   // through a derived table, `IN (SELECT * FROM (...) AS duo_limited)`,

@@ -2057,7 +2057,8 @@ TEST(JsonTest, KeysThatLookLikeSqlOrPathsAreOnlyValues) {
   ExpectWhere(
       sql::JsonHasKey(doc, {}, hostile),
       R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1" WHERE "duo_json_1".key = ?))sql",
-      R"sql(("t"."doc" -> CAST($1 AS text)) IS NOT NULL)sql", {Value(hostile)});
+      R"sql(("t"."doc" ? CAST($1 AS text) AND jsonb_typeof("t"."doc") = 'object'))sql",
+      {Value(hostile)});
   ExpectWhere(
       sql::JsonHasKey(doc, {"a", 2}, "k"),
       R"sql(EXISTS (SELECT 1 FROM json_each("t"."doc") AS "duo_json_1", json_each(CASE WHEN "duo_json_1".type IN ('object', 'array') THEN "duo_json_1".value END) AS "duo_json_2", json_each(CASE WHEN "duo_json_2".type IN ('object', 'array') THEN "duo_json_2".value END) AS "duo_json_3" WHERE "duo_json_1".key = ? AND "duo_json_2".key = ? AND "duo_json_3".key = ?))sql",
@@ -2453,6 +2454,42 @@ TEST(MysqlCompilerTest, Ddl) {
   indexed.indexes.push_back({.name = "t_a", .columns = {"a"}, .where = Table("t").C("a") > 1});
   EXPECT_EQ(CreateIndexStatement(My(), indexed, indexed.indexes[0]).status().code(),
             absl::StatusCode::kUnimplemented);
+}
+
+// PostgreSQL writes an index's access method; a database without it leaves
+// the index out of CREATE TABLE's statements and refuses it alone, naming
+// it; a method no database has is refused everywhere, since the name would
+// reach the DDL as written.
+TEST(DdlTest, IndexAccessMethods) {
+  sql::TableDef table("docs");
+  table.AddColumn({.name = "id", .type = SqlType::BigInt(), .primary_key = true});
+  table.AddColumn({.name = "body", .type = SqlType::Json()});
+  table.indexes.push_back({.name = "docs_body_gin", .columns = {"body"}, .method = "gin"});
+  table.indexes.push_back({.name = "docs_id_tree", .columns = {"id"}, .method = "btree"});
+  const absl::StatusOr<std::vector<std::string>> pg = CreateTableStatements(Pg(), table);
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  ASSERT_EQ(pg->size(), 3u);
+  EXPECT_EQ((*pg)[1], R"sql(CREATE INDEX "docs_body_gin" ON "docs" USING gin ("body"))sql");
+  EXPECT_EQ((*pg)[2], R"sql(CREATE INDEX "docs_id_tree" ON "docs" ("id"))sql");
+  for (const Dialect* dialect : {&Lite(), &My()}) {
+    SCOPED_TRACE(dialect->name());
+    const absl::StatusOr<std::vector<std::string>> created = CreateTableStatements(*dialect, table);
+    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_EQ(created->size(), 2u);
+    EXPECT_THAT((*created)[1], HasSubstr("docs_id_tree"));
+    const absl::StatusOr<std::string> alone =
+        CreateIndexStatement(*dialect, table, table.indexes[0]);
+    EXPECT_EQ(alone.status().code(), absl::StatusCode::kUnimplemented);
+    EXPECT_THAT(std::string(alone.status().message()),
+                AllOf(HasSubstr(dialect->name()), HasSubstr("gin"), HasSubstr("docs_body_gin")));
+  }
+  table.indexes.push_back({.name = "docs_evil", .columns = {"id"}, .method = "gin (id); DROP"});
+  for (const Dialect* dialect : {&Pg(), &Lite(), &My()}) {
+    const absl::StatusOr<std::vector<std::string>> refused = CreateTableStatements(*dialect, table);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(refused.status().message()),
+                AllOf(HasSubstr("docs_evil"), HasSubstr("unknown access method")));
+  }
 }
 
 }  // namespace

@@ -12,6 +12,22 @@
 namespace duo::dialect {
 namespace {
 
+// Whether `dialect` creates `index`: an error for an access method none of
+// the databases DuoORM speaks to has (a typo, refused on every database,
+// since the dialect that has the method writes it into the DDL as it
+// stands); false for one this dialect lacks. "btree" is every database's
+// default.
+absl::StatusOr<bool> HasIndexMethod(const Dialect& dialect, const sql::TableDef& table,
+                                    const sql::IndexDef& index) {
+  for (absl::string_view known : {"", "btree", "hash", "gin", "gist", "spgist", "brin"}) {
+    if (index.method != known) continue;
+    return index.method == "btree" || dialect.SupportsIndexMethod(index.method);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("index ", index.name, " on ", table.name,
+                                                 ": unknown access method \"", index.method,
+                                                 "\" (btree, hash, gin, gist, spgist, brin)"));
+}
+
 std::string ColumnList(const Dialect& dialect, const std::vector<std::string>& columns) {
   return absl::StrJoin(columns, ", ", [&dialect](std::string* out, const std::string& column) {
     out->append(QuoteIdentifier(dialect, column));
@@ -134,6 +150,8 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
                                     TableName(dialect, table), " (\n  ",
                                     absl::StrJoin(parts, ",\n  "), "\n)", dialect.TableOptions()));
   for (const sql::IndexDef& index : table.indexes) {
+    DUO_ASSIGN_OR_RETURN(const bool created, HasIndexMethod(dialect, table, index));
+    if (!created) continue;
     DUO_ASSIGN_OR_RETURN(std::string statement,
                          CreateIndexStatement(dialect, table, index, options));
     statements.push_back(std::move(statement));
@@ -143,10 +161,19 @@ absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& di
 
 absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index, DdlOptions options) {
-  std::string sql = absl::StrCat(
-      "CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
-      options.if_not_exists ? "IF NOT EXISTS " : "", QuoteIdentifier(dialect, index.name), " ON ",
-      TableName(dialect, table), " (", ColumnList(dialect, index.columns), ")");
+  DUO_ASSIGN_OR_RETURN(const bool created, HasIndexMethod(dialect, table, index));
+  if (!created) {
+    return absl::UnimplementedError(absl::StrCat(dialect.name(), " does not support ", index.method,
+                                                 " indexes (index ", index.name, " on ", table.name,
+                                                 ")"));
+  }
+  // The default written as no method, so that it reads back the same.
+  const absl::string_view method = index.method == "btree" ? "" : index.method;
+  std::string sql = absl::StrCat("CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
+                                 options.if_not_exists ? "IF NOT EXISTS " : "",
+                                 QuoteIdentifier(dialect, index.name), " ON ",
+                                 TableName(dialect, table), method.empty() ? "" : " USING ", method,
+                                 " (", ColumnList(dialect, index.columns), ")");
   if (!index.where.empty()) {
     if (!dialect.SupportsPartialIndexes()) {
       return absl::UnimplementedError(absl::StrCat(dialect.name(),

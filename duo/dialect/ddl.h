@@ -23,12 +23,17 @@ struct DdlOptions {
   bool if_not_exists = false;
 };
 
-// CREATE TABLE, then one CREATE INDEX per index, in order.
+// CREATE TABLE, then one CREATE INDEX per index, in order. An index whose
+// access method (sql::IndexDef::method) the dialect lacks, such as
+// PostgreSQL's "gin" on SQLite, is left out there: an index changes how
+// fast a query runs, never what it answers, and one model declaration
+// serves every database. A method no database has is an error.
 absl::StatusOr<std::vector<std::string>> CreateTableStatements(const Dialect& dialect,
                                                                const sql::TableDef& table,
                                                                DdlOptions options = {});
 std::string DropTableStatement(const Dialect& dialect, const sql::TableDef& table,
                                bool if_exists = false);
+// A method the dialect lacks is Unimplemented, naming the index.
 absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const sql::TableDef& table,
                                                  const sql::IndexDef& index,
                                                  DdlOptions options = {});

@@ -312,6 +312,19 @@ class Schema {
     table_.indexes.push_back({std::move(name), std::move(columns), unique, sql::Expr()});
     return *this;
   }
+  // An index with another access method than the B-tree: `GinIndex("posts_
+  // meta_idx", {"meta"})` makes PostgreSQL's JSON and array operators
+  // (duo/sql/json.h) use an index. A database without the method refuses
+  // the table's DDL, naming the index.
+  Schema& IndexUsing(std::string method, std::string name, std::vector<std::string> columns) {
+    if (method == "btree") method.clear();  // the default, as it reads back
+    table_.indexes.push_back(
+        {std::move(name), std::move(columns), false, sql::Expr(), std::move(method)});
+    return *this;
+  }
+  Schema& GinIndex(std::string name, std::vector<std::string> columns) {
+    return IndexUsing("gin", std::move(name), std::move(columns));
+  }
   // A partial index: rows where `where` holds (build it with Ref).
   Schema& PartialIndex(std::string name, std::vector<std::string> columns, sql::Expr where,
                        bool unique = false) {

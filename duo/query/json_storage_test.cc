@@ -51,7 +51,10 @@ struct Document : duo::Model<Document> {
         // name JSON has NUMERIC affinity.
         .Column(&Document::loose, "loose", duo::Type(duo::sql::SqlType::Custom("JSON")))
         .Column(&Document::tags, "tags")
-        .Column(&Document::maybe_tags, "maybe_tags");
+        .Column(&Document::maybe_tags, "maybe_tags")
+        // PostgreSQL's: left out of SQLite's DDL (ddl.h).
+        .GinIndex("json_documents_doc_gin", {"doc"})
+        .GinIndex("json_documents_tags_gin", {"tags"});
   }
 };
 
@@ -497,6 +500,56 @@ TEST_P(JsonQueryTest, ContainmentOnPostgresAndANamedErrorOnSqlite) {
                 return oracle::Contains(doc, fragment, true);
               }));
   }
+}
+
+// The GIN indexes the model declares serve containment, key existence and
+// array containment and overlap on PostgreSQL: with sequential scans priced
+// out, its planner reads them for each operator, as compiled. SQLite has no
+// GIN: its tables were created without them.
+TEST_P(JsonQueryTest, GinIndexesServeTheOperatorsOnPostgres) {
+  if (sqlite()) {
+    absl::StatusOr<duo::Result> indexes = db_->Execute(
+        Text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%_gin'"));
+    DUO_ASSERT_OK(indexes.status());
+    EXPECT_EQ(indexes->Scalar<int64_t>().value(), 0);
+    return;
+  }
+  duo::sql::Array some_tags;
+  some_tags.elements = {duo::sql::Value(int64_t{3}), duo::sql::Value(int64_t{7})};
+  const std::vector<std::pair<duo::sql::Expr, std::string>> uses = {
+      {duo::sql::JsonContains(doc_, duo::sql::JsonText{R"({"meta": {"color": "red"}})"}),
+       "json_documents_doc_gin"},
+      {duo::sql::JsonHasKey(doc_, {}, "meta"), "json_documents_doc_gin"},
+      {duo::sql::ArrayContains(tags_col_, some_tags), "json_documents_tags_gin"},
+      {duo::sql::ArrayOverlaps(tags_col_, some_tags), "json_documents_tags_gin"},
+  };
+  for (const auto& [where, index] : uses) {
+    const duo::sql::Select select = duo::Query<Document>().Where(where).Alchemize();
+    absl::StatusOr<duo::dialect::CompiledStatement> compiled = db_->Compile(select);
+    DUO_ASSERT_OK(compiled.status());
+    SCOPED_TRACE(compiled->sql);
+    std::string plan;
+    DUO_ASSERT_OK(db_->Transaction([&](duo::Session& session) -> absl::Status {
+      DUO_RETURN_IF_ERROR(session.ExecuteScript("SET LOCAL enable_seqscan = off"));
+      return session.Read(
+          duo::dialect::CompiledStatement{"EXPLAIN " + compiled->sql, compiled->params},
+          [&](duo::engine::Cursor& rows) -> absl::Status {
+            while (true) {
+              DUO_ASSIGN_OR_RETURN(bool more, rows.Next());
+              if (!more) return absl::OkStatus();
+              DUO_ASSIGN_OR_RETURN(absl::string_view line, rows.GetText(0));
+              absl::StrAppend(&plan, line, "\n");
+            }
+          });
+    }));
+    EXPECT_THAT(plan, HasSubstr(index)) << plan;
+  }
+  // The found rows stay the oracle's (ContainmentOnPostgres..., ArrayOperators...).
+  EXPECT_EQ(Found(duo::sql::ArrayOverlaps(tags_col_, some_tags)),
+            ExpectedTags([](const std::vector<int64_t>& tags) {
+              return std::find(tags.begin(), tags.end(), 3) != tags.end() ||
+                     std::find(tags.begin(), tags.end(), 7) != tags.end();
+            }));
 }
 
 TEST_P(JsonQueryTest, ArrayOperatorsMatchTheOracle) {

@@ -55,6 +55,11 @@ struct IndexDef {
   std::vector<std::string> columns;
   bool unique = false;
   Expr where;  // partial index condition, if any
+  // The index's access method where the database has several and the
+  // default does not serve the queries (PostgreSQL's "gin", which serves
+  // JSON containment and key existence and array containment and overlap,
+  // duo/sql/json.h). Empty: the database's default (a B-tree).
+  std::string method;
 };
 
 struct UniqueDef {

@@ -222,9 +222,11 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
                           "THEN pg_get_indexdef(ix.indexrelid, s.k + 1, true) "
                           "ELSE (SELECT a.attname::text FROM pg_attribute a "
                           "WHERE a.attrelid = ix.indrelid AND a.attnum = ix.indkey[s.k]) END "
-                          "ORDER BY s.k) FROM generate_series(0, ix.indnkeyatts - 1) AS s(k)) "
+                          "ORDER BY s.k) FROM generate_series(0, ix.indnkeyatts - 1) AS s(k)), "
+                          "am.amname::text "
                           "FROM pg_index ix "
                           "JOIN pg_class i ON i.oid = ix.indexrelid "
+                          "JOIN pg_am am ON am.oid = i.relam "
                           "JOIN pg_class t ON t.oid = ix.indrelid "
                           "JOIN pg_namespace n ON n.oid = t.relnamespace "
                           "WHERE n.nspname = ",
@@ -244,6 +246,9 @@ absl::StatusOr<LiveSchema> IntrospectPostgres(Session& session, const Introspect
                          indexes.Get<std::optional<std::string>>(row, 3));
     if (condition.has_value()) index.where = sql::Text(*condition);
     DUO_ASSIGN_OR_RETURN(index.columns, JsonNames(indexes, row, 4));
+    DUO_ASSIGN_OR_RETURN(index.method, indexes.Get<std::string>(row, 5));
+    // The default method reads as the empty one the models declare.
+    if (index.method == "btree") index.method.clear();
     table->indexes.push_back(std::move(index));
   }
 

@@ -41,9 +41,13 @@ std::string QuoteLiteral(absl::string_view text) {
 // `expr`, read as jsonb: a column DuoORM declares (SqlType::Json is jsonb)
 // as it is, so that a GIN index on it serves @>; anything else cast, so
 // that a json column or a text expression works too.
-void WriteJsonb(SqlWriter& writer, const sql::Expr& expr) {
+bool IsJsonbColumn(const sql::Expr& expr) {
   const sql::ExprNode& node = expr.node();
-  if (node.kind == sql::ExprKind::kColumn && node.type.kind == sql::SqlType::Kind::kJson) {
+  return node.kind == sql::ExprKind::kColumn && node.type.kind == sql::SqlType::Kind::kJson;
+}
+
+void WriteJsonb(SqlWriter& writer, const sql::Expr& expr) {
+  if (IsJsonbColumn(expr)) {
     writer.WriteExpr(expr, SqlWriter::kAtom);
     return;
   }
@@ -177,7 +181,20 @@ class PostgresDialectImpl final : public Dialect {
       // -> (text) is NULL for a missing key and for anything but an object
       // (where ? would also find an array's string elements); a key holding
       // JSON null gives the jsonb null, which IS NOT NULL.
+      // A key of a jsonb column's top level is asked with ? instead, which a
+      // GIN index on the column serves (sql::IndexDef::method), and the
+      // object test keeps an array's string elements out.
       case ExprOp::kJsonHasKey:
+        if (node.name.size() == 1 && IsJsonbColumn(node.args[0])) {
+          writer.Write("(");
+          writer.WriteExpr(node.args[0], SqlWriter::kAtom);
+          writer.Write(" ? CAST(");
+          writer.WriteExpr(node.args[1]);
+          writer.Write(" AS text) AND jsonb_typeof(");
+          writer.WriteExpr(node.args[0]);
+          writer.Write(") = 'object')");
+          return;
+        }
         WritePath(writer, node);
         writer.Write(" IS NOT NULL");
         return;
@@ -234,6 +251,9 @@ class PostgresDialectImpl final : public Dialect {
 
   // The protocol carries a 16-bit parameter count.
   int64_t MaxBindParameters() const override { return 65535; }
+  // Its built-in access methods, which are the ones DDL accepts at all
+  // (CheckIndexMethod, ddl.cc).
+  bool SupportsIndexMethod(absl::string_view /*method*/) const override { return true; }
 
   bool ParenthesizesSetMembers() const override { return true; }
   bool NumberedPlaceholders() const override { return true; }
