@@ -244,6 +244,11 @@ class Connection {
   // stop (a timeout); it fails with ErrorKind::kTimeout. Any thread. A
   // statement that has not started yet, or has just ended, is not affected.
   virtual void Interrupt() {}
+  // Whether an interrupted statement can end without an error, its result
+  // made up: MySQL's KILL QUERY makes SLEEP() return 1 and BENCHMARK() 0,
+  // and the statement succeeds. A caller whose Interrupt fired during a
+  // statement then treats a success as the timeout it is.
+  virtual bool InterruptCanEndQuietly() const { return false; }
 
   // Gives up on the statement running on this connection, from another
   // thread, when Interrupt did not stop it in time (a server that answers

@@ -63,6 +63,20 @@ class AsyncSessionTest : public testing::BackendTest {
 
   bool is_postgres() const { return backend() == testing::Backend::kPostgres; }
 
+  // A statement that runs for seconds unless cancelled.
+  Text Slow() const {
+    switch (backend()) {
+      case testing::Backend::kSqlite:
+        return Text(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+            "1000000000) SELECT count(*) FROM n");
+      case testing::Backend::kMariadb:
+        return Text("SELECT BENCHMARK(100000000000, SHA2('duo', 256))");
+      default:
+        return Text("SELECT 1 FROM pg_sleep(30)");
+    }
+  }
+
   std::optional<Database> db_;
 };
 
@@ -192,10 +206,8 @@ TEST_P(AsyncSessionTest, BatchesRunTogetherAndAllOrNothing) {
 TEST_P(AsyncSessionTest, ATimeoutCancelsTheStatementAndTheSessionGoesOn) {
   absl::StatusOr<Session> session = SyncWait(db_->StandaloneSessionAsync());
   ASSERT_TRUE(session.ok()) << session.status();
-  // Seconds of work on either database.
-  const Text slow(is_postgres() ? "SELECT 1 FROM pg_sleep(30)"
-                                : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                                  "WHERE i < 1000000000) SELECT count(*) FROM n");
+  // Seconds of work on every database.
+  const Text slow = Slow();
   const absl::Time start = absl::Now();
   absl::StatusOr<Result> result =
       SyncWait(session->ExecuteAsync(slow, /*timeout=*/absl::Milliseconds(200)));
@@ -260,10 +272,7 @@ TEST_P(AsyncSessionTest, ADatabaseOnItsOwnLoopNeedsNoOtherLoop) {
     ASSERT_TRUE(seven.ok()) << seven.status();
     EXPECT_EQ(*seven, 7);
     // The timeout's timer runs on the database's loop too.
-    const Text slow(is_postgres()
-                        ? "SELECT 1 FROM pg_sleep(30)"
-                        : "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                          "WHERE i < 1000000000) SELECT count(*) FROM n");
+    const Text slow = Slow();
     const absl::Time start = absl::Now();
     absl::StatusOr<Result> timed_out =
         SyncWait(db->ExecuteAsync(slow, /*timeout=*/absl::Milliseconds(200)));
@@ -278,14 +287,11 @@ TEST_P(AsyncSessionTest, ADatabaseOnItsOwnLoopNeedsNoOtherLoop) {
   release_default.set_value();
 }
 
-// Not on MariaDB yet: its timeout statements are pg_sleep and SQLite's
-// recursive count; SLEEP() on MariaDB ends normally when killed, so the test's
-// check of the cancel needs a statement of its own there (docs/databases.md,
-// "Not there yet").
 INSTANTIATE_TEST_SUITE_P(Backends, AsyncSessionTest,
                          ::testing::ValuesIn(::duo::testing::SelectedBackends(
                              {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
-                              ::duo::testing::Backend::kPgBouncer})),
+                              ::duo::testing::Backend::kPgBouncer,
+                              ::duo::testing::Backend::kMariadb})),
                          ::duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AsyncSessionTest);
 

@@ -36,7 +36,9 @@ constexpr absl::Duration kDeadlineGrace = absl::Milliseconds(250);
 class DeadlineWatch {
  public:
   // Watches nothing when no deadline applies.
-  explicit DeadlineWatch(engine::Connection& connection) : deadline_(ScopedDeadline::Current()) {
+  explicit DeadlineWatch(engine::Connection& connection)
+      : deadline_(ScopedDeadline::Current()),
+        interrupt_can_end_quietly_(connection.InterruptCanEndQuietly()) {
     if (deadline_ == absl::InfiniteFuture()) return;
     shared_ = std::make_shared<Shared>();
     shared_->connection = &connection;
@@ -72,7 +74,15 @@ class DeadlineWatch {
   // part in it, else DeadlineExceeded saying what happened.
   absl::Status Outcome(absl::Status status, absl::string_view sql) {
     Disarm();
-    if (status.ok() || shared_ == nullptr || !shared_->fired) return status;
+    if (shared_ == nullptr || !shared_->fired) return status;
+    if (status.ok()) {
+      if (!interrupt_can_end_quietly_) return status;
+      return DatabaseError(
+          "the deadline (duo::ScopedDeadline) passed while the statement ran; it was killed, and "
+          "on this database a killed statement may end without an error, its result cut short, "
+          "so the result is not used",
+          {.kind = ErrorKind::kTimeout, .sql = std::string(sql)});
+    }
     return DatabaseError(
         shared_->severed
             ? "the deadline (duo::ScopedDeadline) passed and the server answered neither the "
@@ -103,6 +113,7 @@ class DeadlineWatch {
   }
 
   const absl::Time deadline_;
+  const bool interrupt_can_end_quietly_;
   std::shared_ptr<Shared> shared_;
   async::EventLoop* loop_ = nullptr;  // the connection's, whose timers these are
   uint64_t interrupt_timer_ = 0;
@@ -162,8 +173,10 @@ class WatchedCursor final : public ForwardingCursor {
 
   absl::StatusOr<bool> Next() override {
     absl::StatusOr<bool> more = ForwardingCursor::Next();
-    if (more.ok()) return more;
-    return watch_->Outcome(more.status(), sql_);
+    if (more.ok() && *more) return more;
+    // At the end too: a statement its deadline killed may end quietly.
+    DUO_RETURN_IF_ERROR(watch_->Outcome(more.status(), sql_));
+    return false;
   }
 
  private:
@@ -303,12 +316,14 @@ class DatabaseState {
     DUO_RETURN_IF_ERROR(watch.CheckNotPast());
     if (!reporting()) {
       absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
-      if (affected.ok()) return affected;
-      return watch.Outcome(affected.status(), compiled.sql);
+      DUO_RETURN_IF_ERROR(watch.Outcome(affected.status(), compiled.sql));
+      return affected;
     }
     const absl::Time start = absl::Now();
     absl::StatusOr<int64_t> affected = connection.RunMany(compiled, rows, fill);
-    if (!affected.ok()) affected = watch.Outcome(affected.status(), compiled.sql);
+    if (absl::Status outcome = watch.Outcome(affected.status(), compiled.sql); !outcome.ok()) {
+      affected = outcome;
+    }
     Report(compiled, absl::Now() - start, affected.status(), /*rows_returned=*/0,
            affected.ok() ? *affected : -1);
     return affected;
@@ -338,6 +353,9 @@ class DatabaseState {
       // Rows still to be read from the database: when streaming, and on
       // databases that step rows on demand (SQLite) always.
       cursor = std::make_unique<WatchedCursor>(*std::move(cursor), std::move(watch), compiled.sql);
+    } else if (absl::Status outcome = watch->Outcome(absl::OkStatus(), compiled.sql);
+               !outcome.ok()) {
+      cursor = outcome;
     }
     if (!reporting()) return cursor;
     return Reported(compiled, start, std::move(cursor));

@@ -679,6 +679,7 @@ class MysqlConnection final : public Connection, public AsyncConnection {
     interrupted_.store(true, std::memory_order_release);
     SendKillQuery(options_, thread_id_);
   }
+  bool InterruptCanEndQuietly() const override { return true; }
   void Sever() override {
     interrupted_.store(true, std::memory_order_release);
     // Ends the blocked read or write of the calling thread at once (end of
@@ -1494,6 +1495,13 @@ Task<absl::Status> MysqlConnection::Drive(Step step, absl::Time deadline, absl::
       co_await loop.Sleep(absl::Milliseconds(1));
     }
     if (!kill->done.load(std::memory_order_acquire)) abandoned_ = true;
+    // The statement succeeded after KILL QUERY was sent: it may have been
+    // cut short without an error (SLEEP() returns 1), so the answer is the
+    // timeout, never its result.
+    co_return DatabaseError(
+        "the deadline passed while the statement ran; KILL QUERY was sent, and a killed "
+        "statement may end without an error, its result cut short, so the result is not used",
+        {.kind = ErrorKind::kTimeout, .sql = std::string(sql)});
   }
   co_return absl::OkStatus();
 }
