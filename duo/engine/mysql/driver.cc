@@ -149,9 +149,20 @@ absl::Status BindError(size_t index, absl::string_view what, absl::string_view s
 
 // Fills `params` for `values`; a value MySQL cannot take is a kDataError
 // naming the parameter.
+// The protocol counts a statement's placeholders in 16 bits; the server's
+// own refusal (1390) quotes no number.
+constexpr size_t kMaxParams = 65535;
+
 absl::Status EncodeParams(const std::vector<sql::Value>& values, absl::string_view sql,
                           BoundParams& params) {
   using Kind = sql::Value::Kind;
+  if (values.size() > kMaxParams) {
+    return ProgrammingError(absl::StrCat("the statement binds ", values.size(),
+                                         " values; MySQL takes at most ", kMaxParams,
+                                         " per statement (split an IN list that long, or "
+                                         "load the values into a table and join it)"),
+                            sql);
+  }
   params.slots.assign(values.size(), BoundParams::Slot());
   params.binds.assign(values.size(), MYSQL_BIND());
   for (size_t i = 0; i < values.size(); ++i) {
