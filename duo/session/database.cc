@@ -731,7 +731,8 @@ absl::StatusOr<int64_t> Database::ExecuteMany(const sql::Statement& statement,
 absl::StatusOr<int64_t> Database::ExecuteMany(const dialect::CompiledStatement& compiled,
                                               int64_t rows,
                                               engine::Connection::FillParams fill) const {
-  if (Session* current = CurrentSession(); current != nullptr && current->in_transaction()) {
+  if (Session* current = CurrentSession();
+      current != nullptr && (current->in_transaction() || current->began())) {
     return current->ExecuteMany(compiled, rows, fill);
   }
   int64_t affected = 0;
@@ -750,7 +751,11 @@ absl::StatusOr<Session> Database::StandaloneSession() const {
 
 absl::Status Database::Transaction(absl::FunctionRef<absl::Status(Session&)> body,
                                    TransactionOptions options) const {
-  if (Session* current = CurrentSession(); current != nullptr && current->in_transaction()) {
+  // A transaction the database ended is still the caller's: what runs
+  // inside it fails (Session::CheckTransactionKept) instead of committing
+  // on a connection of its own.
+  if (Session* current = CurrentSession();
+      current != nullptr && (current->in_transaction() || current->began())) {
     return current->RunNested(body);
   }
   DUO_ASSIGN_OR_RETURN(Session session, StandaloneSession());
@@ -768,7 +773,7 @@ absl::Status Database::Transaction(absl::FunctionRef<absl::Status(Session&)> bod
     session.Rollback().IgnoreError();
     return status;
   }
-  if (!session.in_transaction()) {
+  if (!session.began()) {
     return absl::FailedPreconditionError(
         "the transaction was ended inside Database::Transaction; let Transaction commit or "
         "roll back, or use StandaloneSession");
@@ -927,7 +932,8 @@ Task<absl::Status> Database::TransactionAsync(absl::AnyInvocable<Task<absl::Stat
                                               TransactionOptions options) const {
   return [](Database db, absl::AnyInvocable<Task<absl::Status>(Session&)> body,
             TransactionOptions options) -> Task<absl::Status> {
-    if (Session* current = db.CurrentSession(); current != nullptr && current->in_transaction()) {
+    if (Session* current = db.CurrentSession();
+        current != nullptr && (current->in_transaction() || current->began())) {
       co_return co_await current->RunNestedAsync(body);
     }
     DUO_CO_ASSIGN_OR_RETURN(Session session, co_await db.StandaloneSessionAsync());
@@ -943,7 +949,7 @@ Task<absl::Status> Database::TransactionAsync(absl::AnyInvocable<Task<absl::Stat
       (co_await session.RollbackAsync()).IgnoreError();
       co_return status;
     }
-    if (!session.in_transaction()) {
+    if (!session.began()) {
       co_return absl::FailedPreconditionError(
           "the transaction was ended inside Database::TransactionAsync; let it commit or roll "
           "back, or use StandaloneSessionAsync");
@@ -965,6 +971,7 @@ Session& Session::operator=(Session&& other) noexcept {
     database_ = std::move(other.database_);
     connection_ = std::move(other.connection_);
     savepoints_created_ = other.savepoints_created_;
+    began_ = std::exchange(other.began_, false);
     after_transaction_ = std::move(other.after_transaction_);
     identity_map_ = std::move(other.identity_map_);
   }
@@ -992,6 +999,7 @@ absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(const sql::Statemen
 absl::StatusOr<std::unique_ptr<engine::Cursor>> Session::Run(
     const dialect::CompiledStatement& compiled, engine::RunMode mode) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
+  DUO_RETURN_IF_ERROR(CheckTransactionKept());
   return database_->Run(*connection_, compiled, mode);
 }
 
@@ -1021,6 +1029,7 @@ absl::Status Session::Read(const dialect::CompiledStatement& compiled,
 
 absl::Status Session::Script(absl::string_view sql) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
+  DUO_RETURN_IF_ERROR(CheckTransactionKept());
   return database_->Script(*connection_, sql);
 }
 
@@ -1030,6 +1039,7 @@ absl::Status Session::Begin(TransactionOptions options) {
   }
   dialect::TransactionStatements statements = TransactionSql(dialect(), options);
   DUO_RETURN_IF_ERROR(Script(statements.begin));
+  began_ = true;
   if (!statements.after_begin.empty()) {
     DUO_RETURN_IF_ERROR(Script(statements.after_begin));
     after_transaction_ = std::move(statements.after_end);
@@ -1037,7 +1047,23 @@ absl::Status Session::Begin(TransactionOptions options) {
   return absl::OkStatus();
 }
 
+absl::Status Session::CheckTransactionKept() const {
+  if (!began_ || connection_->InTransaction()) return absl::OkStatus();
+  return DatabaseError(
+      "the database ended this session's transaction on its own (it rolls back a deadlock's "
+      "victim, or after some errors); statements would now run outside it and commit alone, so "
+      "none runs: roll back and run the transaction again",
+      {.kind = ErrorKind::kSerializationFailure});
+}
+
+void Session::ForgetTransaction() {
+  began_ = false;
+  identity_map_.Clear();
+  if (!after_transaction_.empty()) Script(std::exchange(after_transaction_, "")).IgnoreError();
+}
+
 absl::Status Session::EndTransaction(const char* sql) {
+  began_ = false;
   identity_map_.Clear();
   absl::Status status = Script(sql);
   if (!after_transaction_.empty()) {
@@ -1048,12 +1074,21 @@ absl::Status Session::EndTransaction(const char* sql) {
 }
 
 absl::Status Session::Commit() {
-  if (!in_transaction()) return absl::FailedPreconditionError("Commit: no transaction is open");
+  if (!in_transaction()) {
+    if (!began_) return absl::FailedPreconditionError("Commit: no transaction is open");
+    absl::Status lost = CheckTransactionKept();
+    ForgetTransaction();
+    return lost;
+  }
   return EndTransaction("COMMIT");
 }
 
 absl::Status Session::Rollback() {
-  if (!in_transaction()) return absl::FailedPreconditionError("Rollback: no transaction is open");
+  if (!in_transaction()) {
+    if (!began_) return absl::FailedPreconditionError("Rollback: no transaction is open");
+    ForgetTransaction();  // the database rolled it back already
+    return absl::OkStatus();
+  }
   absl::Status status = EndTransaction("ROLLBACK");
   // A connection that cannot roll back cannot be trusted with the next
   // transaction.
@@ -1071,6 +1106,7 @@ absl::StatusOr<int64_t> Session::ExecuteMany(const sql::Statement& statement,
 absl::StatusOr<int64_t> Session::ExecuteMany(const dialect::CompiledStatement& compiled,
                                              int64_t rows, engine::Connection::FillParams fill) {
   if (!connection_) return absl::FailedPreconditionError("the session was moved from");
+  DUO_RETURN_IF_ERROR(CheckTransactionKept());
   return database_->RunMany(*connection_, compiled, rows, fill);
 }
 
@@ -1099,6 +1135,7 @@ Task<absl::Status> Session::ReadAsync(dialect::CompiledStatement compiled,
                                       absl::AnyInvocable<absl::Status(engine::Cursor&)> read,
                                       engine::RunMode mode, absl::Duration timeout) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  DUO_CO_RETURN_IF_ERROR(CheckTransactionKept());
   const bool reporting = database_->reporting();
   // The clock is read only when needed: a hot path without a timeout and
   // without statement callbacks does without.
@@ -1147,6 +1184,7 @@ Task<absl::StatusOr<Result>> Session::ExecuteAsync(sql::Statement statement,
 Task<absl::StatusOr<std::vector<Result>>> Session::ExecuteBatchAsync(
     std::vector<sql::Statement> statements) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  DUO_CO_RETURN_IF_ERROR(CheckTransactionKept());
   engine::Connection* const connection = connection_.get();
   engine::AsyncConnection* const async = connection->async();
   if (async == nullptr) {
@@ -1191,6 +1229,7 @@ Task<absl::StatusOr<std::vector<Result>>> Session::ExecuteBatchAsync(
 
 Task<absl::Status> Session::ExecuteScriptAsync(std::string sql) {
   if (!connection_) co_return absl::FailedPreconditionError("the session was moved from");
+  DUO_CO_RETURN_IF_ERROR(CheckTransactionKept());
   engine::Connection* const connection = connection_.get();
   const bool reporting = database_->reporting();
   const absl::Time start = reporting ? absl::Now() : absl::InfinitePast();
@@ -1215,6 +1254,7 @@ Task<absl::Status> Session::BeginAsync(TransactionOptions options) {
   }
   dialect::TransactionStatements statements = TransactionSql(dialect(), options);
   DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(std::move(statements.begin)));
+  began_ = true;
   if (!statements.after_begin.empty()) {
     DUO_CO_RETURN_IF_ERROR(co_await ExecuteScriptAsync(std::move(statements.after_begin)));
     after_transaction_ = std::move(statements.after_end);
@@ -1223,6 +1263,7 @@ Task<absl::Status> Session::BeginAsync(TransactionOptions options) {
 }
 
 Task<absl::Status> Session::EndTransactionAsync(const char* sql) {
+  began_ = false;
   identity_map_.Clear();
   absl::Status status = co_await ExecuteScriptAsync(sql);
   if (!after_transaction_.empty()) {
@@ -1232,13 +1273,21 @@ Task<absl::Status> Session::EndTransactionAsync(const char* sql) {
 }
 
 Task<absl::Status> Session::CommitAsync() {
-  if (!in_transaction()) co_return absl::FailedPreconditionError("Commit: no transaction is open");
+  if (!in_transaction()) {
+    if (!began_) co_return absl::FailedPreconditionError("Commit: no transaction is open");
+    absl::Status lost = CheckTransactionKept();
+    ForgetTransaction();
+    co_return lost;
+  }
   co_return co_await EndTransactionAsync("COMMIT");
 }
 
 Task<absl::Status> Session::RollbackAsync() {
-  if (!in_transaction())
-    co_return absl::FailedPreconditionError("Rollback: no transaction is open");
+  if (!in_transaction()) {
+    if (!began_) co_return absl::FailedPreconditionError("Rollback: no transaction is open");
+    ForgetTransaction();
+    co_return absl::OkStatus();
+  }
   absl::Status status = co_await EndTransactionAsync("ROLLBACK");
   if (!status.ok()) connection_.Discard();
   co_return status;

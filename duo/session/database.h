@@ -387,6 +387,11 @@ class Session {
   absl::Status ExecuteScript(absl::string_view sql) { return Script(sql); }
 
   absl::Status Begin(TransactionOptions options = {});
+  // After the database ended the transaction on its own (MySQL rolls back
+  // a deadlock's victim; SQLite may roll back after a full disk), Commit
+  // fails with kAborted (kSerializationFailure: run it again) and Rollback
+  // succeeds; every statement in between fails the same way without
+  // running, since it would run outside any transaction and commit alone.
   absl::Status Commit();
   absl::Status Rollback();
   bool in_transaction() const;
@@ -428,6 +433,14 @@ class Session {
   absl::StatusOr<std::unique_ptr<engine::Cursor>> Run(const dialect::CompiledStatement& compiled,
                                                       engine::RunMode mode);
   absl::Status Script(absl::string_view sql);
+  // Whether Begin succeeded and the transaction has not been ended here
+  // since, whatever the database did meanwhile.
+  bool began() const { return began_; }
+  // kAborted when the database ended the transaction this session began
+  // (see Commit); checked before every statement.
+  absl::Status CheckTransactionKept() const;
+  // Forgets a transaction the database ended, as Rollback would have.
+  void ForgetTransaction();
   absl::Status RunNested(absl::FunctionRef<absl::Status(Session&)> body);
   Task<absl::Status> RunNestedAsync(absl::AnyInvocable<Task<absl::Status>(Session&)>& body);
   // Ends the transaction with `sql` (COMMIT or ROLLBACK), then runs
@@ -439,6 +452,7 @@ class Session {
   std::shared_ptr<session_internal::DatabaseState> database_;
   engine::PooledConnection connection_;
   int savepoints_created_ = 0;
+  bool began_ = false;
   // What the dialect runs after this transaction ends (SQLite: PRAGMA
   // query_only = OFF after a read-only one); empty when nothing.
   std::string after_transaction_;

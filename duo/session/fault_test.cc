@@ -3,7 +3,9 @@
 // nothing half-written, and recovers without a new Database or process.
 //
 // PostgreSQL: a backend killed mid-transaction, the server restarted under
-// a pool, a statement timeout, a serialization failure. SQLite: a database
+// a pool, a statement timeout, a serialization failure. MariaDB: a
+// connection killed mid-transaction, the server restarted under a pool, a
+// deadlock's victim. SQLite: a database
 // another connection keeps write-locked, and a full disk (the page limit,
 // and the process's file-size limit). The drivers' own tests check the
 // error mapping of a single connection; these check the layers above it
@@ -32,6 +34,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/database.h"
+#include "testing/mariadb.h"
 #include "testing/status.h"
 
 namespace duo {
@@ -281,6 +284,127 @@ TEST_F(PostgresFaultTest, DiskFullIsResourceExhaustedAndRollsBack) {
   EXPECT_EQ(Rows(*db_, "canary"), 1);
 }
 
+// ---- MariaDB --------------------------------------------------------------------
+
+absl::StatusOr<int64_t> ConnectionId(Session& session) {
+  DUO_ASSIGN_OR_RETURN(Result result, session.Execute(Text("SELECT CONNECTION_ID()")));
+  return result.Scalar<int64_t>();
+}
+
+class MariadbFaultTest : public testing::MariadbTest {
+ protected:
+  void SetUp() override {
+    testing::MariadbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    DUO_ASSERT_OK_AND_ASSIGN(db_, Database::Open(database().url()));
+    DUO_ASSERT_OK_AND_ASSIGN(admin_, Database::Open(database().url()));
+    DUO_ASSERT_OK(
+        db_->Execute(Text("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")).status());
+    DUO_ASSERT_OK(db_->Execute(Text("INSERT INTO canary VALUES (1, 'committed'), (2, 'committed')"))
+                      .status());
+  }
+
+  // KILL CONNECTION from another client; the id is the server's own number.
+  absl::Status Kill(int64_t id) {
+    DUO_ASSIGN_OR_RETURN(Session admin, admin_->StandaloneSession());
+    return admin.ExecuteScript(absl::StrCat("KILL CONNECTION ", id));
+  }
+
+  std::optional<Database> db_;
+  std::optional<Database> admin_;
+};
+
+TEST_F(MariadbFaultTest, ConnectionKilledMidTransactionLosesOnlyTheTransaction) {
+  const absl::Status status = db_->Transaction([&](Session& s) -> absl::Status {
+    DUO_RETURN_IF_ERROR(s.Execute(Text("INSERT INTO canary VALUES (3, 'uncommitted')")).status());
+    DUO_ASSIGN_OR_RETURN(const int64_t id, ConnectionId(s));
+    DUO_RETURN_IF_ERROR(Kill(id));
+    return s.Execute(Text("INSERT INTO canary VALUES (4, 'after the kill')")).status();
+  });
+  Saw("connection killed mid-transaction", status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kConnectionLost) << status;
+  EXPECT_EQ(Rows(*db_, "canary"), 2);
+  DUO_ASSERT_OK(db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (3, 'retried')")).status();
+  }));
+  EXPECT_EQ(Rows(*admin_, "canary"), 3);
+}
+
+TEST_F(MariadbFaultTest, ServerRestartUnderThePoolRecovers) {
+  {
+    std::vector<Session> sessions;
+    for (int i = 0; i < 3; ++i) {
+      DUO_ASSERT_OK_AND_ASSIGN(Session session, db_->StandaloneSession());
+      DUO_ASSERT_OK(session.Execute(Text("SELECT 1")).status());
+      sessions.push_back(std::move(session));
+    }
+  }
+  DUO_ASSERT_OK_AND_ASSIGN(Session in_flight, db_->StandaloneSession());
+  DUO_ASSERT_OK(in_flight.Begin());
+  DUO_ASSERT_OK(in_flight.Execute(Text("INSERT INTO canary VALUES (5, 'in flight')")).status());
+
+  DUO_ASSERT_OK(testing::RestartMariadbServer());
+
+  const absl::Status commit = in_flight.Commit();
+  Saw("server restarted, COMMIT of the transaction in flight", commit);
+  EXPECT_EQ(commit.code(), absl::StatusCode::kUnavailable) << commit;
+  EXPECT_EQ(GetErrorKind(commit), ErrorKind::kConnectionLost) << commit;
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(Rows(*db_, "canary"), 2) << "call " << i;
+  }
+  DUO_ASSERT_OK(db_->Transaction([](Session& s) {
+    return s.Execute(Text("INSERT INTO canary VALUES (6, 'after restart')")).status();
+  }));
+  EXPECT_EQ(Rows(*admin_, "canary"), 3);
+}
+
+// MySQL rolls a deadlock's victim back whole, and its error carries no
+// server status: a session that went on reading the status of the answer
+// before would run the next statement outside any transaction, where it
+// commits alone. It must fail instead, and Commit with it.
+TEST_F(MariadbFaultTest, ADeadlockVictimRunsNothingMoreAndCommitsNothing) {
+  DUO_ASSERT_OK_AND_ASSIGN(Session first, db_->StandaloneSession());
+  DUO_ASSERT_OK_AND_ASSIGN(Session second, db_->StandaloneSession());
+  DUO_ASSERT_OK(first.Begin());
+  DUO_ASSERT_OK(second.Begin());
+  DUO_ASSERT_OK(first.Execute(Text("UPDATE canary SET note = 'first' WHERE id = 1")).status());
+  DUO_ASSERT_OK(second.Execute(Text("UPDATE canary SET note = 'second' WHERE id = 2")).status());
+  absl::Status first_crossed;
+  std::thread waiter([&] {
+    first_crossed = first.Execute(Text("UPDATE canary SET note = 'first' WHERE id = 2")).status();
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // first is waiting for second's lock
+  const absl::Status second_crossed =
+      second.Execute(Text("UPDATE canary SET note = 'second' WHERE id = 1")).status();
+  waiter.join();
+  Saw("deadlock, first", first_crossed);
+  Saw("deadlock, second", second_crossed);
+  ASSERT_NE(first_crossed.ok(), second_crossed.ok()) << "one of the two is the victim";
+  Session& victim = first_crossed.ok() ? second : first;
+  Session& survivor = first_crossed.ok() ? first : second;
+  const absl::Status deadlock = first_crossed.ok() ? second_crossed : first_crossed;
+  EXPECT_EQ(GetErrorKind(deadlock), ErrorKind::kSerializationFailure) << deadlock;
+
+  const absl::Status after =
+      victim.Execute(Text("INSERT INTO canary VALUES (50, 'alone')")).status();
+  Saw("a statement after the deadlock", after);
+  EXPECT_EQ(after.code(), absl::StatusCode::kAborted) << after;
+  EXPECT_EQ(GetErrorKind(after), ErrorKind::kSerializationFailure) << after;
+  const absl::Status commit = victim.Commit();
+  EXPECT_EQ(commit.code(), absl::StatusCode::kAborted) << commit;
+  DUO_ASSERT_OK(survivor.Commit());
+  DUO_ASSERT_OK_AND_ASSIGN(Result alone,
+                           admin_->Execute(Text("SELECT count(*) FROM canary WHERE id = 50")));
+  EXPECT_EQ(alone.Scalar<int64_t>().value_or(-1), 0);
+
+  // The session is usable again: a new transaction begins and commits.
+  DUO_ASSERT_OK(victim.Begin());
+  DUO_ASSERT_OK(victim.Execute(Text("INSERT INTO canary VALUES (51, 'retried')")).status());
+  DUO_ASSERT_OK(victim.Commit());
+  EXPECT_EQ(Rows(*admin_, "canary"), 3);
+}
+
 // ---- SQLite ---------------------------------------------------------------------
 
 class SqliteFaultTest : public testing::SqliteTest {
@@ -345,7 +469,14 @@ TEST_F(SqliteFaultTest, PageLimitReachedMidTransactionRollsBack) {
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
   EXPECT_EQ(GetErrorKind(status), ErrorKind::kResourceExhausted) << status;
   EXPECT_THAT(status.message(), HasSubstr("full")) << status;
-  if (session.in_transaction()) DUO_ASSERT_OK(session.Rollback());
+  // SQLite rolled the transaction back itself: what the session runs next,
+  // until it rolls back too, would commit alone, so it is refused.
+  if (!session.in_transaction()) {
+    const absl::Status alone =
+        session.Execute(Text("INSERT INTO canary VALUES (3, 'alone')")).status();
+    EXPECT_EQ(GetErrorKind(alone), ErrorKind::kSerializationFailure) << alone;
+  }
+  DUO_ASSERT_OK(session.Rollback());
   ExpectIntact(1);
   // Lifting the limit makes the same writes work on the same connection.
   DUO_ASSERT_OK(session.ExecuteScript("PRAGMA max_page_count = 1073741823"));

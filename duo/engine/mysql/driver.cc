@@ -679,6 +679,7 @@ class MysqlConnection final : public Connection, public AsyncConnection {
     return lost_ || abandoned_ || interrupted_.load(std::memory_order_acquire);
   }
   bool InTransaction() const override {
+    if (rolled_back_) return false;
     unsigned int status = 0;
     mariadb_get_infov(mysql_, MARIADB_CONNECTION_SERVER_STATUS, &status);
     return (status & SERVER_STATUS_IN_TRANS) != 0;
@@ -722,7 +723,12 @@ class MysqlConnection final : public Connection, public AsyncConnection {
 
   // Records an error's effect on the connection; returns it.
   absl::Status Noted(absl::Status status) {
-    if (GetErrorKind(status) == ErrorKind::kConnectionLost) lost_ = true;
+    const ErrorKind kind = GetErrorKind(status);
+    if (kind == ErrorKind::kConnectionLost) lost_ = true;
+    // A deadlock's victim has its whole transaction rolled back, and an
+    // error carries no server status to say so: InTransaction() must not
+    // go on reading the status of the answer before it.
+    if (kind == ErrorKind::kSerializationFailure) rolled_back_ = true;
     return status;
   }
 
@@ -736,6 +742,12 @@ class MysqlConnection final : public Connection, public AsyncConnection {
   // Closes statements and takes back leases left for when the connection is
   // free (see Return).
   void Tidy();
+  // Before each statement: Tidy, and the answer to come brings a fresh
+  // server status (see rolled_back_).
+  void StartStatement() {
+    rolled_back_ = false;
+    Tidy();
+  }
   void Close(MYSQL_STMT* handle);
   // Closes the idle statements of the cache (after 1461: the server's
   // limit on prepared statements is reached). False when there were none.
@@ -791,6 +803,7 @@ class MysqlConnection final : public Connection, public AsyncConnection {
   MYSQL_STMT* last_executed_ = nullptr;
   bool lost_ = false;                     // a connection error was seen
   bool abandoned_ = false;                // a call was given up on mid-flight
+  bool rolled_back_ = false;              // the last error ended the transaction
   std::atomic<bool> interrupted_{false};  // Interrupt or Sever ran
 };
 
@@ -1327,7 +1340,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> MysqlConnection::Result(Lease lease, con
 absl::StatusOr<std::unique_ptr<Cursor>> MysqlConnection::Run(
     const dialect::CompiledStatement& statement, RunMode mode) {
   DUO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
-  Tidy();
+  StartStatement();
   return Execute(statement.sql, statement.params, mode, /*retry_stale=*/true);
 }
 
@@ -1405,7 +1418,7 @@ absl::Status MysqlConnection::ExecuteRow(std::optional<Lease>& lease, BoundParam
 absl::StatusOr<int64_t> MysqlConnection::RunMany(const dialect::CompiledStatement& statement,
                                                  int64_t rows, FillParams fill) {
   DUO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
-  Tidy();
+  StartStatement();
   const std::string& sql = statement.sql;
   std::vector<sql::Value> values = statement.params;
   BoundParams params;
@@ -1427,7 +1440,7 @@ absl::StatusOr<int64_t> MysqlConnection::RunMany(const dialect::CompiledStatemen
 
 absl::Status MysqlConnection::ExecuteScript(absl::string_view sql) {
   DUO_RETURN_IF_ERROR(CheckCanRun(sql));
-  Tidy();
+  StartStatement();
   last_executed_ = nullptr;
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
     // 1065: nothing but whitespace or comments, as "" on PostgreSQL.
@@ -1450,7 +1463,7 @@ absl::Status MysqlConnection::ExecuteScript(absl::string_view sql) {
 
 bool MysqlConnection::Ping() {
   if (streaming_ != nullptr || Broken()) return false;
-  Tidy();
+  StartStatement();
   if (mysql_ping(mysql_) == 0) return true;
   if (IsConnectionError(mysql_errno(mysql_))) lost_ = true;
   return false;
@@ -1596,7 +1609,7 @@ Task<absl::StatusOr<std::unique_ptr<Cursor>>> MysqlConnection::ExecuteAsync(
 Task<absl::StatusOr<std::unique_ptr<Cursor>>> MysqlConnection::RunAsync(
     const dialect::CompiledStatement& statement, absl::Time deadline) {
   DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
-  Tidy();
+  StartStatement();
   co_return co_await ExecuteAsync(statement, deadline, /*retry_stale=*/true);
 }
 
@@ -1606,7 +1619,7 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> MysqlConnection::RunB
   cursors.reserve(statements.size());
   for (const dialect::CompiledStatement& statement : statements) {
     DUO_CO_RETURN_IF_ERROR(CheckCanRun(statement.sql));
-    Tidy();
+    StartStatement();
     DUO_CO_ASSIGN_OR_RETURN(std::unique_ptr<Cursor> cursor,
                             co_await ExecuteAsync(statement, deadline, /*retry_stale=*/true));
     cursors.push_back(std::move(cursor));
@@ -1616,7 +1629,7 @@ Task<absl::StatusOr<std::vector<std::unique_ptr<Cursor>>>> MysqlConnection::RunB
 
 Task<absl::Status> MysqlConnection::ExecuteScriptAsync(std::string sql, absl::Time deadline) {
   DUO_CO_RETURN_IF_ERROR(CheckCanRun(sql));
-  Tidy();
+  StartStatement();
   last_executed_ = nullptr;
   int result = 0;
   DUO_CO_RETURN_IF_ERROR(co_await Drive(
