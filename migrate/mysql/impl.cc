@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -25,6 +24,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/ddl.h"
 #include "duo/dialect/mysql/dialect.h"
+#include "duo/engine/url.h"
 #include "duo/sql/text.h"
 #include "migrate/mysql/introspect.h"
 #include "migrate/mysql/planner.h"
@@ -64,28 +64,31 @@ absl::StatusOr<std::vector<sql::TableDef>> MysqlModelSchema(
     const Database& database, const std::vector<const ModelMeta*>& models) {
   std::random_device random;
   const std::string scratch = absl::StrCat("duo_migrate_scratch_", random() % 1000000000);
-  DUO_ASSIGN_OR_RETURN(Session session, database.StandaloneSession());
-  DUO_ASSIGN_OR_RETURN(Result current, session.Execute(sql::Text("SELECT DATABASE()")));
-  DUO_ASSIGN_OR_RETURN(std::optional<std::string> live,
-                       current.Get<std::optional<std::string>>(0, 0));
-  if (!live.has_value()) {
+  // The scratch database is reached through a Database of its own, on a
+  // URL naming it: no pooled connection of `database` ever changes its
+  // default database (USE), which the server-side prepared statements
+  // cached on it would not follow.
+  DUO_ASSIGN_OR_RETURN(engine::DatabaseUrl url, engine::DatabaseUrl::Parse(database.url()));
+  if (url.database.empty()) {
     return absl::FailedPreconditionError(
         "the database URL names no database: duo-migrate works on one database");
   }
+  url.database = scratch;
+  DUO_ASSIGN_OR_RETURN(Session session, database.StandaloneSession());
   // DDL cannot be rolled back here: the scratch database is dropped
-  // whatever happens after it is created, and the session is put back on
-  // the live database before its connection returns to the pool.
+  // whatever happens once it is created.
   DUO_RETURN_IF_ERROR(session.ExecuteScript(
       absl::StrCat("CREATE DATABASE ", Quote(scratch), dialect::MysqlDialect().TableOptions())));
   auto body = [&]() -> absl::StatusOr<std::vector<sql::TableDef>> {
-    DUO_RETURN_IF_ERROR(session.ExecuteScript(absl::StrCat("USE ", Quote(scratch))));
+    DUO_ASSIGN_OR_RETURN(Database scratch_database, Database::Open(url.ToString()));
+    DUO_ASSIGN_OR_RETURN(Session scratch_session, scratch_database.StandaloneSession());
     std::vector<sql::TableDef> tables;
     for (const ModelMeta* meta : models) tables.push_back(meta->table_def());
     for (const sql::TableDef* table : DependencyOrder(tables)) {
       DUO_ASSIGN_OR_RETURN(std::vector<std::string> statements,
                            dialect::CreateTableStatements(database.dialect(), *table));
       for (const std::string& statement : statements) {
-        absl::Status status = session.ExecuteScript(statement);
+        absl::Status status = scratch_session.ExecuteScript(statement);
         if (!status.ok()) {
           return absl::Status(status.code(),
                               absl::StrCat("creating the models' table ", Quote(table->name), ": ",
@@ -93,18 +96,16 @@ absl::StatusOr<std::vector<sql::TableDef>> MysqlModelSchema(
         }
       }
     }
-    DUO_ASSIGN_OR_RETURN(LiveSchema schema, IntrospectMysql(session, {.schema = scratch}));
+    DUO_ASSIGN_OR_RETURN(LiveSchema schema, IntrospectMysql(scratch_session, {.schema = scratch}));
     NameForeignKeys(schema.tables);
     return std::move(schema.tables);
   };
   absl::StatusOr<std::vector<sql::TableDef>> tables = body();
   absl::Status dropped = session.ExecuteScript(absl::StrCat("DROP DATABASE ", Quote(scratch)));
-  absl::Status restored = session.ExecuteScript(absl::StrCat("USE ", Quote(*live)));
   if (tables.ok() && !dropped.ok()) {
     return absl::Status(dropped.code(), absl::StrCat("dropping the scratch database ",
                                                      Quote(scratch), ": ", dropped.message()));
   }
-  if (tables.ok() && !restored.ok()) return restored;
   return tables;
 }
 

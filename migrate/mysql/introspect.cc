@@ -185,8 +185,10 @@ absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOpt
       for (sql::ColumnDef& candidate : table->columns) {
         if (candidate.name == name) column = &candidate;
       }
+      // The clause quotes as the session's sql_mode does.
       if (column != nullptr && column->type.kind == Kind::kText &&
-          clause == absl::StrCat("json_valid(`", name, "`)")) {
+          (clause == absl::StrCat("json_valid(`", name, "`)") ||
+           clause == absl::StrCat("json_valid(\"", name, "\")"))) {
         column->type = sql::SqlType{Kind::kJson};
         continue;
       }
