@@ -87,6 +87,13 @@ bool IsWidening(const sql::SqlType& from, const sql::SqlType& to) {
   if (from.kind == Kind::kNumeric && to.kind == Kind::kNumeric) {
     return to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
   }
+  // An enum (MySQL's inline ENUM) widens when it keeps every label: rows
+  // are converted by label.
+  if (from.kind == Kind::kEnum && to.kind == Kind::kEnum) {
+    return std::all_of(from.labels.begin(), from.labels.end(), [&](const std::string& label) {
+      return std::find(to.labels.begin(), to.labels.end(), label) != to.labels.end();
+    });
+  }
   // An array widens when its elements do (integer[] -> bigint[]).
   if (from.kind == Kind::kArray && to.kind == Kind::kArray) {
     return from.element == to.element ||
@@ -244,8 +251,13 @@ void Planner::Warn(const SchemaDiff& diff) {
       if (!column.nullable && column.server_default.empty() && !column.autoincrement) {
         plan_.warnings.push_back(absl::StrCat(
             "column ", Qualified(change.to.name, column.name),
-            " is added NOT NULL without a default: the upgrade fails if ", table,
-            " has rows; give it a server default, or add it nullable, fill it, and make it "
+            " is added NOT NULL without a default: ",
+            ZeroFillsAddedNotNullColumns()
+                ? absl::StrCat(dialect_.name(),
+                               " fills it with its type's zero value ('', 0) in the rows ", table,
+                               " has")
+                : absl::StrCat("the upgrade fails if ", table, " has rows"),
+            "; give it a server default, or add it nullable, fill it, and make it "
             "NOT NULL in a later revision"));
       }
     }
@@ -255,8 +267,11 @@ void Planner::Warn(const SchemaDiff& diff) {
         plan_.warnings.push_back(absl::StrCat(
             "column ", Qualified(change.to.name, column.name),
             " is dropped; it was NOT NULL without a default, so the downgrade (which adds it "
-            "back empty) fails if ",
-            table, " has rows"));
+            "back empty) ",
+            ZeroFillsAddedNotNullColumns()
+                ? absl::StrCat("fills it with its type's zero value ('', 0) in the rows ", table,
+                               " has")
+                : absl::StrCat("fails if ", table, " has rows")));
       }
     }
     const bool alters_in_place = !change.dropped_columns.empty() ||
@@ -325,6 +340,12 @@ std::string Planner::CannotRestoreNote(const sql::TableDef& table,
   if (Normalized(column, table).nullable || !column.server_default.empty() ||
       column.autoincrement) {
     return "";
+  }
+  if (ZeroFillsAddedNotNullColumns()) {
+    return absl::StrCat("-- fills ", Q(column.name),
+                        " with its type's zero value ('', 0) in the rows ", Q(table.name),
+                        " has: it is NOT NULL with no default and nothing to fill it "
+                        "from\n");
   }
   return absl::StrCat("-- fails if ", Q(table.name), " has rows: ", Q(column.name),
                       " is NOT NULL with no default and nothing to fill it from\n");

@@ -93,6 +93,10 @@ class Planner {
   // The statement that drops index `name` of `table`. The default: DROP
   // INDEX "name" (indexes are named per schema).
   virtual std::string DropIndexSql(const sql::TableDef& table, absl::string_view name) const;
+  // Whether adding a NOT NULL column without a default to a table with
+  // rows fills it with its type's zero value ('', 0) instead of failing
+  // (MySQL's ALTER TABLE does, strict mode or not): the warnings say which.
+  virtual bool ZeroFillsAddedNotNullColumns() const { return false; }
   // The steps that change `altered` in place on `table`. The default: one
   // step per aspect (type, nullability, default, identity), each with
   // ALTER COLUMN.

@@ -83,6 +83,8 @@ class MysqlPlanner final : public migrate_internal::Planner {
     return absl::OkStatus();
   }
 
+  bool ZeroFillsAddedNotNullColumns() const override { return true; }
+
   std::string ViewsNote() const override {
     return "alters or drops: MySQL does not check the views over a table it changes, and a view "
            "reading a column or table that is gone fails when queried; recreate the view in this "
