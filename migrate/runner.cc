@@ -253,10 +253,15 @@ std::string StoppedAt(const Session& session, const Progress& progress, absl::st
   } else {
     absl::StrAppend(&text, "; statement ", progress.completed + 1, " failed and did not");
   }
+  // An applied revision's file cannot change (its checksum is recorded):
+  // a down step is resumed as it is, once the database lets it run.
   absl::StrAppend(
-      &text, ". The revision is not recorded as ", progress.upgrade ? "applied" : "reverted",
-      ". Fix statement ", progress.completed + 1,
-      " in the file if it is wrong and run `duo-migrate ", direction,
+      &text, ". The revision is not recorded as ", progress.upgrade ? "applied" : "reverted", ". ",
+      progress.upgrade
+          ? absl::StrCat("Fix statement ", progress.completed + 1, " in the file if it is wrong")
+          : absl::StrCat("Make statement ", progress.completed + 1,
+                         " able to run (the file of an applied revision cannot change)"),
+      " and run `duo-migrate ", direction,
       " --resume` to continue from it; or undo what took effect by hand and run `duo-migrate "
       "stamp` with the revision the database is at (which forgets this progress)");
   return text;

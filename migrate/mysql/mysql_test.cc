@@ -564,6 +564,37 @@ TEST_F(MysqlMigrateTest, StampForgetsAStoppedRevision) {
   EXPECT_THAT(err_, HasSubstr("statement 2 of 2 failed"));
 }
 
+// A down step that stops part way is recorded the same way; an upgrade
+// cannot resume it, a downgrade can.
+TEST_F(MysqlMigrateTest, DowngradeStoppedPartWayResumesOnlyAsADowngrade) {
+  const Revision revision =
+      NewRevision("abababababab", "",
+                  {"CREATE TABLE t (id INT PRIMARY KEY)", "CREATE TABLE u (id INT PRIMARY KEY)"},
+                  {"DROP TABLE u", "DROP TABLE no_such_table", "DROP TABLE t"});
+  DUO_ASSERT_OK_AND_ASSIGN(std::string path, WriteRevisionFile(dir_.string(), revision));
+  ASSERT_EQ(Cli({"upgrade"}), kExitOk) << err_;
+  EXPECT_EQ(Cli({"downgrade", "--allow-destructive"}), kExitFailed);
+  EXPECT_THAT(err_, HasSubstr("statement 2 of 3 failed"));
+  EXPECT_THAT(err_, HasSubstr("downgrade stopped part way"));
+  EXPECT_THAT(err_, HasSubstr("not recorded as reverted"));
+  EXPECT_EQ(Tables(), 1);  // u dropped, t kept
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM duo_migrations"), 1);
+
+  EXPECT_EQ(Cli({"upgrade", "--resume"}), kExitRefused);
+  EXPECT_THAT(err_, HasSubstr("which this run would not run first"));
+  EXPECT_EQ(Cli({"downgrade", "--allow-destructive"}), kExitRefused);
+  EXPECT_THAT(err_, HasSubstr("downgrade --resume"));
+
+  // The file's down step is edited after the revision was applied: the
+  // runner refuses any edited applied file, so the user fixes the database
+  // instead (here: the missing table appears) and resumes.
+  DUO_ASSERT_OK(Exec("CREATE TABLE no_such_table (id INT)"));
+  ASSERT_EQ(Cli({"downgrade", "--allow-destructive", "--resume"}), kExitOk) << out_ << err_;
+  EXPECT_EQ(Tables(), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM duo_migrations"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM duo_migrations_progress"), 0);
+}
+
 // The run's lock is GET_LOCK's, held for the whole run: a run waits while
 // another connection holds it.
 TEST_F(MysqlMigrateTest, RunWaitsForTheLock) {
