@@ -28,11 +28,12 @@
 // done. A revision that failed or was killed part way is reported by the
 // next run, naming the revision and the statement it stopped at (and
 // whether that statement may have taken effect, when the run was killed
-// while it ran); nothing runs until the user either fixes the file and
-// resumes (RunOptions::resume: the statements after the completed ones
-// run, provided those completed ones are unchanged in the file) or undoes
-// the completed statements by hand and runs `stamp` (which forgets the
-// progress).
+// while it ran); nothing runs until the user either resumes it
+// (RunOptions::resume: the statements after the completed ones run,
+// provided those completed ones are unchanged in the file; an upgrade's
+// file may be fixed first, an applied revision's down step cannot change)
+// or undoes the completed statements by hand and runs `stamp` (which
+// forgets the progress).
 //
 // With RunOptions::sql_only the runner prints instead: a script that does
 // what the run does around each revision (SQLite's foreign keys off around
