@@ -15,6 +15,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/ddl.h"
 #include "duo/sql/dml.h"
+#include "duo/sql/functions.h"
 #include "duo/sql/select.h"
 #include "duo/sql/text.h"
 #include "migrate/autogenerate.h"
@@ -101,8 +102,11 @@ std::string Describe(const Revision& revision) {
   return absl::StrCat(revision.id, " (", revision.path, ")");
 }
 
-// Records `revision` as applied (or no longer applied).
-sql::Statement VersionUpdate(const Revision& revision, bool applied) {
+// Records `revision` as applied (or no longer applied), at `applied_at`
+// (now, by default).
+sql::Statement VersionUpdate(const Revision& revision, bool applied,
+                             sql::Expr applied_at = sql::Expr()) {
+  if (applied_at.empty()) applied_at = sql::Param(sql::Value(absl::Now()));
   const sql::Table& table = VersionTable();
   if (!applied) return sql::Delete(table).Where(table.C("revision") == revision.id);
   return sql::Insert(table)
@@ -110,7 +114,7 @@ sql::Statement VersionUpdate(const Revision& revision, bool applied) {
       .AddRow({sql::Param(sql::Value(revision.id)),
                sql::Param(revision.parent.empty() ? sql::Value() : sql::Value(revision.parent)),
                sql::Param(sql::Value(revision.message)), sql::Param(sql::Value(revision.checksum)),
-               sql::Param(sql::Value(absl::Now()))});
+               applied_at});
 }
 
 // The version table, and where DDL is not transactional the progress
@@ -537,8 +541,11 @@ class Run {
     for (const std::string& statement : impl_.CheckRevisionScript(revision)) {
       script_.push_back(statement + ";");
     }
+    // Applied when the script runs, not when it was printed; and the
+    // database spells its own clock (a timestamp literal in one database's
+    // form is refused by another's strict mode).
     absl::StatusOr<dialect::CompiledStatement> compiled =
-        session_.dialect().Compile(VersionUpdate(revision, upgrade));
+        session_.dialect().Compile(VersionUpdate(revision, upgrade, sql::CurrentTimestamp()));
     if (compiled.ok()) script_.push_back(session_.dialect().DebugSql(*compiled) + ";");
     if (transaction) script_.push_back("COMMIT;");
     for (const std::string& statement : impl_.AfterRevision(revision)) {

@@ -173,7 +173,11 @@ class MysqlImpl final : public MigrateImpl {
         "that stops at the first error)",
         "-- DDL commits as it runs on MySQL and MariaDB: a failing statement leaves the ones "
         "before it applied, and its revision unrecorded",
-        absl::StrCat("SELECT GET_LOCK(", kLockName, ", ", kLockWaitSeconds, ");")};
+        absl::StrCat("SELECT GET_LOCK(", kLockName, ", ", kLockWaitSeconds, ");"),
+        // DATETIME columns hold UTC, as duo's sessions write them
+        // (duo/engine/mysql): CURRENT_TIMESTAMP in the script's statements
+        // and defaults too.
+        "SET time_zone = '+00:00';"};
   }
   std::vector<std::string> ScriptEnd() const override {
     return {absl::StrCat("SELECT RELEASE_LOCK(", kLockName, ");")};

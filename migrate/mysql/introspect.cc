@@ -68,8 +68,53 @@ std::optional<std::vector<std::string>> EnumLabels(absl::string_view type) {
   return labels;
 }
 
+// The server's expression text (a CHECK clause, a default) as it prints
+// it under a sql_mode with ANSI_QUOTES (the driver's), with its "quoted"
+// identifiers in backticks: revision files hold this text, and must mean
+// the same to a client whose sql_mode reads "total" as a string.
+std::string Backticked(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\'') {  // a string literal, copied whole
+      out.push_back(c);
+      for (++i; i < text.size(); ++i) {
+        out.push_back(text[i]);
+        if (text[i] == '\\' && i + 1 < text.size()) {
+          out.push_back(text[++i]);
+        } else if (text[i] == '\'') {
+          if (i + 1 < text.size() && text[i + 1] == '\'') {
+            out.push_back(text[++i]);
+          } else {
+            break;
+          }
+        }
+      }
+    } else if (c == '"') {  // an identifier
+      out.push_back('`');
+      for (++i; i < text.size(); ++i) {
+        if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          out.push_back('"');
+          ++i;
+        } else if (text[i] == '"') {
+          break;
+        } else {
+          if (text[i] == '`') out.push_back('`');
+          out.push_back(text[i]);
+        }
+      }
+      out.push_back('`');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// InnoDB treats RESTRICT and NO ACTION alike (the check is immediate), and
+// MariaDB reports an action left unsaid as RESTRICT: both read as NO
+// ACTION, which a plan leaves unsaid.
 sql::ReferentialAction MysqlAction(absl::string_view rule) {
-  if (rule == "RESTRICT") return sql::ReferentialAction::kRestrict;
   if (rule == "CASCADE") return sql::ReferentialAction::kCascade;
   if (rule == "SET NULL") return sql::ReferentialAction::kSetNull;
   if (rule == "SET DEFAULT") return sql::ReferentialAction::kSetDefault;
@@ -115,6 +160,13 @@ sql::SqlType ParseMysqlType(absl::string_view column_type) {
 
 absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOptions& options) {
   LiveSchema schema;
+  DUO_ASSIGN_OR_RETURN(Result mode, session.Execute(sql::Text("SELECT IF(@@SESSION.sql_mode LIKE "
+                                                              "'%ANSI_QUOTES%', 'ansi', '')")));
+  DUO_ASSIGN_OR_RETURN(std::string quotes, mode.Scalar<std::string>());
+  const bool ansi_quotes = quotes == "ansi";
+  auto expression = [ansi_quotes](const std::string& text) {
+    return ansi_quotes ? Backticked(text) : text;
+  };
   std::map<std::string, size_t> by_name;
   auto table_for = [&](const std::string& name) -> sql::TableDef* {
     auto it = by_name.find(name);
@@ -158,7 +210,7 @@ absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOpt
     // and a string default quoted: 'NULL' is the four letters. No default
     // and a NULL default are the same to an INSERT.
     if (default_sql.has_value() && *default_sql != "NULL" && !column.autoincrement) {
-      column.server_default = sql::Text(*default_sql);
+      column.server_default = sql::Text(expression(*default_sql));
     }
     schema.tables[by_name[table_name]].columns.push_back(std::move(column));
   }
@@ -179,16 +231,15 @@ absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOpt
     if (table == nullptr) continue;
     DUO_ASSIGN_OR_RETURN(std::string name, checks.Get<std::string>(row, 1));
     DUO_ASSIGN_OR_RETURN(std::string clause, checks.Get<std::string>(row, 2));
+    clause = expression(clause);
     DUO_ASSIGN_OR_RETURN(std::string level, checks.Get<std::string>(row, 3));
     if (level == "Column") {
       sql::ColumnDef* column = nullptr;
       for (sql::ColumnDef& candidate : table->columns) {
         if (candidate.name == name) column = &candidate;
       }
-      // The clause quotes as the session's sql_mode does.
       if (column != nullptr && column->type.kind == Kind::kText &&
-          (clause == absl::StrCat("json_valid(`", name, "`)") ||
-           clause == absl::StrCat("json_valid(\"", name, "\")"))) {
+          clause == absl::StrCat("json_valid(`", name, "`)")) {
         column->type = sql::SqlType{Kind::kJson};
         continue;
       }

@@ -19,7 +19,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -30,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "duo/base/status_macros.h"
+#include "duo/engine/url.h"
 #include "duo/model/models.h"
 #include "duo/model/schema.h"
 #include "duo/session/database.h"
@@ -404,6 +408,42 @@ TEST_F(MysqlMigrateTest, FullCycleThroughTheCli) {
   ASSERT_EQ(Cli({"current"}), kExitOk);
   EXPECT_EQ(out_, "base\n");
   EXPECT_EQ(ScratchDatabases(), 0);
+}
+
+// The --sql script, run by the mariadb client with the server's default
+// sql_mode (no ANSI_QUOTES), does what `upgrade` does: the schema the
+// models declare (its CHECK a real comparison, not of a string), the
+// version row stamped with the time it ran, in UTC.
+TEST_F(MysqlMigrateTest, ScriptRunsInTheMariadbClient) {
+  ASSERT_EQ(Cli({"create", "shop", "--group", "shop_v1"}), kExitOk) << err_;
+  ASSERT_EQ(Cli({"upgrade", "--sql"}), kExitOk) << err_;
+  // The revision's SQL reads the same whatever the client's sql_mode: the
+  // CHECK the server prints with "total" (the driver's ANSI_QUOTES) is
+  // written with `total`, which no sql_mode reads as a string.
+  EXPECT_THAT(out_, HasSubstr("CHECK (`total` >= 0)"));
+  EXPECT_THAT(out_, Not(HasSubstr("\"total\"")));
+  // An action left unsaid stays unsaid (MariaDB reports it as RESTRICT).
+  EXPECT_THAT(out_, Not(HasSubstr("ON UPDATE RESTRICT")));
+  const std::string script = dir_.string() + "_upgrade.sql";
+  std::ofstream(script) << out_;
+  DUO_ASSERT_OK_AND_ASSIGN(engine::DatabaseUrl parsed, engine::DatabaseUrl::Parse(url()));
+  const std::string command = absl::StrCat(
+      "mariadb --no-defaults --socket='", parsed.Option("unix_socket").value_or(""), "' -u ",
+      parsed.user, " ", parsed.database, " < '", script, "' > '", script, ".out' 2>&1");
+  const int status = std::system(command.c_str());
+  std::ifstream in(script + ".out");
+  const std::string output((std::istreambuf_iterator<char>(in)), {});
+  std::filesystem::remove(script);
+  std::filesystem::remove(script + ".out");
+  ASSERT_EQ(WEXITSTATUS(status), 0) << output << "\n" << out_;
+
+  ASSERT_EQ(Cli({"check", "--group", "shop_v1"}), kExitOk) << out_ << err_;
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM duo_migrations WHERE "
+                  "ABS(TIMESTAMPDIFF(SECOND, applied_at, UTC_TIMESTAMP())) < 600"),
+            1);
+  DUO_ASSERT_OK(Exec("INSERT INTO customers (email, tier) VALUES ('a@x', 'free')"));
+  DUO_ASSERT_OK(Exec("INSERT INTO orders (customer_id, total) VALUES (1, 5)"));
+  EXPECT_FALSE(Exec("INSERT INTO orders (customer_id, total) VALUES (1, -5)").ok());
 }
 
 // A revision whose second of three statements fails: the first took
