@@ -24,6 +24,7 @@
 #include "duo/base/status_macros.h"
 #include "duo/dialect/ddl.h"
 #include "duo/dialect/mysql/dialect.h"
+#include "duo/engine/mysql/driver.h"
 #include "duo/engine/url.h"
 #include "duo/sql/text.h"
 #include "migrate/mysql/introspect.h"
@@ -174,10 +175,12 @@ class MysqlImpl final : public MigrateImpl {
         "-- DDL commits as it runs on MySQL and MariaDB: a failing statement leaves the ones "
         "before it applied, and its revision unrecorded",
         absl::StrCat("SELECT GET_LOCK(", kLockName, ", ", kLockWaitSeconds, ");"),
-        // DATETIME columns hold UTC, as duo's sessions write them
-        // (duo/engine/mysql): CURRENT_TIMESTAMP in the script's statements
-        // and defaults too.
-        "SET time_zone = '+00:00';"};
+        // The session duo-migrate's own runs have (duo/engine/mysql):
+        // DATETIME columns hold UTC, CURRENT_TIMESTAMP included; the
+        // driver's strict sql_mode, with ANSI_QUOTES and PIPES_AS_CONCAT,
+        // so that a revision written by hand the standard way ("name",
+        // ||) means in the client what it means online.
+        absl::StrCat("SET time_zone = '+00:00', sql_mode = '", engine::kMysqlStrictSqlMode, "';")};
   }
   std::vector<std::string> ScriptEnd() const override {
     return {absl::StrCat("SELECT RELEASE_LOCK(", kLockName, ");")};
