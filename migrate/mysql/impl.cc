@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -25,7 +26,6 @@
 #include "duo/dialect/ddl.h"
 #include "duo/dialect/mysql/dialect.h"
 #include "duo/engine/mysql/driver.h"
-#include "duo/engine/url.h"
 #include "duo/sql/text.h"
 #include "migrate/mysql/introspect.h"
 #include "migrate/mysql/planner.h"
@@ -65,31 +65,34 @@ absl::StatusOr<std::vector<sql::TableDef>> MysqlModelSchema(
     const Database& database, const std::vector<const ModelMeta*>& models) {
   std::random_device random;
   const std::string scratch = absl::StrCat("duo_migrate_scratch_", random() % 1000000000);
-  // The scratch database is reached through a Database of its own, on a
-  // URL naming it: no pooled connection of `database` ever changes its
-  // default database (USE), which the server-side prepared statements
-  // cached on it would not follow.
-  DUO_ASSIGN_OR_RETURN(engine::DatabaseUrl url, engine::DatabaseUrl::Parse(database.url()));
-  if (url.database.empty()) {
+  DUO_ASSIGN_OR_RETURN(Session session, database.StandaloneSession());
+  DUO_ASSIGN_OR_RETURN(Result current, session.Execute(sql::Text("SELECT DATABASE()")));
+  DUO_ASSIGN_OR_RETURN(std::optional<std::string> live,
+                       current.Get<std::optional<std::string>>(0, 0));
+  if (!live.has_value()) {
     return absl::FailedPreconditionError(
         "the database URL names no database: duo-migrate works on one database");
   }
-  url.database = scratch;
-  DUO_ASSIGN_OR_RETURN(Session session, database.StandaloneSession());
-  // DDL cannot be rolled back here: the scratch database is dropped
-  // whatever happens once it is created.
+  // The models' tables are created with the scratch database as the
+  // session's default (USE), so that their foreign keys resolve there; the
+  // session's connection goes back to the application's pool, so it is put
+  // back on the live database whatever happens. What runs on it meanwhile
+  // names its database explicitly: a statement that said DATABASE(),
+  // prepared in the scratch database and cached on the connection, went
+  // on reading that database after the USE back (measured on MariaDB
+  // 10.11). A Database of its own for the scratch database would need the
+  // URL's password, which Database::url() masks.
   DUO_RETURN_IF_ERROR(session.ExecuteScript(
       absl::StrCat("CREATE DATABASE ", Quote(scratch), dialect::MysqlDialect().TableOptions())));
   auto body = [&]() -> absl::StatusOr<std::vector<sql::TableDef>> {
-    DUO_ASSIGN_OR_RETURN(Database scratch_database, Database::Open(url.ToString()));
-    DUO_ASSIGN_OR_RETURN(Session scratch_session, scratch_database.StandaloneSession());
+    DUO_RETURN_IF_ERROR(session.ExecuteScript(absl::StrCat("USE ", Quote(scratch))));
     std::vector<sql::TableDef> tables;
     for (const ModelMeta* meta : models) tables.push_back(meta->table_def());
     for (const sql::TableDef* table : DependencyOrder(tables)) {
       DUO_ASSIGN_OR_RETURN(std::vector<std::string> statements,
                            dialect::CreateTableStatements(database.dialect(), *table));
       for (const std::string& statement : statements) {
-        absl::Status status = scratch_session.ExecuteScript(statement);
+        absl::Status status = session.ExecuteScript(statement);
         if (!status.ok()) {
           return absl::Status(status.code(),
                               absl::StrCat("creating the models' table ", Quote(table->name), ": ",
@@ -97,12 +100,17 @@ absl::StatusOr<std::vector<sql::TableDef>> MysqlModelSchema(
         }
       }
     }
-    DUO_ASSIGN_OR_RETURN(LiveSchema schema, IntrospectMysql(scratch_session, {.schema = scratch}));
+    DUO_ASSIGN_OR_RETURN(LiveSchema schema, IntrospectMysql(session, {.schema = scratch}));
     NameForeignKeys(schema.tables);
     return std::move(schema.tables);
   };
   absl::StatusOr<std::vector<sql::TableDef>> tables = body();
-  absl::Status dropped = session.ExecuteScript(absl::StrCat("DROP DATABASE ", Quote(scratch)));
+  // DDL cannot be rolled back: the scratch database is dropped whatever
+  // happened once it was created.
+  const absl::Status restored = session.ExecuteScript(absl::StrCat("USE ", Quote(*live)));
+  const absl::Status dropped =
+      session.ExecuteScript(absl::StrCat("DROP DATABASE ", Quote(scratch)));
+  if (tables.ok() && !restored.ok()) return restored;
   if (tables.ok() && !dropped.ok()) {
     return absl::Status(dropped.code(), absl::StrCat("dropping the scratch database ",
                                                      Quote(scratch), ": ", dropped.message()));

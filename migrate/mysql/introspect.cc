@@ -21,8 +21,9 @@ namespace {
 
 using Kind = sql::SqlType::Kind;
 
-// The database read: the one named, else the session's.
-constexpr absl::string_view kMysqlSchema = "COALESCE(NULLIF(:schema, ''), DATABASE())";
+// The database read, always bound by name (see MysqlModelSchema in
+// impl.cc: a cached statement saying DATABASE() may not follow a USE).
+constexpr absl::string_view kMysqlSchema = ":schema";
 
 // Types as COLUMN_TYPE spells what the dialect declares, without arguments.
 std::optional<Kind> ScalarKind(absl::string_view name) {
@@ -158,8 +159,20 @@ sql::SqlType ParseMysqlType(absl::string_view column_type) {
   return migrate_internal::ParseTypeSpelling(lower, ScalarKind);
 }
 
-absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOptions& options) {
+absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOptions& requested) {
   LiveSchema schema;
+  IntrospectOptions options = requested;
+  if (options.schema.empty()) {
+    DUO_ASSIGN_OR_RETURN(Result current, session.Execute(sql::Text("SELECT DATABASE()")));
+    DUO_ASSIGN_OR_RETURN(std::optional<std::string> name,
+                         current.Get<std::optional<std::string>>(0, 0));
+    if (!name.has_value()) {
+      return absl::FailedPreconditionError(
+          "the database URL names no database: duo-migrate works on one database");
+    }
+    options.schema = std::move(*name);
+  }
+  schema.schema = options.schema;
   DUO_ASSIGN_OR_RETURN(Result mode, session.Execute(sql::Text("SELECT IF(@@SESSION.sql_mode LIKE "
                                                               "'%ANSI_QUOTES%', 'ansi', '')")));
   DUO_ASSIGN_OR_RETURN(std::string quotes, mode.Scalar<std::string>());
@@ -346,13 +359,6 @@ absl::StatusOr<LiveSchema> IntrospectMysql(Session& session, const IntrospectOpt
     table->indexes.push_back(std::move(index));
   }
 
-  DUO_ASSIGN_OR_RETURN(Result current,
-                       Query(session, absl::StrCat("SELECT ", kMysqlSchema), options));
-  if (current.size() == 1) {
-    DUO_ASSIGN_OR_RETURN(std::optional<std::string> name,
-                         current.Get<std::optional<std::string>>(0, 0));
-    schema.schema = name.value_or("");
-  }
   return schema;
 }
 
