@@ -77,24 +77,32 @@ that drop data (tables, columns, narrowing types, SET NOT NULL) are listed
 and written only with --allow-destructive.
   --empty    write a revision with no statements, to fill in by hand
 )"},
-      {"upgrade", R"(usage: duo-migrate upgrade [REV|head] [--sql] [--allow-destructive]
+      {"upgrade", R"(usage: duo-migrate upgrade [REV|head] [--sql] [--allow-destructive] [--resume]
 
 Applies pending revisions in order, each in its own transaction with its
 version-table row. A failing statement rolls its revision back and is
-reported; revisions before it stay applied.
+reported; revisions before it stay applied. Where DDL commits as it runs
+(MySQL, MariaDB), a revision runs statement by statement with its progress
+recorded: one that stopped part way is reported, naming the statement, and
+runs on only with --resume.
   --sql                 print the SQL instead of running it (a script for
                         `sqlite3 -bail` or `psql -v ON_ERROR_STOP=1`; it
                         lists what loses data and needs no
                         --allow-destructive)
   --allow-destructive   run revisions marked as dropping data
+  --resume              continue a revision that stopped part way (MySQL,
+                        MariaDB) after its last completed statement
 )"},
-      {"downgrade", R"(usage: duo-migrate downgrade [REV|base] [--sql] [--allow-destructive]
+      {"downgrade",
+       R"(usage: duo-migrate downgrade [REV|base] [--sql] [--allow-destructive] [--resume]
 
 Reverts the last applied revision, or every revision after REV, or all of
 them (base), running their down steps.
   --sql                 print the SQL instead of running it (see upgrade)
   --allow-destructive   needed when a down step drops data (dropping a table
                         or column the revision created)
+  --resume              continue a down step that stopped part way (see
+                        upgrade)
 )"},
       {"history",
        "usage: duo-migrate history\n\nLists revisions base first; "
@@ -135,7 +143,7 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   static const auto* const kValueFlags = new std::vector<std::string>{
       "url", "dir", "group", "config", "rename-table", "rename-column"};
   static const auto* const kSwitches =
-      new std::vector<std::string>{"help", "sql", "allow-destructive", "empty"};
+      new std::vector<std::string>{"help", "sql", "allow-destructive", "empty", "resume"};
   Flags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -393,6 +401,7 @@ class Cli {
     RunOptions options;
     options.allow_destructive = flags_.Switch("allow-destructive");
     options.sql_only = flags_.Switch("sql");
+    options.resume = flags_.Switch("resume");
     options.log = [this](const std::string& line) { out_ << line << "\n"; };
     return options;
   }

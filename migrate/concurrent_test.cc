@@ -114,13 +114,11 @@ TEST_P(ConcurrentUpgradeTest, EachRevisionAppliesOnceAndEveryProcessExitsZero) {
 }
 
 // duo-migrate takes a session lock for its run: against the server, not PgBouncer.
-// SQLite and PostgreSQL: duo-migrate has no MySQL implementation yet
-// (migrate/mysql, issue 23), so MariaDB is not among this suite's backends.
-INSTANTIATE_TEST_SUITE_P(
-    Backends, ConcurrentUpgradeTest,
-    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
-                                                          ::duo::testing::Backend::kPostgres})),
-    ::duo::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, ConcurrentUpgradeTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kMariadb})),
+                         ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::migrate

@@ -7,7 +7,8 @@
 // (runner.h), the CLI. Whatever they need to know about a database they ask
 // its MigrateImpl: how to read the live schema, how to render a plan, how
 // to lock a run, what to do around a revision. Each database's package
-// (migrate/sqlite, migrate/postgres) registers its implementation under
+// (migrate/sqlite, migrate/postgres, migrate/mysql) registers its
+// implementation under
 // its dialect's name, from a library with alwayslink = 1;
 // duo_migrate_binary (//migrate:main) links every one DuoORM ships.
 //

@@ -3,9 +3,13 @@
 // agrees with the schema, and the next `upgrade` finishes the job.
 //
 // The second revision's statement runs for as long as a "knob" table says
-// (pg_sleep on PostgreSQL, a recursive CTE on SQLite), so the test can
-// SIGKILL the CLI while that statement runs, then turn the knob down and
-// upgrade again with the same files.
+// (pg_sleep on PostgreSQL, a recursive CTE on SQLite, SLEEP on MariaDB), so
+// the test can SIGKILL the CLI while that statement runs, then turn the
+// knob down and upgrade again with the same files.
+//
+// On MariaDB, whose DDL commits as it runs, the killed revision's first
+// statement stays, the next `upgrade` reports the revision part way and
+// runs nothing, and `upgrade --resume` finishes it (runner.h).
 
 #include <signal.h>
 #include <sys/types.h>
@@ -48,20 +52,27 @@ class MigrateKillTest : public testing::BackendTest {
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
     const bool pg = backend() == Backend::kPostgres;
-    const std::string dialect = pg ? "postgresql" : "sqlite";
+    const bool mariadb = backend() == Backend::kMariadb;
+    const std::string dialect = pg ? "postgresql" : mariadb ? "mysql" : "sqlite";
     Write(absl::StrCat(kFirst, "_knob.sql"),
           absl::StrCat("-- duo-migrate revision\n-- id: ", kFirst,
                        "\n-- parent: base\n-- message: knob\n-- dialect: ", dialect,
                        "\n\n-- duo:up\nCREATE TABLE knob (n INTEGER NOT NULL);\n"
                        "INSERT INTO knob VALUES (",
-                       pg ? "600" : "2000000000",
+                       // MariaDB goes on sleeping after its client died:
+                       // long enough to kill the CLI in it, short enough
+                       // for the next run to wait out.
+                       pg        ? "600"
+                       : mariadb ? "3"
+                                 : "2000000000",
                        ");\n\n-- duo:down\nDROP TABLE knob;\n-- duo:end\n"));
     // The slow statement comes after a write of the same revision, so a
     // kill mid-revision has something to roll back.
     const std::string slow =
-        pg ? "SELECT pg_sleep((SELECT n FROM knob))"
-           : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-             "WHERE x < (SELECT n FROM knob)) INSERT INTO slow SELECT x FROM c";
+        pg        ? "SELECT pg_sleep((SELECT n FROM knob))"
+        : mariadb ? "DO SLEEP((SELECT n FROM knob))"
+                  : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                    "WHERE x < (SELECT n FROM knob)) INSERT INTO slow SELECT x FROM c";
     Write(absl::StrCat(kSecond, "_slow.sql"),
           absl::StrCat("-- duo-migrate revision\n-- id: ", kSecond, "\n-- parent: ", kFirst,
                        "\n-- message: slow\n-- dialect: ", dialect,
@@ -74,15 +85,16 @@ class MigrateKillTest : public testing::BackendTest {
     std::ofstream(directory_ / name) << text;
   }
 
-  // Starts the CLI's `upgrade`; returns its pid.
-  pid_t StartUpgrade() {
+  // Starts the CLI's `upgrade` (with --resume when `resume`); returns its
+  // pid.
+  pid_t StartUpgrade(bool resume = false) {
     const std::string binary = std::filesystem::absolute("migrate/library_migrate").string();
     const std::string url = database().url();
     const std::string dir = directory_.string();
     const pid_t pid = fork();
     if (pid == 0) {
       execl(binary.c_str(), binary.c_str(), "upgrade", "--url", url.c_str(), "--dir", dir.c_str(),
-            static_cast<char*>(nullptr));
+            resume ? "--resume" : static_cast<char*>(nullptr), static_cast<char*>(nullptr));
       _exit(127);
     }
     return pid;
@@ -109,6 +121,11 @@ class MigrateKillTest : public testing::BackendTest {
     if (backend() == Backend::kPostgres) {
       absl::StatusOr<Result> running = db_->Execute(Text(
           "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep((SELECT%'"));
+      return running.ok() && *running->Scalar<int64_t>() > 0;
+    }
+    if (backend() == Backend::kMariadb) {
+      absl::StatusOr<Result> running = db_->Execute(
+          Text("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'DO SLEEP%'"));
       return running.ok() && *running->Scalar<int64_t>() > 0;
     }
     return Current() == kFirst;
@@ -142,11 +159,23 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].id, kFirst);
   const absl::Status slow_table = db_->Execute(Text("SELECT count(*) FROM slow")).status();
-  EXPECT_FALSE(slow_table.ok()) << "the killed revision's table survived";
+  if (backend() == Backend::kMariadb) {
+    // Its CREATE TABLE committed; the next run (once the server has ended
+    // the dead client's SLEEP and with it the lock) says where it stopped
+    // and runs nothing.
+    EXPECT_TRUE(slow_table.ok()) << slow_table;
+    const pid_t reported = StartUpgrade();
+    ASSERT_GT(reported, 0);
+    EXPECT_EQ(Wait(reported), 3);
+    EXPECT_EQ(Current(), kFirst);
+  } else {
+    EXPECT_FALSE(slow_table.ok()) << "the killed revision's table survived";
+  }
 
-  // Same files, a shorter statement: the next upgrade completes.
+  // Same files, a shorter statement: the next upgrade completes (on
+  // MariaDB when told to resume, from the statement that was running).
   DUO_ASSERT_OK(db_->Execute(Text("UPDATE knob SET n = 3")).status());
-  const pid_t again = StartUpgrade();
+  const pid_t again = StartUpgrade(backend() == Backend::kMariadb);
   ASSERT_GT(again, 0);
   EXPECT_EQ(Wait(again), 0);
   EXPECT_LT(absl::Now() - killed, absl::Seconds(30));
@@ -158,13 +187,11 @@ TEST_P(MigrateKillTest, KilledUpgradeLeavesThePreviousRevisionAndResumes) {
 }
 
 // Kills server backends and holds locks across statements: direct only.
-// SQLite and PostgreSQL: duo-migrate has no MySQL implementation yet
-// (migrate/mysql, issue 23), so MariaDB is not among this suite's backends.
-INSTANTIATE_TEST_SUITE_P(
-    Backends, MigrateKillTest,
-    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
-                                                          ::duo::testing::Backend::kPostgres})),
-    ::duo::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, MigrateKillTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kMariadb})),
+                         ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::migrate

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "duo/dialect/mysql/dialect.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/sql/table.h"
@@ -30,6 +31,7 @@ using ::testing::IsEmpty;
 
 const dialect::Dialect& Sqlite() { return dialect::SqliteDialect(); }
 const dialect::Dialect& Postgres() { return dialect::PostgresDialect(); }
+const dialect::Dialect& Mysql() { return dialect::MysqlDialect(); }
 
 std::string Joined(const std::vector<std::string>& statements) {
   return absl::StrJoin(statements, ";\n");
@@ -172,6 +174,89 @@ TEST(PostgresPlanTest, NotNullColumnsWithoutDefaultsWarn) {
                           "column \"books\".\"pages\" is dropped; it was NOT NULL without a "
                           "default, so the downgrade (which adds it back empty) fails if "
                           "\"books\" has rows"));
+}
+
+// ------------------------------------------------------------ MySQL
+
+// A column changed in any way is restated whole; keys are dropped by their
+// kind; indexes are dropped ON their table; a foreign key goes with the
+// index InnoDB made for it.
+TEST(MysqlPlanTest, ColumnsRestatedWholeAndKeysDroppedByKind) {
+  LiveSchema live;
+  TableDef books("books");
+  books.AddColumn({.name = "id", .type = SqlType::BigInt(), .nullable = false, .primary_key = true})
+      .AddColumn({.name = "author_id", .type = SqlType::BigInt()})
+      .AddColumn({.name = "title", .type = SqlType::Varchar(100), .nullable = false})
+      .AddColumn({.name = "pages", .type = SqlType::Integer()});
+  books.foreign_keys.push_back({.name = "books_ibfk_1",
+                                .columns = {"author_id"},
+                                .referenced_table = "authors",
+                                .referenced_columns = {"id"}});
+  books.uniques.push_back({"books_title_key", {"title"}});
+  books.indexes.push_back({.name = "books_pages_idx", .columns = {"pages"}});
+  books.checks.push_back({"books_pages_positive", sql::Text("`pages` > 0")});
+  live.tables = {books};
+  live.foreign_key_indexes[{"books", "books_ibfk_1"}] = "author_id";
+
+  TableDef target("books");
+  target
+      .AddColumn({.name = "id", .type = SqlType::BigInt(), .nullable = false, .primary_key = true})
+      .AddColumn({.name = "author_id", .type = SqlType::BigInt()})
+      .AddColumn({.name = "title", .type = SqlType::Varchar(200), .nullable = false})
+      .AddColumn({.name = "pages",
+                  .type = SqlType::BigInt(),
+                  .nullable = false,
+                  .server_default = sql::Text("0")});
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Mysql(), live, {target}));
+  EXPECT_EQ(Joined(plan.Up()),
+            "ALTER TABLE `books` DROP FOREIGN KEY `books_ibfk_1`, DROP INDEX `author_id`;\n"
+            "ALTER TABLE `books` DROP CONSTRAINT `books_pages_positive`;\n"
+            "ALTER TABLE `books` DROP INDEX `books_title_key`;\n"
+            "DROP INDEX `books_pages_idx` ON `books`;\n"
+            "ALTER TABLE `books` MODIFY COLUMN `title` VARCHAR(200) NOT NULL;\n"
+            "ALTER TABLE `books` MODIFY COLUMN `pages` BIGINT NOT NULL DEFAULT (0)");
+  EXPECT_EQ(Joined(plan.Down()),
+            "ALTER TABLE `books` MODIFY COLUMN `pages` INT;\n"
+            "ALTER TABLE `books` MODIFY COLUMN `title` VARCHAR(100) NOT NULL;\n"
+            "CREATE INDEX `books_pages_idx` ON `books` (`pages`);\n"
+            "ALTER TABLE `books` ADD CONSTRAINT `books_title_key` UNIQUE (`title`);\n"
+            "ALTER TABLE `books` ADD CONSTRAINT `books_pages_positive` CHECK (`pages` > 0);\n"
+            "ALTER TABLE `books` ADD CONSTRAINT `books_ibfk_1` FOREIGN KEY (`author_id`) "
+            "REFERENCES `authors` (`id`)");
+  EXPECT_THAT(plan.DestructiveUp(),
+              ElementsAre("set NOT NULL on `books`.`pages` (fails if rows hold NULL)"));
+  EXPECT_THAT(plan.DestructiveDown(),
+              ElementsAre("change type of `books`.`pages` back to INT",
+                          "change type of `books`.`title` back to VARCHAR(100)"));
+}
+
+TEST(MysqlPlanTest, PrimaryKeyRenamesAndNewKeys) {
+  LiveSchema live;
+  TableDef tags("tags");
+  tags.AddColumn({.name = "book_id", .type = SqlType::BigInt(), .nullable = false})
+      .AddColumn({.name = "name", .type = SqlType::Varchar(40), .nullable = false});
+  tags.primary_key = {"book_id"};
+  live.tables = {tags};
+  TableDef target("labels");
+  target.AddColumn({.name = "book_id", .type = SqlType::BigInt(), .nullable = false})
+      .AddColumn({.name = "label", .type = SqlType::Varchar(40), .nullable = false});
+  target.primary_key = {"book_id", "label"};
+  target.indexes.push_back({.name = "labels_label_idx", .columns = {"label"}});
+  DUO_ASSERT_OK_AND_ASSIGN(Plan plan, PlanFor(Mysql(), live, {target},
+                                              {.table_renames = {{"tags", "labels"}},
+                                               .column_renames = {{{"labels", "name"}, "label"}}}));
+  EXPECT_EQ(Joined(plan.Up()),
+            "ALTER TABLE `tags` DROP PRIMARY KEY;\n"
+            "ALTER TABLE `tags` RENAME TO `labels`;\n"
+            "ALTER TABLE `labels` RENAME COLUMN `name` TO `label`;\n"
+            "ALTER TABLE `labels` ADD CONSTRAINT `labels_pkey` PRIMARY KEY (`book_id`, `label`);\n"
+            "CREATE INDEX `labels_label_idx` ON `labels` (`label`)");
+  EXPECT_EQ(Joined(plan.Down()),
+            "DROP INDEX `labels_label_idx` ON `labels`;\n"
+            "ALTER TABLE `labels` DROP PRIMARY KEY;\n"
+            "ALTER TABLE `labels` RENAME COLUMN `label` TO `name`;\n"
+            "ALTER TABLE `labels` RENAME TO `tags`;\n"
+            "ALTER TABLE `tags` ADD CONSTRAINT `tags_pkey` PRIMARY KEY (`book_id`)");
 }
 
 // ---------------------------------------------------------------- SQLite

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "duo/base/status_macros.h"
+#include "duo/dialect/ddl.h"
 #include "duo/session/database.h"
 #include "duo/sql/text.h"
 #include "gmock/gmock.h"
@@ -65,6 +66,12 @@ class RealSchemaTest : public testing::BackendTest {
   }
 
   bool postgres() const { return backend() == Backend::kPostgres; }
+  bool sqlite() const { return backend() == Backend::kSqlite; }
+  bool mariadb() const { return backend() == Backend::kMariadb; }
+  // `name` quoted as this database's plans quote it.
+  std::string Quoted(absl::string_view name) const {
+    return dialect::QuoteIdentifier(db_.dialect(), name);
+  }
 
   // Runs the CLI in-process; returns its exit code, keeps its output.
   int Cli(std::vector<std::string> args) {
@@ -87,10 +94,19 @@ class RealSchemaTest : public testing::BackendTest {
   }
 
   // The tables `ddl` creates, as this database stores them: a throwaway
-  // in-memory SQLite database, or a PostgreSQL schema in a transaction
-  // that is rolled back.
+  // in-memory SQLite database, a PostgreSQL schema in a transaction
+  // that is rolled back, or another MariaDB database, dropped after.
   absl::StatusOr<std::vector<sql::TableDef>> Target(const std::string& ddl) {
-    if (!postgres()) {
+    if (mariadb()) {
+      DUO_ASSIGN_OR_RETURN(std::unique_ptr<testing::TestDatabase> target,
+                           testing::TestDatabase::NewMariadb());
+      DUO_ASSIGN_OR_RETURN(Database scratch, Database::Open(target->url()));
+      DUO_ASSIGN_OR_RETURN(Session session, scratch.StandaloneSession());
+      DUO_RETURN_IF_ERROR(session.ExecuteScript(ddl));
+      DUO_ASSIGN_OR_RETURN(LiveSchema schema, Introspect(session));
+      return schema.tables;
+    }
+    if (sqlite()) {
       DUO_ASSIGN_OR_RETURN(Database scratch, Database::Open("sqlite:///:memory:"));
       DUO_ASSIGN_OR_RETURN(Session session, scratch.StandaloneSession());
       DUO_RETURN_IF_ERROR(session.ExecuteScript(ddl));
@@ -195,9 +211,31 @@ TEST_P(RealSchemaTest, NativeEnumsAndUuidsAreCreatedAlteredAndDiffed) {
   ASSERT_EQ(Cli({"create", "journal", "--group", "native_moods"}), kExitOk) << err_;
   ASSERT_EQ(Cli({"upgrade"}), kExitOk) << err_;
   EXPECT_EQ(Cli({"check", "--group", "native_moods"}), kExitOk) << out_ << err_;
-  if (!postgres()) {
+  if (sqlite()) {
     // TEXT and CHAR(32) on SQLite: nothing to alter when labels change.
     EXPECT_EQ(Cli({"check", "--group", "native_moods_more"}), kExitOk) << out_ << err_;
+    return;
+  }
+  if (mariadb()) {
+    // The column's own ENUM(...): labels change with the column, in the
+    // declared order; a label dropped is a narrowing, which loses data.
+    auto column_type = [&]() {
+      absl::StatusOr<Result> type = db_.Execute(sql::Text(
+          "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+          "AND TABLE_NAME = 'journal' AND COLUMN_NAME = 'feeling'"));
+      return type.ok() ? type->Scalar<std::string>().value_or("") : type.status().ToString();
+    };
+    EXPECT_EQ(column_type(), "enum('sad','ok','happy')");
+    DUO_ASSERT_OK(Exec(
+        "INSERT INTO journal (id, feeling) VALUES ('a0eebc999c0b4ef8bb6d6bb9bd380a11', 'ok')"));
+    EXPECT_EQ(Cli({"check", "--group", "native_moods_more"}), kExitDifferences) << out_ << err_;
+    ASSERT_EQ(Cli({"create", "more", "--group", "native_moods_more"}), kExitOk) << err_;
+    ASSERT_EQ(Cli({"upgrade"}), kExitOk) << err_;
+    EXPECT_EQ(column_type(), "enum('glum','sad','ok','content','happy')");
+    EXPECT_EQ(Cli({"check", "--group", "native_moods_more"}), kExitOk) << out_ << err_;
+    EXPECT_EQ(Cli({"create", "fewer", "--group", "native_moods_fewer"}), kExitRefused);
+    EXPECT_THAT(err_, HasSubstr("change type of `journal`.`feeling`"));
+    EXPECT_EQ(*Scalar("SELECT count(*) FROM journal WHERE feeling = 'ok'"), 1);
     return;
   }
   EXPECT_EQ(*Scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'journal'::regclass "
@@ -244,7 +282,7 @@ TEST_P(RealSchemaTest, NativeEnumsAndUuidsAreCreatedAlteredAndDiffed) {
 // Before: "error in view book_titles: no such table: main.books" at the
 // rebuild's rename, the revision rolled back, and `create` said nothing.
 TEST_P(RealSchemaTest, SqliteRebuildKeepsViewsOverTheTable) {
-  if (postgres()) GTEST_SKIP() << "SQLite's table rebuilds";
+  if (!sqlite()) GTEST_SKIP() << "SQLite's table rebuilds";
   DUO_ASSERT_OK(
       Exec("CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, note TEXT);"
            "CREATE VIEW book_titles AS SELECT id, title FROM books;"
@@ -284,7 +322,7 @@ TEST_P(RealSchemaTest, PostgresWarnsAboutViewsOverAlteredTables) {
 // Before: the script left out PRAGMA foreign_keys = OFF, so rebuilding the
 // parent (DROP TABLE "books") cascaded into every child row, exit 0.
 TEST_P(RealSchemaTest, SqliteScriptRebuildingAParentKeepsCascadingChildren) {
-  if (postgres()) GTEST_SKIP() << "SQLite's scripts";
+  if (!sqlite()) GTEST_SKIP() << "SQLite's scripts";
   DUO_ASSERT_OK(
       Exec("CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, note TEXT);"
            "CREATE TABLE shelves (id INTEGER PRIMARY KEY, "
@@ -334,8 +372,9 @@ TEST_P(RealSchemaTest, TableRenameRetargetsChildrenAndItsScriptRuns) {
                            Create("rename", target, {.table_renames = {{"authors", "writers"}}}));
   // One step: the rename; the child's key follows it on both databases.
   ASSERT_EQ(plan.steps.size(), 1u) << absl::StrJoin(plan.Up(), ";\n");
-  EXPECT_EQ(plan.steps[0].description, "rename table \"authors\" to \"writers\"");
-  if (postgres()) {
+  EXPECT_EQ(plan.steps[0].description,
+            absl::StrCat("rename table ", Quoted("authors"), " to ", Quoted("writers")));
+  if (!sqlite()) {
     DUO_ASSERT_OK(Upgrade());
   } else {
     ASSERT_EQ(Cli({"upgrade", "--sql"}), kExitOk) << err_;
@@ -345,14 +384,14 @@ TEST_P(RealSchemaTest, TableRenameRetargetsChildrenAndItsScriptRuns) {
   DUO_ASSERT_OK_AND_ASSIGN(LiveSchema live, LiveSchemaOf(db_));
   EXPECT_THAT(Diff(db_.dialect(), live.tables, target).Describe(db_.dialect()), IsEmpty());
   // The cascade still works through the renamed parent.
-  DUO_ASSERT_OK(Exec(absl::StrCat(postgres() ? "" : "PRAGMA foreign_keys = ON; ",
+  DUO_ASSERT_OK(Exec(absl::StrCat(sqlite() ? "PRAGMA foreign_keys = ON; " : "",
                                   "DELETE FROM writers WHERE id = 1")));
   EXPECT_EQ(*Scalar("SELECT count(*) FROM books"), 0);
 }
 
 // Before: the script had no foreign_key_check, so it committed the orphans.
 TEST_P(RealSchemaTest, SqliteScriptAddingAForeignKeyOverOrphansFails) {
-  if (postgres()) GTEST_SKIP() << "SQLite's scripts";
+  if (!sqlite()) GTEST_SKIP() << "SQLite's scripts";
   DUO_ASSERT_OK(
       Exec("CREATE TABLE authors (id INTEGER PRIMARY KEY);"
            "CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER);"
@@ -381,7 +420,9 @@ TEST_P(RealSchemaTest, SqliteScriptAddingAForeignKeyOverOrphansFails) {
 
 // Before: the plan dropped "book_tags_pkey", which does not exist.
 TEST_P(RealSchemaTest, PrimaryKeyChangeUsesTheIntrospectedName) {
-  if (!postgres()) GTEST_SKIP() << "SQLite rebuilds; its keys have no name to drop";
+  // MySQL's primary key is always named PRIMARY, and dropped as DROP
+  // PRIMARY KEY (plan_test's MysqlPlanTest).
+  if (!postgres()) GTEST_SKIP() << "PostgreSQL's primary-key names";
   DUO_ASSERT_OK(
       Exec("CREATE TABLE book_tags (book_id integer NOT NULL, tag text NOT NULL, "
            "CONSTRAINT book_tags_pk PRIMARY KEY (book_id));"
@@ -403,7 +444,9 @@ TEST_P(RealSchemaTest, PrimaryKeyChangeUsesTheIntrospectedName) {
 
 // A table renamed by --rename-table keeps its key's old name.
 TEST_P(RealSchemaTest, PrimaryKeyChangeAfterATableRename) {
-  if (!postgres()) GTEST_SKIP() << "SQLite rebuilds; its keys have no name to drop";
+  // MySQL's primary key is always named PRIMARY, and dropped as DROP
+  // PRIMARY KEY (plan_test's MysqlPlanTest).
+  if (!postgres()) GTEST_SKIP() << "PostgreSQL's primary-key names";
   DUO_ASSERT_OK(
       Exec("CREATE TABLE tags (book_id integer NOT NULL, tag text NOT NULL, "
            "PRIMARY KEY (book_id))"));
@@ -443,7 +486,7 @@ TEST_P(RealSchemaTest, TextToIntegerVerifiesTheConversion) {
   DUO_ASSERT_OK(Create("pages are numbers", target).status());
   absl::Status refused = Upgrade();
   EXPECT_FALSE(refused.ok());
-  if (!postgres()) {
+  if (sqlite()) {
     EXPECT_THAT(std::string(refused.message()), HasSubstr("books.pages holds values that are not"));
   }
   DUO_ASSERT_OK_AND_ASSIGN(std::optional<std::string> current,
@@ -452,7 +495,7 @@ TEST_P(RealSchemaTest, TextToIntegerVerifiesTheConversion) {
   DUO_ASSERT_OK(Exec("UPDATE books SET pages = '300' WHERE id = 2"));
   DUO_ASSERT_OK(Upgrade());
   EXPECT_EQ(*Scalar("SELECT sum(pages) FROM books"), 420);
-  if (!postgres()) {
+  if (sqlite()) {
     EXPECT_EQ(*Scalar("SELECT count(*) FROM books WHERE typeof(pages) = 'integer'"), 2);
   }
 }
@@ -468,13 +511,24 @@ TEST_P(RealSchemaTest, NotNullColumnsWithoutDefaultsAreCalledOut) {
       std::vector<sql::TableDef> without_pages,
       Target(absl::StrCat("CREATE TABLE books (id ", integer, " PRIMARY KEY)")));
   DUO_ASSERT_OK_AND_ASSIGN(Plan plan, Create("drop pages", without_pages));
-  EXPECT_THAT(plan.warnings, Contains(HasSubstr("so the downgrade (which adds it back empty) "
-                                                "fails if \"books\" has rows")));
-  EXPECT_THAT(absl::StrJoin(plan.Down(), "\n"), HasSubstr("-- fails if \"books\" has rows"));
-  DUO_ASSERT_OK(Upgrade());
-  absl::Status down =
-      Migrator(db_, dir_.string()).Downgrade("", {.allow_destructive = true}).status();
-  EXPECT_FALSE(down.ok());
+  if (mariadb()) {
+    // MySQL fills the column with 0 instead of failing, and says so.
+    EXPECT_THAT(plan.warnings,
+                Contains(HasSubstr("so the downgrade (which adds it back empty) fills it with its "
+                                   "type's zero value ('', 0) in the rows `books` has")));
+    DUO_ASSERT_OK(Upgrade());
+    DUO_ASSERT_OK(Migrator(db_, dir_.string()).Downgrade("", {.allow_destructive = true}).status());
+    EXPECT_EQ(*Scalar("SELECT pages FROM books WHERE id = 1"), 0);
+    DUO_ASSERT_OK(Upgrade());
+  } else {
+    EXPECT_THAT(plan.warnings, Contains(HasSubstr("so the downgrade (which adds it back empty) "
+                                                  "fails if \"books\" has rows")));
+    EXPECT_THAT(absl::StrJoin(plan.Down(), "\n"), HasSubstr("-- fails if \"books\" has rows"));
+    DUO_ASSERT_OK(Upgrade());
+    absl::Status down =
+        Migrator(db_, dir_.string()).Downgrade("", {.allow_destructive = true}).status();
+    EXPECT_FALSE(down.ok());
+  }
 
   DUO_ASSERT_OK_AND_ASSIGN(std::vector<sql::TableDef> with_year,
                            Target(absl::StrCat("CREATE TABLE books (id ", integer,
@@ -482,18 +536,17 @@ TEST_P(RealSchemaTest, NotNullColumnsWithoutDefaultsAreCalledOut) {
   DUO_ASSERT_OK_AND_ASSIGN(LiveSchema live, LiveSchemaOf(db_));
   DUO_ASSERT_OK_AND_ASSIGN(
       plan, PlanMigration(db_.dialect(), Diff(db_.dialect(), live.tables, with_year), live));
-  EXPECT_THAT(plan.warnings, Contains(HasSubstr("column \"books\".\"year\" is added NOT NULL "
-                                                "without a default")));
+  EXPECT_THAT(plan.warnings,
+              Contains(HasSubstr(absl::StrCat("column ", Quoted("books"), ".", Quoted("year"),
+                                              " is added NOT NULL without a default"))));
 }
 
 // duo-migrate takes a session lock for its run: against the server, not PgBouncer.
-// SQLite and PostgreSQL: duo-migrate has no MySQL implementation yet
-// (migrate/mysql, issue 23), so MariaDB is not among this suite's backends.
-INSTANTIATE_TEST_SUITE_P(
-    Backends, RealSchemaTest,
-    ::testing::ValuesIn(::duo::testing::SelectedBackends({::duo::testing::Backend::kSqlite,
-                                                          ::duo::testing::Backend::kPostgres})),
-    ::duo::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, RealSchemaTest,
+                         ::testing::ValuesIn(::duo::testing::SelectedBackends(
+                             {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
+                              ::duo::testing::Backend::kMariadb})),
+                         ::duo::testing::BackendParamName);
 
 }  // namespace
 }  // namespace duo::migrate

@@ -18,6 +18,23 @@
 // Transactional revisions also take the database's write lock at BEGIN
 // where it has one (SQLite: BEGIN IMMEDIATE) and re-read the version table.
 //
+// Where the database commits DDL as it runs it (Dialect::TransactionalDdl
+// false: MySQL, MariaDB), a revision cannot roll back. There the runner
+// runs its statements one by one and records its progress in
+// duo_migrations_progress (kProgressTable) as it goes: which statement it
+// started, how many completed, and a checksum of those. The version table
+// records the revision, and its progress row goes, in one transaction
+// after its last statement, so that a revision is never recorded half
+// done. A revision that failed or was killed part way is reported by the
+// next run, naming the revision and the statement it stopped at (and
+// whether that statement may have taken effect, when the run was killed
+// while it ran); nothing runs until the user either resumes it
+// (RunOptions::resume: the statements after the completed ones run,
+// provided those completed ones are unchanged in the file; an upgrade's
+// file may be fixed first, an applied revision's down step cannot change)
+// or undoes the completed statements by hand and runs `stamp` (which
+// forgets the progress).
+//
 // With RunOptions::sql_only the runner prints instead: a script that does
 // what the run does around each revision (SQLite's foreign keys off around
 // rebuilds, PRAGMA foreign_key_check failing the script before COMMIT), for
@@ -52,6 +69,10 @@ struct RunOptions {
   bool allow_destructive = false;
   // Collect the SQL instead of running it (the CLI's --sql).
   bool sql_only = false;
+  // Where DDL is not transactional: continue a revision that stopped part
+  // way, from the statement after the last one that completed (the CLI's
+  // --resume). Without it, such a revision is reported and nothing runs.
+  bool resume = false;
   // Progress, one line per revision.
   std::function<void(const std::string&)> log;
 };

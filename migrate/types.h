@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -49,14 +50,20 @@ struct LiveSchema {
   // PostgreSQL: the schema's enum types, by name. Empty on SQLite.
   std::vector<EnumTypeDef> enums;
   // PostgreSQL: the schema read (current_schema() unless one was given),
-  // as quote_ident() spells it.
+  // as quote_ident() spells it. MySQL: the database read.
   std::string schema;
+  // MySQL: the index InnoDB made by itself for a foreign key no index
+  // covered, by {table, foreign key name}. Introspection leaves it out of
+  // the table's indexes (the models never declare it); dropping the
+  // foreign key would leave it behind, so a plan drops it too.
+  std::map<std::pair<std::string, std::string>, std::string> foreign_key_indexes;
 
   const sql::TableDef* FindTable(absl::string_view name) const;
 };
 
 struct IntrospectOptions {
-  // PostgreSQL schema to read; empty: current_schema(). Ignored on SQLite.
+  // PostgreSQL schema (MySQL database) to read; empty: current_schema()
+  // (DATABASE()). Ignored on SQLite.
   std::string schema;
   // Tables left out (duo-migrate's own version table, for one).
   std::vector<std::string> exclude_tables;

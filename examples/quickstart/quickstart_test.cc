@@ -1,5 +1,6 @@
 // Runs the quickstart, as the README's demo command does, against a fresh
-// SQLite file and a fresh PostgreSQL database, and checks its story.
+// SQLite file, a fresh PostgreSQL database (directly and through
+// PgBouncer) and a fresh MariaDB database, and checks its story.
 
 #include <cstdio>
 #include <cstdlib>
@@ -49,12 +50,10 @@ TEST_P(QuickstartTest, RunsFromNothingToTheEnd) {
   EXPECT_THAT(output, HasSubstr("reverted"));
 }
 
-// Not on MariaDB yet: the quickstart creates its schema with duo-migrate,
-// which has no MySQL implementation yet (migrate/mysql, issue 23).
 INSTANTIATE_TEST_SUITE_P(Backends, QuickstartTest,
                          ::testing::ValuesIn(duo::testing::SelectedBackends(
                              {duo::testing::Backend::kSqlite, duo::testing::Backend::kPostgres,
-                              duo::testing::Backend::kPgBouncer})),
+                              duo::testing::Backend::kPgBouncer, duo::testing::Backend::kMariadb})),
                          duo::testing::BackendParamName);
 
 }  // namespace

@@ -32,7 +32,9 @@ int IntegerRank(Kind kind) {
   }
 }
 
-std::string ForeignKeySql(const sql::ForeignKeyDef& fk) {
+}  // namespace
+
+std::string Planner::ForeignKeySql(const sql::ForeignKeyDef& fk) const {
   std::string sql =
       absl::StrCat("FOREIGN KEY (", ColumnList(fk.columns), ") REFERENCES ", Q(fk.referenced_table),
                    " (", ColumnList(fk.referenced_columns), ")");
@@ -44,6 +46,8 @@ std::string ForeignKeySql(const sql::ForeignKeyDef& fk) {
   }
   return sql;
 }
+
+namespace {
 
 // Where a constraint has no name (SQLite forgets them), the one
 // PostgreSQL would give it.
@@ -83,6 +87,13 @@ bool IsWidening(const sql::SqlType& from, const sql::SqlType& to) {
   if (from.kind == Kind::kNumeric && to.kind == Kind::kNumeric) {
     return to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
   }
+  // An enum (MySQL's inline ENUM) widens when it keeps every label: rows
+  // are converted by label.
+  if (from.kind == Kind::kEnum && to.kind == Kind::kEnum) {
+    return std::all_of(from.labels.begin(), from.labels.end(), [&](const std::string& label) {
+      return std::find(to.labels.begin(), to.labels.end(), label) != to.labels.end();
+    });
+  }
   // An array widens when its elements do (integer[] -> bigint[]).
   if (from.kind == Kind::kArray && to.kind == Kind::kArray) {
     return from.element == to.element ||
@@ -96,6 +107,19 @@ bool IsRealKind(Kind kind) { return kind == Kind::kReal || kind == Kind::kDouble
 
 Planner::Planner(const dialect::Dialect& dialect, const LiveSchema& live)
     : dialect_(dialect), live_(live) {}
+
+std::string Planner::Q(absl::string_view name) const {
+  return dialect::QuoteIdentifier(dialect_, name);
+}
+
+std::string Planner::ColumnList(const std::vector<std::string>& columns) const {
+  return absl::StrJoin(columns, ", ",
+                       [this](std::string* out, const std::string& c) { out->append(Q(c)); });
+}
+
+std::string Planner::Qualified(absl::string_view table, absl::string_view column) const {
+  return absl::StrCat(Q(table), ".", Q(column));
+}
 
 absl::StatusOr<Plan> Planner::Run(const SchemaDiff& diff) && {
   if (!diff.enum_conflicts.empty()) {
@@ -227,8 +251,13 @@ void Planner::Warn(const SchemaDiff& diff) {
       if (!column.nullable && column.server_default.empty() && !column.autoincrement) {
         plan_.warnings.push_back(absl::StrCat(
             "column ", Qualified(change.to.name, column.name),
-            " is added NOT NULL without a default: the upgrade fails if ", table,
-            " has rows; give it a server default, or add it nullable, fill it, and make it "
+            " is added NOT NULL without a default: ",
+            ZeroFillsAddedNotNullColumns()
+                ? absl::StrCat(dialect_.name(),
+                               " fills it with its type's zero value ('', 0) in the rows ", table,
+                               " has")
+                : absl::StrCat("the upgrade fails if ", table, " has rows"),
+            "; give it a server default, or add it nullable, fill it, and make it "
             "NOT NULL in a later revision"));
       }
     }
@@ -238,8 +267,11 @@ void Planner::Warn(const SchemaDiff& diff) {
         plan_.warnings.push_back(absl::StrCat(
             "column ", Qualified(change.to.name, column.name),
             " is dropped; it was NOT NULL without a default, so the downgrade (which adds it "
-            "back empty) fails if ",
-            table, " has rows"));
+            "back empty) ",
+            ZeroFillsAddedNotNullColumns()
+                ? absl::StrCat("fills it with its type's zero value ('', 0) in the rows ", table,
+                               " has")
+                : absl::StrCat("fails if ", table, " has rows")));
       }
     }
     const bool alters_in_place = !change.dropped_columns.empty() ||
@@ -303,10 +335,17 @@ absl::Status Planner::DropTable(const sql::TableDef& table) {
 // A comment for a statement that adds a column it cannot fill (the down
 // step of a dropped column, whose values are gone): NOT NULL without a
 // default fails on a table with rows.
-std::string Planner::CannotRestoreNote(const sql::TableDef& table, const sql::ColumnDef& column) {
+std::string Planner::CannotRestoreNote(const sql::TableDef& table,
+                                       const sql::ColumnDef& column) const {
   if (Normalized(column, table).nullable || !column.server_default.empty() ||
       column.autoincrement) {
     return "";
+  }
+  if (ZeroFillsAddedNotNullColumns()) {
+    return absl::StrCat("-- fills ", Q(column.name),
+                        " with its type's zero value ('', 0) in the rows ", Q(table.name),
+                        " has: it is NOT NULL with no default and nothing to fill it "
+                        "from\n");
   }
   return absl::StrCat("-- fails if ", Q(table.name), " has rows: ", Q(column.name),
                       " is NOT NULL with no default and nothing to fill it from\n");
@@ -323,8 +362,13 @@ absl::StatusOr<std::string> Planner::AddConstraintSql(const sql::TableDef& table
                       name.empty() ? "" : absl::StrCat("CONSTRAINT ", Q(name), " "), definition);
 }
 
-std::string Planner::DropConstraintSql(const sql::TableDef& table, absl::string_view name) const {
+std::string Planner::DropConstraintSql(const sql::TableDef& table, Constraint /*kind*/,
+                                       absl::string_view name) const {
   return absl::StrCat(AlterTable(table), "DROP CONSTRAINT ", Q(name));
+}
+
+std::string Planner::DropIndexSql(const sql::TableDef& /*table*/, absl::string_view name) const {
+  return absl::StrCat("DROP INDEX ", Q(name));
 }
 
 absl::Status Planner::DropConstraints(const TableChange& change) {
@@ -333,14 +377,14 @@ absl::Status Planner::DropConstraints(const TableChange& change) {
   for (const sql::ForeignKeyDef& fk : change.dropped_foreign_keys) {
     Step& step = NewStep(
         absl::StrCat("drop foreign key ", Q(ForeignKeyName(table, fk)), " on ", Q(table.name)));
-    step.up = {DropConstraintSql(table, ForeignKeyName(table, fk))};
+    step.up = {DropConstraintSql(table, Constraint::kForeignKey, ForeignKeyName(table, fk))};
     DUO_ASSIGN_OR_RETURN(std::string add,
                          AddConstraintSql(table, ForeignKeyName(table, fk), ForeignKeySql(fk)));
     step.down = {add};
   }
   for (const sql::CheckDef& check : change.dropped_checks) {
     Step& step = NewStep(absl::StrCat("drop check ", Q(check.name), " on ", Q(table.name)));
-    step.up = {DropConstraintSql(table, check.name)};
+    step.up = {DropConstraintSql(table, Constraint::kCheck, check.name)};
     DUO_ASSIGN_OR_RETURN(std::string condition, dialect::InlineExpr(dialect_, check.condition));
     DUO_ASSIGN_OR_RETURN(
         std::string add,
@@ -350,7 +394,7 @@ absl::Status Planner::DropConstraints(const TableChange& change) {
   for (const sql::UniqueDef& unique : change.dropped_uniques) {
     const std::string name = UniqueName(table, unique);
     Step& step = NewStep(absl::StrCat("drop unique ", Q(name), " on ", Q(table.name)));
-    step.up = {DropConstraintSql(table, name)};
+    step.up = {DropConstraintSql(table, Constraint::kUnique, name)};
     DUO_ASSIGN_OR_RETURN(
         std::string add,
         AddConstraintSql(table, name, absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
@@ -358,7 +402,7 @@ absl::Status Planner::DropConstraints(const TableChange& change) {
   }
   for (const sql::IndexDef& index : change.dropped_indexes) {
     Step& step = NewStep(absl::StrCat("drop index ", Q(index.name), " on ", Q(table.name)));
-    step.up = {absl::StrCat("DROP INDEX ", Q(index.name))};
+    step.up = {DropIndexSql(table, index.name)};
     DUO_ASSIGN_OR_RETURN(std::string create, dialect::CreateIndexStatement(dialect_, table, index));
     step.down = {create};
   }
@@ -367,7 +411,7 @@ absl::Status Planner::DropConstraints(const TableChange& change) {
     // or the old table's after a rename, is not <table>_pkey.
     const std::string name = PrimaryKeyName(table);
     Step& step = NewStep(absl::StrCat("drop primary key of ", Q(table.name)));
-    step.up = {DropConstraintSql(table, name)};
+    step.up = {DropConstraintSql(table, Constraint::kPrimaryKey, name)};
     DUO_ASSIGN_OR_RETURN(
         std::string add,
         AddConstraintSql(
@@ -390,7 +434,7 @@ absl::Status Planner::AddConstraints(const TableChange& change) {
             table, name,
             absl::StrCat("PRIMARY KEY (", ColumnList(table.PrimaryKeyColumns()), ")")));
     step.up = {add};
-    step.down = {DropConstraintSql(table, name)};
+    step.down = {DropConstraintSql(table, Constraint::kPrimaryKey, name)};
   }
   for (const sql::UniqueDef& unique : change.added_uniques) {
     const std::string name = UniqueName(table, unique);
@@ -399,7 +443,7 @@ absl::Status Planner::AddConstraints(const TableChange& change) {
         std::string add,
         AddConstraintSql(table, name, absl::StrCat("UNIQUE (", ColumnList(unique.columns), ")")));
     step.up = {add};
-    step.down = {DropConstraintSql(table, name)};
+    step.down = {DropConstraintSql(table, Constraint::kUnique, name)};
   }
   for (const sql::CheckDef& check : change.added_checks) {
     Step& step = NewStep(absl::StrCat("add check ", Q(check.name), " on ", Q(table.name)));
@@ -408,20 +452,20 @@ absl::Status Planner::AddConstraints(const TableChange& change) {
         std::string add,
         AddConstraintSql(table, check.name, absl::StrCat("CHECK (", condition, ")")));
     step.up = {add};
-    step.down = {DropConstraintSql(table, check.name)};
+    step.down = {DropConstraintSql(table, Constraint::kCheck, check.name)};
   }
   for (const sql::IndexDef& index : change.added_indexes) {
     Step& step = NewStep(absl::StrCat("add index ", Q(index.name), " on ", Q(table.name)));
     DUO_ASSIGN_OR_RETURN(std::string create, dialect::CreateIndexStatement(dialect_, table, index));
     step.up = {create};
-    step.down = {absl::StrCat("DROP INDEX ", Q(index.name))};
+    step.down = {DropIndexSql(table, index.name)};
   }
   for (const sql::ForeignKeyDef& fk : change.added_foreign_keys) {
     const std::string name = ForeignKeyName(table, fk);
     Step& step = NewStep(absl::StrCat("add foreign key ", Q(name), " on ", Q(table.name)));
     DUO_ASSIGN_OR_RETURN(std::string add, AddConstraintSql(table, name, ForeignKeySql(fk)));
     step.up = {add};
-    step.down = {DropConstraintSql(table, name)};
+    step.down = {DropConstraintSql(table, Constraint::kForeignKey, name)};
   }
   return absl::OkStatus();
 }

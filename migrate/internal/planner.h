@@ -84,7 +84,31 @@ class Planner {
                                                                        absl::string_view column,
                                                                        bool generated);
 
+  // The kinds of constraint a plan drops by name.
+  enum class Constraint { kPrimaryKey, kUnique, kForeignKey, kCheck };
+  // The statement that drops constraint `name` of `kind` from `table`. The
+  // default: standard SQL's DROP CONSTRAINT, for every kind.
+  virtual std::string DropConstraintSql(const sql::TableDef& table, Constraint kind,
+                                        absl::string_view name) const;
+  // The statement that drops index `name` of `table`. The default: DROP
+  // INDEX "name" (indexes are named per schema).
+  virtual std::string DropIndexSql(const sql::TableDef& table, absl::string_view name) const;
+  // Whether adding a NOT NULL column without a default to a table with
+  // rows fills it with its type's zero value ('', 0) instead of failing
+  // (MySQL's ALTER TABLE does, strict mode or not): the warnings say which.
+  virtual bool ZeroFillsAddedNotNullColumns() const { return false; }
+  // The steps that change `altered` in place on `table`. The default: one
+  // step per aspect (type, nullability, default, identity), each with
+  // ALTER COLUMN.
+  virtual absl::Status AlterColumn(const sql::TableDef& table, const ColumnChange& altered);
+
   // ---- For the subclasses.
+
+  // Identifiers quoted as the dialect quotes them: "name", `name`. Members,
+  // so that they hide the dialect-neutral free functions in the planners.
+  std::string Q(absl::string_view name) const;
+  std::string ColumnList(const std::vector<std::string>& columns) const;
+  std::string Qualified(absl::string_view table, absl::string_view column) const;
 
   const dialect::Dialect& dialect() const { return dialect_; }
   const LiveSchema& live() const { return live_; }
@@ -94,7 +118,7 @@ class Planner {
   // step of a dropped column, whose values are gone): NOT NULL without a
   // default fails on a table with rows. Empty when the column can be
   // filled.
-  static std::string CannotRestoreNote(const sql::TableDef& table, const sql::ColumnDef& column);
+  std::string CannotRestoreNote(const sql::TableDef& table, const sql::ColumnDef& column) const;
   // `column` as `table` has it: primary-key columns are NOT NULL.
   static sql::ColumnDef Normalized(sql::ColumnDef column, const sql::TableDef& table);
 
@@ -110,11 +134,10 @@ class Planner {
   std::string AlterTable(const sql::TableDef& table) const;
   absl::StatusOr<std::string> AddConstraintSql(const sql::TableDef& table, absl::string_view name,
                                                absl::string_view definition) const;
-  std::string DropConstraintSql(const sql::TableDef& table, absl::string_view name) const;
+  std::string ForeignKeySql(const sql::ForeignKeyDef& fk) const;
   absl::Status DropConstraints(const TableChange& change);
   absl::Status AddConstraints(const TableChange& change);
   absl::Status AlterColumns(const TableChange& change);
-  absl::Status AlterColumn(const sql::TableDef& table, const ColumnChange& altered);
 
   const dialect::Dialect& dialect_;
   const LiveSchema& live_;

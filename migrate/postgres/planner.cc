@@ -70,7 +70,7 @@ class PostgresPlanner final : public migrate_internal::Planner {
            "recreate the view in this revision by hand";
   }
 
-  static std::string AlterColumnPrefix(const sql::TableDef& table, absl::string_view column) {
+  std::string AlterColumnPrefix(const sql::TableDef& table, absl::string_view column) const {
     return absl::StrCat("ALTER TABLE ", Q(table.name), " ALTER COLUMN ", Q(column), " ");
   }
 };
