@@ -240,6 +240,9 @@ absl::StatusOr<T> FromValue(const sql::Value& value, absl::string_view column) {
     } else if constexpr (std::is_same_v<T, absl::Duration>) {
       if (value.kind() == Kind::kInterval) return value.as_interval();
       if (value.kind() == Kind::kText) return read_internal::ParseInterval(value.as_text(), column);
+      // Where there is no interval type (MySQL's DATETIME), SQLAlchemy's
+      // Interval form: 1970-01-01 00:00:00 UTC plus it.
+      if (value.kind() == Kind::kTimestamp) return value.as_timestamp() - absl::UnixEpoch();
       return read_internal::KindError(column, value, "an interval");
     } else if constexpr (std::is_same_v<T, sql::Blob>) {
       if (value.kind() == Kind::kBlob) return value.as_blob();

@@ -145,6 +145,8 @@ TimeOfDay T(const char* text) { return *TimeOfDay::Parse(text); }
 
 class TypesTest : public duo::query_testing::ModelTableTest<Ticket> {
  protected:
+  bool mariadb() const { return backend() == duo::testing::Backend::kMariadb; }
+
   // The one value `sql` selects, as text.
   std::string Scalar(const std::string& sql) {
     absl::StatusOr<duo::Result> result = db_->Execute(duo::sql::Text(sql));
@@ -215,6 +217,18 @@ TEST_P(TypesTest, StoredInTheDatabasesOwnForms) {
     EXPECT_EQ(Scalar("SELECT time(opens, '-1 hour') FROM tickets"), "23:00:00");
     EXPECT_EQ(Scalar("SELECT wait FROM tickets"), "1971-02-05 00:00:00.000001");
     EXPECT_EQ(Scalar("SELECT mood FROM tickets"), "happy");
+  } else if (mariadb()) {
+    // SQLAlchemy's Uuid and Interval forms where the database has neither
+    // (CHAR(32), DATETIME), TIME, the column's own ENUM.
+    EXPECT_EQ(Scalar("SELECT ref FROM tickets"), "ffffffffffffffffffffffffffffffff");
+    EXPECT_EQ(Scalar("SELECT CAST(opens AS CHAR) FROM tickets"), "23:59:59.999999");
+    EXPECT_EQ(Scalar("SELECT CAST(ADDTIME(opens, '-01:00:00') AS CHAR) FROM tickets"),
+              "22:59:59.999999");
+    EXPECT_EQ(Scalar("SELECT CAST(wait AS CHAR) FROM tickets"), "1971-02-05 00:00:00.000001");
+    EXPECT_EQ(Scalar("SELECT mood FROM tickets"), "happy");
+    EXPECT_EQ(Scalar("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                     "DATABASE() AND TABLE_NAME = 'tickets' AND COLUMN_NAME = 'mood'"),
+              "enum('sad','ok','happy')");
   } else {
     EXPECT_EQ(Scalar("SELECT pg_typeof(ref)::text FROM tickets"), "uuid");
     EXPECT_EQ(Scalar("SELECT ref::text FROM tickets"), "ffffffff-ffff-ffff-ffff-ffffffffffff");
@@ -239,6 +253,11 @@ TEST_P(TypesTest, ValuesOtherClientsWroteAreRead) {
                                     "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30:00', "
                                     "'1970-01-01 01:00:00', 'sad')"))
             .status());
+  } else if (mariadb()) {
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+                                              "('A0EEBC999C0B4EF8BB6D6BB9BD380A11', '09:30', "
+                                              "'1970-01-02 01:00:00', 'sad')"))
+                      .status());
   } else {
     DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                               "('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '09:30', "
@@ -260,6 +279,14 @@ TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
                                               "('00000000000000000000000000000000', '00:00:00', "
                                               "'1970-01-01 00:00:00', 'furious')"))
                       .status());
+  } else if (mariadb()) {
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("ALTER TABLE tickets MODIFY mood ENUM('sad', 'ok', "
+                                              "'happy', 'furious') NOT NULL"))
+                      .status());
+    DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
+                                              "(REPLACE(UUID(), '-', ''), '00:00', "
+                                              "'1970-01-01 00:00:00', 'furious')"))
+                      .status());
   } else {
     DUO_ASSERT_OK(
         db_->Execute(duo::sql::Text("ALTER TYPE ticket_mood ADD VALUE 'furious'")).status());
@@ -273,7 +300,7 @@ TEST_P(TypesTest, ALabelTheEnumLacksIsAnErrorNamingTheColumn) {
 }
 
 TEST_P(TypesTest, AnIntervalOfMonthsIsRefusedNotGuessed) {
-  if (sqlite()) GTEST_SKIP() << "SQLite's form has no months";
+  if (sqlite() || mariadb()) GTEST_SKIP() << "SQLAlchemy's Interval form has no months";
   DUO_ASSERT_OK(db_->Execute(duo::sql::Text("INSERT INTO tickets (ref, opens, wait, mood) VALUES "
                                             "(gen_random_uuid(), '00:00', '1 mon', 'ok')"))
                     .status());
@@ -286,7 +313,7 @@ TEST_P(TypesTest, AnIntervalOfMonthsIsRefusedNotGuessed) {
 // text for the value: its output function, as psql shows it and format()
 // calls it (inet's ::text cast would add "/128").
 TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
-  if (sqlite()) GTEST_SKIP() << "SQLite values are text already";
+  if (sqlite() || mariadb()) GTEST_SKIP() << "PostgreSQL's types";
   const bool citext = db_->Execute(duo::sql::Text("CREATE EXTENSION IF NOT EXISTS citext")).ok();
   DUO_ASSERT_OK(
       db_->Execute(duo::sql::Text("CREATE TYPE shade AS ENUM ('light', 'dark')")).status());
@@ -354,7 +381,7 @@ TEST_P(TypesTest, StringMembersReadEveryPostgresTypeAsItsText) {
 // connection. On a connection that has never seen the types, the values
 // must still be read, not refused or taken for something else.
 TEST_P(TypesTest, StreamedReadsLookUpCreatedTypesFirst) {
-  if (sqlite()) GTEST_SKIP() << "PostgreSQL's created types";
+  if (sqlite() || mariadb()) GTEST_SKIP() << "PostgreSQL's created types";
   for (const char* ddl :
        {"CREATE EXTENSION IF NOT EXISTS citext",
         "CREATE TYPE swatch_shade AS ENUM ('light', 'dark')",
@@ -528,13 +555,11 @@ TEST_P(TypesTest, JsonFormsOfTheNewTypes) {
   EXPECT_FALSE(duo::FromJson<Ticket>({{"ref", "not-a-uuid"}}).ok());
 }
 
-// Not on MariaDB yet: it checks each database's stored forms and other
-// clients' rows in SQLite's and PostgreSQL's SQL, and its model has an
-// array column (docs/databases.md, "Not there yet").
 INSTANTIATE_TEST_SUITE_P(Backends, TypesTest,
                          ::testing::ValuesIn(::duo::testing::SelectedBackends(
                              {::duo::testing::Backend::kSqlite, ::duo::testing::Backend::kPostgres,
-                              ::duo::testing::Backend::kPgBouncer})),
+                              ::duo::testing::Backend::kPgBouncer,
+                              ::duo::testing::Backend::kMariadb})),
                          ::duo::testing::BackendParamName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(TypesTest);
 
