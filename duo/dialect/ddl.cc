@@ -168,7 +168,8 @@ absl::StatusOr<std::string> CreateIndexStatement(const Dialect& dialect, const s
                                                  ")"));
   }
   // The default written as no method, so that it reads back the same.
-  const absl::string_view method = index.method == "btree" ? "" : index.method;
+  absl::string_view method = index.method;
+  if (method == "btree") method = "";
   std::string sql = absl::StrCat("CREATE ", index.unique ? "UNIQUE " : "", "INDEX ",
                                  options.if_not_exists ? "IF NOT EXISTS " : "",
                                  QuoteIdentifier(dialect, index.name), " ON ",
