@@ -901,7 +901,7 @@ uint64_t DuoInsertStatements(DuoSide& side) {
 
 // CreateBulk's rows per INSERT: its default, at most 1000, is 1000 on every
 // backend here (3,000 parameters, within each database's limit).
-constexpr int kChunk = 1000;
+constexpr int kBulkChunk = 1000;
 
 // A multi-row INSERT of `rows` items, as CreateBulk sends it.
 std::string InsertItemsSql(Backend backend, int rows, bool returning) {
@@ -914,7 +914,7 @@ std::string InsertItemsSql(Backend backend, int rows, bool returning) {
   return sql;
 }
 
-// Inserts `items` in chunks of kChunk rows, one prepared statement for the
+// Inserts `items` in chunks of kBulkChunk rows, one prepared statement for the
 // full chunks and one for the rest, in the caller's transaction. With
 // `returning`, each INSERT ... RETURNING's rows replace `items` and enter
 // `sum`.
@@ -931,12 +931,12 @@ void MyInsertItems(MYSQL* my, std::vector<Item>& items, bool returning, Checksum
   const int total = static_cast<int>(items.size());
   Prepared full;
   std::vector<MYSQL_BIND> params;
-  for (int start = 0; start < total; start += kChunk) {
-    const int rows = std::min(kChunk, total - start);
+  for (int start = 0; start < total; start += kBulkChunk) {
+    const int rows = std::min(kBulkChunk, total - start);
     Prepared rest;
-    if (rows == kChunk && full.statement == nullptr) full = prepare(kChunk);
-    if (rows < kChunk) rest = prepare(rows);
-    Prepared& insert = rows == kChunk ? full : rest;
+    if (rows == kBulkChunk && full.statement == nullptr) full = prepare(kBulkChunk);
+    if (rows < kBulkChunk) rest = prepare(rows);
+    Prepared& insert = rows == kBulkChunk ? full : rest;
     params.assign(3 * static_cast<size_t>(rows), MYSQL_BIND{});
     for (int r = 0; r < rows; ++r) MyBindItem(&params[3 * r], items[start + r]);
     MyExecute(insert.statement, params.data());
@@ -970,11 +970,11 @@ uint64_t RawCreateBulk(RawSide& side) {
   if (side.lite != nullptr) {
     LiteExec(side.lite, "BEGIN");
     sqlite3_stmt* full = nullptr;
-    for (int start = 0; start < sizes.rows; start += kChunk) {
-      const int rows = std::min(kChunk, sizes.rows - start);
+    for (int start = 0; start < sizes.rows; start += kBulkChunk) {
+      const int rows = std::min(kBulkChunk, sizes.rows - start);
       sqlite3_stmt* insert = nullptr;
-      if (rows == kChunk) {
-        if (full == nullptr) full = LitePrepare(side.lite, insert_sql(kChunk));
+      if (rows == kBulkChunk) {
+        if (full == nullptr) full = LitePrepare(side.lite, insert_sql(kBulkChunk));
         insert = full;
       } else {
         insert = LitePrepare(side.lite, insert_sql(rows));
@@ -998,8 +998,8 @@ uint64_t RawCreateBulk(RawSide& side) {
   PgExec(side.pg, "BEGIN");
   bool prepared = false;
   PgParams params;
-  for (int start = 0; start < sizes.rows; start += kChunk) {
-    const int rows = std::min(kChunk, sizes.rows - start);
+  for (int start = 0; start < sizes.rows; start += kBulkChunk) {
+    const int rows = std::min(kBulkChunk, sizes.rows - start);
     params.Clear();
     for (int r = 0; r < rows; ++r) {
       const Item& item = items[start + r];
@@ -1007,8 +1007,8 @@ uint64_t RawCreateBulk(RawSide& side) {
     }
     params.Seal();
     PGresult* result = nullptr;
-    if (rows == kChunk) {
-      if (!prepared) PgPrepare(side.pg, "insert_chunk", insert_sql(kChunk));
+    if (rows == kBulkChunk) {
+      if (!prepared) PgPrepare(side.pg, "insert_chunk", insert_sql(kBulkChunk));
       prepared = true;
       result = PQexecPrepared(side.pg, "insert_chunk", 3 * rows, params.values.data(),
                               params.lengths.data(), params.formats.data(), 1);
@@ -1431,13 +1431,11 @@ uint64_t RawEagerLoad(RawSide& side) {
     }
   } else if (side.my != nullptr) {
     MYSQL_STMT* parents = MyPrepare(side.my, "SELECT id, name FROM authors");
-    {
-      MyRow row(parents, {MyRow::Type::kInt64, MyRow::Type::kText});
-      MyExecute(parents, nullptr);
-      while (row.Next()) {
-        authors.push_back({.id = row.Int64(0), .name = row.Text(1)});
-        index[authors.back().id] = authors.size() - 1;
-      }
+    MyRow parent(parents, {MyRow::Type::kInt64, MyRow::Type::kText});
+    MyExecute(parents, nullptr);
+    while (parent.Next()) {
+      authors.push_back({.id = parent.Int64(0), .name = parent.Text(1)});
+      index[authors.back().id] = authors.size() - 1;
     }
     mysql_stmt_close(parents);
     std::vector<MYSQL_BIND> params;
