@@ -1,18 +1,22 @@
-// DuoORM against the raw sqlite3 and libpq C APIs, doing the same work in the
-// same binary, on a SQLite file (WAL), SQLite in memory and a throwaway
-// PostgreSQL server (started by the test fixtures, //testing). Prints one
-// table: workload, backend, duo time, raw time, ratio, target, met or not.
+// DuoORM against the raw sqlite3, libpq and MariaDB Connector/C APIs, doing
+// the same work in the same binary, on a SQLite file (WAL), SQLite in memory
+// and throwaway PostgreSQL and MariaDB servers (started by the test
+// fixtures, //testing). Prints one table: workload, backend, duo time, raw
+// time, ratio, target, met or not.
 //
 //   tools/bench.sh                      (bazel run -c opt //bench:suite)
 //   bazel run -c opt //bench:suite -- --smoke   tiny sizes, results compared
+//   bazel run -c opt //bench:suite -- --backends=mariadb,postgres
 //
 // Every workload exists twice: a duo form through the public API a user
 // would call, and a raw form written by hand against the C API, preparing
 // each statement once, binding values, and reading results the fastest way
-// the API offers (binary results on PostgreSQL). Both forms produce a
+// the API offers (binary results on PostgreSQL, server-side prepared
+// statements and the binary protocol on MariaDB). Both forms produce a
 // checksum of what they stored or read; --smoke (a test) checks they agree.
 // Connections on both sides are configured alike (SQLite: WAL for files,
-// one connection per thread without SQLite's own mutex).
+// one connection per thread without SQLite's own mutex; MariaDB: the
+// driver's client flags, character set, time zone and sql_mode).
 
 #include <endian.h>
 #include <malloc.h>
@@ -34,16 +38,20 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "duo/base/status_macros.h"
 #include "duo/dialect/compiler.h"
 #include "duo/dialect/ddl.h"
+#include "duo/dialect/mysql/dialect.h"
 #include "duo/dialect/postgres/dialect.h"
 #include "duo/dialect/sqlite/dialect.h"
 #include "duo/dialect/statement_cache.h"
+#include "duo/engine/mysql/driver.h"
 #include "duo/engine/read.h"
 #include "duo/model/models.h"
 #include "duo/model/schema.h"
@@ -51,8 +59,10 @@
 #include "duo/session/database.h"
 #include "duo/sql/select.h"
 #include "libpq-fe.h"
+#include "mysql.h"
 #include "sqlite3.h"
 #include "testing/database.h"
+#include "testing/mariadb.h"
 
 namespace bench {
 
@@ -154,7 +164,7 @@ Item MakeItem(int i) {
 
 // ---- Backends ------------------------------------------------------------------
 
-enum class Backend { kSqliteFile, kSqliteMemory, kPostgres };
+enum class Backend { kSqliteFile, kSqliteMemory, kPostgres, kMariadb };
 
 const char* BackendName(Backend backend) {
   switch (backend) {
@@ -164,19 +174,27 @@ const char* BackendName(Backend backend) {
       return "sqlite-memory";
     case Backend::kPostgres:
       return "postgres";
+    case Backend::kMariadb:
+      return "mariadb";
   }
   return "";
 }
 
-bool IsSqlite(Backend backend) { return backend != Backend::kPostgres; }
+bool IsSqlite(Backend backend) {
+  return backend == Backend::kSqliteFile || backend == Backend::kSqliteMemory;
+}
 
 // One side's database: raw handle or duo::Database, each on its own
 // database so that neither sees the other's rows or caches.
 struct RawSide {
   Backend backend;
   std::unique_ptr<duo::testing::TestDatabase> fixture;
+  // MariaDB's fixture instead of `fixture`: a raw client needs the database
+  // name and account, which TestDatabase does not expose.
+  std::unique_ptr<duo::testing::TestMariadbDatabase> mariadb;
   sqlite3* lite = nullptr;
   PGconn* pg = nullptr;
+  MYSQL* my = nullptr;
 };
 
 struct DuoSide {
@@ -193,6 +211,8 @@ std::unique_ptr<duo::testing::TestDatabase> NewFixture(Backend backend) {
       return nullptr;
     case Backend::kPostgres:
       return Must(duo::testing::TestDatabase::NewPostgres(), "PostgreSQL fixture");
+    case Backend::kMariadb:
+      return Must(duo::testing::TestDatabase::NewMariadb(), "MariaDB fixture");
   }
   return nullptr;
 }
@@ -321,8 +341,170 @@ void PgAddItem(PgParams& params, const Item& item) {
   params.AddInt8(item.stock);
 }
 
+// Raw MariaDB (Connector/C): text-protocol scripts for setup, server-side
+// prepared statements with binary parameters and results for the work.
+
+void MyDie(MYSQL* my, absl::string_view what) { Die(absl::StrCat(what, ": ", mysql_error(my))); }
+
+void MyDie(MYSQL_STMT* statement, absl::string_view what) {
+  Die(absl::StrCat(what, ": ", mysql_stmt_error(statement)));
+}
+
+// Runs one statement or several (the connection has CLIENT_MULTI_STATEMENTS,
+// as duo's has), dropping any rows they return.
+void MyExec(MYSQL* my, const std::string& sql) {
+  if (mysql_real_query(my, sql.data(), sql.size()) != 0) MyDie(my, sql);
+  int more = 0;
+  do {
+    if (MYSQL_RES* result = mysql_store_result(my)) {
+      mysql_free_result(result);
+    } else if (mysql_field_count(my) != 0) {
+      MyDie(my, sql);
+    }
+    more = mysql_next_result(my);  // 0: another result, -1: none, > 0: error
+  } while (more == 0);
+  if (more > 0) MyDie(my, sql);
+}
+
+MYSQL_STMT* MyPrepare(MYSQL* my, const std::string& sql) {
+  MYSQL_STMT* const statement = mysql_stmt_init(my);
+  if (statement == nullptr) MyDie(my, sql);
+  if (mysql_stmt_prepare(statement, sql.data(), sql.size()) != 0) MyDie(statement, sql);
+  return statement;
+}
+
+// Executes `statement`, first binding `params` when given: a caller whose
+// parameter buffers stay where they are binds them once and passes null.
+void MyExecute(MYSQL_STMT* statement, MYSQL_BIND* params) {
+  if (params != nullptr && mysql_stmt_bind_param(statement, params) != 0) {
+    MyDie(statement, "mysql_stmt_bind_param");
+  }
+  if (mysql_stmt_execute(statement) != 0) MyDie(statement, "mysql_stmt_execute");
+}
+
+// Points `bind` at `value`, which must stay there until the execution.
+void MyBindInt64(MYSQL_BIND& bind, const int64_t& value) {
+  bind.buffer_type = MYSQL_TYPE_LONGLONG;
+  bind.buffer = const_cast<int64_t*>(&value);
+}
+
+// Binds an item's (name, price, stock) at bind[0..2], pointing into `item`.
+void MyBindItem(MYSQL_BIND* bind, const Item& item) {
+  bind[0].buffer_type = MYSQL_TYPE_STRING;
+  bind[0].buffer = const_cast<char*>(item.name.data());
+  bind[0].buffer_length = item.name.size();  // the length, as length is null
+  bind[1].buffer_type = MYSQL_TYPE_DOUBLE;
+  bind[1].buffer = const_cast<double*>(&item.price);
+  MyBindInt64(bind[2], item.stock);
+}
+
+// The result buffers of a prepared statement whose columns are BIGINT,
+// DOUBLE or text, in the binary protocol: Next() fetches a row into them,
+// without any conversion through text. A text value longer than its buffer
+// is fetched whole with mysql_stmt_fetch_column. No column may be NULL.
+// Not copyable: the statement holds pointers into it.
+class MyRow {
+ public:
+  enum class Type { kInt64, kDouble, kText };
+
+  MyRow(MYSQL_STMT* statement, std::vector<Type> types)
+      : statement_(statement), binds_(types.size()), columns_(types.size()) {
+    for (size_t i = 0; i < types.size(); ++i) {
+      MYSQL_BIND& bind = binds_[i];
+      Column& column = columns_[i];
+      bind.length = &column.length;
+      bind.error = &column.truncated;
+      switch (types[i]) {
+        case Type::kInt64:
+          bind.buffer_type = MYSQL_TYPE_LONGLONG;
+          bind.buffer = &column.integer;
+          break;
+        case Type::kDouble:
+          bind.buffer_type = MYSQL_TYPE_DOUBLE;
+          bind.buffer = &column.real;
+          break;
+        case Type::kText:
+          bind.buffer_type = MYSQL_TYPE_STRING;
+          bind.buffer = column.text;
+          bind.buffer_length = sizeof column.text;
+          break;
+      }
+    }
+    if (mysql_stmt_bind_result(statement_, binds_.data()) != 0) {
+      MyDie(statement_, "mysql_stmt_bind_result");
+    }
+  }
+  MyRow(const MyRow&) = delete;
+  MyRow& operator=(const MyRow&) = delete;
+
+  // Fetches the next row of the executed statement; false after the last.
+  bool Next() {
+    const int fetched = mysql_stmt_fetch(statement_);
+    if (fetched == MYSQL_NO_DATA) return false;
+    if (fetched == 1) MyDie(statement_, "mysql_stmt_fetch");
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      Column& column = columns_[i];
+      column.whole = column.truncated && binds_[i].buffer_type == MYSQL_TYPE_STRING;
+      if (!column.whole) continue;
+      column.long_text.resize(column.length);
+      MYSQL_BIND bind{};
+      bind.buffer_type = MYSQL_TYPE_STRING;
+      bind.buffer = column.long_text.data();
+      bind.buffer_length = column.length;
+      if (mysql_stmt_fetch_column(statement_, &bind, static_cast<unsigned int>(i), 0) != 0) {
+        MyDie(statement_, "mysql_stmt_fetch_column");
+      }
+    }
+    return true;
+  }
+
+  int64_t Int64(int column) const { return columns_[column].integer; }
+  double Double(int column) const { return columns_[column].real; }
+  std::string Text(int column) const {
+    const Column& c = columns_[column];
+    return c.whole ? c.long_text : std::string(c.text, c.length);
+  }
+
+ private:
+  struct Column {
+    int64_t integer = 0;
+    double real = 0;
+    char text[256];
+    std::string long_text;
+    unsigned long length = 0;
+    my_bool truncated = 0;
+    bool whole = false;  // the value is in long_text
+  };
+
+  MYSQL_STMT* const statement_;
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<Column> columns_;
+};
+
+// kSelectAll's columns, and an Item from them.
+const std::vector<MyRow::Type> kMyItemColumns = {MyRow::Type::kInt64, MyRow::Type::kText,
+                                                 MyRow::Type::kDouble, MyRow::Type::kInt64};
+
+Item MyItem(const MyRow& row) {
+  return {.id = row.Int64(0), .name = row.Text(1), .price = row.Double(2), .stock = row.Int64(3)};
+}
+
 const duo::dialect::Dialect& DialectOf(Backend backend) {
-  return IsSqlite(backend) ? duo::dialect::SqliteDialect() : duo::dialect::PostgresDialect();
+  switch (backend) {
+    case Backend::kSqliteFile:
+    case Backend::kSqliteMemory:
+      return duo::dialect::SqliteDialect();
+    case Backend::kPostgres:
+      return duo::dialect::PostgresDialect();
+    case Backend::kMariadb:
+      return duo::dialect::MysqlDialect();
+  }
+  return duo::dialect::SqliteDialect();
+}
+
+// The n-th (from 1) parameter of a raw statement: MariaDB knows only ?.
+std::string Param(Backend backend, int n) {
+  return backend == Backend::kMariadb ? "?" : absl::StrCat("$", n);
 }
 
 // The tables exactly as duo creates them, so both sides run on one schema.
@@ -342,10 +524,31 @@ constexpr char kDropAll[] =
     "DROP TABLE IF EXISTS posts; DROP TABLE IF EXISTS authors; "
     "DROP TABLE IF EXISTS items";
 
+// Connects as duo's MySQL driver does (duo/engine/mysql/driver.cc): the
+// unix socket, utf8mb4, no LOAD DATA LOCAL, the same client flags
+// (CLIENT_FOUND_ROWS: affected rows count matched rows), time zone and
+// strict sql_mode.
+void OpenMariadb(RawSide& side) {
+  side.my = mysql_init(nullptr);
+  if (side.my == nullptr) Die("mysql_init");
+  const unsigned int protocol = MYSQL_PROTOCOL_SOCKET;
+  const unsigned int no_local_infile = 0;
+  mysql_options(side.my, MYSQL_OPT_PROTOCOL, &protocol);
+  mysql_options(side.my, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+  mysql_options(side.my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (mysql_real_connect(side.my, nullptr, side.mariadb->user().c_str(), nullptr,
+                         side.mariadb->name().c_str(), 0, side.mariadb->socket_path().c_str(),
+                         CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS) == nullptr) {
+    MyDie(side.my, "mysql_real_connect");
+  }
+  MyExec(side.my, absl::StrCat("SET SESSION time_zone = '+00:00', sql_mode = '",
+                               duo::engine::kMysqlStrictSqlMode, "'"));
+}
+
 std::unique_ptr<RawSide> OpenRaw(Backend backend) {
   auto side = std::make_unique<RawSide>();
   side->backend = backend;
-  side->fixture = NewFixture(backend);
+  if (backend != Backend::kMariadb) side->fixture = NewFixture(backend);
   if (IsSqlite(backend)) {
     const std::string target =
         backend == Backend::kSqliteFile ? side->fixture->native_target() : ":memory:";
@@ -355,12 +558,15 @@ std::unique_ptr<RawSide> OpenRaw(Backend backend) {
       Die("sqlite3_open_v2");
     }
     if (backend == Backend::kSqliteFile) LiteExec(side->lite, "PRAGMA journal_mode = WAL");
-  } else {
+  } else if (backend == Backend::kPostgres) {
     side->pg = PQconnectdb(side->fixture->native_target().c_str());
     if (PQstatus(side->pg) != CONNECTION_OK) Die(PQerrorMessage(side->pg));
     // DROP ... IF EXISTS notices are expected; duo does not print them either.
     PQsetNoticeProcessor(
         side->pg, [](void*, const char*) {}, nullptr);
+  } else {
+    side->mariadb = Must(duo::testing::TestMariadbDatabase::New(), "MariaDB fixture");
+    OpenMariadb(*side);
   }
   return side;
 }
@@ -378,8 +584,10 @@ std::unique_ptr<DuoSide> OpenDuo(Backend backend) {
 void RawScript(RawSide& side, const std::string& sql) {
   if (side.lite != nullptr) {
     LiteExec(side.lite, sql);
-  } else {
+  } else if (side.pg != nullptr) {
     PgExec(side.pg, sql);
+  } else {
+    MyExec(side.my, sql);
   }
 }
 
@@ -401,8 +609,32 @@ void CopyItems(PGconn* pg, int rows);
 // After a PostgreSQL table is filled, its first reader would set every
 // row's hint bits (page writes) and autovacuum could start mid-measurement;
 // vacuuming first takes that server-side work out of both forms' times.
-constexpr char kSettleItems[] = "VACUUM ANALYZE items";
-constexpr char kSettleAuthors[] = "VACUUM ANALYZE authors, posts";
+// InnoDB recomputes a table's statistics in the background once a tenth of
+// it has changed: ANALYZE TABLE does it before the measurement instead.
+// Empty: nothing to settle (SQLite).
+std::string SettleItems(Backend backend) {
+  switch (backend) {
+    case Backend::kPostgres:
+      return "VACUUM ANALYZE items";
+    case Backend::kMariadb:
+      return "ANALYZE TABLE items";
+    default:
+      return "";
+  }
+}
+
+std::string SettleAuthors(Backend backend) {
+  switch (backend) {
+    case Backend::kPostgres:
+      return "VACUUM ANALYZE authors, posts";
+    case Backend::kMariadb:
+      return "ANALYZE TABLE authors, posts";
+    default:
+      return "";
+  }
+}
+
+void MyInsertItems(MYSQL* my, std::vector<Item>& items, bool returning, Checksum* sum);
 
 // Fills items with `rows` rows outside any measurement (the raw fastest way).
 void FillItems(RawSide& side, int rows) {
@@ -420,8 +652,19 @@ void FillItems(RawSide& side, int rows) {
     LiteExec(side.lite, "COMMIT");
     return;
   }
-  CopyItems(side.pg, rows);
-  PgExec(side.pg, kSettleItems);
+  if (side.pg != nullptr) {
+    CopyItems(side.pg, rows);
+  } else {
+    // LOAD DATA LOCAL is off on both sides (OpenMariadb): multi-row
+    // prepared INSERTs are the fastest path left.
+    std::vector<Item> items;
+    items.reserve(rows);
+    for (int i = 0; i < rows; ++i) items.push_back(MakeItem(i));
+    MyExec(side.my, "BEGIN");
+    MyInsertItems(side.my, items, /*returning=*/false, nullptr);
+    MyExec(side.my, "COMMIT");
+  }
+  RawScript(side, SettleItems(side.backend));
 }
 
 void CopyItems(PGconn* pg, int rows) {
@@ -456,8 +699,8 @@ void FillItems(DuoSide& side, int rows) {
     for (int i = start; i < std::min(rows, start + kChunk); ++i) items.push_back(MakeItem(i));
     Must(Item::CreateBulk(std::move(items), {.return_models = false}).status(), "CreateBulk");
   }
-  if (!IsSqlite(side.backend)) {
-    Must(Must(side.db->StandaloneSession(), "session").ExecuteScript(kSettleItems), "VACUUM");
+  if (const std::string settle = SettleItems(side.backend); !settle.empty()) {
+    Must(Must(side.db->StandaloneSession(), "session").ExecuteScript(settle), settle);
   }
 }
 
@@ -475,6 +718,8 @@ struct Workload {
   std::function<void(DuoSide&)> duo_setup;
   std::function<uint64_t(DuoSide&)> duo_run;
 };
+
+constexpr char kMyInsertOne[] = "INSERT INTO items (name, price, stock) VALUES (?, ?, ?)";
 
 uint64_t RawInsertOneByOne(RawSide& side) {
   const Sizes& sizes = CurrentSizes();
@@ -494,6 +739,24 @@ uint64_t RawInsertOneByOne(RawSide& side) {
     }
     sqlite3_finalize(insert);
     LiteExec(side.lite, "COMMIT");
+    return sum.value;
+  }
+  if (side.my != nullptr) {
+    // The cheapest correct way to the new key: only the key is generated
+    // (AUTO_INCREMENT), so a plain INSERT and mysql_stmt_insert_id, which
+    // comes in the OK packet, rather than INSERT ... RETURNING's result set.
+    MyExec(side.my, "BEGIN");
+    MYSQL_STMT* insert = MyPrepare(side.my, kMyInsertOne);
+    MYSQL_BIND params[3] = {};
+    for (int i = 0; i < sizes.rows; ++i) {
+      Item item = MakeItem(i);
+      MyBindItem(params, item);
+      MyExecute(insert, params);
+      item.id = static_cast<int64_t>(mysql_stmt_insert_id(insert));
+      sum.Add(item);
+    }
+    mysql_stmt_close(insert);
+    MyExec(side.my, "COMMIT");
     return sum.value;
   }
   PgExec(side.pg, "BEGIN");
@@ -533,6 +796,13 @@ uint64_t RawScalar(RawSide& side, const std::string& sql);
 
 constexpr char kInsertOne[] = "INSERT INTO items (name, price, stock) VALUES ($1, $2, $3)";
 
+// What the inserts stored, as a BIGINT (MariaDB's sum() of one is DECIMAL,
+// and its CAST knows SIGNED, not BIGINT).
+std::string SumOfStockSql(Backend backend) {
+  return absl::StrCat("SELECT CAST(sum(stock) + count(*) AS ",
+                      backend == Backend::kMariadb ? "SIGNED" : "BIGINT", ") FROM items");
+}
+
 uint64_t RawInsertEngine(RawSide& side) {
   const Sizes& sizes = CurrentSizes();
   if (side.lite != nullptr) {
@@ -546,6 +816,17 @@ uint64_t RawInsertEngine(RawSide& side) {
     }
     sqlite3_finalize(insert);
     LiteExec(side.lite, "COMMIT");
+  } else if (side.my != nullptr) {
+    MyExec(side.my, "BEGIN");
+    MYSQL_STMT* insert = MyPrepare(side.my, kMyInsertOne);
+    MYSQL_BIND params[3] = {};
+    for (int i = 0; i < sizes.rows; ++i) {
+      const Item item = MakeItem(i);
+      MyBindItem(params, item);
+      MyExecute(insert, params);
+    }
+    mysql_stmt_close(insert);
+    MyExec(side.my, "COMMIT");
   } else {
     PgExec(side.pg, "BEGIN");
     PgPrepare(side.pg, "insert_engine", kInsertOne);
@@ -563,14 +844,12 @@ uint64_t RawInsertEngine(RawSide& side) {
     PgExec(side.pg, "DEALLOCATE insert_engine");
     PgExec(side.pg, "COMMIT");
   }
-  return static_cast<uint64_t>(
-      RawScalar(side, "SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items"));
+  return static_cast<uint64_t>(RawScalar(side, SumOfStockSql(side.backend)));
 }
 
 uint64_t SumOfStock(DuoSide& side) {
-  const duo::Result sum = Must(
-      side.db->Execute(duo::sql::Text("SELECT CAST(sum(stock) + count(*) AS BIGINT) FROM items")),
-      "sum");
+  const duo::Result sum =
+      Must(side.db->Execute(duo::sql::Text(SumOfStockSql(side.backend))), "sum");
   return static_cast<uint64_t>(Must(sum.Scalar<int64_t>(), "sum"));
 }
 
@@ -620,32 +899,82 @@ uint64_t DuoInsertStatements(DuoSide& side) {
   return SumOfStock(side);
 }
 
+// CreateBulk's rows per INSERT: its default, at most 1000, is 1000 on every
+// backend here (3,000 parameters, within each database's limit).
+constexpr int kBulkChunk = 1000;
+
+// A multi-row INSERT of `rows` items, as CreateBulk sends it.
+std::string InsertItemsSql(Backend backend, int rows, bool returning) {
+  std::string sql = "INSERT INTO items (name, price, stock) VALUES ";
+  for (int r = 0; r < rows; ++r) {
+    absl::StrAppend(&sql, r == 0 ? "" : ", ", "(", Param(backend, 3 * r + 1), ", ",
+                    Param(backend, 3 * r + 2), ", ", Param(backend, 3 * r + 3), ")");
+  }
+  if (returning) absl::StrAppend(&sql, " RETURNING id, name, price, stock");
+  return sql;
+}
+
+// Inserts `items` in chunks of kBulkChunk rows, one prepared statement for the
+// full chunks and one for the rest, in the caller's transaction. With
+// `returning`, each INSERT ... RETURNING's rows replace `items` and enter
+// `sum`.
+void MyInsertItems(MYSQL* my, std::vector<Item>& items, bool returning, Checksum* sum) {
+  struct Prepared {
+    MYSQL_STMT* statement = nullptr;
+    // With `returning`, bound after the first execution: MariaDB describes
+    // an INSERT ... RETURNING's columns only then, not when preparing it.
+    std::unique_ptr<MyRow> row;
+  };
+  const auto prepare = [&](int rows) {
+    return Prepared{.statement = MyPrepare(my, InsertItemsSql(Backend::kMariadb, rows, returning))};
+  };
+  const int total = static_cast<int>(items.size());
+  Prepared full;
+  std::vector<MYSQL_BIND> params;
+  for (int start = 0; start < total; start += kBulkChunk) {
+    const int rows = std::min(kBulkChunk, total - start);
+    Prepared rest;
+    if (rows == kBulkChunk && full.statement == nullptr) full = prepare(kBulkChunk);
+    if (rows < kBulkChunk) rest = prepare(rows);
+    Prepared& insert = rows == kBulkChunk ? full : rest;
+    params.assign(3 * static_cast<size_t>(rows), MYSQL_BIND{});
+    for (int r = 0; r < rows; ++r) MyBindItem(&params[3 * r], items[start + r]);
+    MyExecute(insert.statement, params.data());
+    if (returning && insert.row == nullptr) {
+      insert.row = std::make_unique<MyRow>(insert.statement, kMyItemColumns);
+    }
+    for (int r = start; returning && insert.row->Next(); ++r) {
+      items[r] = MyItem(*insert.row);
+      sum->Add(items[r]);
+    }
+    if (rest.statement != nullptr) mysql_stmt_close(rest.statement);
+  }
+  if (full.statement != nullptr) mysql_stmt_close(full.statement);
+}
+
 // The statements CreateBulk sends: multi-row INSERT ... RETURNING, 1000
 // rows each (duo's default chunk), in one transaction.
 uint64_t RawCreateBulk(RawSide& side) {
   const Sizes& sizes = CurrentSizes();
-  constexpr int kChunk = 1000;
   Checksum sum;
   std::vector<Item> items;
   items.reserve(sizes.rows);
   for (int i = 0; i < sizes.rows; ++i) items.push_back(MakeItem(i));
-  auto insert_sql = [&](int rows) {
-    std::string sql = "INSERT INTO items (name, price, stock) VALUES ";
-    for (int r = 0; r < rows; ++r) {
-      absl::StrAppend(&sql, r == 0 ? "" : ", ", "($", 3 * r + 1, ", $", 3 * r + 2, ", $", 3 * r + 3,
-                      ")");
-    }
-    absl::StrAppend(&sql, " RETURNING id, name, price, stock");
-    return sql;
-  };
+  if (side.my != nullptr) {
+    MyExec(side.my, "BEGIN");
+    MyInsertItems(side.my, items, /*returning=*/true, &sum);
+    MyExec(side.my, "COMMIT");
+    return sum.value;
+  }
+  const auto insert_sql = [&](int rows) { return InsertItemsSql(side.backend, rows, true); };
   if (side.lite != nullptr) {
     LiteExec(side.lite, "BEGIN");
     sqlite3_stmt* full = nullptr;
-    for (int start = 0; start < sizes.rows; start += kChunk) {
-      const int rows = std::min(kChunk, sizes.rows - start);
+    for (int start = 0; start < sizes.rows; start += kBulkChunk) {
+      const int rows = std::min(kBulkChunk, sizes.rows - start);
       sqlite3_stmt* insert = nullptr;
-      if (rows == kChunk) {
-        if (full == nullptr) full = LitePrepare(side.lite, insert_sql(kChunk));
+      if (rows == kBulkChunk) {
+        if (full == nullptr) full = LitePrepare(side.lite, insert_sql(kBulkChunk));
         insert = full;
       } else {
         insert = LitePrepare(side.lite, insert_sql(rows));
@@ -669,8 +998,8 @@ uint64_t RawCreateBulk(RawSide& side) {
   PgExec(side.pg, "BEGIN");
   bool prepared = false;
   PgParams params;
-  for (int start = 0; start < sizes.rows; start += kChunk) {
-    const int rows = std::min(kChunk, sizes.rows - start);
+  for (int start = 0; start < sizes.rows; start += kBulkChunk) {
+    const int rows = std::min(kBulkChunk, sizes.rows - start);
     params.Clear();
     for (int r = 0; r < rows; ++r) {
       const Item& item = items[start + r];
@@ -678,8 +1007,8 @@ uint64_t RawCreateBulk(RawSide& side) {
     }
     params.Seal();
     PGresult* result = nullptr;
-    if (rows == kChunk) {
-      if (!prepared) PgPrepare(side.pg, "insert_chunk", insert_sql(kChunk));
+    if (rows == kBulkChunk) {
+      if (!prepared) PgPrepare(side.pg, "insert_chunk", insert_sql(kBulkChunk));
       prepared = true;
       result = PQexecPrepared(side.pg, "insert_chunk", 3 * rows, params.values.data(),
                               params.lengths.data(), params.formats.data(), 1);
@@ -741,6 +1070,14 @@ uint64_t RawSelect(RawSide& side) {
     sqlite3_stmt* select = LitePrepare(side.lite, kSelectAll);
     while (sqlite3_step(select) == SQLITE_ROW) items.push_back(LiteItem(select));
     sqlite3_finalize(select);
+  } else if (side.my != nullptr) {
+    // Unbuffered: rows are decoded as they come off the socket, without
+    // mysql_stmt_store_result's copy of the whole result first.
+    MYSQL_STMT* select = MyPrepare(side.my, kSelectAll);
+    MyRow row(select, kMyItemColumns);
+    MyExecute(select, nullptr);
+    while (row.Next()) items.push_back(MyItem(row));
+    mysql_stmt_close(select);
   } else {
     PGresult* result = PQexecParams(side.pg, kSelectAll, 0, nullptr, nullptr, nullptr, nullptr, 1);
     PgCheck(result, side.pg, "select");
@@ -789,7 +1126,8 @@ uint64_t RawIterate(RawSide& side) {
   std::vector<Item> page;
   page.reserve(batch);
   int64_t after = std::numeric_limits<int64_t>::min();
-  const std::string sql = absl::StrCat(kSelectAll, " WHERE id > $1 ORDER BY id LIMIT ", batch);
+  const std::string sql = absl::StrCat(kSelectAll, " WHERE id > ", Param(side.backend, 1),
+                                       " ORDER BY id LIMIT ", batch);
   if (side.lite != nullptr) {
     sqlite3_stmt* select = LitePrepare(side.lite, sql);
     do {
@@ -801,6 +1139,22 @@ uint64_t RawIterate(RawSide& side) {
       if (!page.empty()) after = page.back().id;
     } while (static_cast<int>(page.size()) == batch);
     sqlite3_finalize(select);
+    return sum.value;
+  }
+  if (side.my != nullptr) {
+    MYSQL_STMT* select = MyPrepare(side.my, sql);
+    MyRow row(select, kMyItemColumns);
+    MYSQL_BIND param{};
+    MyBindInt64(param, after);  // bound once: `after` stays where it is
+    if (mysql_stmt_bind_param(select, &param) != 0) MyDie(select, "mysql_stmt_bind_param");
+    do {
+      page.clear();
+      MyExecute(select, nullptr);
+      while (row.Next()) page.push_back(MyItem(row));
+      for (const Item& item : page) sum.Add(item);
+      if (!page.empty()) after = page.back().id;
+    } while (static_cast<int>(page.size()) == batch);
+    mysql_stmt_close(select);
     return sum.value;
   }
   PgPrepare(side.pg, "page", sql);
@@ -838,7 +1192,7 @@ int64_t GetKey(int i) { return int64_t{i} * 7 % CurrentSizes().rows + 1; }
 uint64_t RawGet(RawSide& side) {
   const int gets = CurrentSizes().gets;
   Checksum sum;
-  const std::string sql = absl::StrCat(kSelectAll, " WHERE id = $1");
+  const std::string sql = absl::StrCat(kSelectAll, " WHERE id = ", Param(side.backend, 1));
   if (side.lite != nullptr) {
     sqlite3_stmt* select = LitePrepare(side.lite, sql);
     for (int i = 0; i < gets; ++i) {
@@ -847,6 +1201,21 @@ uint64_t RawGet(RawSide& side) {
       sqlite3_reset(select);
     }
     sqlite3_finalize(select);
+    return sum.value;
+  }
+  if (side.my != nullptr) {
+    MYSQL_STMT* select = MyPrepare(side.my, sql);
+    MyRow row(select, kMyItemColumns);
+    int64_t key = 0;
+    MYSQL_BIND param{};
+    MyBindInt64(param, key);  // bound once: `key` stays where it is
+    if (mysql_stmt_bind_param(select, &param) != 0) MyDie(select, "mysql_stmt_bind_param");
+    for (int i = 0; i < gets; ++i) {
+      key = GetKey(i);
+      MyExecute(select, nullptr);
+      while (row.Next()) sum.Add(MyItem(row));
+    }
+    mysql_stmt_close(select);
     return sum.value;
   }
   PgPrepare(side.pg, "get", sql);
@@ -883,11 +1252,33 @@ uint64_t RawScalar(RawSide& side, const std::string& sql) {
     sqlite3_finalize(statement);
     return static_cast<uint64_t>(value);
   }
+  if (side.my != nullptr) {
+    if (mysql_real_query(side.my, sql.data(), sql.size()) != 0) MyDie(side.my, sql);
+    MYSQL_RES* result = mysql_store_result(side.my);
+    if (result == nullptr) MyDie(side.my, sql);
+    MYSQL_ROW row = mysql_fetch_row(result);
+    if (row == nullptr || row[0] == nullptr) Die(absl::StrCat(sql, ": no value"));
+    const uint64_t value = std::strtoull(row[0], nullptr, 10);
+    mysql_free_result(result);
+    return value;
+  }
   PGresult* result = PQexec(side.pg, sql.c_str());
   PgCheck(result, side.pg, sql);
   const uint64_t value = std::strtoull(PQgetvalue(result, 0, 0), nullptr, 10);
   PQclear(result);
   return value;
+}
+
+// Runs a statement with one BIGINT parameter; returns the rows it matched
+// (CLIENT_FOUND_ROWS, as on duo's connection).
+uint64_t MyAffected(MYSQL* my, const std::string& sql, int64_t value) {
+  MYSQL_STMT* statement = MyPrepare(my, sql);
+  MYSQL_BIND param{};
+  MyBindInt64(param, value);
+  MyExecute(statement, &param);
+  const uint64_t rows = mysql_stmt_affected_rows(statement);
+  mysql_stmt_close(statement);
+  return rows;
 }
 
 // One set-based statement each; the checksum is the rows affected.
@@ -900,6 +1291,10 @@ uint64_t RawUpdateBulk(RawSide& side) {
     if (sqlite3_step(update) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
     sqlite3_finalize(update);
     return static_cast<uint64_t>(sqlite3_changes64(side.lite));
+  }
+  if (side.my != nullptr) {
+    return MyAffected(side.my, "UPDATE items SET stock = stock + 1 WHERE id <= ?",
+                      CurrentSizes().bulk);
   }
   const char* values[] = {bound.c_str()};
   PGresult* result =
@@ -925,6 +1320,9 @@ uint64_t RawDeleteBulk(RawSide& side) {
     if (sqlite3_step(remove) != SQLITE_DONE) Die(sqlite3_errmsg(side.lite));
     sqlite3_finalize(remove);
     return static_cast<uint64_t>(sqlite3_changes64(side.lite));
+  }
+  if (side.my != nullptr) {
+    return MyAffected(side.my, "DELETE FROM items WHERE id <= ?", CurrentSizes().bulk);
   }
   const char* values[] = {bound.c_str()};
   PGresult* result = PQexecParams(side.pg, "DELETE FROM items WHERE id <= $1::int8", 1, nullptr,
@@ -953,7 +1351,9 @@ void FillAuthors(RawSide& side) {
   }
   RawScript(side, authors);
   RawScript(side, posts);
-  if (side.pg != nullptr) PgExec(side.pg, kSettleAuthors);
+  if (const std::string settle = SettleAuthors(side.backend); !settle.empty()) {
+    RawScript(side, settle);
+  }
 }
 
 void FillAuthors(DuoSide& side) {
@@ -969,8 +1369,8 @@ void FillAuthors(DuoSide& side) {
   }
   Must(Author::CreateBulk(std::move(authors), {.return_models = false}).status(), "authors");
   Must(Post::CreateBulk(std::move(posts), {.return_models = false}).status(), "posts");
-  if (!IsSqlite(side.backend)) {
-    Must(Must(side.db->StandaloneSession(), "session").ExecuteScript(kSettleAuthors), "VACUUM");
+  if (const std::string settle = SettleAuthors(side.backend); !settle.empty()) {
+    Must(Must(side.db->StandaloneSession(), "session").ExecuteScript(settle), settle);
   }
 }
 
@@ -1028,6 +1428,29 @@ uint64_t RawEagerLoad(RawSide& side) {
         authors[index[post.author_id]].posts.push_back(std::move(post));
       }
       sqlite3_finalize(children);
+    }
+  } else if (side.my != nullptr) {
+    MYSQL_STMT* parents = MyPrepare(side.my, "SELECT id, name FROM authors");
+    MyRow parent(parents, {MyRow::Type::kInt64, MyRow::Type::kText});
+    MyExecute(parents, nullptr);
+    while (parent.Next()) {
+      authors.push_back({.id = parent.Int64(0), .name = parent.Text(1)});
+      index[authors.back().id] = authors.size() - 1;
+    }
+    mysql_stmt_close(parents);
+    std::vector<MYSQL_BIND> params;
+    for (size_t start = 0; start < authors.size(); start += kKeysPerStatement) {
+      const size_t keys = std::min(kKeysPerStatement, authors.size() - start);
+      MYSQL_STMT* children = MyPrepare(side.my, ChildrenSql(keys, /*numbered=*/false));
+      MyRow row(children, {MyRow::Type::kInt64, MyRow::Type::kInt64, MyRow::Type::kText});
+      params.assign(keys, MYSQL_BIND{});
+      for (size_t i = 0; i < keys; ++i) MyBindInt64(params[i], authors[start + i].id);
+      MyExecute(children, params.data());
+      while (row.Next()) {
+        Post post{.id = row.Int64(0), .author_id = row.Int64(1), .title = row.Text(2)};
+        authors[index[post.author_id]].posts.push_back(std::move(post));
+      }
+      mysql_stmt_close(children);
     }
   } else {
     PGresult* parents = PQexecParams(side.pg, "SELECT id, name FROM authors", 0, nullptr, nullptr,
@@ -1267,8 +1690,8 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
     }
   }
   benchmark::RegisterBenchmark("compile/build", BM_Build)->Unit(benchmark::kNanosecond);
-  for (Backend b : {Backend::kSqliteFile, Backend::kPostgres}) {
-    const char* dialect = IsSqlite(b) ? "sqlite" : "postgres";
+  for (Backend b : {Backend::kSqliteFile, Backend::kPostgres, Backend::kMariadb}) {
+    const char* dialect = b == Backend::kMariadb ? "mysql" : IsSqlite(b) ? "sqlite" : "postgres";
     benchmark::RegisterBenchmark(absl::StrCat("compile/", dialect, "/uncached").c_str(),
                                  [b](benchmark::State& state) { BM_Compile(state, b); })
         ->Unit(benchmark::kNanosecond);
@@ -1312,7 +1735,7 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
     }
   }
   const std::optional<double> build = collector.Get("compile/build");
-  for (const char* dialect : {"sqlite", "postgres"}) {
+  for (const char* dialect : {"sqlite", "postgres", "mysql"}) {
     const std::optional<double> uncached =
         collector.Get(absl::StrCat("compile/", dialect, "/uncached"));
     const std::optional<double> cached =
@@ -1349,7 +1772,9 @@ int RunBenchmarks(int argc, char** argv, const std::vector<Backend>& backends) {
 // both forms computed the same thing: a smoke test, not a measurement.
 int RunSmoke(const std::vector<Backend>& backends) {
   Sizes& sizes = CurrentSizes();
-  sizes = {.rows = 300,
+  // More rows than two of CreateBulk's chunks: a chunk statement executed
+  // again, and the shorter last one, are compared too.
+  sizes = {.rows = 2'300,
            .gets = 50,
            .bulk = 120,
            .parents = 20,
@@ -1377,9 +1802,37 @@ int RunSmoke(const std::vector<Backend>& backends) {
     duo::Models::Default().Unbind();
     if (raw->lite != nullptr) sqlite3_close(raw->lite);
     if (raw->pg != nullptr) PQfinish(raw->pg);
+    if (raw->my != nullptr) mysql_close(raw->my);
   }
   std::printf("%d workload(s) differ\n", failures);
   return failures == 0 ? 0 : 1;
+}
+
+// The backend --backends names (BackendName's names).
+std::optional<Backend> BackendNamed(absl::string_view name) {
+  for (Backend b :
+       {Backend::kSqliteFile, Backend::kSqliteMemory, Backend::kPostgres, Backend::kMariadb}) {
+    if (name == BackendName(b)) return b;
+  }
+  return std::nullopt;
+}
+
+// Leaves MariaDB out, saying why, when its server programs are missing and
+// nothing requires it (MariadbMustRun(), as for the fixtures' tests);
+// PostgreSQL has always been required here, and still is.
+void DropMissingMariadb(std::vector<Backend>& backends) {
+  if (std::find(backends.begin(), backends.end(), Backend::kMariadb) == backends.end()) return;
+  const absl::StatusOr<std::unique_ptr<duo::testing::TestMariadbDatabase>> probe =
+      duo::testing::TestMariadbDatabase::New();
+  if (probe.ok()) return;
+  if (!absl::IsUnavailable(probe.status()) || duo::testing::MariadbMustRun()) {
+    Die(absl::StrCat("MariaDB fixture: ", probe.status().ToString()));
+  }
+  std::fprintf(stderr,
+               "bench: MariaDB left out: %s (DUO_REQUIRE_MARIADB=1 or CI=true makes this an "
+               "error)\n",
+               std::string(probe.status().message()).c_str());
+  backends.erase(std::find(backends.begin(), backends.end(), Backend::kMariadb));
 }
 
 }  // namespace
@@ -1394,7 +1847,8 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   bool smoke = false;
   std::vector<bench::Backend> backends = {bench::Backend::kSqliteFile,
-                                          bench::Backend::kSqliteMemory, bench::Backend::kPostgres};
+                                          bench::Backend::kSqliteMemory, bench::Backend::kPostgres,
+                                          bench::Backend::kMariadb};
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -1402,10 +1856,24 @@ int main(int argc, char** argv) {
       smoke = true;
     } else if (arg == "--sqlite_only") {
       backends = {bench::Backend::kSqliteFile, bench::Backend::kSqliteMemory};
+    } else if (absl::StartsWith(arg, "--backends=")) {
+      backends.clear();
+      for (absl::string_view name : absl::StrSplit(arg.substr(11), ',')) {
+        const std::optional<bench::Backend> backend = bench::BackendNamed(name);
+        if (!backend) {
+          std::fprintf(stderr,
+                       "bench: unknown backend \"%s\" (sqlite-file, sqlite-memory, postgres, "
+                       "mariadb)\n",
+                       std::string(name).c_str());
+          return 2;
+        }
+        backends.push_back(*backend);
+      }
     } else {
       rest.push_back(argv[i]);
     }
   }
+  bench::DropMissingMariadb(backends);
   if (smoke) return bench::RunSmoke(backends);
   int rest_argc = static_cast<int>(rest.size());
   return bench::RunBenchmarks(rest_argc, rest.data(), backends);
