@@ -1048,7 +1048,7 @@ absl::Status Session::Begin(TransactionOptions options) {
 }
 
 absl::Status Session::CheckTransactionKept() const {
-  if (!began_ || connection_->InTransaction()) return absl::OkStatus();
+  if (!began_ || !connection_ || connection_->InTransaction()) return absl::OkStatus();
   return DatabaseError(
       "the database ended this session's transaction on its own (it rolls back a deadlock's "
       "victim, or after some errors); statements would now run outside it and commit alone, so "
